@@ -1,0 +1,130 @@
+//! The Group resource (RFC 7643 §4.2), typed for clients. Read leniently and written
+//! strictly, like [`User`](crate::user::User).
+
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::lenient::{self, open_enum};
+use crate::meta::Meta;
+use crate::user::{extension_keys, normalized, serialize_extra};
+use crate::{schema, urn};
+
+/// A SCIM Group.
+///
+/// `display_name` is empty when a server left it out of a partial response, and is then
+/// not written back. `members` is empty when the server excluded it
+/// (`excludedAttributes=members`, as Entra asks) or sent `null` (as Okta's examples do).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self", rename_all = "camelCase")]
+pub struct Group {
+    /// Server-assigned identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The provisioning client's identifier for the group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// Name for display.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub display_name: String,
+    /// Members.
+    #[serde(
+        default,
+        deserialize_with = "lenient::vec_or_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub members: Vec<Member>,
+    /// Resource metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
+    /// Attributes this crate does not model, including extensions.
+    #[serde(flatten, serialize_with = "serialize_extra")]
+    pub extra: Map<String, Value>,
+}
+
+urn::serialize_tagged!(Group, |this| this.schemas());
+
+impl<'de> Deserialize<'de> for Group {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = normalized(deserializer, schema::group_schema())?;
+        Group::deserialize(value).map_err(de::Error::custom)
+    }
+}
+
+impl Group {
+    /// A group with just a display name.
+    pub fn new(display_name: impl Into<String>) -> Self {
+        Self {
+            display_name: display_name.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Reads a group from JSON, leniently.
+    ///
+    /// # Errors
+    ///
+    /// When a value cannot be coerced to its attribute's type, or the JSON is not an
+    /// object.
+    pub fn from_json(value: Value) -> Result<Self, serde_json::Error> {
+        serde_json::from_value(value)
+    }
+
+    /// Writes the group as RFC-correct JSON.
+    ///
+    /// # Errors
+    ///
+    /// Only for a date outside the years RFC 3339 can express.
+    pub fn to_json(&self) -> Result<Value, serde_json::Error> {
+        serde_json::to_value(self)
+    }
+
+    /// The `schemas` this group is written with: the core Group URN, then any extension
+    /// kept in `extra`.
+    pub fn schemas(&self) -> Vec<&str> {
+        let mut schemas: Vec<&str> = vec![urn::GROUP];
+        schemas.extend(extension_keys(&self.extra));
+        schemas
+    }
+}
+
+/// A member of a group.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    /// The member's `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// URI of the member's resource (`$ref`); Entra sends `null`.
+    #[serde(rename = "$ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// Whether the member is a user or a group.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<MemberType>,
+    /// The member's display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display: Option<String>,
+    /// Sub-attributes this crate does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Member {
+    /// A user member by `id`.
+    pub fn user(id: impl Into<String>) -> Self {
+        Self {
+            value: Some(id.into()),
+            kind: Some(MemberType::User),
+            ..Self::default()
+        }
+    }
+}
+
+open_enum! {
+    /// What kind of resource a member is.
+    pub enum MemberType {
+        /// A user.
+        User = "User",
+        /// A nested group.
+        Group = "Group",
+    }
+}

@@ -1,0 +1,687 @@
+//! The User resource: core schema (RFC 7643 §4.1), the enterprise extension (§4.3) and
+//! Muster's shop extension, typed for clients.
+//!
+//! Reading goes through [`ResourceSchema::user`](crate::schema::ResourceSchema::user):
+//! keys are matched case-insensitively and values coerced leniently (`"active": "False"`,
+//! `"Manager": "123456"`) before the typed fields are filled, so any `Deserialize` of a
+//! [`User`] (alone, or inside a [`ListResponse`](crate::message::ListResponse)) accepts
+//! what real providers send. Unknown attributes and unknown extensions land in
+//! [`User::extra`] and are written back unchanged.
+//!
+//! Writing is strict: `schemas` is computed from what the user holds (see
+//! [`User::schemas`]), absent members are omitted rather than sent as `null`, and dates are
+//! RFC 3339.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::lenient::{self, open_enum};
+use crate::meta::Meta;
+use crate::{schema, urn};
+
+/// A SCIM User.
+///
+/// `user_name` is empty when a server left it out of a partial response
+/// (`attributes=id`), and is then not written back.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self", rename_all = "camelCase")]
+pub struct User {
+    /// Server-assigned identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The provisioning client's identifier for the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// Unique sign-in name.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub user_name: String,
+    /// The components of the user's real name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Name>,
+    /// Name for display.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Casual name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nick_name: Option<String>,
+    /// URL of the user's online profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_url: Option<String>,
+    /// Job title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Relationship to the organisation, e.g. `Employee`, `Contractor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_type: Option<String>,
+    /// Preferred language, as in `Accept-Language`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_language: Option<String>,
+    /// Locale for formatting, e.g. `en-US`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// Olson time zone, e.g. `America/Chicago`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    /// Administrative status; `"True"` / `"False"` strings are accepted.
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub active: Option<bool>,
+    /// Password to set; sent on create, never returned by servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<Password>,
+    /// Email addresses.
+    #[serde(
+        default,
+        deserialize_with = "lenient::vec_or_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub emails: Vec<MultiValue>,
+    /// Phone numbers.
+    #[serde(
+        default,
+        deserialize_with = "lenient::vec_or_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub phone_numbers: Vec<MultiValue>,
+    /// Instant messaging addresses.
+    #[serde(
+        default,
+        deserialize_with = "lenient::vec_or_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub ims: Vec<MultiValue>,
+    /// Photo URLs.
+    #[serde(
+        default,
+        deserialize_with = "lenient::vec_or_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub photos: Vec<MultiValue>,
+    /// Postal addresses.
+    #[serde(
+        default,
+        deserialize_with = "lenient::vec_or_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub addresses: Vec<Address>,
+    /// Groups the user belongs to (read-only: change membership on the group).
+    #[serde(
+        default,
+        deserialize_with = "lenient::vec_or_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub groups: Vec<MultiValue>,
+    /// Entitlements.
+    #[serde(
+        default,
+        deserialize_with = "lenient::vec_or_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub entitlements: Vec<MultiValue>,
+    /// Roles (SCIM core roles; the shop role is [`ShopUser::role`]).
+    #[serde(
+        default,
+        deserialize_with = "lenient::vec_or_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub roles: Vec<MultiValue>,
+    /// X.509 certificates, base64 DER in `value`.
+    #[serde(
+        default,
+        deserialize_with = "lenient::vec_or_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub x509_certificates: Vec<MultiValue>,
+    /// The enterprise extension, keyed by [`urn::ENTERPRISE_USER`].
+    #[serde(
+        rename = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub enterprise: Option<EnterpriseUser>,
+    /// The shop extension, keyed by [`urn::SHOP_USER`].
+    #[serde(
+        rename = "urn:muster:params:scim:schemas:extension:shop:2.0:User",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub shop: Option<ShopUser>,
+    /// Resource metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
+    /// Attributes this crate does not model, including unknown extensions; kept so that
+    /// a read-modify-write round trip loses nothing.
+    #[serde(flatten, serialize_with = "serialize_extra")]
+    pub extra: Map<String, Value>,
+}
+
+urn::serialize_tagged!(User, |this| this.schemas());
+
+impl<'de> Deserialize<'de> for User {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = normalized(deserializer, schema::user_schema())?;
+        User::deserialize(value).map_err(de::Error::custom)
+    }
+}
+
+/// Reads a JSON value and normalises it against `schema`; drops `schemas`, which this
+/// crate recomputes on output.
+pub(crate) fn normalized<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    schema: &schema::ResourceSchema,
+) -> Result<Value, D::Error> {
+    let mut value = Value::deserialize(deserializer)?;
+    schema.normalize(&mut value).map_err(de::Error::custom)?;
+    if let Value::Object(map) = &mut value {
+        map.remove("schemas");
+    }
+    Ok(value)
+}
+
+/// Writes `extra` without a `schemas` member, which the resource computes itself.
+pub(crate) fn serialize_extra<S: Serializer>(
+    extra: &Map<String, Value>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(
+        extra
+            .iter()
+            .filter(|(key, _)| !key.eq_ignore_ascii_case("schemas")),
+    )
+}
+
+/// The keys of `extra` that hold extension objects (a URN key with an object value).
+pub(crate) fn extension_keys(extra: &Map<String, Value>) -> impl Iterator<Item = &str> {
+    extra.iter().filter_map(|(key, value)| {
+        let is_urn = key
+            .get(..4)
+            .is_some_and(|head| head.eq_ignore_ascii_case("urn:"));
+        (is_urn && value.is_object()).then_some(key.as_str())
+    })
+}
+
+impl User {
+    /// A user with just a `userName`.
+    pub fn new(user_name: impl Into<String>) -> Self {
+        Self {
+            user_name: user_name.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Reads a user from JSON, leniently (see the [module docs](self)).
+    ///
+    /// # Errors
+    ///
+    /// When a value cannot be coerced to its attribute's type, or the JSON is not an
+    /// object.
+    pub fn from_json(value: Value) -> Result<Self, serde_json::Error> {
+        serde_json::from_value(value)
+    }
+
+    /// Writes the user as RFC-correct JSON.
+    ///
+    /// # Errors
+    ///
+    /// Only for a date outside the years RFC 3339 can express (0 to 9999).
+    pub fn to_json(&self) -> Result<Value, serde_json::Error> {
+        serde_json::to_value(self)
+    }
+
+    /// The `schemas` this user is written with: the core URN, then the URN of each
+    /// extension present (enterprise, shop, then unknown extensions kept in `extra`).
+    /// What was received is ignored.
+    pub fn schemas(&self) -> Vec<&str> {
+        let mut schemas: Vec<&str> = vec![urn::USER];
+        if self.enterprise.is_some() {
+            schemas.push(urn::ENTERPRISE_USER);
+        }
+        if self.shop.is_some() {
+            schemas.push(urn::SHOP_USER);
+        }
+        schemas.extend(extension_keys(&self.extra));
+        schemas
+    }
+
+    /// The primary email address, or else the first one.
+    pub fn primary_email(&self) -> Option<&str> {
+        self.emails
+            .iter()
+            .find(|email| email.primary == Some(true))
+            .or_else(|| self.emails.first())
+            .and_then(|email| email.value.as_deref())
+    }
+}
+
+/// A password on its way to a server. Serialises as a plain string (it is meant for the
+/// wire), but `Debug` prints `<redacted>` so that it never reaches a log.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Password(String);
+
+impl Password {
+    /// Wraps a password.
+    pub fn new(password: impl Into<String>) -> Self {
+        Self(password.into())
+    }
+
+    /// The password itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+impl From<&str> for Password {
+    fn from(password: &str) -> Self {
+        Self::new(password)
+    }
+}
+
+impl From<String> for Password {
+    fn from(password: String) -> Self {
+        Self(password)
+    }
+}
+
+/// The components of a user's name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Name {
+    /// The full name, formatted for display.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formatted: Option<String>,
+    /// Family (last) name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    /// Given (first) name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    /// Middle name(s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub middle_name: Option<String>,
+    /// Honorific prefix, e.g. `Ms.`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub honorific_prefix: Option<String>,
+    /// Honorific suffix, e.g. `III`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub honorific_suffix: Option<String>,
+    /// Sub-attributes this crate does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Name {
+    /// A name from its given and family parts.
+    pub fn new(given_name: impl Into<String>, family_name: impl Into<String>) -> Self {
+        Self {
+            given_name: Some(given_name.into()),
+            family_name: Some(family_name.into()),
+            ..Self::default()
+        }
+    }
+}
+
+/// One value of a multi-valued attribute (RFC 7643 §2.4): an email, phone number, group
+/// membership, role…
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MultiValue {
+    /// The value itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Human-readable name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display: Option<String>,
+    /// Label, e.g. `work`, `home`, `mobile`.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Whether this is the preferred value; `"True"` / `"False"` strings are accepted.
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub primary: Option<bool>,
+    /// URI of the resource the value refers to (`$ref`).
+    #[serde(rename = "$ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// Sub-attributes this crate does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl MultiValue {
+    /// A value with no label.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self {
+            value: Some(value.into()),
+            ..Self::default()
+        }
+    }
+
+    /// A labelled value, e.g. `MultiValue::typed("ann@example.com", "work")`.
+    pub fn typed(value: impl Into<String>, kind: impl Into<String>) -> Self {
+        Self {
+            kind: Some(kind.into()),
+            ..Self::new(value)
+        }
+    }
+}
+
+/// A postal address.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Address {
+    /// The full address, formatted for display or a mailing label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formatted: Option<String>,
+    /// Street address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street_address: Option<String>,
+    /// City or locality.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locality: Option<String>,
+    /// State or region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Postal code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// Country, ISO 3166-1 alpha-2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Label: `work`, `home`, `other`.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Whether this is the preferred address.
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub primary: Option<bool>,
+    /// Sub-attributes this crate does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The enterprise User extension (RFC 7643 §4.3).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnterpriseUser {
+    /// Employee number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub employee_number: Option<String>,
+    /// Cost centre.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_center: Option<String>,
+    /// Organisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    /// Division.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub division: Option<String>,
+    /// Department.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    /// Manager. A bare string from the provider is read as the manager's `value`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager: Option<Manager>,
+    /// Attributes this crate does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A user's manager.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Manager {
+    /// The manager's `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// URI of the manager's resource.
+    #[serde(rename = "$ref", default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// The manager's display name (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+}
+
+/// Muster's shop extension of User.
+///
+/// The enumerated values (licence, role, status, invitation state, sign-in method) are
+/// open enums: known values parse in any case and are written canonically, while a value
+/// this version does not know is kept in `Other` instead of failing the whole user, so a
+/// client keeps working against a newer server.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShopUser {
+    /// Product licence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licence: Option<Licence>,
+    /// Role in the shop software.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// Security group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_group: Option<String>,
+    /// Service groups, e.g. `Sprinkler`, `Electrical`.
+    #[serde(
+        default,
+        deserialize_with = "lenient::vec_or_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub service_groups: Vec<String>,
+    /// Service zones.
+    #[serde(
+        default,
+        deserialize_with = "lenient::vec_or_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub zones: Vec<String>,
+    /// Home branch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home_branch: Option<String>,
+    /// Branches the user may work for.
+    #[serde(
+        default,
+        deserialize_with = "lenient::vec_or_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub branches: Vec<String>,
+    /// Job role, e.g. `Service Technician`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_role: Option<String>,
+    /// Work phone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Permission flags beyond the role, e.g. `viewPricing`. Kept as strings: the set is
+    /// the server's to extend.
+    #[serde(
+        default,
+        deserialize_with = "lenient::vec_or_null",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub permissions: Vec<String>,
+    /// Account state (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<UserStatus>,
+    /// Latest invitation (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitation: Option<Invitation>,
+    /// Most recent sign-in (read-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sign_in: Option<LastSignIn>,
+    /// Whether two-factor authentication is set up (read-only).
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub mfa_enabled: Option<bool>,
+    /// Signed-in sessions (read-only).
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_uint",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub active_sessions: Option<u32>,
+    /// Attributes this crate does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// An invitation to sign up.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Invitation {
+    /// When it was sent.
+    #[serde(
+        default,
+        with = "lenient::datetime",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sent_at: Option<OffsetDateTime>,
+    /// When its link expires.
+    #[serde(
+        default,
+        with = "lenient::datetime",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub expires_at: Option<OffsetDateTime>,
+    /// Pending, accepted or expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<InvitationState>,
+}
+
+/// A sign-in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastSignIn {
+    /// When.
+    #[serde(
+        default,
+        with = "lenient::datetime",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub at: Option<OffsetDateTime>,
+    /// How.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<SignInMethod>,
+}
+
+open_enum! {
+    /// A shop product licence.
+    pub enum Licence {
+        /// Mobile technicians.
+        Field = "field",
+        /// Office staff: web and app.
+        Desk = "desk",
+        /// Contractor portal.
+        Contractor = "contractor",
+        /// Customer portal.
+        Customer = "customer",
+        /// Integration access.
+        Api = "api",
+        /// Timesheets only.
+        Timesheet = "timesheet",
+    }
+}
+
+open_enum! {
+    /// A shop role.
+    pub enum Role {
+        /// Everything, including user management.
+        Admin = "admin",
+        /// Day-to-day work, no user management.
+        Technician = "technician",
+        /// Read only.
+        Viewer = "viewer",
+    }
+}
+
+open_enum! {
+    /// An account's state.
+    pub enum UserStatus {
+        /// Invited, not yet signed up.
+        Invited = "invited",
+        /// Can sign in.
+        Active = "active",
+        /// Temporarily barred and signed out everywhere.
+        Suspended = "suspended",
+        /// Cannot sign in; data kept.
+        Deactivated = "deactivated",
+        /// Soft-deleted.
+        Deleted = "deleted",
+    }
+}
+
+open_enum! {
+    /// An invitation's state.
+    pub enum InvitationState {
+        /// Sent, not used, not expired.
+        Pending = "pending",
+        /// Used to sign up.
+        Accepted = "accepted",
+        /// Past its expiry.
+        Expired = "expired",
+    }
+}
+
+open_enum! {
+    /// How a user signed in.
+    pub enum SignInMethod {
+        /// Password.
+        Password = "password",
+        /// Emailed single-use link.
+        MagicLink = "magic_link",
+        /// Google account.
+        Google = "google",
+        /// Microsoft account.
+        Microsoft = "microsoft",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn password_debug_is_redacted() {
+        let user = User {
+            password: Some("hunter2hunter2".into()),
+            ..User::new("ann")
+        };
+        let debug = format!("{user:?}");
+        assert!(
+            !debug.contains("hunter2"),
+            "passwords must not reach logs: {debug}"
+        );
+    }
+
+    #[test]
+    fn open_enums_keep_unknown_values() {
+        let shop: ShopUser =
+            serde_json::from_value(json!({"licence": "Desk", "role": "owner"})).unwrap();
+        assert_eq!(shop.licence, Some(Licence::Desk));
+        assert_eq!(shop.role, Some(Role::Other("owner".to_owned())));
+        assert_eq!(
+            serde_json::to_value(&shop).unwrap(),
+            json!({"licence": "desk", "role": "owner"})
+        );
+    }
+}

@@ -1,0 +1,340 @@
+//! [`Caller`]: who is making a request, read from `Authorization: Bearer <token>`, and the
+//! permission checks handlers call with it.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use rusqlite::Connection;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::accounts::{org_user, system_admin};
+use super::tokens::{Owner, TokenKind, TokenRow, lookup, token_hash};
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+
+/// A shop role. Read from `users.role` (folded to lower case) on every request; a missing
+/// or unknown role counts as [`Role::Viewer`], the least privilege.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything, including managing users.
+    Admin,
+    /// Day-to-day work, no user management.
+    Technician,
+    /// Read only.
+    Viewer,
+}
+
+impl Role {
+    /// The role stored in a `users.role` column; missing or unknown → `Viewer`.
+    pub fn from_column(role: Option<&str>) -> Self {
+        match role.map(str::trim) {
+            Some(r) if r.eq_ignore_ascii_case("admin") => Self::Admin,
+            Some(r) if r.eq_ignore_ascii_case("technician") => Self::Technician,
+            _ => Self::Viewer,
+        }
+    }
+
+    /// The lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Technician => "technician",
+            Self::Viewer => "viewer",
+        }
+    }
+}
+
+/// Who the caller is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity {
+    /// Someone who operates the server and reaches every organisation.
+    SystemAdmin {
+        /// System admin id.
+        id: String,
+        /// Their sign-in email.
+        email: String,
+    },
+    /// A user of one organisation.
+    OrgUser {
+        /// The organisation.
+        org: String,
+        /// The user's SCIM id.
+        user_id: String,
+        /// Their role as of this request.
+        role: Role,
+    },
+}
+
+/// The authenticated caller of a request. Extracting it answers 401 when the bearer token
+/// is missing, unknown, expired or revoked, or when its user is gone or inactive; the
+/// user's role is read afresh on every request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    identity: Identity,
+    session_id: Option<String>,
+}
+
+const NO_TOKEN: &str = "Sign in first: this endpoint needs a bearer token.";
+const BAD_SCHEME: &str = "The Authorization header must be 'Bearer <token>'.";
+const UNKNOWN_TOKEN: &str = "The access token is not valid; sign in again.";
+const REFRESH_AS_BEARER: &str =
+    "A refresh token cannot be used as a bearer token; exchange it at /auth/refresh.";
+const ACCESS_EXPIRED: &str = "The access token has expired; refresh it or sign in again.";
+const API_EXPIRED: &str = "The API token has expired; ask an admin for a new one.";
+const SIGNED_OUT: &str = "This session has been signed out; sign in again.";
+const ACCOUNT_GONE: &str = "This account no longer exists or is not active.";
+const NOT_API: &str = "The API token's user no longer has the API licence.";
+
+impl Caller {
+    /// A caller with the given identity; `session_id` is `None` for API tokens.
+    pub fn new(identity: Identity, session_id: Option<String>) -> Self {
+        Self {
+            identity,
+            session_id,
+        }
+    }
+
+    /// Who is calling.
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    /// The session the token belongs to; `None` for API tokens.
+    pub fn session_id(&self) -> Option<&str> {
+        self.session_id.as_deref()
+    }
+
+    /// Whether the caller is a system admin.
+    pub fn is_system_admin(&self) -> bool {
+        matches!(self.identity, Identity::SystemAdmin { .. })
+    }
+
+    /// The system admin's id, when the caller is one.
+    pub fn system_admin_id(&self) -> Option<&str> {
+        match &self.identity {
+            Identity::SystemAdmin { id, .. } => Some(id),
+            Identity::OrgUser { .. } => None,
+        }
+    }
+
+    /// The org user's SCIM id, when the caller is an org user (so an admin can be kept
+    /// from changing their own role or deactivating themselves).
+    pub fn user_id(&self) -> Option<&str> {
+        match &self.identity {
+            Identity::OrgUser { user_id, .. } => Some(user_id),
+            Identity::SystemAdmin { .. } => None,
+        }
+    }
+
+    /// The organisation an org user belongs to; `None` for system admins.
+    pub fn org(&self) -> Option<&str> {
+        match &self.identity {
+            Identity::OrgUser { org, .. } => Some(org),
+            Identity::SystemAdmin { .. } => None,
+        }
+    }
+
+    /// The org user's role; `None` for system admins.
+    pub fn role(&self) -> Option<Role> {
+        match &self.identity {
+            Identity::OrgUser { role, .. } => Some(*role),
+            Identity::SystemAdmin { .. } => None,
+        }
+    }
+
+    /// Whether the caller is `user_id` of `org`.
+    pub fn is_user(&self, org: &str, user_id: &str) -> bool {
+        self.org() == Some(org) && self.user_id() == Some(user_id)
+    }
+
+    /// System admins reach every organisation, org users only their own. The 403 names
+    /// the caller's own organisation and says nothing about whether `org` exists.
+    pub fn check_org(&self, org: &str) -> AppResult<()> {
+        match &self.identity {
+            Identity::SystemAdmin { .. } => Ok(()),
+            Identity::OrgUser { org: own, .. } if own == org => Ok(()),
+            Identity::OrgUser { org: own, .. } => Err(AppError::forbidden(format!(
+                "This token belongs to organisation {own}."
+            ))),
+        }
+    }
+
+    /// Reading users of `org`: system admins, admins and viewers; not technicians.
+    pub fn require_read(&self, org: &str) -> AppResult<()> {
+        self.check_org(org)?;
+        match self.role() {
+            Some(Role::Technician) => Err(AppError::forbidden(
+                "Technicians cannot manage users; ask an admin.",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Changing users of `org`: system admins and admins only.
+    pub fn require_write(&self, org: &str) -> AppResult<()> {
+        self.require_read(org)?;
+        match self.role() {
+            Some(Role::Viewer) => Err(AppError::forbidden("Viewers have read-only access.")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Only system admins.
+    pub fn require_system_admin(&self) -> AppResult<()> {
+        if self.is_system_admin() {
+            Ok(())
+        } else {
+            Err(AppError::forbidden("Only system admins can do this."))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
+        let token = bearer_token(parts)?;
+        if TokenKind::of_token(token) == Some(TokenKind::Refresh) {
+            return Err(AppError::unauthorized(REFRESH_AS_BEARER));
+        }
+        // Comparing by looking up the hash is the constant-time comparison: the secret
+        // itself is never compared byte by byte, only its SHA-256 is used as a key.
+        let hash = token_hash(token);
+        let now = state.clock.now();
+        state.db.read(move |conn| resolve(conn, &hash, now)).await
+    }
+}
+
+/// The token in `Authorization: Bearer <token>` (scheme case-insensitive).
+pub(crate) fn bearer_token(parts: &Parts) -> AppResult<&str> {
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| AppError::unauthorized(NO_TOKEN))?;
+    let value = header
+        .to_str()
+        .map_err(|_| AppError::unauthorized(BAD_SCHEME))?;
+    match value.trim().split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim())
+        }
+        _ => Err(AppError::unauthorized(BAD_SCHEME)),
+    }
+}
+
+/// Turns a bearer token's hash into a caller, checking everything that can have changed
+/// since the token was issued.
+fn resolve(conn: &Connection, hash: &str, now: OffsetDateTime) -> AppResult<Caller> {
+    let row = lookup(conn, hash)?.ok_or_else(|| AppError::unauthorized(UNKNOWN_TOKEN))?;
+    match row.kind {
+        TokenKind::Refresh => return Err(AppError::unauthorized(REFRESH_AS_BEARER)),
+        TokenKind::Access if row.session_revoked => return Err(AppError::unauthorized(SIGNED_OUT)),
+        TokenKind::Access if row.is_expired(now) => {
+            return Err(AppError::unauthorized(ACCESS_EXPIRED));
+        }
+        TokenKind::Api if row.is_expired(now) => return Err(AppError::unauthorized(API_EXPIRED)),
+        TokenKind::Access | TokenKind::Api => {}
+    }
+    let identity = current_identity(conn, &row)?;
+    Ok(Caller::new(identity, row.session_id))
+}
+
+fn current_identity(conn: &Connection, row: &TokenRow) -> AppResult<Identity> {
+    match &row.owner {
+        Owner::SystemAdmin(id) => {
+            let admin =
+                system_admin(conn, id)?.ok_or_else(|| AppError::unauthorized(ACCOUNT_GONE))?;
+            Ok(Identity::SystemAdmin {
+                id: admin.id,
+                email: admin.email,
+            })
+        }
+        Owner::OrgUser { org, user_id } => {
+            let user = org_user(conn, org, user_id)?
+                .filter(|user| user.enabled)
+                .ok_or_else(|| AppError::unauthorized(ACCOUNT_GONE))?;
+            if row.kind == TokenKind::Api && !user.api_licence {
+                return Err(AppError::unauthorized(NOT_API));
+            }
+            Ok(Identity::OrgUser {
+                org: org.clone(),
+                user_id: user.id,
+                role: user.role,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org_user(role: Role) -> Caller {
+        Caller::new(
+            Identity::OrgUser {
+                org: "acme".into(),
+                user_id: "u1".into(),
+                role,
+            },
+            Some("s".into()),
+        )
+    }
+
+    #[test]
+    fn roles_gate_reads_and_writes() {
+        assert!(
+            org_user(Role::Admin).require_write("acme").is_ok(),
+            "admins manage users"
+        );
+        assert!(
+            org_user(Role::Viewer).require_read("acme").is_ok(),
+            "viewers read"
+        );
+        assert!(
+            org_user(Role::Viewer).require_write("acme").is_err(),
+            "viewers do not write"
+        );
+        assert!(
+            org_user(Role::Technician).require_read("acme").is_err(),
+            "no user management"
+        );
+        assert!(
+            org_user(Role::Admin).require_read("other").is_err(),
+            "own org only"
+        );
+        let admin = Caller::new(
+            Identity::SystemAdmin {
+                id: "a".into(),
+                email: "e".into(),
+            },
+            None,
+        );
+        assert!(
+            admin.require_write("any").is_ok(),
+            "system admins reach every org"
+        );
+    }
+
+    #[test]
+    fn unknown_role_is_least_privilege() {
+        assert_eq!(
+            Role::from_column(None),
+            Role::Viewer,
+            "missing role is a viewer"
+        );
+        assert_eq!(
+            Role::from_column(Some("owner")),
+            Role::Viewer,
+            "unknown role is a viewer"
+        );
+        assert_eq!(
+            Role::from_column(Some("Admin")),
+            Role::Admin,
+            "case-insensitive"
+        );
+    }
+}

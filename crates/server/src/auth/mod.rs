@@ -1,0 +1,46 @@
+//! Sign-in and tokens: who is calling, and what they may do.
+//!
+//! - [`password`]: argon2id hashing and verification.
+//! - [`tokens`]: random bearer tokens (`mst_at_`, `mst_rt_`, `mst_api_`), stored only as
+//!   SHA-256 hashes; sessions, refresh rotation with reuse detection, API tokens.
+//! - [`caller`]: the [`Caller`] extractor and the role checks handlers call.
+//! - [`accounts`]: the people who can sign in (org users and system admins).
+//! - [`body`]: [`JsonBody`], a JSON extractor whose rejections are SCIM error bodies.
+//!
+//! Routes: `POST /auth/token`, `POST /auth/refresh`, `POST /auth/logout`, and
+//! `GET|POST /o/{org}/api-tokens`, `DELETE /o/{org}/api-tokens/{id}`.
+
+pub mod accounts;
+pub mod body;
+pub mod caller;
+pub mod password;
+mod routes;
+pub mod tokens;
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+
+pub use accounts::create_system_admin;
+pub use body::JsonBody;
+pub use caller::{Caller, Identity, Role};
+pub use password::{hash_password, verify_password};
+pub use routes::routes;
+pub use tokens::{active_session_count, issue_api_token_blocking, sign_out_user_blocking};
+
+use crate::error::{AppError, AppResult};
+
+/// Formats a time as fixed-width RFC 3339 in UTC to the second (`2024-05-01T12:00:00Z`),
+/// the form the auth tables store: equal widths make text order the same as time order.
+pub fn stamp(at: OffsetDateTime) -> String {
+    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_else(|_| at.unix_timestamp().to_string())
+}
+
+/// Reads a time written by [`stamp`] (or any RFC 3339 time).
+pub(crate) fn parse_stamp(text: &str) -> AppResult<OffsetDateTime> {
+    OffsetDateTime::parse(text, &Rfc3339)
+        .map_err(|error| AppError::internal(format_args!("stored time {text:?}: {error}")))
+}

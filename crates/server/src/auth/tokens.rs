@@ -1,0 +1,495 @@
+//! Bearer tokens and sessions.
+//!
+//! A token is 256 random bits, base64url without padding, behind a prefix that says its
+//! kind (`mst_at_` access, `mst_rt_` refresh, `mst_api_` API) so secret scanners can spot
+//! leaked ones. Only its SHA-256 (hex) is stored, as the `tokens` primary key: a token is
+//! checked by looking up its hash, which is the constant-time comparison (the secret is
+//! never compared byte by byte, and a 256-bit random value needs no slow hash).
+//!
+//! A sign-in opens a session holding one refresh token and the access tokens issued from
+//! it. Refreshing rotates: the presented refresh token is marked `rotated` (it stops
+//! working) and a new pair is issued on the same session. Presenting a rotated refresh
+//! token again means it was copied, so the whole session is revoked. Rows of rotated
+//! tokens stay until they would have expired, so reuse is caught for as long as it matters.
+//! Clients must therefore not refresh the same session concurrently.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use super::accounts::org_user;
+use super::{parse_stamp, stamp};
+use crate::Config;
+use crate::error::{AppError, AppResult};
+
+/// What a token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// Short-lived bearer token of a session.
+    Access,
+    /// Exchanged at `/auth/refresh` for a new pair; never a bearer token.
+    Refresh,
+    /// Long-lived, named bearer token of an API-licence user; no session.
+    Api,
+}
+
+impl TokenKind {
+    /// The prefix every token of this kind starts with.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Self::Access => "mst_at_",
+            Self::Refresh => "mst_rt_",
+            Self::Api => "mst_api_",
+        }
+    }
+
+    /// The `tokens.kind` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Access => "access",
+            Self::Refresh => "refresh",
+            Self::Api => "api",
+        }
+    }
+
+    /// The kind a token claims by its prefix; `None` if it is not a Muster token.
+    pub fn of_token(token: &str) -> Option<Self> {
+        [Self::Access, Self::Refresh, Self::Api]
+            .into_iter()
+            .find(|kind| token.starts_with(kind.prefix()))
+    }
+
+    fn from_column(kind: &str) -> AppResult<Self> {
+        [Self::Access, Self::Refresh, Self::Api]
+            .into_iter()
+            .find(|k| k.as_str() == kind)
+            .ok_or_else(|| AppError::internal(format_args!("unknown token kind {kind:?}")))
+    }
+}
+
+/// A fresh random token of `kind`.
+pub(crate) fn new_token(kind: TokenKind) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{}{}", kind.prefix(), URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The SHA-256 of a token, lower-case hex: the only form in which tokens are stored.
+pub(crate) fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Whose token or session it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Owner {
+    SystemAdmin(String),
+    OrgUser { org: String, user_id: String },
+}
+
+impl Owner {
+    fn columns(&self) -> (Option<&str>, Option<&str>, Option<&str>) {
+        match self {
+            Self::SystemAdmin(id) => (None, None, Some(id)),
+            Self::OrgUser { org, user_id } => (Some(org), Some(user_id), None),
+        }
+    }
+
+    fn from_columns(
+        org: Option<String>,
+        user_id: Option<String>,
+        system_admin_id: Option<String>,
+    ) -> AppResult<Self> {
+        match (org, user_id, system_admin_id) {
+            (_, _, Some(id)) => Ok(Self::SystemAdmin(id)),
+            (Some(org), Some(user_id), None) => Ok(Self::OrgUser { org, user_id }),
+            _ => Err(AppError::internal("a token has no owner")),
+        }
+    }
+}
+
+/// A stored token, as found by its hash.
+#[derive(Debug)]
+pub(crate) struct TokenRow {
+    pub kind: TokenKind,
+    pub session_id: Option<String>,
+    pub owner: Owner,
+    pub expires: Option<OffsetDateTime>,
+    pub rotated: bool,
+    pub session_revoked: bool,
+}
+
+impl TokenRow {
+    pub fn is_expired(&self, now: OffsetDateTime) -> bool {
+        self.expires.is_some_and(|expires| expires <= now)
+    }
+}
+
+/// The token whose hash is `hash`, with its session's state.
+pub(crate) fn lookup(conn: &Connection, hash: &str) -> AppResult<Option<TokenRow>> {
+    type Raw = (
+        String,
+        Option<String>,
+        [Option<String>; 3],
+        Option<String>,
+        bool,
+        bool,
+    );
+    let raw: Option<Raw> = conn
+        .query_row(
+            "SELECT t.kind, t.session_id, t.org, t.user_id, t.system_admin_id, t.expires,
+                    t.rotated IS NOT NULL, COALESCE(s.revoked, 0) != 0
+             FROM tokens t LEFT JOIN sessions s ON s.id = t.session_id
+             WHERE t.hash = ?1",
+            [hash],
+            |row| {
+                let owner = [row.get(2)?, row.get(3)?, row.get(4)?];
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    owner,
+                    row.get(5)?,
+                    row.get(6)?,
+                    row.get(7)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((kind, session_id, [org, user_id, admin], expires, rotated, revoked)) = raw else {
+        return Ok(None);
+    };
+    Ok(Some(TokenRow {
+        kind: TokenKind::from_column(&kind)?,
+        session_id,
+        owner: Owner::from_columns(org, user_id, admin)?,
+        expires: expires.as_deref().map(parse_stamp).transpose()?,
+        rotated,
+        session_revoked: revoked,
+    }))
+}
+
+/// An access and a refresh token, in plain text: shown to the client once, never stored.
+pub(crate) struct TokenPair {
+    pub access: String,
+    pub refresh: String,
+}
+
+impl std::fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenPair(<redacted>)")
+    }
+}
+
+/// `now + ttl`, saturating instead of overflowing.
+fn after(now: OffsetDateTime, ttl: std::time::Duration) -> OffsetDateTime {
+    now.saturating_add(time::Duration::try_from(ttl).unwrap_or(time::Duration::MAX))
+}
+
+struct NewToken<'a> {
+    kind: TokenKind,
+    id: Option<&'a str>,
+    session_id: Option<&'a str>,
+    owner: &'a Owner,
+    name: Option<&'a str>,
+    expires: Option<OffsetDateTime>,
+}
+
+/// Stores `token` (as its hash) and returns it.
+fn insert(
+    tx: &Transaction<'_>,
+    token: String,
+    new: NewToken<'_>,
+    now: OffsetDateTime,
+) -> AppResult<String> {
+    let (org, user_id, admin) = new.owner.columns();
+    tx.execute(
+        "INSERT INTO tokens (hash, kind, id, session_id, org, user_id, system_admin_id, name,
+                             created, expires)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            token_hash(&token),
+            new.kind.as_str(),
+            new.id,
+            new.session_id,
+            org,
+            user_id,
+            admin,
+            new.name,
+            stamp(now),
+            new.expires.map(stamp),
+        ],
+    )?;
+    Ok(token)
+}
+
+/// Opens a session for `owner` and issues its first pair.
+pub(crate) fn start_session(
+    tx: &Transaction<'_>,
+    owner: &Owner,
+    now: OffsetDateTime,
+    config: &Config,
+) -> AppResult<TokenPair> {
+    let session_id = uuid::Uuid::new_v4().to_string();
+    let (org, user_id, admin) = owner.columns();
+    tx.execute(
+        "INSERT INTO sessions (id, org, user_id, system_admin_id, created)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![session_id, org, user_id, admin, stamp(now)],
+    )?;
+    tracing::info!(%session_id, org, user_id, system_admin_id = admin, "session started");
+    issue_pair(tx, &session_id, owner, now, config)
+}
+
+/// A new access and refresh token on `session_id`.
+pub(crate) fn issue_pair(
+    tx: &Transaction<'_>,
+    session_id: &str,
+    owner: &Owner,
+    now: OffsetDateTime,
+    config: &Config,
+) -> AppResult<TokenPair> {
+    let token = |kind, ttl| NewToken {
+        kind,
+        id: None,
+        session_id: Some(session_id),
+        owner,
+        name: None,
+        expires: Some(after(now, ttl)),
+    };
+    let access = new_token(TokenKind::Access);
+    let access = insert(
+        tx,
+        access,
+        token(TokenKind::Access, config.access_token_ttl),
+        now,
+    )?;
+    let refresh = new_token(TokenKind::Refresh);
+    let refresh = insert(
+        tx,
+        refresh,
+        token(TokenKind::Refresh, config.refresh_token_ttl),
+        now,
+    )?;
+    Ok(TokenPair { access, refresh })
+}
+
+/// Marks a refresh token as exchanged: it no longer works, and presenting it again
+/// revokes its session.
+pub(crate) fn mark_rotated(tx: &Transaction<'_>, hash: &str, now: OffsetDateTime) -> AppResult<()> {
+    tx.execute(
+        "UPDATE tokens SET rotated = ?2 WHERE hash = ?1",
+        params![hash, stamp(now)],
+    )?;
+    Ok(())
+}
+
+/// Revokes a session: every token on it stops working at once.
+pub(crate) fn revoke_session(tx: &Transaction<'_>, session_id: &str) -> AppResult<()> {
+    tx.execute(
+        "UPDATE sessions SET revoked = 1 WHERE id = ?1",
+        [session_id],
+    )?;
+    Ok(())
+}
+
+/// Forgets expired tokens and the sessions left with none.
+pub(crate) fn cleanup(tx: &Transaction<'_>, now: OffsetDateTime) -> AppResult<()> {
+    tx.execute("DELETE FROM tokens WHERE expires <= ?1", [stamp(now)])?;
+    tx.execute(
+        "DELETE FROM sessions WHERE NOT EXISTS (SELECT 1 FROM tokens WHERE session_id = sessions.id)",
+        [],
+    )?;
+    Ok(())
+}
+
+/// Signs `user_id` of `org` out everywhere: revokes all their sessions (for suspension,
+/// password or email changes, "revoke sessions"). API tokens are untouched; they stop
+/// working on their own when the user is no longer active. Returns how many sessions
+/// were still open.
+pub fn sign_out_user_blocking(tx: &Transaction<'_>, org: &str, user_id: &str) -> AppResult<usize> {
+    let revoked = tx.execute(
+        "UPDATE sessions SET revoked = 1 WHERE org = ?1 AND user_id = ?2 AND revoked = 0",
+        params![org, user_id],
+    )?;
+    tracing::info!(org, user_id, revoked, "user signed out everywhere");
+    Ok(revoked)
+}
+
+/// How many sessions of `user_id` of `org` are open: not revoked, with a refresh token
+/// that is neither used nor expired.
+pub fn active_session_count(
+    conn: &Connection,
+    org: &str,
+    user_id: &str,
+    now: OffsetDateTime,
+) -> AppResult<u32> {
+    let count = conn.query_row(
+        "SELECT COUNT(DISTINCT s.id) FROM sessions s JOIN tokens t ON t.session_id = s.id
+         WHERE s.org = ?1 AND s.user_id = ?2 AND s.revoked = 0
+           AND t.kind = 'refresh' AND t.rotated IS NULL AND t.expires > ?3",
+        params![org, user_id, stamp(now)],
+        |row| row.get(0),
+    )?;
+    Ok(count)
+}
+
+/// An API token as listed: everything but the secret.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiToken {
+    /// Its id, for revoking it.
+    pub id: String,
+    /// What it is for.
+    pub name: String,
+    /// The API-licence user it acts as.
+    pub user_id: String,
+    /// When it was issued (RFC 3339).
+    pub created_at: String,
+    /// When it stops working (RFC 3339); absent for tokens that do not expire.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+}
+
+/// Issues an API token named `name` for `user_id` of `org`, who must exist and hold the
+/// API licence; returns it listed, and its plain text (shown once, never stored).
+pub(crate) fn create_api_token(
+    tx: &Transaction<'_>,
+    org: &str,
+    user_id: &str,
+    name: &str,
+    expires: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> AppResult<(ApiToken, String)> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::invalid_value(
+            "Give the API token a name of 1 to 100 characters, such as the integration it is for.",
+        ));
+    }
+    if expires.is_some_and(|expires| expires <= now) {
+        return Err(AppError::invalid_value("expiresAt must be in the future."));
+    }
+    let user = org_user(tx, org, user_id)?
+        .ok_or_else(|| AppError::invalid_value(format!("There is no user '{user_id}' here.")))?;
+    if !user.api_licence {
+        return Err(AppError::invalid_value(format!(
+            "User '{user_id}' does not have the API licence; only API-licence users can hold \
+             API tokens."
+        )));
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    let owner = Owner::OrgUser {
+        org: org.to_owned(),
+        user_id: user.id.clone(),
+    };
+    let new = NewToken {
+        kind: TokenKind::Api,
+        id: Some(&id),
+        session_id: None,
+        owner: &owner,
+        name: Some(name),
+        expires,
+    };
+    let secret = insert(tx, new_token(TokenKind::Api), new, now)?;
+    tracing::info!(org, user_id = %user.id, token_id = %id, "API token issued");
+    let listed = ApiToken {
+        id,
+        name: name.to_owned(),
+        user_id: user.id,
+        created_at: stamp(now),
+        expires_at: expires.map(stamp),
+    };
+    Ok((listed, secret))
+}
+
+/// Issues a non-expiring API token named `name` for the API-licence user `user_id` of
+/// `org` and returns its plain text, the only time it is available. For the
+/// `muster-server admin create-api-token` command and demo seeding.
+pub fn issue_api_token_blocking(
+    tx: &Transaction<'_>,
+    org: &str,
+    user_id: &str,
+    name: &str,
+    now: OffsetDateTime,
+) -> AppResult<String> {
+    create_api_token(tx, org, user_id, name, None, now).map(|(_, secret)| secret)
+}
+
+/// The API tokens of `org`, oldest first.
+pub(crate) fn list_api_tokens(conn: &Connection, org: &str) -> AppResult<Vec<ApiToken>> {
+    let mut statement = conn.prepare(
+        "SELECT id, COALESCE(name, ''), user_id, created, expires FROM tokens
+         WHERE kind = 'api' AND org = ?1 ORDER BY created, id",
+    )?;
+    let tokens = statement
+        .query_map([org], |row| {
+            Ok(ApiToken {
+                id: row.get(0)?,
+                name: row.get(1)?,
+                user_id: row.get(2)?,
+                created_at: row.get(3)?,
+                expires_at: row.get(4)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(tokens)
+}
+
+/// Deletes API token `id` of `org`; whether there was one.
+pub(crate) fn delete_api_token(tx: &Transaction<'_>, org: &str, id: &str) -> AppResult<bool> {
+    let deleted = tx.execute(
+        "DELETE FROM tokens WHERE kind = 'api' AND org = ?1 AND id = ?2",
+        [org, id],
+    )?;
+    if deleted > 0 {
+        tracing::info!(org, token_id = id, "API token revoked");
+    }
+    Ok(deleted > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_carry_their_kind_and_256_bits() {
+        let token = new_token(TokenKind::Api);
+        assert_eq!(
+            TokenKind::of_token(&token),
+            Some(TokenKind::Api),
+            "the prefix names the kind"
+        );
+        let body = token.trim_start_matches(TokenKind::Api.prefix());
+        assert_eq!(
+            body.len(),
+            43,
+            "32 bytes are 43 base64url characters without padding"
+        );
+        assert_ne!(new_token(TokenKind::Api), token, "tokens are random");
+        assert_eq!(
+            TokenKind::of_token("mst_rt_x"),
+            Some(TokenKind::Refresh),
+            "refresh prefix"
+        );
+        assert_eq!(
+            TokenKind::of_token("ghp_x"),
+            None,
+            "foreign tokens are not ours"
+        );
+    }
+
+    #[test]
+    fn hash_is_sha256_hex() {
+        assert_eq!(
+            token_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+            "the stored form is the SHA-256 of the token in lower-case hex"
+        );
+    }
+}

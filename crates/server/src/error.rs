@@ -1,0 +1,126 @@
+//! The server's one error type. Every failure a client can see leaves as an RFC 7644
+//! §3.12 error body (`application/scim+json`), never as a bare status or a panic.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use muster_scim::message::{ScimError, ScimType};
+
+/// A failed request: an HTTP status, an optional SCIM `scimType`, and a detail for people.
+#[derive(Debug, thiserror::Error)]
+#[error("{status}: {detail}")]
+pub struct AppError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// RFC 7644 `scimType`, for 400 and 409 answers.
+    pub scim_type: Option<ScimType>,
+    /// What went wrong, in words a person can act on. Never contains a secret.
+    pub detail: String,
+}
+
+impl AppError {
+    /// An error with no `scimType`.
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            scim_type: None,
+            detail: detail.into(),
+        }
+    }
+
+    /// 400 with a `scimType`.
+    pub fn bad_request(scim_type: ScimType, detail: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            scim_type: Some(scim_type),
+            detail: detail.into(),
+        }
+    }
+
+    /// 400 `invalidValue`.
+    pub fn invalid_value(detail: impl Into<String>) -> Self {
+        Self::bad_request(ScimType::InvalidValue, detail)
+    }
+
+    /// 401: no credentials, or credentials that are unknown, expired or revoked.
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, detail)
+    }
+
+    /// 403: valid credentials that do not allow this.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, detail)
+    }
+
+    /// 404.
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, detail)
+    }
+
+    /// 409 `uniqueness`.
+    pub fn uniqueness(detail: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::CONFLICT,
+            scim_type: Some(ScimType::Uniqueness),
+            detail: detail.into(),
+        }
+    }
+
+    /// 412: the `If-Match` version is not the current one.
+    pub fn precondition_failed(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::PRECONDITION_FAILED, detail)
+    }
+
+    /// 500 for a fault of ours. The cause is logged; the client gets no internals.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The server failed to handle the request.",
+        )
+    }
+}
+
+impl From<rusqlite::Error> for AppError {
+    fn from(error: rusqlite::Error) -> Self {
+        Self::internal(format_args!("database: {error}"))
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let body = ScimError {
+            status: self.status.as_u16(),
+            scim_type: self.scim_type,
+            detail: Some(self.detail),
+        };
+        let mut response = (self.status, scim_json(&body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"muster\""),
+            );
+        }
+        response
+    }
+}
+
+/// The SCIM media type every answer carries.
+pub const SCIM_MEDIA_TYPE: &str = "application/scim+json";
+
+/// A JSON body with the SCIM media type.
+pub fn scim_json<T: serde::Serialize>(body: &T) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(SCIM_MEDIA_TYPE),
+            )],
+            bytes,
+        )
+            .into_response(),
+        Err(error) => AppError::internal(format_args!("serialise: {error}")).into_response(),
+    }
+}
+
+/// Result of a handler.
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,133 @@
+//! Muster's reference user-management API: SCIM 2.0 users and groups for many
+//! organisations, with sign-in and tokens, over axum and SQLite.
+//!
+//! [`app`] builds the whole HTTP service from an [`AppState`]; `main.rs` only parses the
+//! command line, opens the data directory and serves it. Tests run [`app`] on port 0.
+#![deny(missing_docs)]
+
+pub mod admin;
+pub mod auth;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod orgs;
+pub mod scim;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use time::OffsetDateTime;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::db::Db;
+use crate::error::AppError;
+
+/// Requests larger than this are refused with 413 before they are parsed.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Where the current time comes from: the wall clock, or a fixed one in tests.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> OffsetDateTime + Send + Sync>);
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Self {
+        Self(Arc::new(OffsetDateTime::now_utc))
+    }
+
+    /// A clock that reads whatever `now` returns, for tests that move time.
+    pub fn from_fn(now: impl Fn() -> OffsetDateTime + Send + Sync + 'static) -> Self {
+        Self(Arc::new(now))
+    }
+
+    /// The current time, UTC.
+    pub fn now(&self) -> OffsetDateTime {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clock")
+    }
+}
+
+/// Settings that are fixed for the life of the process.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// How long an access token lives.
+    pub access_token_ttl: Duration,
+    /// How long a refresh token lives.
+    pub refresh_token_ttl: Duration,
+    /// The URL clients reach the server at, used in `meta.location`; when `None` it is
+    /// taken from each request's `Host` header.
+    pub public_url: Option<String>,
+    /// Cap on `count` in list requests (advertised as `filter.maxResults`).
+    pub max_results: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            public_url: None,
+            max_results: 1000,
+        }
+    }
+}
+
+/// Everything a handler needs, cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Storage.
+    pub db: Db,
+    /// Time source.
+    pub clock: Clock,
+    /// Settings.
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// State over an open database with the system clock and default settings.
+    pub fn new(db: Db) -> Self {
+        Self {
+            db,
+            clock: Clock::system(),
+            config: Arc::new(Config::default()),
+        }
+    }
+}
+
+/// The whole HTTP service.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(auth::routes())
+        .merge(orgs::routes())
+        .nest("/o/{org}/scim/v2", scim::routes(state.clone()))
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> AppError {
+    AppError::not_found("There is no such endpoint.")
+}
+
+async fn method_not_allowed() -> AppError {
+    AppError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "This endpoint does not support that method.",
+    )
+}

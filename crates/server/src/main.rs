@@ -1,0 +1,219 @@
+//! `muster-server`: serve the reference API, or administer its data directory.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use muster_server::db::Db;
+use muster_server::demo::{self, DEMO_ORGS, DEMO_PASSWORD, DEMO_SYSTEM_ADMIN, OrgSpec};
+use muster_server::{AppState, Config, app};
+use tracing_subscriber::EnvFilter;
+
+/// Muster's reference user-management API (SCIM 2.0).
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8650")]
+    listen: SocketAddr,
+    /// Directory holding the database. Created if missing.
+    #[arg(long, default_value = "muster-data")]
+    data: PathBuf,
+    /// Seed demo organisations (once) and print how to sign in.
+    #[arg(long)]
+    demo: bool,
+    /// The URL clients use to reach this server, for resource locations; defaults to the
+    /// Host each request was sent to.
+    #[arg(long)]
+    public_url: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create an organisation.
+    CreateOrg {
+        /// Its id, as in /o/{id}/.
+        id: String,
+        /// Its display name.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Create an API-licence user in an organisation and print a new API token for it.
+    CreateApiToken {
+        /// Organisation id.
+        #[arg(long)]
+        org: String,
+        /// userName of the integration user (created if missing).
+        #[arg(long, default_value = "integration")]
+        user: String,
+    },
+    /// Create a system admin; the password is read from standard input.
+    CreateSystemAdmin {
+        /// Sign-in email.
+        email: String,
+        /// Display name.
+        #[arg(long, default_value = "System Admin")]
+        name: String,
+    },
+    /// Create an organisation filled with generated users (for benchmarks).
+    SeedOrg {
+        /// Organisation id.
+        id: String,
+        /// Number of users.
+        #[arg(long, default_value_t = 1000)]
+        users: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("muster-server: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let db = Db::open(&args.data)?;
+    match args.command {
+        Some(command) => administer(&db, command),
+        None => serve(db, args.listen, args.demo, args.public_url),
+    }
+}
+
+fn administer(db: &Db, command: Command) -> Result<(), Box<dyn std::error::Error>> {
+    let now = time::OffsetDateTime::now_utc();
+    match command {
+        Command::CreateOrg { id, name } => {
+            let name = name.unwrap_or_else(|| id.clone());
+            db.write_blocking(|tx| muster_server::orgs::create_org_blocking(tx, &id, &name, now))?;
+            println!("created organisation {id}");
+        }
+        Command::CreateApiToken { org, user } => {
+            let token = db.write_blocking(|tx| {
+                muster_server::admin::integration_token(tx, &org, &user, now)
+            })?;
+            println!("{token}");
+        }
+        Command::CreateSystemAdmin { email, name } => {
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let hash = muster_server::auth::hash_password(password)?;
+            db.write_blocking(|tx| {
+                muster_server::auth::create_system_admin(tx, &email, &name, &hash, now)
+            })?;
+            println!("created system admin {email}");
+        }
+        Command::SeedOrg { id, users } => {
+            let hash = muster_server::auth::hash_password(DEMO_PASSWORD)?;
+            let domain: &'static str = Box::leak(format!("{id}.test").into_boxed_str());
+            let id: &'static str = Box::leak(id.into_boxed_str());
+            let spec = OrgSpec {
+                id,
+                name: id,
+                domain,
+                users,
+            };
+            let created = db.write_blocking(|tx| demo::seed_org(tx, &spec, &hash, now))?;
+            println!(
+                "{}",
+                if created {
+                    "seeded"
+                } else {
+                    "organisation exists; left as it is"
+                }
+            );
+        }
+    }
+    Ok(())
+}
+
+fn serve(
+    db: Db,
+    listen: SocketAddr,
+    demo_mode: bool,
+    public_url: Option<String>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    if demo_mode {
+        seed_demo(&db)?;
+    }
+    let config = Config {
+        public_url,
+        ..Config::default()
+    };
+    let state = AppState {
+        config: Arc::new(config),
+        ..AppState::new(db)
+    };
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let address = listener.local_addr()?;
+        println!("Muster server listening on http://{address}");
+        if demo_mode {
+            println!();
+            println!("Demo organisations (SCIM base URLs):");
+            for spec in DEMO_ORGS {
+                println!(
+                    "  {:<28} http://{address}/o/{}/scim/v2   ({} users)",
+                    spec.name, spec.id, spec.users
+                );
+            }
+            println!();
+            println!("Sign in (POST http://{address}/auth/token) as an org admin:");
+            println!(
+                "  {{\"org\": \"{}\", \"email\": \"admin@{}\", \"password\": \"{DEMO_PASSWORD}\"}}",
+                DEMO_ORGS[0].id, DEMO_ORGS[0].domain
+            );
+            println!("or as the system admin: {DEMO_SYSTEM_ADMIN} / {DEMO_PASSWORD}");
+        }
+        axum::serve(listener, app(state))
+            .with_graceful_shutdown(shutdown())
+            .await?;
+        Ok::<_, Box<dyn std::error::Error>>(())
+    })
+}
+
+fn seed_demo(db: &Db) -> Result<(), Box<dyn std::error::Error>> {
+    let now = time::OffsetDateTime::now_utc();
+    let hash = muster_server::auth::hash_password(DEMO_PASSWORD)?;
+    db.write_blocking(|tx| {
+        muster_server::admin::ensure_system_admin(
+            tx,
+            DEMO_SYSTEM_ADMIN,
+            "Muster Operations",
+            &hash,
+            now,
+        )?;
+        for spec in DEMO_ORGS {
+            if demo::seed_org(tx, spec, &hash, now)? {
+                tracing::info!(
+                    org = spec.id,
+                    users = spec.users,
+                    "seeded demo organisation"
+                );
+            }
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,160 @@
+//! Discovery (RFC 7644 §4): what this server supports, which resource types it serves and
+//! the schemas that define them. Clients such as Muster's core read these to decide which
+//! features to offer.
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use muster_scim::schema::Schema;
+use muster_scim::urn;
+use serde_json::{Value, json};
+
+use super::{base_url, list_response};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{AppError, AppResult, scim_json};
+
+/// `GET /ServiceProviderConfig`.
+pub async fn service_provider_config(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    caller.require_read(&org)?;
+    crate::orgs::require_org(&state, &org).await?;
+    let base = base_url(&state, &headers, &org);
+    Ok(scim_json(&json!({
+        "schemas": [urn::SERVICE_PROVIDER_CONFIG],
+        "documentationUri": "https://github.com/muster-app/muster",
+        "patch": {"supported": true},
+        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+        "filter": {"supported": true, "maxResults": state.config.max_results},
+        "changePassword": {"supported": true},
+        "sort": {"supported": true},
+        "etag": {"supported": true},
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "Bearer token",
+            "description": "An access token from POST /auth/token, or a long-lived API token.",
+            "specUri": "https://www.rfc-editor.org/info/rfc6750",
+            "primary": true
+        }],
+        "meta": {
+            "resourceType": "ServiceProviderConfig",
+            "location": format!("{base}/ServiceProviderConfig")
+        }
+    })))
+}
+
+fn resource_types(base: &str) -> Vec<Value> {
+    vec![
+        json!({
+            "schemas": [urn::RESOURCE_TYPE],
+            "id": "User",
+            "name": "User",
+            "endpoint": "/Users",
+            "description": "People who sign in to the shop's software.",
+            "schema": urn::USER,
+            "schemaExtensions": [
+                {"schema": urn::ENTERPRISE_USER, "required": false},
+                {"schema": urn::SHOP_USER, "required": false}
+            ],
+            "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/User")}
+        }),
+        json!({
+            "schemas": [urn::RESOURCE_TYPE],
+            "id": "Group",
+            "name": "Group",
+            "endpoint": "/Groups",
+            "description": "Named sets of users.",
+            "schema": urn::GROUP,
+            "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/Group")}
+        }),
+    ]
+}
+
+fn schemas(base: &str) -> Vec<Value> {
+    muster_scim::schema::all_schemas()
+        .iter()
+        .map(|schema: &Schema| {
+            let mut value = serde_json::to_value(schema).unwrap_or(Value::Null);
+            if let Value::Object(object) = &mut value {
+                object.insert("schemas".into(), json!([urn::SCHEMA]));
+                object.insert(
+                    "meta".into(),
+                    json!({"resourceType": "Schema", "location": format!("{base}/Schemas/{}", schema.id)}),
+                );
+            }
+            value
+        })
+        .collect()
+}
+
+/// `GET /ResourceTypes`.
+pub async fn list_resource_types(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    caller.require_read(&org)?;
+    crate::orgs::require_org(&state, &org).await?;
+    Ok(scim_json(&list_response(resource_types(&base_url(
+        &state, &headers, &org,
+    )))))
+}
+
+/// `GET /ResourceTypes/{id}`.
+pub async fn get_resource_type(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    caller.require_read(&org)?;
+    crate::orgs::require_org(&state, &org).await?;
+    resource_types(&base_url(&state, &headers, &org))
+        .into_iter()
+        .find(|rt| {
+            rt["id"]
+                .as_str()
+                .is_some_and(|v| v.eq_ignore_ascii_case(&id))
+        })
+        .map(|rt| scim_json(&rt))
+        .ok_or_else(|| AppError::not_found(format!("There is no resource type '{id}'.")))
+}
+
+/// `GET /Schemas`.
+pub async fn list_schemas(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    caller.require_read(&org)?;
+    crate::orgs::require_org(&state, &org).await?;
+    Ok(scim_json(&list_response(schemas(&base_url(
+        &state, &headers, &org,
+    )))))
+}
+
+/// `GET /Schemas/{id}`.
+pub async fn get_schema(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    caller.require_read(&org)?;
+    crate::orgs::require_org(&state, &org).await?;
+    schemas(&base_url(&state, &headers, &org))
+        .into_iter()
+        .find(|schema| {
+            schema["id"]
+                .as_str()
+                .is_some_and(|v| v.eq_ignore_ascii_case(&id))
+        })
+        .map(|schema| scim_json(&schema))
+        .ok_or_else(|| AppError::not_found(format!("There is no schema '{id}'.")))
+}

@@ -1,0 +1,153 @@
+//! The two resource types the server stores, and what differs between them: table,
+//! endpoint, schemas, and which attributes have their own indexed column.
+
+use std::sync::LazyLock;
+
+use muster_scim::schema::ResourceSchema;
+
+/// A stored SCIM resource type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `/Users`.
+    User,
+    /// `/Groups`.
+    Group,
+}
+
+/// A column that mirrors one attribute for indexed filtering and sorting.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    /// Canonical attribute path, lower-cased: `name.familyname`, `meta.lastmodified`.
+    pub path: &'static str,
+    /// SQL column name.
+    pub column: &'static str,
+    /// Whether the column holds the value folded to lower case (the attribute compares
+    /// case-insensitively) rather than as written.
+    pub folded: bool,
+}
+
+const USER_COLUMNS: &[Column] = &[
+    Column {
+        path: "id",
+        column: "id",
+        folded: false,
+    },
+    Column {
+        path: "username",
+        column: "user_name",
+        folded: true,
+    },
+    Column {
+        path: "externalid",
+        column: "external_id",
+        folded: false,
+    },
+    Column {
+        path: "name.familyname",
+        column: "family_name",
+        folded: true,
+    },
+    Column {
+        path: "name.givenname",
+        column: "given_name",
+        folded: true,
+    },
+    Column {
+        path: "displayname",
+        column: "display_name",
+        folded: true,
+    },
+    Column {
+        path: "meta.created",
+        column: "created",
+        folded: false,
+    },
+    Column {
+        path: "meta.lastmodified",
+        column: "modified",
+        folded: false,
+    },
+];
+
+const GROUP_COLUMNS: &[Column] = &[
+    Column {
+        path: "id",
+        column: "id",
+        folded: false,
+    },
+    Column {
+        path: "externalid",
+        column: "external_id",
+        folded: false,
+    },
+    Column {
+        path: "displayname",
+        column: "display_name",
+        folded: true,
+    },
+    Column {
+        path: "meta.created",
+        column: "created",
+        folded: false,
+    },
+    Column {
+        path: "meta.lastmodified",
+        column: "modified",
+        folded: false,
+    },
+];
+
+static USER_SCHEMA: LazyLock<ResourceSchema> = LazyLock::new(ResourceSchema::user);
+static GROUP_SCHEMA: LazyLock<ResourceSchema> = LazyLock::new(ResourceSchema::group);
+
+impl Kind {
+    /// The resource type name: `User` or `Group`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::User => "User",
+            Kind::Group => "Group",
+        }
+    }
+
+    /// The endpoint under the SCIM base URL: `Users` or `Groups`.
+    pub fn endpoint(self) -> &'static str {
+        match self {
+            Kind::User => "Users",
+            Kind::Group => "Groups",
+        }
+    }
+
+    /// The SQL table.
+    pub fn table(self) -> &'static str {
+        match self {
+            Kind::User => "users",
+            Kind::Group => "groups",
+        }
+    }
+
+    /// Core schema and extensions.
+    pub fn schema(self) -> &'static ResourceSchema {
+        match self {
+            Kind::User => &USER_SCHEMA,
+            Kind::Group => &GROUP_SCHEMA,
+        }
+    }
+
+    /// Indexed columns.
+    pub fn columns(self) -> &'static [Column] {
+        match self {
+            Kind::User => USER_COLUMNS,
+            Kind::Group => GROUP_COLUMNS,
+        }
+    }
+
+    /// The column mirroring an attribute path (given lower-cased, URN-free).
+    pub fn column(self, path: &str) -> Option<&'static Column> {
+        self.columns().iter().find(|column| column.path == path)
+    }
+}
+
+/// SCIM's case-insensitive comparison, as stored in folded columns.
+pub fn fold(value: &str) -> String {
+    value.to_lowercase()
+}

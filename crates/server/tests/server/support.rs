@@ -1,0 +1,333 @@
+//! A real server on 127.0.0.1:0 over a fresh temporary database, with a clock the test
+//! moves, and helpers to seed organisations and users straight into the tables.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use muster_server::auth::password::hash_password;
+use muster_server::db::Db;
+use muster_server::{AppState, Clock, Config};
+use rusqlite::{Transaction, params};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+/// The password every seeded account has.
+pub const PASSWORD: &str = "Correct-Horse-9-battery";
+
+/// The shop extension schema URN.
+pub const SHOP: &str = "urn:muster:params:scim:schemas:extension:shop:2.0:User";
+
+/// A running server.
+pub struct TestServer {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// A plain client (no default headers).
+    pub client: reqwest::Client,
+    /// The state the server runs on, for direct database access.
+    pub state: AppState,
+    clock: Arc<Mutex<OffsetDateTime>>,
+    dir: PathBuf,
+}
+
+impl TestServer {
+    /// Starts a server with default settings, its clock at 2030-01-01 09:00 UTC.
+    pub async fn start() -> Self {
+        let dir = unique_dir();
+        let db = Db::open(&dir).expect("the test database opens");
+        let clock = Arc::new(Mutex::new(datetime!(2030-01-01 09:00 UTC)));
+        let now = clock.clone();
+        let state = AppState {
+            db,
+            clock: Clock::from_fn(move || *now.lock().unwrap()),
+            config: Arc::new(Config::default()),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = muster_server::app(state.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self {
+            base,
+            client: reqwest::Client::new(),
+            state,
+            clock,
+            dir,
+        }
+    }
+
+    /// The full URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The server's current time.
+    pub fn now(&self) -> OffsetDateTime {
+        *self.clock.lock().unwrap()
+    }
+
+    /// Moves the server's clock forward.
+    pub fn advance(&self, by: time::Duration) {
+        *self.clock.lock().unwrap() += by;
+    }
+
+    /// Runs `f` in a write transaction on the server's database.
+    pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> T) -> T {
+        self.state.db.write_blocking(|tx| Ok(f(tx))).unwrap()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn unique_dir() -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let name = format!(
+        "{}-{}-{nanos}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    std::env::temp_dir().join("muster-server-tests").join(name)
+}
+
+/// The hash of [`PASSWORD`], computed once: argon2 is slow on purpose.
+fn password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| hash_password(PASSWORD).unwrap())
+}
+
+/// A seeded org user.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// SCIM id.
+    pub id: String,
+    /// userName.
+    pub user_name: String,
+    /// Primary email (sign-in login).
+    pub email: String,
+}
+
+/// An organisation with one user of each role.
+#[derive(Debug, Clone)]
+pub struct Org {
+    /// Organisation id.
+    pub id: String,
+    /// Role admin, licence desk.
+    pub admin: User,
+    /// Role technician, licence field.
+    pub technician: User,
+    /// Role viewer, licence desk.
+    pub viewer: User,
+}
+
+/// What to seed a user with.
+#[derive(Debug, Clone, Copy)]
+pub struct NewUser<'a> {
+    /// userName; the email is `<user_name>@<org>.example`.
+    pub user_name: &'a str,
+    /// Shop role, stored folded in `users.role`.
+    pub role: &'a str,
+    /// Shop licence.
+    pub licence: &'a str,
+    /// `active`.
+    pub active: bool,
+}
+
+/// Creates organisation `org` with an admin, a technician and a viewer, all with [`PASSWORD`].
+pub fn seed_org(server: &TestServer, org: &str) -> Org {
+    let now = server.now();
+    server.write(|tx| muster_server::orgs::create_org_blocking(tx, org, org, now).unwrap());
+    let user = |user_name, role, licence| {
+        seed_user(
+            server,
+            org,
+            NewUser {
+                user_name,
+                role,
+                licence,
+                active: true,
+            },
+        )
+    };
+    Org {
+        id: org.to_owned(),
+        admin: user("ada", "admin", "desk"),
+        technician: user("tom", "technician", "field"),
+        viewer: user("vera", "viewer", "desk"),
+    }
+}
+
+/// Inserts a user straight into `users` and `user_emails`.
+pub fn seed_user(server: &TestServer, org: &str, new: NewUser<'_>) -> User {
+    let id = uuid::Uuid::new_v4().to_string();
+    let email = format!("{}@{org}.example", new.user_name);
+    let doc = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", SHOP],
+        "userName": new.user_name,
+        "displayName": format!("{} of {org}", new.user_name),
+        "active": new.active,
+        "emails": [{"value": email, "primary": true}],
+        SHOP: {"role": new.role, "licence": new.licence},
+    });
+    let now = muster_server::auth::stamp(server.now());
+    server.write(|tx| {
+        tx.execute(
+            "INSERT INTO users (org, id, doc, version, created, modified, user_name, display_name,
+                                role, password_hash)
+             VALUES (?1, ?2, ?3, 1, ?4, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                org,
+                id,
+                doc.to_string(),
+                now,
+                new.user_name.to_lowercase(),
+                format!("{} of {org}", new.user_name).to_lowercase(),
+                new.role.to_lowercase(),
+                password_hash(),
+            ],
+        )
+        .unwrap();
+        tx.execute(
+            "INSERT INTO user_emails (org, user_seq, email) VALUES (?1, last_insert_rowid(), ?2)",
+            params![org, email.to_lowercase()],
+        )
+        .unwrap();
+    });
+    User {
+        id,
+        user_name: new.user_name.to_owned(),
+        email,
+    }
+}
+
+/// Sets a seeded user's `active` in their doc.
+pub fn set_active(server: &TestServer, org: &str, user_id: &str, active: bool) {
+    server.write(|tx| {
+        tx.execute(
+            "UPDATE users SET doc = json_set(doc, '$.active', json(?3)) WHERE org = ?1 AND id = ?2",
+            params![org, user_id, active.to_string()],
+        )
+        .unwrap()
+    });
+}
+
+/// Creates the system admin `root@muster.example` with [`PASSWORD`]; returns the email.
+pub fn seed_system_admin(server: &TestServer) -> String {
+    let now = server.now();
+    let email = "root@muster.example";
+    server.write(|tx| {
+        muster_server::auth::create_system_admin(tx, email, "Root", password_hash(), now).unwrap()
+    });
+    email.to_owned()
+}
+
+/// An access and a refresh token.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    /// Bearer token.
+    pub access: String,
+    /// For `/auth/refresh`.
+    pub refresh: String,
+}
+
+impl Tokens {
+    /// Reads the pair out of a successful `/auth/token` or `/auth/refresh` answer.
+    pub fn from_answer(answer: &Value) -> Self {
+        Self {
+            access: answer["accessToken"]
+                .as_str()
+                .expect("an accessToken")
+                .to_owned(),
+            refresh: answer["refreshToken"]
+                .as_str()
+                .expect("a refreshToken")
+                .to_owned(),
+        }
+    }
+}
+
+impl TestServer {
+    /// `POST /auth/token`; the raw answer.
+    pub async fn sign_in_raw(
+        &self,
+        org: Option<&str>,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let body = json!({"email": email, "password": password, "org": org});
+        self.client
+            .post(self.url("/auth/token"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs in and returns the tokens, failing the test if sign-in fails.
+    pub async fn sign_in(&self, org: Option<&str>, email: &str) -> Tokens {
+        let response = self.sign_in_raw(org, email, PASSWORD).await;
+        assert_eq!(
+            response.status(),
+            200,
+            "seeded accounts sign in with the seeded password"
+        );
+        Tokens::from_answer(&response.json().await.unwrap())
+    }
+
+    /// `GET path` with a bearer token.
+    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `POST path` with a bearer token and a JSON body.
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `POST /auth/refresh`.
+    pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
+        let body = json!({"refreshToken": refresh_token});
+        self.client
+            .post(self.url("/auth/refresh"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// Asserts an answer is a SCIM error with `status`, and returns its body.
+pub async fn scim_error(response: reqwest::Response, status: u16) -> Value {
+    assert_eq!(response.status(), status, "expected a {status} answer");
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/scim+json"),
+        "errors are SCIM error bodies, got {content_type}"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["detail"].is_string(),
+        "a SCIM error says what went wrong: {body}"
+    );
+    body
+}
