@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod body;
 pub mod db;
 pub mod demo;
 pub mod error;

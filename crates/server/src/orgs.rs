@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::AppState;
-use crate::auth::{Caller, JsonBody, stamp};
+use crate::auth::{Caller, stamp};
+use crate::body::JsonBody;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 

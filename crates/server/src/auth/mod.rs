@@ -5,13 +5,11 @@
 //!   SHA-256 hashes; sessions, refresh rotation with reuse detection, API tokens.
 //! - [`caller`]: the [`Caller`] extractor and the role checks handlers call.
 //! - [`accounts`]: the people who can sign in (org users and system admins).
-//! - [`body`]: [`JsonBody`], a JSON extractor whose rejections are SCIM error bodies.
 //!
 //! Routes: `POST /auth/token`, `POST /auth/refresh`, `POST /auth/logout`, and
 //! `GET|POST /o/{org}/api-tokens`, `DELETE /o/{org}/api-tokens/{id}`.
 
 pub mod accounts;
-pub mod body;
 pub mod caller;
 pub mod password;
 mod routes;
@@ -22,7 +20,6 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
 pub use accounts::create_system_admin;
-pub use body::JsonBody;
 pub use caller::{Caller, Identity, Role};
 pub use password::{hash_password, verify_password};
 pub use routes::routes;

@@ -15,13 +15,13 @@ use time::format_description::well_known::Rfc3339;
 use super::accounts::{
     OrgUser, SystemAdmin, org_user, org_user_by_login, system_admin, system_admin_by_email,
 };
-use super::body::JsonBody;
 use super::caller::{Caller, Role, bearer_token};
 use super::password::{verify_dummy, verify_password};
 use super::tokens::{
     Owner, TokenKind, TokenPair, cleanup, create_api_token, delete_api_token, issue_pair,
     list_api_tokens, lookup, mark_rotated, revoke_session, start_session, token_hash,
 };
+use crate::body::JsonBody;
 use crate::error::{AppError, AppResult};
 use crate::orgs::require_org;
 use crate::{AppState, Config};

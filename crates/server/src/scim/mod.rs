@@ -11,17 +11,12 @@ pub mod store;
 pub mod validate;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::routing::{get, post};
-use muster_scim::message::ScimType;
 use muster_scim::urn;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::error::{AppError, AppResult};
 
 /// The SCIM routes, to be nested under `/o/{org}/scim/v2`.
 pub fn routes(_state: AppState) -> Router<AppState> {
@@ -70,39 +65,5 @@ pub fn list_response(resources: Vec<Value>) -> Value {
         "itemsPerPage": resources.len(),
         "startIndex": 1,
         "Resources": resources,
-    })
-}
-
-/// Parses a JSON request body, turning every way it can be wrong into a SCIM error:
-/// too large (413), unreadable, not JSON, or not the expected shape (400 invalidSyntax).
-/// Both `application/scim+json` and `application/json` are accepted, as is no type.
-pub fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> AppResult<T> {
-    let bytes = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!(
-                    "The request body is larger than {} bytes.",
-                    crate::MAX_BODY_BYTES
-                ),
-            )
-        } else {
-            AppError::bad_request(
-                ScimType::InvalidSyntax,
-                format!("The request body could not be read: {rejection}."),
-            )
-        }
-    })?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(AppError::bad_request(
-            ScimType::InvalidSyntax,
-            "The request body is empty.",
-        ));
-    }
-    serde_json::from_slice(&bytes).map_err(|error| {
-        AppError::bad_request(
-            ScimType::InvalidSyntax,
-            format!("The request body is not valid: {error}."),
-        )
     })
 }

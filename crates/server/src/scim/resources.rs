@@ -1,8 +1,7 @@
 //! The handlers for `/Users` and `/Groups`: list, search, create, read, replace, patch,
 //! delete. Each checks the caller, then does its reads and writes in one transaction.
 
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -10,15 +9,23 @@ use muster_scim::message::{PatchOp, ScimType, SearchRequest};
 use muster_scim::urn;
 use serde_json::{Value, json};
 
+use super::base_url;
 use super::kind::Kind;
 use super::query::{self, ListParams};
 use super::render::{self, Selection};
 use super::store::{self, PasswordChange, Row};
 use super::validate::{self, Incoming};
-use super::{base_url, parse_body};
 use crate::AppState;
 use crate::auth::Caller;
+use crate::body::JsonBody;
 use crate::error::{AppError, AppResult, scim_json};
+
+fn invalid_syntax(error: serde_json::Error) -> AppError {
+    AppError::bad_request(
+        ScimType::InvalidSyntax,
+        format!("The request body is not valid: {error}."),
+    )
+}
 
 fn kind_of(resource: &str) -> AppResult<Kind> {
     if resource.eq_ignore_ascii_case("Users") {
@@ -55,12 +62,12 @@ pub async fn search(
     caller: Caller,
     Path((org, resource)): Path<(String, String)>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    JsonBody(body): JsonBody<Value>,
 ) -> AppResult<Response> {
     let kind = kind_of(&resource)?;
     caller.require_read(&org)?;
     crate::orgs::require_org(&state, &org).await?;
-    let request: SearchRequest = parse_body(body)?;
+    let request: SearchRequest = serde_json::from_value(body).map_err(invalid_syntax)?;
     let params = ListParams::from_search(request, state.config.max_results)?;
     run_list(
         &state,
@@ -103,11 +110,11 @@ pub async fn search_all(
     caller: Caller,
     Path(org): Path<String>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    JsonBody(body): JsonBody<Value>,
 ) -> AppResult<Response> {
     caller.require_read(&org)?;
     crate::orgs::require_org(&state, &org).await?;
-    let request: SearchRequest = parse_body(body)?;
+    let request: SearchRequest = serde_json::from_value(body).map_err(invalid_syntax)?;
     let params = ListParams::from_search(request, state.config.max_results)?;
     let base = base_url(&state, &headers, &org);
     let start = params.start_index;
@@ -183,12 +190,11 @@ pub async fn create(
     caller: Caller,
     Path((org, resource)): Path<(String, String)>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    JsonBody(body): JsonBody<Value>,
 ) -> AppResult<Response> {
     let kind = kind_of(&resource)?;
     caller.require_write(&org)?;
     crate::orgs::require_org(&state, &org).await?;
-    let body: Value = parse_body(body)?;
     let Incoming { mut doc, password } = validate::normalize(kind, body, None)?;
     let password = hash(kind, password).await?;
     let base = base_url(&state, &headers, &org);
@@ -220,12 +226,11 @@ pub async fn replace(
     caller: Caller,
     Path((org, resource, id)): Path<(String, String, String)>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    JsonBody(body): JsonBody<Value>,
 ) -> AppResult<Response> {
     let kind = kind_of(&resource)?;
     caller.require_write(&org)?;
     crate::orgs::require_org(&state, &org).await?;
-    let body: Value = parse_body(body)?;
     let if_match = if_match(&headers);
     let base = base_url(&state, &headers, &org);
     let now = state.clock.now();
@@ -264,12 +269,12 @@ pub async fn modify(
     caller: Caller,
     Path((org, resource, id)): Path<(String, String, String)>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    JsonBody(body): JsonBody<Value>,
 ) -> AppResult<Response> {
     let kind = kind_of(&resource)?;
     caller.require_write(&org)?;
     crate::orgs::require_org(&state, &org).await?;
-    let patch: PatchOp = parse_body(body)?;
+    let patch: PatchOp = serde_json::from_value(body).map_err(invalid_syntax)?;
     let if_match = if_match(&headers);
     let base = base_url(&state, &headers, &org);
     let now = state.clock.now();
