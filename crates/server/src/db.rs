@@ -9,8 +9,24 @@ use rusqlite::{Connection, OpenFlags, Transaction};
 
 use crate::error::{AppError, AppResult};
 
-/// The schema, applied in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[r#"
+/// The schema, applied in order; `PRAGMA user_version` records how many have run. Each
+/// migration is a list of SQL batches, so modules can own the tables they define.
+fn migrations() -> [&'static [&'static str]; 2] {
+    [
+        &[BASE],
+        &[
+            crate::lifecycle::SCHEMA,
+            crate::responsibilities::SCHEMA,
+            crate::policy::SCHEMA,
+            crate::links::SCHEMA,
+            crate::outbox::SCHEMA,
+            crate::mfa::SCHEMA,
+            crate::audit::SCHEMA,
+        ],
+    ]
+}
+
+const BASE: &str = r#"
 CREATE TABLE orgs (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -119,7 +135,7 @@ CREATE TABLE tokens (
 CREATE INDEX tokens_session ON tokens (session_id);
 CREATE INDEX tokens_user ON tokens (org, user_id);
 CREATE INDEX tokens_expires ON tokens (expires);
-"#];
+"#;
 
 /// The database: one writer connection and a small set of reader connections.
 #[derive(Debug, Clone)]
@@ -263,9 +279,11 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let done: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
     let done = usize::try_from(done).unwrap_or(0);
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(done) {
+    for (index, batches) in migrations().iter().enumerate().skip(done) {
         let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
+        for sql in *batches {
+            tx.execute_batch(sql)?;
+        }
         tx.pragma_update(
             None,
             "user_version",

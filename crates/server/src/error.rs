@@ -15,6 +15,8 @@ pub struct AppError {
     pub scim_type: Option<ScimType>,
     /// What went wrong, in words a person can act on. Never contains a secret.
     pub detail: String,
+    /// Seconds to wait before trying again, sent as `Retry-After` (429 and 503).
+    pub retry_after: Option<u64>,
 }
 
 impl AppError {
@@ -24,6 +26,7 @@ impl AppError {
             status,
             scim_type: None,
             detail: detail.into(),
+            retry_after: None,
         }
     }
 
@@ -33,6 +36,7 @@ impl AppError {
             status: StatusCode::BAD_REQUEST,
             scim_type: Some(scim_type),
             detail: detail.into(),
+            retry_after: None,
         }
     }
 
@@ -62,12 +66,21 @@ impl AppError {
             status: StatusCode::CONFLICT,
             scim_type: Some(ScimType::Uniqueness),
             detail: detail.into(),
+            retry_after: None,
         }
     }
 
     /// 412: the `If-Match` version is not the current one.
     pub fn precondition_failed(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::PRECONDITION_FAILED, detail)
+    }
+
+    /// 429 with `Retry-After`.
+    pub fn too_many_requests(retry_after_secs: u64, detail: impl Into<String>) -> Self {
+        Self {
+            retry_after: Some(retry_after_secs.max(1)),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, detail)
+        }
     }
 
     /// 500 for a fault of ours. The cause is logged; the client gets no internals.
@@ -88,6 +101,7 @@ impl From<rusqlite::Error> for AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        let retry_after = self.retry_after;
         let body = ScimError {
             status: self.status.as_u16(),
             scim_type: self.scim_type,
@@ -99,6 +113,11 @@ impl IntoResponse for AppError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"muster\""),
             );
+        }
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -6,12 +6,21 @@
 #![deny(missing_docs)]
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod lifecycle;
+pub mod links;
+pub mod mfa;
 pub mod orgs;
+pub mod outbox;
+pub mod pages;
+pub mod policy;
+pub mod ratelimit;
+pub mod responsibilities;
 pub mod scim;
 
 use std::sync::Arc;
@@ -69,6 +78,10 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Cap on `count` in list requests (advertised as `filter.maxResults`).
     pub max_results: usize,
+    /// Demo mode: emails are also written to the log, so their links can be followed.
+    pub demo: bool,
+    /// Where to deliver email (`smtp://host:port`); without it emails stay in the outbox.
+    pub smtp_url: Option<String>,
 }
 
 impl Default for Config {
@@ -78,6 +91,8 @@ impl Default for Config {
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             public_url: None,
             max_results: 1000,
+            demo: false,
+            smtp_url: None,
         }
     }
 }
@@ -91,6 +106,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Settings.
     pub config: Arc<Config>,
+    /// Recent sign-in and link-sending attempts, for rate limits.
+    pub limits: Arc<ratelimit::Limits>,
 }
 
 impl AppState {
@@ -100,6 +117,7 @@ impl AppState {
             db,
             clock: Clock::system(),
             config: Arc::new(Config::default()),
+            limits: Arc::default(),
         }
     }
 }

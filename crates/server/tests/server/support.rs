@@ -42,6 +42,7 @@ impl TestServer {
             db,
             clock: Clock::from_fn(move || *now.lock().unwrap()),
             config: Arc::new(Config::default()),
+            limits: Arc::default(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());

@@ -1,0 +1,4 @@
+//! Append-only audit log (stub; being written).
+
+/// Tables.
+pub const SCHEMA: &str = "";

@@ -1,0 +1,4 @@
+//! Single-use links (stub; being written).
+
+/// Tables.
+pub const SCHEMA: &str = "";

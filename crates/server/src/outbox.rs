@@ -1,0 +1,4 @@
+//! Outbox of emails (stub; being written).
+
+/// Tables.
+pub const SCHEMA: &str = "";

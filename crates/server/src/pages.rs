@@ -1,0 +1,1 @@
+//! End-user pages (stub; being written).

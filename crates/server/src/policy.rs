@@ -1,0 +1,4 @@
+//! Password policy and organisation settings (stub; being written).
+
+/// Tables.
+pub const SCHEMA: &str = "";
