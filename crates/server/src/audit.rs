@@ -1,4 +1,760 @@
-//! Append-only audit log (stub; being written).
+//! The audit log: an append-only record of who did what to whom, from where, and how it
+//! ended. Sign-ins (and failed ones), sessions, two-factor changes, API tokens,
+//! organisations and user changes are written with [`record`]; writes refused with 401 or
+//! 403 under `/o/{org}/` are written by the [`denied_layer`] middleware.
+//!
+//! Rows are never changed: SQLite triggers abort any `UPDATE` or `DELETE` on the table.
+//! That guards against the server's own bugs, not against someone holding the database
+//! file, who can drop the triggers.
+//!
+//! Nothing secret is written: [`record`] strips detail keys that name passwords, tokens,
+//! secrets, codes or challenges (and fails debug builds, so the mistake is found in tests).
+//! Failed sign-ins do record the login that was tried, so admins can see attacks on their
+//! accounts.
+//!
+//! `GET /o/{org}/audit` lists an organisation's entries, newest first, for readers
+//! (admins, viewers, system admins).
 
-/// Tables.
-pub const SCHEMA: &str = "";
+use std::net::IpAddr;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{OriginalUri, Path, Query, Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, params_from_iter};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{AppError, AppResult};
+use crate::ratelimit::ClientAddr;
+use crate::scim::store::{format_time, normalize_time};
+
+/// The `audit` table and the triggers that keep it append-only.
+pub const SCHEMA: &str = r#"
+-- One row per event, never changed. `org` is NULL for server-level events (a system
+-- admin's sign-in, a failed sign-in to an unknown organisation). `detail` is a JSON object.
+CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    org TEXT,
+    at TEXT NOT NULL,
+    actor_kind TEXT NOT NULL,
+    actor_id TEXT,
+    actor_name TEXT,
+    action TEXT NOT NULL,
+    target_id TEXT,
+    target_name TEXT,
+    client TEXT,
+    outcome TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_org ON audit (org, seq);
+CREATE INDEX audit_actor ON audit (org, actor_id, seq);
+CREATE INDEX audit_target ON audit (org, target_id, seq);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"#;
+
+/// What kind of party acted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    /// An org user with a signed-in session.
+    User,
+    /// A system admin.
+    SystemAdmin,
+    /// An org user's API token (an integration).
+    ApiToken,
+    /// Nobody known: a sign-in attempt, a request without valid credentials.
+    Anonymous,
+}
+
+impl ActorKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::SystemAdmin => "system_admin",
+            Self::ApiToken => "api_token",
+            Self::Anonymous => "anonymous",
+        }
+    }
+}
+
+/// Who acted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// User, system admin, API token or anonymous.
+    pub kind: ActorKind,
+    /// The user's SCIM id (also for API tokens: the user the token acts as), or the
+    /// system admin's id.
+    pub id: Option<String>,
+    /// A name people recognise: the user's userName, the system admin's email.
+    pub name: Option<String>,
+}
+
+impl Actor {
+    /// The caller of a request.
+    pub fn from_caller(caller: &Caller) -> Self {
+        let name = caller.name().map(str::to_owned);
+        if let Some(id) = caller.system_admin_id() {
+            return Self {
+                kind: ActorKind::SystemAdmin,
+                id: Some(id.to_owned()),
+                name,
+            };
+        }
+        Self {
+            kind: if caller.is_api_token() {
+                ActorKind::ApiToken
+            } else {
+                ActorKind::User
+            },
+            id: caller.user_id().map(str::to_owned),
+            name,
+        }
+    }
+
+    /// Nobody known.
+    pub fn anonymous() -> Self {
+        Self {
+            kind: ActorKind::Anonymous,
+            id: None,
+            name: None,
+        }
+    }
+}
+
+/// How the attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// It was done.
+    Success,
+    /// It was not allowed (401, 403, 429, a locked account, a reused token).
+    Denied,
+    /// It was tried and did not work (a wrong password or code).
+    Failed,
+}
+
+impl Outcome {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Denied => "denied",
+            Self::Failed => "failed",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [Self::Success, Self::Denied, Self::Failed]
+            .into_iter()
+            .find(|outcome| outcome.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+}
+
+/// One event to record.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    /// The organisation it happened in; `None` for server-level events.
+    pub org: Option<&'a str>,
+    /// Who acted.
+    pub actor: Actor,
+    /// What was done, as `thing.verb`: `user.create`, `session.sign_in`, `mfa.enroll`…
+    pub action: &'a str,
+    /// The id of what it was done to.
+    pub target_id: Option<&'a str>,
+    /// A name people recognise for what it was done to (for failed sign-ins: the login
+    /// that was tried).
+    pub target_name: Option<&'a str>,
+    /// The client's address.
+    pub client: Option<IpAddr>,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// More about it, as a JSON object (`json!({})` for nothing). Never put secrets here:
+    /// keys naming passwords, tokens, secrets, codes or challenges are stripped.
+    pub detail: Value,
+}
+
+/// Longest name or id kept in a column; longer values (a client can send anything as a
+/// login) are cut.
+const MAX_TEXT: usize = 256;
+/// Largest detail kept, in bytes of JSON.
+const MAX_DETAIL: usize = 8 * 1024;
+
+/// Appends `entry`, stamped `now`. Call it with the transaction that does the work, so the
+/// entry is committed (or rolled back) with it; [`record_detached`] writes one on its own.
+pub fn record(conn: &Connection, entry: &Entry<'_>, now: OffsetDateTime) -> AppResult<()> {
+    let mut detail = entry.detail.clone();
+    let stripped = strip_secrets(&mut detail);
+    debug_assert!(
+        stripped.is_empty(),
+        "audit detail of {} must not carry secrets; stripped {stripped:?}",
+        entry.action
+    );
+    if !stripped.is_empty() {
+        tracing::error!(action = entry.action, keys = ?stripped, "secret-looking keys stripped from an audit entry");
+    }
+    let mut detail = match detail {
+        Value::Object(_) => detail,
+        Value::Null => json!({}),
+        other => json!({ "value": other }),
+    }
+    .to_string();
+    if detail.len() > MAX_DETAIL {
+        detail = json!({"truncated": true}).to_string();
+    }
+    let cut = |text: Option<&str>| text.map(|text| truncate(text, MAX_TEXT));
+    conn.execute(
+        "INSERT INTO audit (org, at, actor_kind, actor_id, actor_name, action, target_id,
+                            target_name, client, outcome, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        rusqlite::params![
+            entry.org,
+            format_time(now),
+            entry.actor.kind.as_str(),
+            cut(entry.actor.id.as_deref()),
+            cut(entry.actor.name.as_deref()),
+            truncate(entry.action, MAX_TEXT),
+            cut(entry.target_id),
+            cut(entry.target_name),
+            entry.client.map(|ip| ip.to_canonical().to_string()),
+            entry.outcome.as_str(),
+            detail,
+        ],
+    )?;
+    Ok(())
+}
+
+/// Writes `entry` in a transaction of its own, logging (not returning) a failure: for
+/// events whose request must answer whatever happens to the log.
+pub async fn record_detached(state: &AppState, entry: Entry<'_>) {
+    let now = state.clock.now();
+    let owned = OwnedEntry::from(&entry);
+    let result = state
+        .db
+        .write(move |tx| record(tx, &owned.entry(), now))
+        .await;
+    if let Err(error) = result {
+        tracing::warn!(%error, action = entry.action, "could not write an audit entry");
+    }
+}
+
+/// An [`Entry`] that can cross to the blocking pool.
+struct OwnedEntry {
+    org: Option<String>,
+    actor: Actor,
+    action: String,
+    target_id: Option<String>,
+    target_name: Option<String>,
+    client: Option<IpAddr>,
+    outcome: Outcome,
+    detail: Value,
+}
+
+impl OwnedEntry {
+    fn from(entry: &Entry<'_>) -> Self {
+        Self {
+            org: entry.org.map(str::to_owned),
+            actor: entry.actor.clone(),
+            action: entry.action.to_owned(),
+            target_id: entry.target_id.map(str::to_owned),
+            target_name: entry.target_name.map(str::to_owned),
+            client: entry.client,
+            outcome: entry.outcome,
+            detail: entry.detail.clone(),
+        }
+    }
+
+    fn entry(&self) -> Entry<'_> {
+        Entry {
+            org: self.org.as_deref(),
+            actor: self.actor.clone(),
+            action: &self.action,
+            target_id: self.target_id.as_deref(),
+            target_name: self.target_name.as_deref(),
+            client: self.client,
+            outcome: self.outcome,
+            detail: self.detail.clone(),
+        }
+    }
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
+/// Whether a detail key names something secret: anything mentioning a password, secret,
+/// challenge, passcode or TOTP, any `…token`/`…tokens` (`refreshToken`, `apiTokens`),
+/// `otp`, `code` and `…otpCode`/`…mfaCode`. `tokenId` and `tokenName` are fine: they
+/// identify a token without being one; so is `statusCode`.
+fn is_secret_key(key: &str) -> bool {
+    let folded: String = key
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    ["password", "secret", "challenge", "passcode", "totp"]
+        .iter()
+        .any(|word| folded.contains(word))
+        || ["token", "tokens", "otp", "otpcode", "mfacode"]
+            .iter()
+            .any(|end| folded.ends_with(end))
+        || folded == "code"
+}
+
+/// Removes secret-looking keys anywhere in `value`; returns the keys removed.
+fn strip_secrets(value: &mut Value) -> Vec<String> {
+    let mut stripped = Vec::new();
+    match value {
+        Value::Object(map) => {
+            let secret: Vec<String> = map.keys().filter(|k| is_secret_key(k)).cloned().collect();
+            for key in secret {
+                map.remove(&key);
+                stripped.push(key);
+            }
+            for nested in map.values_mut() {
+                stripped.extend(strip_secrets(nested));
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                stripped.extend(strip_secrets(item));
+            }
+        }
+        _ => {}
+    }
+    stripped
+}
+
+/// `GET /o/{org}/audit`. Already merged into [`crate::auth::routes`], so `app` gets it
+/// with the other sign-in routes.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/o/{org}/audit", get(list))
+}
+
+/// An audit entry as listed.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Listed {
+    /// Position in the log: later entries have larger numbers.
+    pub seq: i64,
+    /// When (RFC 3339, UTC, milliseconds).
+    pub at: String,
+    /// The organisation, or `null` for server-level events.
+    pub org: Option<String>,
+    /// `user`, `system_admin`, `api_token` or `anonymous`.
+    pub actor_kind: String,
+    /// Who acted (user or system admin id).
+    pub actor_id: Option<String>,
+    /// Who acted, by name.
+    pub actor_name: Option<String>,
+    /// What was done.
+    pub action: String,
+    /// What it was done to.
+    pub target_id: Option<String>,
+    /// What it was done to, by name.
+    pub target_name: Option<String>,
+    /// The client's address.
+    pub client: Option<String>,
+    /// `success`, `denied` or `failed`.
+    pub outcome: String,
+    /// More about it.
+    pub detail: Value,
+}
+
+/// Filters and paging for [`list_entries`].
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Actor id or name (names compared case-insensitively).
+    pub actor: Option<String>,
+    /// Target id or name (names compared case-insensitively).
+    pub target: Option<String>,
+    /// Exact action, or a prefix ending in `*` (`session.*`).
+    pub action: Option<String>,
+    /// Only this outcome.
+    pub outcome: Option<Outcome>,
+    /// At or after this time (stored form, see [`format_time`]).
+    pub since: Option<String>,
+    /// Before this time (stored form).
+    pub until: Option<String>,
+    /// 1-based index of the first entry to return.
+    pub start_index: usize,
+    /// Most entries to return.
+    pub count: usize,
+}
+
+/// The entries of `org` matching `filter`, newest first: how many match, and the page.
+pub fn list_entries(
+    conn: &Connection,
+    org: &str,
+    filter: &Filter,
+) -> AppResult<(u64, Vec<Listed>)> {
+    let mut clauses = vec!["org = ?".to_owned()];
+    let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(org.to_owned())];
+    if let Some(actor) = &filter.actor {
+        clauses.push("(actor_id = ? OR actor_name = ? COLLATE NOCASE)".into());
+        args.push(Box::new(actor.clone()));
+        args.push(Box::new(actor.clone()));
+    }
+    if let Some(target) = &filter.target {
+        clauses.push("(target_id = ? OR target_name = ? COLLATE NOCASE)".into());
+        args.push(Box::new(target.clone()));
+        args.push(Box::new(target.clone()));
+    }
+    if let Some(action) = &filter.action {
+        match action.strip_suffix('*') {
+            Some(prefix) => {
+                clauses.push("substr(action, 1, length(?)) = ?".into());
+                args.push(Box::new(prefix.to_owned()));
+                args.push(Box::new(prefix.to_owned()));
+            }
+            None => {
+                clauses.push("action = ?".into());
+                args.push(Box::new(action.clone()));
+            }
+        }
+    }
+    if let Some(outcome) = filter.outcome {
+        clauses.push("outcome = ?".into());
+        args.push(Box::new(outcome.as_str()));
+    }
+    if let Some(since) = &filter.since {
+        clauses.push("at >= ?".into());
+        args.push(Box::new(since.clone()));
+    }
+    if let Some(until) = &filter.until {
+        clauses.push("at < ?".into());
+        args.push(Box::new(until.clone()));
+    }
+    let filter_sql = clauses.join(" AND ");
+    let total: i64 = conn.query_row(
+        &format!("SELECT COUNT(*) FROM audit WHERE {filter_sql}"),
+        params_from_iter(args.iter()),
+        |row| row.get(0),
+    )?;
+    let limit = i64::try_from(filter.count).unwrap_or(i64::MAX);
+    let offset = i64::try_from(filter.start_index.saturating_sub(1)).unwrap_or(i64::MAX);
+    args.push(Box::new(limit));
+    args.push(Box::new(offset));
+    let mut statement = conn.prepare(&format!(
+        "SELECT seq, at, org, actor_kind, actor_id, actor_name, action, target_id, target_name,
+                client, outcome, detail
+         FROM audit WHERE {filter_sql} ORDER BY seq DESC LIMIT ? OFFSET ?"
+    ))?;
+    let entries = statement
+        .query_map(params_from_iter(args.iter()), |row| {
+            let detail: String = row.get(11)?;
+            Ok(Listed {
+                seq: row.get(0)?,
+                at: row.get(1)?,
+                org: row.get(2)?,
+                actor_kind: row.get(3)?,
+                actor_id: row.get(4)?,
+                actor_name: row.get(5)?,
+                action: row.get(6)?,
+                target_id: row.get(7)?,
+                target_name: row.get(8)?,
+                client: row.get(9)?,
+                outcome: row.get(10)?,
+                detail: serde_json::from_str(&detail).unwrap_or(Value::String(detail)),
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((u64::try_from(total).unwrap_or(0), entries))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawQuery {
+    actor: Option<String>,
+    target: Option<String>,
+    action: Option<String>,
+    outcome: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    start_index: Option<String>,
+    count: Option<String>,
+}
+
+/// How many entries a page holds when `count` is not given.
+const DEFAULT_COUNT: usize = 100;
+
+impl RawQuery {
+    fn into_filter(self, max_results: usize) -> AppResult<Filter> {
+        let nonempty =
+            |value: Option<String>| value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let time = |value: Option<String>, name: &str| {
+            nonempty(value)
+                .map(|text| {
+                    normalize_time(&text).ok_or_else(|| {
+                        AppError::invalid_value(format!(
+                            "{name} must be an RFC 3339 time such as 2030-01-31T00:00:00Z."
+                        ))
+                    })
+                })
+                .transpose()
+        };
+        let number = |value: Option<String>, name: &str| {
+            nonempty(value)
+                .map(|text| {
+                    text.parse::<i64>().map_err(|_| {
+                        AppError::invalid_value(format!("{name} must be a whole number."))
+                    })
+                })
+                .transpose()
+        };
+        let outcome = nonempty(self.outcome)
+            .map(|text| {
+                Outcome::parse(&text).ok_or_else(|| {
+                    AppError::invalid_value("outcome must be success, denied or failed.")
+                })
+            })
+            .transpose()?;
+        let start_index = number(self.start_index, "startIndex")?.unwrap_or(1).max(1);
+        let count = number(self.count, "count")?
+            .map_or(DEFAULT_COUNT, |count| {
+                usize::try_from(count.max(0)).unwrap_or(0)
+            })
+            .min(max_results);
+        Ok(Filter {
+            actor: nonempty(self.actor),
+            target: nonempty(self.target),
+            action: nonempty(self.action),
+            outcome,
+            since: time(self.since, "since")?,
+            until: time(self.until, "until")?,
+            start_index: usize::try_from(start_index).unwrap_or(usize::MAX),
+            count,
+        })
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Page {
+    total_results: u64,
+    start_index: usize,
+    items_per_page: usize,
+    entries: Vec<Listed>,
+}
+
+/// `GET /o/{org}/audit?actor=&target=&action=&outcome=&since=&until=&startIndex=&count=`:
+/// for admins, viewers and system admins; newest first.
+async fn list(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(org): Path<String>,
+    query: Result<Query<RawQuery>, QueryRejection>,
+) -> AppResult<Json<Value>> {
+    caller.require_read(&org)?;
+    crate::orgs::require_org(&state, &org).await?;
+    let Query(raw) = query.map_err(|error| {
+        AppError::invalid_value(format!("The query string could not be read: {error}."))
+    })?;
+    let filter = raw.into_filter(state.config.max_results)?;
+    let start_index = filter.start_index;
+    let (total, entries) = state
+        .db
+        .read(move |conn| list_entries(conn, &org, &filter))
+        .await?;
+    let page = Page {
+        total_results: total,
+        start_index,
+        items_per_page: entries.len(),
+        entries,
+    };
+    Ok(Json(
+        serde_json::to_value(page).map_err(AppError::internal)?,
+    ))
+}
+
+/// Middleware recording writes refused with 401 or 403 under `/o/{org}/`: after the
+/// response, a `denied` entry with action `"{METHOD} {route}"` (the path with the
+/// organisation replaced by `{org}` and ids by `{id}`, the last id becoming the target),
+/// the actor the bearer token names if any (even an expired or revoked one), and the
+/// client address; the detail holds the path and the status.
+/// Recording is best effort: a failure is logged and the response goes out unchanged.
+///
+/// Add it with `axum::middleware::from_fn_with_state(state.clone(), audit::denied_layer)`.
+pub async fn denied_layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    if !matches!(
+        method,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    ) {
+        return next.run(request).await;
+    }
+    let path = request
+        .extensions()
+        .get::<OriginalUri>()
+        .map_or_else(|| request.uri().path(), |original| original.0.path())
+        .to_owned();
+    let Some(org) = org_of_path(&path) else {
+        return next.run(request).await;
+    };
+    let (parts, body) = request.into_parts();
+    let client = ClientAddr::of(&parts);
+    let token = crate::auth::caller::bearer_token(&parts)
+        .ok()
+        .map(str::to_owned);
+    let response = next.run(Request::from_parts(parts, body)).await;
+    let status = response.status();
+    if status != 401 && status != 403 {
+        return response;
+    }
+    let (route, target) = route_of(&path);
+    let action = format!("{method} {route}");
+    let now = state.clock.now();
+    let result = state
+        .db
+        .write(move |tx| {
+            let actor = match token {
+                Some(token) => crate::auth::actor_of_token(tx, &token)?,
+                None => Actor::anonymous(),
+            };
+            let known = crate::orgs::org_exists(tx, &org)?;
+            let entry = Entry {
+                org: known.then_some(org.as_str()),
+                actor,
+                action: &action,
+                target_id: target.as_deref(),
+                target_name: None,
+                client: client.0,
+                outcome: Outcome::Denied,
+                detail: json!({"path": path, "status": status.as_u16()}),
+            };
+            record(tx, &entry, now)
+        })
+        .await;
+    if let Err(error) = result {
+        tracing::warn!(%error, "could not record a denied request in the audit log");
+    }
+    response
+}
+
+/// A path as a route: `/o/acme/scim/v2/Users/<uuid>` → `/o/{org}/scim/v2/Users/{id}`, and
+/// the last id in it.
+fn route_of(path: &str) -> (String, Option<String>) {
+    let mut target = None;
+    let segments: Vec<String> = path
+        .split('/')
+        .enumerate()
+        .map(|(index, segment)| {
+            if index == 2 && path.starts_with("/o/") {
+                "{org}".to_owned()
+            } else if uuid::Uuid::parse_str(segment).is_ok() {
+                target = Some(segment.to_owned());
+                "{id}".to_owned()
+            } else {
+                segment.to_owned()
+            }
+        })
+        .collect();
+    (segments.join("/"), target)
+}
+
+/// The `{org}` of a `/o/{org}/…` path.
+fn org_of_path(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/o/")?;
+    let (org, _) = rest.split_once('/')?;
+    crate::orgs::validate_org_id(org).ok()?;
+    Some(org.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn secret_keys_are_recognised() {
+        for key in [
+            "password",
+            "newPassword",
+            "token",
+            "refresh_token",
+            "apiTokens",
+            "secret",
+            "clientSecret",
+            "code",
+            "challenge",
+            "totp",
+            "mfa_code",
+            "otp",
+        ] {
+            assert!(is_secret_key(key), "{key} names a secret");
+        }
+        for key in [
+            "tokenId",
+            "tokenName",
+            "reason",
+            "path",
+            "status",
+            "statusCode",
+            "role",
+            "footprint",
+        ] {
+            assert!(!is_secret_key(key), "{key} is harmless");
+        }
+    }
+
+    #[test]
+    fn secrets_are_stripped_at_any_depth() {
+        let mut detail = json!({
+            "reason": "x",
+            "nested": {"password": "p", "keep": 1},
+            "list": [{"apiToken": "t"}],
+        });
+        let stripped = strip_secrets(&mut detail);
+        assert_eq!(stripped.len(), 2, "both secrets found: {stripped:?}");
+        assert_eq!(
+            detail,
+            json!({"reason": "x", "nested": {"keep": 1}, "list": [{}]}),
+            "everything else is kept"
+        );
+    }
+
+    #[test]
+    fn org_is_read_from_the_path() {
+        assert_eq!(
+            org_of_path("/o/acme/scim/v2/Users"),
+            Some("acme".into()),
+            "org paths"
+        );
+        assert_eq!(org_of_path("/auth/token"), None, "not under /o/");
+        assert_eq!(org_of_path("/o/Bad%20Org/x"), None, "invalid org ids");
+    }
+
+    #[test]
+    fn paths_become_routes() {
+        let id = "0b7e7dc4-52c5-4b4e-9a55-2a8a3a4f6a11";
+        assert_eq!(
+            route_of(&format!("/o/acme/scim/v2/Users/{id}/actions/suspend")),
+            (
+                "/o/{org}/scim/v2/Users/{id}/actions/suspend".to_owned(),
+                Some(id.to_owned())
+            ),
+            "org and ids are replaced, so actions group; the id is the target"
+        );
+    }
+
+    #[test]
+    fn long_texts_are_cut() {
+        assert_eq!(truncate("abc", 2), "ab…", "cut and marked");
+        assert_eq!(truncate("ab", 2), "ab", "short texts stay");
+    }
+}

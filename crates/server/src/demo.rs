@@ -9,11 +9,12 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rusqlite::Transaction;
 use serde_json::{Value, json};
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use crate::error::AppResult;
+use crate::lifecycle::Status;
 use crate::scim::kind::Kind;
-use crate::scim::store::{self, PasswordChange};
+use crate::scim::store::{self, PasswordChange, format_time};
 
 /// The password of every demo account that can sign in. Demo mode only: it is printed on
 /// start so a newcomer can sign in, and it guards nothing but generated data.
@@ -24,19 +25,19 @@ pub const DEMO_SYSTEM_ADMIN: &str = "ops@muster.test";
 
 /// A demo organisation to generate.
 #[derive(Debug, Clone, Copy)]
-pub struct OrgSpec {
+pub struct OrgSpec<'a> {
     /// Organisation id (URL segment).
-    pub id: &'static str,
+    pub id: &'a str,
     /// Display name.
-    pub name: &'static str,
+    pub name: &'a str,
     /// Email domain of its people.
-    pub domain: &'static str,
+    pub domain: &'a str,
     /// How many users.
     pub users: usize,
 }
 
 /// The organisations `--demo` seeds: a small sprinkler contractor and a large HVAC firm.
-pub const DEMO_ORGS: &[OrgSpec] = &[
+pub const DEMO_ORGS: &[OrgSpec<'static>] = &[
     OrgSpec {
         id: "northwind-fire",
         name: "Northwind Fire & Sprinkler",
@@ -396,7 +397,6 @@ pub fn user_doc(rng: &mut StdRng, domain: &str, index: usize) -> Value {
             Vec::new()
         };
     let phone = format!("+1 303 555 {:04}", rng.random_range(0..10_000));
-    let active = rng.random_range(0..100) >= 4;
     let mut zones = zones;
     zones.sort_unstable();
     zones.dedup();
@@ -408,7 +408,6 @@ pub fn user_doc(rng: &mut StdRng, domain: &str, index: usize) -> Value {
         "name": {"givenName": first, "familyName": last, "formatted": format!("{first} {last}")},
         "displayName": format!("{first} {last}"),
         "title": title,
-        "active": active,
         "emails": [{"value": email, "type": "work", "primary": true}],
         "phoneNumbers": [{"value": phone, "type": "mobile"}],
         muster_scim::urn::ENTERPRISE_USER: {
@@ -448,7 +447,7 @@ fn ascii(name: &str) -> String {
 /// `password_hash` is the argon2id hash of the demo password, computed once by the caller.
 pub fn seed_org(
     tx: &Transaction<'_>,
-    spec: &OrgSpec,
+    spec: &OrgSpec<'_>,
     password_hash: &str,
     now: OffsetDateTime,
 ) -> AppResult<bool> {
@@ -461,7 +460,6 @@ pub fn seed_org(
         "name": {"givenName": "Avery", "familyName": "Admin"},
         "displayName": "Avery Admin",
         "title": "Owner",
-        "active": true,
         "emails": [{"value": format!("admin@{}", spec.domain), "type": "work", "primary": true}],
         muster_scim::urn::SHOP_USER: {"licence": "desk", "role": "admin", "jobRole": "Owner", "securityGroup": "Office Manager", "homeBranch": BRANCHES[0], "branches": BRANCHES},
     });
@@ -475,19 +473,37 @@ pub fn seed_org(
     )?;
     let mut rng = StdRng::seed_from_u64(spec.id.bytes().map(u64::from).sum());
     let mut ids = Vec::with_capacity(spec.users);
+    let mut people = crate::responsibilities::SeedPeople {
+        technicians: Vec::new(),
+        office: Vec::new(),
+    };
     for index in 0..spec.users.saturating_sub(1) {
         let doc = user_doc(&mut rng, spec.domain, index);
-        let password = if doc.pointer(&format!(
-            "/{}/role",
-            pointer_key(muster_scim::urn::SHOP_USER)
-        )) == Some(&json!("admin"))
-        {
+        let shop = doc.get(muster_scim::urn::SHOP_USER);
+        let text = |name: &str| {
+            shop.and_then(|s| s.get(name))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
+        let (licence, role) = (text("licence"), text("role"));
+        let password = if role == "admin" && licence != "api" {
             PasswordChange::Set(password_hash.to_owned())
         } else {
             PasswordChange::Keep
         };
-        ids.push(store::insert(tx, Kind::User, spec.id, &doc, password, now)?.id);
+        let id = store::insert(tx, Kind::User, spec.id, &doc, password, now)?.id;
+        let status = seed_lifecycle(tx, spec.id, &id, &licence, &mut rng, now)?;
+        if status == Status::Active {
+            match licence.as_str() {
+                "field" | "contractor" => people.technicians.push(id.clone()),
+                "desk" => people.office.push(id.clone()),
+                _ => {}
+            }
+        }
+        ids.push(id);
     }
+    crate::responsibilities::seed(tx, spec.id, &people, &mut rng)?;
     for (name, share) in [
         ("Dispatch", 7),
         ("Service Managers", 13),
@@ -511,9 +527,64 @@ pub fn seed_org(
     Ok(true)
 }
 
-/// Escapes a key for a JSON pointer.
-fn pointer_key(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
+/// Gives a generated user a plausible history: most are active and signed in at some
+/// point in the last four months; a few are invited (pending or expired), suspended or
+/// deactivated. API accounts are always active.
+fn seed_lifecycle(
+    tx: &Transaction<'_>,
+    org: &str,
+    id: &str,
+    licence: &str,
+    rng: &mut StdRng,
+    now: OffsetDateTime,
+) -> AppResult<Status> {
+    let roll = rng.random_range(0..100);
+    let status = match roll {
+        _ if licence == "api" => Status::Active,
+        0..=2 => Status::Invited,
+        3..=6 => Status::Deactivated,
+        7 => Status::Suspended,
+        _ => Status::Active,
+    };
+    let ago = |rng: &mut StdRng, max_minutes: i64| {
+        now - Duration::minutes(rng.random_range(1..max_minutes))
+    };
+    let (mut sent, mut expires, mut accepted, mut signed_in, mut method) =
+        (None, None, None, None, None);
+    if status == Status::Invited {
+        let at = ago(rng, 5 * 24 * 60);
+        sent = Some(format_time(at));
+        expires = Some(format_time(at + Duration::hours(48)));
+    } else if licence != "api" {
+        let joined = ago(rng, 400 * 24 * 60);
+        sent = Some(format_time(joined));
+        expires = Some(format_time(joined + Duration::hours(48)));
+        accepted = Some(format_time(joined + Duration::hours(3)));
+        if rng.random_range(0..10) > 0 {
+            signed_in = Some(format_time(ago(rng, 120 * 24 * 60).max(joined)));
+            method = Some(if rng.random_range(0..5) == 0 {
+                "magic_link"
+            } else {
+                "password"
+            });
+        }
+    }
+    tx.execute(
+        "UPDATE users SET status = ?3, invitation_sent = ?4, invitation_expires = ?5, \
+         invitation_accepted = ?6, last_sign_in_at = ?7, last_sign_in_method = ?8 \
+         WHERE org = ?1 AND id = ?2",
+        rusqlite::params![
+            org,
+            id,
+            status.as_str(),
+            sent,
+            expires,
+            accepted,
+            signed_in,
+            method
+        ],
+    )?;
+    Ok(status)
 }
 
 #[cfg(test)]

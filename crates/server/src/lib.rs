@@ -127,17 +127,31 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(auth::routes())
         .merge(orgs::routes())
+        .merge(responsibilities::routes())
+        .merge(policy::routes())
+        .merge(outbox::routes())
+        .merge(pages::routes())
         .nest("/o/{org}/scim/v2", scim::routes(state.clone()))
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit::denied_layer,
+        ))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// The tracing span of a request: method and path only. The query string is left out
+/// because single-use links carry their token there.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
 }
 
 async fn not_found() -> AppError {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use muster_server::db::Db;
 use muster_server::demo::{self, DEMO_ORGS, DEMO_PASSWORD, DEMO_SYSTEM_ADMIN, OrgSpec};
+use muster_server::policy::PolicyStyle;
 use muster_server::{AppState, Config, app};
 use tracing_subscriber::EnvFilter;
 
@@ -22,13 +23,18 @@ struct Args {
     /// Directory holding the database. Created if missing.
     #[arg(long, default_value = "muster-data")]
     data: PathBuf,
-    /// Seed demo organisations (once) and print how to sign in.
+    /// Seed demo organisations (once), print how to sign in, and log emails with their
+    /// links so a newcomer can follow them.
     #[arg(long)]
     demo: bool,
-    /// The URL clients use to reach this server, for resource locations; defaults to the
-    /// Host each request was sent to.
+    /// The URL clients use to reach this server, for resource locations and email links;
+    /// defaults to the Host each request was sent to.
     #[arg(long)]
     public_url: Option<String>,
+    /// Deliver email through this SMTP relay (`smtp://host:port`); without it, emails
+    /// stay in the outbox (`GET /admin/outbox`).
+    #[arg(long)]
+    smtp_url: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -42,6 +48,11 @@ enum Command {
         /// Its display name.
         #[arg(long)]
         name: Option<String>,
+        /// Password policy: `shop` (12+ characters with upper, lower, digit and special)
+        /// or `nist` (SP 800-63B: 8+ characters, no composition rules). Both refuse
+        /// common passwords.
+        #[arg(long, default_value = "shop")]
+        password_policy: String,
     },
     /// Create an API-licence user in an organisation and print a new API token for it.
     CreateApiToken {
@@ -70,6 +81,8 @@ enum Command {
     },
 }
 
+type Failure = Box<dyn std::error::Error>;
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -77,8 +90,7 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let args = Args::parse();
-    match run(args) {
+    match run(Args::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("muster-server: {error}");
@@ -87,20 +99,44 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+fn run(args: Args) -> Result<(), Failure> {
     let db = Db::open(&args.data)?;
     match args.command {
         Some(command) => administer(&db, command),
-        None => serve(db, args.listen, args.demo, args.public_url),
+        None => {
+            let config = Config {
+                public_url: args.public_url,
+                smtp_url: args.smtp_url,
+                demo: args.demo,
+                ..Config::default()
+            };
+            serve(db, args.listen, config)
+        }
     }
 }
 
-fn administer(db: &Db, command: Command) -> Result<(), Box<dyn std::error::Error>> {
+fn administer(db: &Db, command: Command) -> Result<(), Failure> {
     let now = time::OffsetDateTime::now_utc();
     match command {
-        Command::CreateOrg { id, name } => {
+        Command::CreateOrg {
+            id,
+            name,
+            password_policy,
+        } => {
+            let style = match password_policy.as_str() {
+                "shop" => PolicyStyle::Shop,
+                "nist" => PolicyStyle::Nist,
+                other => {
+                    return Err(
+                        format!("unknown password policy '{other}': use shop or nist").into(),
+                    );
+                }
+            };
             let name = name.unwrap_or_else(|| id.clone());
-            db.write_blocking(|tx| muster_server::orgs::create_org_blocking(tx, &id, &name, now))?;
+            db.write_blocking(|tx| {
+                muster_server::orgs::create_org_blocking(tx, &id, &name, now)?;
+                muster_server::policy::set_password_policy(tx, &id, style)
+            })?;
             println!("created organisation {id}");
         }
         Command::CreateApiToken { org, user } => {
@@ -112,8 +148,7 @@ fn administer(db: &Db, command: Command) -> Result<(), Box<dyn std::error::Error
         Command::CreateSystemAdmin { email, name } => {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password)?;
-            let password = password.trim_end_matches(['\r', '\n']);
-            let hash = muster_server::auth::hash_password(password)?;
+            let hash = muster_server::auth::hash_password(password.trim_end_matches(['\r', '\n']))?;
             db.write_blocking(|tx| {
                 muster_server::auth::create_system_admin(tx, &email, &name, &hash, now)
             })?;
@@ -121,12 +156,11 @@ fn administer(db: &Db, command: Command) -> Result<(), Box<dyn std::error::Error
         }
         Command::SeedOrg { id, users } => {
             let hash = muster_server::auth::hash_password(DEMO_PASSWORD)?;
-            let domain: &'static str = Box::leak(format!("{id}.test").into_boxed_str());
-            let id: &'static str = Box::leak(id.into_boxed_str());
+            let domain = format!("{id}.test");
             let spec = OrgSpec {
-                id,
-                name: id,
-                domain,
+                id: &id,
+                name: &id,
+                domain: &domain,
                 users,
             };
             let created = db.write_blocking(|tx| demo::seed_org(tx, &spec, &hash, now))?;
@@ -143,19 +177,11 @@ fn administer(db: &Db, command: Command) -> Result<(), Box<dyn std::error::Error
     Ok(())
 }
 
-fn serve(
-    db: Db,
-    listen: SocketAddr,
-    demo_mode: bool,
-    public_url: Option<String>,
-) -> Result<(), Box<dyn std::error::Error>> {
+fn serve(db: Db, listen: SocketAddr, config: Config) -> Result<(), Failure> {
+    let demo_mode = config.demo;
     if demo_mode {
         seed_demo(&db)?;
     }
-    let config = Config {
-        public_url,
-        ..Config::default()
-    };
     let state = AppState {
         config: Arc::new(config),
         ..AppState::new(db)
@@ -166,30 +192,38 @@ fn serve(
         let address = listener.local_addr()?;
         println!("Muster server listening on http://{address}");
         if demo_mode {
-            println!();
-            println!("Demo organisations (SCIM base URLs):");
-            for spec in DEMO_ORGS {
-                println!(
-                    "  {:<28} http://{address}/o/{}/scim/v2   ({} users)",
-                    spec.name, spec.id, spec.users
-                );
-            }
-            println!();
-            println!("Sign in (POST http://{address}/auth/token) as an org admin:");
-            println!(
-                "  {{\"org\": \"{}\", \"email\": \"admin@{}\", \"password\": \"{DEMO_PASSWORD}\"}}",
-                DEMO_ORGS[0].id, DEMO_ORGS[0].domain
-            );
-            println!("or as the system admin: {DEMO_SYSTEM_ADMIN} / {DEMO_PASSWORD}");
+            print_demo_help(address);
         }
-        axum::serve(listener, app(state))
+        muster_server::outbox::spawn_delivery(state.clone());
+        let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, service)
             .with_graceful_shutdown(shutdown())
             .await?;
-        Ok::<_, Box<dyn std::error::Error>>(())
+        Ok::<_, Failure>(())
     })
 }
 
-fn seed_demo(db: &Db) -> Result<(), Box<dyn std::error::Error>> {
+fn print_demo_help(address: SocketAddr) {
+    println!();
+    println!("Demo organisations (SCIM base URLs):");
+    for spec in DEMO_ORGS {
+        println!(
+            "  {:<28} http://{address}/o/{}/scim/v2   ({} users)",
+            spec.name, spec.id, spec.users
+        );
+    }
+    let first = &DEMO_ORGS[0];
+    println!();
+    println!("Sign in (POST http://{address}/auth/token) as an org admin:");
+    println!(
+        "  {{\"org\": \"{}\", \"email\": \"admin@{}\", \"password\": \"{DEMO_PASSWORD}\"}}",
+        first.id, first.domain
+    );
+    println!("or as the system admin: {DEMO_SYSTEM_ADMIN} / {DEMO_PASSWORD}");
+    println!("Emails the server sends are logged here and listed at GET /admin/outbox.");
+}
+
+fn seed_demo(db: &Db) -> Result<(), Failure> {
     let now = time::OffsetDateTime::now_utc();
     let hash = muster_server::auth::hash_password(DEMO_PASSWORD)?;
     db.write_blocking(|tx| {
@@ -214,6 +248,25 @@ fn seed_demo(db: &Db) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// Ctrl-C or SIGTERM (how CI and service managers stop a server).
 async fn shutdown() {
-    let _ = tokio::signal::ctrl_c().await;
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -1,12 +1,564 @@
-//! TOTP two-factor authentication (stub; being written).
+//! Two-factor sign-in with TOTP (RFC 6238: HMAC-SHA-1, 6 digits, 30-second steps, one
+//! step of clock skew either way), for organisation users.
+//!
+//! A signed-in user enrols with `POST /auth/mfa/enroll`, which answers a fresh secret (and
+//! its `otpauth://` URL for authenticator apps) that stays pending until
+//! `POST /auth/mfa/confirm` proves the app produces the right codes. From then on a
+//! correct password at `POST /auth/token` answers a short-lived, single-use challenge
+//! instead of tokens; the challenge and a current code complete the sign-in (see
+//! `auth::routes`). Each accepted code's time step is remembered, so a code cannot be
+//! used twice. An admin's "reset MFA" action calls [`reset`].
+//!
+//! The shared secret must be readable to check codes, so it is stored as it is (base32);
+//! challenges are stored as SHA-256 hashes only. System admins do not use two-factor
+//! sign-in here.
 
-/// Tables.
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::post;
+use axum::{Json, Router};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use time::OffsetDateTime;
+use totp_rs::{Algorithm, Secret, TOTP};
+
+use crate::AppState;
+use crate::audit::{self, Actor, Entry, Outcome};
+use crate::auth::tokens::token_hash;
+use crate::auth::{Caller, stamp};
+use crate::body::JsonBody;
+use crate::error::{AppError, AppResult};
+use crate::ratelimit::{ClientAddr, Scope, account_key};
+
+/// The two-factor tables.
 pub const SCHEMA: &str = r#"
+-- A user's TOTP secret (base32). Pending until `confirmed_at` is set; `last_step` is the
+-- time step (unix seconds / 30) of the last accepted code, so no code is accepted twice.
 CREATE TABLE mfa (
     org TEXT NOT NULL,
     user_id TEXT NOT NULL,
     secret TEXT NOT NULL,
+    created TEXT NOT NULL,
     confirmed_at TEXT,
-    PRIMARY KEY (org, user_id)
+    last_step INTEGER,
+    PRIMARY KEY (org, user_id),
+    FOREIGN KEY (org, user_id) REFERENCES users (org, id) ON DELETE CASCADE
 );
+
+-- Sign-ins waiting for a code: the challenge's SHA-256 only, single-use, short-lived.
+CREATE TABLE mfa_challenges (
+    hash TEXT PRIMARY KEY,
+    org TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    created TEXT NOT NULL,
+    expires TEXT NOT NULL,
+    FOREIGN KEY (org, user_id) REFERENCES users (org, id) ON DELETE CASCADE
+);
+CREATE INDEX mfa_challenges_user ON mfa_challenges (org, user_id);
+CREATE INDEX mfa_challenges_expires ON mfa_challenges (expires);
 "#;
+
+/// How long a sign-in challenge can be answered.
+pub const CHALLENGE_TTL: time::Duration = time::Duration::minutes(5);
+
+/// Seconds per TOTP step.
+const STEP_SECONDS: i64 = 30;
+/// Digits per code.
+const DIGITS: usize = 6;
+/// Steps accepted either side of the current one.
+const SKEW: i64 = 1;
+/// Bytes of secret: 160 bits, as RFC 4226 recommends.
+const SECRET_BYTES: usize = 20;
+/// What authenticator apps show as the account's issuer.
+const ISSUER: &str = "Muster";
+/// Prefix of challenge tokens, so they are recognisable (and never mistaken for bearers).
+const CHALLENGE_PREFIX: &str = "mst_mfa_";
+
+/// Whether `user_id` of `org` has confirmed two-factor sign-in.
+pub fn is_enabled(conn: &Connection, org: &str, user_id: &str) -> AppResult<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM mfa WHERE org = ?1 AND user_id = ?2
+                                             AND confirmed_at IS NOT NULL)",
+        params![org, user_id],
+        |row| row.get(0),
+    )?)
+}
+
+/// Turns two-factor sign-in off for `user_id` of `org` (an admin's "reset MFA"): forgets
+/// the secret, pending or confirmed, and any open sign-in challenge. Returns whether it
+/// was enabled (confirmed). The caller records the audit entry.
+pub fn reset(tx: &Transaction<'_>, org: &str, user_id: &str) -> AppResult<bool> {
+    let was_enabled = is_enabled(tx, org, user_id)?;
+    tx.execute(
+        "DELETE FROM mfa WHERE org = ?1 AND user_id = ?2",
+        params![org, user_id],
+    )?;
+    tx.execute(
+        "DELETE FROM mfa_challenges WHERE org = ?1 AND user_id = ?2",
+        params![org, user_id],
+    )?;
+    if was_enabled {
+        tracing::info!(org, user_id, "two-factor sign-in reset");
+    }
+    Ok(was_enabled)
+}
+
+/// `POST /auth/mfa/enroll` and `POST /auth/mfa/confirm`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/mfa/enroll", post(enroll))
+        .route("/auth/mfa/confirm", post(confirm))
+}
+
+/// A TOTP over `secret` with the parameters above.
+fn totp(secret: Vec<u8>) -> AppResult<TOTP> {
+    TOTP::new(
+        Algorithm::SHA1,
+        DIGITS,
+        1,
+        u64::try_from(STEP_SECONDS).unwrap_or(30),
+        secret,
+    )
+    .map_err(|error| AppError::internal(format_args!("TOTP setup: {error}")))
+}
+
+fn decode_secret(base32: &str) -> AppResult<Vec<u8>> {
+    Secret::Encoded(base32.to_owned())
+        .to_bytes()
+        .map_err(|_| AppError::internal("a stored TOTP secret is not base32"))
+}
+
+/// Why a code was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CodeError {
+    /// Not the code of any step in the window.
+    Wrong,
+    /// The code of a step at or before the last accepted one.
+    Reused,
+}
+
+/// The time step whose code `code` is, within one step of `now`, and later than
+/// `last_step`.
+fn accept_code(
+    secret: &[u8],
+    code: &str,
+    now: OffsetDateTime,
+    last_step: Option<i64>,
+) -> AppResult<Result<i64, CodeError>> {
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    if code.len() != DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(Err(CodeError::Wrong));
+    }
+    let totp = totp(secret.to_vec())?;
+    let current = now.unix_timestamp().div_euclid(STEP_SECONDS);
+    let mut reused = false;
+    for step in current - SKEW..=current + SKEW {
+        let Ok(at) = u64::try_from(step * STEP_SECONDS) else {
+            continue;
+        };
+        if constant_time_eq(totp.generate(at).as_bytes(), code.as_bytes()) {
+            if last_step.is_some_and(|last| step <= last) {
+                reused = true;
+            } else {
+                return Ok(Ok(step));
+            }
+        }
+    }
+    Ok(Err(if reused {
+        CodeError::Reused
+    } else {
+        CodeError::Wrong
+    }))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The org user calling with a session; two-factor sign-in is theirs alone.
+fn own_account(caller: &Caller) -> AppResult<(String, String)> {
+    match (caller.org(), caller.user_id()) {
+        (Some(org), Some(user_id)) if !caller.is_api_token() => {
+            Ok((org.to_owned(), user_id.to_owned()))
+        }
+        (Some(_), Some(_)) => Err(AppError::forbidden(
+            "API tokens cannot set up two-factor sign-in; sign in as the user.",
+        )),
+        _ => Err(AppError::forbidden(
+            "Two-factor sign-in is for users of an organisation; system admins do not enrol.",
+        )),
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Enrolment {
+    secret: String,
+    otpauth_url: String,
+}
+
+/// `POST /auth/mfa/enroll`: a new pending secret for the caller, replacing a pending one;
+/// 409 if two-factor sign-in is already on.
+async fn enroll(
+    caller: Caller,
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+) -> AppResult<Response> {
+    let (org, user_id) = own_account(&caller)?;
+    let actor = Actor::from_caller(&caller);
+    let mut bytes = [0u8; SECRET_BYTES];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret = match Secret::Raw(bytes.to_vec()).to_encoded() {
+        Secret::Encoded(text) => text,
+        Secret::Raw(_) => return Err(AppError::internal("base32 encoding failed")),
+    };
+    let now = state.clock.now();
+    let stored = secret.clone();
+    let label = state
+        .db
+        .write(move |tx| {
+            if is_enabled(tx, &org, &user_id)? {
+                return Err(AppError::new(
+                    StatusCode::CONFLICT,
+                    "Two-factor sign-in is already on for this account; an admin can reset it.",
+                ));
+            }
+            tx.execute(
+                "INSERT INTO mfa (org, user_id, secret, created) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (org, user_id) DO UPDATE SET
+                     secret = excluded.secret, created = excluded.created,
+                     confirmed_at = NULL, last_step = NULL",
+                params![org, user_id, stored, stamp(now)],
+            )?;
+            let label = account_label(tx, &org, &user_id)?;
+            audit::record(
+                tx,
+                &Entry {
+                    org: Some(&org),
+                    actor,
+                    action: "mfa.enroll",
+                    target_id: Some(&user_id),
+                    target_name: Some(&label),
+                    client,
+                    outcome: Outcome::Success,
+                    detail: json!({}),
+                },
+                now,
+            )?;
+            Ok(label)
+        })
+        .await?;
+    let otpauth_url = format!(
+        "otpauth://totp/{ISSUER}:{}?secret={secret}&issuer={ISSUER}",
+        percent_encode(&label)
+    );
+    Ok(crate::auth::no_store(
+        StatusCode::OK,
+        Enrolment {
+            secret,
+            otpauth_url,
+        },
+    ))
+}
+
+/// The name an authenticator app shows for the account: the primary email, else the
+/// first, else the userName.
+fn account_label(conn: &Connection, org: &str, user_id: &str) -> AppResult<String> {
+    let label: Option<String> = conn
+        .query_row(
+            "SELECT COALESCE(
+                 (SELECT json_extract(e.value, '$.value') FROM json_each(users.doc, '$.emails') e
+                  WHERE json_extract(e.value, '$.primary') = 1 LIMIT 1),
+                 json_extract(users.doc, '$.emails[0].value'),
+                 user_name)
+             FROM users WHERE org = ?1 AND id = ?2",
+            params![org, user_id],
+            |row| row.get(0),
+        )
+        .optional()?
+        .flatten();
+    Ok(label.unwrap_or_else(|| user_id.to_owned()))
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters and `@`.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~@".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[derive(Deserialize)]
+struct CodeRequest {
+    code: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Confirmed {
+    mfa_enabled: bool,
+}
+
+/// `POST /auth/mfa/confirm` `{"code"}`: turns the pending secret on when the code is
+/// right (400 when it is not; wrong codes count toward the two-factor rate limit).
+async fn confirm(
+    caller: Caller,
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    JsonBody(request): JsonBody<CodeRequest>,
+) -> AppResult<Json<Confirmed>> {
+    let (org, user_id) = own_account(&caller)?;
+    let now = state.clock.now();
+    let limit_key = account_key(Some(&org), &user_id);
+    state.limits.check(Scope::MfaCode, &limit_key, now)?;
+    let actor = Actor::from_caller(&caller);
+    let outcome = state
+        .db
+        .write(move |tx| {
+            let row: Option<(String, Option<String>)> = tx
+                .query_row(
+                    "SELECT secret, confirmed_at FROM mfa WHERE org = ?1 AND user_id = ?2",
+                    params![org, user_id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            let secret = match row {
+                None => {
+                    return Ok(Err(AppError::new(
+                        StatusCode::CONFLICT,
+                        "There is no two-factor enrolment to confirm; start with \
+                         POST /auth/mfa/enroll.",
+                    )));
+                }
+                Some((_, Some(_))) => {
+                    return Ok(Err(AppError::new(
+                        StatusCode::CONFLICT,
+                        "Two-factor sign-in is already on for this account.",
+                    )));
+                }
+                Some((secret, None)) => decode_secret(&secret)?,
+            };
+            let accepted = accept_code(&secret, &request.code, now, None)?;
+            let entry = |outcome| Entry {
+                org: Some(&org),
+                actor: actor.clone(),
+                action: "mfa.confirm",
+                target_id: Some(&user_id),
+                target_name: caller.name(),
+                client,
+                outcome,
+                detail: json!({}),
+            };
+            match accepted {
+                Ok(step) => {
+                    tx.execute(
+                        "UPDATE mfa SET confirmed_at = ?3, last_step = ?4
+                         WHERE org = ?1 AND user_id = ?2",
+                        params![org, user_id, stamp(now), step],
+                    )?;
+                    audit::record(tx, &entry(Outcome::Success), now)?;
+                    tracing::info!(org, user_id, "two-factor sign-in enabled");
+                    Ok(Ok(()))
+                }
+                Err(_) => {
+                    audit::record(tx, &entry(Outcome::Failed), now)?;
+                    Ok(Err(AppError::invalid_value(
+                        "The code is not correct. Enter the 6-digit code your authenticator \
+                         app shows now.",
+                    )))
+                }
+            }
+        })
+        .await?;
+    if let Err(error) = outcome {
+        if error.status == StatusCode::BAD_REQUEST {
+            state.limits.hit(Scope::MfaCode, &limit_key, now);
+        }
+        return Err(error);
+    }
+    Ok(Json(Confirmed { mfa_enabled: true }))
+}
+
+/// Opens a sign-in challenge for `user_id` of `org` and returns it (shown once; only its
+/// hash is kept). Forgets expired challenges on the way.
+pub(crate) fn start_challenge(
+    tx: &Transaction<'_>,
+    org: &str,
+    user_id: &str,
+    now: OffsetDateTime,
+) -> AppResult<String> {
+    tx.execute(
+        "DELETE FROM mfa_challenges WHERE expires <= ?1",
+        [stamp(now)],
+    )?;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let challenge = format!("{CHALLENGE_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    tx.execute(
+        "INSERT INTO mfa_challenges (hash, org, user_id, created, expires)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            token_hash(&challenge),
+            org,
+            user_id,
+            stamp(now),
+            stamp(now + CHALLENGE_TTL)
+        ],
+    )?;
+    Ok(challenge)
+}
+
+/// The account a live challenge belongs to: `(org, user_id)`.
+pub(crate) fn challenge_owner(
+    conn: &Connection,
+    challenge: &str,
+    now: OffsetDateTime,
+) -> AppResult<Option<(String, String)>> {
+    if !challenge.starts_with(CHALLENGE_PREFIX) {
+        return Ok(None);
+    }
+    Ok(conn
+        .query_row(
+            "SELECT org, user_id FROM mfa_challenges WHERE hash = ?1 AND expires > ?2",
+            params![token_hash(challenge), stamp(now)],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// What answering a challenge came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Redeemed {
+    /// The code was right: the challenge is used up and the step remembered.
+    Accepted,
+    /// The challenge is unknown, used or expired (or two-factor was reset meanwhile).
+    NoChallenge,
+    /// The code was wrong or already used.
+    Refused(CodeError),
+}
+
+/// Answers the challenge of `org`/`user_id` with `code`. On success the challenge is
+/// deleted and the code's step recorded, in `tx`, so neither can be used again.
+pub(crate) fn redeem(
+    tx: &Transaction<'_>,
+    challenge: &str,
+    org: &str,
+    user_id: &str,
+    code: &str,
+    now: OffsetDateTime,
+) -> AppResult<Redeemed> {
+    let hash = token_hash(challenge);
+    let live: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM mfa_challenges
+                        WHERE hash = ?1 AND org = ?2 AND user_id = ?3 AND expires > ?4)",
+        params![hash, org, user_id, stamp(now)],
+        |row| row.get(0),
+    )?;
+    let row: Option<(String, Option<i64>)> = tx
+        .query_row(
+            "SELECT secret, last_step FROM mfa
+             WHERE org = ?1 AND user_id = ?2 AND confirmed_at IS NOT NULL",
+            params![org, user_id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let (Some((secret, last_step)), true) = (row, live) else {
+        return Ok(Redeemed::NoChallenge);
+    };
+    match accept_code(&decode_secret(&secret)?, code, now, last_step)? {
+        Ok(step) => {
+            tx.execute("DELETE FROM mfa_challenges WHERE hash = ?1", [&hash])?;
+            tx.execute(
+                "UPDATE mfa SET last_step = ?3 WHERE org = ?1 AND user_id = ?2",
+                params![org, user_id, step],
+            )?;
+            Ok(Redeemed::Accepted)
+        }
+        Err(error) => Ok(Redeemed::Refused(error)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use time::macros::datetime;
+
+    use super::*;
+
+    /// RFC 6238 appendix B's SHA-1 key.
+    const RFC_KEY: &[u8] = b"12345678901234567890";
+
+    #[test]
+    fn rfc_6238_vectors_with_six_digits() {
+        let totp = totp(RFC_KEY.to_vec()).unwrap();
+        for (time, code) in [
+            (59, "287082"),
+            (1_111_111_109, "081804"),
+            (1_234_567_890, "005924"),
+            (2_000_000_000, "279037"),
+        ] {
+            assert_eq!(
+                totp.generate(time),
+                code,
+                "the last six digits of RFC 6238's vector at {time}"
+            );
+        }
+    }
+
+    #[test]
+    fn codes_are_accepted_within_one_step_and_only_once() {
+        let now = datetime!(2030-01-01 09:00:10 UTC);
+        let totp = totp(RFC_KEY.to_vec()).unwrap();
+        let at = |offset: i64| u64::try_from(now.unix_timestamp() + offset).unwrap();
+        let step = now.unix_timestamp() / 30;
+        for offset in [-30, 0, 30] {
+            assert_eq!(
+                accept_code(RFC_KEY, &totp.generate(at(offset)), now, None).unwrap(),
+                Ok(step + offset / 30),
+                "a code {offset} s away is accepted, with its own step"
+            );
+        }
+        assert_eq!(
+            accept_code(RFC_KEY, &totp.generate(at(60)), now, None).unwrap(),
+            Err(CodeError::Wrong),
+            "two steps away is too far"
+        );
+        let code = totp.generate(at(0));
+        assert_eq!(
+            accept_code(RFC_KEY, &code, now, Some(step)).unwrap(),
+            Err(CodeError::Reused),
+            "a code whose step was already used is refused"
+        );
+        let spaced = format!("{} {}", &code[..3], &code[3..]);
+        assert_eq!(
+            accept_code(RFC_KEY, &spaced, now, None).unwrap(),
+            Ok(step),
+            "spaces as apps show them are ignored"
+        );
+        assert_eq!(
+            accept_code(RFC_KEY, "12345", now, None).unwrap(),
+            Err(CodeError::Wrong),
+            "short codes are wrong"
+        );
+    }
+
+    #[test]
+    fn labels_are_percent_encoded() {
+        assert_eq!(
+            percent_encode("ada+ops@acme.example"),
+            "ada%2Bops@acme.example",
+            "reserved characters are escaped, @ is kept"
+        );
+    }
+}

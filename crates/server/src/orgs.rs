@@ -11,10 +11,12 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::AppState;
+use crate::audit::{Actor, Entry, Outcome};
 use crate::auth::{Caller, stamp};
 use crate::body::JsonBody;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
+use crate::ratelimit::ClientAddr;
 
 /// `GET /admin/orgs` and `POST /admin/orgs`, for system admins.
 pub fn routes() -> Router<AppState> {
@@ -146,14 +148,27 @@ struct NewOrg {
 async fn create(
     caller: Caller,
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     JsonBody(request): JsonBody<NewOrg>,
 ) -> AppResult<impl IntoResponse> {
     caller.require_system_admin()?;
     let now = state.clock.now();
+    let actor = Actor::from_caller(&caller);
     let summary = state
         .db
         .write(move |tx| {
             create_org_blocking(tx, &request.id, &request.name, now)?;
+            let entry = Entry {
+                org: Some(&request.id),
+                actor,
+                action: "org.create",
+                target_id: Some(&request.id),
+                target_name: Some(request.name.trim()),
+                client,
+                outcome: Outcome::Success,
+                detail: serde_json::json!({}),
+            };
+            crate::audit::record(tx, &entry, now)?;
             Ok(OrgSummary {
                 id: request.id,
                 name: request.name.trim().to_owned(),

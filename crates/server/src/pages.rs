@@ -1,1 +1,720 @@
-//! End-user pages (stub; being written).
+//! The pages single-use links open: plain server-rendered HTML forms, no JavaScript.
+//!
+//! - `GET|POST /links/welcome`: accept an invitation by choosing a first password.
+//! - `GET|POST /links/reset`: choose a new password (signs the user out everywhere).
+//! - `GET|POST /links/magic`: sign in without a password. The GET only shows a button, so
+//!   mail scanners that fetch links do not use them up; the POST uses the link.
+//!
+//! A refused password re-renders the form with every reason and leaves the link unused.
+//! Unknown links answer 404, expired, used or cancelled ones 410, links of suspended,
+//! deactivated or deleted users 403, each with a page saying what happened and what to do.
+//! Pages never say whether an email address has an account, and tokens never reach the
+//! log. Every response carries a strict Content-Security-Policy and no-store caching.
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Router, middleware};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+use crate::lifecycle::{self, SignInMethod};
+use crate::links::{self, LinkError, LinkKind, LinkUse};
+use crate::outbox;
+use crate::policy::{self, PasswordPolicy};
+
+/// The `/links/*` pages, with security headers on every response.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/links/welcome", get(welcome_form).post(welcome_submit))
+        .route("/links/reset", get(reset_form).post(reset_submit))
+        .route("/links/magic", get(magic_form).post(magic_submit))
+        .layer(middleware::map_response(security_headers))
+}
+
+const CSP: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
+
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let set = [
+        (CONTENT_SECURITY_POLICY, CSP),
+        (X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (REFERRER_POLICY, "no-referrer"),
+        (CACHE_CONTROL, "no-store"),
+        (X_FRAME_OPTIONS, "DENY"),
+    ];
+    for (name, value) in set {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+async fn welcome_form(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    password_form(&state, LinkKind::Welcome, query).await
+}
+
+async fn welcome_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    password_submit(&state, LinkKind::Welcome, &headers, &body).await
+}
+
+async fn reset_form(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    password_form(&state, LinkKind::Reset, query).await
+}
+
+async fn reset_submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    password_submit(&state, LinkKind::Reset, &headers, &body).await
+}
+
+async fn magic_form(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let token = token_of_query(query.as_deref());
+    let now = state.clock.now();
+    let found = state
+        .db
+        .read(move |conn| load(conn, &token, LinkKind::Magic, now).map(|h| h.map(|h| (h, token))))
+        .await;
+    match found {
+        Ok(Ok((holder, token))) => magic_page(&holder, &token),
+        Ok(Err(refusal)) => refusal_page(LinkKind::Magic, &refusal),
+        Err(error) => failure_page(&error),
+    }
+}
+
+async fn magic_submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let form = match Form::read(&headers, &body) {
+        Ok(form) => form,
+        Err(problem) => return problem.page(),
+    };
+    let token = form.get("token").to_owned();
+    let now = state.clock.now();
+    let used = state
+        .db
+        .write(move |tx| {
+            let holder = match use_link(tx, &token, LinkKind::Magic, now)? {
+                Ok(holder) => holder,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            let (org, user_id) = (&holder.link.org, &holder.link.user_id);
+            lifecycle::record_sign_in(tx, org, user_id, SignInMethod::MagicLink, now)?;
+            Ok(Ok(holder))
+        })
+        .await;
+    match used {
+        Ok(Ok(holder)) => done_page(
+            "You are signed in",
+            &format!(
+                "You are signed in to {} as {}; you can close this page.",
+                holder.org_name, holder.user_name
+            ),
+        ),
+        Ok(Err(refusal)) => refusal_page(LinkKind::Magic, &refusal),
+        Err(error) => failure_page(&error),
+    }
+}
+
+/// Whose link it is, with what the pages show and check.
+#[derive(Debug)]
+struct Holder {
+    link: LinkUse,
+    org_name: String,
+    user_name: String,
+    email: Option<String>,
+    policy: PasswordPolicy,
+    personal: Vec<String>,
+}
+
+/// Why a link cannot be used.
+#[derive(Debug)]
+enum Refusal {
+    /// The link itself is unknown, expired, used or cancelled.
+    Link(LinkError),
+    /// The user is suspended, deactivated or deleted.
+    Inactive,
+}
+
+/// The holder of a usable `kind` link `token`, or why it cannot be used.
+fn load(
+    conn: &Connection,
+    token: &str,
+    kind: LinkKind,
+    now: OffsetDateTime,
+) -> AppResult<Result<Holder, Refusal>> {
+    match links::peek(conn, token, kind, now) {
+        Ok(link) => holder(conn, link),
+        Err(LinkError::Storage) => Err(AppError::internal("link lookup failed")),
+        Err(error) => Ok(Err(Refusal::Link(error))),
+    }
+}
+
+/// Uses up the `kind` link `token` if it and its user are usable.
+fn use_link(
+    tx: &Transaction<'_>,
+    token: &str,
+    kind: LinkKind,
+    now: OffsetDateTime,
+) -> AppResult<Result<Holder, Refusal>> {
+    let holder = match load(tx, token, kind, now)? {
+        Ok(holder) => holder,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    match links::consume(tx, token, kind, now) {
+        Ok(_) => Ok(Ok(holder)),
+        Err(LinkError::Storage) => Err(AppError::internal("link update failed")),
+        Err(error) => Ok(Err(Refusal::Link(error))),
+    }
+}
+
+/// What the pages need to know about the user a link belongs to. A user who no longer
+/// exists makes the link unknown; one who is not invited or active is refused.
+fn holder(conn: &Connection, link: LinkUse) -> AppResult<Result<Holder, Refusal>> {
+    let status = lifecycle::status_of(conn, &link.org, &link.user_id)?;
+    match status {
+        None => return Ok(Err(Refusal::Link(LinkError::Unknown))),
+        Some(status) if !status.is_active() => return Ok(Err(Refusal::Inactive)),
+        Some(_) => {}
+    }
+    let (user_name, doc): (String, String) = conn.query_row(
+        "SELECT user_name, doc FROM users WHERE org = ?1 AND id = ?2",
+        params![link.org, link.user_id],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    let doc: Value = serde_json::from_str(&doc).unwrap_or_default();
+    let org_name: Option<String> = conn
+        .query_row("SELECT name FROM orgs WHERE id = ?1", [&link.org], |row| {
+            row.get(0)
+        })
+        .optional()?;
+    Ok(Ok(Holder {
+        org_name: org_name.unwrap_or_else(|| link.org.clone()),
+        user_name: doc["userName"].as_str().unwrap_or(&user_name).to_owned(),
+        email: primary_email(&doc),
+        policy: policy::policy(conn, &link.org)?,
+        personal: policy::personal_info(conn, &link.org, &link.user_id)?,
+        link,
+    }))
+}
+
+/// The primary email of a user doc, else its first.
+fn primary_email(doc: &Value) -> Option<String> {
+    let emails = doc["emails"].as_array()?;
+    emails
+        .iter()
+        .find(|email| email["primary"] == Value::Bool(true))
+        .or_else(|| emails.first())
+        .and_then(|email| email["value"].as_str())
+        .map(str::to_owned)
+}
+
+async fn password_form(state: &AppState, kind: LinkKind, query: Option<String>) -> Response {
+    let token = token_of_query(query.as_deref());
+    let now = state.clock.now();
+    let found = state
+        .db
+        .read(move |conn| load(conn, &token, kind, now).map(|h| h.map(|h| (h, token))))
+        .await;
+    match found {
+        Ok(Ok((holder, token))) => password_page(kind, &holder, &token, &[], StatusCode::OK),
+        Ok(Err(refusal)) => refusal_page(kind, &refusal),
+        Err(error) => failure_page(&error),
+    }
+}
+
+async fn password_submit(
+    state: &AppState,
+    kind: LinkKind,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let form = match Form::read(headers, body) {
+        Ok(form) => form,
+        Err(problem) => return problem.page(),
+    };
+    let (token, password) = (
+        form.get("token").to_owned(),
+        form.get("password").to_owned(),
+    );
+    let now = state.clock.now();
+    let peeked = {
+        let token = token.clone();
+        state
+            .db
+            .read(move |conn| load(conn, &token, kind, now))
+            .await
+    };
+    let holder = match peeked {
+        Ok(Ok(holder)) => holder,
+        Ok(Err(refusal)) => return refusal_page(kind, &refusal),
+        Err(error) => return failure_page(&error),
+    };
+    let reasons = password_problems(&holder, &password, form.get("confirm"));
+    if !reasons.is_empty() {
+        return password_page(kind, &holder, &token, &reasons, StatusCode::BAD_REQUEST);
+    }
+    match set_password(state, kind, token, password).await {
+        Ok(Ok(holder)) => password_done_page(kind, &holder),
+        Ok(Err(refusal)) => refusal_page(kind, &refusal),
+        Err(error) => failure_page(&error),
+    }
+}
+
+/// Every reason the holder cannot have `password`; empty when it is fine.
+fn password_problems(holder: &Holder, password: &str, confirm: &str) -> Vec<String> {
+    let personal: Vec<&str> = holder.personal.iter().map(String::as_str).collect();
+    let mut reasons = match holder.policy.check(password, &personal) {
+        Ok(()) => Vec::new(),
+        Err(violation) => violation.reasons,
+    };
+    if password != confirm {
+        reasons.push("The two passwords don't match.".to_owned());
+    }
+    reasons
+}
+
+/// Hashes `password` (off the runtime, before taking the writer), then in one
+/// transaction uses the link up and stores the password.
+async fn set_password(
+    state: &AppState,
+    kind: LinkKind,
+    token: String,
+    password: String,
+) -> AppResult<Result<Holder, Refusal>> {
+    let hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
+        .await
+        .map_err(AppError::internal)??;
+    let (now, demo) = (state.clock.now(), state.config.demo);
+    state
+        .db
+        .write(move |tx| {
+            let holder = match use_link(tx, &token, kind, now)? {
+                Ok(holder) => holder,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            store_password(tx, kind, &holder, &hash, now, demo)?;
+            Ok(Ok(holder))
+        })
+        .await
+}
+
+/// Stores the new password hash and what follows from it: every session of the user is
+/// signed out; a welcome accepts the invitation and counts as a sign-in; a reset clears
+/// must-change-password and tells the user by email.
+fn store_password(
+    tx: &Transaction<'_>,
+    kind: LinkKind,
+    holder: &Holder,
+    hash: &str,
+    now: OffsetDateTime,
+    demo: bool,
+) -> AppResult<()> {
+    let (org, user_id) = (holder.link.org.as_str(), holder.link.user_id.as_str());
+    tx.execute(
+        "UPDATE users SET password_hash = ?3, must_change_password = 0
+         WHERE org = ?1 AND id = ?2",
+        params![org, user_id, hash],
+    )?;
+    crate::auth::sign_out_user_blocking(tx, org, user_id)?;
+    match kind {
+        LinkKind::Welcome => {
+            lifecycle::accept_invitation(tx, org, user_id, now)?;
+            lifecycle::record_sign_in(tx, org, user_id, SignInMethod::Password, now)?;
+        }
+        LinkKind::Reset | LinkKind::Magic => {
+            if let Some(email) = &holder.email {
+                let notice = outbox::password_changed_notice(email, &holder.org_name);
+                outbox::queue(tx, Some(org), &notice, demo, now)?;
+            }
+        }
+    }
+    tracing::info!(
+        org,
+        user_id,
+        kind = kind.as_str(),
+        "password set from a link"
+    );
+    Ok(())
+}
+
+/// The `token` parameter of a query string; empty when missing.
+fn token_of_query(query: Option<&str>) -> String {
+    Form::parse(query.unwrap_or_default().as_bytes())
+        .map(|form| form.get("token").to_owned())
+        .unwrap_or_default()
+}
+
+/// A submitted `application/x-www-form-urlencoded` body.
+#[derive(Debug, Default)]
+struct Form {
+    fields: Vec<(String, String)>,
+}
+
+/// Why a submitted form cannot be used.
+#[derive(Debug, Clone, Copy)]
+enum FormProblem {
+    /// A browser says another site sent it.
+    CrossSite,
+    /// It is not `application/x-www-form-urlencoded`.
+    NotAForm,
+    /// It does not decode to UTF-8.
+    Garbled,
+}
+
+impl FormProblem {
+    fn page(self) -> Response {
+        let (status, title, text) = match self {
+            Self::CrossSite => (
+                StatusCode::FORBIDDEN,
+                "This form was sent from another site",
+                "For your safety, this form only works when sent from its own page. Open the \
+                 link from your email again.",
+            ),
+            Self::NotAForm => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "This form could not be read",
+                "Send the form from the page the link opens.",
+            ),
+            Self::Garbled => (
+                StatusCode::BAD_REQUEST,
+                "This form could not be read",
+                "Its contents were garbled. Open the link from your email again.",
+            ),
+        };
+        message_page(status, title, text)
+    }
+}
+
+impl Form {
+    /// Reads a form POST.
+    fn read(headers: &HeaderMap, body: &[u8]) -> Result<Self, FormProblem> {
+        let cross_site = headers
+            .get("sec-fetch-site")
+            .is_some_and(|site| site.as_bytes().eq_ignore_ascii_case(b"cross-site"));
+        if cross_site {
+            return Err(FormProblem::CrossSite);
+        }
+        let content_type = headers
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        if !content_type
+            .to_ascii_lowercase()
+            .starts_with("application/x-www-form-urlencoded")
+        {
+            return Err(FormProblem::NotAForm);
+        }
+        Self::parse(body).ok_or(FormProblem::Garbled)
+    }
+
+    /// Parses `a=1&b=x+y%21`; `None` when it is not valid UTF-8 after decoding.
+    fn parse(raw: &[u8]) -> Option<Self> {
+        let mut fields = Vec::new();
+        for pair in raw.split(|&b| b == b'&').filter(|pair| !pair.is_empty()) {
+            let mut halves = pair.splitn(2, |&b| b == b'=');
+            let name = decode(halves.next().unwrap_or_default())?;
+            let value = decode(halves.next().unwrap_or_default())?;
+            fields.push((name, value));
+        }
+        Some(Self { fields })
+    }
+
+    /// The first value of `name`; empty when missing.
+    fn get(&self, name: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|(key, _)| key == name)
+            .map_or("", |(_, value)| value.as_str())
+    }
+}
+
+/// Decodes one form component: `+` is a space, `%XX` a byte; malformed escapes stay as
+/// they are. `None` if the bytes are not UTF-8.
+fn decode(raw: &[u8]) -> Option<String> {
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut index = 0;
+    while index < raw.len() {
+        let escaped = raw
+            .get(index + 1..index + 3)
+            .filter(|_| raw[index] == b'%')
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match (raw[index], escaped) {
+            (_, Some(byte)) => {
+                bytes.push(byte);
+                index += 3;
+            }
+            (b'+', None) => {
+                bytes.push(b' ');
+                index += 1;
+            }
+            (byte, None) => {
+                bytes.push(byte);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
+/// Escapes text for HTML element content and quoted attribute values.
+fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1b1f24}\
+main{max-width:30rem;margin:3rem auto;padding:2rem;background:#fff;border-radius:8px;\
+box-shadow:0 1px 3px rgba(0,0,0,.15)}h1{font-size:1.5rem;margin-top:0}\
+label{display:block;font-weight:600;margin-top:1rem}\
+input{width:100%;box-sizing:border-box;padding:.6rem;font-size:1rem;border:1px solid #6b7280;\
+border-radius:4px}input:focus,button:focus{outline:3px solid #2563eb;outline-offset:2px}\
+button{margin-top:1.5rem;padding:.7rem 1.4rem;font-size:1rem;border:0;border-radius:4px;\
+background:#1d4ed8;color:#fff;cursor:pointer}\
+.errors{border-left:4px solid #b91c1c;background:#fef2f2;padding:.5rem 1rem;margin:1rem 0}\
+.rules{color:#374151}";
+
+/// A whole page: `title` (text) and `main` (HTML already escaped).
+fn page(status: StatusCode, title: &str, main: &str) -> Response {
+    let title = escape(title);
+    let html = format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"referrer\" content=\"no-referrer\">\n<title>{title}</title>\n\
+         <style>{STYLE}</style>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n{main}\n</main>\n\
+         </body>\n</html>\n"
+    );
+    (
+        status,
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        html,
+    )
+        .into_response()
+}
+
+fn message_page(status: StatusCode, title: &str, text: &str) -> Response {
+    page(status, title, &format!("<p>{}</p>", escape(text)))
+}
+
+fn done_page(title: &str, text: &str) -> Response {
+    message_page(StatusCode::OK, title, text)
+}
+
+fn list(items: &[String]) -> String {
+    let items: String = items
+        .iter()
+        .map(|item| format!("<li>{}</li>", escape(item)))
+        .collect();
+    format!("<ul>{items}</ul>")
+}
+
+/// The set-password form, with the policy's rules and, after a refused attempt, why.
+fn password_page(
+    kind: LinkKind,
+    holder: &Holder,
+    token: &str,
+    reasons: &[String],
+    status: StatusCode,
+) -> Response {
+    let (title, intro, button) = match kind {
+        LinkKind::Welcome => (
+            "Set your password",
+            "Choose a password to finish setting up your account at",
+            "Set password",
+        ),
+        LinkKind::Reset | LinkKind::Magic => (
+            "Choose a new password",
+            "Choose a new password for your account at",
+            "Change password",
+        ),
+    };
+    let errors = if reasons.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<div class=\"errors\" role=\"alert\"><p>That password can't be used:</p>{}</div>",
+            list(reasons)
+        )
+    };
+    let main = format!(
+        "<p>{intro} <strong>{org}</strong>.</p>\n{errors}\n\
+         <form method=\"post\" action=\"{action}\" accept-charset=\"utf-8\">\n\
+         <input type=\"hidden\" name=\"token\" value=\"{token}\">\n\
+         <label for=\"username\">Account</label>\n\
+         <input id=\"username\" name=\"username\" type=\"text\" value=\"{user}\" \
+         autocomplete=\"username\" readonly>\n\
+         <label for=\"password\">New password</label>\n\
+         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" \
+         required aria-describedby=\"rules\">\n\
+         <label for=\"confirm\">Type it again</label>\n\
+         <input id=\"confirm\" name=\"confirm\" type=\"password\" autocomplete=\"new-password\" \
+         required>\n\
+         <button type=\"submit\">{button}</button>\n</form>\n\
+         <section id=\"rules\" class=\"rules\"><h2>Password rules</h2>{rules}</section>",
+        org = escape(&holder.org_name),
+        action = kind.as_str(),
+        token = escape(token),
+        user = escape(&holder.user_name),
+        rules = list(&holder.policy.describe()),
+    );
+    page(status, title, &main)
+}
+
+fn password_done_page(kind: LinkKind, holder: &Holder) -> Response {
+    let org = &holder.org_name;
+    match kind {
+        LinkKind::Welcome => done_page(
+            "You're all set",
+            &format!(
+                "Your password is set. You can now sign in to {org} with your email address \
+                 and your new password."
+            ),
+        ),
+        LinkKind::Reset | LinkKind::Magic => done_page(
+            "Your password has been changed",
+            &format!(
+                "You have been signed out on every device. Sign in to {org} again with your \
+                 new password."
+            ),
+        ),
+    }
+}
+
+/// The confirmation page of a magic link: a button, so that fetching the link is not
+/// enough to use it.
+fn magic_page(holder: &Holder, token: &str) -> Response {
+    let main = format!(
+        "<p>Press the button to sign in to <strong>{org}</strong> as <strong>{user}</strong>. \
+         The link works once.</p>\n\
+         <form method=\"post\" action=\"magic\" accept-charset=\"utf-8\">\n\
+         <input type=\"hidden\" name=\"token\" value=\"{token}\">\n\
+         <button type=\"submit\">Sign in</button>\n</form>",
+        org = escape(&holder.org_name),
+        user = escape(&holder.user_name),
+        token = escape(token),
+    );
+    page(StatusCode::OK, "Sign in", &main)
+}
+
+/// What a link of `kind` is called, and who to ask for a new one.
+fn next_step(kind: LinkKind) -> &'static str {
+    match kind {
+        LinkKind::Welcome => "Ask your administrator to send a new invitation.",
+        LinkKind::Reset => "Ask your administrator to send a new password-reset link.",
+        LinkKind::Magic => "Ask for a new sign-in link.",
+    }
+}
+
+fn refusal_page(kind: LinkKind, refusal: &Refusal) -> Response {
+    let (status, title, advice) = match refusal {
+        Refusal::Inactive => (
+            StatusCode::FORBIDDEN,
+            "This account can't be used",
+            "The account this link belongs to is not active (it may be suspended or \
+             deactivated), so its links don't work. If you think this is a mistake, ask your \
+             administrator."
+                .to_owned(),
+        ),
+        Refusal::Link(error) => {
+            let (title, advice) = link_advice(kind, error);
+            (error.status(), title, advice)
+        }
+    };
+    let what = match refusal {
+        Refusal::Link(error) => format!("<p>{}</p>\n", escape(&error.to_string())),
+        Refusal::Inactive => String::new(),
+    };
+    page(status, title, &format!("{what}<p>{}</p>", escape(&advice)))
+}
+
+fn link_advice(kind: LinkKind, error: &LinkError) -> (&'static str, String) {
+    let next = next_step(kind);
+    match (error, kind) {
+        (LinkError::Unknown, _) => ("This link isn't valid", next.to_owned()),
+        (LinkError::Expired, _) => ("This link has expired", next.to_owned()),
+        (LinkError::Used, LinkKind::Welcome) => (
+            "This link has already been used",
+            "Your password is already set: sign in with your email address and password. If \
+             you have forgotten it, ask your administrator for a password-reset link."
+                .to_owned(),
+        ),
+        (LinkError::Used, _) => ("This link has already been used", next.to_owned()),
+        (LinkError::Voided, _) => (
+            "This link is no longer valid",
+            format!("If a newer email was sent to you, use the link in it. Otherwise: {next}"),
+        ),
+        (LinkError::Storage, _) => ("Something went wrong", "Try again in a moment.".to_owned()),
+    }
+}
+
+fn failure_page(error: &AppError) -> Response {
+    if error.status.is_server_error() {
+        message_page(
+            error.status,
+            "Something went wrong",
+            "The server could not finish this. Try again in a moment; your link has not been \
+             used.",
+        )
+    } else {
+        message_page(error.status, "This didn't work", &error.detail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            escape(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;",
+            "every character that could end text or an attribute is escaped"
+        );
+    }
+
+    #[test]
+    fn decodes_forms() {
+        let form =
+            Form::parse(b"token=mst_lw_a-b&password=p%C3%A4ss+word%21&x").unwrap_or_default();
+        assert_eq!(form.get("token"), "mst_lw_a-b", "plain value");
+        assert_eq!(
+            form.get("password"),
+            "päss word!",
+            "+ is a space and %XX bytes are UTF-8"
+        );
+        assert_eq!(form.get("missing"), "", "missing fields are empty");
+        assert_eq!(
+            decode(b"100%"),
+            Some("100%".to_owned()),
+            "a malformed escape stays as it is"
+        );
+        assert!(
+            Form::parse(b"a=%FF").is_none(),
+            "bytes that are not UTF-8 are refused"
+        );
+    }
+}

@@ -10,21 +10,57 @@ use time::OffsetDateTime;
 use super::caller::Role;
 use super::stamp;
 use crate::error::{AppError, AppResult};
+use crate::lifecycle::Status;
 
 /// What sign-in and the per-request check need to know about an org user.
 #[derive(Debug, Clone)]
 pub struct OrgUser {
     /// The user's SCIM id.
     pub id: String,
+    /// The userName (folded), the name the audit log knows them by.
+    pub user_name: String,
     /// Display name for the sign-in answer.
     pub display_name: String,
     /// Shop role, from `users.role`.
     pub role: Role,
-    /// Whether the user may use the service now: `active` is not false and the shop
-    /// `status` is not suspended, deactivated or deleted.
-    pub enabled: bool,
+    /// Lifecycle status, from `users.status`. Only [`Status::Active`] users may sign in
+    /// or use their tokens.
+    pub status: Status,
+    /// Whether the user must choose a new password (`users.must_change_password`).
+    pub must_change_password: bool,
     /// Whether the user's shop licence is `api` (compared case-insensitively).
     pub api_licence: bool,
+}
+
+impl OrgUser {
+    /// Whether the user may sign in and use their tokens now.
+    pub fn may_sign_in(&self) -> bool {
+        self.status == Status::Active
+    }
+
+    /// Why a user who is not active is refused, for the 401's detail.
+    pub fn refusal(&self) -> &'static str {
+        not_active_detail(self.status)
+    }
+}
+
+/// The 401 detail for a user whose status is `status` (not active).
+pub fn not_active_detail(status: Status) -> &'static str {
+    match status {
+        Status::Active => "This account is active.",
+        Status::Invited => {
+            "This account is not active yet: accept the invitation in your email to set a \
+             password."
+        }
+        Status::Suspended => {
+            "This account is suspended, so it is not active; ask an admin of your organisation."
+        }
+        Status::Deactivated => {
+            "This account has been deactivated, so it is not active; ask an admin of your \
+             organisation."
+        }
+        Status::Deleted => "This account has been deleted, so it is not active.",
+    }
 }
 
 /// A system admin's identity.
@@ -82,20 +118,22 @@ fn org_user_with_hash(
         "SELECT id, role, password_hash,
                 COALESCE(json_extract(doc, '$.displayName'), json_extract(doc, '$.name.formatted'),
                          json_extract(doc, '$.userName'), user_name),
-                json_extract(doc, '$.active'),
-                json_extract(doc, '$.\"{SHOP_USER}\".licence'),
-                json_extract(doc, '$.\"{SHOP_USER}\".status')
+                status, must_change_password, user_name,
+                json_extract(doc, '$.\"{SHOP_USER}\".licence')
          FROM users WHERE org = ?1 AND id = ?2"
     );
     let row = conn
         .query_row(&sql, params![org, user_id], |row| {
             let role: Option<String> = row.get(1)?;
+            let status: String = row.get(4)?;
             let user = OrgUser {
                 id: row.get(0)?,
                 role: Role::from_column(role.as_deref()),
                 display_name: text(row.get(3)?).unwrap_or_default(),
-                enabled: is_active(&row.get(4)?) && !is_blocked_status(text(row.get(6)?)),
-                api_licence: text(row.get(5)?).is_some_and(|l| l.eq_ignore_ascii_case("api")),
+                status: Status::parse(&status),
+                must_change_password: row.get::<_, Option<i64>>(5)?.unwrap_or(0) != 0,
+                user_name: row.get(6)?,
+                api_licence: text(row.get(7)?).is_some_and(|l| l.eq_ignore_ascii_case("api")),
             };
             Ok((user, row.get::<_, Option<String>>(2)?))
         })
@@ -111,24 +149,6 @@ fn text(value: Value) -> Option<String> {
         Value::Real(number) => Some(number.to_string()),
         Value::Null | Value::Blob(_) => None,
     }
-}
-
-/// `active` counts as true unless it is explicitly false (`false`, or the string "false"
-/// some providers send). SQLite's `json_extract` turns JSON booleans into 0 and 1.
-fn is_active(value: &Value) -> bool {
-    match value {
-        Value::Integer(0) => false,
-        Value::Text(text) => !text.trim().eq_ignore_ascii_case("false"),
-        _ => true,
-    }
-}
-
-fn is_blocked_status(status: Option<String>) -> bool {
-    status.is_some_and(|status| {
-        ["suspended", "deactivated", "deleted"]
-            .iter()
-            .any(|s| status.eq_ignore_ascii_case(s))
-    })
 }
 
 /// The system admin with id `id`, if they still exist.
@@ -222,23 +242,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn active_is_true_unless_explicitly_false() {
-        assert!(is_active(&Value::Null), "a missing `active` means active");
-        assert!(is_active(&Value::Integer(1)), "true is active");
-        assert!(!is_active(&Value::Integer(0)), "false is inactive");
-        assert!(
-            !is_active(&Value::Text("False".into())),
-            "lenient providers send \"False\""
-        );
-    }
-
-    #[test]
-    fn blocked_statuses() {
-        assert!(
-            is_blocked_status(Some("Suspended".into())),
-            "suspension blocks"
-        );
-        assert!(!is_blocked_status(Some("active".into())), "active does not");
-        assert!(!is_blocked_status(None), "no status does not");
+    fn every_refusal_says_not_active() {
+        for status in [
+            Status::Invited,
+            Status::Suspended,
+            Status::Deactivated,
+            Status::Deleted,
+        ] {
+            assert!(
+                not_active_detail(status).contains("not active"),
+                "{status:?}: clients match on the words 'not active'"
+            );
+        }
     }
 }

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use super::accounts::{org_user, system_admin};
 use super::tokens::{Owner, TokenKind, TokenRow, lookup, token_hash};
 use crate::AppState;
+use crate::audit::{Actor, ActorKind};
 use crate::error::{AppError, AppResult};
 
 /// A shop role. Read from `users.role` (folded to lower case) on every request; a missing
@@ -68,12 +69,14 @@ pub enum Identity {
 }
 
 /// The authenticated caller of a request. Extracting it answers 401 when the bearer token
-/// is missing, unknown, expired or revoked, or when its user is gone or inactive; the
-/// user's role is read afresh on every request.
+/// is missing, unknown, expired or revoked, or when its user is gone or not active
+/// (`users.status` is read afresh on every request, as is the role), or when an API
+/// token's user has lost the API licence.
 #[derive(Debug, Clone)]
 pub struct Caller {
     identity: Identity,
     session_id: Option<String>,
+    name: Option<String>,
 }
 
 const NO_TOKEN: &str = "Sign in first: this endpoint needs a bearer token.";
@@ -84,7 +87,7 @@ const REFRESH_AS_BEARER: &str =
 const ACCESS_EXPIRED: &str = "The access token has expired; refresh it or sign in again.";
 const API_EXPIRED: &str = "The API token has expired; ask an admin for a new one.";
 const SIGNED_OUT: &str = "This session has been signed out; sign in again.";
-const ACCOUNT_GONE: &str = "This account no longer exists or is not active.";
+const ACCOUNT_GONE: &str = "This account no longer exists.";
 const NOT_API: &str = "The API token's user no longer has the API licence.";
 
 impl Caller {
@@ -93,7 +96,26 @@ impl Caller {
         Self {
             identity,
             session_id,
+            name: None,
         }
+    }
+
+    /// The same caller, known by `name` (a userName or a system admin's email) in the
+    /// audit log.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The name the audit log knows the caller by: an org user's userName, a system
+    /// admin's email.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Whether the caller authenticated with an API token (an org user without a session).
+    pub fn is_api_token(&self) -> bool {
+        self.session_id.is_none() && matches!(self.identity, Identity::OrgUser { .. })
     }
 
     /// Who is calling.
@@ -239,34 +261,68 @@ fn resolve(conn: &Connection, hash: &str, now: OffsetDateTime) -> AppResult<Call
         TokenKind::Api if row.is_expired(now) => return Err(AppError::unauthorized(API_EXPIRED)),
         TokenKind::Access | TokenKind::Api => {}
     }
-    let identity = current_identity(conn, &row)?;
-    Ok(Caller::new(identity, row.session_id))
+    let (identity, name) = current_identity(conn, &row)?;
+    Ok(Caller::new(identity, row.session_id).with_name(name))
 }
 
-fn current_identity(conn: &Connection, row: &TokenRow) -> AppResult<Identity> {
+fn current_identity(conn: &Connection, row: &TokenRow) -> AppResult<(Identity, String)> {
     match &row.owner {
         Owner::SystemAdmin(id) => {
             let admin =
                 system_admin(conn, id)?.ok_or_else(|| AppError::unauthorized(ACCOUNT_GONE))?;
-            Ok(Identity::SystemAdmin {
-                id: admin.id,
-                email: admin.email,
-            })
+            let name = admin.email.clone();
+            Ok((
+                Identity::SystemAdmin {
+                    id: admin.id,
+                    email: admin.email,
+                },
+                name,
+            ))
         }
         Owner::OrgUser { org, user_id } => {
             let user = org_user(conn, org, user_id)?
-                .filter(|user| user.enabled)
                 .ok_or_else(|| AppError::unauthorized(ACCOUNT_GONE))?;
+            if !user.may_sign_in() {
+                return Err(AppError::unauthorized(user.refusal()));
+            }
             if row.kind == TokenKind::Api && !user.api_licence {
                 return Err(AppError::unauthorized(NOT_API));
             }
-            Ok(Identity::OrgUser {
-                org: org.clone(),
-                user_id: user.id,
-                role: user.role,
-            })
+            Ok((
+                Identity::OrgUser {
+                    org: org.clone(),
+                    user_id: user.id,
+                    role: user.role,
+                },
+                user.user_name,
+            ))
         }
     }
+}
+
+/// The actor a bearer token names, whatever state the token or its account is in
+/// (expired, revoked, suspended): for auditing refused requests. Unknown tokens and
+/// tokens of accounts that no longer exist are anonymous.
+pub fn actor_of_token(conn: &Connection, token: &str) -> AppResult<Actor> {
+    let Some(row) = lookup(conn, &token_hash(token))? else {
+        return Ok(Actor::anonymous());
+    };
+    Ok(match &row.owner {
+        Owner::SystemAdmin(id) => Actor {
+            kind: ActorKind::SystemAdmin,
+            id: Some(id.clone()),
+            name: system_admin(conn, id)?.map(|admin| admin.email),
+        },
+        Owner::OrgUser { org, user_id } => Actor {
+            kind: if row.kind == TokenKind::Api {
+                ActorKind::ApiToken
+            } else {
+                ActorKind::User
+            },
+            id: Some(user_id.clone()),
+            name: org_user(conn, org, user_id)?.map(|user| user.user_name),
+        },
+    })
 }
 
 #[cfg(test)]

@@ -6,8 +6,14 @@
 //! - [`caller`]: the [`Caller`] extractor and the role checks handlers call.
 //! - [`accounts`]: the people who can sign in (org users and system admins).
 //!
-//! Routes: `POST /auth/token`, `POST /auth/refresh`, `POST /auth/logout`, and
-//! `GET|POST /o/{org}/api-tokens`, `DELETE /o/{org}/api-tokens/{id}`.
+//! Routes: `POST /auth/token` (password, then a TOTP code when two-factor sign-in is on:
+//! see [`crate::mfa`]), `POST /auth/refresh`, `POST /auth/logout`,
+//! `POST /auth/mfa/enroll`, `POST /auth/mfa/confirm`, and `GET|POST /o/{org}/api-tokens`,
+//! `DELETE /o/{org}/api-tokens/{id}`.
+//!
+//! Only users whose `users.status` is `active` sign in or use their tokens; the check is
+//! made at sign-in, at refresh and on every request. Sign-ins are rate limited
+//! ([`crate::ratelimit`]) and audited ([`crate::audit`]).
 
 pub mod accounts;
 pub mod caller;
@@ -15,12 +21,17 @@ pub mod password;
 mod routes;
 pub mod tokens;
 
+use axum::Json;
+use axum::http::StatusCode;
+use axum::http::header::{CACHE_CONTROL, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
 pub use accounts::create_system_admin;
-pub use caller::{Caller, Identity, Role};
+pub use caller::{Caller, Identity, Role, actor_of_token};
 pub use password::{hash_password, verify_password};
 pub use routes::routes;
 pub use tokens::{active_session_count, issue_api_token_blocking, sign_out_user_blocking};
@@ -40,4 +51,14 @@ pub fn stamp(at: OffsetDateTime) -> String {
 pub(crate) fn parse_stamp(text: &str) -> AppResult<OffsetDateTime> {
     OffsetDateTime::parse(text, &Rfc3339)
         .map_err(|error| AppError::internal(format_args!("stored time {text:?}: {error}")))
+}
+
+/// A JSON answer carrying secrets (tokens, a TOTP secret): `Cache-Control: no-store`, so
+/// nothing on the way keeps it.
+pub(crate) fn no_store(status: StatusCode, body: impl Serialize) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }

@@ -1,14 +1,17 @@
 //! HTTP endpoints for signing in and out and for API tokens.
 
+use std::net::IpAddr;
+
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::StatusCode;
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::http::header::AUTHORIZATION;
+use axum::response::Response;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use muster_scim::message::ScimType;
 use rusqlite::{Connection, Transaction};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -16,17 +19,23 @@ use super::accounts::{
     OrgUser, SystemAdmin, org_user, org_user_by_login, system_admin, system_admin_by_email,
 };
 use super::caller::{Caller, Role, bearer_token};
+use super::no_store;
 use super::password::{verify_dummy, verify_password};
 use super::tokens::{
     Owner, TokenKind, TokenPair, cleanup, create_api_token, delete_api_token, issue_pair,
     list_api_tokens, lookup, mark_rotated, revoke_session, start_session, token_hash,
 };
+use crate::audit::{self, Actor, ActorKind, Entry, Outcome};
 use crate::body::JsonBody;
 use crate::error::{AppError, AppResult};
-use crate::orgs::require_org;
+use crate::lifecycle::{SignInMethod, record_sign_in};
+use crate::mfa::{self, CodeError, Redeemed};
+use crate::orgs::{org_exists, require_org};
+use crate::ratelimit::{ClientAddr, Scope, account_key, login_key};
 use crate::{AppState, Config};
 
-/// `/auth/token`, `/auth/refresh`, `/auth/logout` and `/o/{org}/api-tokens[/{id}]`.
+/// `/auth/token`, `/auth/refresh`, `/auth/logout`, `/o/{org}/api-tokens[/{id}]`, and the
+/// routes of [`mfa`] (`/auth/mfa/*`) and [`audit`] (`/o/{org}/audit`).
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/auth/token", post(sign_in))
@@ -34,24 +43,37 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/logout", post(logout))
         .route("/o/{org}/api-tokens", get(list).post(create))
         .route("/o/{org}/api-tokens/{id}", delete(revoke))
+        .merge(mfa::routes())
+        .merge(audit::routes())
 }
 
 const WRONG_CREDENTIALS: &str = "The email or password is incorrect.";
-const NOT_ACTIVE: &str = "This account is not active; ask an admin of your organisation.";
+const BAD_SIGN_IN_BODY: &str = "Send \"email\" and \"password\" (with \"org\" for a user of an \
+                                organisation), or \"challenge\" and \"code\" to finish a \
+                                two-factor sign-in.";
+const NO_CHALLENGE: &str = "This two-factor sign-in has expired or was already completed; sign \
+                            in again with your password.";
+const WRONG_CODE: &str = "The two-factor code is not correct; enter the code your \
+                          authenticator app shows now.";
+const REUSED_CODE: &str = "This two-factor code has already been used; wait for the next one.";
 const BAD_REFRESH: &str = "The refresh token is not valid; sign in again.";
 const REFRESH_EXPIRED: &str = "The refresh token has expired; sign in again.";
 const REFRESH_REUSED: &str = "This refresh token was already used, so the session has been \
                               signed out to protect the account; sign in again.";
 const SIGNED_OUT: &str = "This session has been signed out; sign in again.";
 const UNKNOWN_TOKEN: &str = "This token is not valid or is already signed out.";
-const ACCOUNT_GONE: &str = "This account no longer exists or is not active.";
+const ACCOUNT_GONE: &str = "This account no longer exists.";
 
 /// Someone who can hold a session, as the token answer describes them.
 struct Account {
     owner: Owner,
     org: Option<String>,
     user: UserSummary,
-    enabled: bool,
+    /// The name the audit log knows them by: userName, or a system admin's email.
+    name: String,
+    /// Why they may not sign in now; `None` when they may.
+    refusal: Option<&'static str>,
+    must_change_password: bool,
 }
 
 #[derive(Serialize)]
@@ -72,7 +94,9 @@ impl Account {
                 user_id: user.id.clone(),
             },
             org: Some(org.to_owned()),
-            enabled: user.enabled,
+            refusal: (!user.may_sign_in()).then(|| user.refusal()),
+            must_change_password: user.must_change_password,
+            name: user.user_name,
             user: UserSummary {
                 id: user.id,
                 display_name: user.display_name,
@@ -86,13 +110,32 @@ impl Account {
         Self {
             owner: Owner::SystemAdmin(admin.id.clone()),
             org: None,
-            enabled: true,
+            refusal: None,
+            must_change_password: false,
+            name: admin.email,
             user: UserSummary {
                 id: admin.id,
                 display_name: admin.display_name,
                 role: Role::Admin,
                 system_admin: true,
             },
+        }
+    }
+
+    /// The account's [`Scope::SignInAccount`] key.
+    fn limit_key(&self) -> String {
+        account_key(self.org.as_deref(), &self.user.id)
+    }
+
+    fn actor(&self) -> Actor {
+        Actor {
+            kind: if self.user.system_admin {
+                ActorKind::SystemAdmin
+            } else {
+                ActorKind::User
+            },
+            id: Some(self.user.id.clone()),
+            name: Some(self.name.clone()),
         }
     }
 }
@@ -107,6 +150,32 @@ fn account_of(conn: &Connection, owner: &Owner) -> AppResult<Option<Account>> {
     })
 }
 
+/// Who `owner` is, for the audit log, even when the account is gone.
+fn actor_of_owner(conn: &Connection, owner: &Owner) -> AppResult<Actor> {
+    Ok(match account_of(conn, owner)? {
+        Some(account) => account.actor(),
+        None => match owner {
+            Owner::SystemAdmin(id) => Actor {
+                kind: ActorKind::SystemAdmin,
+                id: Some(id.clone()),
+                name: None,
+            },
+            Owner::OrgUser { user_id, .. } => Actor {
+                kind: ActorKind::User,
+                id: Some(user_id.clone()),
+                name: None,
+            },
+        },
+    })
+}
+
+fn owner_org(owner: &Owner) -> Option<&str> {
+    match owner {
+        Owner::OrgUser { org, .. } => Some(org),
+        Owner::SystemAdmin(_) => None,
+    }
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct TokenAnswer {
@@ -116,6 +185,7 @@ struct TokenAnswer {
     expires_in: u64,
     org: Option<String>,
     user: UserSummary,
+    must_change_password: bool,
 }
 
 impl TokenAnswer {
@@ -127,59 +197,380 @@ impl TokenAnswer {
             expires_in: config.access_token_ttl.as_secs(),
             org: account.org,
             user: account.user,
+            must_change_password: account.must_change_password,
         }
     }
 }
 
-/// Secrets in an answer must not be cached by anything on the way.
-fn no_store(status: StatusCode, body: impl Serialize) -> Response {
-    let mut response = (status, Json(body)).into_response();
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+/// The first step's answer for an account with two-factor sign-in on.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MfaRequired {
+    mfa_required: bool,
+    challenge: String,
+    expires_in: i64,
 }
 
 #[derive(Deserialize)]
 struct SignInRequest {
-    email: String,
-    password: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
     #[serde(default)]
     org: Option<String>,
+    #[serde(default)]
+    challenge: Option<String>,
+    #[serde(default)]
+    code: Option<String>,
 }
 
-/// `POST /auth/token`: an org user (with `org`) or a system admin (without) signs in.
+/// `POST /auth/token`, in one or two steps.
+///
+/// 1. `{"email", "password", "org"?}`: an org user (with `org`) or a system admin
+///    (without) signs in. Answers tokens, or, when two-factor sign-in is on,
+///    `{"mfaRequired": true, "challenge", "expiresIn": 300}` and no tokens.
+/// 2. `{"challenge", "code"}`: the challenge and a current TOTP code answer tokens.
+///
+/// Failures count toward the per-account and per-address limits (429 with
+/// `Retry-After`); a successful sign-in clears the account's count. Every attempt is
+/// audited; passwords, codes and tokens never are.
 async fn sign_in(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     JsonBody(request): JsonBody<SignInRequest>,
 ) -> AppResult<Response> {
-    let SignInRequest {
-        email,
-        password,
-        org,
-    } = request;
-    let found = state
+    match request {
+        SignInRequest {
+            challenge: Some(challenge),
+            code: Some(code),
+            ..
+        } => code_step(state, client, challenge, code).await,
+        SignInRequest {
+            email: Some(email),
+            password: Some(password),
+            org,
+            challenge: None,
+            ..
+        } => password_step(state, client, email, password, org).await,
+        _ => Err(AppError::bad_request(
+            ScimType::InvalidSyntax,
+            BAD_SIGN_IN_BODY,
+        )),
+    }
+}
+
+/// A failed sign-in attempt, for the audit log.
+struct Failure<'a> {
+    org: Option<&'a str>,
+    target_id: Option<&'a str>,
+    login: Option<&'a str>,
+    reason: &'static str,
+    problem: Option<&'static str>,
+}
+
+async fn record_failure(state: &AppState, client: Option<IpAddr>, failure: Failure<'_>) {
+    let mut detail = json!({"reason": failure.reason});
+    if let Some(problem) = failure.problem {
+        detail["problem"] = json!(problem);
+    }
+    audit::record_detached(
+        state,
+        Entry {
+            org: failure.org,
+            actor: Actor::anonymous(),
+            action: "session.sign_in_failed",
+            target_id: failure.target_id,
+            target_name: failure.login,
+            client,
+            outcome: Outcome::Failed,
+            detail,
+        },
+    )
+    .await;
+}
+
+fn client_key(client: Option<IpAddr>) -> Option<String> {
+    ClientAddr(client).key()
+}
+
+/// Step 1: email and password.
+async fn password_step(
+    state: AppState,
+    client: Option<IpAddr>,
+    email: String,
+    password: String,
+    org: Option<String>,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    let login = email.trim().to_owned();
+    let lookup_org = org.clone();
+    let lookup_login = login.clone();
+    let (found, org_known) = state
         .db
-        .read(move |conn| find_account(conn, org.as_deref(), &email))
+        .read(move |conn| {
+            let found = find_account(conn, lookup_org.as_deref(), &lookup_login)?;
+            let known = match &lookup_org {
+                Some(org) => org_exists(conn, org)?,
+                None => false,
+            };
+            Ok((found, known))
+        })
         .await?;
+    let audit_org = org.as_deref().filter(|_| org_known);
+    let limit_key = match &found {
+        Some((account, _)) => account.limit_key(),
+        None => login_key(org.as_deref(), &login),
+    };
+    let target_id = found.as_ref().map(|(account, _)| account.user.id.clone());
+    let failure = |reason, problem| Failure {
+        org: audit_org,
+        target_id: target_id.as_deref(),
+        login: Some(&login),
+        reason,
+        problem,
+    };
+    let client_key = client_key(client);
+    let limited = state
+        .limits
+        .check(Scope::SignInAccount, &limit_key, now)
+        .and_then(|()| match &client_key {
+            Some(key) => state.limits.check(Scope::SignInClient, key, now),
+            None => Ok(()),
+        });
+    if let Err(error) = limited {
+        record_failure(&state, client, failure("rate_limited", None)).await;
+        return Err(error);
+    }
+
     let (account, hash) = found.map_or((None, None), |(account, hash)| (Some(account), hash));
     let verified = check_password(password, hash).await?;
-    let account = account
-        .filter(|_| verified)
-        .ok_or_else(|| AppError::unauthorized(WRONG_CREDENTIALS))?;
-    if !account.enabled {
-        return Err(AppError::unauthorized(NOT_ACTIVE));
+    let Some(account) = account.filter(|_| verified) else {
+        state.limits.hit(Scope::SignInAccount, &limit_key, now);
+        if let Some(key) = &client_key {
+            state.limits.hit(Scope::SignInClient, key, now);
+        }
+        record_failure(&state, client, failure("bad_credentials", None)).await;
+        return Err(AppError::unauthorized(WRONG_CREDENTIALS));
+    };
+    if let Some(refusal) = account.refusal {
+        record_failure(&state, client, failure("not_active", None)).await;
+        return Err(AppError::unauthorized(refusal));
     }
-    let (now, config) = (state.clock.now(), state.config.clone());
+
+    let config = state.config.clone();
     let answer = state
         .db
         .write(move |tx| {
-            cleanup(tx, now)?;
-            let pair = start_session(tx, &account.owner, now, &config)?;
-            Ok(TokenAnswer::new(pair, &config, account))
+            if let Owner::OrgUser { org, user_id } = &account.owner
+                && mfa::is_enabled(tx, org, user_id)?
+            {
+                let challenge = mfa::start_challenge(tx, org, user_id, now)?;
+                audit::record(
+                    tx,
+                    &Entry {
+                        org: Some(org),
+                        actor: account.actor(),
+                        action: "session.mfa_challenge",
+                        target_id: Some(user_id),
+                        target_name: Some(&account.name),
+                        client,
+                        outcome: Outcome::Success,
+                        detail: json!({}),
+                    },
+                    now,
+                )?;
+                return Ok(SignInAnswer::Mfa(MfaRequired {
+                    mfa_required: true,
+                    challenge,
+                    expires_in: mfa::CHALLENGE_TTL.whole_seconds(),
+                }));
+            }
+            complete_sign_in(tx, account, client, now, &config).map(SignInAnswer::Tokens)
         })
         .await?;
-    Ok(no_store(StatusCode::OK, answer))
+    if let SignInAnswer::Tokens(_) = &answer {
+        state.limits.clear(Scope::SignInAccount, &limit_key);
+    }
+    Ok(match answer {
+        SignInAnswer::Tokens(tokens) => no_store(StatusCode::OK, tokens),
+        SignInAnswer::Mfa(challenge) => no_store(StatusCode::OK, challenge),
+    })
+}
+
+enum SignInAnswer {
+    Tokens(TokenAnswer),
+    Mfa(MfaRequired),
+}
+
+/// Opens a session for an account that has proved who it is, records the sign-in on the
+/// user and in the audit log, and answers its tokens.
+fn complete_sign_in(
+    tx: &Transaction<'_>,
+    account: Account,
+    client: Option<IpAddr>,
+    now: OffsetDateTime,
+    config: &Config,
+) -> AppResult<TokenAnswer> {
+    cleanup(tx, now)?;
+    let pair = start_session(tx, &account.owner, now, config)?;
+    if let Owner::OrgUser { org, user_id } = &account.owner {
+        record_sign_in(tx, org, user_id, SignInMethod::Password, now)?;
+    }
+    audit::record(
+        tx,
+        &Entry {
+            org: account.org.as_deref(),
+            actor: account.actor(),
+            action: "session.sign_in",
+            target_id: Some(&account.user.id),
+            target_name: Some(&account.name),
+            client,
+            outcome: Outcome::Success,
+            detail: json!({"method": SignInMethod::Password.as_str()}),
+        },
+        now,
+    )?;
+    Ok(TokenAnswer::new(pair, config, account))
+}
+
+/// A refused second step: the 401's detail, and whether it counts toward the rate limits
+/// (a wrong or replayed code does; a stale challenge or a blocked account does not).
+struct Refusal {
+    detail: &'static str,
+    counts: bool,
+}
+
+impl Refusal {
+    fn counted(detail: &'static str) -> Self {
+        Self {
+            detail,
+            counts: true,
+        }
+    }
+
+    fn uncounted(detail: &'static str) -> Self {
+        Self {
+            detail,
+            counts: false,
+        }
+    }
+}
+
+/// Step 2: the challenge and a TOTP code.
+async fn code_step(
+    state: AppState,
+    client: Option<IpAddr>,
+    challenge: String,
+    code: String,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    let client_key = client_key(client);
+    let no_challenge = Failure {
+        org: None,
+        target_id: None,
+        login: None,
+        reason: "mfa_failed",
+        problem: Some("expired_or_unknown_challenge"),
+    };
+    if let Some(key) = &client_key
+        && let Err(error) = state.limits.check(Scope::SignInClient, key, now)
+    {
+        record_failure(
+            &state,
+            client,
+            Failure {
+                reason: "rate_limited",
+                problem: None,
+                ..no_challenge
+            },
+        )
+        .await;
+        return Err(error);
+    }
+    let lookup = challenge.clone();
+    let owner = state
+        .db
+        .read(move |conn| mfa::challenge_owner(conn, &lookup, now))
+        .await?;
+    let hit_client = || {
+        if let Some(key) = &client_key {
+            state.limits.hit(Scope::SignInClient, key, now);
+        }
+    };
+    let Some((org, user_id)) = owner else {
+        hit_client();
+        record_failure(&state, client, no_challenge).await;
+        return Err(AppError::unauthorized(NO_CHALLENGE));
+    };
+    let limit_key = account_key(Some(&org), &user_id);
+    if let Err(error) = state.limits.check(Scope::MfaCode, &limit_key, now) {
+        let failure = Failure {
+            org: Some(&org),
+            target_id: Some(&user_id),
+            login: None,
+            reason: "rate_limited",
+            problem: None,
+        };
+        record_failure(&state, client, failure).await;
+        return Err(error);
+    }
+    let config = state.config.clone();
+    let result = state
+        .db
+        .write(move |tx| {
+            let Some(user) = org_user(tx, &org, &user_id)? else {
+                return Ok(Err(Refusal::uncounted(ACCOUNT_GONE)));
+            };
+            let account = Account::org_user(&org, user);
+            let refuse = |problem: &'static str, reason: &'static str| -> AppResult<()> {
+                let entry = Entry {
+                    org: Some(&org),
+                    actor: Actor::anonymous(),
+                    action: "session.sign_in_failed",
+                    target_id: Some(&user_id),
+                    target_name: Some(&account.name),
+                    client,
+                    outcome: Outcome::Failed,
+                    detail: json!({"reason": reason, "problem": problem}),
+                };
+                audit::record(tx, &entry, now)
+            };
+            if let Some(refusal) = account.refusal {
+                refuse("status", "not_active")?;
+                return Ok(Err(Refusal::uncounted(refusal)));
+            }
+            match mfa::redeem(tx, &challenge, &org, &user_id, &code, now)? {
+                Redeemed::Accepted => complete_sign_in(tx, account, client, now, &config).map(Ok),
+                Redeemed::NoChallenge => {
+                    refuse("expired_or_unknown_challenge", "mfa_failed")?;
+                    Ok(Err(Refusal::uncounted(NO_CHALLENGE)))
+                }
+                Redeemed::Refused(CodeError::Wrong) => {
+                    refuse("wrong_code", "mfa_failed")?;
+                    Ok(Err(Refusal::counted(WRONG_CODE)))
+                }
+                Redeemed::Refused(CodeError::Reused) => {
+                    refuse("reused_code", "mfa_failed")?;
+                    Ok(Err(Refusal::counted(REUSED_CODE)))
+                }
+            }
+        })
+        .await?;
+    match result {
+        Ok(answer) => {
+            state.limits.clear(Scope::SignInAccount, &limit_key);
+            state.limits.clear(Scope::MfaCode, &limit_key);
+            Ok(no_store(StatusCode::OK, answer))
+        }
+        Err(refusal) => {
+            if refusal.counts {
+                state.limits.hit(Scope::MfaCode, &limit_key, now);
+                hit_client();
+            }
+            Err(AppError::unauthorized(refusal.detail))
+        }
+    }
 }
 
 /// The account signing in with `login`, and its password hash if it has one.
@@ -218,6 +609,7 @@ struct RefreshRequest {
 /// `POST /auth/refresh`: exchanges a refresh token for a new pair on the same session.
 async fn refresh(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     JsonBody(request): JsonBody<RefreshRequest>,
 ) -> AppResult<Response> {
     if TokenKind::of_token(&request.refresh_token) != Some(TokenKind::Refresh) {
@@ -227,16 +619,18 @@ async fn refresh(
     let (now, config) = (state.clock.now(), state.config.clone());
     let answer = state
         .db
-        .write(move |tx| rotate(tx, &hash, now, &config))
+        .write(move |tx| rotate(tx, &hash, client, now, &config))
         .await??;
     Ok(no_store(StatusCode::OK, answer))
 }
 
 /// Rotates the refresh token whose hash is `hash`. The outer error rolls back; the inner
-/// one is a refusal whose writes (revoking a session on reuse) must be committed.
+/// one is a refusal whose writes (revoking a session on reuse, its audit entry) must be
+/// committed.
 fn rotate(
     tx: &Transaction<'_>,
     hash: &str,
+    client: Option<IpAddr>,
     now: OffsetDateTime,
     config: &Config,
 ) -> AppResult<AppResult<TokenAnswer>> {
@@ -254,15 +648,31 @@ fn rotate(
     if row.rotated {
         revoke_session(tx, &session_id)?;
         tracing::warn!(%session_id, "a used refresh token was presented again; session revoked");
+        let actor = actor_of_owner(tx, &row.owner)?;
+        let entry = Entry {
+            org: owner_org(&row.owner),
+            target_id: actor.id.as_deref(),
+            target_name: actor.name.as_deref(),
+            actor: actor.clone(),
+            action: "session.refresh_reused",
+            client,
+            outcome: Outcome::Denied,
+            detail: json!({"sessionId": session_id, "sessionRevoked": true}),
+        };
+        audit::record(tx, &entry, now)?;
         return refuse(REFRESH_REUSED);
     }
     if row.is_expired(now) {
         return refuse(REFRESH_EXPIRED);
     }
-    let Some(account) = account_of(tx, &row.owner)?.filter(|account| account.enabled) else {
+    let Some(account) = account_of(tx, &row.owner)? else {
         revoke_session(tx, &session_id)?;
         return refuse(ACCOUNT_GONE);
     };
+    if let Some(refusal) = account.refusal {
+        revoke_session(tx, &session_id)?;
+        return refuse(refusal);
+    }
     mark_rotated(tx, hash, now)?;
     let pair = issue_pair(tx, &session_id, &row.owner, now, config)?;
     Ok(Ok(TokenAnswer::new(pair, config, account)))
@@ -276,7 +686,11 @@ struct LogoutRequest {
 
 /// `POST /auth/logout`: revokes the session of the bearer token, or of the refresh token in
 /// the body. Expired tokens still sign their session out.
-async fn logout(State(state): State<AppState>, request: Request) -> AppResult<StatusCode> {
+async fn logout(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    request: Request,
+) -> AppResult<StatusCode> {
     let token = if request.headers().contains_key(AUTHORIZATION) {
         let (parts, _) = request.into_parts();
         bearer_token(&parts)?.to_owned()
@@ -295,6 +709,7 @@ async fn logout(State(state): State<AppState>, request: Request) -> AppResult<St
         Some(TokenKind::Access | TokenKind::Refresh) => {}
     }
     let hash = token_hash(&token);
+    let now = state.clock.now();
     state
         .db
         .write(move |tx| {
@@ -303,7 +718,19 @@ async fn logout(State(state): State<AppState>, request: Request) -> AppResult<St
                 .session_id
                 .ok_or_else(|| AppError::unauthorized(SIGNED_OUT))?;
             tracing::info!(%session_id, "signed out");
-            revoke_session(tx, &session_id)
+            revoke_session(tx, &session_id)?;
+            let actor = actor_of_owner(tx, &row.owner)?;
+            let entry = Entry {
+                org: owner_org(&row.owner),
+                target_id: actor.id.as_deref(),
+                target_name: actor.name.as_deref(),
+                actor: actor.clone(),
+                action: "session.sign_out",
+                client,
+                outcome: Outcome::Success,
+                detail: json!({"sessionId": session_id}),
+            };
+            audit::record(tx, &entry, now)
         })
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -329,6 +756,7 @@ struct CreatedApiToken {
 async fn create(
     caller: Caller,
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     Path(org): Path<String>,
     JsonBody(request): JsonBody<NewApiToken>,
 ) -> AppResult<Response> {
@@ -340,9 +768,28 @@ async fn create(
         .map(parse_expiry)
         .transpose()?;
     let now = state.clock.now();
+    let actor = Actor::from_caller(&caller);
     let (listed, token) = state
         .db
-        .write(move |tx| create_api_token(tx, &org, &request.user_id, &request.name, expires, now))
+        .write(move |tx| {
+            let created =
+                create_api_token(tx, &org, &request.user_id, &request.name, expires, now)?;
+            let entry = Entry {
+                org: Some(&org),
+                actor,
+                action: "api_token.create",
+                target_id: Some(&created.0.id),
+                target_name: Some(&created.0.name),
+                client,
+                outcome: Outcome::Success,
+                detail: json!({
+                    "userId": created.0.user_id,
+                    "expiresAt": created.0.expires_at,
+                }),
+            };
+            audit::record(tx, &entry, now)?;
+            Ok(created)
+        })
         .await?;
     Ok(no_store(
         StatusCode::CREATED,
@@ -381,14 +828,33 @@ async fn list(
 async fn revoke(
     caller: Caller,
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     Path((org, id)): Path<(String, String)>,
 ) -> AppResult<StatusCode> {
     caller.require_write(&org)?;
     require_org(&state, &org).await?;
     let detail = format!("There is no API token '{id}' in organisation {org}.");
+    let now = state.clock.now();
+    let actor = Actor::from_caller(&caller);
     let deleted = state
         .db
-        .write(move |tx| delete_api_token(tx, &org, &id))
+        .write(move |tx| {
+            let Some(deleted) = delete_api_token(tx, &org, &id)? else {
+                return Ok(false);
+            };
+            let entry = Entry {
+                org: Some(&org),
+                actor,
+                action: "api_token.revoke",
+                target_id: Some(&id),
+                target_name: Some(&deleted.name),
+                client,
+                outcome: Outcome::Success,
+                detail: json!({"userId": deleted.user_id}),
+            };
+            audit::record(tx, &entry, now)?;
+            Ok(true)
+        })
         .await?;
     if deleted {
         Ok(StatusCode::NO_CONTENT)

@@ -383,6 +383,12 @@ pub(crate) fn create_api_token(
              API tokens."
         )));
     }
+    if !user.may_sign_in() {
+        return Err(AppError::invalid_value(format!(
+            "User '{user_id}' is {}, not active; their API tokens would not work.",
+            user.status.as_str()
+        )));
+    }
     let id = uuid::Uuid::new_v4().to_string();
     let owner = Owner::OrgUser {
         org: org.to_owned(),
@@ -441,16 +447,40 @@ pub(crate) fn list_api_tokens(conn: &Connection, org: &str) -> AppResult<Vec<Api
     Ok(tokens)
 }
 
-/// Deletes API token `id` of `org`; whether there was one.
-pub(crate) fn delete_api_token(tx: &Transaction<'_>, org: &str, id: &str) -> AppResult<bool> {
-    let deleted = tx.execute(
-        "DELETE FROM tokens WHERE kind = 'api' AND org = ?1 AND id = ?2",
-        [org, id],
-    )?;
-    if deleted > 0 {
+/// What was revoked.
+#[derive(Debug, Clone)]
+pub(crate) struct RevokedApiToken {
+    pub name: String,
+    pub user_id: String,
+}
+
+/// Deletes API token `id` of `org`; what it was, if there was one.
+pub(crate) fn delete_api_token(
+    tx: &Transaction<'_>,
+    org: &str,
+    id: &str,
+) -> AppResult<Option<RevokedApiToken>> {
+    let found = tx
+        .query_row(
+            "SELECT COALESCE(name, ''), user_id FROM tokens
+             WHERE kind = 'api' AND org = ?1 AND id = ?2",
+            [org, id],
+            |row| {
+                Ok(RevokedApiToken {
+                    name: row.get(0)?,
+                    user_id: row.get(1)?,
+                })
+            },
+        )
+        .optional()?;
+    if found.is_some() {
+        tx.execute(
+            "DELETE FROM tokens WHERE kind = 'api' AND org = ?1 AND id = ?2",
+            [org, id],
+        )?;
         tracing::info!(org, token_id = id, "API token revoked");
     }
-    Ok(deleted > 0)
+    Ok(found)
 }
 
 #[cfg(test)]

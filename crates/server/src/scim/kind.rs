@@ -133,6 +133,15 @@ impl Kind {
         }
     }
 
+    /// The SQL condition (over alias `t`) for rows SCIM can see: soft-deleted users are
+    /// invisible until restored.
+    pub fn visible(self) -> &'static str {
+        match self {
+            Kind::User => "t.status <> 'deleted'",
+            Kind::Group => "1",
+        }
+    }
+
     /// Indexed columns.
     pub fn columns(self) -> &'static [Column] {
         match self {

@@ -30,6 +30,11 @@ pub fn routes(_state: AppState) -> Router<AppState> {
         .route("/Schemas", get(discovery::list_schemas))
         .route("/Schemas/{id}", get(discovery::get_schema))
         .route("/.search", post(resources::search_all))
+        .route("/actions", get(crate::lifecycle::actions::capabilities))
+        .route(
+            "/Users/{id}/actions/{name}",
+            post(crate::lifecycle::actions::run),
+        )
         .route("/{resource}", get(resources::list).post(resources::create))
         .route("/{resource}/.search", post(resources::search))
         .route(
@@ -41,9 +46,10 @@ pub fn routes(_state: AppState) -> Router<AppState> {
         )
 }
 
-/// The SCIM base URL of an organisation as the client reached it, for `meta.location`.
-pub fn base_url(state: &AppState, headers: &HeaderMap, org: &str) -> String {
-    let root = match &state.config.public_url {
+/// The server's URL as the client reached it (`http://host:port`), or the configured
+/// public URL: the root of resource locations and of the links in emails.
+pub fn root_url(state: &AppState, headers: &HeaderMap) -> String {
+    match &state.config.public_url {
         Some(url) => url.trim_end_matches('/').to_owned(),
         None => {
             let host = headers
@@ -53,8 +59,12 @@ pub fn base_url(state: &AppState, headers: &HeaderMap, org: &str) -> String {
                 .unwrap_or("localhost");
             format!("http://{host}")
         }
-    };
-    format!("{root}/o/{org}/scim/v2")
+    }
+}
+
+/// The SCIM base URL of an organisation as the client reached it, for `meta.location`.
+pub fn base_url(state: &AppState, headers: &HeaderMap, org: &str) -> String {
+    format!("{}/o/{org}/scim/v2", root_url(state, headers))
 }
 
 /// A ListResponse holding every item (discovery lists are small and never paged).

@@ -16,10 +16,11 @@ use muster_scim::schema::AttributeType;
 use rusqlite::Connection;
 use rusqlite::types::Value as SqlValue;
 use serde_json::Value;
+use time::OffsetDateTime;
 
 use super::kind::{Kind, fold};
 use super::render::{self, Selection};
-use super::store::{self, ROW_COLUMNS, Row, normalize_time, row_from_sql};
+use super::store::{self, Row, normalize_time, row_columns, row_from_sql};
 use crate::error::{AppError, AppResult};
 use muster_scim::message::ScimType;
 
@@ -171,6 +172,7 @@ pub fn run(
     kind: Kind,
     org: &str,
     base: &str,
+    now: OffsetDateTime,
     params: &ListParams,
 ) -> AppResult<Page> {
     if let Some(filter) = &params.filter {
@@ -193,27 +195,30 @@ pub fn run(
     };
     match (&plan, sort_column) {
         (Some(sql), Some(column)) if sql.exact => {
-            run_sql(conn, kind, org, base, params, sql, column)
+            run_sql(conn, kind, org, base, now, params, sql, column)
         }
-        _ => run_scan(conn, kind, org, base, params, plan),
+        _ => run_scan(conn, kind, org, base, now, params, plan),
     }
 }
 
 /// Counting, sorting and paging all done by SQLite.
+#[allow(clippy::too_many_arguments)]
 fn run_sql(
     conn: &Connection,
     kind: Kind,
     org: &str,
     base: &str,
+    now: OffsetDateTime,
     params: &ListParams,
     sql: &Sql,
     sort_column: &str,
 ) -> AppResult<Page> {
     let table = kind.table();
+    let visible = kind.visible();
     let mut args: Vec<SqlValue> = vec![SqlValue::Text(org.to_owned())];
     args.extend(sql.params.iter().cloned());
     let count_sql = format!(
-        "SELECT count(*) FROM {table} t WHERE t.org = ?1 AND ({})",
+        "SELECT count(*) FROM {table} t WHERE t.org = ?1 AND {visible} AND ({})",
         sql.text
     );
     let total: i64 = conn.query_row(&count_sql, rusqlite::params_from_iter(&args), |r| r.get(0))?;
@@ -226,17 +231,25 @@ fn run_sql(
         });
     }
     let direction = if params.descending { "DESC" } else { "ASC" };
+    // Creation order walks the primary key; any other column sorts missing values last.
+    let order = if sort_column == "seq" {
+        format!("t.seq {direction}")
+    } else {
+        format!("t.{sort_column} {direction} NULLS LAST, t.seq {direction}")
+    };
     let page_sql = format!(
-        "SELECT {ROW_COLUMNS} FROM {table} t WHERE t.org = ?1 AND ({}) \
-         ORDER BY t.{sort_column} IS NULL, t.{sort_column} {direction}, t.seq {direction} \
-         LIMIT {} OFFSET {}",
-        sql.text, params.count, offset
+        "SELECT {} FROM {table} t WHERE t.org = ?1 AND {visible} AND ({}) \
+         ORDER BY {order} LIMIT {} OFFSET {}",
+        row_columns(kind),
+        sql.text,
+        params.count,
+        offset
     );
     let mut stmt = conn.prepare(&page_sql)?;
     let rows: Vec<Row> = stmt
         .query_map(rusqlite::params_from_iter(&args), row_from_sql)?
         .collect::<Result<_, _>>()?;
-    let resources = render::page(conn, kind, org, base, &rows, &params.selection)?;
+    let resources = render::page(conn, kind, org, base, &rows, &params.selection, now)?;
     Ok(Page { total, resources })
 }
 
@@ -246,18 +259,20 @@ fn run_scan(
     kind: Kind,
     org: &str,
     base: &str,
+    now: OffsetDateTime,
     params: &ListParams,
     plan: Option<Sql>,
 ) -> AppResult<Page> {
     let table = kind.table();
     let mut args: Vec<SqlValue> = vec![SqlValue::Text(org.to_owned())];
-    let mut where_sql = String::from("t.org = ?1");
+    let mut where_sql = format!("t.org = ?1 AND {}", kind.visible());
     if let Some(plan) = &plan {
         where_sql.push_str(&format!(" AND ({})", plan.text));
         args.extend(plan.params.iter().cloned());
     }
     let mut stmt = conn.prepare(&format!(
-        "SELECT {ROW_COLUMNS} FROM {table} t WHERE {where_sql} ORDER BY t.seq"
+        "SELECT {} FROM {table} t WHERE {where_sql} ORDER BY t.seq",
+        row_columns(kind)
     ))?;
     let rows: Vec<Row> = stmt
         .query_map(rusqlite::params_from_iter(&args), row_from_sql)?
@@ -277,7 +292,13 @@ fn run_scan(
     let schema = kind.schema();
     let mut matched: Vec<(Row, Value)> = Vec::new();
     for row in rows {
-        let full = render::resource(kind, base, &row, groups.get(&row.id).map(Vec::as_slice));
+        let full = render::resource(
+            kind,
+            base,
+            &row,
+            groups.get(&row.id).map(Vec::as_slice),
+            now,
+        );
         let keep = match &params.filter {
             Some(filter) => muster_scim::filter::matches(filter, &full, schema),
             None => true,
@@ -308,7 +329,7 @@ fn run_scan(
         .take(params.count)
         .map(|(row, _)| row)
         .collect();
-    let resources = render::page(conn, kind, org, base, &page, &params.selection)?;
+    let resources = render::page(conn, kind, org, base, &page, &params.selection, now)?;
     Ok(Page { total, resources })
 }
 

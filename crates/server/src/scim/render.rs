@@ -7,6 +7,7 @@ use muster_scim::message::ScimType;
 use muster_scim::schema::{Attribute, Returned, find_attribute};
 use rusqlite::Connection;
 use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
 
 use super::kind::Kind;
 use super::store::{self, Row};
@@ -65,7 +66,13 @@ impl Selection {
 
 /// The full representation of a stored resource. `groups` is the user's group list
 /// (id, displayName), when known.
-pub fn resource(kind: Kind, base: &str, row: &Row, groups: Option<&[(String, String)]>) -> Value {
+pub fn resource(
+    kind: Kind,
+    base: &str,
+    row: &Row,
+    groups: Option<&[(String, String)]>,
+    now: OffsetDateTime,
+) -> Value {
     let schema = kind.schema();
     let mut out = Map::new();
     let mut schemas = vec![Value::String(schema.core.id.clone())];
@@ -97,6 +104,9 @@ pub fn resource(kind: Kind, base: &str, row: &Row, groups: Option<&[(String, Str
             .collect();
         out.insert("groups".into(), Value::Array(groups));
     }
+    if let Some(state) = &row.state {
+        state.render(&mut out, now);
+    }
     out.insert(
         "meta".into(),
         json!({
@@ -118,6 +128,7 @@ pub fn page(
     base: &str,
     rows: &[Row],
     selection: &Selection,
+    now: OffsetDateTime,
 ) -> AppResult<Vec<Value>> {
     let groups = if kind == Kind::User {
         let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
@@ -125,13 +136,22 @@ pub fn page(
     } else {
         Default::default()
     };
-    Ok(rows
-        .iter()
-        .map(|row| {
-            let full = resource(kind, base, row, groups.get(&row.id).map(Vec::as_slice));
-            project(kind, full, selection)
-        })
-        .collect())
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut row = row.clone();
+        if let Some(state) = &mut row.state {
+            state.load_live(conn, org, &row.id, now)?;
+        }
+        let full = resource(
+            kind,
+            base,
+            &row,
+            groups.get(&row.id).map(Vec::as_slice),
+            now,
+        );
+        out.push(project(kind, full, selection));
+    }
+    Ok(out)
 }
 
 /// Renders one row with its groups and the selection applied.
@@ -142,12 +162,19 @@ pub fn one(
     base: &str,
     row: &Row,
     selection: &Selection,
+    now: OffsetDateTime,
 ) -> AppResult<Value> {
-    Ok(
-        page(conn, kind, org, base, std::slice::from_ref(row), selection)?
-            .pop()
-            .unwrap_or(Value::Null),
-    )
+    Ok(page(
+        conn,
+        kind,
+        org,
+        base,
+        std::slice::from_ref(row),
+        selection,
+        now,
+    )?
+    .pop()
+    .unwrap_or(Value::Null))
 }
 
 /// Applies `attributes` / `excludedAttributes` and the `returned` rules to a full resource.

@@ -16,9 +16,12 @@ use super::render::{self, Selection};
 use super::store::{self, PasswordChange, Row};
 use super::validate::{self, Incoming};
 use crate::AppState;
+use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::Caller;
 use crate::body::JsonBody;
 use crate::error::{AppError, AppResult, scim_json};
+use crate::lifecycle;
+use crate::ratelimit::ClientAddr;
 
 fn invalid_syntax(error: serde_json::Error) -> AppError {
     AppError::bad_request(
@@ -87,9 +90,10 @@ async fn run_list(
     params: ListParams,
 ) -> AppResult<Response> {
     let start = params.start_index;
+    let now = state.clock.now();
     let page = state
         .db
-        .read(move |conn| query::run(conn, kind, &org, &base, &params))
+        .read(move |conn| query::run(conn, kind, &org, &base, now, &params))
         .await?;
     Ok(scim_json(&list_body(page.total, start, page.resources)))
 }
@@ -118,17 +122,18 @@ pub async fn search_all(
     let params = ListParams::from_search(request, state.config.max_results)?;
     let base = base_url(&state, &headers, &org);
     let start = params.start_index;
+    let now = state.clock.now();
     let (total, resources) = state
         .db
         .read(move |conn| {
-            let users = query::run(conn, Kind::User, &org, &base, &params)?;
+            let users = query::run(conn, Kind::User, &org, &base, now, &params)?;
             let remaining = params.count - users.resources.len();
             let groups_params = ListParams {
                 start_index: params.start_index.saturating_sub(users.total).max(1),
                 count: remaining,
                 ..params.clone()
             };
-            let groups = query::run(conn, Kind::Group, &org, &base, &groups_params)?;
+            let groups = query::run(conn, Kind::Group, &org, &base, now, &groups_params)?;
             let mut resources = users.resources;
             resources.extend(groups.resources);
             Ok((users.total + groups.total, resources))
@@ -159,11 +164,12 @@ pub async fn get_one(
     };
     let selection = Selection::parse(get("attributes"), get("excludedAttributes"))?;
     let base = base_url(&state, &headers, &org);
+    let now = state.clock.now();
     let (row, body) = state
         .db
         .read(move |conn| {
             let row = store::get_or_404(conn, kind, &org, &id)?;
-            let body = render::one(conn, kind, &org, &base, &row, &selection)?;
+            let body = render::one(conn, kind, &org, &base, &row, &selection, now)?;
             Ok((row, body))
         })
         .await?;
@@ -188,6 +194,7 @@ pub async fn get_one(
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
+    ClientAddr(client): ClientAddr,
     Path((org, resource)): Path<(String, String)>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<Value>,
@@ -196,20 +203,35 @@ pub async fn create(
     caller.require_write(&org)?;
     crate::orgs::require_org(&state, &org).await?;
     let Incoming { mut doc, password } = validate::normalize(kind, body, None)?;
-    let password = hash(kind, password).await?;
+    let requested_active = take_active(kind, &mut doc);
+    let password = hash(&state, kind, &org, &doc, password).await?;
     let base = base_url(&state, &headers, &org);
     let now = state.clock.now();
-    let (row, body) = state
-        .db
-        .write(move |tx| {
+    let write = {
+        let org = org.clone();
+        state.db.write(move |tx| {
             if kind == Kind::Group {
                 store::resolve_members(tx, &org, &mut doc)?;
             }
+            let has_password = matches!(password, PasswordChange::Set(_));
             let row = store::insert(tx, kind, &org, &doc, password, now)?;
-            let body = render::one(tx, kind, &org, &base, &row, &Selection::default())?;
-            Ok((row, body))
+            if kind == Kind::User {
+                lifecycle::on_create(tx, &org, &row.id, requested_active, has_password, &doc)?;
+            }
+            finish(tx, kind, &org, &base, &row.id, now)
         })
-        .await?;
+    };
+    let (row, body) = audited(
+        &state,
+        &caller,
+        client,
+        kind,
+        &org,
+        None,
+        "create",
+        write.await,
+    )
+    .await?;
     let mut response = with_etag(scim_json(&body), &row);
     *response.status_mut() = StatusCode::CREATED;
     if let Some(location) = body.pointer("/meta/location").and_then(Value::as_str)
@@ -224,59 +246,93 @@ pub async fn create(
 pub async fn replace(
     State(state): State<AppState>,
     caller: Caller,
+    ClientAddr(client): ClientAddr,
     Path((org, resource, id)): Path<(String, String, String)>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<Value>,
 ) -> AppResult<Response> {
     let kind = kind_of(&resource)?;
-    caller.require_write(&org)?;
-    crate::orgs::require_org(&state, &org).await?;
-    let if_match = if_match(&headers);
-    let base = base_url(&state, &headers, &org);
-    let now = state.clock.now();
-    // Validate against the stored version first so the password is hashed only for a
-    // write that can succeed; the write re-checks the version under its lock.
-    let current = {
-        let (org, id) = (org.clone(), id.clone());
-        state
-            .db
-            .read(move |conn| store::get_or_404(conn, kind, &org, &id))
-            .await?
-    };
-    check_if_match(if_match.as_deref(), &current)?;
-    let incoming = validate::normalize(kind, body, Some(&current.doc))?;
-    let password = hash(kind, incoming.password).await?;
-    let mut doc = incoming.doc;
-    let (row, body) = state
-        .db
-        .write(move |tx| {
-            let old = store::get_or_404(tx, kind, &org, &id)?;
-            check_if_match(if_match.as_deref(), &old)?;
-            if kind == Kind::Group {
-                store::resolve_members(tx, &org, &mut doc)?;
-            }
-            let row = write_if_changed(tx, kind, &org, &old, &doc, password, now)?;
-            let body = render::one(tx, kind, &org, &base, &row, &Selection::default())?;
-            Ok((row, body))
-        })
-        .await?;
-    Ok(with_etag(scim_json(&body), &row))
+    update(
+        &state,
+        &caller,
+        client,
+        kind,
+        org,
+        id,
+        &headers,
+        "replace",
+        move |current| validate::normalize(kind, body, Some(&current.doc)),
+    )
+    .await
 }
 
 /// `PATCH /{resource}/{id}`.
 pub async fn modify(
     State(state): State<AppState>,
     caller: Caller,
+    ClientAddr(client): ClientAddr,
     Path((org, resource, id)): Path<(String, String, String)>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<Value>,
 ) -> AppResult<Response> {
     let kind = kind_of(&resource)?;
-    caller.require_write(&org)?;
-    crate::orgs::require_org(&state, &org).await?;
     let patch: PatchOp = serde_json::from_value(body).map_err(invalid_syntax)?;
-    let if_match = if_match(&headers);
-    let base = base_url(&state, &headers, &org);
+    update(
+        &state,
+        &caller,
+        client,
+        kind,
+        org,
+        id,
+        &headers,
+        "patch",
+        move |current| {
+            let mut doc = current.doc.clone();
+            if let (Some(state), Kind::User) = (&current.state, kind) {
+                // PATCH sees `active` as clients do: derived from the status.
+                let status = lifecycle::Status::parse(state.status.as_deref().unwrap_or("active"));
+                if let Value::Object(object) = &mut doc {
+                    object.insert("active".into(), Value::Bool(status.is_active()));
+                }
+            }
+            super::patch::apply(kind, &mut doc, &patch.operations)?;
+            let mut incoming = validate::normalize(kind, doc, Some(&current.doc))?;
+            if kind == Kind::User
+                && let Some(state) = &current.state
+            {
+                // An unchanged `active` is no request to change the status.
+                let was = lifecycle::Status::parse(state.status.as_deref().unwrap_or("active"))
+                    .is_active();
+                if incoming.doc.get("active").and_then(Value::as_bool) == Some(was)
+                    && let Value::Object(object) = &mut incoming.doc
+                {
+                    object.remove("active");
+                }
+            }
+            Ok(incoming)
+        },
+    )
+    .await
+}
+
+/// A replace or patch: read, compute the new document, check the rules, write it with
+/// its lifecycle effects in one transaction that re-checks the version, audit.
+#[allow(clippy::too_many_arguments)]
+async fn update(
+    state: &AppState,
+    caller: &Caller,
+    client: Option<std::net::IpAddr>,
+    kind: Kind,
+    org: String,
+    id: String,
+    headers: &HeaderMap,
+    verb: &'static str,
+    compute: impl FnOnce(&Row) -> AppResult<Incoming>,
+) -> AppResult<Response> {
+    caller.require_write(&org)?;
+    crate::orgs::require_org(state, &org).await?;
+    let if_match = if_match(headers);
+    let base = base_url(state, headers, &org);
     let now = state.clock.now();
     let current = {
         let (org, id) = (org.clone(), id.clone());
@@ -286,36 +342,67 @@ pub async fn modify(
             .await?
     };
     check_if_match(if_match.as_deref(), &current)?;
-    let mut doc = current.doc.clone();
-    super::patch::apply(kind, &mut doc, &patch.operations)?;
-    let incoming = validate::normalize(kind, doc, Some(&current.doc))?;
-    let password = hash(kind, incoming.password).await?;
-    let mut doc = incoming.doc;
-    let (row, body) = state
-        .db
-        .write(move |tx| {
-            let old = store::get_or_404(tx, kind, &org, &id)?;
-            if old.version != current.version {
-                // Changed since we read it: the patch was computed on a stale document.
-                return Err(AppError::precondition_failed(
-                    "The resource changed while the patch was applied; read it and try again.",
-                ));
-            }
-            if kind == Kind::Group {
-                store::resolve_members(tx, &org, &mut doc)?;
-            }
-            let row = write_if_changed(tx, kind, &org, &old, &doc, password, now)?;
-            let body = render::one(tx, kind, &org, &base, &row, &Selection::default())?;
-            Ok((row, body))
-        })
-        .await?;
+    let result = async {
+        let Incoming { mut doc, password } = compute(&current)?;
+        let requested_active = take_active(kind, &mut doc);
+        if kind == Kind::User {
+            lifecycle::check_update(caller, &org, &current.doc, &id, &doc, requested_active)?;
+        }
+        let password = hash(state, kind, &org, &doc, password).await?;
+        let (org, id) = (org.clone(), id.clone());
+        state
+            .db
+            .write(move |tx| {
+                let old = store::get_or_404(tx, kind, &org, &id)?;
+                if old.version != current.version {
+                    return Err(AppError::precondition_failed(
+                        "The resource changed while this change was prepared; read it and try again.",
+                    ));
+                }
+                if kind == Kind::Group {
+                    store::resolve_members(tx, &org, &mut doc)?;
+                }
+                let password_changed = matches!(password, PasswordChange::Set(_));
+                let written = write_if_changed(tx, kind, &org, &old, &doc, password, now)?;
+                if kind == Kind::User {
+                    let bumped = written.version != old.version;
+                    lifecycle::on_update(
+                        tx,
+                        &org,
+                        &id,
+                        &old.doc,
+                        &doc,
+                        requested_active,
+                        password_changed,
+                        bumped,
+                        now,
+                    )?;
+                }
+                finish(tx, kind, &org, &base, &id, now)
+            })
+            .await
+    }
+    .await;
+    let (row, body) = audited(
+        state,
+        caller,
+        client,
+        kind,
+        &org,
+        Some(&current.id),
+        verb,
+        result,
+    )
+    .await?;
     Ok(with_etag(scim_json(&body), &row))
 }
 
-/// `DELETE /{resource}/{id}`.
+/// `DELETE /{resource}/{id}`: users are soft-deleted (a system admin can restore them);
+/// groups are deleted.
 pub async fn remove(
     State(state): State<AppState>,
     caller: Caller,
+    ClientAddr(client): ClientAddr,
     Path((org, resource, id)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
@@ -324,16 +411,112 @@ pub async fn remove(
     crate::orgs::require_org(&state, &org).await?;
     let if_match = if_match(&headers);
     let now = state.clock.now();
+    let result = {
+        let (org, id, caller) = (org.clone(), id.clone(), caller.clone());
+        state
+            .db
+            .write(move |tx| {
+                let old = store::get_or_404(tx, kind, &org, &id)?;
+                check_if_match(if_match.as_deref(), &old)?;
+                match kind {
+                    Kind::User => lifecycle::soft_delete(tx, &caller, &org, &id, now)?,
+                    Kind::Group => {
+                        store::delete(tx, kind, &org, &id, now)?;
+                    }
+                }
+                Ok((old, Value::Null))
+            })
+            .await
+    };
+    audited(
+        &state,
+        &caller,
+        client,
+        kind,
+        &org,
+        Some(&id),
+        "delete",
+        result,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// After a write: the row as stored now (lifecycle effects included) and its full
+/// representation.
+fn finish(
+    tx: &rusqlite::Transaction<'_>,
+    kind: Kind,
+    org: &str,
+    base: &str,
+    id: &str,
+    now: time::OffsetDateTime,
+) -> AppResult<(Row, Value)> {
+    let row = store::get_or_404(tx, kind, org, id)?;
+    let body = render::one(tx, kind, org, base, &row, &Selection::default(), now)?;
+    Ok((row, body))
+}
+
+/// Records a SCIM write in the audit log, whatever its outcome, and passes it on.
+#[allow(clippy::too_many_arguments)]
+async fn audited<T>(
+    state: &AppState,
+    caller: &Caller,
+    client: Option<std::net::IpAddr>,
+    kind: Kind,
+    org: &str,
+    target: Option<&str>,
+    verb: &str,
+    result: AppResult<(Row, T)>,
+) -> AppResult<(Row, T)> {
+    let action = format!("{}.{verb}", kind.name().to_lowercase());
+    let (outcome, target_id, detail) = match &result {
+        Ok((row, _)) => (
+            Outcome::Success,
+            Some(row.id.clone()),
+            json!({"version": row.version}),
+        ),
+        Err(error) if error.status == StatusCode::FORBIDDEN => (
+            Outcome::Denied,
+            target.map(str::to_owned),
+            json!({"status": 403, "reason": error.detail}),
+        ),
+        Err(error) => (
+            Outcome::Failed,
+            target.map(str::to_owned),
+            json!({"status": error.status.as_u16(), "reason": error.detail}),
+        ),
+    };
+    let (org, caller, now) = (org.to_owned(), caller.clone(), state.clock.now());
     state
         .db
         .write(move |tx| {
-            let old = store::get_or_404(tx, kind, &org, &id)?;
-            check_if_match(if_match.as_deref(), &old)?;
-            store::delete(tx, kind, &org, &id, now)?;
-            Ok(())
+            audit::record(
+                tx,
+                &Entry {
+                    org: Some(&org),
+                    actor: Actor::from_caller(&caller),
+                    action: &action,
+                    target_id: target_id.as_deref(),
+                    target_name: None,
+                    client,
+                    outcome,
+                    detail,
+                },
+                now,
+            )
         })
         .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    result
+}
+
+/// Takes SCIM `active` out of a user document: it is rendered from the status, and a
+/// value sent by a client is a request to change the status.
+fn take_active(kind: Kind, doc: &mut Value) -> Option<bool> {
+    match (kind, doc) {
+        (Kind::User, Value::Object(object)) => object.remove("active").and_then(|v| v.as_bool()),
+        _ => None,
+    }
 }
 
 /// Stores `doc` unless it and the password are unchanged, so a no-op write keeps its version.
@@ -352,25 +535,34 @@ fn write_if_changed(
     store::update(tx, kind, org, old, doc, password, now)
 }
 
-async fn hash(kind: Kind, password: Option<String>) -> AppResult<PasswordChange> {
-    match (kind, password) {
-        (Kind::User, Some(password)) => {
-            if password.chars().count() > 128 {
-                return Err(AppError::invalid_value(
-                    "A password can be at most 128 characters long.",
-                ));
-            }
-            let hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
-                .await
-                .map_err(AppError::internal)??;
-            Ok(PasswordChange::Set(hash))
-        }
-        (Kind::Group, Some(_)) => Err(AppError::bad_request(
-            ScimType::InvalidValue,
-            "Groups have no password.",
-        )),
-        (_, None) => Ok(PasswordChange::Keep),
+/// Checks a password sent in a user document against the org's policy and hashes it.
+async fn hash(
+    state: &AppState,
+    kind: Kind,
+    org: &str,
+    doc: &Value,
+    password: Option<String>,
+) -> AppResult<PasswordChange> {
+    let Some(password) = password else {
+        return Ok(PasswordChange::Keep);
+    };
+    if kind == Kind::Group {
+        return Err(AppError::invalid_value("Groups have no password."));
     }
+    let personal = lifecycle::actions::personal_words(doc);
+    let (org, checked) = (org.to_owned(), password.clone());
+    state
+        .db
+        .read(move |conn| {
+            let personal: Vec<&str> = personal.iter().map(String::as_str).collect();
+            crate::policy::policy(conn, &org)?.check(&checked, &personal)?;
+            Ok(())
+        })
+        .await?;
+    let hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
+        .await
+        .map_err(AppError::internal)??;
+    Ok(PasswordChange::Set(hash))
 }
 
 fn if_match(headers: &HeaderMap) -> Option<String> {

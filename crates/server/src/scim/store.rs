@@ -24,6 +24,8 @@ pub struct Row {
     pub created: String,
     /// `meta.lastModified`, same format.
     pub modified: String,
+    /// Lifecycle state (users only).
+    pub state: Option<crate::lifecycle::UserState>,
 }
 
 impl Row {
@@ -33,10 +35,16 @@ impl Row {
     }
 }
 
-/// The columns [`Row`] reads, in order.
-pub const ROW_COLUMNS: &str = "seq, id, doc, version, created, modified";
+/// The columns [`Row`] reads, in order, from a table aliased `t`.
+pub fn row_columns(kind: Kind) -> String {
+    let state = match kind {
+        Kind::User => crate::lifecycle::STATE_COLUMNS,
+        Kind::Group => "NULL, NULL, NULL, NULL, NULL, NULL",
+    };
+    format!("t.seq, t.id, t.doc, t.version, t.created, t.modified, {state}")
+}
 
-/// Builds a [`Row`] from a query that selected [`ROW_COLUMNS`] first.
+/// Builds a [`Row`] from a query that selected [`row_columns`] first.
 pub fn row_from_sql(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     let doc: String = row.get(2)?;
     let doc = serde_json::from_str(&doc).map_err(|error| {
@@ -49,6 +57,10 @@ pub fn row_from_sql(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         version: row.get(3)?,
         created: row.get(4)?,
         modified: row.get(5)?,
+        state: match row.get::<_, Option<String>>(6)? {
+            Some(_) => Some(crate::lifecycle::UserState::from_row(row, 6)?),
+            None => None,
+        },
     })
 }
 
@@ -78,8 +90,10 @@ pub fn normalize_time(text: &str) -> Option<String> {
 /// Reads one resource.
 pub fn get(conn: &Connection, kind: Kind, org: &str, id: &str) -> AppResult<Option<Row>> {
     let sql = format!(
-        "SELECT {ROW_COLUMNS} FROM {} WHERE org = ?1 AND id = ?2",
-        kind.table()
+        "SELECT {} FROM {} t WHERE t.org = ?1 AND t.id = ?2 AND {}",
+        row_columns(kind),
+        kind.table(),
+        kind.visible()
     );
     Ok(conn
         .query_row(&sql, params![org, id], row_from_sql)
@@ -159,6 +173,7 @@ pub fn insert(
         version: 1,
         created: now.clone(),
         modified: now,
+        state: (kind == Kind::User).then(crate::lifecycle::UserState::default),
     })
 }
 
@@ -217,6 +232,7 @@ pub fn update(
         version: old.version + 1,
         created: old.created.clone(),
         modified: now,
+        state: old.state.clone(),
     })
 }
 
@@ -239,8 +255,8 @@ pub fn delete(
     Ok(true)
 }
 
-/// Takes a deleted member out of every group that lists it, as a change to each group.
-fn remove_from_groups(
+/// Takes a member out of every group that lists it, as a change to each group.
+pub fn remove_from_groups(
     tx: &Transaction<'_>,
     org: &str,
     member_id: &str,

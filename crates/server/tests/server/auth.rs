@@ -6,7 +6,7 @@ use time::Duration;
 
 use crate::support::{
     NewUser, PASSWORD, TestServer, Tokens, scim_error, seed_org, seed_system_admin, seed_user,
-    set_active,
+    set_status,
 };
 
 const WRONG: &str = "The email or password is incorrect.";
@@ -98,7 +98,7 @@ async fn wrong_password_unknown_email_and_unknown_org_look_the_same() {
 }
 
 #[tokio::test]
-async fn inactive_user_cannot_sign_in_and_deactivation_cuts_tokens_at_once() {
+async fn only_active_users_sign_in() {
     let server = TestServer::start().await;
     let acme = seed_org(&server, "acme");
     let gone = seed_user(
@@ -114,24 +114,129 @@ async fn inactive_user_cannot_sign_in_and_deactivation_cuts_tokens_at_once() {
     let response = server
         .sign_in_raw(Some("acme"), &gone.email, PASSWORD)
         .await;
-    scim_error(response, 401).await;
-
-    let tokens = server.sign_in(Some("acme"), &acme.admin.email).await;
-    assert_eq!(
-        server
-            .get("/o/acme/api-tokens", &tokens.access)
-            .await
-            .status(),
-        200,
-        "works"
-    );
-    set_active(&server, "acme", &acme.admin.id, false);
-    let body = scim_error(server.get("/o/acme/api-tokens", &tokens.access).await, 401).await;
+    let body = scim_error(response, 401).await;
     assert!(
-        body["detail"].as_str().unwrap().contains("not active"),
-        "says why: {body}"
+        body["detail"].as_str().unwrap().contains("deactivated"),
+        "a deactivated user is told why: {body}"
     );
-    scim_error(server.refresh(&tokens.refresh).await, 401).await;
+    for (status, says) in [
+        ("invited", "invitation"),
+        ("suspended", "suspended"),
+        ("deleted", "deleted"),
+    ] {
+        set_status(&server, "acme", &acme.viewer.id, status);
+        let response = server
+            .sign_in_raw(Some("acme"), &acme.viewer.email, PASSWORD)
+            .await;
+        let body = scim_error(response, 401).await;
+        let detail = body["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("not active") && detail.contains(says),
+            "{status}: only status 'active' signs in, and the detail says why: {body}"
+        );
+    }
+    let response = server
+        .sign_in_raw(Some("acme"), &acme.viewer.email, "wrong")
+        .await;
+    let body = scim_error(response, 401).await;
+    assert_eq!(
+        body["detail"], WRONG,
+        "the status is only told to someone who knows the password"
+    );
+    set_status(&server, "acme", &acme.viewer.id, "active");
+    let response = server
+        .sign_in_raw(Some("acme"), &acme.viewer.email, PASSWORD)
+        .await;
+    assert_eq!(response.status(), 200, "active again, signs in again");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["mustChangePassword"], false,
+        "the answer says whether a new password is due: {body}"
+    );
+}
+
+#[tokio::test]
+async fn sign_in_says_when_the_password_must_change() {
+    let server = TestServer::start().await;
+    let acme = seed_org(&server, "acme");
+    server.write(|tx| {
+        tx.execute(
+            "UPDATE users SET must_change_password = 1 WHERE id = ?1",
+            [&acme.admin.id],
+        )
+        .unwrap()
+    });
+    let body: Value = server
+        .sign_in_raw(Some("acme"), &acme.admin.email, PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["mustChangePassword"], true,
+        "an admin-set password must be changed: {body}"
+    );
+}
+
+#[tokio::test]
+async fn status_changes_cut_access_refresh_and_api_tokens_on_the_next_call() {
+    for status in ["suspended", "deactivated", "deleted", "invited"] {
+        let server = TestServer::start().await;
+        let acme = seed_org(&server, "acme");
+        let robot = seed_user(
+            &server,
+            "acme",
+            NewUser {
+                user_name: "robot",
+                role: "admin",
+                licence: "api",
+                active: true,
+            },
+        );
+        let admin = server.sign_in(Some("acme"), &acme.admin.email).await;
+        let created: Value = server
+            .post(
+                "/o/acme/api-tokens",
+                &admin.access,
+                &json!({"userId": robot.id, "name": "sync"}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let api = created["token"].as_str().unwrap().to_owned();
+        let user = server.sign_in(Some("acme"), &acme.admin.email).await;
+        for token in [&user.access, &api] {
+            assert_eq!(
+                server.get("/o/acme/api-tokens", token).await.status(),
+                200,
+                "works while active"
+            );
+        }
+
+        set_status(&server, "acme", &acme.admin.id, status);
+        set_status(&server, "acme", &robot.id, status);
+        for (what, token) in [("access token", &user.access), ("API token", &api)] {
+            let body = scim_error(server.get("/o/acme/api-tokens", token).await, 401).await;
+            assert!(
+                body["detail"].as_str().unwrap().contains("not active"),
+                "{status}, {what}: refused on the very next call, saying why: {body}"
+            );
+        }
+        let body = scim_error(server.refresh(&user.refresh).await, 401).await;
+        assert!(
+            body["detail"].as_str().unwrap().contains("not active"),
+            "{status}: refresh is refused too: {body}"
+        );
+        set_status(&server, "acme", &acme.admin.id, "active");
+        scim_error(server.refresh(&user.refresh).await, 401).await;
+        let response = server.get("/o/acme/api-tokens", &user.access).await;
+        assert_eq!(
+            response.status(),
+            401,
+            "{status}: a refused refresh signed the session out for good"
+        );
+    }
 }
 
 #[tokio::test]

@@ -1,6 +1,13 @@
 //! Integration tests of muster-server over real HTTP on port 0, one module per area.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit;
 mod auth;
+mod lifecycle;
+mod links;
+mod mfa;
+mod policy;
+mod ratelimit;
+mod responsibilities;
 mod scim;
 mod support;

@@ -1,12 +1,14 @@
 //! A real server on 127.0.0.1:0 over a fresh temporary database, with a clock the test
 //! moves, and helpers to seed organisations and users straight into the tables.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use muster_server::auth::password::hash_password;
 use muster_server::db::Db;
+use muster_server::ratelimit::{LimitSettings, Limits};
 use muster_server::{AppState, Clock, Config};
 use rusqlite::{Transaction, params};
 use serde_json::{Value, json};
@@ -34,6 +36,11 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server with default settings, its clock at 2030-01-01 09:00 UTC.
     pub async fn start() -> Self {
+        Self::start_with_limits(LimitSettings::default()).await
+    }
+
+    /// Starts a server with the given rate limits, its clock at 2030-01-01 09:00 UTC.
+    pub async fn start_with_limits(limits: LimitSettings) -> Self {
         let dir = unique_dir();
         let db = Db::open(&dir).expect("the test database opens");
         let clock = Arc::new(Mutex::new(datetime!(2030-01-01 09:00 UTC)));
@@ -42,12 +49,9 @@ impl TestServer {
             db,
             clock: Clock::from_fn(move || *now.lock().unwrap()),
             config: Arc::new(Config::default()),
-            limits: Arc::default(),
+            limits: Arc::new(Limits::with_settings(limits)),
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let app = muster_server::app(state.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let base = serve(muster_server::app(state.clone())).await;
         Self {
             base,
             client: reqwest::Client::new(),
@@ -82,6 +86,16 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Serves `router` on a fresh loopback port, with the peer address available to handlers
+/// (`ConnectInfo`, as `main.rs` serves it); returns `http://127.0.0.1:<port>`.
+pub async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await });
+    base
 }
 
 fn unique_dir() -> PathBuf {
@@ -136,7 +150,7 @@ pub struct NewUser<'a> {
     pub role: &'a str,
     /// Shop licence.
     pub licence: &'a str,
-    /// `active`.
+    /// `active` in the doc; the `status` column becomes `active` or `deactivated`.
     pub active: bool,
 }
 
@@ -180,8 +194,8 @@ pub fn seed_user(server: &TestServer, org: &str, new: NewUser<'_>) -> User {
     server.write(|tx| {
         tx.execute(
             "INSERT INTO users (org, id, doc, version, created, modified, user_name, display_name,
-                                role, password_hash)
-             VALUES (?1, ?2, ?3, 1, ?4, ?4, ?5, ?6, ?7, ?8)",
+                                role, password_hash, status)
+             VALUES (?1, ?2, ?3, 1, ?4, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 org,
                 id,
@@ -191,6 +205,7 @@ pub fn seed_user(server: &TestServer, org: &str, new: NewUser<'_>) -> User {
                 format!("{} of {org}", new.user_name).to_lowercase(),
                 new.role.to_lowercase(),
                 password_hash(),
+                if new.active { "active" } else { "deactivated" },
             ],
         )
         .unwrap();
@@ -207,15 +222,17 @@ pub fn seed_user(server: &TestServer, org: &str, new: NewUser<'_>) -> User {
     }
 }
 
-/// Sets a seeded user's `active` in their doc.
-pub fn set_active(server: &TestServer, org: &str, user_id: &str, active: bool) {
-    server.write(|tx| {
+/// Sets a user's lifecycle status (`users.status`: invited, active, suspended,
+/// deactivated, deleted) straight in the table.
+pub fn set_status(server: &TestServer, org: &str, user_id: &str, status: &str) {
+    let changed = server.write(|tx| {
         tx.execute(
-            "UPDATE users SET doc = json_set(doc, '$.active', json(?3)) WHERE org = ?1 AND id = ?2",
-            params![org, user_id, active.to_string()],
+            "UPDATE users SET status = ?3 WHERE org = ?1 AND id = ?2",
+            params![org, user_id, status],
         )
         .unwrap()
     });
+    assert_eq!(changed, 1, "the user exists");
 }
 
 /// Creates the system admin `root@muster.example` with [`PASSWORD`]; returns the email.

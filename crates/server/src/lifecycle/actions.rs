@@ -1,0 +1,608 @@
+//! `POST /o/{org}/scim/v2/Users/{id}/actions/NAME`: what SCIM cannot say (invitations,
+//! links, passwords, suspension, sessions, MFA, deactivation with reassignment, restore),
+//! and `GET /o/{org}/scim/v2/actions`, the capability document that lists them.
+//!
+//! Every action runs in one transaction, answers with the user as it now is (so clients
+//! update their cache from the server's word), and leaves an audit entry whatever the
+//! outcome.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use super::{Status, set_status};
+use crate::AppState;
+use crate::audit::{self, Actor, Entry, Outcome};
+use crate::auth::Caller;
+use crate::error::{AppError, AppResult, scim_json};
+use crate::links::{self, LinkKind};
+use crate::outbox;
+use crate::ratelimit::{ClientAddr, Scope};
+use crate::responsibilities::{self, Reassign};
+use crate::scim::kind::Kind;
+use crate::scim::render::{self, Selection};
+use crate::scim::store::{self, Row, format_time};
+use crate::scim::{base_url, root_url};
+
+/// One action: its name, what it does, its body, who may use it, from which statuses.
+struct ActionSpec {
+    name: &'static str,
+    description: &'static str,
+    body: Option<Value>,
+    system_admin_only: bool,
+    from: &'static [Status],
+}
+
+const ANY_LIVE: &[Status] = &[
+    Status::Invited,
+    Status::Active,
+    Status::Suspended,
+    Status::Deactivated,
+];
+
+fn specs() -> Vec<ActionSpec> {
+    use Status::*;
+    vec![
+        ActionSpec {
+            name: "send-welcome",
+            description: "Send (or resend) the invitation email; a resend voids the previous link.",
+            body: None,
+            system_admin_only: false,
+            from: &[Invited],
+        },
+        ActionSpec {
+            name: "send-password-reset",
+            description: "Email a single-use password reset link.",
+            body: None,
+            system_admin_only: false,
+            from: &[Active],
+        },
+        ActionSpec {
+            name: "send-magic-link",
+            description: "Email a single-use sign-in link.",
+            body: None,
+            system_admin_only: false,
+            from: &[Active],
+        },
+        ActionSpec {
+            name: "set-password",
+            description: "Set the user's password without the old one; signs the user out everywhere.",
+            body: Some(json!({"password": "string", "mustChange": "boolean, default true"})),
+            system_admin_only: false,
+            from: &[Invited, Active],
+        },
+        ActionSpec {
+            name: "suspend",
+            description: "Bar the user at once and sign them out everywhere.",
+            body: None,
+            system_admin_only: false,
+            from: &[Invited, Active],
+        },
+        ActionSpec {
+            name: "unsuspend",
+            description: "Lift a suspension.",
+            body: None,
+            system_admin_only: false,
+            from: &[Suspended],
+        },
+        ActionSpec {
+            name: "revoke-sessions",
+            description: "Sign the user out everywhere.",
+            body: None,
+            system_admin_only: false,
+            from: ANY_LIVE,
+        },
+        ActionSpec {
+            name: "reset-mfa",
+            description: "Clear the user's two-factor enrolment and tell them by email.",
+            body: None,
+            system_admin_only: false,
+            from: ANY_LIVE,
+        },
+        ActionSpec {
+            name: "deactivate",
+            description: "Deactivate, reassigning the user's responsibilities to active users.",
+            body: Some(
+                json!({"reassign": {"defaultTechnician": "user id", "primaryTechnician": "user id", "officeAssignee": "user id", "warehouseManager": "user id"}}),
+            ),
+            system_admin_only: false,
+            from: &[Invited, Active, Suspended],
+        },
+        ActionSpec {
+            name: "reactivate",
+            description: "Undo a deactivation.",
+            body: None,
+            system_admin_only: false,
+            from: &[Deactivated],
+        },
+        ActionSpec {
+            name: "restore",
+            description: "Undo a soft delete (system admins only).",
+            body: None,
+            system_admin_only: true,
+            from: &[Deleted],
+        },
+    ]
+}
+
+/// `GET /actions`: the capability document.
+pub async fn capabilities(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    caller.require_read(&org)?;
+    crate::orgs::require_org(&state, &org).await?;
+    let base = base_url(&state, &headers, &org);
+    let actions: Vec<Value> = specs()
+        .into_iter()
+        .map(|spec| {
+            json!({
+                "name": spec.name,
+                "method": "POST",
+                "endpoint": format!("{base}/Users/{{id}}/actions/{}", spec.name),
+                "description": spec.description,
+                "body": spec.body,
+                "requires": if spec.system_admin_only { "systemAdmin" } else { "admin" },
+                "allowedFrom": spec.from.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(scim_json(&json!({
+        "schemas": [ACTIONS_URN],
+        "actions": actions,
+        "meta": {"resourceType": "Actions", "location": format!("{base}/actions")},
+    })))
+}
+
+/// The URN of the capability document.
+pub const ACTIONS_URN: &str = "urn:muster:params:scim:api:messages:2.0:Actions";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ActionBody {
+    password: Option<String>,
+    must_change: Option<bool>,
+    #[serde(default)]
+    reassign: Reassign,
+}
+
+/// `POST /Users/{id}/actions/{name}`.
+pub async fn run(
+    State(state): State<AppState>,
+    caller: Caller,
+    ClientAddr(client): ClientAddr,
+    Path((org, id, name)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Response> {
+    let Some(spec) = specs().into_iter().find(|spec| spec.name == name) else {
+        return Err(AppError::not_found(format!(
+            "There is no action '{name}'. GET {}/actions lists them.",
+            base_url(&state, &headers, &org)
+        )));
+    };
+    if spec.system_admin_only {
+        caller.require_system_admin()?;
+    } else {
+        caller.require_write(&org)?;
+    }
+    crate::orgs::require_org(&state, &org).await?;
+    let body: ActionBody = if body.iter().all(u8::is_ascii_whitespace) {
+        ActionBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|error| {
+            AppError::bad_request(
+                muster_scim::message::ScimType::InvalidSyntax,
+                format!("The body of '{name}' is not valid: {error}."),
+            )
+        })?
+    };
+    let context = Context {
+        org: org.clone(),
+        id: id.clone(),
+        caller: caller.clone(),
+        now: state.clock.now(),
+        base: base_url(&state, &headers, &org),
+        root: root_url(&state, &headers),
+        demo: state.config.demo,
+    };
+    if spec.name.starts_with("send-") {
+        state
+            .limits
+            .check(Scope::LinkUser, &format!("{org}/{id}"), context.now)?;
+        if let Some(ip) = client {
+            state
+                .limits
+                .check(Scope::LinkClient, &ip.to_string(), context.now)?;
+        }
+    }
+    let password_hash = match (&spec.name, &body.password) {
+        (&"set-password", Some(password)) => {
+            Some(check_and_hash(&state, &org, &id, password).await?)
+        }
+        (&"set-password", None) => {
+            return Err(AppError::invalid_value("set-password needs a 'password'."));
+        }
+        _ => None,
+    };
+    let action = spec.name;
+    let outcome = {
+        let context = context.clone();
+        state
+            .db
+            .write(move |tx| perform(tx, &spec, &context, body, password_hash))
+            .await
+    };
+    let audit_entry = |outcome: Outcome, detail: Value| {
+        let (org, id, caller) = (org.clone(), id.clone(), caller.clone());
+        let now = context.now;
+        state.db.write(move |tx| {
+            audit::record(
+                tx,
+                &Entry {
+                    org: Some(&org),
+                    actor: Actor::from_caller(&caller),
+                    action: &format!("user.{}", action.replace('-', "_")),
+                    target_id: Some(&id),
+                    target_name: None,
+                    client,
+                    outcome,
+                    detail,
+                },
+                now,
+            )
+        })
+    };
+    match outcome {
+        Ok((row, body, detail)) => {
+            audit_entry(Outcome::Success, detail).await?;
+            if action.starts_with("send-") {
+                state.limits.hit(
+                    Scope::LinkUser,
+                    &format!("{}/{}", context.org, context.id),
+                    context.now,
+                );
+                if let Some(ip) = client {
+                    state
+                        .limits
+                        .hit(Scope::LinkClient, &ip.to_string(), context.now);
+                }
+            }
+            let mut response = scim_json(&body);
+            if let Ok(value) = axum::http::HeaderValue::from_str(&row.etag()) {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::ETAG, value);
+            }
+            Ok(response)
+        }
+        Err(error) => {
+            let outcome = if error.status == axum::http::StatusCode::FORBIDDEN {
+                Outcome::Denied
+            } else {
+                Outcome::Failed
+            };
+            audit_entry(
+                outcome,
+                json!({"status": error.status.as_u16(), "reason": error.detail}),
+            )
+            .await?;
+            Err(error)
+        }
+    }
+}
+
+/// What an action needs to know besides its body.
+#[derive(Debug, Clone)]
+struct Context {
+    org: String,
+    id: String,
+    caller: Caller,
+    now: OffsetDateTime,
+    base: String,
+    root: String,
+    demo: bool,
+}
+
+/// Checks a new password against the org's policy and hashes it, before any transaction.
+async fn check_and_hash(
+    state: &AppState,
+    org: &str,
+    id: &str,
+    password: &str,
+) -> AppResult<String> {
+    let (org, id, password) = (org.to_owned(), id.to_owned(), password.to_owned());
+    state
+        .db
+        .read({
+            let (org, id, password) = (org.clone(), id.clone(), password.clone());
+            move |conn| {
+                let user = store::get_or_404(conn, Kind::User, &org, &id)?;
+                let personal = personal_words(&user.doc);
+                let personal: Vec<&str> = personal.iter().map(String::as_str).collect();
+                crate::policy::policy(conn, &org)?.check(&password, &personal)?;
+                Ok(())
+            }
+        })
+        .await?;
+    tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
+        .await
+        .map_err(AppError::internal)?
+}
+
+/// Words a password must not contain: the user's names and email local parts.
+pub fn personal_words(doc: &Value) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut push = |text: Option<&str>| {
+        if let Some(text) = text {
+            words.push(text.split('@').next().unwrap_or(text).to_owned());
+        }
+    };
+    push(doc.get("userName").and_then(Value::as_str));
+    push(doc.pointer("/name/givenName").and_then(Value::as_str));
+    push(doc.pointer("/name/familyName").and_then(Value::as_str));
+    for email in store::emails_of(doc) {
+        push(Some(&email));
+    }
+    words
+}
+
+/// Does the action inside the write transaction: checks the status it starts from, then
+/// changes state. Returns the row, the rendered user and audit detail.
+fn perform(
+    tx: &Transaction<'_>,
+    spec: &ActionSpec,
+    ctx: &Context,
+    body: ActionBody,
+    password_hash: Option<String>,
+) -> AppResult<(Row, Value, Value)> {
+    let (org, id, now) = (ctx.org.as_str(), ctx.id.as_str(), ctx.now);
+    let status = current_status(tx, org, id)?;
+    if !spec.from.contains(&status) {
+        return Err(AppError::new(
+            axum::http::StatusCode::CONFLICT,
+            format!(
+                "'{}' does not apply to a user who is {}; it applies to {} users.",
+                spec.name,
+                status.as_str(),
+                spec.from
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
+        ));
+    }
+    if matches!(spec.name, "suspend" | "deactivate") && ctx.caller.is_user(org, id) {
+        return Err(AppError::forbidden(format!(
+            "You cannot {} your own account.",
+            spec.name
+        )));
+    }
+    let mut detail = json!({"from": status.as_str()});
+    match spec.name {
+        "send-welcome" => {
+            let ttl = crate::policy::settings(tx, org)?.invitation_ttl;
+            let expires = now + ttl;
+            let link = issue_link(tx, ctx, LinkKind::Welcome, ttl)?;
+            tx.execute(
+                "UPDATE users SET invitation_sent = ?3, invitation_expires = ?4, \
+                 invitation_accepted = NULL WHERE org = ?1 AND id = ?2",
+                params![org, id, format_time(now), format_time(expires)],
+            )?;
+            let (to, org_name) = recipient(tx, org, id)?;
+            outbox::queue(
+                tx,
+                Some(org),
+                &outbox::welcome(&to, &org_name, &link, expires),
+                ctx.demo,
+                now,
+            )?;
+            detail["to"] = json!(to);
+        }
+        "send-password-reset" => {
+            let ttl = crate::policy::settings(tx, org)?.reset_link_ttl;
+            let link = issue_link(tx, ctx, LinkKind::Reset, ttl)?;
+            let (to, org_name) = recipient(tx, org, id)?;
+            outbox::queue(
+                tx,
+                Some(org),
+                &outbox::password_reset(&to, &org_name, &link, now + ttl),
+                ctx.demo,
+                now,
+            )?;
+            detail["to"] = json!(to);
+        }
+        "send-magic-link" => {
+            let ttl = crate::policy::settings(tx, org)?.magic_link_ttl;
+            let link = issue_link(tx, ctx, LinkKind::Magic, ttl)?;
+            let (to, org_name) = recipient(tx, org, id)?;
+            outbox::queue(
+                tx,
+                Some(org),
+                &outbox::magic_link(&to, &org_name, &link, now + ttl),
+                ctx.demo,
+                now,
+            )?;
+            detail["to"] = json!(to);
+        }
+        "set-password" => {
+            let hash = password_hash
+                .ok_or_else(|| AppError::invalid_value("set-password needs a 'password'."))?;
+            let must_change = body.must_change.unwrap_or(true);
+            tx.execute(
+                "UPDATE users SET password_hash = ?3, must_change_password = ?4 WHERE org = ?1 AND id = ?2",
+                params![org, id, hash, must_change],
+            )?;
+            if status == Status::Invited {
+                super::accept_invitation(tx, org, id, now)?;
+                tx.execute(
+                    "UPDATE users SET must_change_password = ?3 WHERE org = ?1 AND id = ?2",
+                    params![org, id, must_change],
+                )?;
+            }
+            let revoked = crate::auth::sign_out_user_blocking(tx, org, id)?;
+            let (to, org_name) = recipient(tx, org, id)?;
+            outbox::queue(
+                tx,
+                Some(org),
+                &outbox::password_changed_notice(&to, &org_name),
+                ctx.demo,
+                now,
+            )?;
+            detail["mustChange"] = json!(must_change);
+            detail["sessionsRevoked"] = json!(revoked);
+        }
+        "suspend" => {
+            set_status(tx, org, id, Status::Suspended, now)?;
+            detail["sessionsRevoked"] = json!(cut_access(tx, org, id, now)?);
+        }
+        "unsuspend" | "reactivate" => {
+            set_status(tx, org, id, resumed_status(tx, org, id)?, now)?;
+        }
+        "revoke-sessions" => {
+            detail["sessionsRevoked"] = json!(crate::auth::sign_out_user_blocking(tx, org, id)?);
+        }
+        "reset-mfa" => {
+            let was_enabled = crate::mfa::reset(tx, org, id)?;
+            if was_enabled {
+                let (to, org_name) = recipient(tx, org, id)?;
+                outbox::queue(
+                    tx,
+                    Some(org),
+                    &outbox::mfa_reset_notice(&to, &org_name),
+                    ctx.demo,
+                    now,
+                )?;
+            }
+            detail["wasEnabled"] = json!(was_enabled);
+        }
+        "deactivate" => {
+            let moved = responsibilities::reassign(tx, org, id, &body.reassign)?;
+            set_status(tx, org, id, Status::Deactivated, now)?;
+            detail["sessionsRevoked"] = json!(cut_access(tx, org, id, now)?);
+            detail["reassigned"] = serde_json::to_value(moved).unwrap_or(Value::Null);
+        }
+        "restore" => {
+            let before: Option<String> = tx
+                .query_row(
+                    "SELECT status_before_delete FROM users WHERE org = ?1 AND id = ?2",
+                    params![org, id],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .flatten();
+            let back = before.as_deref().map_or(Status::Deactivated, Status::parse);
+            set_status(tx, org, id, back, now)?;
+            tx.execute("UPDATE users SET deleted_at = NULL, status_before_delete = NULL WHERE org = ?1 AND id = ?2", params![org, id])?;
+            detail["to"] = json!(back.as_str());
+        }
+        other => {
+            return Err(AppError::internal(format!(
+                "action {other} has no implementation"
+            )));
+        }
+    }
+    let row = store::get_or_404(tx, Kind::User, org, id)?;
+    let body = render::one(
+        tx,
+        Kind::User,
+        org,
+        &ctx.base,
+        &row,
+        &Selection::default(),
+        now,
+    )?;
+    Ok((row, body, detail))
+}
+
+/// The status of a user, deleted ones included; 404 if there is none.
+fn current_status(tx: &Transaction<'_>, org: &str, id: &str) -> AppResult<Status> {
+    super::status_of(tx, org, id)?
+        .ok_or_else(|| AppError::not_found(format!("There is no User with id '{id}'.")))
+}
+
+/// Where a suspension or deactivation returns to: active if the user ever had a
+/// password or accepted an invitation (or is an API user), invited otherwise.
+pub fn resumed_status(tx: &Transaction<'_>, org: &str, id: &str) -> AppResult<Status> {
+    let (has_password, accepted, doc): (bool, bool, String) = tx.query_row(
+        "SELECT password_hash IS NOT NULL, invitation_accepted IS NOT NULL, doc FROM users WHERE org = ?1 AND id = ?2",
+        params![org, id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let api = serde_json::from_str::<Value>(&doc).ok().and_then(|doc| {
+        doc.pointer(&format!(
+            "/{}/licence",
+            muster_scim::urn::SHOP_USER.replace('/', "~1")
+        ))
+        .and_then(Value::as_str)
+        .map(|l| l == "api")
+    });
+    Ok(if has_password || accepted || api == Some(true) {
+        Status::Active
+    } else {
+        Status::Invited
+    })
+}
+
+/// Ends every session and voids every outstanding link of a user who is losing access.
+pub fn cut_access(
+    tx: &Transaction<'_>,
+    org: &str,
+    id: &str,
+    now: OffsetDateTime,
+) -> AppResult<usize> {
+    links::void_all(tx, org, id, now)?;
+    crate::auth::sign_out_user_blocking(tx, org, id)
+}
+
+fn issue_link(
+    tx: &Transaction<'_>,
+    ctx: &Context,
+    kind: LinkKind,
+    ttl: time::Duration,
+) -> AppResult<String> {
+    let token = links::issue(tx, &ctx.org, &ctx.id, kind, ttl, ctx.now)?;
+    Ok(links::url(&ctx.root, kind, &token))
+}
+
+/// The address an email to the user goes to (primary email, else first, else a userName
+/// that is an address) and the organisation's name.
+fn recipient(tx: &Transaction<'_>, org: &str, id: &str) -> AppResult<(String, String)> {
+    let row = store::get_or_404(tx, Kind::User, org, id)?;
+    let emails = row
+        .doc
+        .get("emails")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let primary = emails
+        .iter()
+        .find(|e| e.get("primary").and_then(Value::as_bool) == Some(true))
+        .or_else(|| emails.first())
+        .and_then(|e| e.get("value").and_then(Value::as_str))
+        .map(str::to_owned)
+        .or_else(|| {
+            row.doc
+                .get("userName")
+                .and_then(Value::as_str)
+                .filter(|u| crate::scim::validate::looks_like_email(u))
+                .map(str::to_owned)
+        })
+        .ok_or_else(|| {
+            AppError::new(
+                axum::http::StatusCode::CONFLICT,
+                "This user has no email address to send to; add one first.",
+            )
+        })?;
+    let org_name: String =
+        tx.query_row("SELECT name FROM orgs WHERE id = ?1", [org], |r| r.get(0))?;
+    Ok((primary, org_name))
+}
