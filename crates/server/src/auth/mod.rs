@@ -34,7 +34,9 @@ pub use accounts::create_system_admin;
 pub use caller::{Caller, Identity, Role, actor_of_token};
 pub use password::{hash_password, verify_password};
 pub use routes::routes;
-pub use tokens::{active_session_count, issue_api_token_blocking, sign_out_user_blocking};
+pub use tokens::{
+    active_session_count, active_session_counts, issue_api_token_blocking, sign_out_user_blocking,
+};
 
 use crate::error::{AppError, AppResult};
 

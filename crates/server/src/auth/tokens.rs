@@ -329,14 +329,30 @@ pub fn active_session_count(
     user_id: &str,
     now: OffsetDateTime,
 ) -> AppResult<u32> {
-    let count = conn.query_row(
-        "SELECT COUNT(DISTINCT s.id) FROM sessions s JOIN tokens t ON t.session_id = s.id
-         WHERE s.org = ?1 AND s.user_id = ?2 AND s.revoked = 0
-           AND t.kind = 'refresh' AND t.rotated IS NULL AND t.expires > ?3",
-        params![org, user_id, stamp(now)],
-        |row| row.get(0),
+    Ok(active_session_counts(conn, org, &[user_id], now)?
+        .get(user_id)
+        .copied()
+        .unwrap_or(0))
+}
+
+/// [`active_session_count`] for many users in one query (users with none are absent).
+pub fn active_session_counts(
+    conn: &Connection,
+    org: &str,
+    user_ids: &[&str],
+    now: OffsetDateTime,
+) -> AppResult<std::collections::HashMap<String, u32>> {
+    let ids = serde_json::to_string(user_ids).map_err(AppError::internal)?;
+    let mut statement = conn.prepare_cached(
+        "SELECT s.user_id, COUNT(DISTINCT s.id) FROM sessions s JOIN tokens t ON t.session_id = s.id
+         WHERE s.org = ?1 AND s.user_id IN (SELECT value FROM json_each(?2)) AND s.revoked = 0
+           AND t.kind = 'refresh' AND t.rotated IS NULL AND t.expires > ?3
+         GROUP BY s.user_id",
     )?;
-    Ok(count)
+    let rows = statement.query_map(params![org, ids, stamp(now)], |row| {
+        Ok((row.get(0)?, row.get(1)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// An API token as listed: everything but the secret.

@@ -237,13 +237,15 @@ fn run_sql(
     } else {
         format!("t.{sort_column} {direction} NULLS LAST, t.seq {direction}")
     };
+    // Sort and skip row ids only, then read the page's documents: the sorter never
+    // carries documents, and the skip can stay inside an index.
+    let columns = row_columns(kind);
     let page_sql = format!(
-        "SELECT {} FROM {table} t WHERE t.org = ?1 AND {visible} AND ({}) \
-         ORDER BY {order} LIMIT {} OFFSET {}",
-        row_columns(kind),
-        sql.text,
-        params.count,
-        offset
+        "SELECT {columns} FROM {table} t WHERE t.seq IN (\
+           SELECT t.seq FROM {table} t WHERE t.org = ?1 AND {visible} AND ({}) \
+           ORDER BY {order} LIMIT {} OFFSET {}) \
+         ORDER BY {order}",
+        sql.text, params.count, offset
     );
     let mut stmt = conn.prepare(&page_sql)?;
     let rows: Vec<Row> = stmt

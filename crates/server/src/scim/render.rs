@@ -136,19 +136,11 @@ pub fn page(
     } else {
         Default::default()
     };
+    let mut rows = rows.to_vec();
+    crate::lifecycle::load_live(conn, org, &mut rows, now)?;
     let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let mut row = row.clone();
-        if let Some(state) = &mut row.state {
-            state.load_live(conn, org, &row.id, now)?;
-        }
-        let full = resource(
-            kind,
-            base,
-            &row,
-            groups.get(&row.id).map(Vec::as_slice),
-            now,
-        );
+    for row in &rows {
+        let full = resource(kind, base, row, groups.get(&row.id).map(Vec::as_slice), now);
         out.push(project(kind, full, selection));
     }
     Ok(out)

@@ -494,24 +494,25 @@ pub fn groups_of_users(
     if user_ids.is_empty() {
         return Ok(out);
     }
+    // One query for the whole page: the ids travel as a JSON array.
+    let ids = serde_json::to_string(user_ids).map_err(AppError::internal)?;
     let mut stmt = conn.prepare_cached(
         "SELECT m.member_id, g.id, json_extract(g.doc, '$.displayName') FROM group_members m \
-         JOIN groups g ON g.seq = m.group_seq WHERE m.org = ?1 AND m.member_id = ?2",
+         JOIN groups g ON g.seq = m.group_seq \
+         WHERE m.org = ?1 AND m.member_id IN (SELECT value FROM json_each(?2))",
     )?;
-    for id in user_ids {
-        let rows = stmt.query_map(params![org, id], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, Option<String>>(2)?,
-            ))
-        })?;
-        for row in rows {
-            let (member, group, display) = row?;
-            out.entry(member)
-                .or_default()
-                .push((group, display.unwrap_or_default()));
-        }
+    let rows = stmt.query_map(params![org, ids], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, Option<String>>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (member, group, display) = row?;
+        out.entry(member)
+            .or_default()
+            .push((group, display.unwrap_or_default()));
     }
     Ok(out)
 }
