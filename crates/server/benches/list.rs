@@ -15,8 +15,6 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rand::SeedableRng;
-use rand::rngs::StdRng;
 use serde_json::{Value, json};
 
 const FILTER: &str = r#"name.familyName sw "Sm""#;
@@ -168,7 +166,7 @@ fn free_port() -> u16 {
 /// operations a request (its maximum). It has no shop extension, so that part is left out.
 async fn seed_peer(http: &reqwest::Client, peer: &Server, users: usize) {
     let started = Instant::now();
-    let mut rng = StdRng::seed_from_u64("bench".bytes().map(u64::from).sum());
+    let mut rng = muster_server::demo::people_rng("bench");
     let mut index = 0;
     while index < users {
         let batch = (users - index).min(1000);

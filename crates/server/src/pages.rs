@@ -11,6 +11,8 @@
 //! Pages never say whether an email address has an account, and tokens never reach the
 //! log. Every response carries a strict Content-Security-Policy and no-store caching.
 
+use std::net::IpAddr;
+
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::header::{
@@ -26,11 +28,13 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::AppState;
+use crate::audit::{self, Actor, ActorKind, Entry, Outcome};
 use crate::error::{AppError, AppResult};
 use crate::lifecycle::{self, SignInMethod};
 use crate::links::{self, LinkError, LinkKind, LinkUse};
 use crate::outbox;
 use crate::policy::{self, PasswordPolicy};
+use crate::ratelimit::ClientAddr;
 
 /// The `/links/*` pages, with security headers on every response.
 pub fn routes() -> Router<AppState> {
@@ -65,18 +69,24 @@ async fn welcome_form(State(state): State<AppState>, RawQuery(query): RawQuery) 
 
 async fn welcome_submit(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    password_submit(&state, LinkKind::Welcome, &headers, &body).await
+    password_submit(&state, LinkKind::Welcome, client, &headers, &body).await
 }
 
 async fn reset_form(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     password_form(&state, LinkKind::Reset, query).await
 }
 
-async fn reset_submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    password_submit(&state, LinkKind::Reset, &headers, &body).await
+async fn reset_submit(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    password_submit(&state, LinkKind::Reset, client, &headers, &body).await
 }
 
 async fn magic_form(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
@@ -93,7 +103,12 @@ async fn magic_form(State(state): State<AppState>, RawQuery(query): RawQuery) ->
     }
 }
 
-async fn magic_submit(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn magic_submit(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let form = match Form::read(&headers, &body) {
         Ok(form) => form,
         Err(problem) => return problem.page(),
@@ -109,6 +124,7 @@ async fn magic_submit(State(state): State<AppState>, headers: HeaderMap, body: B
             };
             let (org, user_id) = (&holder.link.org, &holder.link.user_id);
             lifecycle::record_sign_in(tx, org, user_id, SignInMethod::MagicLink, now)?;
+            audit_link(tx, &holder, "session.sign_in", client, now)?;
             Ok(Ok(holder))
         })
         .await;
@@ -235,6 +251,7 @@ async fn password_form(state: &AppState, kind: LinkKind, query: Option<String>) 
 async fn password_submit(
     state: &AppState,
     kind: LinkKind,
+    client: Option<IpAddr>,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Response {
@@ -263,7 +280,7 @@ async fn password_submit(
     if !reasons.is_empty() {
         return password_page(kind, &holder, &token, &reasons, StatusCode::BAD_REQUEST);
     }
-    match set_password(state, kind, token, password).await {
+    match set_password(state, kind, token, password, client).await {
         Ok(Ok(holder)) => password_done_page(kind, &holder),
         Ok(Err(refusal)) => refusal_page(kind, &refusal),
         Err(error) => failure_page(&error),
@@ -290,6 +307,7 @@ async fn set_password(
     kind: LinkKind,
     token: String,
     password: String,
+    client: Option<IpAddr>,
 ) -> AppResult<Result<Holder, Refusal>> {
     let hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
         .await
@@ -303,6 +321,11 @@ async fn set_password(
                 Err(refusal) => return Ok(Err(refusal)),
             };
             store_password(tx, kind, &holder, &hash, now, demo)?;
+            let action = match kind {
+                LinkKind::Welcome => "user.accept_invitation",
+                LinkKind::Reset | LinkKind::Magic => "user.reset_password",
+            };
+            audit_link(tx, &holder, action, client, now)?;
             Ok(Ok(holder))
         })
         .await
@@ -345,6 +368,36 @@ fn store_password(
         "password set from a link"
     );
     Ok(())
+}
+
+/// Audits what a link holder did: they act as themselves, through the link.
+fn audit_link(
+    tx: &Transaction<'_>,
+    holder: &Holder,
+    action: &str,
+    client: Option<IpAddr>,
+    now: OffsetDateTime,
+) -> AppResult<()> {
+    let (org, user_id) = (holder.link.org.as_str(), holder.link.user_id.as_str());
+    let actor = Actor {
+        kind: ActorKind::User,
+        id: Some(user_id.to_owned()),
+        name: Some(holder.user_name.clone()),
+    };
+    audit::record(
+        tx,
+        &Entry {
+            org: Some(org),
+            actor,
+            action,
+            target_id: Some(user_id),
+            target_name: Some(&holder.user_name),
+            client,
+            outcome: Outcome::Success,
+            detail: serde_json::json!({"via": "emailed link"}),
+        },
+        now,
+    )
 }
 
 /// The `token` parameter of a query string; empty when missing.
