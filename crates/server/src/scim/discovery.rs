@@ -114,15 +114,11 @@ pub async fn get_resource_type(
 ) -> AppResult<Response> {
     caller.require_read(&org)?;
     crate::orgs::require_org(&state, &org).await?;
-    resource_types(&base_url(&state, &headers, &org))
-        .into_iter()
-        .find(|rt| {
-            rt["id"]
-                .as_str()
-                .is_some_and(|v| v.eq_ignore_ascii_case(&id))
-        })
-        .map(|rt| scim_json(&rt))
-        .ok_or_else(|| AppError::not_found(format!("There is no resource type '{id}'.")))
+    one_by_id(
+        resource_types(&base_url(&state, &headers, &org)),
+        &id,
+        "resource type",
+    )
 }
 
 /// `GET /Schemas`.
@@ -148,13 +144,18 @@ pub async fn get_schema(
 ) -> AppResult<Response> {
     caller.require_read(&org)?;
     crate::orgs::require_org(&state, &org).await?;
-    schemas(&base_url(&state, &headers, &org))
+    one_by_id(schemas(&base_url(&state, &headers, &org)), &id, "schema")
+}
+
+/// The item of a discovery list whose `id` is `id` (case-insensitively), or 404.
+fn one_by_id(items: Vec<Value>, id: &str, what: &str) -> AppResult<Response> {
+    items
         .into_iter()
-        .find(|schema| {
-            schema["id"]
+        .find(|item| {
+            item["id"]
                 .as_str()
-                .is_some_and(|v| v.eq_ignore_ascii_case(&id))
+                .is_some_and(|v| v.eq_ignore_ascii_case(id))
         })
-        .map(|schema| scim_json(&schema))
-        .ok_or_else(|| AppError::not_found(format!("There is no schema '{id}'.")))
+        .map(|item| scim_json(&item))
+        .ok_or_else(|| AppError::not_found(format!("There is no {what} '{id}'.")))
 }
