@@ -573,18 +573,26 @@ async fn code_step(
     }
 }
 
-/// The account signing in with `login`, and its password hash if it has one.
+/// The account signing in with `login` and its password hash, if it has one: an org user
+/// of `org` first, else a system admin with that email.
 fn find_account(
     conn: &Connection,
     org: Option<&str>,
     login: &str,
 ) -> AppResult<Option<(Account, Option<String>)>> {
-    Ok(match org {
-        Some(org) => org_user_by_login(conn, org, login)?
-            .map(|(user, hash)| (Account::org_user(org, user), hash)),
-        None => system_admin_by_email(conn, login)?
-            .map(|(admin, hash)| (Account::system_admin(admin), Some(hash))),
-    })
+    let system_admin = || -> AppResult<Option<(Account, Option<String>)>> {
+        Ok(system_admin_by_email(conn, login)?
+            .map(|(admin, hash)| (Account::system_admin(admin), Some(hash))))
+    };
+    match org {
+        // A system admin reaches every organisation, so signing in "to" one with a
+        // system admin's email works too: a client's connection always names an org.
+        Some(org) => match org_user_by_login(conn, org, login)? {
+            Some((user, hash)) => Ok(Some((Account::org_user(org, user), hash))),
+            None => system_admin(),
+        },
+        None => system_admin(),
+    }
 }
 
 /// Verifies off the async runtime; with no hash, spends the same time and says no.

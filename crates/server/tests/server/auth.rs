@@ -834,3 +834,30 @@ fn muster_server_hash(token: &str) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+#[tokio::test]
+async fn a_system_admin_signs_in_through_any_organisation() {
+    let server = TestServer::start().await;
+    seed_org(&server, "acme");
+    let email = seed_system_admin(&server);
+    let answer: Value = server
+        .sign_in_raw(Some("acme"), &email, PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer["user"]["systemAdmin"], true,
+        "clients always name an org; admins still get in"
+    );
+    let token = answer["accessToken"].as_str().unwrap();
+    assert_eq!(
+        server.get("/admin/orgs", token).await.status(),
+        200,
+        "with system admin rights"
+    );
+    let wrong = server
+        .sign_in_raw(Some("acme"), &email, "not-the-password")
+        .await;
+    assert_eq!(wrong.status(), 401, "the password still has to be right");
+}

@@ -1,0 +1,159 @@
+//! Where secrets come from, until the OS keychain holds sessions (issue 5): never argv.
+//!
+//! - `MUSTER_TOKEN`: a bearer token (a Muster API token, or any SCIM provider's token).
+//!   When set, it is used.
+//! - Otherwise a password sign-in at a Muster server: the email from `--email` or
+//!   `MUSTER_EMAIL`, the password from `MUSTER_PASSWORD` or a prompt that does not echo
+//!   (when stdin is a terminal), and when the account has two-factor, the code from
+//!   `MUSTER_TOTP` or a prompt.
+//!
+//! Each command signs in afresh; nothing is stored.
+
+use std::io::{BufRead, IsTerminal, Read, Write};
+
+use muster_core::auth::Credentials;
+use muster_core::client::SignIn;
+use muster_core::transport::TransportConfig;
+use muster_core::{Client, Error, Secret};
+use zeroize::Zeroize;
+
+use crate::failure::Failure;
+use crate::profiles::Profile;
+
+/// Signs in to the profile's server with the credentials the environment (or the person at
+/// the terminal) provides.
+pub async fn connect(profile: &Profile, email: Option<&str>) -> Result<Client, Failure> {
+    let connection = profile.connection()?;
+    let credentials = credentials(email)?;
+    match Client::sign_in(connection, credentials, &TransportConfig::default()).await? {
+        SignIn::Done(client) => Ok(client),
+        SignIn::MfaRequired(pending) => {
+            let code = match env_secret("MUSTER_TOTP") {
+                Some(code) => code,
+                None if std::io::stdin().is_terminal() => {
+                    Secret::new(prompt_line("Two-factor code: ")?)
+                }
+                None => {
+                    return Err(Error::Unauthorized {
+                        message: "This account has two-factor sign-in: set MUSTER_TOTP to the \
+                                  code from the authenticator app, or run muster in a terminal."
+                            .into(),
+                    }
+                    .into());
+                }
+            };
+            Ok(pending.complete(code.expose()).await?)
+        }
+    }
+}
+
+/// The credentials to sign in with (see the module docs).
+fn credentials(email: Option<&str>) -> Result<Credentials, Failure> {
+    if let Some(token) = env_secret("MUSTER_TOKEN") {
+        return Ok(Credentials::Token(token));
+    }
+    let Some(email) = email.map(str::trim).filter(|e| !e.is_empty()) else {
+        return Err(Error::Unauthorized {
+            message: "No credentials: set MUSTER_TOKEN to an API token, or pass --email (or set \
+                      MUSTER_EMAIL) to sign in with a password."
+                .into(),
+        }
+        .into());
+    };
+    let password = match env_secret("MUSTER_PASSWORD") {
+        Some(password) => password,
+        None if std::io::stdin().is_terminal() => {
+            prompt_secret(&format!("Password for {email}: "))?
+        }
+        None => {
+            return Err(Error::Unauthorized {
+                message: format!(
+                    "No password for {email}: set MUSTER_PASSWORD, or run muster in a terminal \
+                     to be asked."
+                ),
+            }
+            .into());
+        }
+    };
+    Ok(Credentials::Password {
+        email: email.to_owned(),
+        password,
+    })
+}
+
+/// A new password for `users set-password`: asked twice without echo on a terminal, or
+/// read from stdin when it is piped (one trailing line end removed).
+pub fn new_password() -> Result<Secret, Failure> {
+    let password = if std::io::stdin().is_terminal() {
+        let first = prompt_secret("New password: ")?;
+        let second = prompt_secret("Again: ")?;
+        if first != second {
+            return Err(Error::invalid("password", "The two passwords differ.").into());
+        }
+        first
+    } else {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|error| Failure::Local(format!("Cannot read stdin: {error}.")))?;
+        let secret = Secret::new(strip_line_end(&text));
+        text.zeroize();
+        secret
+    };
+    if password.is_empty() {
+        return Err(Error::invalid("password", "The password is empty.").into());
+    }
+    Ok(password)
+}
+
+/// `text` without one trailing `\n` or `\r\n`.
+fn strip_line_end(text: &str) -> &str {
+    text.strip_suffix('\n')
+        .map(|t| t.strip_suffix('\r').unwrap_or(t))
+        .unwrap_or(text)
+}
+
+/// A non-empty environment variable, as a secret.
+fn env_secret(name: &str) -> Option<Secret> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.is_empty())
+        .map(Secret::new)
+}
+
+/// Asks on the terminal without echo.
+fn prompt_secret(prompt: &str) -> Result<Secret, Failure> {
+    rpassword::prompt_password(prompt)
+        .map(Secret::new)
+        .map_err(|error| Failure::Local(format!("Cannot read from the terminal: {error}.")))
+}
+
+/// Asks on the terminal, with echo (for one-time codes).
+fn prompt_line(prompt: &str) -> Result<String, Failure> {
+    let mut stderr = std::io::stderr();
+    let _ = write!(stderr, "{prompt}");
+    let _ = stderr.flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|error| Failure::Local(format!("Cannot read from the terminal: {error}.")))?;
+    Ok(line.trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_end_is_removed_from_piped_passwords() {
+        assert_eq!(strip_line_end("pw\n"), "pw");
+        assert_eq!(strip_line_end("pw\r\n"), "pw");
+        assert_eq!(strip_line_end("pw"), "pw");
+        assert_eq!(
+            strip_line_end("pw \n\n"),
+            "pw \n",
+            "only one: the rest is part of it"
+        );
+    }
+}

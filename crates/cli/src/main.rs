@@ -1,0 +1,178 @@
+//! `muster`: the command line for Muster, on the same engine as the desktop app
+//! (muster-core). Manage the users and groups of a Muster server, or of any SCIM 2.0
+//! provider, from scripts, support desks and CI.
+//!
+//! One module per command group ([`profiles`], [`users`], [`user_actions`], [`groups`],
+//! [`session`]), plus where secrets come from ([`credentials`]), how things are printed
+//! ([`output`], [`columns`], [`csv`]) and how failures become exit codes ([`failure`]).
+
+mod columns;
+mod credentials;
+mod csv;
+mod failure;
+mod groups;
+mod output;
+mod profiles;
+mod session;
+mod user_actions;
+mod users;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use muster_core::Client;
+
+use crate::failure::Failure;
+use crate::output::Output;
+use crate::profiles::{Profile, Profiles};
+
+const LONG_ABOUT: &str = "\
+Manage the users and groups of a Muster server (or any SCIM 2.0 provider) from the command line.
+
+Start with a profile:  muster profiles add acme --server https://muster.acme.test --org acme
+
+Credentials (never taken from the command line, never stored by this version):
+  MUSTER_TOKEN      a bearer token (a Muster API token, or any SCIM provider's token)
+  --email / MUSTER_EMAIL with MUSTER_PASSWORD (or a prompt that does not echo) to sign in
+                    with a password; MUSTER_TOTP (or a prompt) when two-factor is on
+  Each command signs in afresh.
+
+Output is for people by default; --json prints the resources as JSON for scripts, and
+errors as {\"error\": {\"code\", \"message\", \"fields\"?}} on stdout.
+
+Exit codes:
+  0  success
+  1  anything else (server failure, unreadable answer, local file problem)
+  2  usage: bad arguments, or no such profile
+  3  authentication: not signed in, bad credentials, or not allowed
+  4  not found: no such user or group
+  5  conflict: changed since read, already exists, or not possible in the current state
+  6  network: the server cannot be reached, or asked to slow down
+  7  validation: the input was refused as invalid";
+
+/// The `muster` command line.
+#[derive(Debug, Parser)]
+#[command(name = "muster", version, about = "Manage Muster and SCIM 2.0 user accounts", long_about = LONG_ABOUT)]
+struct Cli {
+    /// The profile to use (default: the default profile, or the only one).
+    #[arg(
+        long,
+        global = true,
+        env = "MUSTER_PROFILE",
+        value_name = "NAME",
+        display_order = 900
+    )]
+    profile: Option<String>,
+    /// Sign in with a password as this user (unless MUSTER_TOKEN is set).
+    #[arg(long, env = "MUSTER_EMAIL", value_name = "EMAIL")]
+    email: Option<String>,
+    /// Print JSON for scripts.
+    #[arg(long, global = true, display_order = 901)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Manage connection profiles (no secrets are stored).
+    Profiles {
+        #[command(subcommand)]
+        command: profiles::ProfilesCommand,
+    },
+    /// Sign in, and show who you are and what the server supports.
+    Login {
+        /// Sign in with a password as this user (same as the top-level --email).
+        #[arg(long, value_name = "EMAIL")]
+        email: Option<String>,
+    },
+    /// Show what the server supports, and why a feature is unavailable.
+    Discover,
+    /// Manage users.
+    Users {
+        #[command(subcommand)]
+        command: users::UsersCommand,
+    },
+    /// Manage groups.
+    Groups {
+        #[command(subcommand)]
+        command: groups::GroupsCommand,
+    },
+}
+
+/// The server a command talks to, and the session once signed in.
+#[derive(Debug)]
+pub struct Target {
+    /// The profile chosen.
+    pub profile: Profile,
+    /// The email for a password sign-in.
+    pub email: Option<String>,
+    client: tokio::sync::OnceCell<Client>,
+}
+
+impl Target {
+    /// The signed-in client: signs in on first use (see [`credentials`]).
+    pub async fn client(&self) -> Result<&Client, Failure> {
+        self.client
+            .get_or_try_init(|| credentials::connect(&self.profile, self.email.as_deref()))
+            .await
+    }
+
+    /// Ends a password session, since nothing keeps it (a token has nothing to end).
+    async fn sign_out(&self) {
+        if let Some(client) = self.client.get() {
+            // Best effort: the command's own outcome is what the exit code reports.
+            let _ = client.sign_out().await;
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Output { json: cli.json };
+    match run(cli, out) {
+        Ok(()) => ExitCode::from(failure::exit::OK),
+        Err(failure) => failure.report(out.json),
+    }
+}
+
+fn run(cli: Cli, out: Output) -> Result<(), Failure> {
+    if let Command::Profiles { command } = cli.command {
+        return profiles::run(command, &out);
+    }
+    let profiles = Profiles::load(&Profiles::dir()?)?;
+    let profile = profiles.select(cli.profile.as_deref())?.clone();
+    let email = match &cli.command {
+        Command::Login { email: Some(email) } => Some(email.clone()),
+        _ => cli.email.clone(),
+    };
+    let target = Target {
+        profile,
+        email,
+        client: tokio::sync::OnceCell::new(),
+    };
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|error| Failure::Local(format!("Cannot start: {error}.")))?;
+    runtime.block_on(async move {
+        let outcome = match cli.command {
+            Command::Profiles { .. } => Ok(()),
+            Command::Login { .. } => session::login(&target, &out).await,
+            Command::Discover => session::discover(&target, &out).await,
+            Command::Users { command } => users::run(command, &target, &out).await,
+            Command::Groups { command } => groups::run(command, &target, &out).await,
+        };
+        target.sign_out().await;
+        outcome
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

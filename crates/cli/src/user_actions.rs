@@ -1,0 +1,226 @@
+//! `muster users <action> ID`: the account actions a Muster server adds to SCIM, one
+//! subcommand each, and `users responsibilities ID`, what deactivation must hand over.
+
+use clap::Subcommand;
+use muster_core::Error;
+use muster_core::actions::{Action, Reassign, Responsibilities};
+use muster_scim::user::User;
+use serde_json::Map;
+
+use crate::Target;
+use crate::credentials;
+use crate::failure::Failure;
+use crate::output::{Output, Table};
+use crate::users::who;
+
+/// The action subcommands of `muster users`.
+#[derive(Debug, Subcommand)]
+pub enum ActionCommand {
+    /// Send (or resend) the invitation email; a resend voids the previous link.
+    Invite {
+        /// The user's id.
+        id: String,
+    },
+    /// Email a single-use password-reset link.
+    SendReset {
+        /// The user's id.
+        id: String,
+    },
+    /// Email a single-use sign-in link.
+    SendMagicLink {
+        /// The user's id.
+        id: String,
+    },
+    /// Set the user's password, from a prompt or stdin (never the command line).
+    ///
+    /// On a terminal the password is asked for twice without echo; when stdin is piped it
+    /// is read from there (one trailing line end removed). Signs the user out everywhere.
+    SetPassword {
+        /// The user's id.
+        id: String,
+        /// Do not make the user choose a new password at the next sign-in.
+        #[arg(long)]
+        no_must_change: bool,
+    },
+    /// Bar the user at once and sign them out everywhere.
+    Suspend {
+        /// The user's id.
+        id: String,
+    },
+    /// Lift a suspension.
+    Unsuspend {
+        /// The user's id.
+        id: String,
+    },
+    /// Sign the user out everywhere.
+    RevokeSessions {
+        /// The user's id.
+        id: String,
+    },
+    /// Clear the user's two-factor enrolment.
+    ResetMfa {
+        /// The user's id.
+        id: String,
+    },
+    /// Deactivate (data is kept), handing the user's responsibilities to active users.
+    Deactivate {
+        /// The user's id.
+        id: String,
+        /// Who becomes default technician of the user's properties.
+        #[arg(long, value_name = "USER_ID")]
+        reassign_default_technician: Option<String>,
+        /// Who becomes primary technician of the user's open tasks.
+        #[arg(long, value_name = "USER_ID")]
+        reassign_primary_technician: Option<String>,
+        /// Who becomes office assignee of the user's open tasks.
+        #[arg(long, value_name = "USER_ID")]
+        reassign_office_assignee: Option<String>,
+        /// Who becomes manager of the user's warehouses.
+        #[arg(long, value_name = "USER_ID")]
+        reassign_warehouse_manager: Option<String>,
+        /// Hand every kind of responsibility to this user (the options above win).
+        #[arg(long, value_name = "USER_ID")]
+        reassign_all: Option<String>,
+    },
+    /// Undo a deactivation.
+    Reactivate {
+        /// The user's id.
+        id: String,
+    },
+    /// Undo a delete (system admins only).
+    Restore {
+        /// The user's id.
+        id: String,
+    },
+    /// Show what the user is responsible for (deactivation hands it over).
+    Responsibilities {
+        /// The user's id.
+        id: String,
+    },
+}
+
+/// Runs one action subcommand.
+pub async fn run(command: ActionCommand, target: &Target, out: &Output) -> Result<(), Failure> {
+    let (id, action, done) = match command {
+        ActionCommand::Responsibilities { id } => {
+            let client = target.client().await?;
+            let held = client.actions().responsibilities(&id).await?;
+            return out.value(&held, || describe(&held));
+        }
+        ActionCommand::Invite { id } => (id, Action::SendWelcome, "Sent the invitation to"),
+        ActionCommand::SendReset { id } => (
+            id,
+            Action::SendPasswordReset,
+            "Sent a password-reset link to",
+        ),
+        ActionCommand::SendMagicLink { id } => {
+            (id, Action::SendMagicLink, "Sent a sign-in link to")
+        }
+        ActionCommand::SetPassword { id, no_must_change } => {
+            // Read before signing in, so a mistyped confirmation costs no request.
+            let password = credentials::new_password()?;
+            let action = Action::SetPassword {
+                password,
+                must_change: !no_must_change,
+            };
+            (id, action, "Set the password of")
+        }
+        ActionCommand::Suspend { id } => (id, Action::Suspend, "Suspended"),
+        ActionCommand::Unsuspend { id } => (id, Action::Unsuspend, "Lifted the suspension of"),
+        ActionCommand::RevokeSessions { id } => (id, Action::RevokeSessions, "Signed out"),
+        ActionCommand::ResetMfa { id } => (id, Action::ResetMfa, "Reset two-factor of"),
+        ActionCommand::Deactivate {
+            id,
+            reassign_default_technician,
+            reassign_primary_technician,
+            reassign_office_assignee,
+            reassign_warehouse_manager,
+            reassign_all,
+        } => {
+            let all = reassign_all
+                .as_deref()
+                .map(Reassign::all_to)
+                .unwrap_or_default();
+            let reassign = Reassign {
+                default_technician: reassign_default_technician.or(all.default_technician),
+                primary_technician: reassign_primary_technician.or(all.primary_technician),
+                office_assignee: reassign_office_assignee.or(all.office_assignee),
+                warehouse_manager: reassign_warehouse_manager.or(all.warehouse_manager),
+            };
+            (id, Action::Deactivate { reassign }, "Deactivated")
+        }
+        ActionCommand::Reactivate { id } => (id, Action::Reactivate, "Reactivated"),
+        ActionCommand::Restore { id } => (id, Action::Restore, "Restored"),
+    };
+    let client = target.client().await?;
+    let deactivating = matches!(action, Action::Deactivate { .. });
+    let user = match client.actions().run(&id, action).await {
+        Ok(done) => done.value,
+        Err(error @ Error::Conflict { .. }) if deactivating => {
+            return Err(refused_deactivation(client, &id, error).await);
+        }
+        Err(error) => return Err(error.into()),
+    };
+    out.value(&user, || {
+        format!("{done} {}{}.", who(&user), status_note(&user))
+    })
+}
+
+/// A refused deactivation, with what the user is still responsible for (the server's
+/// message names it too; the counts make it usable by scripts).
+async fn refused_deactivation(client: &muster_core::Client, id: &str, error: Error) -> Failure {
+    let Ok(held) = client.actions().responsibilities(id).await else {
+        return error.into();
+    };
+    let mut extra = Map::new();
+    if let Ok(value) = serde_json::to_value(&held) {
+        extra.insert("responsibilities".into(), value);
+    }
+    let mut notes: Vec<String> = held
+        .kinds
+        .iter()
+        .map(|kind| format!("{}: {}", kind_flag(&kind.kind), kind.label))
+        .collect();
+    if !notes.is_empty() {
+        notes.push(
+            "Name who takes each over with the options above, or --reassign-all USER_ID.".into(),
+        );
+    }
+    Failure::explained(error, extra, notes)
+}
+
+/// The option that reassigns `kind`.
+fn kind_flag(kind: &muster_core::actions::ResponsibilityKind) -> &'static str {
+    use muster_core::actions::ResponsibilityKind as K;
+    match kind {
+        K::DefaultTechnician => "--reassign-default-technician",
+        K::PrimaryTechnician => "--reassign-primary-technician",
+        K::OfficeAssignee => "--reassign-office-assignee",
+        K::WarehouseManager => "--reassign-warehouse-manager",
+        K::Other => "(unknown kind; --reassign-all)",
+    }
+}
+
+fn describe(held: &Responsibilities) -> String {
+    if held.kinds.is_empty() {
+        return "No responsibilities: nothing to hand over.".into();
+    }
+    let mut table = Table::new(["KIND", "COUNT", "WHAT"]);
+    for kind in &held.kinds {
+        let name = serde_json::to_value(kind.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        table.row([name, kind.count.to_string(), kind.label.clone()]);
+    }
+    table.lines().join("\n")
+}
+
+/// `; now suspended` from the user's status, when the server reports one.
+fn status_note(user: &User) -> String {
+    user.shop
+        .as_ref()
+        .and_then(|s| s.status.as_ref())
+        .map(|status| format!("; now {status}"))
+        .unwrap_or_default()
+}

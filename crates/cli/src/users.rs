@@ -1,0 +1,502 @@
+//! `muster users ...`: list, show, create, update, delete and export users; the lifecycle
+//! actions (invite, suspend, deactivate, …) are in [`crate::user_actions`].
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use muster_core::query::ListQuery;
+use muster_core::users::Versioned;
+use muster_scim::filter::{Filter, parse_filter};
+use muster_scim::message::PatchOperation;
+use muster_scim::urn;
+use muster_scim::user::{Licence, MultiValue, Name, Role, ShopUser, User};
+use serde_json::{Value, json};
+
+use crate::Target;
+use crate::columns::{self, Column};
+use crate::csv::CsvWriter;
+use crate::failure::Failure;
+use crate::output::{Output, Progress, Table, say, thousands};
+use crate::user_actions::{self, ActionCommand};
+
+/// `muster users ...`.
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// List users (one page; --all for every user).
+    List(ListArgs),
+    /// Show one user.
+    Show {
+        /// The user's id.
+        id: String,
+    },
+    /// Create a user (invited: no password until they accept or one is set).
+    Create(CreateArgs),
+    /// Change a user's email, name, licence, role or active state.
+    Update(UpdateArgs),
+    /// Delete a user (a Muster server keeps them for a system admin to restore).
+    Delete {
+        /// The user's id.
+        id: String,
+    },
+    /// Export users as CSV (RFC 4180; cells that look like formulas are defused).
+    Export(ExportArgs),
+    #[command(flatten)]
+    Action(ActionCommand),
+}
+
+/// How many users `users list` shows without --count or --all: a screenful or two.
+const LIST_PAGE: u64 = 50;
+
+/// `users list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// A SCIM filter, e.g. 'name.familyName sw "Sm"'.
+    #[arg(long, value_parser = filter_arg)]
+    filter: Option<Filter>,
+    /// Sort by this attribute, e.g. name.familyName.
+    #[arg(long, value_name = "ATTRIBUTE")]
+    sort_by: Option<String>,
+    /// Largest first.
+    #[arg(long, requires = "sort_by")]
+    descending: bool,
+    /// Users per page: default 50, or 1,000 per request with --all (servers may cap it).
+    #[arg(long, value_name = "N")]
+    count: Option<u64>,
+    /// Every user, page after page.
+    #[arg(long)]
+    all: bool,
+    /// Columns to show, e.g. id,userName,email (see `users export` for every name).
+    #[arg(long, value_name = "A,B,C")]
+    columns: Option<String>,
+}
+
+/// `users create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Sign-in name.
+    #[arg(long)]
+    user_name: String,
+    /// Email address (their own: each account needs its own).
+    #[arg(long)]
+    email: String,
+    /// Given name.
+    #[arg(long)]
+    given: Option<String>,
+    /// Family name.
+    #[arg(long)]
+    family: Option<String>,
+    /// Licence: field, desk, contractor, customer, api, timesheet.
+    #[arg(long)]
+    licence: Option<String>,
+    /// Role: admin, technician, viewer.
+    #[arg(long)]
+    role: Option<String>,
+    /// Send the welcome email after creating.
+    #[arg(long)]
+    invite: bool,
+}
+
+/// `users update`.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The user's id.
+    id: String,
+    /// New email address (signs the user out).
+    #[arg(long)]
+    email: Option<String>,
+    /// New given name.
+    #[arg(long)]
+    given: Option<String>,
+    /// New family name.
+    #[arg(long)]
+    family: Option<String>,
+    /// New licence.
+    #[arg(long)]
+    licence: Option<String>,
+    /// New role.
+    #[arg(long)]
+    role: Option<String>,
+    /// Active or not (SCIM `active`).
+    #[arg(long, value_name = "true|false")]
+    active: Option<bool>,
+}
+
+/// `users export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// A SCIM filter.
+    #[arg(long, value_parser = filter_arg)]
+    filter: Option<Filter>,
+    /// Write to this file (created readable by you only) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Columns, e.g. id,userName,email; default every column.
+    #[arg(long, value_name = "A,B,C")]
+    columns: Option<String>,
+}
+
+/// Parses `--filter` so a bad filter is a usage error, with the position of the problem.
+pub fn filter_arg(text: &str) -> Result<Filter, String> {
+    parse_filter(text).map_err(|error| error.to_string())
+}
+
+/// Runs `muster users ...`.
+pub async fn run(command: UsersCommand, target: &Target, out: &Output) -> Result<(), Failure> {
+    match command {
+        UsersCommand::List(args) => list(args, target, out).await,
+        UsersCommand::Show { id } => {
+            let client = target.client().await?;
+            let user = client.users().get(&id).await?.value;
+            out.value(&user, || describe(&user))
+        }
+        UsersCommand::Create(args) => create(args, target, out).await,
+        UsersCommand::Update(args) => update(args, target, out).await,
+        UsersCommand::Delete { id } => {
+            let client = target.client().await?;
+            let Versioned { value: user, etag } = client.users().get(&id).await?;
+            client.users().delete(&id, etag.as_deref()).await?;
+            out.value(&json!({"deleted": id}), || {
+                format!("Deleted {}.", who(&user))
+            })
+        }
+        UsersCommand::Export(args) => export(args, target, out).await,
+        UsersCommand::Action(action) => user_actions::run(action, target, out).await,
+    }
+}
+
+async fn list(args: ListArgs, target: &Target, out: &Output) -> Result<(), Failure> {
+    let columns = columns::select(args.columns.as_deref(), columns::LIST_DEFAULT)?;
+    let query = ListQuery {
+        filter: args.filter,
+        sort_by: args.sort_by,
+        descending: args.descending,
+        count: args.count.or((!args.all).then_some(LIST_PAGE)),
+        ..ListQuery::default()
+    };
+    let client = target.client().await?;
+    let (users, total) = if args.all {
+        let mut progress = Progress::on_terminal();
+        let users = client
+            .users()
+            .list_all(&query, |p| progress.update(p.fetched, p.total))
+            .await?;
+        progress.finish();
+        (users, None)
+    } else {
+        let page = client.users().page(&query).await?;
+        (page.resources, page.total)
+    };
+    if out.json {
+        return out.json(&users);
+    }
+    print_users(&users, &columns);
+    let shown = u64::try_from(users.len()).unwrap_or(u64::MAX);
+    match total {
+        Some(total) if total > shown => say!(
+            "{} of {} users; --all lists every one.",
+            thousands(shown),
+            thousands(total)
+        ),
+        _ if users.is_empty() => say!("No users."),
+        _ => {}
+    }
+    Ok(())
+}
+
+fn print_users(users: &[User], columns: &[Column]) {
+    if users.is_empty() {
+        return;
+    }
+    let mut table = Table::with_headers(columns.iter().map(|c| header(c.name)).collect());
+    for user in users {
+        table.row(columns.iter().map(|c| c.of(user)));
+    }
+    table.print();
+}
+
+/// `userName` → `USERNAME`: headers in capitals, as `kubectl` and `gh` print them.
+fn header(name: &str) -> String {
+    name.to_uppercase()
+}
+
+async fn create(args: CreateArgs, target: &Target, out: &Output) -> Result<(), Failure> {
+    let shop = (args.licence.is_some() || args.role.is_some()).then(|| ShopUser {
+        licence: args.licence.as_deref().map(Licence::parse),
+        role: args.role.as_deref().map(Role::parse),
+        ..ShopUser::default()
+    });
+    let name = (args.given.is_some() || args.family.is_some()).then(|| Name {
+        given_name: args.given.clone(),
+        family_name: args.family.clone(),
+        ..Name::default()
+    });
+    let display_name = [args.given.as_deref(), args.family.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let user = User {
+        name,
+        display_name: (!display_name.is_empty()).then_some(display_name),
+        emails: vec![MultiValue {
+            primary: Some(true),
+            ..MultiValue::typed(&args.email, "work")
+        }],
+        shop,
+        ..User::new(&args.user_name)
+    };
+    let client = target.client().await?;
+    let created = client.users().create(&user).await?.value;
+    let id = created.id.clone().unwrap_or_default();
+    if !args.invite {
+        return out.value(&created, || format!("Created {}.", who(&created)));
+    }
+    // The user exists now; if the invitation fails, say so but keep the exit code honest.
+    let invited = client
+        .actions()
+        .run(&id, muster_core::actions::Action::SendWelcome)
+        .await
+        .map_err(|error| {
+            Failure::explained(
+                error,
+                [("createdId".to_owned(), Value::String(id.clone()))]
+                    .into_iter()
+                    .collect(),
+                vec![format!("The user was created ({id}) but not invited.")],
+            )
+        })?
+        .value;
+    out.value(&invited, || {
+        format!(
+            "Created {} and sent the invitation to {}.",
+            who(&invited),
+            invited.primary_email().unwrap_or("their email")
+        )
+    })
+}
+
+async fn update(args: UpdateArgs, target: &Target, out: &Output) -> Result<(), Failure> {
+    if args.email.is_none()
+        && args.given.is_none()
+        && args.family.is_none()
+        && args.licence.is_none()
+        && args.role.is_none()
+        && args.active.is_none()
+    {
+        return Err(Failure::Usage(
+            "Nothing to change: pass --email, --given, --family, --licence, --role or --active."
+                .into(),
+        ));
+    }
+    let client = target.client().await?;
+    // A fresh read gives the version to send as If-Match: if someone else changes the user
+    // between this read and the write, the server refuses with a conflict (exit 5).
+    let Versioned { value: user, etag } = client.users().get(&args.id).await?;
+    let operations = changes(&user, &args);
+    let updated = client
+        .users()
+        .patch(&args.id, operations, etag.as_deref())
+        .await?
+        .value;
+    out.value(&updated, || format!("Updated {}.", who(&updated)))
+}
+
+/// The PATCH operations that make `user` what `args` asks.
+fn changes(user: &User, args: &UpdateArgs) -> Vec<PatchOperation> {
+    let mut operations = Vec::new();
+    if let Some(email) = &args.email {
+        // Replace the primary (or first) address and keep the others.
+        let mut emails = user.emails.clone();
+        let index = emails
+            .iter()
+            .position(|e| e.primary == Some(true))
+            .unwrap_or(0);
+        match emails.get_mut(index) {
+            Some(slot) => slot.value = Some(email.clone()),
+            None => emails.push(MultiValue {
+                primary: Some(true),
+                ..MultiValue::typed(email, "work")
+            }),
+        }
+        operations.push(PatchOperation::replace(
+            "emails",
+            serde_json::to_value(&emails).unwrap_or(Value::Null),
+        ));
+    }
+    if let Some(given) = &args.given {
+        operations.push(PatchOperation::replace("name.givenName", json!(given)));
+    }
+    if let Some(family) = &args.family {
+        operations.push(PatchOperation::replace("name.familyName", json!(family)));
+    }
+    if let Some(licence) = &args.licence {
+        let licence = Licence::parse(licence);
+        operations.push(PatchOperation::replace(
+            format!("{}:licence", urn::SHOP_USER),
+            json!(licence.as_str()),
+        ));
+    }
+    if let Some(role) = &args.role {
+        let role = Role::parse(role);
+        operations.push(PatchOperation::replace(
+            format!("{}:role", urn::SHOP_USER),
+            json!(role.as_str()),
+        ));
+    }
+    if let Some(active) = args.active {
+        operations.push(PatchOperation::replace("active", json!(active)));
+    }
+    operations
+}
+
+async fn export(args: ExportArgs, target: &Target, out: &Output) -> Result<(), Failure> {
+    let all: Vec<&str> = columns::ALL.iter().map(|c| c.name).collect();
+    let columns = columns::select(args.columns.as_deref(), &all)?;
+    let query = ListQuery {
+        filter: args.filter,
+        ..ListQuery::default()
+    };
+    let client = target.client().await?;
+    let mut progress = Progress::on_terminal();
+    let users = client
+        .users()
+        .list_all(&query, |p| progress.update(p.fetched, p.total))
+        .await?;
+    progress.finish();
+    let write_failed =
+        |error: std::io::Error| Failure::Local(format!("Cannot write the export: {error}."));
+    match &args.output {
+        Some(path) => {
+            let file = private_file(path).map_err(|error| {
+                Failure::Local(format!("Cannot create {}: {error}.", path.display()))
+            })?;
+            write_csv(std::io::BufWriter::new(file), &users, &columns).map_err(write_failed)?;
+            let count = users.len();
+            out.value(
+                &json!({"exported": count, "file": path.display().to_string()}),
+                || {
+                    format!(
+                        "Exported {} users to {}.",
+                        thousands(u64::try_from(count).unwrap_or(u64::MAX)),
+                        path.display()
+                    )
+                },
+            )
+        }
+        None => write_csv(std::io::stdout().lock(), &users, &columns)
+            .or_else(crate::output::closed_pipe_is_fine),
+    }
+}
+
+fn write_csv(out: impl Write, users: &[User], columns: &[Column]) -> std::io::Result<()> {
+    let mut csv = CsvWriter::new(out);
+    let names: Vec<&str> = columns.iter().map(|c| c.name).collect();
+    csv.record(&names)?;
+    for user in users {
+        let cells: Vec<String> = columns.iter().map(|c| c.of(user)).collect();
+        csv.record(&cells)?;
+    }
+    csv.finish().map(|_| ())
+}
+
+/// A new file that only its owner can read (an export holds personal data).
+fn private_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+/// `ann (2819c223-…)`: how messages name a user.
+pub fn who(user: &User) -> String {
+    let id = user.id.as_deref().unwrap_or("?");
+    if user.user_name.is_empty() {
+        id.to_owned()
+    } else {
+        format!("{} ({id})", user.user_name)
+    }
+}
+
+/// A user for people: one `label  value` line per attribute that has a value.
+pub fn describe(user: &User) -> String {
+    let mut lines: Vec<(&str, String)> = Vec::new();
+    for column in columns::ALL {
+        let value = column.of(user);
+        if !value.is_empty() {
+            lines.push((column.name, value));
+        }
+    }
+    if let Some(invitation) = user.shop.as_ref().and_then(|s| s.invitation.as_ref()) {
+        if let Some(sent) = invitation.sent_at {
+            lines.push(("invitationSent", columns::rfc3339(sent)));
+        }
+        if let Some(expires) = invitation.expires_at {
+            lines.push(("invitationExpires", columns::rfc3339(expires)));
+        }
+    }
+    if let Some(version) = user.meta.as_ref().and_then(|m| m.version.clone()) {
+        lines.push(("version", version));
+    }
+    let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    lines
+        .into_iter()
+        .map(|(k, v)| format!("{k:<width$}  {}", crate::output::one_line(&v)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn update(id: &str) -> UpdateArgs {
+        UpdateArgs {
+            id: id.into(),
+            email: None,
+            given: None,
+            family: None,
+            licence: None,
+            role: None,
+            active: None,
+        }
+    }
+
+    #[test]
+    fn an_email_change_replaces_the_primary_address_and_keeps_others() {
+        let user = User {
+            emails: vec![
+                MultiValue::typed("home@x.test", "home"),
+                MultiValue {
+                    primary: Some(true),
+                    ..MultiValue::typed("old@x.test", "work")
+                },
+            ],
+            ..User::new("ann")
+        };
+        let ops = changes(
+            &user,
+            &UpdateArgs {
+                email: Some("new@x.test".into()),
+                role: Some("Viewer".into()),
+                ..update("1")
+            },
+        );
+        let ops = serde_json::to_value(&ops).unwrap();
+        assert_eq!(ops[0]["path"], "emails");
+        assert_eq!(ops[0]["value"][0]["value"], "home@x.test");
+        assert_eq!(ops[0]["value"][1]["value"], "new@x.test");
+        assert_eq!(ops[1]["path"], format!("{}:role", urn::SHOP_USER));
+        assert_eq!(ops[1]["value"], "viewer", "roles are sent canonically");
+    }
+
+    #[test]
+    fn bad_filters_are_refused_before_sending() {
+        assert!(filter_arg(r#"userName eq "ann""#).is_ok());
+        assert!(filter_arg("userName eq").is_err());
+    }
+}

@@ -1,0 +1,209 @@
+//! `muster users <action>`: invitations, passwords, suspension, deactivation.
+
+use crate::support::{ADMIN_EMAIL, ORG, Server, user_id};
+
+const SHOP: &str = "urn:muster:params:scim:schemas:extension:shop:2.0:User";
+
+#[test]
+fn invite_sends_the_welcome_email() {
+    let server = Server::start();
+    let muster = server.muster();
+    let created = muster
+        .run(&[
+            "users",
+            "create",
+            "--user-name",
+            "ivy",
+            "--email",
+            "ivy@acme.test",
+            "--json",
+        ])
+        .success()
+        .json();
+    assert!(
+        created[SHOP]["invitation"].is_null(),
+        "not invited yet: {created}"
+    );
+    let id = created["id"].as_str().unwrap();
+
+    let invited = muster
+        .run(&["users", "invite", id, "--json"])
+        .success()
+        .json();
+    assert_eq!(invited[SHOP]["invitation"]["state"], "pending");
+    assert!(invited[SHOP]["invitation"]["sentAt"].is_string());
+
+    let at_once = muster
+        .run(&[
+            "users",
+            "create",
+            "--user-name",
+            "ike",
+            "--email",
+            "ike@acme.test",
+            "--invite",
+        ])
+        .success();
+    assert!(
+        at_once
+            .stdout
+            .contains("sent the invitation to ike@acme.test"),
+        "{}",
+        at_once.stdout
+    );
+}
+
+#[test]
+fn set_password_reads_stdin_and_the_user_can_sign_in() {
+    let server = Server::start();
+    let muster = server.muster();
+    let created = muster
+        .run(&[
+            "users",
+            "create",
+            "--user-name",
+            "vic",
+            "--email",
+            "vic@acme.test",
+            "--role",
+            "viewer",
+            "--licence",
+            "desk",
+            "--json",
+        ])
+        .success()
+        .json();
+    let id = created["id"].as_str().unwrap();
+    let password = "Granite-Falcon-42-orbit!";
+
+    // There is no way to pass the password as an argument: an extra word is a usage error.
+    muster.run(&["users", "set-password", id, password]).code(2);
+
+    let set = muster
+        .run_with_stdin(
+            &["users", "set-password", id, "--no-must-change"],
+            &format!("{password}\n"),
+        )
+        .success();
+    assert!(
+        set.stdout.starts_with("Set the password of vic"),
+        "{}",
+        set.stdout
+    );
+    assert!(
+        !set.stdout.contains(password) && !set.stderr.contains(password),
+        "the password is never echoed"
+    );
+
+    let login = muster
+        .clone()
+        .without("MUSTER_TOKEN")
+        .env("MUSTER_PASSWORD", password)
+        .run(&["login", "--email", "vic@acme.test"])
+        .success();
+    assert!(login.stdout.contains("Signed in as"), "{}", login.stdout);
+    assert!(login.stdout.contains("(viewer)"), "{}", login.stdout);
+
+    let weak = muster
+        .run_with_stdin(&["users", "set-password", id], "password\n")
+        .code(7);
+    assert!(!weak.stderr.contains("password\n"), "{}", weak.stderr);
+    muster
+        .run_with_stdin(&["users", "set-password", id], "")
+        .code(7);
+}
+
+#[test]
+fn suspend_and_unsuspend() {
+    let server = Server::start();
+    let muster = server.muster();
+    let id = server
+        .query_one(&format!(
+            "SELECT id FROM users WHERE org = '{ORG}' AND status = 'active' AND role = 'technician' LIMIT 1"
+        ))
+        .expect("an active technician");
+
+    let suspended = muster.run(&["users", "suspend", &id]).success();
+    assert!(
+        suspended.stdout.contains("now suspended"),
+        "{}",
+        suspended.stdout
+    );
+    let again = muster.run(&["users", "suspend", &id]).code(5);
+    assert!(again.stderr.contains("suspended"), "{}", again.stderr);
+    let back = muster
+        .run(&["users", "unsuspend", &id, "--json"])
+        .success()
+        .json();
+    assert_eq!(back[SHOP]["status"], "active");
+    muster.run(&["users", "revoke-sessions", &id]).success();
+    muster.run(&["users", "reset-mfa", &id]).success();
+    muster.run(&["users", "send-reset", &id]).success();
+    muster.run(&["users", "send-magic-link", &id]).success();
+}
+
+#[test]
+fn deactivation_is_refused_with_the_counts_until_work_is_reassigned() {
+    let server = Server::start();
+    let muster = server.muster();
+    let id = server
+        .query_one(&format!(
+            "SELECT default_technician FROM properties WHERE org = '{ORG}' \
+             AND default_technician IS NOT NULL LIMIT 1"
+        ))
+        .expect("a default technician");
+
+    let held = muster
+        .run(&["users", "responsibilities", &id, "--json"])
+        .success()
+        .json();
+    let total = held["total"].as_u64().unwrap();
+    assert!(total > 0);
+    let table = muster.run(&["users", "responsibilities", &id]).success();
+    assert!(
+        table.stdout.contains("defaultTechnician"),
+        "{}",
+        table.stdout
+    );
+
+    let refused = muster.run(&["users", "deactivate", &id]).code(5);
+    assert!(
+        refused
+            .stderr
+            .contains("--reassign-default-technician: default technician on"),
+        "the refusal shows each count and the option that hands it over: {}",
+        refused.stderr
+    );
+    let refused = muster
+        .run(&["users", "deactivate", &id, "--json"])
+        .code(5)
+        .json();
+    assert_eq!(refused["error"]["code"], "conflict");
+    assert_eq!(refused["error"]["responsibilities"]["total"], total);
+
+    let admin = user_id(&muster, ADMIN_EMAIL);
+    let done = muster
+        .run(&[
+            "users",
+            "deactivate",
+            &id,
+            "--reassign-all",
+            &admin,
+            "--json",
+        ])
+        .success()
+        .json();
+    assert_eq!(done[SHOP]["status"], "deactivated");
+    assert_eq!(
+        muster
+            .run(&["users", "responsibilities", &id, "--json"])
+            .success()
+            .json()["total"],
+        0
+    );
+    let back = muster
+        .run(&["users", "reactivate", &id, "--json"])
+        .success()
+        .json();
+    assert_eq!(back[SHOP]["status"], "active");
+}

@@ -1,0 +1,11 @@
+//! Integration tests of the `muster` binary against a real muster-server on a loopback
+//! port, one module per command group.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod actions;
+mod errors;
+mod groups;
+mod profiles;
+mod session;
+mod support;
+mod users;

@@ -1,0 +1,233 @@
+//! `muster users`: list, show, create, update, delete and export.
+
+use crate::support::{ADMIN_EMAIL, SEEDED_USERS, Server};
+
+#[test]
+fn list_prints_a_table_or_json() {
+    let server = Server::start();
+    let muster = server.muster();
+
+    let table = muster.run(&["users", "list", "--count", "5"]).success();
+    let header = table.stdout.lines().next().unwrap();
+    for column in [
+        "ID", "USERNAME", "NAME", "EMAIL", "ROLE", "LICENCE", "STATUS",
+    ] {
+        assert!(header.contains(column), "the default columns: {header}");
+    }
+    assert_eq!(
+        table.stdout.lines().count(),
+        1 + 5 + 1,
+        "a header, five users and a line saying there are more: {}",
+        table.stdout
+    );
+    assert!(table.stdout.contains("--all"), "{}", table.stdout);
+
+    let json = muster
+        .run(&["users", "list", "--all", "--count", "7", "--json"])
+        .success();
+    let users = json.json();
+    let users = users.as_array().unwrap();
+    assert_eq!(
+        users.len(),
+        SEEDED_USERS + 1,
+        "every seeded user and the integration user, across pages of 7"
+    );
+    assert!(
+        users
+            .iter()
+            .all(|u| u["id"].is_string() && u["schemas"].is_array())
+    );
+    assert!(
+        json.stderr.is_empty(),
+        "no progress line when stderr is not a terminal: {}",
+        json.stderr
+    );
+
+    let picked = muster
+        .run(&[
+            "users",
+            "list",
+            "--filter",
+            &format!("userName eq \"{ADMIN_EMAIL}\""),
+            "--columns",
+            "userName,role",
+        ])
+        .success();
+    assert_eq!(
+        picked.stdout.lines().collect::<Vec<_>>(),
+        ["USERNAME         ROLE", "admin@acme.test  admin"]
+    );
+
+    let sorted = muster
+        .run(&[
+            "users",
+            "list",
+            "--sort-by",
+            "userName",
+            "--descending",
+            "--json",
+            "--count",
+            "3",
+        ])
+        .success()
+        .json();
+    let names: Vec<&str> = sorted
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["userName"].as_str().unwrap())
+        .collect();
+    let mut expected = names.clone();
+    expected.sort_by_key(|n| std::cmp::Reverse(n.to_lowercase()));
+    assert_eq!(names, expected, "sorted largest first");
+}
+
+#[test]
+fn create_show_update_and_delete() {
+    let server = Server::start();
+    let muster = server.muster();
+
+    let created = muster
+        .run(&[
+            "users",
+            "create",
+            "--user-name",
+            "ann.lee",
+            "--email",
+            "ann.lee@acme.test",
+            "--given",
+            "Ann",
+            "--family",
+            "Lee",
+            "--licence",
+            "field",
+            "--role",
+            "technician",
+            "--json",
+        ])
+        .success()
+        .json();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let shop = &created["urn:muster:params:scim:schemas:extension:shop:2.0:User"];
+    assert_eq!(shop["licence"], "field");
+    assert_eq!(shop["role"], "technician");
+    assert_eq!(
+        shop["status"], "invited",
+        "a user created without a password is invited"
+    );
+
+    let shown = muster.run(&["users", "show", &id]).success();
+    assert!(
+        shown.stdout.contains("ann.lee@acme.test"),
+        "{}",
+        shown.stdout
+    );
+    assert!(shown.stdout.contains("Ann Lee"), "{}", shown.stdout);
+
+    let updated = muster
+        .run(&[
+            "users",
+            "update",
+            &id,
+            "--given",
+            "Anne",
+            "--role",
+            "viewer",
+            "--email",
+            "anne@acme.test",
+            "--json",
+        ])
+        .success()
+        .json();
+    assert_eq!(updated["name"]["givenName"], "Anne");
+    assert_eq!(updated["name"]["familyName"], "Lee", "other parts stay");
+    assert_eq!(updated["emails"][0]["value"], "anne@acme.test");
+    assert_eq!(
+        updated["urn:muster:params:scim:schemas:extension:shop:2.0:User"]["role"],
+        "viewer"
+    );
+    assert_ne!(
+        updated["meta"]["version"], created["meta"]["version"],
+        "a new version after the change"
+    );
+
+    let human = muster
+        .run(&["users", "update", &id, "--family", "Li"])
+        .success();
+    assert!(
+        human.stdout.starts_with("Updated ann.lee"),
+        "{}",
+        human.stdout
+    );
+    muster.run(&["users", "update", &id]).code(2);
+
+    let deleted = muster
+        .run(&["users", "delete", &id, "--json"])
+        .success()
+        .json();
+    assert_eq!(deleted["deleted"], id);
+    muster.run(&["users", "show", &id]).code(4);
+}
+
+#[test]
+fn export_writes_rfc_4180_csv_that_spreadsheets_cannot_run() {
+    let server = Server::start();
+    let muster = server.muster();
+    muster
+        .run(&[
+            "users",
+            "create",
+            "--user-name",
+            "eve",
+            "--email",
+            "eve@acme.test",
+            "--given",
+            "=HYPERLINK(\"http://evil.test\",\"x\")",
+            "--family",
+            "O'Neil, Jr",
+        ])
+        .success();
+
+    let run = muster
+        .run(&[
+            "users",
+            "export",
+            "--filter",
+            "userName eq \"eve\"",
+            "--columns",
+            "userName,givenName,familyName,email",
+        ])
+        .success();
+    assert_eq!(
+        run.stdout,
+        "userName,givenName,familyName,email\r\n\
+         eve,\"'=HYPERLINK(\"\"http://evil.test\"\",\"\"x\"\")\",\"O'Neil, Jr\",eve@acme.test\r\n",
+        "a formula is prefixed with ' and quoted; commas and quotes are escaped; CRLF line ends"
+    );
+
+    let dir = crate::support::temp_dir("export");
+    let file = dir.join("users.csv");
+    let saved = muster
+        .run(&["users", "export", "--output", file.to_str().unwrap()])
+        .success();
+    assert!(saved.stdout.contains("Exported"), "{}", saved.stdout);
+    let csv = std::fs::read_to_string(&file).unwrap();
+    let header = csv.lines().next().unwrap();
+    assert!(header.starts_with("id,userName,name,givenName"), "{header}");
+    assert_eq!(
+        csv.matches("\r\n").count(),
+        1 + SEEDED_USERS + 2,
+        "a header and one line per user (the seeded ones, integration and eve)"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "an export of personal data is private to its owner"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

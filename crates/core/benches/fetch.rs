@@ -1,0 +1,419 @@
+//! Full-fetch benchmark: every user of a 100,000-user organisation, 1,000 per page, from a
+//! muster-server on loopback, by
+//!
+//! - **muster-core**: `client.users().list_all(count 1000)`, each user parsed into a typed
+//!   `User`, in a fresh process (this binary re-run as a child) so its peak RSS is the
+//!   client's alone;
+//! - **curl**, the floor: the same pages, in one curl process over one connection, into
+//!   /dev/null (no parsing at all);
+//! - **scim2-client** (python-scim, PyPI) over httpx2: the same pages, parsed into
+//!   scim2-models objects (`scim2_client_fetch.py`).
+//!
+//! The server runs as its own process (the release binary), so it shares no memory or
+//! runtime with the clients. Prints a table; BENCHMARKS.md records it.
+//!
+//! ```sh
+//! cargo build --release -p muster-server   # the server the benchmark starts
+//! scripts/python-peers                     # .venv with scim2-client
+//! cargo bench -p muster-core --bench fetch
+//! ```
+//!
+//! `BENCH_USERS` (default 100,000), `BENCH_RUNS` (timed runs of the client and of curl,
+//! default 5; the median is reported), `BENCH_SKIP_PEER=1` (no scim2-client),
+//! `MUSTER_SERVER_BIN` (the server binary, default `target/release/muster-server`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+use muster_core::Client;
+use muster_core::auth::Tokens;
+use muster_core::connection::Connection;
+use muster_core::query::ListQuery;
+use muster_core::secret::Secret;
+use muster_core::transport::TransportConfig;
+use serde_json::Value;
+
+const ORG: &str = "bench";
+const PAGE: u64 = 1000;
+
+struct Server {
+    child: Child,
+    root: String,
+    token: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn main() {
+    if let Ok(root) = std::env::var("BENCH_CLIENT_ROOT") {
+        client_child(&root);
+        return;
+    }
+    let users: usize = env_number("BENCH_USERS", 100_000);
+    let runs: usize = env_number("BENCH_RUNS", 5).max(1);
+    let server = start_server(users);
+    let scim = format!("{}/o/{ORG}/scim/v2", server.root);
+
+    // Warm the server (SQLite page cache, connection set-up) once; not counted.
+    let warm = run_client(&server);
+    let total = warm.users;
+    println!(
+        "users: {} in {} pages of {PAGE}",
+        group(total),
+        total.div_ceil(PAGE)
+    );
+
+    // Client and curl runs alternate, so a noisy moment on the machine hits both alike.
+    let config = curl_config(&server, &scim, total);
+    let mut client = Vec::new();
+    let mut curl = Vec::new();
+    let mut peak = 0;
+    let mut baseline = 0;
+    let mut bytes = 0;
+    for _ in 0..runs {
+        let run = run_client(&server);
+        assert_eq!(run.users, total, "every run fetches every user");
+        client.push(run.seconds);
+        peak = peak.max(run.peak_kib);
+        baseline = run.baseline_kib;
+        let (seconds, downloaded) = run_curl(&config);
+        curl.push(seconds);
+        bytes = downloaded;
+    }
+    let _ = std::fs::remove_file(&config);
+
+    let client_s = median(&mut client);
+    let curl_s = median(&mut curl);
+    println!("JSON fetched per walk: {:.1} MB", bytes as f64 / 1e6);
+    println!();
+    println!(
+        "muster-core list_all  {client_s:>8.3} s  (median of {runs}; best {:.3} s)",
+        client[0]
+    );
+    println!(
+        "curl floor            {curl_s:>8.3} s  (median of {runs}; best {:.3} s)",
+        curl[0]
+    );
+    println!(
+        "  client / curl       {:>8.2}x   (target <= 1.3x)",
+        client_s / curl_s
+    );
+    println!(
+        "client peak RSS       {:>8.1} MiB (process; {:.1} MiB before the fetch)",
+        peak as f64 / 1024.0,
+        baseline as f64 / 1024.0
+    );
+
+    if std::env::var("BENCH_SKIP_PEER").is_ok() {
+        return;
+    }
+    match run_scim2_client(&scim, &server.token, total) {
+        Some(peer) => {
+            println!(
+                "scim2-client          {:>8.3} s  (one run; discovery {:.3} s more; peak RSS {:.1} MiB)",
+                peer.fetch_seconds,
+                peer.discover_seconds,
+                peer.peak_kib as f64 / 1024.0
+            );
+            println!(
+                "  scim2-client / client {:>6.1}x   (target >= 10x)",
+                peer.fetch_seconds / client_s
+            );
+            // The bound on that ratio for any client no faster than the floor.
+            println!(
+                "  scim2-client / curl   {:>6.1}x   (the most a client at the floor could show)",
+                peer.fetch_seconds / curl_s
+            );
+        }
+        None => println!("scim2-client          skipped: run scripts/python-peers first"),
+    }
+}
+
+fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The release server binary, built beforehand (a bench cannot depend on another crate's
+/// binary, and building it from here would fight cargo for its lock).
+fn server_binary() -> PathBuf {
+    let bin = std::env::var_os("MUSTER_SERVER_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| workspace().join("target"));
+            target.join("release/muster-server")
+        });
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build --release -p muster-server` first",
+        bin.display()
+    );
+    bin
+}
+
+/// Seeds `bench` with `users` users (once per data directory), issues an API token and
+/// serves the directory on a loopback port.
+fn start_server(users: usize) -> Server {
+    let bin = server_binary();
+    let data = std::env::temp_dir().join(format!("muster-fetch-bench-{users}"));
+    let data_arg = data.to_str().unwrap();
+    if !data.join("muster.db").exists() {
+        let started = Instant::now();
+        let status = Command::new(&bin)
+            .args([
+                "--data",
+                data_arg,
+                "seed-org",
+                ORG,
+                "--users",
+                &users.to_string(),
+            ])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "seeding failed");
+        println!(
+            "seeded {users} users in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let token = Command::new(&bin)
+        .args([
+            "--data",
+            data_arg,
+            "create-api-token",
+            "--org",
+            ORG,
+            "--user",
+            "bench-client",
+        ])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        token.status.success(),
+        "create-api-token failed: {}",
+        String::from_utf8_lossy(&token.stderr)
+    );
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
+    let mut child = Command::new(&bin)
+        .args(["--data", data_arg, "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let root = line.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(root.starts_with("http://"), "the server says where: {line}");
+    Server { child, root, token }
+}
+
+struct ClientRun {
+    seconds: f64,
+    users: u64,
+    peak_kib: u64,
+    baseline_kib: u64,
+}
+
+/// Runs this binary as the client child and reads its figures.
+fn run_client(server: &Server) -> ClientRun {
+    let output = Command::new(std::env::current_exe().unwrap())
+        .env("BENCH_CLIENT_ROOT", &server.root)
+        .env("BENCH_TOKEN", &server.token)
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "the client child failed");
+    let line = String::from_utf8(output.stdout).unwrap();
+    let value: Value = serde_json::from_str(line.trim()).unwrap();
+    ClientRun {
+        seconds: value["seconds"].as_f64().unwrap(),
+        users: value["users"].as_u64().unwrap(),
+        peak_kib: value["peakKib"].as_u64().unwrap(),
+        baseline_kib: value["baselineKib"].as_u64().unwrap(),
+    }
+}
+
+/// The child: one full fetch, timed, with the process's peak RSS. Prints one JSON line.
+fn client_child(root: &str) {
+    let token = std::env::var("BENCH_TOKEN").unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = Client::from_tokens(
+        Connection::muster(root, ORG),
+        Tokens {
+            access: Secret::new(token),
+            refresh: None,
+        },
+        &TransportConfig::default(),
+    )
+    .unwrap();
+    let baseline = proc_status_kib("VmRSS");
+    let query = ListQuery {
+        count: Some(PAGE),
+        ..ListQuery::default()
+    };
+    let started = Instant::now();
+    let users = runtime
+        .block_on(client.users().list_all(&query, |_| {}))
+        .unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    let peak = proc_status_kib("VmHWM");
+    assert!(users.iter().all(|u| u.id.is_some()), "typed users with ids");
+    println!(
+        "{}",
+        serde_json::json!({
+            "seconds": seconds,
+            "users": users.len(),
+            "peakKib": peak,
+            "baselineKib": baseline,
+        })
+    );
+}
+
+/// A `/proc/self/status` figure in KiB (0 where there is no procfs).
+fn proc_status_kib(key: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status.lines().find_map(|line| {
+                line.strip_prefix(key)?
+                    .trim_start_matches(':')
+                    .trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse()
+                    .ok()
+            })
+        })
+        .unwrap_or(0)
+}
+
+/// A curl config asking for the client's pages: `startIndex=1, 1001, …` up to `total`,
+/// each into /dev/null, printing the bytes of each. Private to its owner: it holds the
+/// benchmark's token.
+fn curl_config(server: &Server, scim: &str, total: u64) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("muster-fetch-bench-{}.curl", std::process::id()));
+    let mut text = format!(
+        "silent\nfail\nheader = \"Authorization: Bearer {}\"\n\
+         header = \"Accept: application/scim+json, application/json\"\n\
+         write-out = \"%{{size_download}}\\n\"\n",
+        server.token
+    );
+    let mut start = 1;
+    while start <= total {
+        text.push_str(&format!(
+            "url = \"{scim}/Users?startIndex={start}&count={PAGE}\"\noutput = \"/dev/null\"\n"
+        ));
+        start += PAGE;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    use std::io::Write;
+    options
+        .open(&path)
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    path
+}
+
+/// One curl process fetching every page; its wall time and the bytes it received.
+fn run_curl(config: &Path) -> (f64, u64) {
+    let started = Instant::now();
+    let output = Command::new("curl")
+        .arg("-K")
+        .arg(config)
+        .output()
+        .expect("curl is installed");
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(
+        output.status.success(),
+        "curl failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let bytes = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse::<u64>().ok())
+        .sum();
+    (seconds, bytes)
+}
+
+struct PeerRun {
+    discover_seconds: f64,
+    fetch_seconds: f64,
+    peak_kib: u64,
+}
+
+/// scim2-client over the same pages, when the venv has it.
+fn run_scim2_client(scim: &str, token: &str, total: u64) -> Option<PeerRun> {
+    let python = workspace().join(".venv/bin/python");
+    if !python.exists() {
+        return None;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/scim2_client_fetch.py");
+    let output = Command::new(python)
+        .arg(script)
+        .args([scim, &PAGE.to_string(), &total.to_string()])
+        .env("BENCH_TOKEN", token)
+        .stderr(Stdio::inherit())
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let value: Value = serde_json::from_slice(&output.stdout).ok()?;
+    assert_eq!(
+        value["users"].as_u64(),
+        Some(total),
+        "scim2-client fetched every user"
+    );
+    Some(PeerRun {
+        discover_seconds: value["discover_seconds"].as_f64()?,
+        fetch_seconds: value["fetch_seconds"].as_f64()?,
+        peak_kib: value["peak_kib"].as_u64().unwrap_or(0),
+    })
+}
+
+/// Sorts `times` and returns the median.
+fn median(times: &mut [f64]) -> f64 {
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// `100001` → `100,001`.
+fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

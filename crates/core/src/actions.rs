@@ -1,0 +1,297 @@
+//! Account actions a Muster server adds to SCIM (`POST /Users/{id}/actions/NAME`):
+//! invitations and links, passwords, suspension, sessions, two-factor, deactivation with
+//! reassignment, restore; and the two Muster endpoints the deactivate wizard needs, a
+//! user's [`Responsibilities`] and the [`Assignee`]s who can take them over.
+//!
+//! Every action is a POST, sent exactly once, and answers the user as it now is. A server
+//! that lacks an action (any other SCIM provider, or an older Muster) gives
+//! [`Error::Unsupported`] with a reason, not a bare 404.
+
+use muster_scim::user::User;
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use zeroize::Zeroize;
+
+use crate::client::Client;
+use crate::connection::ServerKind;
+use crate::error::Error;
+use crate::secret::Secret;
+use crate::users::{Versioned, path_of, segment, versioned};
+
+/// An account action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Send (or resend) the invitation; a resend voids the previous link. Invited users.
+    SendWelcome,
+    /// Email a single-use password-reset link. Active users.
+    SendPasswordReset,
+    /// Email a single-use sign-in link. Active users.
+    SendMagicLink,
+    /// Set the password without the old one; signs the user out everywhere.
+    SetPassword {
+        /// The new password; it travels only in the request body.
+        password: Secret,
+        /// Whether the user must change it at the next sign-in.
+        must_change: bool,
+    },
+    /// Bar the user at once and sign them out everywhere.
+    Suspend,
+    /// Lift a suspension.
+    Unsuspend,
+    /// Sign the user out everywhere.
+    RevokeSessions,
+    /// Clear the user's two-factor enrolment.
+    ResetMfa,
+    /// Deactivate, handing the user's responsibilities to active users.
+    Deactivate {
+        /// Who takes over what.
+        reassign: Reassign,
+    },
+    /// Undo a deactivation.
+    Reactivate,
+    /// Undo a soft delete (system admins only).
+    Restore,
+}
+
+impl Action {
+    /// Every action's name, in the order the server lists them.
+    pub const NAMES: [&'static str; 11] = [
+        "send-welcome",
+        "send-password-reset",
+        "send-magic-link",
+        "set-password",
+        "suspend",
+        "unsuspend",
+        "revoke-sessions",
+        "reset-mfa",
+        "deactivate",
+        "reactivate",
+        "restore",
+    ];
+
+    /// The action's name on the wire: `send-welcome`, `set-password`…
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::SendWelcome => "send-welcome",
+            Action::SendPasswordReset => "send-password-reset",
+            Action::SendMagicLink => "send-magic-link",
+            Action::SetPassword { .. } => "set-password",
+            Action::Suspend => "suspend",
+            Action::Unsuspend => "unsuspend",
+            Action::RevokeSessions => "revoke-sessions",
+            Action::ResetMfa => "reset-mfa",
+            Action::Deactivate { .. } => "deactivate",
+            Action::Reactivate => "reactivate",
+            Action::Restore => "restore",
+        }
+    }
+
+    /// The request body, for the actions that take one.
+    fn body(&self) -> Option<Value> {
+        match self {
+            Action::SetPassword {
+                password,
+                must_change,
+            } => Some(json!({"password": password.expose(), "mustChange": must_change})),
+            Action::Deactivate { reassign } => Some(json!({"reassign": reassign})),
+            _ => None,
+        }
+    }
+}
+
+/// Who takes over each kind of responsibility of a user being deactivated: user ids.
+/// A kind the user holds must be named, or the server refuses the deactivation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reassign {
+    /// New default technician of the user's properties.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_technician: Option<String>,
+    /// New primary technician of the user's open tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_technician: Option<String>,
+    /// New office assignee of the user's open tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office_assignee: Option<String>,
+    /// New manager of the user's warehouses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warehouse_manager: Option<String>,
+}
+
+impl Reassign {
+    /// Everything to one user.
+    pub fn all_to(user_id: &str) -> Self {
+        Self {
+            default_technician: Some(user_id.to_owned()),
+            primary_technician: Some(user_id.to_owned()),
+            office_assignee: Some(user_id.to_owned()),
+            warehouse_manager: Some(user_id.to_owned()),
+        }
+    }
+
+    /// Names `user_id` for one kind (an unknown kind is ignored).
+    pub fn set(&mut self, kind: ResponsibilityKind, user_id: impl Into<String>) {
+        let slot = match kind {
+            ResponsibilityKind::DefaultTechnician => &mut self.default_technician,
+            ResponsibilityKind::PrimaryTechnician => &mut self.primary_technician,
+            ResponsibilityKind::OfficeAssignee => &mut self.office_assignee,
+            ResponsibilityKind::WarehouseManager => &mut self.warehouse_manager,
+            ResponsibilityKind::Other => return,
+        };
+        *slot = Some(user_id.into());
+    }
+}
+
+/// A kind of responsibility.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ResponsibilityKind {
+    /// Default technician on properties.
+    DefaultTechnician,
+    /// Primary technician on open tasks.
+    PrimaryTechnician,
+    /// Office assignee on open tasks.
+    OfficeAssignee,
+    /// Manager of warehouses.
+    WarehouseManager,
+    /// A kind this version does not know (a newer server).
+    #[serde(other)]
+    Other,
+}
+
+/// What a user is responsible for now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Responsibilities {
+    /// The user's id.
+    pub user_id: String,
+    /// All kinds together.
+    #[serde(default)]
+    pub total: u64,
+    /// The kinds held, each with its count and a label for people.
+    #[serde(default)]
+    pub kinds: Vec<Responsibility>,
+}
+
+/// One kind a user holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Responsibility {
+    /// Which kind.
+    pub kind: ResponsibilityKind,
+    /// How many.
+    pub count: u64,
+    /// In words: `default technician on 12 properties`.
+    #[serde(default)]
+    pub label: String,
+}
+
+/// An active user who can take over responsibilities.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Assignee {
+    /// User id: the value to put in [`Reassign`].
+    pub id: String,
+    /// Display name.
+    pub display_name: String,
+    /// userName.
+    pub user_name: String,
+}
+
+/// Account actions of the connected server: `client.actions()`.
+#[derive(Debug, Clone, Copy)]
+pub struct Actions<'a> {
+    client: &'a Client,
+}
+
+impl Client {
+    /// The server's account actions.
+    pub fn actions(&self) -> Actions<'_> {
+        Actions { client: self }
+    }
+}
+
+impl Actions<'_> {
+    /// Runs `action` on a user, sending it exactly once, and returns the user as it now is.
+    /// A server without the action gives [`Error::Unsupported`].
+    pub async fn run(&self, user_id: &str, action: Action) -> Result<Versioned<User>, Error> {
+        let path = format!("{}/actions/{}", path_of::<User>(user_id)?, action.name());
+        let mut body = action.body();
+        let sent = self
+            .client
+            .send(Method::POST, &path, &[], body.as_ref(), None, false)
+            .await;
+        if let Some(body) = body.as_mut() {
+            wipe(body);
+        }
+        match sent {
+            Ok(answer) => versioned(&answer),
+            Err(error @ Error::NotFound { .. }) => Err(self.explain(action.name(), error).await),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// A 404 from an action: the user is missing, or the server lacks the action. The
+    /// server's `/actions` document tells which.
+    async fn explain(&self, name: &str, not_found: Error) -> Error {
+        match self.client.offered_actions().await {
+            Ok(Some(names)) if names.iter().any(|offered| offered == name) => not_found,
+            Ok(Some(_)) => Error::Unsupported {
+                message: format!("This server does not offer '{name}'."),
+            },
+            Ok(None) => Error::Unsupported {
+                message: format!(
+                    "This server does not offer '{name}'. Account actions need a Muster server."
+                ),
+            },
+            Err(_) => not_found,
+        }
+    }
+
+    /// What a user is responsible for (Muster servers only).
+    pub async fn responsibilities(&self, user_id: &str) -> Result<Responsibilities, Error> {
+        let org = self.muster_org("Responsibilities")?;
+        let url = format!(
+            "{}/o/{}/scim/v2{}/responsibilities",
+            self.client.root(),
+            org,
+            path_of::<User>(user_id)?
+        );
+        self.client
+            .send(Method::GET, &url, &[], None, None, true)
+            .await?
+            .json()
+    }
+
+    /// Up to `count` active users whose name or userName contains `q` (empty for all), to
+    /// take over a deactivated user's work (Muster servers only; the server returns at
+    /// most 200).
+    pub async fn assignees(&self, q: &str, count: u32) -> Result<Vec<Assignee>, Error> {
+        let org = self.muster_org("Assignee lists")?;
+        let url = format!("{}/o/{}/assignees", self.client.root(), org);
+        let query = [("q", q.trim().to_owned()), ("count", count.to_string())];
+        self.client
+            .send(Method::GET, &url, &query, None, None, true)
+            .await?
+            .json()
+    }
+
+    fn muster_org(&self, what: &str) -> Result<String, Error> {
+        match &self.client.connection().kind {
+            ServerKind::Muster { org } => Ok(segment(org)),
+            ServerKind::Scim => Err(Error::Unsupported {
+                message: format!(
+                    "{what} are a Muster server feature; this is another SCIM provider."
+                ),
+            }),
+        }
+    }
+}
+
+/// Overwrites the secrets of a request body once it has been sent.
+fn wipe(body: &mut Value) {
+    if let Some(Value::String(password)) = body.get_mut("password") {
+        password.zeroize();
+    }
+}

@@ -1,0 +1,356 @@
+//! What the connected provider supports, read from `/ServiceProviderConfig`, `/Schemas`,
+//! `/ResourceTypes` and (Muster servers only) the `/actions` capability document, so the
+//! app and the command line can hide or disable a feature and say why
+//! ([`Capabilities::supports`]).
+//!
+//! Only `/ServiceProviderConfig` is required. Providers that do not serve `/Schemas` or
+//! `/ResourceTypes` (or serve them as bare arrays, or without `totalResults`) are read as
+//! listing nothing; a `404` for `/actions` means "not a Muster server, no actions".
+
+use muster_scim::discovery::ServiceProviderConfig;
+use reqwest::Method;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::client::Client;
+use crate::error::Error;
+
+/// The schema URN of Muster's `/actions` document.
+pub const ACTIONS_URN: &str = "urn:muster:params:scim:api:messages:2.0:Actions";
+
+/// Bulk limits of a provider that supports `/Bulk`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkLimits {
+    /// Most operations in one request.
+    pub max_operations: u64,
+    /// Largest request, in bytes.
+    pub max_payload_size: u64,
+}
+
+/// What a provider supports.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Capabilities {
+    /// PATCH.
+    pub patch: bool,
+    /// `/Bulk`, with its limits; `None` when unsupported.
+    pub bulk: Option<BulkLimits>,
+    /// `filter`.
+    pub filter: bool,
+    /// Most results one query returns, when the provider says.
+    pub max_results: Option<u64>,
+    /// `sortBy`.
+    pub sort: bool,
+    /// Versions (`meta.version`, `If-Match`).
+    pub etag: bool,
+    /// Changing `password`.
+    pub change_password: bool,
+    /// Account actions offered (`send-welcome`, `suspend`…), from Muster's `/actions`
+    /// document; empty for other providers.
+    pub actions: Vec<String>,
+    /// Whether this is a Muster server (it serves the `/actions` document).
+    pub is_muster: bool,
+    /// Schema URNs served at `/Schemas`.
+    pub schemas: Vec<String>,
+    /// Resource type names served at `/ResourceTypes` (`User`, `Group`).
+    pub resource_types: Vec<String>,
+}
+
+/// A feature the app or command line may offer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Feature {
+    /// Partial updates.
+    Patch,
+    /// Bulk requests.
+    Bulk,
+    /// Server-side filtering.
+    Filter,
+    /// Server-side sorting.
+    Sort,
+    /// Versions, to detect concurrent edits.
+    Etag,
+    /// Changing passwords.
+    ChangePassword,
+    /// The `/Groups` resource.
+    Groups,
+    /// An account action by name, e.g. `suspend` (see
+    /// [`Action::name`](crate::actions::Action::name)).
+    Action(String),
+}
+
+/// Whether a feature can be used, and if not, why, in words for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "supported", rename_all = "camelCase")]
+pub enum Support {
+    /// It can.
+    Yes,
+    /// It cannot.
+    No {
+        /// Why, for the app or command line to show.
+        reason: String,
+    },
+}
+
+impl Support {
+    /// Whether the feature can be used.
+    pub fn is_yes(&self) -> bool {
+        matches!(self, Support::Yes)
+    }
+
+    /// Why not, when not.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Support::Yes => None,
+            Support::No { reason } => Some(reason),
+        }
+    }
+}
+
+impl Capabilities {
+    /// Whether `feature` can be used with this provider, and why not.
+    pub fn supports(&self, feature: Feature) -> Support {
+        let (ok, reason) = match &feature {
+            Feature::Patch => (
+                self.patch,
+                "This provider does not support partial updates (PATCH).",
+            ),
+            Feature::Bulk => (
+                self.bulk.is_some(),
+                "This provider does not support bulk requests.",
+            ),
+            Feature::Filter => (self.filter, "This provider does not support filtering."),
+            Feature::Sort => (self.sort, "This provider does not support sorting."),
+            Feature::Etag => (
+                self.etag,
+                "This provider does not support versions (ETags), so a change made by someone \
+                 else meanwhile cannot be detected.",
+            ),
+            Feature::ChangePassword => (
+                self.change_password,
+                "This provider does not allow passwords to be changed.",
+            ),
+            Feature::Groups => (
+                self.resource_types.is_empty()
+                    || self
+                        .resource_types
+                        .iter()
+                        .any(|t| t.eq_ignore_ascii_case("Group")),
+                "This provider does not serve groups.",
+            ),
+            Feature::Action(name) => return self.action_support(name),
+        };
+        if ok {
+            Support::Yes
+        } else {
+            Support::No {
+                reason: reason.to_owned(),
+            }
+        }
+    }
+
+    fn action_support(&self, name: &str) -> Support {
+        if self.offers(name) {
+            return Support::Yes;
+        }
+        let reason = if self.is_muster {
+            format!("This server does not offer '{name}'.")
+        } else {
+            format!("This server does not offer '{name}'. Account actions need a Muster server.")
+        };
+        Support::No { reason }
+    }
+
+    /// [`Capabilities::supports`] as a result: `Err(Error::Unsupported)` with the reason.
+    pub fn require(&self, feature: Feature) -> Result<(), Error> {
+        match self.supports(feature) {
+            Support::Yes => Ok(()),
+            Support::No { reason } => Err(Error::Unsupported { message: reason }),
+        }
+    }
+
+    /// Whether the server offers the action called `name`.
+    pub fn offers(&self, name: &str) -> bool {
+        self.actions.iter().any(|action| action == name)
+    }
+}
+
+impl Client {
+    /// Reads what the provider supports. The four documents are fetched at once.
+    pub async fn discover(&self) -> Result<Capabilities, Error> {
+        let (config, schemas, types, actions) = tokio::join!(
+            self.discovery_get("/ServiceProviderConfig"),
+            self.discovery_get("/Schemas"),
+            self.discovery_get("/ResourceTypes"),
+            self.discovery_get("/actions"),
+        );
+        let config: ServiceProviderConfig = serde_json::from_value(config?).map_err(|e| {
+            Error::protocol(
+                format!("the ServiceProviderConfig could not be read ({e})"),
+                b"",
+            )
+        })?;
+        let actions = optional(actions)?;
+        let mut capabilities = from_config(&config);
+        capabilities.schemas = list_of(optional(schemas)?.as_ref(), "id");
+        capabilities.resource_types = list_of(optional(types)?.as_ref(), "name");
+        capabilities.is_muster = actions.as_ref().is_some_and(is_actions_document);
+        capabilities.actions = actions.as_ref().map(action_names).unwrap_or_default();
+        Ok(capabilities)
+    }
+
+    /// The actions the server's `/actions` document lists, or `None` when it serves none
+    /// (not a Muster server). One request; used to explain a `404` from an action.
+    pub(crate) async fn offered_actions(&self) -> Result<Option<Vec<String>>, Error> {
+        let document = optional(self.discovery_get("/actions").await)?;
+        Ok(document
+            .filter(is_actions_document)
+            .map(|doc| action_names(&doc)))
+    }
+
+    async fn discovery_get(&self, path: &str) -> Result<Value, Error> {
+        self.send(Method::GET, path, &[], None, None, true)
+            .await?
+            .json()
+    }
+}
+
+fn from_config(config: &ServiceProviderConfig) -> Capabilities {
+    Capabilities {
+        patch: config.patch.supported,
+        bulk: config.bulk.supported.then_some(BulkLimits {
+            max_operations: config.bulk.max_operations,
+            max_payload_size: config.bulk.max_payload_size,
+        }),
+        filter: config.filter.supported,
+        max_results: (config.filter.max_results > 0).then_some(config.filter.max_results),
+        sort: config.sort.supported,
+        etag: config.etag.supported,
+        change_password: config.change_password.supported,
+        ..Capabilities::default()
+    }
+}
+
+/// A document a provider may lack: `None` when it answers that it has no such thing
+/// (404, 400, 403, 405, 501, or something that is not JSON); failures that say nothing
+/// about the document (offline, signed out, rate limited, a server error) stay errors.
+fn optional(answer: Result<Value, Error>) -> Result<Option<Value>, Error> {
+    match answer {
+        Ok(value) => Ok(Some(value)),
+        Err(
+            Error::NotFound { .. }
+            | Error::Validation { .. }
+            | Error::Forbidden { .. }
+            | Error::Protocol { .. }
+            | Error::Server { status: 501, .. },
+        ) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
+/// `key` of every item of a list: a ListResponse (`Resources`, any case, `totalResults`
+/// or not) or a bare array.
+fn list_of(document: Option<&Value>, key: &str) -> Vec<String> {
+    let items = match document {
+        Some(Value::Array(items)) => items.as_slice(),
+        Some(Value::Object(map)) => map
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("Resources"))
+            .and_then(|(_, value)| value.as_array())
+            .map_or(&[][..], Vec::as_slice),
+        _ => &[],
+    };
+    items
+        .iter()
+        .filter_map(|item| item.get(key).and_then(Value::as_str))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn is_actions_document(document: &Value) -> bool {
+    let tagged = document
+        .get("schemas")
+        .and_then(Value::as_array)
+        .is_some_and(|schemas| schemas.iter().any(|s| s.as_str() == Some(ACTIONS_URN)));
+    tagged || document.get("actions").is_some_and(Value::is_array)
+}
+
+fn action_names(document: &Value) -> Vec<String> {
+    document
+        .get("actions")
+        .and_then(Value::as_array)
+        .map(|actions| {
+            actions
+                .iter()
+                .filter_map(|action| action.get("name").and_then(Value::as_str))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn lists_are_read_whatever_their_shape() {
+        let listed = json!({"resources": [{"id": "urn:a"}, {"id": "urn:b"}]});
+        assert_eq!(list_of(Some(&listed), "id"), ["urn:a", "urn:b"]);
+        let bare = json!([{"name": "User"}]);
+        assert_eq!(list_of(Some(&bare), "name"), ["User"]);
+        assert!(list_of(None, "id").is_empty());
+    }
+
+    #[test]
+    fn unsupported_features_say_why() {
+        let caps = Capabilities {
+            patch: true,
+            actions: vec!["suspend".into()],
+            is_muster: true,
+            ..Capabilities::default()
+        };
+        assert!(caps.supports(Feature::Patch).is_yes());
+        assert_eq!(
+            caps.supports(Feature::Sort).reason(),
+            Some("This provider does not support sorting.")
+        );
+        assert!(caps.supports(Feature::Action("suspend".into())).is_yes());
+        assert_eq!(
+            caps.supports(Feature::Action("restore".into())).reason(),
+            Some("This server does not offer 'restore'.")
+        );
+        let other = Capabilities::default();
+        let reason = other.supports(Feature::Action("suspend".into()));
+        assert!(
+            reason
+                .reason()
+                .unwrap()
+                .starts_with("This server does not offer 'suspend'."),
+            "{reason:?}"
+        );
+        assert!(matches!(
+            other.require(Feature::Bulk),
+            Err(Error::Unsupported { .. })
+        ));
+    }
+
+    #[test]
+    fn optional_documents_tolerate_absence_only() {
+        let missing = Err(Error::NotFound {
+            message: "no".into(),
+        });
+        assert_eq!(optional(missing).unwrap(), None);
+        let offline = Err(Error::Offline {
+            host: "h".into(),
+            reason: "r".into(),
+        });
+        assert!(
+            optional(offline).is_err(),
+            "being offline is not 'no actions'"
+        );
+    }
+}

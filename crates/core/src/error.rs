@@ -1,0 +1,341 @@
+//! The client engine's one error type. Each variant is something the UI or the command
+//! line acts on differently; [`Error::code`] names it, the `Display` text is the message a
+//! person reads, and serialisation gives `{code, message, fields?, retryAfterSeconds?}`
+//! for the IPC boundary. No variant ever holds a secret.
+
+use std::time::Duration;
+
+use serde::ser::SerializeStruct;
+
+/// What kind of failure, for code that branches on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Code {
+    /// The server cannot be reached.
+    Offline,
+    /// Not signed in, or the credentials stopped working.
+    Unauthorized,
+    /// Signed in, but not allowed.
+    Forbidden,
+    /// No such resource.
+    NotFound,
+    /// A version conflict (412) or a uniqueness clash (409).
+    Conflict,
+    /// The request was refused as invalid (field errors may say where).
+    Validation,
+    /// Too many requests; try again later.
+    RateLimited,
+    /// The OS keychain cannot be used.
+    KeychainUnavailable,
+    /// The provider lacks this feature.
+    Unsupported,
+    /// The server failed.
+    Server,
+    /// The server's answer could not be understood.
+    Protocol,
+}
+
+/// A problem with one input field.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    /// The field (an attribute path, or a form field name).
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// A failed operation.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The server cannot be reached: DNS, refused connection, timeout, reset.
+    #[error("Cannot reach {host}: {reason}. Check the network, or work offline.")]
+    Offline {
+        /// The host tried.
+        host: String,
+        /// What failed, in words.
+        reason: String,
+    },
+    /// 401, or no usable credentials.
+    #[error("{message}")]
+    Unauthorized {
+        /// The server's detail, or ours.
+        message: String,
+    },
+    /// 403.
+    #[error("{message}")]
+    Forbidden {
+        /// The server's detail.
+        message: String,
+    },
+    /// 404.
+    #[error("{message}")]
+    NotFound {
+        /// The server's detail.
+        message: String,
+    },
+    /// 409 or 412.
+    #[error("{message}")]
+    Conflict {
+        /// The server's detail.
+        message: String,
+        /// SCIM `scimType` (`uniqueness`…), when given.
+        scim_type: Option<String>,
+        /// True for 412: the resource changed since it was read; reload and retry.
+        stale: bool,
+    },
+    /// 400 and other refusals of the input; also the engine's own checks before sending.
+    #[error("{message}")]
+    Validation {
+        /// The detail.
+        message: String,
+        /// SCIM `scimType`, when given.
+        scim_type: Option<String>,
+        /// Per-field problems, when known.
+        fields: Vec<FieldError>,
+    },
+    /// 429 (or 503 with Retry-After) after the retries allowed.
+    #[error("{message}")]
+    RateLimited {
+        /// The detail.
+        message: String,
+        /// How long the server asked to wait.
+        retry_after: Option<Duration>,
+    },
+    /// The OS keychain cannot be used.
+    #[error("{message}")]
+    KeychainUnavailable {
+        /// What to do about it.
+        message: String,
+    },
+    /// The provider lacks a feature.
+    #[error("{message}")]
+    Unsupported {
+        /// Which, and why it matters.
+        message: String,
+    },
+    /// 5xx.
+    #[error("The server failed (HTTP {status}): {message}")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The detail.
+        message: String,
+    },
+    /// An answer that is not what SCIM promises.
+    #[error("The server's answer could not be understood: {message} (it began: {excerpt})")]
+    Protocol {
+        /// What was wrong.
+        message: String,
+        /// The first characters of the answer, secrets masked.
+        excerpt: String,
+    },
+}
+
+impl Error {
+    /// The kind of failure.
+    pub fn code(&self) -> Code {
+        match self {
+            Error::Offline { .. } => Code::Offline,
+            Error::Unauthorized { .. } => Code::Unauthorized,
+            Error::Forbidden { .. } => Code::Forbidden,
+            Error::NotFound { .. } => Code::NotFound,
+            Error::Conflict { .. } => Code::Conflict,
+            Error::Validation { .. } => Code::Validation,
+            Error::RateLimited { .. } => Code::RateLimited,
+            Error::KeychainUnavailable { .. } => Code::KeychainUnavailable,
+            Error::Unsupported { .. } => Code::Unsupported,
+            Error::Server { .. } => Code::Server,
+            Error::Protocol { .. } => Code::Protocol,
+        }
+    }
+
+    /// A client-side validation failure of one field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Error::Validation {
+            message: message.clone(),
+            scim_type: None,
+            fields: vec![FieldError {
+                field: field.to_owned(),
+                message,
+            }],
+        }
+    }
+
+    /// A malformed answer; `body` is cut to a short excerpt with token-like words masked.
+    pub fn protocol(message: impl Into<String>, body: &[u8]) -> Self {
+        Error::Protocol {
+            message: message.into(),
+            excerpt: excerpt(body),
+        }
+    }
+}
+
+/// The first 120 characters of a body, on one line, with anything that looks like a secret
+/// masked (see [`redact`]).
+pub fn excerpt(body: &[u8]) -> String {
+    let text = redact(&String::from_utf8_lossy(body));
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(120) {
+        Some((cut, _)) => format!("{}…", &one_line[..cut]),
+        None => one_line,
+    }
+}
+
+/// `text` with anything that looks like a secret replaced by `<redacted>`: a word holding
+/// `mst_` (Muster's token prefixes), a long random-looking word (20+ characters mixing
+/// letters and digits: other providers' tokens, TOTP secrets), the value after a key
+/// named like a secret (`"password": …`, `token=…`) and the word after `Bearer`.
+///
+/// A "word" is a run of letters, digits and `-_+/~`, so a token is masked wherever it
+/// sits: inside JSON, a query string, or text that is not JSON at all.
+pub fn redact(text: &str) -> String {
+    const MASK: &str = "<redacted>";
+    let is_word_char = |c: char| c.is_ascii_alphanumeric() || "-_+/~".contains(c);
+    let mut out = String::with_capacity(text.len());
+    // Set by a secret-named key: mask the next word if what separates them is `:` or `=`
+    // (or, after `Bearer`/`Basic`, only spaces).
+    let mut after_key: Option<bool> = None;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let gap = rest.find(is_word_char).unwrap_or(rest.len());
+        let (separator, tail) = rest.split_at(gap);
+        out.push_str(separator);
+        let end = tail.find(|c| !is_word_char(c)).unwrap_or(tail.len());
+        let (word, tail) = tail.split_at(end);
+        rest = tail;
+        if word.is_empty() {
+            continue;
+        }
+        let follows_key = match after_key.take() {
+            Some(true) => !separator.is_empty() && separator.trim().is_empty(),
+            Some(false) => separator.contains([':', '=']),
+            None => false,
+        };
+        out.push_str(if follows_key || looks_secret(word) {
+            MASK
+        } else {
+            word
+        });
+        let key: String = word
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        if key == "bearer" || key == "basic" {
+            after_key = Some(true);
+        } else if [
+            "password",
+            "passwd",
+            "secret",
+            "token",
+            "challenge",
+            "authorization",
+            "apikey",
+            "credential",
+        ]
+        .iter()
+        .any(|name| key.contains(name))
+            || key == "code"
+        {
+            after_key = Some(false);
+        }
+    }
+    out
+}
+
+fn looks_secret(word: &str) -> bool {
+    word.contains("mst_")
+        || word.chars().count() >= 20
+            && word.chars().any(|c| c.is_ascii_digit())
+            && word.chars().any(|c| c.is_ascii_alphabetic())
+}
+
+impl serde::Serialize for Error {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let fields = match self {
+            Error::Validation { fields, .. } if !fields.is_empty() => Some(fields),
+            _ => None,
+        };
+        let retry = match self {
+            Error::RateLimited {
+                retry_after: Some(after),
+                ..
+            } => Some(after.as_secs()),
+            _ => None,
+        };
+        let mut state = serializer.serialize_struct("Error", 4)?;
+        state.serialize_field("code", &self.code())?;
+        state.serialize_field("message", &self.to_string())?;
+        if let Some(fields) = fields {
+            state.serialize_field("fields", fields)?;
+        }
+        if let Some(seconds) = retry {
+            state.serialize_field("retryAfterSeconds", &seconds)?;
+        }
+        state.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_are_short_and_mask_tokens() {
+        let body = br#"{"accessToken":"mst_at_abcdefghijklmnopqrstuvwxyz0123456789", "x": 1}"#;
+        let text = excerpt(body);
+        assert!(
+            !text.contains("abcdefghij"),
+            "a token never reaches an error: {text}"
+        );
+        assert!(text.contains("<redacted>"));
+        assert!(
+            excerpt("y".repeat(500).as_bytes()).chars().count() <= 121,
+            "excerpts are short"
+        );
+    }
+
+    #[test]
+    fn secrets_are_masked_wherever_they_sit() {
+        for (text, secret) in [
+            ("{accessToken:mst_at_short}", "mst_at_short"),
+            ("token=mst_rt_q1w2e3", "mst_rt_q1w2e3"),
+            (r#"{"password": "hunter2"}"#, "hunter2"),
+            ("password=hunter2&x=1", "hunter2"),
+            ("Authorization: Bearer abc.def", "abc"),
+            (r#"{"code":"123456"}"#, "123456"),
+            (
+                "secret JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+                "JBSWY3DPEHPK3PXP",
+            ),
+        ] {
+            let masked = redact(text);
+            assert!(
+                !masked.contains(secret),
+                "'{secret}' must not survive redaction of {text:?}: {masked}"
+            );
+        }
+        assert_eq!(
+            redact(r#"{"detail":"The user was not found.","status":"404"}"#),
+            r#"{"detail":"The user was not found.","status":"404"}"#,
+            "ordinary text is left readable"
+        );
+    }
+
+    #[test]
+    fn errors_serialise_with_a_code_and_message() {
+        let error = Error::invalid("emails", "That is not an email address.");
+        let json = serde_json::to_value(&error).unwrap();
+        assert_eq!(json["code"], "validation");
+        assert_eq!(json["fields"][0]["field"], "emails");
+        let limited = Error::RateLimited {
+            message: "Slow down.".into(),
+            retry_after: Some(Duration::from_secs(30)),
+        };
+        assert_eq!(
+            serde_json::to_value(&limited).unwrap()["retryAfterSeconds"],
+            30
+        );
+    }
+}

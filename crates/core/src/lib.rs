@@ -1,0 +1,28 @@
+//! Muster's client engine: everything the desktop app and the `muster` command line do,
+//! testable without a window. It speaks SCIM 2.0 to any provider and Muster's account
+//! actions where a server offers them. Nothing here depends on Tauri.
+//!
+//! - [`connection`]: where to connect and how to authenticate; HTTPS rules.
+//! - [`transport`]: HTTP with timeouts, bounded retries for idempotent requests, and one
+//!   mapping of every non-2xx answer to an [`Error`].
+//! - [`auth`]: password sign-in (with the TOTP step), refresh, sign-out, static tokens.
+//! - [`client`]: a signed-in [`Client`]; [`users`], [`groups`], [`actions`] and
+//!   [`discovery`] hang off it.
+//! - [`error`], [`secret`]: the one error type, and the type secrets live in.
+#![deny(missing_docs)]
+
+pub mod actions;
+pub mod auth;
+pub mod client;
+pub mod connection;
+pub mod discovery;
+pub mod error;
+pub mod groups;
+pub mod query;
+pub mod secret;
+pub mod transport;
+pub mod users;
+
+pub use client::Client;
+pub use error::{Code, Error, FieldError};
+pub use secret::Secret;

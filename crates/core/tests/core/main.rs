@@ -1,0 +1,9 @@
+//! Integration tests of muster-core against a real muster-server on port 0, one module
+//! per area.
+
+mod auth;
+mod faults;
+mod muster;
+mod proxy;
+mod scim2;
+mod support;

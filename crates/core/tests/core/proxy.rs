@@ -1,0 +1,476 @@
+//! Fixtures for the transport and sign-in tests: a real muster-server in-process
+//! ([`Upstream`]) and a small fault-injecting HTTP/1.1 proxy ([`Proxy`]) in front of it.
+//!
+//! The proxy hands each request to the real server and its answer back, byte for byte,
+//! unless the test scripted a [`Fault`] for that request's number. The faults are the ones
+//! a real server cannot be made to produce on demand: a stall, an answer cut off mid-body,
+//! a 503 or 429 (with or without `Retry-After`), and a 200 whose body is not JSON. Those
+//! answers are canned here, so they are a mock by necessity; every other answer, and the
+//! first half of a cut one, is the real server's.
+//!
+//! It speaks just enough HTTP/1.1 for reqwest: one request per connection (a
+//! `Content-Length` body; the engine never sends chunked requests), and every answer says
+//! `connection: close`, so no pooled connection is ever reused across a fault.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use muster_server::scim::kind::Kind;
+use muster_server::scim::store::{self, PasswordChange};
+use muster_server::{AppState, Clock, Config};
+use serde_json::json;
+use time::OffsetDateTime;
+use time::macros::datetime;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+/// What the proxy does with one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Hand it to the server and the answer back.
+    Pass,
+    /// Read the request, then never answer; the connection stays open until the client
+    /// gives up (its timeout) or a minute passes.
+    Stall,
+    /// Hand it to the server, then send the answer's head and half its body, and close.
+    /// The server did the work; the client cannot know it.
+    CutMidBody,
+    /// Answer this status without asking the server, with a SCIM error body and, when
+    /// given, this `Retry-After` value.
+    Status {
+        /// HTTP status.
+        status: u16,
+        /// `Retry-After` header value.
+        retry_after: Option<String>,
+    },
+    /// Answer 200 with this body (claimed to be `application/scim+json`) without asking
+    /// the server.
+    Body(String),
+}
+
+impl Fault {
+    /// 503 with no `Retry-After`.
+    pub fn unavailable() -> Self {
+        Self::Status {
+            status: 503,
+            retry_after: None,
+        }
+    }
+
+    /// An answer of `status` with `Retry-After: seconds`.
+    pub fn retry_after(status: u16, seconds: u64) -> Self {
+        Self::Status {
+            status,
+            retry_after: Some(seconds.to_string()),
+        }
+    }
+}
+
+/// One request the proxy saw.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// `GET`, `POST`…
+    pub method: String,
+    /// Path and query.
+    pub target: String,
+    /// Whether it carried `If-Match`.
+    pub if_match: bool,
+    /// What the proxy did with it.
+    pub fault: Fault,
+}
+
+#[derive(Debug, Default)]
+struct Log {
+    /// Faults for the coming requests, in order; when empty, requests pass.
+    script: VecDeque<Fault>,
+    seen: Vec<Seen>,
+}
+
+/// A fault-injecting proxy on a loopback port.
+#[derive(Debug)]
+pub struct Proxy {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    log: Arc<Mutex<Log>>,
+    accept: JoinHandle<()>,
+}
+
+impl Proxy {
+    /// Starts a proxy in front of `upstream`, passing everything until [`Proxy::script`].
+    pub async fn start(upstream: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port for the proxy");
+        let base = format!(
+            "http://{}",
+            listener.local_addr().expect("the proxy's address")
+        );
+        let log = Arc::new(Mutex::new(Log::default()));
+        let shared = log.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let log = shared.clone();
+                tokio::spawn(async move {
+                    // A client that hangs up early is part of the game, not a failure.
+                    let _ = serve(client, upstream, log).await;
+                });
+            }
+        });
+        Self { base, log, accept }
+    }
+
+    /// Sets what the next requests meet, in order (then they pass), and forgets the
+    /// requests seen so far, so counts start again from zero.
+    pub fn script(&self, faults: impl IntoIterator<Item = Fault>) {
+        let mut log = self.lock();
+        log.script = faults.into_iter().collect();
+        log.seen.clear();
+    }
+
+    /// How many requests with this method arrived since the last [`Proxy::script`].
+    pub fn count(&self, method: &str) -> usize {
+        self.lock()
+            .seen
+            .iter()
+            .filter(|seen| seen.method.eq_ignore_ascii_case(method))
+            .count()
+    }
+
+    /// Every request seen since the last [`Proxy::script`], in arrival order.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.lock().seen.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Log> {
+        self.log.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+/// A request as read off the wire.
+struct Request {
+    method: String,
+    target: String,
+    /// Header lines as received, without the request line.
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The request as bytes for the server, asking it to close after answering.
+    fn to_upstream(&self) -> Vec<u8> {
+        let mut out = format!("{} {} HTTP/1.1\r\n", self.method, self.target);
+        for (name, value) in &self.headers {
+            if !name.eq_ignore_ascii_case("connection") && !name.eq_ignore_ascii_case("keep-alive")
+            {
+                out.push_str(&format!("{name}: {value}\r\n"));
+            }
+        }
+        out.push_str("connection: close\r\n\r\n");
+        let mut bytes = out.into_bytes();
+        bytes.extend_from_slice(&self.body);
+        bytes
+    }
+}
+
+async fn serve(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    log: Arc<Mutex<Log>>,
+) -> std::io::Result<()> {
+    let Some(request) = read_request(&mut client).await? else {
+        return Ok(());
+    };
+    let fault = {
+        let mut log = log.lock().unwrap_or_else(PoisonError::into_inner);
+        let fault = log.script.pop_front().unwrap_or(Fault::Pass);
+        log.seen.push(Seen {
+            method: request.method.clone(),
+            target: request.target.clone(),
+            if_match: request.header("if-match").is_some(),
+            fault: fault.clone(),
+        });
+        fault
+    };
+    match fault {
+        Fault::Pass => {
+            let answer = forward(upstream, &request).await?;
+            client.write_all(&answer).await?;
+        }
+        Fault::Stall => {
+            // Wait for the client to hang up (read gives 0 or fails), bounded by a minute.
+            let mut sink = [0u8; 1024];
+            let _ = tokio::time::timeout(Duration::from_secs(60), async {
+                while let Ok(read) = client.read(&mut sink).await {
+                    if read == 0 {
+                        break;
+                    }
+                }
+            })
+            .await;
+            return Ok(());
+        }
+        Fault::CutMidBody => {
+            let answer = forward(upstream, &request).await?;
+            let head = head_end(&answer).unwrap_or(answer.len());
+            let half = head + (answer.len() - head) / 2;
+            client.write_all(&answer[..half]).await?;
+        }
+        Fault::Status {
+            status,
+            retry_after,
+        } => {
+            let reason = match status {
+                429 => "Too Many Requests",
+                502 => "Bad Gateway",
+                503 => "Service Unavailable",
+                504 => "Gateway Timeout",
+                _ => "Injected",
+            };
+            let body = json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+                "status": status.to_string(),
+                "detail": format!("{reason} (injected by the test proxy)."),
+            })
+            .to_string();
+            let mut extra = Vec::new();
+            if let Some(after) = retry_after {
+                extra.push(("retry-after", after));
+            }
+            client
+                .write_all(&canned(status, reason, &extra, body.as_bytes()))
+                .await?;
+        }
+        Fault::Body(body) => {
+            client
+                .write_all(&canned(200, "OK", &[], body.as_bytes()))
+                .await?;
+        }
+    }
+    client.flush().await?;
+    client.shutdown().await
+}
+
+/// Reads one request: head up to the blank line, then `Content-Length` bytes of body.
+/// `None` when the client hung up before sending one.
+async fn read_request(client: &mut TcpStream) -> std::io::Result<Option<Request>> {
+    let mut buffer = Vec::with_capacity(4096);
+    let mut chunk = [0u8; 4096];
+    let head = loop {
+        if let Some(end) = head_end(&buffer) {
+            break end;
+        }
+        if buffer.len() > 64 * 1024 {
+            return Err(std::io::Error::other("request head too large"));
+        }
+        let read = client.read(&mut chunk).await?;
+        if read == 0 {
+            return Ok(None);
+        }
+        buffer.extend_from_slice(&chunk[..read]);
+    };
+    let text = String::from_utf8_lossy(&buffer[..head]).into_owned();
+    let mut lines = text.split("\r\n").filter(|line| !line.is_empty());
+    let mut request_line = lines.next().unwrap_or_default().split(' ');
+    let method = request_line.next().unwrap_or_default().to_owned();
+    let target = request_line.next().unwrap_or_default().to_owned();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
+        .collect();
+    let length = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| value.parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = buffer[head..].to_vec();
+    while body.len() < length {
+        let read = client.read(&mut chunk).await?;
+        if read == 0 {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk[..read]);
+    }
+    body.truncate(length);
+    Ok(Some(Request {
+        method,
+        target,
+        headers,
+        body,
+    }))
+}
+
+/// The server's whole answer, with its head rewritten to say `connection: close`.
+async fn forward(upstream: SocketAddr, request: &Request) -> std::io::Result<Vec<u8>> {
+    let mut server = TcpStream::connect(upstream).await?;
+    server.write_all(&request.to_upstream()).await?;
+    let mut answer = Vec::new();
+    server.read_to_end(&mut answer).await?;
+    let head = head_end(&answer).ok_or_else(|| std::io::Error::other("no answer head"))?;
+    let text = String::from_utf8_lossy(&answer[..head]).into_owned();
+    let mut rewritten = String::new();
+    for line in text.split("\r\n").filter(|line| !line.is_empty()) {
+        let name = line.split(':').next().unwrap_or_default().trim();
+        if !name.eq_ignore_ascii_case("connection") && !name.eq_ignore_ascii_case("keep-alive") {
+            rewritten.push_str(line);
+            rewritten.push_str("\r\n");
+        }
+    }
+    rewritten.push_str("connection: close\r\n\r\n");
+    let mut out = rewritten.into_bytes();
+    out.extend_from_slice(&answer[head..]);
+    Ok(out)
+}
+
+/// Where the head ends (just after the blank line), if it has.
+fn head_end(bytes: &[u8]) -> Option<usize> {
+    bytes
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .map(|at| at + 4)
+}
+
+fn canned(status: u16, reason: &str, headers: &[(&str, String)], body: &[u8]) -> Vec<u8> {
+    let mut head = format!(
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: application/scim+json\r\n\
+         content-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut out = head.into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+/// A real muster-server on a loopback port, over a fresh database in the temp dir, with
+/// a clock the test moves. Its directory is removed on drop.
+#[derive(Debug)]
+pub struct Upstream {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// Its address, for a [`Proxy`].
+    pub addr: SocketAddr,
+    /// The state it serves, for seeding.
+    pub state: AppState,
+    clock: Arc<Mutex<OffsetDateTime>>,
+    dir: PathBuf,
+    server: JoinHandle<()>,
+}
+
+impl Upstream {
+    /// A server with default settings, its clock at 2030-01-01 09:00 UTC.
+    pub async fn start() -> Self {
+        Self::start_with(Config::default()).await
+    }
+
+    /// A server with these settings, its clock at 2030-01-01 09:00 UTC.
+    pub async fn start_with(config: Config) -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join("muster-core-tests").join(format!(
+            "{}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed),
+            OffsetDateTime::now_utc().unix_timestamp_nanos()
+        ));
+        let db = muster_server::db::Db::open(&dir).expect("a fresh test database opens");
+        let clock = Arc::new(Mutex::new(datetime!(2030-01-01 09:00 UTC)));
+        let now = clock.clone();
+        let state = AppState {
+            db,
+            clock: Clock::from_fn(move || *now.lock().unwrap_or_else(PoisonError::into_inner)),
+            config: Arc::new(config),
+            limits: Arc::default(),
+        };
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port for the server");
+        let addr = listener.local_addr().expect("the server's address");
+        let service =
+            muster_server::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, service).await;
+        });
+        Self {
+            base: format!("http://{addr}"),
+            addr,
+            state,
+            clock,
+            dir,
+            server,
+        }
+    }
+
+    /// The server's time.
+    pub fn now(&self) -> OffsetDateTime {
+        *self.clock.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Moves the server's clock forward.
+    pub fn advance(&self, by: time::Duration) {
+        *self.clock.lock().unwrap_or_else(PoisonError::into_inner) += by;
+    }
+
+    /// Creates organisation `org` and returns an API token for its integration user.
+    pub fn seed_org(&self, org: &str) -> String {
+        let now = self.now();
+        self.state
+            .db
+            .write_blocking(|tx| {
+                muster_server::orgs::create_org_blocking(tx, org, org, now)?;
+                muster_server::admin::integration_token(tx, org, "robot", now)
+            })
+            .expect("the organisation and its API token are created")
+    }
+
+    /// Adds an active admin of `org` who signs in with `email` and `password`; returns
+    /// their SCIM id.
+    pub fn seed_admin(&self, org: &str, user_name: &str, email: &str, password: &str) -> String {
+        let hash = muster_server::auth::hash_password(password).expect("argon2 hashes");
+        let now = self.now();
+        let doc = json!({
+            "schemas": [
+                "urn:ietf:params:scim:schemas:core:2.0:User",
+                muster_scim::urn::SHOP_USER,
+            ],
+            "userName": user_name,
+            "displayName": format!("{user_name} of {org}"),
+            "active": true,
+            "emails": [{"value": email, "primary": true}],
+            muster_scim::urn::SHOP_USER: {"role": "admin", "licence": "desk"},
+        });
+        self.state
+            .db
+            .write_blocking(|tx| {
+                store::insert(tx, Kind::User, org, &doc, PasswordChange::Set(hash), now)
+            })
+            .expect("the admin is stored")
+            .id
+    }
+}
+
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        self.server.abort();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
