@@ -15,7 +15,7 @@
 //! assert_eq!(filter.to_string(), r#"name.familyName sw "Sm" and not (active eq false)"#);
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use muster_scim::filter::{AttrPath, CompValue, CompareOp, Filter};
 use muster_scim::message::{ListResponse, SearchRequest, SortOrder};
@@ -404,6 +404,9 @@ fn len_u64(len: usize) -> u64 {
     u64::try_from(len).unwrap_or(u64::MAX)
 }
 
+/// Requests in flight at once while walking a list whose total is known.
+const IN_FLIGHT: usize = 3;
+
 /// Walks every page of `endpoint` for `query`, `query.count` (or [`DEFAULT_PAGE_SIZE`])
 /// at a time, reporting progress after each page.
 ///
@@ -413,9 +416,9 @@ fn len_u64(len: usize) -> u64 {
 /// when data shifts between requests (one copy kept, the later one, at the first one's
 /// place); a provider ignoring `startIndex` (an error rather than an endless walk).
 ///
-/// While a page is parsed (off the async threads) the next one is already being fetched,
-/// guessing it starts a full page later; a wrong guess is abandoned and the right page
-/// asked for.
+/// While a page is parsed (off the async threads) the next ones are already being fetched
+/// (up to [`IN_FLIGHT`] requests once the total is known), guessing each starts a full
+/// page after the one before; wrong guesses are abandoned and the right page asked for.
 pub(crate) async fn fetch_all<T: Resource>(
     client: &Client,
     endpoint: &'static str,
@@ -426,20 +429,28 @@ pub(crate) async fn fetch_all<T: Resource>(
     let mut walk = Walk::new(asked);
     let mut start = query.start_index.max(1);
     let mut current = Fetch::spawn(client, endpoint, query, start, asked);
+    // Pages requested ahead of the one being read, in order of their start.
+    let mut ahead: VecDeque<Fetch> = VecDeque::new();
     loop {
         let answer = current.finish().await?;
-        let prefetch = walk
-            .worth_prefetching(start)
-            .then(|| Fetch::spawn(client, endpoint, query, start + walk.step, asked));
+        let mut next_start = ahead.back().map_or(start, |fetch| fetch.start) + walk.step;
+        while ahead.len() < walk.window() && walk.worth_prefetching(next_start - walk.step) {
+            ahead.push_back(Fetch::spawn(client, endpoint, query, next_start, asked));
+            next_start += walk.step;
+        }
         let list = parse_list::<T>(answer).await?;
         let next = walk.absorb(list, start)?;
         progress(walk.progress());
         let Some(next) = next else {
             return Ok(walk.into_resources());
         };
-        current = match prefetch {
+        current = match ahead.pop_front() {
             Some(fetch) if fetch.start == next => fetch,
-            _ => Fetch::spawn(client, endpoint, query, next, asked),
+            _ => {
+                // The provider's page size turned out different: the guesses are wrong.
+                ahead.clear();
+                Fetch::spawn(client, endpoint, query, next, asked)
+            }
         };
         start = next;
     }
@@ -562,6 +573,17 @@ impl<T: Resource> Walk<T> {
             total: None,
             pages: 0,
             stalled: 0,
+        }
+    }
+
+    /// How many pages to have requested ahead of the one being read: a few when the total
+    /// is known (the server renders pages in parallel; the walk stays in order), one when
+    /// the end can only be seen by reaching it.
+    fn window(&self) -> usize {
+        if self.total.is_some() {
+            IN_FLIGHT - 1
+        } else {
+            1
         }
     }
 

@@ -251,7 +251,7 @@ fn run_sql(
     let rows: Vec<Row> = stmt
         .query_map(rusqlite::params_from_iter(&args), row_from_sql)?
         .collect::<Result<_, _>>()?;
-    let resources = render::page(conn, kind, org, base, &rows, &params.selection, now)?;
+    let resources = render::page(conn, kind, org, base, rows, &params.selection, now)?;
     Ok(Page { total, resources })
 }
 
@@ -294,10 +294,12 @@ fn run_scan(
     let schema = kind.schema();
     let mut matched: Vec<(Row, Value)> = Vec::new();
     for row in rows {
+        // The evaluator needs the rendered resource; the page is rendered again later
+        // (with live state), so this copy is the scan's price.
         let full = render::resource(
             kind,
             base,
-            &row,
+            row.clone(),
             groups.get(&row.id).map(Vec::as_slice),
             now,
         );
@@ -331,7 +333,7 @@ fn run_scan(
         .take(params.count)
         .map(|(row, _)| row)
         .collect();
-    let resources = render::page(conn, kind, org, base, &page, &params.selection, now)?;
+    let resources = render::page(conn, kind, org, base, page, &params.selection, now)?;
     Ok(Page { total, resources })
 }
 

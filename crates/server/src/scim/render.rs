@@ -69,7 +69,7 @@ impl Selection {
 pub fn resource(
     kind: Kind,
     base: &str,
-    row: &Row,
+    mut row: Row,
     groups: Option<&[(String, String)]>,
     now: OffsetDateTime,
 ) -> Value {
@@ -88,10 +88,10 @@ pub fn resource(
     }
     out.insert("schemas".into(), Value::Array(schemas));
     out.insert("id".into(), Value::String(row.id.clone()));
-    if let Some(doc) = row.doc.as_object() {
+    if let Value::Object(doc) = std::mem::take(&mut row.doc) {
         for (key, value) in doc {
             if key != "schemas" {
-                out.insert(key.clone(), value.clone());
+                out.insert(key, value);
             }
         }
     }
@@ -126,7 +126,7 @@ pub fn page(
     kind: Kind,
     org: &str,
     base: &str,
-    rows: &[Row],
+    mut rows: Vec<Row>,
     selection: &Selection,
     now: OffsetDateTime,
 ) -> AppResult<Vec<Value>> {
@@ -136,11 +136,11 @@ pub fn page(
     } else {
         Default::default()
     };
-    let mut rows = rows.to_vec();
     crate::lifecycle::load_live(conn, org, &mut rows, now)?;
     let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let full = resource(kind, base, row, groups.get(&row.id).map(Vec::as_slice), now);
+    for row in rows {
+        let member_of = groups.get(&row.id).map(Vec::as_slice);
+        let full = resource(kind, base, row, member_of, now);
         out.push(project(kind, full, selection));
     }
     Ok(out)
@@ -161,7 +161,7 @@ pub fn one(
         kind,
         org,
         base,
-        std::slice::from_ref(row),
+        vec![row.clone()],
         selection,
         now,
     )?
