@@ -38,6 +38,8 @@ use serde_json::Value;
 
 const ORG: &str = "bench";
 const PAGE: u64 = 1000;
+/// Page requests muster-core keeps in flight once it knows the total.
+const IN_FLIGHT: usize = 3;
 
 struct Server {
     child: Child,
@@ -75,6 +77,7 @@ fn main() {
     let config = curl_config(&server, &scim, total);
     let mut client = Vec::new();
     let mut curl = Vec::new();
+    let mut curl_parallel = Vec::new();
     let mut peak = 0;
     let mut baseline = 0;
     let mut bytes = 0;
@@ -84,14 +87,16 @@ fn main() {
         client.push(run.seconds);
         peak = peak.max(run.peak_kib);
         baseline = run.baseline_kib;
-        let (seconds, downloaded) = run_curl(&config);
+        let (seconds, downloaded) = run_curl(&config, 1);
         curl.push(seconds);
         bytes = downloaded;
+        curl_parallel.push(run_curl(&config, IN_FLIGHT).0);
     }
     let _ = std::fs::remove_file(&config);
 
     let client_s = median(&mut client);
     let curl_s = median(&mut curl);
+    let curl_parallel_s = median(&mut curl_parallel);
     println!("JSON fetched per walk: {:.1} MB", bytes as f64 / 1e6);
     println!();
     println!(
@@ -106,6 +111,10 @@ fn main() {
         "  client / curl       {:>8.2}x   (target <= 1.3x)",
         client_s / curl_s
     );
+    println!(
+        "curl, {IN_FLIGHT} in flight     {curl_parallel_s:>8.3} s  (median of {runs}; as many requests at once as the client)"
+    );
+    println!("  client / that       {:>8.2}x", client_s / curl_parallel_s);
     println!(
         "client peak RSS       {:>8.1} MiB (process; {:.1} MiB before the fetch)",
         peak as f64 / 1024.0,
@@ -343,9 +352,14 @@ fn curl_config(server: &Server, scim: &str, total: u64) -> PathBuf {
 }
 
 /// One curl process fetching every page; its wall time and the bytes it received.
-fn run_curl(config: &Path) -> (f64, u64) {
+/// One curl process fetching every page: one at a time, or `parallel` at once.
+fn run_curl(config: &Path, parallel: usize) -> (f64, u64) {
     let started = Instant::now();
-    let output = Command::new("curl")
+    let mut command = Command::new("curl");
+    if parallel > 1 {
+        command.args(["--parallel", "--parallel-max", &parallel.to_string()]);
+    }
+    let output = command
         .arg("-K")
         .arg(config)
         .output()

@@ -156,17 +156,11 @@ pub fn one(
     selection: &Selection,
     now: OffsetDateTime,
 ) -> AppResult<Value> {
-    Ok(page(
-        conn,
-        kind,
-        org,
-        base,
-        vec![row.clone()],
-        selection,
-        now,
-    )?
-    .pop()
-    .unwrap_or(Value::Null))
+    Ok(
+        page(conn, kind, org, base, vec![row.clone()], selection, now)?
+            .pop()
+            .unwrap_or(Value::Null),
+    )
 }
 
 /// Applies `attributes` / `excludedAttributes` and the `returned` rules to a full resource.
