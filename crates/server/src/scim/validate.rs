@@ -247,7 +247,9 @@ fn check_user(doc: &mut Map<String, Value>) -> AppResult<()> {
             }
         }
     }
-    let shop_schema = muster_scim::schema::Schema::shop_user();
+    let Some(shop_schema) = Kind::User.schema().extension(urn::SHOP_USER) else {
+        return Ok(());
+    };
     if let Some(Value::Object(shop)) = doc.get_mut(urn::SHOP_USER) {
         for name in ["licence", "role"] {
             let Some(def) = shop_schema.attributes.iter().find(|a| a.name == name) else {
