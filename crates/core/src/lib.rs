@@ -13,15 +13,19 @@
 
 pub mod actions;
 pub mod auth;
+pub mod cache;
 pub mod client;
 pub mod connection;
 pub mod discovery;
 pub mod error;
 pub mod groups;
+pub mod profiles;
 pub mod query;
+pub mod search;
 pub mod secret;
 pub mod transport;
 pub mod users;
+pub mod vault;
 
 pub use client::Client;
 pub use error::{Code, Error, FieldError};

@@ -1,0 +1,331 @@
+//! The credential vault: tokens, API keys and the cache key live in the OS keychain —
+//! the Secret Service (GNOME Keyring, KWallet) on Linux, the Keychain on macOS, Credential
+//! Manager on Windows — through `keyring` 4, whose default `v1` store picks the native
+//! store of each OS.
+//!
+//! Every entry is namespaced by the app id (the keychain "service", `app.muster.Muster`)
+//! and by profile (the "user", `profile:{profile}:{kind}`), so two profiles never see each
+//! other's secrets. When no keychain can be used the vault answers
+//! [`Error::KeychainUnavailable`] with what to do about it; it never falls back to storing
+//! a secret anywhere else.
+//!
+//! The calls block (the keychain is a D-Bus or OS service): from async code, call them on a
+//! blocking thread (`tokio::task::spawn_blocking`).
+
+use crate::auth::Tokens;
+use crate::error::{Error, redact};
+use crate::secret::Secret;
+
+/// The keychain service name (the app id) entries are stored under.
+pub const SERVICE: &str = "app.muster.Muster";
+
+/// The largest secret the vault stores, in bytes. Windows Credential Manager caps a secret
+/// at 2,560 bytes; staying well under keeps every OS's store happy.
+pub const MAX_SECRET_BYTES: usize = 1024;
+
+/// Which secret of a profile an entry holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SecretKind {
+    /// The session's bearer token.
+    AccessToken,
+    /// The session's refresh token.
+    RefreshToken,
+    /// A long-lived API token (or another provider's bearer token).
+    ApiToken,
+    /// The key that encrypts the profile's offline cache.
+    CacheKey,
+}
+
+impl SecretKind {
+    /// Every kind, for removing all of a profile's entries.
+    pub const ALL: [SecretKind; 4] = [
+        SecretKind::AccessToken,
+        SecretKind::RefreshToken,
+        SecretKind::ApiToken,
+        SecretKind::CacheKey,
+    ];
+
+    /// The name used in the entry's key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecretKind::AccessToken => "AccessToken",
+            SecretKind::RefreshToken => "RefreshToken",
+            SecretKind::ApiToken => "ApiToken",
+            SecretKind::CacheKey => "CacheKey",
+        }
+    }
+}
+
+/// The OS keychain, under one service name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vault {
+    service: String,
+}
+
+impl Default for Vault {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Vault {
+    /// The app's vault (service [`SERVICE`]).
+    pub fn new() -> Self {
+        Self::with_service(SERVICE)
+    }
+
+    /// A vault under another service name, so tests never touch the app's entries.
+    pub fn with_service(name: impl Into<String>) -> Self {
+        Self {
+            service: name.into(),
+        }
+    }
+
+    /// The keychain service name.
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+
+    /// The key (keychain "user") of a profile's entry: `profile:{profile}:{kind}`.
+    pub fn key(profile: &str, kind: SecretKind) -> String {
+        format!("profile:{profile}:{}", kind.as_str())
+    }
+
+    /// Stores a secret, replacing any previous one. Secrets are limited to
+    /// [`MAX_SECRET_BYTES`]; an empty secret is refused.
+    pub fn store(&self, profile: &str, kind: SecretKind, secret: &Secret) -> Result<(), Error> {
+        if secret.is_empty() {
+            return Err(Error::invalid(
+                "secret",
+                format!("An empty {} cannot be stored.", describe(kind)),
+            ));
+        }
+        let size = secret.expose().len();
+        if size > MAX_SECRET_BYTES {
+            return Err(Error::invalid(
+                "secret",
+                format!(
+                    "The {} is {size} bytes; the keychain holds at most {MAX_SECRET_BYTES} \
+                     bytes per secret.",
+                    describe(kind)
+                ),
+            ));
+        }
+        let entry = self.entry(profile, kind)?;
+        entry
+            .set_password(secret.expose())
+            .map_err(|error| keychain_error(error, "store", kind))
+    }
+
+    /// The secret, or `None` when there is none.
+    pub fn load(&self, profile: &str, kind: SecretKind) -> Result<Option<Secret>, Error> {
+        let entry = self.entry(profile, kind)?;
+        match entry.get_password() {
+            Ok(value) => Ok(Some(Secret::new(value))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(error) => Err(keychain_error(error, "read", kind)),
+        }
+    }
+
+    /// Deletes a secret; deleting one that is not there is fine.
+    pub fn delete(&self, profile: &str, kind: SecretKind) -> Result<(), Error> {
+        let entry = self.entry(profile, kind)?;
+        match entry.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            // Several items match (written by another tool): delete them all.
+            Err(keyring::Error::Ambiguous(entries)) => {
+                for entry in entries {
+                    match entry.delete_credential() {
+                        Ok(()) | Err(keyring::Error::NoEntry) => {}
+                        Err(error) => return Err(keychain_error(error, "delete", kind)),
+                    }
+                }
+                Ok(())
+            }
+            Err(error) => Err(keychain_error(error, "delete", kind)),
+        }
+    }
+
+    /// Deletes every secret of a profile (all [`SecretKind`]s).
+    pub fn delete_profile(&self, profile: &str) -> Result<(), Error> {
+        for kind in SecretKind::ALL {
+            self.delete(profile, kind)?;
+        }
+        Ok(())
+    }
+
+    /// Stores a session's tokens. A session without a refresh token deletes any stored one,
+    /// so a stale refresh token never outlives its session.
+    pub fn store_tokens(&self, profile: &str, tokens: &Tokens) -> Result<(), Error> {
+        self.store(profile, SecretKind::AccessToken, &tokens.access)?;
+        match &tokens.refresh {
+            Some(refresh) => self.store(profile, SecretKind::RefreshToken, refresh),
+            None => self.delete(profile, SecretKind::RefreshToken),
+        }
+    }
+
+    /// The stored session, or `None` when there is no access token.
+    pub fn load_tokens(&self, profile: &str) -> Result<Option<Tokens>, Error> {
+        let Some(access) = self.load(profile, SecretKind::AccessToken)? else {
+            return Ok(None);
+        };
+        let refresh = self.load(profile, SecretKind::RefreshToken)?;
+        Ok(Some(Tokens { access, refresh }))
+    }
+
+    fn entry(&self, profile: &str, kind: SecretKind) -> Result<keyring::Entry, Error> {
+        if profile.trim().is_empty() || profile.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                "profile",
+                format!("'{}' is not a profile name.", profile.escape_debug()),
+            ));
+        }
+        keyring::Entry::new(&self.service, &Self::key(profile, kind))
+            .map_err(|error| keychain_error(error, "open", kind))
+    }
+}
+
+fn describe(kind: SecretKind) -> &'static str {
+    match kind {
+        SecretKind::AccessToken => "access token",
+        SecretKind::RefreshToken => "refresh token",
+        SecretKind::ApiToken => "API token",
+        SecretKind::CacheKey => "cache key",
+    }
+}
+
+/// What to do when the keychain cannot be reached, for this OS.
+fn unreachable_advice() -> &'static str {
+    if cfg!(target_os = "macos") {
+        "No keychain is reachable: on macOS, open Keychain Access, make sure your login \
+         keychain exists and is unlocked, and allow Muster to use it."
+    } else if cfg!(target_os = "windows") {
+        "No keychain is reachable: on Windows, Muster keeps credentials in Credential \
+         Manager; sign in with a regular (not temporary) user profile and make sure the \
+         Credential Manager service is running."
+    } else {
+        "No keychain is reachable: on Linux, install and unlock a Secret Service provider \
+         such as GNOME Keyring or KWallet (it starts with a desktop session; over SSH or in a \
+         container run Muster under `dbus-run-session` with `gnome-keyring-daemon --unlock` \
+         started)."
+    }
+}
+
+/// What to do when the keychain is there but locked or refused access.
+fn locked_advice() -> &'static str {
+    if cfg!(target_os = "macos") {
+        "The keychain is locked or refused access: unlock your login keychain in Keychain \
+         Access and allow Muster to use it."
+    } else if cfg!(target_os = "windows") {
+        "Credential Manager refused access: sign in with your own user profile and try again."
+    } else {
+        "The keychain is locked: unlock it (sign in to the desktop session, or unlock the \
+         login keyring in Seahorse or KWallet Manager) and try again."
+    }
+}
+
+const NO_PLAINTEXT: &str = "Muster never stores credentials outside the keychain.";
+
+/// Maps a keyring failure to the engine's error. The keyring's own text is used only for
+/// failures that carry no secret (platform and access errors), and even then redacted.
+fn keychain_error(error: keyring::Error, action: &str, kind: SecretKind) -> Error {
+    let what = describe(kind);
+    let unavailable = |advice: &str, detail: Option<String>| {
+        let detail = detail
+            .map(|text| format!(" (cannot {action} the {what}: {})", redact(&text)))
+            .unwrap_or_default();
+        tracing::warn!(action, kind = kind.as_str(), "keychain unavailable{detail}");
+        Error::KeychainUnavailable {
+            message: format!("{advice} {NO_PLAINTEXT}{detail}"),
+        }
+    };
+    match error {
+        keyring::Error::NoDefaultStore => {
+            let detail = match keyring::Entry::store_status() {
+                Err(cause) => cause.to_string(),
+                Ok(()) => "no credential store is set up".to_owned(),
+            };
+            unavailable(unreachable_advice(), Some(detail))
+        }
+        keyring::Error::PlatformFailure(cause) => {
+            unavailable(unreachable_advice(), Some(cause.to_string()))
+        }
+        keyring::Error::NoStorageAccess(cause) => {
+            unavailable(locked_advice(), Some(cause.to_string()))
+        }
+        keyring::Error::NotSupportedByStore(reason) => {
+            unavailable(unreachable_advice(), Some(reason))
+        }
+        keyring::Error::Invalid(parameter, _) if parameter == "platform" => {
+            unavailable(unreachable_advice(), None)
+        }
+        // The rest are about one entry. Their payloads can hold secret bytes: never shown.
+        keyring::Error::NoEntry => Error::NotFound {
+            message: format!("There is no stored {what}."),
+        },
+        keyring::Error::BadEncoding(_) | keyring::Error::BadDataFormat(..) => Error::Validation {
+            message: format!(
+                "The stored {what} is unreadable; remove the profile's credentials and sign in \
+                 again."
+            ),
+            scim_type: None,
+            fields: Vec::new(),
+        },
+        keyring::Error::Ambiguous(_) => Error::Validation {
+            message: format!(
+                "Several keychain entries claim to be the {what}; remove the profile's \
+                 credentials and sign in again."
+            ),
+            scim_type: None,
+            fields: Vec::new(),
+        },
+        keyring::Error::TooLong(attribute, limit) => Error::invalid(
+            "secret",
+            format!("The keychain refused the {what}: its {attribute} is over {limit} bytes."),
+        ),
+        other => Error::Validation {
+            message: format!(
+                "The keychain refused to {action} the {what}: {}",
+                redact(&other.to_string())
+            ),
+            scim_type: None,
+            fields: Vec::new(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_are_namespaced_by_profile_and_kind() {
+        assert_eq!(
+            Vault::key("acme", SecretKind::AccessToken),
+            "profile:acme:AccessToken"
+        );
+        assert_eq!(Vault::new().service(), "app.muster.Muster");
+    }
+
+    #[test]
+    fn unusable_keychain_errors_explain_and_never_leak_secret_bytes() {
+        let error = keychain_error(
+            keyring::Error::NoStorageAccess("locked".into()),
+            "store",
+            SecretKind::ApiToken,
+        );
+        assert!(
+            matches!(error, Error::KeychainUnavailable { .. }),
+            "a locked keychain is unavailable: {error}"
+        );
+        let bad = keychain_error(
+            keyring::Error::BadEncoding(b"mst_at_secret-bytes".to_vec()),
+            "read",
+            SecretKind::AccessToken,
+        );
+        assert!(
+            !bad.to_string().contains("secret-bytes"),
+            "a malformed entry's bytes never reach a message: {bad}"
+        );
+    }
+}

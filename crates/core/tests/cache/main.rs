@@ -1,0 +1,594 @@
+//! The offline cache file and the search index: encryption, tamper handling, crash safety
+//! and every filter and sort of the search.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use muster_core::cache::{self, Opened, Snapshot, SyncState};
+use muster_scim::user::User;
+use serde_json::json;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+const KEY: [u8; 32] = [0x11; 32];
+const NOW: OffsetDateTime = datetime!(2026-06-01 12:00 UTC);
+
+fn user(index: usize, shop: serde_json::Value) -> User {
+    User::from_json(json!({
+        "id": format!("id-{index}"),
+        "userName": format!("user{index}@shop.test"),
+        "displayName": format!("Person {index}"),
+        "emails": [{"value": format!("user{index}@shop.test"), "primary": true}],
+        "phoneNumbers": [{"value": format!("+1 303 555 {index:04}")}],
+        "meta": {"created": "2025-01-01T00:00:00Z", "lastModified": "2025-02-01T00:00:00Z"},
+        "urn:muster:params:scim:schemas:extension:shop:2.0:User": shop,
+    }))
+    .unwrap()
+}
+
+fn snapshot(users: usize, generation: u64) -> Snapshot {
+    Snapshot {
+        users: (0..users)
+            .map(|i| user(i, json!({"role": "technician", "zones": ["North"]})))
+            .collect(),
+        capabilities: json!({"generation": generation}),
+        sync: SyncState {
+            last_modified_high_water: Some("2026-05-31T00:00:00Z".into()),
+            last_full_sync: Some(NOW),
+            last_id_pass: None,
+        },
+        ..Snapshot::empty(NOW)
+    }
+}
+
+mod file {
+    use super::*;
+
+    fn written(dir: &tempdir::Dir) -> (std::path::PathBuf, Vec<u8>) {
+        let path = dir.0.join("p.cache");
+        cache::write(&path, &snapshot(3, 1), &KEY).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        (path, bytes)
+    }
+
+    fn discarded(path: &std::path::Path, key: &[u8; 32]) -> String {
+        match cache::open(path, key) {
+            Opened::Discarded { reason } => reason,
+            other => panic!("an unusable file must be discarded, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        let dir = tempdir::Dir::new("round-trip");
+        let path = dir.0.join("p.cache");
+        assert!(matches!(cache::open(&path, &KEY), Opened::Missing));
+        let original = snapshot(5, 1);
+        cache::write(&path, &original, &KEY).unwrap();
+        let Opened::Fresh(read) = cache::open(&path, &KEY) else {
+            panic!("a file just written must open");
+        };
+        assert_eq!(read, original, "what is read back is what was written");
+        assert_eq!(
+            read.age(NOW + time::Duration::hours(2)),
+            time::Duration::hours(2)
+        );
+        cache::write(&path, &snapshot(2, 2), &KEY).unwrap();
+        assert_eq!(
+            cache::read(&path, &KEY).unwrap().unwrap().users.len(),
+            2,
+            "overwrites"
+        );
+        cache::remove(&path).unwrap();
+        assert!(!path.exists(), "remove deletes the file");
+        cache::remove(&path).unwrap();
+    }
+
+    #[test]
+    fn wrong_key_is_discarded() {
+        let dir = tempdir::Dir::new("wrong-key");
+        let (path, _) = written(&dir);
+        let reason = discarded(&path, &[0x22; 32]);
+        assert!(reason.contains("decryption"), "{reason}");
+    }
+
+    #[test]
+    fn every_flipped_byte_is_discarded() {
+        let dir = tempdir::Dir::new("flip");
+        let (path, bytes) = written(&dir);
+        // Every header and nonce byte, then a stride through the ciphertext, and the tag.
+        let mut positions: Vec<usize> = (0..32).collect();
+        positions.extend((32..bytes.len()).step_by(97));
+        positions.extend(bytes.len() - 16..bytes.len());
+        for at in positions {
+            let mut tampered = bytes.clone();
+            tampered[at] ^= 0x01;
+            std::fs::write(&path, &tampered).unwrap();
+            discarded(&path, &KEY);
+        }
+    }
+
+    #[test]
+    fn truncated_empty_and_garbage_files_are_discarded() {
+        let dir = tempdir::Dir::new("truncate");
+        let (path, bytes) = written(&dir);
+        for cut in [
+            0,
+            1,
+            4,
+            8,
+            31,
+            32,
+            40,
+            bytes.len() / 2,
+            bytes.len() - 16,
+            bytes.len() - 1,
+        ] {
+            std::fs::write(&path, &bytes[..cut]).unwrap();
+            discarded(&path, &KEY);
+        }
+        std::fs::write(&path, b"").unwrap();
+        assert!(discarded(&path, &KEY).contains("truncated"));
+        std::fs::write(&path, vec![0xa5; 5000]).unwrap();
+        assert!(discarded(&path, &KEY).contains("magic"));
+    }
+
+    #[test]
+    fn unknown_version_is_discarded() {
+        let dir = tempdir::Dir::new("version");
+        let (path, mut bytes) = written(&dir);
+        bytes[4..8].copy_from_slice(&2u32.to_le_bytes());
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(discarded(&path, &KEY).contains("version 2"));
+    }
+
+    #[test]
+    fn no_plaintext_on_disk() {
+        let dir = tempdir::Dir::new("plaintext");
+        let path = dir.0.join("p.cache");
+        let mut data = snapshot(2, 1);
+        data.users[0] = User::from_json(json!({
+            "userName": "zebulon.quixote",
+            "displayName": "Zebulon Quixote",
+            "emails": [{"value": "zq-unique@plaintext.test"}],
+            "urn:example:ext": {"apiToken": "mst_at_SEEKRIT0123456789abcdef"},
+        }))
+        .unwrap();
+        cache::write(&path, &data, &KEY).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        for needle in [
+            "Zebulon",
+            "zebulon",
+            "plaintext.test",
+            "mst_at_SEEKRIT",
+            "Person",
+        ] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "'{needle}' must not be readable in the cache file"
+            );
+        }
+        assert_eq!(cache::read(&path, &KEY).unwrap().unwrap(), data);
+    }
+}
+
+mod crash {
+    use super::*;
+    use rand::Rng;
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+
+    const WRITER: &str = "MUSTER_CACHE_TEST_WRITER";
+    const USERS: usize = 1000;
+
+    /// The snapshot of one generation; built once, then only relabelled.
+    fn generation_snapshot(generation: u64) -> Snapshot {
+        static BASE: std::sync::OnceLock<Snapshot> = std::sync::OnceLock::new();
+        let mut snapshot = BASE.get_or_init(|| snapshot(USERS, 0)).clone();
+        snapshot.capabilities = json!({"generation": generation});
+        snapshot
+    }
+
+    fn generation(snapshot: &Snapshot) -> u64 {
+        snapshot.capabilities["generation"].as_u64().unwrap()
+    }
+
+    /// Writer mode: rewrites the snapshot at `$MUSTER_CACHE_TEST_WRITER` with ever newer
+    /// generations until killed. A no-op in a normal test run.
+    #[test]
+    fn writer_child() {
+        let Some(path) = std::env::var_os(WRITER) else {
+            return;
+        };
+        let path = std::path::PathBuf::from(path);
+        let mut next = match cache::read(&path, &KEY) {
+            Ok(Some(current)) => generation(&current) + 1,
+            _ => 1,
+        };
+        loop {
+            cache::write(&path, &generation_snapshot(next), &KEY).unwrap();
+            next += 1;
+        }
+    }
+
+    #[test]
+    fn kill_9_leaves_the_old_or_the_new_snapshot() {
+        let dir = tempdir::Dir::new("crash");
+        let path = dir.0.join("p.cache");
+        cache::write(&path, &generation_snapshot(0), &KEY).unwrap();
+        let exe = std::env::current_exe().unwrap();
+        let mut rng = rand::rng();
+        let mut last = 0;
+        let mut torn_writes = 0;
+        for round in 0..200 {
+            let mut child = Command::new(&exe)
+                .args(["crash::writer_child", "--exact", "--test-threads=1"])
+                .env(WRITER, &path)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_micros(rng.random_range(0..150_000)));
+            child.kill().unwrap();
+            child.wait().unwrap();
+            let Opened::Fresh(found) = cache::open(&path, &KEY) else {
+                panic!("round {round}: after kill -9 the file must still open");
+            };
+            let found_generation = generation(&found);
+            assert!(
+                found_generation >= last,
+                "round {round}: never older than before"
+            );
+            assert_eq!(
+                found,
+                generation_snapshot(found_generation),
+                "round {round}: exactly one whole snapshot, never a mix"
+            );
+            last = found_generation;
+            torn_writes += std::fs::read_dir(&dir.0)
+                .unwrap()
+                .flatten()
+                .filter(|entry| entry.file_name().to_string_lossy().ends_with(".tmp"))
+                .count();
+        }
+        eprintln!(
+            "200 kills: reached generation {last}; temp files seen after kills (summed): {torn_writes}"
+        );
+        assert!(last > 0, "the writer got to replace the file at least once");
+        cache::remove(&path).unwrap();
+        let left: Vec<_> = std::fs::read_dir(&dir.0).unwrap().collect();
+        assert!(
+            left.is_empty(),
+            "remove also deletes temp files a crash left: {left:?}"
+        );
+    }
+}
+
+mod search {
+    use super::*;
+    use muster_core::search::{Index, SearchQuery, SortKey};
+
+    /// Five users with distinct shop data; index = position.
+    fn users() -> Vec<User> {
+        let shop = |role: &str, licence: &str, status: &str, branch: &str, zones: &[&str]| {
+            json!({"role": role, "licence": licence, "status": status, "homeBranch": branch,
+                   "branches": [branch], "zones": zones, "securityGroup": format!("SG {role}")})
+        };
+        let mut users = vec![
+            user(
+                0,
+                shop("technician", "field", "active", "Denver", &["North"]),
+            ),
+            user(
+                1,
+                shop("admin", "desk", "active", "Boulder", &["South", "North"]),
+            ),
+            user(2, shop("viewer", "desk", "suspended", "Denver", &["East"])),
+            user(
+                3,
+                shop("technician", "contractor", "invited", "Aurora", &[]),
+            ),
+            User::from_json(json!({"userName": "zz-no-shop", "active": false})).unwrap(),
+        ];
+        users[0].display_name = Some("Maria Lopez".into());
+        users[1].display_name = Some("Ann Lopez".into());
+        users[2].display_name = Some("Bob Smith".into());
+        let sign_in = |user: &mut User, days: i64, method: &str, state: &str| {
+            let shop = user.shop.as_mut().unwrap();
+            shop.last_sign_in = Some(muster_scim::user::LastSignIn {
+                at: Some(NOW - time::Duration::days(days)),
+                method: Some(method.into()),
+            });
+            shop.invitation = Some(muster_scim::user::Invitation {
+                state: Some(state.into()),
+                ..Default::default()
+            });
+        };
+        sign_in(&mut users[0], 1, "password", "accepted");
+        sign_in(&mut users[1], 40, "google", "accepted");
+        sign_in(&mut users[2], 10, "google", "accepted");
+        users[3].shop.as_mut().unwrap().invitation = Some(muster_scim::user::Invitation {
+            state: Some("pending".into()),
+            ..Default::default()
+        });
+        users
+    }
+
+    fn rows(index: &Index, query: SearchQuery) -> Vec<usize> {
+        let result = index.search(&query, NOW);
+        assert_eq!(
+            result.total,
+            result.rows.len(),
+            "windows here hold everything"
+        );
+        result.rows
+    }
+
+    fn sorted(mut rows: Vec<usize>) -> Vec<usize> {
+        rows.sort_unstable();
+        rows
+    }
+
+    #[test]
+    fn empty_query_returns_everyone_sorted_by_name() {
+        let index = Index::build(&users());
+        assert_eq!(index.len(), 5);
+        // Ann Lopez, Bob Smith, Maria Lopez, Person 3; the user without a name last.
+        assert_eq!(rows(&index, SearchQuery::default()), vec![1, 2, 0, 3, 4]);
+    }
+
+    #[test]
+    fn free_text_needs_every_term_in_any_field() {
+        let index = Index::build(&users());
+        let text = |text: &str| {
+            sorted(rows(
+                &index,
+                SearchQuery {
+                    text: text.into(),
+                    ..SearchQuery::default()
+                },
+            ))
+        };
+        assert_eq!(text("lopez"), vec![0, 1], "case-insensitive, in the name");
+        assert_eq!(text("LOPEZ ann"), vec![1], "every term must match");
+        assert_eq!(text("user2@shop"), vec![2], "emails and user names");
+        assert_eq!(text("555 0003"), vec![3], "phone numbers as written");
+        assert_eq!(text("3035550003"), vec![3], "phone numbers as digits");
+        assert_eq!(text("zz-no"), vec![4]);
+        assert_eq!(text("lopez nobody"), Vec::<usize>::new());
+        assert_eq!(
+            text("lopezuser"),
+            Vec::<usize>::new(),
+            "terms never span two fields"
+        );
+    }
+
+    #[test]
+    fn each_filter_ors_within_and_ands_across() {
+        let index = Index::build(&users());
+        let q = SearchQuery::default;
+        let check = |query: SearchQuery, want: Vec<usize>| {
+            assert_eq!(sorted(rows(&index, query.clone())), want, "{query:?}");
+        };
+        check(
+            SearchQuery {
+                roles: vec!["Technician".into()],
+                ..q()
+            },
+            vec![0, 3],
+        );
+        check(
+            SearchQuery {
+                licences: vec!["desk".into(), "field".into()],
+                ..q()
+            },
+            vec![0, 1, 2],
+        );
+        check(
+            SearchQuery {
+                statuses: vec!["suspended".into()],
+                ..q()
+            },
+            vec![2],
+        );
+        check(
+            SearchQuery {
+                statuses: vec!["deactivated".into()],
+                ..q()
+            },
+            vec![4],
+        );
+        check(
+            SearchQuery {
+                branches: vec!["denver".into()],
+                ..q()
+            },
+            vec![0, 2],
+        );
+        check(
+            SearchQuery {
+                zones: vec!["North".into()],
+                ..q()
+            },
+            vec![0, 1],
+        );
+        check(
+            SearchQuery {
+                security_groups: vec!["SG admin".into()],
+                ..q()
+            },
+            vec![1],
+        );
+        check(
+            SearchQuery {
+                sign_in_methods: vec!["google".into()],
+                ..q()
+            },
+            vec![1, 2],
+        );
+        check(
+            SearchQuery {
+                invitation_states: vec!["pending".into()],
+                ..q()
+            },
+            vec![3],
+        );
+        check(
+            SearchQuery {
+                roles: vec!["nobody".into()],
+                ..q()
+            },
+            vec![],
+        );
+        check(
+            SearchQuery {
+                roles: vec!["technician".into(), "admin".into()],
+                zones: vec!["North".into()],
+                text: "lopez".into(),
+                ..q()
+            },
+            vec![0, 1],
+        );
+        check(
+            SearchQuery {
+                roles: vec!["admin".into()],
+                zones: vec!["East".into()],
+                ..q()
+            },
+            vec![],
+        );
+    }
+
+    #[test]
+    fn no_sign_in_for_days_includes_the_never_signed_in() {
+        let index = Index::build(&users());
+        let idle = |days| {
+            sorted(rows(
+                &index,
+                SearchQuery {
+                    no_sign_in_for_days: Some(days),
+                    ..SearchQuery::default()
+                },
+            ))
+        };
+        assert_eq!(idle(30), vec![1, 3, 4]);
+        assert_eq!(idle(5), vec![1, 2, 3, 4]);
+        assert_eq!(idle(0), vec![0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn sorts_both_ways_with_missing_values_last_and_ties_stable() {
+        let index = Index::build(&users());
+        let by = |sort, descending| {
+            rows(
+                &index,
+                SearchQuery {
+                    sort,
+                    descending,
+                    ..SearchQuery::default()
+                },
+            )
+        };
+        assert_eq!(by(SortKey::Name, true), vec![3, 0, 2, 1, 4]);
+        assert_eq!(
+            by(SortKey::Role, false),
+            vec![1, 0, 3, 2, 4],
+            "ties keep user order"
+        );
+        assert_eq!(
+            by(SortKey::Role, true),
+            vec![2, 0, 3, 1, 4],
+            "ties keep user order descending too"
+        );
+        assert_eq!(by(SortKey::LastSignIn, false), vec![1, 2, 0, 3, 4]);
+        assert_eq!(
+            by(SortKey::LastSignIn, true),
+            vec![0, 2, 1, 3, 4],
+            "never signed in stays last"
+        );
+        assert_eq!(by(SortKey::Branch, false), vec![3, 1, 0, 2, 4]);
+        assert_eq!(by(SortKey::Email, false), vec![0, 1, 2, 3, 4]);
+        assert_eq!(by(SortKey::UserName, true), vec![4, 3, 2, 1, 0]);
+        assert_eq!(by(SortKey::Created, false), vec![0, 1, 2, 3, 4]);
+        for key in SortKey::ALL {
+            assert_eq!(
+                sorted(by(key, false)),
+                vec![0, 1, 2, 3, 4],
+                "{key:?} lists everyone once"
+            );
+        }
+    }
+
+    #[test]
+    fn windows_carry_the_total() {
+        let many: Vec<User> = (0..250)
+            .map(|i| user(i, json!({"role": "viewer"})))
+            .collect();
+        let index = Index::build(&many);
+        let window = |offset, limit| {
+            index.search(
+                &SearchQuery {
+                    offset,
+                    limit,
+                    sort: SortKey::UserName,
+                    ..SearchQuery::default()
+                },
+                NOW,
+            )
+        };
+        let first = window(0, 100);
+        assert_eq!((first.total, first.rows.len()), (250, 100));
+        let last = window(200, 100);
+        assert_eq!(
+            (last.total, last.rows.len()),
+            (250, 50),
+            "the last window is short"
+        );
+        assert!(
+            window(300, 100).rows.is_empty(),
+            "past the end is empty, not an error"
+        );
+        let all: Vec<usize> = (0..3)
+            .flat_map(|page| window(page * 100, 100).rows)
+            .collect();
+        assert_eq!(
+            sorted(all),
+            (0..250).collect::<Vec<_>>(),
+            "windows tile the result"
+        );
+        let text = index.search(
+            &SearchQuery {
+                text: "user1".into(),
+                limit: 5,
+                ..SearchQuery::default()
+            },
+            NOW,
+        );
+        assert_eq!(
+            (text.total, text.rows.len()),
+            (111, 5),
+            "user1, user10-19, user100-199"
+        );
+    }
+}
+
+/// A directory under the system temp dir, removed when dropped.
+mod tempdir {
+    pub struct Dir(pub std::path::PathBuf);
+
+    impl Dir {
+        pub fn new(name: &str) -> Self {
+            let path = std::env::temp_dir().join(format!(
+                "muster-cache-test-{name}-{}-{}",
+                std::process::id(),
+                rand::random::<u32>()
+            ));
+            std::fs::create_dir_all(&path).unwrap();
+            Self(path)
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
