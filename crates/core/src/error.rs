@@ -33,6 +33,8 @@ pub enum Code {
     Server,
     /// The server's answer could not be understood.
     Protocol,
+    /// A local file (the offline cache) could not be read or written.
+    Storage,
 }
 
 /// A problem with one input field.
@@ -129,6 +131,12 @@ pub enum Error {
         /// The first characters of the answer, secrets masked.
         excerpt: String,
     },
+    /// A local file (the offline cache) could not be read or written.
+    #[error("{message}")]
+    Storage {
+        /// What failed, in words free of user data and secrets.
+        message: String,
+    },
 }
 
 impl Error {
@@ -146,6 +154,7 @@ impl Error {
             Error::Unsupported { .. } => Code::Unsupported,
             Error::Server { .. } => Code::Server,
             Error::Protocol { .. } => Code::Protocol,
+            Error::Storage { .. } => Code::Storage,
         }
     }
 
@@ -167,6 +176,14 @@ impl Error {
         Error::Protocol {
             message: message.into(),
             excerpt: excerpt(body),
+        }
+    }
+}
+
+impl From<crate::cache::CacheError> for Error {
+    fn from(error: crate::cache::CacheError) -> Self {
+        Error::Storage {
+            message: format!("The offline cache could not be used: {error}."),
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod profiles;
 pub mod query;
 pub mod search;
 pub mod secret;
+pub mod sync;
 pub mod transport;
 pub mod users;
 pub mod vault;
