@@ -1,28 +1,70 @@
-//! Where secrets come from, until the OS keychain holds sessions (issue 5): never argv.
+//! Where secrets come from: never argv.
 //!
 //! - `MUSTER_TOKEN`: a bearer token (a Muster API token, or any SCIM provider's token).
 //!   When set, it is used.
-//! - Otherwise a password sign-in at a Muster server: the email from `--email` or
-//!   `MUSTER_EMAIL`, the password from `MUSTER_PASSWORD` or a prompt that does not echo
-//!   (when stdin is a terminal), and when the account has two-factor, the code from
-//!   `MUSTER_TOTP` or a prompt.
-//!
-//! Each command signs in afresh; nothing is stored.
+//! - Otherwise, with `--email` or `MUSTER_EMAIL`, a password sign-in at a Muster server:
+//!   the password from `MUSTER_PASSWORD` or a prompt that does not echo (when stdin is a
+//!   terminal), and when the account has two-factor, the code from `MUSTER_TOTP` or a
+//!   prompt.
+//! - Otherwise the session `muster login` stored in the OS keychain for the profile
+//!   (the client refreshes it itself; the command writes the rotated tokens back).
 
 use std::io::{BufRead, IsTerminal, Read, Write};
 
 use muster_core::auth::Credentials;
 use muster_core::client::SignIn;
 use muster_core::transport::TransportConfig;
+use muster_core::vault::Vault;
 use muster_core::{Client, Error, Secret};
 use zeroize::Zeroize;
 
 use crate::failure::Failure;
 use crate::profiles::Profile;
 
+/// Where a client's session came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Signed in afresh with the environment's (or the terminal's) credentials.
+    Fresh,
+    /// The session stored in the OS keychain by `muster login`.
+    Stored,
+}
+
+/// A client for the profile's server: with the credentials the environment (or the person
+/// at the terminal) provides, else with the session stored in the keychain.
+pub async fn connect(
+    profile: &Profile,
+    email: Option<&str>,
+    vault: &Vault,
+) -> Result<(Client, Source), Failure> {
+    let has_email = email.is_some_and(|e| !e.trim().is_empty());
+    if env_secret("MUSTER_TOKEN").is_none() && !has_email {
+        let stored = match vault.load_tokens(&profile.name) {
+            Ok(tokens) => tokens,
+            Err(Error::KeychainUnavailable { message }) => {
+                return Err(Error::Unauthorized {
+                    message: format!(
+                        "No credentials: set MUSTER_TOKEN to an API token, or pass --email (or \
+                         set MUSTER_EMAIL) to sign in with a password. No stored session could \
+                         be read: {message}"
+                    ),
+                }
+                .into());
+            }
+            Err(error) => return Err(error.into()),
+        };
+        if let Some(tokens) = stored {
+            let client =
+                Client::from_tokens(profile.connection()?, tokens, &TransportConfig::default())?;
+            return Ok((client, Source::Stored));
+        }
+    }
+    Ok((sign_in(profile, email).await?, Source::Fresh))
+}
+
 /// Signs in to the profile's server with the credentials the environment (or the person at
 /// the terminal) provides.
-pub async fn connect(profile: &Profile, email: Option<&str>) -> Result<Client, Failure> {
+pub async fn sign_in(profile: &Profile, email: Option<&str>) -> Result<Client, Failure> {
     let connection = profile.connection()?;
     let credentials = credentials(email)?;
     match Client::sign_in(connection, credentials, &TransportConfig::default()).await? {
@@ -55,7 +97,8 @@ fn credentials(email: Option<&str>) -> Result<Credentials, Failure> {
     let Some(email) = email.map(str::trim).filter(|e| !e.is_empty()) else {
         return Err(Error::Unauthorized {
             message: "No credentials: set MUSTER_TOKEN to an API token, or pass --email (or set \
-                      MUSTER_EMAIL) to sign in with a password."
+                      MUSTER_EMAIL) to sign in with a password, or run `muster login` to keep \
+                      a session in the OS keychain."
                 .into(),
         }
         .into());

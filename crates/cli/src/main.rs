@@ -11,6 +11,7 @@ mod credentials;
 mod csv;
 mod failure;
 mod groups;
+mod offline;
 mod output;
 mod profiles;
 mod session;
@@ -19,8 +20,13 @@ mod users;
 
 use std::process::ExitCode;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use clap::{Parser, Subcommand};
 use muster_core::Client;
+use muster_core::vault::Vault;
+
+use crate::credentials::Source;
 
 use crate::failure::Failure;
 use crate::output::Output;
@@ -31,11 +37,17 @@ Manage the users and groups of a Muster server (or any SCIM 2.0 provider) from t
 
 Start with a profile:  muster profiles add acme --server https://muster.acme.test --org acme
 
-Credentials (never taken from the command line, never stored by this version):
+Credentials (never taken from the command line):
   MUSTER_TOKEN      a bearer token (a Muster API token, or any SCIM provider's token)
   --email / MUSTER_EMAIL with MUSTER_PASSWORD (or a prompt that does not echo) to sign in
                     with a password; MUSTER_TOTP (or a prompt) when two-factor is on
-  Each command signs in afresh.
+  Without them, the session `muster login` stored in the OS keychain (Secret Service,
+  Keychain, Credential Manager); `muster logout` ends it. Nothing secret is ever written
+  to a file: without a keychain, login fails (exit 1) and explains what to do.
+
+Offline: `users list --all` and `muster sync` keep an encrypted copy of the users in the
+OS cache dir (its key in the keychain); when the server cannot be reached, `users list`
+shows that copy and says how old it is (on stderr).
 
 Output is for people by default; --json prints the resources as JSON for scripts, and
 errors as {\"error\": {\"code\", \"message\", \"fields\"?}} on stdout.
@@ -86,6 +98,11 @@ enum Command {
         #[arg(long, value_name = "EMAIL")]
         email: Option<String>,
     },
+    /// End the stored session: sign out at the server, and delete the profile's keychain
+    /// entries and its offline copy.
+    Logout,
+    /// Bring the profile's encrypted offline copy up to date with the server.
+    Sync,
     /// Show what the server supports, and why a feature is unavailable.
     Discover,
     /// Manage users.
@@ -107,23 +124,46 @@ pub struct Target {
     pub profile: Profile,
     /// The email for a password sign-in.
     pub email: Option<String>,
-    client: tokio::sync::OnceCell<Client>,
+    /// The OS keychain.
+    pub vault: Vault,
+    client: tokio::sync::OnceCell<(Client, Source)>,
+    /// Set by `muster login`: keep this session in the keychain rather than end it.
+    keep: AtomicBool,
 }
 
 impl Target {
-    /// The signed-in client: signs in on first use (see [`credentials`]).
+    /// The signed-in client: signs in (or takes the stored session) on first use (see
+    /// [`credentials`]).
     pub async fn client(&self) -> Result<&Client, Failure> {
-        self.client
-            .get_or_try_init(|| credentials::connect(&self.profile, self.email.as_deref()))
-            .await
+        let (client, _) = self
+            .client
+            .get_or_try_init(|| {
+                credentials::connect(&self.profile, self.email.as_deref(), &self.vault)
+            })
+            .await?;
+        Ok(client)
     }
 
-    /// Ends a password session, since nothing keeps it (a token has nothing to end).
-    async fn sign_out(&self) {
-        if let Some(client) = self.client.get() {
+    /// Keeps the session in the keychain when the command ends (`muster login`).
+    pub fn keep_session(&self) {
+        self.keep.store(true, Ordering::Relaxed);
+    }
+
+    /// After the command: a stored (or newly kept) session is written back to the
+    /// keychain, with the tokens as the client last rotated them; a password session
+    /// signed in afresh is ended, since nothing keeps it (a token has nothing to end).
+    async fn finish(&self) -> Result<(), Failure> {
+        let Some((client, source)) = self.client.get() else {
+            return Ok(());
+        };
+        if *source == Source::Stored || self.keep.load(Ordering::Relaxed) {
+            self.vault
+                .store_tokens(&self.profile.name, &client.tokens().await)?;
+        } else {
             // Best effort: the command's own outcome is what the exit code reports.
             let _ = client.sign_out().await;
         }
+        Ok(())
     }
 }
 
@@ -149,7 +189,9 @@ fn run(cli: Cli, out: Output) -> Result<(), Failure> {
     let target = Target {
         profile,
         email,
+        vault: Vault::new(),
         client: tokio::sync::OnceCell::new(),
+        keep: AtomicBool::new(false),
     };
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|error| Failure::Local(format!("Cannot start: {error}.")))?;
@@ -157,12 +199,14 @@ fn run(cli: Cli, out: Output) -> Result<(), Failure> {
         let outcome = match cli.command {
             Command::Profiles { .. } => Ok(()),
             Command::Login { .. } => session::login(&target, &out).await,
+            Command::Logout => return session::logout(&target, &out).await,
+            Command::Sync => session::sync(&target, &out).await,
             Command::Discover => session::discover(&target, &out).await,
             Command::Users { command } => users::run(command, &target, &out).await,
             Command::Groups { command } => groups::run(command, &target, &out).await,
         };
-        target.sign_out().await;
-        outcome
+        let finished = target.finish().await;
+        outcome.and(finished)
     })
 }
 

@@ -1,4 +1,5 @@
-//! `muster login` (sign in, say who you are and what the server supports) and
+//! `muster login` (sign in, keep the session in the OS keychain, say who you are and what
+//! the server supports), `muster logout`, `muster sync` (the offline copy) and
 //! `muster discover` (each feature, and why one is unavailable).
 
 use muster_core::actions::Action;
@@ -8,8 +9,12 @@ use muster_core::query::ListQuery;
 use serde::Serialize;
 use serde_json::json;
 
+use muster_core::transport::TransportConfig;
+use muster_core::{Client, Error};
+
 use crate::Target;
 use crate::failure::Failure;
+use crate::offline;
 use crate::output::{Output, Table, say, thousands};
 
 /// One feature and whether it can be used.
@@ -83,8 +88,66 @@ fn server_line(target: &Target, base: &str) -> String {
     }
 }
 
-/// `muster login`: signs in, checks the credentials with one request, and says who signed
-/// in and what the server supports. Sessions are not kept yet, and it says so.
+/// `muster logout`: ends the stored session at the server (best effort: a server that
+/// cannot be reached is reported, and the session is forgotten here anyway), and deletes
+/// the profile's keychain entries and its offline copy.
+pub async fn logout(target: &Target, out: &Output) -> Result<(), Failure> {
+    let name = &target.profile.name;
+    let stored = target.vault.load_tokens(name)?;
+    let had_session = stored.is_some();
+    let mut warning = None;
+    if let Some(tokens) = stored {
+        let client = Client::from_tokens(
+            target.profile.connection()?,
+            tokens,
+            &TransportConfig::default(),
+        )?;
+        if let Err(error) = client.sign_out().await {
+            warning = Some(format!(
+                "The server was not told ({error}); the session is forgotten here anyway."
+            ));
+        }
+    }
+    target.vault.delete_profile(name)?;
+    muster_core::cache::remove(&offline::path(name)?).map_err(Error::from)?;
+    if let Some(warning) = &warning {
+        eprintln!("Warning: {warning}");
+    }
+    out.value(
+        &json!({"profile": name, "signedOut": had_session, "serverNotified": had_session && warning.is_none()}),
+        || {
+            if had_session {
+                format!("Signed out of profile {name}; its stored session and offline copy are deleted.")
+            } else {
+                format!("Profile {name} had no stored session; its keychain entries and offline copy are deleted.")
+            }
+        },
+    )
+}
+
+/// `muster sync`: brings the profile's encrypted offline copy up to date.
+pub async fn sync(target: &Target, out: &Output) -> Result<(), Failure> {
+    let client = target.client().await?;
+    let report = offline::refresh(client, &target.vault, &target.profile.name).await?;
+    out.value(
+        &json!({"full": report.full, "fetched": report.fetched, "removed": report.removed,
+                "idPass": report.id_pass}),
+        || {
+            let kind = if report.full {
+                "Full sync"
+            } else {
+                "Synced changes"
+            };
+            format!(
+                "{kind}: {} fetched, {} removed. The offline copy is up to date.",
+                report.fetched, report.removed
+            )
+        },
+    )
+}
+
+/// `muster login`: signs in, checks the credentials with one request, keeps the session
+/// in the OS keychain, and says who signed in and what the server supports.
 pub async fn login(target: &Target, out: &Output) -> Result<(), Failure> {
     let client = target.client().await?;
     let caps = client.discover().await?;
@@ -98,8 +161,15 @@ pub async fn login(target: &Target, out: &Output) -> Result<(), Failure> {
         .await?
         .total;
     let account = client.account().cloned();
-    let stored = "Sessions are not stored yet: each muster command signs in afresh (use \
-                  MUSTER_TOKEN, or MUSTER_EMAIL with MUSTER_PASSWORD, in scripts).";
+    target
+        .vault
+        .store_tokens(&target.profile.name, &client.tokens().await)?;
+    target.keep_session();
+    let stored = format!(
+        "The session is stored in the OS keychain: later commands with profile {} use it \
+         until `muster logout`.",
+        target.profile.name
+    );
     if out.json {
         let account = account.as_ref().map(|a| {
             json!({"id": a.id, "displayName": a.display_name, "role": a.role,
@@ -112,7 +182,7 @@ pub async fn login(target: &Target, out: &Output) -> Result<(), Failure> {
             "mustChangePassword": client.must_change_password(),
             "users": count,
             "capabilities": caps,
-            "sessionStored": false,
+            "sessionStored": true,
         }));
     }
     match &account {

@@ -5,18 +5,22 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use muster_core::Error;
 use muster_core::query::ListQuery;
+use muster_core::search::{Index, SearchQuery, SortKey};
 use muster_core::users::Versioned;
 use muster_scim::filter::{Filter, parse_filter};
 use muster_scim::message::PatchOperation;
 use muster_scim::urn;
 use muster_scim::user::{Licence, MultiValue, Name, Role, ShopUser, User};
 use serde_json::{Value, json};
+use time::OffsetDateTime;
 
 use crate::Target;
 use crate::columns::{self, Column};
 use crate::csv::CsvWriter;
 use crate::failure::Failure;
+use crate::offline;
 use crate::output::{Output, Progress, Table, say, thousands};
 use crate::user_actions::{self, ActionCommand};
 
@@ -69,6 +73,10 @@ pub struct ListArgs {
     /// Columns to show, e.g. id,userName,email (see `users export` for every name).
     #[arg(long, value_name = "A,B,C")]
     columns: Option<String>,
+    /// Only users whose name, email, username or phone contains this text (searched here,
+    /// over what the server returned, or the offline copy).
+    #[arg(long, value_name = "TEXT")]
+    search: Option<String>,
 }
 
 /// `users create`.
@@ -167,6 +175,7 @@ pub async fn run(command: UsersCommand, target: &Target, out: &Output) -> Result
 
 async fn list(args: ListArgs, target: &Target, out: &Output) -> Result<(), Failure> {
     let columns = columns::select(args.columns.as_deref(), columns::LIST_DEFAULT)?;
+    let offline_ok = args.filter.is_none();
     let query = ListQuery {
         filter: args.filter,
         sort_by: args.sort_by,
@@ -174,19 +183,35 @@ async fn list(args: ListArgs, target: &Target, out: &Output) -> Result<(), Failu
         count: args.count.or((!args.all).then_some(LIST_PAGE)),
         ..ListQuery::default()
     };
-    let client = target.client().await?;
-    let (users, total) = if args.all {
-        let mut progress = Progress::on_terminal();
-        let users = client
-            .users()
-            .list_all(&query, |p| progress.update(p.fetched, p.total))
-            .await?;
-        progress.finish();
-        (users, None)
-    } else {
-        let page = client.users().page(&query).await?;
-        (page.resources, page.total)
+    let fetched = fetch(&query, args.all, target).await;
+    let (mut users, mut total) = match fetched {
+        Ok(fetched) => fetched,
+        Err(Failure::Core(explained))
+            if offline_ok && matches!(explained.error, Error::Offline { .. }) =>
+        {
+            let Ok(cached) = offline::read(&target.vault, &target.profile.name) else {
+                return Err(Failure::Core(explained));
+            };
+            eprintln!(
+                "Offline: showing the snapshot from {}.",
+                offline::age_words(cached.age)
+            );
+            let mut users = cached.snapshot.users;
+            if args.all || args.search.is_some() {
+                (users, None)
+            } else {
+                let total = u64::try_from(users.len()).ok();
+                let shown = query.count.unwrap_or(LIST_PAGE);
+                users.truncate(usize::try_from(shown).unwrap_or(usize::MAX));
+                (users, total)
+            }
+        }
+        Err(failure) => return Err(failure),
     };
+    if let Some(text) = args.search.as_deref() {
+        users = search(users, text);
+        total = None;
+    }
     if out.json {
         return out.json(&users);
     }
@@ -202,6 +227,58 @@ async fn list(args: ListArgs, target: &Target, out: &Output) -> Result<(), Failu
         _ => {}
     }
     Ok(())
+}
+
+/// The users `query` asks for, from the server; with `all`, every one, and then the
+/// offline copy is brought up to date.
+async fn fetch(
+    query: &ListQuery,
+    all: bool,
+    target: &Target,
+) -> Result<(Vec<User>, Option<u64>), Failure> {
+    let client = target.client().await?;
+    if all {
+        let mut progress = Progress::on_terminal();
+        let users = client
+            .users()
+            .list_all(query, |p| progress.update(p.fetched, p.total))
+            .await?;
+        progress.finish();
+        offline::refresh_quietly(client, &target.vault, &target.profile.name).await;
+        Ok((users, None))
+    } else {
+        let page = client.users().page(query).await?;
+        Ok((page.resources, page.total))
+    }
+}
+
+/// The users matching free `text` (name, email, username, phone), in their order; all of
+/// them for empty text.
+fn search(users: Vec<User>, text: &str) -> Vec<User> {
+    if text.trim().is_empty() {
+        return users;
+    }
+    let index = Index::build(&users);
+    let result = index.search(
+        &SearchQuery {
+            text: text.to_owned(),
+            sort: SortKey::Name,
+            limit: usize::MAX,
+            ..SearchQuery::default()
+        },
+        OffsetDateTime::now_utc(),
+    );
+    let mut keep = vec![false; users.len()];
+    for row in result.rows {
+        if let Some(k) = keep.get_mut(row) {
+            *k = true;
+        }
+    }
+    users
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(user, k)| k.then_some(user))
+        .collect()
 }
 
 fn print_users(users: &[User], columns: &[Column]) {

@@ -150,14 +150,16 @@ pub fn temp_dir(what: &str) -> PathBuf {
 pub struct Muster {
     config: Arc<ConfigDir>,
     env: Vec<(String, String)>,
+    real_keychain: bool,
 }
 
-/// A config dir, removed when the last runner using it is dropped.
-struct ConfigDir(PathBuf);
+/// A config dir and a cache dir, removed when the last runner using them is dropped.
+struct ConfigDir(PathBuf, PathBuf);
 
 impl Drop for ConfigDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+        let _ = std::fs::remove_dir_all(&self.1);
     }
 }
 
@@ -211,12 +213,28 @@ impl Run {
 }
 
 impl Muster {
-    /// A runner with an empty config dir and no credentials.
+    /// A runner with an empty config dir, an empty cache dir, no credentials, and no
+    /// keychain (the session bus points nowhere, so the keychain is reliably unavailable;
+    /// see [`Muster::with_real_keychain`]).
     pub fn new() -> Self {
         Self {
-            config: Arc::new(ConfigDir(temp_dir("config"))),
+            config: Arc::new(ConfigDir(temp_dir("config"), temp_dir("cache"))),
             env: Vec::new(),
+            real_keychain: false,
         }
+    }
+
+    /// The same runner using the session's real keychain (the `keychain` test binary,
+    /// run under `dbus-run-session` with gnome-keyring by `scripts/test`).
+    #[allow(dead_code, reason = "used by the keychain binary only")]
+    pub fn with_real_keychain(mut self) -> Self {
+        self.real_keychain = true;
+        self
+    }
+
+    /// The cache dir (`MUSTER_CACHE_DIR`).
+    pub fn cache_dir(&self) -> &Path {
+        &self.config.1
     }
 
     /// The same runner with one more environment variable.
@@ -250,6 +268,13 @@ impl Muster {
             command.env_remove(name);
         }
         command.env("MUSTER_CONFIG_DIR", &self.config.0);
+        command.env("MUSTER_CACHE_DIR", &self.config.1);
+        if !self.real_keychain {
+            command.env(
+                "DBUS_SESSION_BUS_ADDRESS",
+                "unix:path=/nonexistent/muster-test-bus",
+            );
+        }
         for (name, value) in &self.env {
             command.env(name, value);
         }
