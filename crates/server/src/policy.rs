@@ -270,9 +270,16 @@ pub fn personal_info(conn: &Connection, org: &str, user_id: &str) -> AppResult<V
             |row| row.get(0),
         )
         .optional()?;
-    let Some(doc) = doc.and_then(|doc| serde_json::from_str::<Value>(&doc).ok()) else {
-        return Ok(Vec::new());
-    };
+    Ok(doc
+        .and_then(|doc| serde_json::from_str::<Value>(&doc).ok())
+        .map(|doc| personal_words(&doc))
+        .unwrap_or_default())
+}
+
+/// The words a user document says a password must not contain: the userName (whole and,
+/// when it is an address, its local part), the given and family names, and the local part
+/// of each email.
+pub fn personal_words(doc: &Value) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
     let mut push = |value: Option<&str>| {
         if let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) {
@@ -280,12 +287,36 @@ pub fn personal_info(conn: &Connection, org: &str, user_id: &str) -> AppResult<V
         }
     };
     push(doc["userName"].as_str());
+    push(doc["userName"].as_str().map(email_local_part));
     push(doc["name"]["givenName"].as_str());
     push(doc["name"]["familyName"].as_str());
     for email in doc["emails"].as_array().into_iter().flatten() {
         push(email["value"].as_str().map(email_local_part));
     }
-    Ok(words)
+    words.dedup();
+    words
+}
+
+/// Checks a new password against the org's policy (with the user's `personal` words) and
+/// hashes it with argon2id off the async runtime. Every way a password is set goes here.
+pub async fn checked_hash(
+    state: &AppState,
+    org: &str,
+    personal: Vec<String>,
+    password: String,
+) -> AppResult<String> {
+    let (org, checked) = (org.to_owned(), password.clone());
+    state
+        .db
+        .read(move |conn| {
+            let personal: Vec<&str> = personal.iter().map(String::as_str).collect();
+            policy(conn, &org)?.check(&checked, &personal)?;
+            Ok(())
+        })
+        .await?;
+    tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
+        .await
+        .map_err(AppError::internal)?
 }
 
 fn email_local_part(email: &str) -> &str {

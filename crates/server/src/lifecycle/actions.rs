@@ -311,47 +311,26 @@ struct Context {
     demo: bool,
 }
 
-/// Checks a new password against the org's policy and hashes it, before any transaction.
+/// Checks a new password for an existing user against the org's policy and hashes it,
+/// before any transaction (404 for an unknown user).
 async fn check_and_hash(
     state: &AppState,
     org: &str,
     id: &str,
     password: &str,
 ) -> AppResult<String> {
-    let (org, id, password) = (org.to_owned(), id.to_owned(), password.to_owned());
-    state
+    let (read_org, read_id) = (org.to_owned(), id.to_owned());
+    let doc = state
         .db
-        .read({
-            let (org, id, password) = (org.clone(), id.clone(), password.clone());
-            move |conn| {
-                let user = store::get_or_404(conn, Kind::User, &org, &id)?;
-                let personal = personal_words(&user.doc);
-                let personal: Vec<&str> = personal.iter().map(String::as_str).collect();
-                crate::policy::policy(conn, &org)?.check(&password, &personal)?;
-                Ok(())
-            }
-        })
+        .read(move |conn| Ok(store::get_or_404(conn, Kind::User, &read_org, &read_id)?.doc))
         .await?;
-    tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
-        .await
-        .map_err(AppError::internal)?
-}
-
-/// Words a password must not contain: the user's names and email local parts.
-pub fn personal_words(doc: &Value) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut push = |text: Option<&str>| {
-        if let Some(text) = text {
-            words.push(text.split('@').next().unwrap_or(text).to_owned());
-        }
-    };
-    push(doc.get("userName").and_then(Value::as_str));
-    push(doc.pointer("/name/givenName").and_then(Value::as_str));
-    push(doc.pointer("/name/familyName").and_then(Value::as_str));
-    for email in store::emails_of(doc) {
-        push(Some(&email));
-    }
-    words
+    crate::policy::checked_hash(
+        state,
+        org,
+        crate::policy::personal_words(&doc),
+        password.to_owned(),
+    )
+    .await
 }
 
 /// Does the action inside the write transaction: checks the status it starts from, then

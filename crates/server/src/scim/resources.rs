@@ -549,19 +549,8 @@ async fn hash(
     if kind == Kind::Group {
         return Err(AppError::invalid_value("Groups have no password."));
     }
-    let personal = lifecycle::actions::personal_words(doc);
-    let (org, checked) = (org.to_owned(), password.clone());
-    state
-        .db
-        .read(move |conn| {
-            let personal: Vec<&str> = personal.iter().map(String::as_str).collect();
-            crate::policy::policy(conn, &org)?.check(&checked, &personal)?;
-            Ok(())
-        })
-        .await?;
-    let hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
-        .await
-        .map_err(AppError::internal)??;
+    let personal = crate::policy::personal_words(doc);
+    let hash = crate::policy::checked_hash(state, org, personal, password).await?;
     Ok(PasswordChange::Set(hash))
 }
 
