@@ -481,16 +481,26 @@ pub fn common_password_count() -> usize {
 }
 
 /// Whether `password` contains (ignoring case) a personal word of at least 4 characters:
-/// each whole entry of `personal`, and each run of letters and digits within it.
+/// each whole entry of `personal`, and each run of letters and digits within it — except
+/// runs that are hexadecimal with a digit (`4b1c`, `2f9a0c`): those are pieces of
+/// generated identifiers such as UUIDs, not names, and they turn up in random passwords
+/// by chance.
 fn contains_personal(password: &str, personal: &[&str]) -> bool {
     let password = password.to_lowercase();
-    personal
+    let whole = personal.iter().map(|entry| entry.trim());
+    let parts = personal
         .iter()
-        .flat_map(|entry| {
-            std::iter::once(entry.trim()).chain(entry.split(|c: char| !c.is_alphanumeric()))
-        })
+        .flat_map(|entry| entry.split(|c: char| !c.is_alphanumeric()))
+        .filter(|part| !is_identifier_piece(part));
+    whole
+        .chain(parts)
         .filter(|token| token.chars().count() >= MIN_PERSONAL_TOKEN)
         .any(|token| password.contains(&token.to_lowercase()))
+}
+
+/// A run of hexadecimal digits with at least one decimal digit: part of a generated id.
+fn is_identifier_piece(part: &str) -> bool {
+    part.chars().all(|c| c.is_ascii_hexdigit()) && part.chars().any(|c| c.is_ascii_digit())
 }
 
 /// `GET /o/{org}/policy` and `GET|PATCH /o/{org}/settings`.
@@ -624,6 +634,27 @@ mod tests {
         );
         let back = OrgSettings::from_stored(json.as_object().unwrap_or(&Map::new()));
         assert_eq!(back, settings, "the stored form reads back unchanged");
+    }
+
+    #[test]
+    fn pieces_of_generated_ids_are_not_personal_but_names_and_whole_ids_are() {
+        let id = "3f2a9c1e-4b1c-4d2e-8a9b-0c1d2e3f4a5b";
+        assert!(
+            !contains_personal("x-4b1c-7777-secret", &[id]),
+            "a 4-hex-digit piece of a UUID turns up in random passwords by chance"
+        );
+        assert!(
+            contains_personal(&format!("pre{id}post"), &[id]),
+            "the whole id still counts"
+        );
+        assert!(
+            contains_personal("Xbede-2026!", &["Bede Smith"]),
+            "letters-only names count"
+        );
+        assert!(
+            contains_personal("ross2024!", &["ross2024@acme.test"]),
+            "name-and-digit runs count"
+        );
     }
 
     #[test]
