@@ -654,6 +654,21 @@ open_enum! {
     }
 }
 
+/// A pragmatic address check: one `@`, something before it, a dotted domain after it,
+/// no spaces. Deliverability is the mail server's business. The server and the client's
+/// forms apply the same rule.
+pub fn looks_like_email(address: &str) -> bool {
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !local.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !address.chars().any(char::is_whitespace)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

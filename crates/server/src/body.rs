@@ -41,7 +41,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
-fn check_content_type(headers: &HeaderMap) -> AppResult<()> {
+/// Accepts a missing `Content-Type` and any JSON type; 415 otherwise.
+pub(crate) fn check_content_type(headers: &HeaderMap) -> AppResult<()> {
     let Some(value) = headers.get(CONTENT_TYPE) else {
         return Ok(());
     };

@@ -615,3 +615,88 @@ mod tests {
         );
     }
 }
+
+/// Seeds the demo system admin and [`DEMO_ORGS`] into `db`, once: organisations that
+/// exist are left as they are, so a restarted demo keeps what the newcomer changed.
+///
+/// # Errors
+///
+/// What the database answers.
+pub fn seed_demo(db: &crate::db::Db) -> AppResult<()> {
+    let now = OffsetDateTime::now_utc();
+    let hash = crate::auth::hash_password(DEMO_PASSWORD)?;
+    db.write_blocking(|tx| {
+        crate::admin::ensure_system_admin(tx, DEMO_SYSTEM_ADMIN, "Muster Operations", &hash, now)?;
+        for spec in DEMO_ORGS {
+            if seed_org(tx, spec, &hash, now)? {
+                tracing::info!(
+                    org = spec.id,
+                    users = spec.users,
+                    "seeded demo organisation"
+                );
+            }
+        }
+        Ok(())
+    })
+}
+
+/// A demo server running in this process (the desktop app's demo mode).
+#[derive(Debug)]
+pub struct InProcess {
+    /// Where it listens: always a loopback address.
+    pub address: std::net::SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl InProcess {
+    /// The base URL clients connect to (`http://127.0.0.1:PORT`).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+}
+
+impl Drop for InProcess {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Opens (creating and seeding once) the demo database in `data_dir` and serves it on
+/// `127.0.0.1` at `port` (0 for any free port) on the current Tokio runtime, until the
+/// returned handle is dropped. Seeding 20,000 people takes a few seconds the first time.
+///
+/// # Errors
+///
+/// When the database cannot be opened or seeded, or the port cannot be bound.
+pub async fn serve_in_process(
+    data_dir: &std::path::Path,
+    port: u16,
+) -> Result<InProcess, Box<dyn std::error::Error + Send + Sync>> {
+    let data_dir = data_dir.to_path_buf();
+    let db = tokio::task::spawn_blocking(
+        move || -> Result<_, Box<dyn std::error::Error + Send + Sync>> {
+            let db = crate::db::Db::open(&data_dir)?;
+            seed_demo(&db)?;
+            Ok(db)
+        },
+    )
+    .await??;
+    let state = crate::AppState {
+        config: std::sync::Arc::new(crate::Config {
+            demo: true,
+            ..crate::Config::default()
+        }),
+        ..crate::AppState::new(db)
+    };
+    let listener =
+        tokio::net::TcpListener::bind(std::net::SocketAddr::from(([127, 0, 0, 1], port))).await?;
+    let address = listener.local_addr()?;
+    crate::outbox::spawn_delivery(state.clone());
+    let service = crate::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let task = tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, service).await {
+            tracing::error!(%error, "the demo server stopped");
+        }
+    });
+    Ok(InProcess { address, task })
+}

@@ -30,7 +30,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use time::OffsetDateTime;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::db::Db;
@@ -82,6 +81,11 @@ pub struct Config {
     pub demo: bool,
     /// Where to deliver email (`smtp://host:port`); without it emails stay in the outbox.
     pub smtp_url: Option<String>,
+    /// How long a request may take before it is abandoned with 503: 30 seconds.
+    pub request_timeout: Duration,
+    /// The same for a SCIM `/Bulk` request, which runs up to a thousand operations (each
+    /// still held to `request_timeout`): 5 minutes.
+    pub bulk_timeout: Duration,
 }
 
 impl Default for Config {
@@ -93,6 +97,8 @@ impl Default for Config {
             max_results: 1000,
             demo: false,
             smtp_url: None,
+            request_timeout: Duration::from_secs(30),
+            bulk_timeout: Duration::from_secs(5 * 60),
         }
     }
 }
@@ -106,7 +112,7 @@ pub struct AppState {
     pub clock: Clock,
     /// Settings.
     pub config: Arc<Config>,
-    /// Recent sign-in and link-sending attempts, for rate limits.
+    /// Recent sign-in and link-sending attempts and API requests, for rate limits.
     pub limits: Arc<ratelimit::Limits>,
 }
 
@@ -140,12 +146,44 @@ pub fn app(state: AppState) -> Router {
         ))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            deadline,
         ))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// Abandons a request that takes longer than [`Config::request_timeout`] (or
+/// [`Config::bulk_timeout`] for SCIM `/Bulk`) with 503 and a SCIM error body. Work
+/// already committed stays done, so the answer says the change may have been made.
+async fn deadline(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let limit = if scim::bulk::is_bulk_path(request.uri().path()) {
+        state.config.bulk_timeout
+    } else {
+        state.config.request_timeout
+    };
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(seconds = limit.as_secs_f64(), "request timed out");
+            AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "The server did not finish this request within {} seconds and stopped \
+                     working on it. A change it asked for may have been made: read the \
+                     resource before repeating it.",
+                    limit.as_secs()
+                ),
+            )
+            .into_response()
+        }
+    }
 }
 
 /// The tracing span of a request: method and path only. The query string is left out

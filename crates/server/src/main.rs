@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use muster_server::db::Db;
 use muster_server::demo::{self, DEMO_ORGS, DEMO_PASSWORD, DEMO_SYSTEM_ADMIN, OrgSpec};
 use muster_server::policy::PolicyStyle;
+use muster_server::ratelimit::{ApiRate, LimitSettings, Limits};
 use muster_server::{AppState, Config, app};
 use tracing_subscriber::EnvFilter;
 
@@ -35,6 +36,14 @@ struct Args {
     /// stay in the outbox (`GET /admin/outbox`).
     #[arg(long)]
     smtp_url: Option<String>,
+    /// Requests a second each account (user session or API token) may make to the SCIM
+    /// API, sustained; 0 turns the limit off. Over it, requests answer 429 with
+    /// Retry-After.
+    #[arg(long, default_value_t = LimitSettings::default().api.per_second)]
+    api_rate: u32,
+    /// Requests an account may make to the SCIM API at once after a quiet spell.
+    #[arg(long, default_value_t = LimitSettings::default().api.burst)]
+    api_burst: u32,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -110,7 +119,11 @@ fn run(args: Args) -> Result<(), Failure> {
                 demo: args.demo,
                 ..Config::default()
             };
-            serve(db, args.listen, config)
+            let limits = LimitSettings {
+                api: ApiRate::new(args.api_rate, args.api_burst),
+                ..LimitSettings::default()
+            };
+            serve(db, args.listen, config, limits)
         }
     }
 }
@@ -177,13 +190,14 @@ fn administer(db: &Db, command: Command) -> Result<(), Failure> {
     Ok(())
 }
 
-fn serve(db: Db, listen: SocketAddr, config: Config) -> Result<(), Failure> {
+fn serve(db: Db, listen: SocketAddr, config: Config, limits: LimitSettings) -> Result<(), Failure> {
     let demo_mode = config.demo;
     if demo_mode {
-        seed_demo(&db)?;
+        demo::seed_demo(&db)?;
     }
     let state = AppState {
         config: Arc::new(config),
+        limits: Arc::new(Limits::with_settings(limits)),
         ..AppState::new(db)
     };
     let runtime = tokio::runtime::Runtime::new()?;
@@ -221,31 +235,6 @@ fn print_demo_help(address: SocketAddr) {
     );
     println!("or as the system admin: {DEMO_SYSTEM_ADMIN} / {DEMO_PASSWORD}");
     println!("Emails the server sends are logged here and listed at GET /admin/outbox.");
-}
-
-fn seed_demo(db: &Db) -> Result<(), Failure> {
-    let now = time::OffsetDateTime::now_utc();
-    let hash = muster_server::auth::hash_password(DEMO_PASSWORD)?;
-    db.write_blocking(|tx| {
-        muster_server::admin::ensure_system_admin(
-            tx,
-            DEMO_SYSTEM_ADMIN,
-            "Muster Operations",
-            &hash,
-            now,
-        )?;
-        for spec in DEMO_ORGS {
-            if demo::seed_org(tx, spec, &hash, now)? {
-                tracing::info!(
-                    org = spec.id,
-                    users = spec.users,
-                    "seeded demo organisation"
-                );
-            }
-        }
-        Ok(())
-    })?;
-    Ok(())
 }
 
 /// Ctrl-C or SIGTERM (how CI and service managers stop a server).

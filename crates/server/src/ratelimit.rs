@@ -1,14 +1,19 @@
-//! Rate limits: in-memory sliding windows of recent events, keyed by a [`Scope`] and a key
-//! (an account, a client address, a user), read against the injectable clock so tests can
-//! move time.
+//! Rate limits, read against the injectable clock so tests can move time.
 //!
-//! Callers decide what an event is. Sign-in counts *failures* only: [`Limits::check`]
-//! before trying, [`Limits::hit`] when the attempt fails, [`Limits::clear`] the account's
-//! window when a sign-in succeeds. Link sending counts *every* send: check, then hit.
+//! - Sliding windows of recent events, keyed by a [`Scope`] and a key (an account, a
+//!   client address, a user). Callers decide what an event is. Sign-in counts *failures*
+//!   only: [`Limits::check`] before trying, [`Limits::hit`] when the attempt fails,
+//!   [`Limits::clear`] the account's window when a sign-in succeeds. Link sending counts
+//!   *every* send: check, then hit.
+//! - A token bucket per authenticated account for every request under the SCIM API
+//!   ([`api_layer`], [`Limits::take_api`]): [`ApiRate::per_second`] sustained, with bursts
+//!   of up to [`ApiRate::burst`] requests. It keeps one timestamp per account (the
+//!   "theoretical arrival time" of the generic cell rate algorithm), so it costs one hash
+//!   and one short lock per request.
 //!
 //! Memory is bounded: keys are stored as SHA-256 digests (fixed size, whatever the client
-//! sent), each window keeps at most `max` timestamps, windows that have emptied are swept
-//! regularly, and past [`LimitSettings::max_keys`] the stalest windows are dropped.
+//! sent), each window keeps at most `max` timestamps, windows and buckets that have emptied
+//! are swept regularly, and past [`LimitSettings::max_keys`] the stalest are dropped.
 //!
 //! The counters live in one process and reset when it restarts; a server run behind a load
 //! balancer as several processes would need a shared store instead.
@@ -18,11 +23,15 @@ use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
+use crate::AppState;
+use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 
 /// What is being limited. Each scope has its own [`Rule`] and its own key space.
@@ -35,8 +44,14 @@ pub enum Scope {
     SignInClient,
     /// Emails with links (welcome, reset, magic link) sent to one user (key: user id).
     LinkUser,
-    /// Emails with links requested from one client address.
+    /// Emails with links requested from one client address without signing in. No
+    /// endpoint lets end users ask for a link yet (admins send them, counted by
+    /// [`Scope::LinkSender`]); a forgot-password page would count its requests here.
     LinkClient,
+    /// Emails with links sent by one signed-in account (an admin, an API token's user or a
+    /// system admin; key: [`account_key`]), so one admin can invite a whole shop but a
+    /// stolen token cannot flood inboxes.
+    LinkSender,
     /// Wrong two-factor codes for one account, across challenges.
     MfaCode,
 }
@@ -60,6 +75,9 @@ impl Scope {
                     "Too many emails have been requested from this address; try again in {wait}."
                 )
             }
+            Self::LinkSender => format!(
+                "This account has sent too many emails with links recently; try again in {wait}."
+            ),
             Self::MfaCode => {
                 format!("Too many wrong two-factor codes for this account; try again in {wait}.")
             }
@@ -92,6 +110,29 @@ impl Rule {
     }
 }
 
+/// A token bucket: `per_second` requests a second sustained, and up to `burst` at once
+/// after a quiet spell (a bucket of `burst` tokens refilled at `per_second`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiRate {
+    /// Requests a second, sustained; 0 turns the limit off.
+    pub per_second: u32,
+    /// Requests allowed at once after a quiet spell (at least 1 is).
+    pub burst: u32,
+}
+
+impl ApiRate {
+    /// `per_second` sustained with bursts of `burst`.
+    pub const fn new(per_second: u32, burst: u32) -> Self {
+        Self { per_second, burst }
+    }
+
+    /// The time one request uses up; `None` when there is no limit.
+    fn interval(self) -> Option<Duration> {
+        (self.per_second > 0)
+            .then(|| Duration::nanoseconds(1_000_000_000 / i64::from(self.per_second)))
+    }
+}
+
 /// The rule of every scope, and how many keys may be tracked at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LimitSettings {
@@ -101,11 +142,17 @@ pub struct LimitSettings {
     pub sign_in_client: Rule,
     /// Link emails per user: 5 per hour.
     pub link_user: Rule,
-    /// Link emails per client address: 30 per hour.
+    /// Link emails requested without signing in, per client address: 30 per hour.
     pub link_client: Rule,
+    /// Link emails sent per signed-in account: 2,000 per hour (a bulk invitation of a
+    /// thousand people, and its resend, fit).
+    pub link_sender: Rule,
     /// Wrong two-factor codes per account: 5 per 15 minutes.
     pub mfa_code: Rule,
-    /// Keys tracked across all scopes before the stalest are dropped: 100,000.
+    /// Requests under the SCIM API per authenticated account: 100 a second, bursts of 600.
+    pub api: ApiRate,
+    /// Keys tracked across all scopes before the stalest are dropped: 100,000 (and as many
+    /// API buckets).
     pub max_keys: usize,
 }
 
@@ -116,7 +163,9 @@ impl Default for LimitSettings {
             sign_in_client: Rule::new(20, Duration::minutes(15)),
             link_user: Rule::new(5, Duration::hours(1)),
             link_client: Rule::new(30, Duration::hours(1)),
+            link_sender: Rule::new(2000, Duration::hours(1)),
             mfa_code: Rule::new(5, Duration::minutes(15)),
+            api: ApiRate::new(100, 600),
             max_keys: 100_000,
         }
     }
@@ -130,6 +179,7 @@ impl LimitSettings {
             Scope::SignInClient => self.sign_in_client,
             Scope::LinkUser => self.link_user,
             Scope::LinkClient => self.link_client,
+            Scope::LinkSender => self.link_sender,
             Scope::MfaCode => self.mfa_code,
         }
     }
@@ -137,11 +187,22 @@ impl LimitSettings {
 
 type Key = (Scope, [u8; 32]);
 
-/// Recent events of every scope and key; shared by all requests (`AppState::limits`).
+/// Recent events of every scope and key, and the API bucket of every account; shared by
+/// all requests (`AppState::limits`).
 #[derive(Debug)]
 pub struct Limits {
     settings: LimitSettings,
     windows: Mutex<Windows>,
+    buckets: Mutex<Buckets>,
+}
+
+/// The API buckets: for each account (by digest), the time at which its bucket will be
+/// full again. A request is allowed while that time is less than `burst` intervals ahead,
+/// and moves it one interval on. A time in the past is the same as a full bucket.
+#[derive(Debug, Default)]
+struct Buckets {
+    full_at: HashMap<[u8; 32], OffsetDateTime>,
+    hits_since_sweep: usize,
 }
 
 #[derive(Debug, Default)]
@@ -165,6 +226,7 @@ impl Limits {
         Self {
             settings,
             windows: Mutex::new(Windows::default()),
+            buckets: Mutex::new(Buckets::default()),
         }
     }
 
@@ -213,6 +275,41 @@ impl Limits {
         }
     }
 
+    /// Takes one request from the API bucket of `key` (an [`account_key`]) at `now`, or
+    /// refuses with 429 and `Retry-After`: the whole seconds (at least 1) until the bucket
+    /// holds a request again. A refused request takes nothing.
+    pub fn take_api(&self, key: &str, now: OffsetDateTime) -> AppResult<()> {
+        let rate = self.settings.api;
+        let Some(interval) = rate.interval() else {
+            return Ok(());
+        };
+        let allowance = interval * rate.burst.max(1);
+        let key: [u8; 32] = Sha256::digest(key.as_bytes()).into();
+        let mut buckets = self.lock_buckets();
+        buckets.hits_since_sweep += 1;
+        if buckets.hits_since_sweep >= SWEEP_EVERY
+            || (buckets.full_at.len() >= self.settings.max_keys
+                && !buckets.full_at.contains_key(&key))
+        {
+            buckets.hits_since_sweep = 0;
+            self.sweep_buckets(&mut buckets, now);
+        }
+        let full_at = buckets.full_at.get(&key).map_or(now, |at| (*at).max(now)) + interval;
+        let ahead = full_at - now;
+        if ahead > allowance {
+            let wait = ahead - allowance;
+            let seconds = wait.whole_seconds() + i64::from(wait.subsec_nanoseconds() > 0);
+            return Err(api_refusal(rate, u64::try_from(seconds).unwrap_or(1)));
+        }
+        buckets.full_at.insert(key, full_at);
+        Ok(())
+    }
+
+    /// How many API buckets are tracked, for tests of the memory bound.
+    pub fn tracked_buckets(&self) -> usize {
+        self.lock_buckets().full_at.len()
+    }
+
     /// Forgets the events of `scope` for `key` (a successful sign-in clears its account).
     pub fn clear(&self, scope: Scope, key: &str) {
         self.lock().events.remove(&digest(scope, key));
@@ -251,11 +348,72 @@ impl Limits {
         );
     }
 
+    /// Drops full buckets (they are the same as no bucket), then, if the table is still
+    /// full, the tenth that will be full soonest.
+    fn sweep_buckets(&self, buckets: &mut Buckets, now: OffsetDateTime) {
+        buckets.full_at.retain(|_, at| *at > now);
+        if buckets.full_at.len() < self.settings.max_keys {
+            return;
+        }
+        let limit = self.settings.max_keys - self.settings.max_keys.div_ceil(10);
+        let mut soonest: Vec<(OffsetDateTime, [u8; 32])> = buckets
+            .full_at
+            .iter()
+            .map(|(key, at)| (*at, *key))
+            .collect();
+        soonest.sort_unstable_by_key(|(at, _)| *at);
+        let excess = buckets.full_at.len() - limit;
+        for (_, key) in soonest.into_iter().take(excess) {
+            buckets.full_at.remove(&key);
+        }
+        tracing::warn!(
+            dropped = excess,
+            "API rate-limit table full; dropped the buckets nearest to full"
+        );
+    }
+
+    fn lock_buckets(&self) -> MutexGuard<'_, Buckets> {
+        // As for the windows: a poisoned table is still a usable one.
+        self.buckets.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn lock(&self) -> MutexGuard<'_, Windows> {
         // The counters stay usable if a thread panicked while holding them: at worst a
         // window is missing an event.
         self.windows.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+fn api_refusal(rate: ApiRate, retry_after: u64) -> AppError {
+    AppError::too_many_requests(
+        retry_after,
+        format!(
+            "Too many requests from this account: the API allows {} a second, in bursts of up \
+             to {}. Try again in {}.",
+            rate.per_second,
+            rate.burst.max(1),
+            wait_text(retry_after)
+        ),
+    )
+}
+
+/// Middleware on the SCIM routes: resolves the caller and takes one request from its
+/// account's API bucket, answering 429 when it is empty. The resolved caller is left in
+/// the request's extensions, so the handler does not look the token up again. Requests
+/// without valid credentials pass through uncounted, to be refused with 401 by the
+/// handler.
+pub async fn api_layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    if let Ok(caller) = Caller::from_request_parts(&mut parts, &state).await {
+        if let Err(refusal) = state
+            .limits
+            .take_api(&caller.account_key(), state.clock.now())
+        {
+            return refusal.into_response();
+        }
+        parts.extensions.insert(caller);
+    }
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// Drops events that have left the window.
@@ -414,6 +572,98 @@ mod tests {
             limits.tracked_keys() < 10,
             "windows whose events have all expired are dropped: {}",
             limits.tracked_keys()
+        );
+    }
+
+    #[test]
+    fn the_api_bucket_allows_a_burst_then_the_sustained_rate() {
+        let limits = Limits::with_settings(LimitSettings {
+            api: ApiRate::new(10, 20),
+            ..LimitSettings::default()
+        });
+        for n in 0..20 {
+            assert!(
+                limits.take_api("a", T0).is_ok(),
+                "request {n} of the burst of 20 is allowed"
+            );
+        }
+        let refused = limits.take_api("a", T0).unwrap_err();
+        assert_eq!(refused.status, 429, "the 21st at once is refused");
+        assert_eq!(
+            refused.retry_after,
+            Some(1),
+            "a tenth of a second is rounded up to a whole second"
+        );
+        assert!(
+            limits.take_api("b", T0).is_ok(),
+            "another account has its own bucket"
+        );
+        let later = T0 + Duration::seconds(1);
+        for n in 0..10 {
+            assert!(
+                limits.take_api("a", later).is_ok(),
+                "a second later, 10 more (the sustained rate) are allowed: {n}"
+            );
+        }
+        assert!(
+            limits.take_api("a", later).is_err(),
+            "and not an 11th: refused requests took nothing from the bucket"
+        );
+        assert!(
+            limits.take_api("a", T0 + Duration::minutes(1)).is_ok(),
+            "after a quiet spell the bucket is full again"
+        );
+    }
+
+    #[test]
+    fn the_api_retry_after_covers_a_slow_rate() {
+        let limits = Limits::with_settings(LimitSettings {
+            api: ApiRate::new(1, 1),
+            ..LimitSettings::default()
+        });
+        limits.take_api("a", T0).unwrap();
+        let refused = limits.take_api("a", T0).unwrap_err();
+        assert_eq!(
+            refused.retry_after,
+            Some(1),
+            "one a second: wait one second"
+        );
+        assert!(
+            limits.take_api("a", T0 + Duration::seconds(1)).is_ok(),
+            "and then it is allowed"
+        );
+        let off = Limits::with_settings(LimitSettings {
+            api: ApiRate::new(0, 0),
+            ..LimitSettings::default()
+        });
+        for _ in 0..1000 {
+            assert!(off.take_api("a", T0).is_ok(), "a rate of 0 means no limit");
+        }
+    }
+
+    #[test]
+    fn api_buckets_are_bounded() {
+        let limits = Limits::with_settings(LimitSettings {
+            max_keys: 10,
+            ..LimitSettings::default()
+        });
+        for n in 0..100 {
+            limits
+                .take_api(&format!("account {n}"), T0 + Duration::milliseconds(n))
+                .unwrap();
+        }
+        assert!(
+            limits.tracked_buckets() <= 10,
+            "no more buckets than the limit: {}",
+            limits.tracked_buckets()
+        );
+        limits
+            .take_api("late", T0 + Duration::hours(1))
+            .expect("a new account is served");
+        assert_eq!(
+            limits.tracked_buckets(),
+            1,
+            "buckets that have refilled are swept to make room"
         );
     }
 

@@ -13,6 +13,7 @@ use super::tokens::{Owner, TokenKind, TokenRow, lookup, token_hash};
 use crate::AppState;
 use crate::audit::{Actor, ActorKind};
 use crate::error::{AppError, AppResult};
+use crate::ratelimit::account_key;
 
 /// A shop role. Read from `users.role` (folded to lower case) on every request; a missing
 /// or unknown role counts as [`Role::Viewer`], the least privilege.
@@ -72,6 +73,10 @@ pub enum Identity {
 /// is missing, unknown, expired or revoked, or when its user is gone or not active
 /// (`users.status` is read afresh on every request, as is the role), or when an API
 /// token's user has lost the API licence.
+///
+/// A request's token is looked up once: under the SCIM API the rate limiter
+/// ([`crate::ratelimit::api_layer`]) resolves the caller first and leaves it in the
+/// request's extensions, where the extractor finds it.
 #[derive(Debug, Clone)]
 pub struct Caller {
     identity: Identity,
@@ -166,6 +171,15 @@ impl Caller {
         }
     }
 
+    /// The caller's account as a rate-limit key ([`account_key`]): every token of one
+    /// account (its sessions, its API tokens) shares the account's limits.
+    pub fn account_key(&self) -> String {
+        match &self.identity {
+            Identity::SystemAdmin { id, .. } => account_key(None, id),
+            Identity::OrgUser { org, user_id, .. } => account_key(Some(org), user_id),
+        }
+    }
+
     /// Whether the caller is `user_id` of `org`.
     pub fn is_user(&self, org: &str, user_id: &str) -> bool {
         self.org() == Some(org) && self.user_id() == Some(user_id)
@@ -217,6 +231,9 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
         let token = bearer_token(parts)?;
         if TokenKind::of_token(token) == Some(TokenKind::Refresh) {
             return Err(AppError::unauthorized(REFRESH_AS_BEARER));

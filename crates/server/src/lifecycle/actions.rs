@@ -213,15 +213,16 @@ pub async fn run(
         root: root_url(&state, &headers),
         demo: state.config.demo,
     };
+    // Emails with links: a few per recipient, many per sending account (a bulk
+    // invitation), whatever address the sender works from.
+    let sender = caller.account_key();
     if spec.name.starts_with("send-") {
         state
             .limits
             .check(Scope::LinkUser, &format!("{org}/{id}"), context.now)?;
-        if let Some(ip) = client {
-            state
-                .limits
-                .check(Scope::LinkClient, &ip.to_string(), context.now)?;
-        }
+        state
+            .limits
+            .check(Scope::LinkSender, &sender, context.now)?;
     }
     let password_hash = match (&spec.name, &body.password) {
         (&"set-password", Some(password)) => {
@@ -269,11 +270,7 @@ pub async fn run(
                     &format!("{}/{}", context.org, context.id),
                     context.now,
                 );
-                if let Some(ip) = client {
-                    state
-                        .limits
-                        .hit(Scope::LinkClient, &ip.to_string(), context.now);
-                }
+                state.limits.hit(Scope::LinkSender, &sender, context.now);
             }
             let mut response = scim_json(&body);
             if let Ok(value) = axum::http::HeaderValue::from_str(&row.etag()) {

@@ -28,7 +28,11 @@ pub async fn service_provider_config(
         "schemas": [urn::SERVICE_PROVIDER_CONFIG],
         "documentationUri": "https://github.com/muster-app/muster",
         "patch": {"supported": true},
-        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+        "bulk": {
+            "supported": true,
+            "maxOperations": super::bulk::MAX_OPERATIONS,
+            "maxPayloadSize": super::bulk::MAX_PAYLOAD_BYTES
+        },
         "filter": {"supported": true, "maxResults": state.config.max_results},
         "changePassword": {"supported": true},
         "sort": {"supported": true},

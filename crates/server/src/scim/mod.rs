@@ -1,6 +1,8 @@
-//! SCIM 2.0 under `/o/{org}/scim/v2`: discovery, and Users and Groups through one set of
-//! handlers parameterised by [`kind::Kind`].
+//! SCIM 2.0 under `/o/{org}/scim/v2`: discovery, Users and Groups through one set of
+//! handlers parameterised by [`kind::Kind`], and `/Bulk`. Every request here counts
+//! against its account's API rate limit ([`crate::ratelimit::api_layer`]).
 
+pub mod bulk;
 pub mod discovery;
 pub mod kind;
 pub mod patch;
@@ -19,7 +21,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 
 /// The SCIM routes, to be nested under `/o/{org}/scim/v2`.
-pub fn routes(_state: AppState) -> Router<AppState> {
+pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route(
             "/ServiceProviderConfig",
@@ -30,6 +32,7 @@ pub fn routes(_state: AppState) -> Router<AppState> {
         .route("/Schemas", get(discovery::list_schemas))
         .route("/Schemas/{id}", get(discovery::get_schema))
         .route("/.search", post(resources::search_all))
+        .route("/Bulk", post(bulk::run))
         .route("/actions", get(crate::lifecycle::actions::capabilities))
         .route(
             "/Users/{id}/actions/{name}",
@@ -44,6 +47,10 @@ pub fn routes(_state: AppState) -> Router<AppState> {
                 .patch(resources::modify)
                 .delete(resources::remove),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::ratelimit::api_layer,
+        ))
 }
 
 /// The server's URL as the client reached it (`http://host:port`), or the configured

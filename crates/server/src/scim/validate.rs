@@ -279,19 +279,7 @@ fn check_user(doc: &mut Map<String, Value>) -> AppResult<()> {
     Ok(())
 }
 
-/// A pragmatic address check: one `@`, something before it, a dotted domain after it,
-/// no spaces. Deliverability is the mail server's business.
-pub fn looks_like_email(address: &str) -> bool {
-    let Some((local, domain)) = address.rsplit_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !local.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !address.chars().any(char::is_whitespace)
-}
+pub use muster_scim::user::looks_like_email;
 
 #[cfg(test)]
 mod tests {

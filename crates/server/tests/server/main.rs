@@ -3,6 +3,7 @@
 
 mod audit;
 mod auth;
+mod bulk;
 mod lifecycle;
 mod links;
 mod mfa;

@@ -1,10 +1,14 @@
-//! Sign-in rate limits: per account and per client address, over real HTTP.
+//! Rate limits over real HTTP: sign-ins per account and per client address, link emails
+//! per sending account, and API requests per account.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use muster_server::ratelimit::{LimitSettings, Rule};
+use muster_server::ratelimit::{ApiRate, LimitSettings, Rule};
+use serde_json::json;
 use time::Duration;
 
-use crate::support::{PASSWORD, TestServer, scim_error, seed_org};
+use crate::support::{
+    NewUser, PASSWORD, TestServer, scim_error, seed_org, seed_system_admin, seed_user, set_status,
+};
 
 fn retry_after(response: &reqwest::Response) -> u64 {
     response.headers()["retry-after"]
@@ -145,4 +149,178 @@ async fn one_client_address_is_limited_across_accounts() {
         .sign_in_raw(Some("acme"), &acme.admin.email, PASSWORD)
         .await;
     assert_eq!(response.status(), 200, "and may try again later");
+}
+
+#[tokio::test]
+async fn the_api_limit_answers_429_per_account_and_recovers() {
+    let server = TestServer::start_with_limits(LimitSettings {
+        api: ApiRate::new(2, 3),
+        ..LimitSettings::default()
+    })
+    .await;
+    let acme = seed_org(&server, "acme");
+    let admin = server.sign_in(Some("acme"), &acme.admin.email).await.access;
+    let users = "/o/acme/scim/v2/Users";
+    for n in 1..=3 {
+        let response = server.get(users, &admin).await;
+        assert_eq!(response.status(), 200, "request {n} of the burst of 3");
+    }
+    let response = server
+        .get("/o/acme/scim/v2/ServiceProviderConfig", &admin)
+        .await;
+    assert_eq!(
+        response.status(),
+        429,
+        "the fourth at once is refused, whatever SCIM endpoint it is for"
+    );
+    assert_eq!(
+        retry_after(&response),
+        1,
+        "in whole seconds, rounded up from half a second"
+    );
+    let body = scim_error(response, 429).await;
+    assert_eq!(body["status"], "429", "a SCIM error body: {body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Too many requests"),
+        "says why: {body}"
+    );
+
+    let again = server.sign_in(Some("acme"), &acme.admin.email).await.access;
+    assert_eq!(
+        server.get(users, &again).await.status(),
+        429,
+        "a new session of the same account shares its limit"
+    );
+    let viewer = server
+        .sign_in(Some("acme"), &acme.viewer.email)
+        .await
+        .access;
+    assert_eq!(
+        server.get(users, &viewer).await.status(),
+        200,
+        "another account is not affected"
+    );
+    let api_token = server.write(|tx| {
+        muster_server::admin::integration_token(tx, "acme", "robot", server.now()).unwrap()
+    });
+    assert_eq!(
+        server.get(users, &api_token).await.status(),
+        200,
+        "nor is an API token of another account"
+    );
+    assert_eq!(
+        server.get("/o/acme/audit", &admin).await.status(),
+        200,
+        "only the SCIM API is limited"
+    );
+    assert_eq!(
+        server.get(users, "not-a-token").await.status(),
+        401,
+        "requests without valid credentials are refused as before"
+    );
+
+    server.advance(Duration::seconds(1));
+    for n in 1..=2 {
+        assert_eq!(
+            server.get(users, &admin).await.status(),
+            200,
+            "a second later, the sustained rate of 2 is allowed again: {n}"
+        );
+    }
+    assert_eq!(server.get(users, &admin).await.status(), 429, "and no more");
+}
+
+#[tokio::test]
+async fn one_admin_may_invite_a_whole_shop_from_one_address() {
+    let server = TestServer::start().await;
+    let acme = seed_org(&server, "acme");
+    let admin = server.sign_in(Some("acme"), &acme.admin.email).await.access;
+    for n in 0..40 {
+        let user = seed_user(
+            &server,
+            "acme",
+            NewUser {
+                user_name: &format!("new{n}"),
+                role: "technician",
+                licence: "field",
+                active: true,
+            },
+        );
+        set_status(&server, "acme", &user.id, "invited");
+        let response = server
+            .post(
+                &format!("/o/acme/scim/v2/Users/{}/actions/send-welcome", user.id),
+                &admin,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            200,
+            "invitation {n}: more than the 30 an hour one address may request without \
+             signing in"
+        );
+    }
+}
+
+#[tokio::test]
+async fn link_emails_are_limited_per_sending_account() {
+    let server = TestServer::start_with_limits(LimitSettings {
+        link_sender: Rule::new(3, Duration::hours(1)),
+        ..LimitSettings::default()
+    })
+    .await;
+    let acme = seed_org(&server, "acme");
+    let admin = server.sign_in(Some("acme"), &acme.admin.email).await.access;
+    let root = server
+        .sign_in(None, &seed_system_admin(&server))
+        .await
+        .access;
+    let mut invited = Vec::new();
+    for n in 0..5 {
+        let user = seed_user(
+            &server,
+            "acme",
+            NewUser {
+                user_name: &format!("new{n}"),
+                role: "technician",
+                licence: "field",
+                active: true,
+            },
+        );
+        set_status(&server, "acme", &user.id, "invited");
+        invited.push(user.id);
+    }
+    let welcome = |id: &str| format!("/o/acme/scim/v2/Users/{id}/actions/send-welcome");
+    for id in &invited[..3] {
+        let response = server.post(&welcome(id), &admin, &json!({})).await;
+        assert_eq!(response.status(), 200, "within the sender's limit");
+    }
+    let response = server.post(&welcome(&invited[3]), &admin, &json!({})).await;
+    assert!(retry_after(&response) >= 1, "429 says when to retry");
+    let body = scim_error(response, 429).await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("This account has sent too many"),
+        "the fourth email from this admin waits, to whomever it goes: {body}"
+    );
+    let response = server.post(&welcome(&invited[3]), &root, &json!({})).await;
+    assert_eq!(
+        response.status(),
+        200,
+        "another sending account is not affected"
+    );
+    server.advance(Duration::hours(1));
+    let admin = server.sign_in(Some("acme"), &acme.admin.email).await.access;
+    let response = server.post(&welcome(&invited[4]), &admin, &json!({})).await;
+    assert_eq!(
+        response.status(),
+        200,
+        "an hour later the admin may send again"
+    );
 }

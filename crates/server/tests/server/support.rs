@@ -41,6 +41,12 @@ impl TestServer {
 
     /// Starts a server with the given rate limits, its clock at 2030-01-01 09:00 UTC.
     pub async fn start_with_limits(limits: LimitSettings) -> Self {
+        Self::start_with(Config::default(), limits).await
+    }
+
+    /// Starts a server with the given settings and rate limits, its clock at
+    /// 2030-01-01 09:00 UTC.
+    pub async fn start_with(config: Config, limits: LimitSettings) -> Self {
         let dir = unique_dir();
         let db = Db::open(&dir).expect("the test database opens");
         let clock = Arc::new(Mutex::new(datetime!(2030-01-01 09:00 UTC)));
@@ -48,7 +54,7 @@ impl TestServer {
         let state = AppState {
             db,
             clock: Clock::from_fn(move || *now.lock().unwrap()),
-            config: Arc::new(Config::default()),
+            config: Arc::new(config),
             limits: Arc::new(Limits::with_settings(limits)),
         };
         let base = serve(muster_server::app(state.clone())).await;
