@@ -33,7 +33,7 @@ pub struct Tokens {
 }
 
 /// Who signed in, as the server says.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Account {
     /// SCIM id (or system admin id).

@@ -13,7 +13,7 @@ use crate::auth::{self, Account, Credentials, SignInStep, Tokens};
 use crate::connection::Connection;
 use crate::error::Error;
 use crate::secret::Secret;
-use crate::transport::{Answer, Transport, TransportConfig};
+use crate::transport::{Answer, RetryPolicy, Transport, TransportConfig};
 
 /// A signed-in client, cheap to clone (clones share the session).
 #[derive(Debug, Clone)]
@@ -138,6 +138,22 @@ impl Client {
                 connection,
                 challenge,
             })),
+        }
+    }
+
+    /// The retry policy of this client's transport.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.transport.retry_policy()
+    }
+
+    /// A client sharing this one's session and connections whose transport retries per
+    /// `retry`. The bulk runner uses one that hands a 429 straight back (a
+    /// `max_retry_after` of zero), so it can pause all its workers together rather than
+    /// each waiting alone.
+    pub fn with_retry(&self, retry: RetryPolicy) -> Client {
+        Client {
+            transport: self.transport.with_retry(retry),
+            ..self.clone()
         }
     }
 

@@ -19,7 +19,7 @@ use crate::error::Error;
 pub const ACTIONS_URN: &str = "urn:muster:params:scim:api:messages:2.0:Actions";
 
 /// Bulk limits of a provider that supports `/Bulk`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BulkLimits {
     /// Most operations in one request.
@@ -29,8 +29,8 @@ pub struct BulkLimits {
 }
 
 /// What a provider supports.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Capabilities {
     /// PATCH.
     pub patch: bool,

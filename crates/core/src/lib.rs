@@ -8,14 +8,21 @@
 //! - [`auth`]: password sign-in (with the TOTP step), refresh, sign-out, static tokens.
 //! - [`client`]: a signed-in [`Client`]; [`users`], [`groups`], [`actions`] and
 //!   [`discovery`] hang off it.
+//! - [`bulk`]: one operation over many users, with bounded concurrency, rate limits
+//!   respected, progress, cancel and retry.
+//! - [`console`]: the desktop console's state (profiles, session, offline copy, search).
+//! - [`csv`]: CSV export of users (works offline) and import of people to invite.
 //! - [`error`], [`secret`]: the one error type, and the type secrets live in.
 #![deny(missing_docs)]
 
 pub mod actions;
 pub mod auth;
+pub mod bulk;
 pub mod cache;
 pub mod client;
 pub mod connection;
+pub mod console;
+pub mod csv;
 pub mod discovery;
 pub mod error;
 pub mod groups;

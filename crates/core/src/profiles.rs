@@ -359,6 +359,17 @@ impl Profiles {
             return Err(missing(name));
         }
         vault.delete_profile(name)?;
+        self.forget(name)
+    }
+
+    /// Removes a profile from the file only, leaving any keychain entries it has where they
+    /// are. For when the keychain cannot be reached and the person chose to remove the
+    /// profile anyway (the command line's `profiles remove --force`); prefer
+    /// [`Profiles::remove`].
+    pub fn forget(&mut self, name: &str) -> Result<(), Error> {
+        if self.get(name).is_none() {
+            return Err(missing(name));
+        }
         let mut next = self.clone();
         next.profiles.retain(|p| p.name != name);
         if next.default.as_deref() == Some(name) {

@@ -6,10 +6,19 @@
 //! - Later syncs ask only for what changed: `meta.lastModified gt <high water>`, for users
 //!   and groups, when the provider can filter (else they fall back to a full sync). The
 //!   changes are merged by id.
+//! - Stragglers: a change stamped at or shortly before the mark but committed after the
+//!   sync that set the mark read (a server stamps a write before it commits it) is not
+//!   `gt` the mark. So before fetching changes a sync counts the resources stamped within
+//!   [`SyncOptions::straggler_window`] before the mark or later; when the server holds
+//!   more of them than the cache would after the merge, that window is fetched again and
+//!   merged by id (idempotent). A count is one cheap request, so quiet syncs stay quiet
+//!   even after a bulk import that stamped every user with one time.
 //! - Deletions leave no `lastModified` behind, so they are reconciled by an id-only pass
 //!   (`attributes=id`, every page): it runs when the server's user or group count differs
 //!   from the merged cache's, when the last one is older than
-//!   [`SyncOptions::id_pass_interval`] (a day by default), or when asked for.
+//!   [`SyncOptions::id_pass_interval`] (a day by default), after
+//!   [`SyncOptions::id_pass_every`] incremental syncs without one (10 by default), or
+//!   when asked for.
 //! - Every request of a sync is made before the snapshot is touched; the merge itself
 //!   cannot fail. So an interrupted sync (network drop, error answer, a dropped future)
 //!   leaves the caller's snapshot exactly as it was.
@@ -20,10 +29,14 @@
 //! Offline: when the server is unreachable the transport fails every request with
 //! [`Error::Offline`]; the app then reads the cached users with [`offline_read`], which
 //! reports the snapshot's age, and writes fail with that same `Offline` error.
+//!
+//! Opening: [`Store::open_indexed`] returns the snapshot with its search [`Index`], stored
+//! in the cache file, so the first window of the user table needs no index build.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use muster_scim::filter::Filter;
 use muster_scim::group::Group;
 use muster_scim::user::User;
 use time::OffsetDateTime;
@@ -33,7 +46,8 @@ use zeroize::Zeroizing;
 use crate::cache::{self, Opened, Snapshot};
 use crate::client::Client;
 use crate::error::Error;
-use crate::query::{DEFAULT_PAGE_SIZE, ListQuery, attr};
+use crate::query::{DEFAULT_PAGE_SIZE, ListQuery, Page, attr};
+use crate::search::Index;
 
 /// The attribute incremental syncs filter on.
 const LAST_MODIFIED: &str = "meta.lastModified";
@@ -96,7 +110,26 @@ impl Store {
         }
     }
 
-    /// Encrypts `snapshot` and atomically replaces the cache file with it.
+    /// The cached snapshot with the search index stored beside it, ready for
+    /// [`Index::search`] without rebuilding: the fast way to the first window of the
+    /// user table. When there is no usable cache: an empty snapshot (as [`Store::open`])
+    /// and an empty index.
+    pub fn open_indexed(&self, now: OffsetDateTime) -> (Snapshot, Index, OpenOutcome) {
+        match cache::read_indexed(&self.path, &self.key) {
+            Ok(Some((snapshot, index))) => (snapshot, index, OpenOutcome::Fresh),
+            Ok(None) => (Snapshot::empty(now), Index::default(), OpenOutcome::Missing),
+            Err(error) => (
+                Snapshot::empty(now),
+                Index::default(),
+                OpenOutcome::Discarded {
+                    reason: cache::discarded(&error),
+                },
+            ),
+        }
+    }
+
+    /// Builds the search index of `snapshot`, encrypts both and atomically replaces the
+    /// cache file with them.
     ///
     /// # Errors
     ///
@@ -158,6 +191,14 @@ pub struct SyncOptions {
     pub page_size: u64,
     /// The id-only pass runs at least this often.
     pub id_pass_interval: time::Duration,
+    /// The id-only pass runs at least every this many incremental syncs (counted in
+    /// [`SyncState::syncs_since_id_pass`](crate::cache::SyncState)); 0 for never by
+    /// count.
+    pub id_pass_every: u32,
+    /// How far before the high-water mark an incremental sync looks for stragglers:
+    /// changes stamped before the mark but committed after the sync that set it read.
+    /// Zero still covers the mark's own millisecond.
+    pub straggler_window: time::Duration,
     /// Run the id-only pass this time whatever the counts say.
     pub force_id_pass: bool,
     /// Page through everything this time, even when an incremental sync is possible.
@@ -169,6 +210,8 @@ impl Default for SyncOptions {
         Self {
             page_size: DEFAULT_PAGE_SIZE,
             id_pass_interval: time::Duration::DAY,
+            id_pass_every: 10,
+            straggler_window: time::Duration::seconds(5),
             force_id_pass: false,
             force_full: false,
         }
@@ -210,6 +253,9 @@ pub struct SyncReport {
     pub removed: usize,
     /// Whether the id-only pass ran.
     pub id_pass: bool,
+    /// Users and groups fetched again because the server counted more in the straggler
+    /// window than the cache knew (included in `fetched`).
+    pub stragglers: usize,
 }
 
 /// Brings `snapshot` up to date with the server, with [`SyncOptions::default`].
@@ -340,12 +386,14 @@ impl Full {
         snapshot.sync.last_modified_high_water = high_water.map(format_time);
         snapshot.sync.last_full_sync = Some(now);
         snapshot.sync.last_id_pass = Some(now);
+        snapshot.sync.syncs_since_id_pass = 0;
         snapshot.synced_at = now;
         SyncReport {
             full: true,
             fetched,
             removed: 0,
             id_pass: false,
+            stragglers: 0,
         }
     }
 }
@@ -354,6 +402,11 @@ impl Full {
 struct Changes {
     users: Vec<User>,
     groups: Vec<Group>,
+    /// How each merges into the snapshot it was fetched for.
+    user_survey: Survey,
+    group_survey: Survey,
+    /// How many of them the straggler check fetched.
+    stragglers: usize,
     /// Every id on the server, when the id-only pass ran.
     ids: Option<(HashSet<String>, HashSet<String>)>,
 }
@@ -366,34 +419,96 @@ async fn fetch_changes(
     options: &SyncOptions,
     progress: &mut impl FnMut(Progress),
 ) -> Result<Changes, Error> {
-    // `gt`: resources at the mark itself were seen by the sync that set it. (With `ge`
-    // a bulk import sharing one timestamp would be fetched again by every sync.) The
-    // residual risk, a change stamped in the very millisecond of the mark but committed
-    // after that sync read it, is left to a forced full sync.
-    let changed = ListQuery::filtered(attr(LAST_MODIFIED).gt(format_time(since)))
-        .with_count(options.page_size.max(1));
-    let count_only = ListQuery {
-        attributes: vec!["id".to_owned()],
-        ..ListQuery::default()
-    }
-    .with_count(0);
+    let page_size = options.page_size.max(1);
+    let count_of = |filter: Option<Filter>| {
+        ListQuery {
+            filter,
+            attributes: vec!["id".to_owned()],
+            ..ListQuery::default()
+        }
+        .with_count(0)
+    };
     let users = client.users();
     let groups = client.groups();
+    // Counted before the changes are fetched, so that a change committed in between is
+    // in the changes but not in the count and cannot be taken for a straggler.
+    let window_start = format_time(since - options.straggler_window.max(time::Duration::ZERO));
+    let in_window = count_of(Some(attr(LAST_MODIFIED).ge(window_start.clone())));
+    let (users_in_window, groups_in_window) =
+        tokio::join!(users.page(&in_window), groups.page(&in_window));
+    // A provider that cannot count this filter goes without the check (rather than
+    // falling back to full syncs); any other failure ends the sync.
+    let (users_in_window, groups_in_window) = (
+        count_if_supported(users_in_window)?,
+        count_if_supported(groups_in_window)?,
+    );
+
+    // `gt`: resources at the mark itself were seen by the sync that set it (with `ge` a
+    // bulk import sharing one timestamp would be fetched again by every sync); one
+    // committed later is found by the window count above.
+    let changed =
+        ListQuery::filtered(attr(LAST_MODIFIED).gt(format_time(since))).with_count(page_size);
+    let count_only = count_of(None);
     let (changed_users, changed_groups, user_total, group_total) = tokio::join!(
         users.list_all(&changed, |_| {}),
         groups.list_all(&changed, |_| {}),
         users.page(&count_only),
         groups.page(&count_only),
     );
-    let (changed_users, changed_groups) = (changed_users?, changed_groups?);
+    let (mut changed_users, mut changed_groups) = (changed_users?, changed_groups?);
     let (user_total, group_total) = (user_total?.total, group_total?.total);
+
+    // Stragglers: the server holds more resources stamped in the window than the cache
+    // would; fetch the window again (merged by id, so what is already known is simply
+    // replaced).
+    let window_start_time = parse_time(&window_start).unwrap_or(since);
+    let window = ListQuery::filtered(attr(LAST_MODIFIED).ge(window_start)).with_count(page_size);
+    let missing = |counted: Option<u64>, known: usize| {
+        counted.is_some_and(|counted| u64::try_from(known).is_ok_and(|known| counted > known))
+    };
+    let mut stragglers = 0;
+    let mut user_survey = Survey::new(
+        &snapshot.users,
+        &changed_users,
+        window_start_time,
+        user_keys,
+    );
+    if missing(users_in_window, user_survey.in_window) {
+        let late = users.list_all(&window, |_| {}).await?;
+        stragglers += late.len();
+        changed_users.extend(late);
+        user_survey = Survey::new(
+            &snapshot.users,
+            &changed_users,
+            window_start_time,
+            user_keys,
+        );
+    }
+    let mut group_survey = Survey::new(
+        &snapshot.groups,
+        &changed_groups,
+        window_start_time,
+        group_keys,
+    );
+    if missing(groups_in_window, group_survey.in_window) {
+        let late = groups.list_all(&window, |_| {}).await?;
+        stragglers += late.len();
+        changed_groups.extend(late);
+        group_survey = Survey::new(
+            &snapshot.groups,
+            &changed_groups,
+            window_start_time,
+            group_keys,
+        );
+    }
     progress(Progress {
         phase: Phase::Changes,
         fetched: u64::try_from(changed_users.len() + changed_groups.len()).unwrap_or(u64::MAX),
         total: None,
     });
-    let users_after = merged_len(&snapshot.users, &changed_users, |u| u.id.as_deref());
-    let groups_after = merged_len(&snapshot.groups, &changed_groups, |g| g.id.as_deref());
+
+    let users_after = snapshot.users.len() + user_survey.append.len();
+    let groups_after = snapshot.groups.len() + group_survey.append.len();
     let counts_differ = |total: Option<u64>, cached: usize| {
         total.is_none_or(|total| u64::try_from(cached) != Ok(total))
     };
@@ -401,8 +516,11 @@ async fn fetch_changes(
         .sync
         .last_id_pass
         .is_none_or(|last| now - last >= options.id_pass_interval);
+    let by_count = options.id_pass_every > 0
+        && snapshot.sync.syncs_since_id_pass.saturating_add(1) >= options.id_pass_every;
     let ids = if options.force_id_pass
         || overdue
+        || by_count
         || counts_differ(user_total, users_after)
         || counts_differ(group_total, groups_after)
     {
@@ -413,8 +531,115 @@ async fn fetch_changes(
     Ok(Changes {
         users: changed_users,
         groups: changed_groups,
+        user_survey,
+        group_survey,
+        stragglers,
         ids,
     })
+}
+
+/// The total of a count request; none when the provider refused its filter.
+fn count_if_supported<T>(page: Result<Page<T>, Error>) -> Result<Option<u64>, Error> {
+    match page {
+        Ok(page) => Ok(page.total),
+        Err(Error::Validation { .. }) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+fn user_keys(user: &User) -> (Option<&str>, Option<OffsetDateTime>) {
+    (
+        user.id.as_deref(),
+        user.meta.as_ref().and_then(|m| m.last_modified),
+    )
+}
+
+fn group_keys(group: &Group) -> (Option<&str>, Option<OffsetDateTime>) {
+    (
+        group.id.as_deref(),
+        group.meta.as_ref().and_then(|m| m.last_modified),
+    )
+}
+
+/// What merging fresh items into cached ones by id will do, found in one pass over the
+/// cache (which, at 100,000 users, is what a sync of a few changes mostly costs).
+struct Survey {
+    /// Cached positions to replace, each with the fresh item (its last copy) replacing it.
+    replace: Vec<(usize, usize)>,
+    /// Fresh items (their last copy) whose id the cache lacks, in order.
+    append: Vec<usize>,
+    /// Items that, after the merge, were last modified at or after the window start.
+    in_window: usize,
+}
+
+impl Survey {
+    fn new<T>(
+        cached: &[T],
+        fresh: &[T],
+        from: OffsetDateTime,
+        keys: impl Fn(&T) -> (Option<&str>, Option<OffsetDateTime>),
+    ) -> Self {
+        let inside = |modified: Option<OffsetDateTime>| modified.is_some_and(|at| at >= from);
+        let mut last: HashMap<&str, (usize, bool)> = HashMap::with_capacity(fresh.len());
+        for (index, item) in fresh.iter().enumerate() {
+            if let Some(id) = keys(item).0 {
+                last.insert(id, (index, false));
+            }
+        }
+        let mut replace = Vec::new();
+        let mut in_window = 0;
+        for (position, item) in cached.iter().enumerate() {
+            let (id, modified) = keys(item);
+            match id.and_then(|id| last.get_mut(id)) {
+                Some((index, found)) if !*found => {
+                    *found = true;
+                    replace.push((position, *index));
+                }
+                _ => in_window += usize::from(inside(modified)),
+            }
+        }
+        let mut append: Vec<usize> = last
+            .values()
+            .filter(|(_, found)| !found)
+            .map(|(index, _)| *index)
+            .collect();
+        append.sort_unstable();
+        in_window += last
+            .values()
+            .filter(|(index, _)| inside(keys(&fresh[*index]).1))
+            .count();
+        Self {
+            replace,
+            append,
+            in_window,
+        }
+    }
+
+    /// Merges `fresh` into `cached` as surveyed (or, should `cached` have changed since,
+    /// by id the slow way).
+    fn merge<T>(self, cached: &mut Vec<T>, fresh: Vec<T>, id: impl Fn(&T) -> Option<&str>) {
+        let still = self.replace.iter().all(|(position, index)| {
+            cached
+                .get(*position)
+                .zip(fresh.get(*index))
+                .is_some_and(|(old, new)| id(old).is_some() && id(old) == id(new))
+        });
+        if !still {
+            merge(cached, fresh, id);
+            return;
+        }
+        let mut fresh: Vec<Option<T>> = fresh.into_iter().map(Some).collect();
+        for (position, index) in self.replace {
+            if let Some(item) = fresh[index].take() {
+                cached[position] = item;
+            }
+        }
+        cached.extend(
+            self.append
+                .into_iter()
+                .filter_map(|index| fresh[index].take()),
+        );
+    }
 }
 
 /// Every user id and every group id on the server.
@@ -449,14 +674,19 @@ impl Changes {
     fn apply(self, snapshot: &mut Snapshot, now: OffsetDateTime) -> SyncReport {
         let fetched = self.users.len() + self.groups.len();
         let newest_seen = newest(&self.users, &self.groups);
-        merge(&mut snapshot.users, self.users, |u| u.id.as_deref());
-        merge(&mut snapshot.groups, self.groups, |g| g.id.as_deref());
+        self.user_survey
+            .merge(&mut snapshot.users, self.users, |u| u.id.as_deref());
+        self.group_survey
+            .merge(&mut snapshot.groups, self.groups, |g| g.id.as_deref());
         let mut removed = 0;
         let id_pass = self.ids.is_some();
         if let Some((user_ids, group_ids)) = self.ids {
             removed += retain_known(&mut snapshot.users, &user_ids, |u| u.id.as_deref());
             removed += retain_known(&mut snapshot.groups, &group_ids, |g| g.id.as_deref());
             snapshot.sync.last_id_pass = Some(now);
+            snapshot.sync.syncs_since_id_pass = 0;
+        } else {
+            snapshot.sync.syncs_since_id_pass = snapshot.sync.syncs_since_id_pass.saturating_add(1);
         }
         raise_high_water(snapshot, newest_seen);
         snapshot.synced_at = now;
@@ -465,17 +695,20 @@ impl Changes {
             fetched,
             removed,
             id_pass,
+            stragglers: self.stragglers,
         }
     }
 }
 
 /// Puts `user`, as the server answered a create, replace or patch, into the snapshot:
-/// replacing the cached user with its id, or adding it. Raises the high-water mark to its
-/// `meta.lastModified` when that is newer.
+/// replacing the cached user with its id, or adding it.
+///
+/// The high-water mark is left alone: it says that every change up to it has been
+/// fetched, which one write does not show (others may have changed other users since the
+/// last sync; raising the mark past their changes would hide them from every later sync).
+/// The next sync fetches this user again, and the merge by id makes that harmless.
 pub fn apply_user(snapshot: &mut Snapshot, user: User) {
-    let modified = user.meta.as_ref().and_then(|m| m.last_modified);
     merge(&mut snapshot.users, vec![user], |u| u.id.as_deref());
-    raise_high_water(snapshot, modified);
 }
 
 /// Drops the user with `id` from the snapshot (after the server deleted it); `true` when
@@ -488,9 +721,7 @@ pub fn remove_user(snapshot: &mut Snapshot, id: &str) -> bool {
 
 /// Puts `group`, as the server answered a write, into the snapshot (see [`apply_user`]).
 pub fn apply_group(snapshot: &mut Snapshot, group: Group) {
-    let modified = group.meta.as_ref().and_then(|m| m.last_modified);
     merge(&mut snapshot.groups, vec![group], |g| g.id.as_deref());
-    raise_high_water(snapshot, modified);
 }
 
 /// Drops the group with `id` from the snapshot; `true` when it was there.
@@ -500,39 +731,43 @@ pub fn remove_group(snapshot: &mut Snapshot, id: &str) -> bool {
     snapshot.groups.len() != before
 }
 
-/// Replaces each cached item that has the id of one in `fresh`, and appends the others.
+/// Replaces each cached item that has the id of one in `fresh`, and appends the others
+/// (in their order in `fresh`). One pass over the cache with a map of the few fresh ids,
+/// so a handful of changes costs little even against a large cache.
 fn merge<T>(cached: &mut Vec<T>, fresh: Vec<T>, id: impl Fn(&T) -> Option<&str>) {
     if fresh.is_empty() {
         return;
     }
-    let mut place: HashMap<String, usize> = cached
+    let ids: Vec<Option<String>> = fresh
         .iter()
-        .enumerate()
-        .filter_map(|(index, item)| id(item).map(|id| (id.to_owned(), index)))
+        .map(|item| id(item).map(str::to_owned))
         .collect();
-    for item in fresh {
-        let Some(key) = id(&item).map(str::to_owned) else {
-            continue;
-        };
-        match place.get(&key) {
-            Some(&index) => cached[index] = item,
-            None => {
-                place.insert(key, cached.len());
-                cached.push(item);
+    let wanted: HashMap<&str, usize> = {
+        let mut last = HashMap::with_capacity(ids.len());
+        for (index, item_id) in ids.iter().enumerate() {
+            if let Some(item_id) = item_id {
+                last.insert(item_id.as_str(), index);
             }
         }
+        last
+    };
+    let mut fresh: Vec<Option<T>> = fresh.into_iter().map(Some).collect();
+    for item in cached.iter_mut() {
+        let Some(&index) = id(item).and_then(|item_id| wanted.get(item_id)) else {
+            continue;
+        };
+        if let Some(replacement) = fresh[index].take() {
+            *item = replacement;
+        }
     }
-}
-
-/// How many items `cached` would hold after merging `fresh` into it.
-fn merged_len<T>(cached: &[T], fresh: &[T], id: impl Fn(&T) -> Option<&str>) -> usize {
-    let known: HashSet<&str> = cached.iter().filter_map(&id).collect();
-    let new: HashSet<&str> = fresh
-        .iter()
-        .filter_map(&id)
-        .filter(|id| !known.contains(id))
+    // The rest, once each, in order of their last copy.
+    let mut rest: Vec<usize> = wanted
+        .values()
+        .copied()
+        .filter(|index| fresh[*index].is_some())
         .collect();
-    cached.len() + new.len()
+    rest.sort_unstable();
+    cached.extend(rest.into_iter().filter_map(|index| fresh[index].take()));
 }
 
 /// Keeps the items whose id is in `ids`; how many were dropped.
@@ -600,19 +835,20 @@ mod tests {
     }
 
     #[test]
-    fn writes_update_the_snapshot_and_the_mark_only_rises() {
+    fn writes_update_the_snapshot_but_not_the_mark() {
         let mut snapshot = Snapshot::empty(datetime!(2030-01-01 0:00 UTC));
         apply_user(
             &mut snapshot,
             user("a", "ann", datetime!(2030-01-02 0:00 UTC)),
         );
+        assert_eq!(
+            snapshot.sync.last_modified_high_water, None,
+            "a write before any sync does not make the next sync an incremental one"
+        );
+        snapshot.sync.last_modified_high_water = Some("2030-01-01T00:00:00.000Z".into());
         apply_user(
             &mut snapshot,
             user("b", "bob", datetime!(2030-01-01 0:00 UTC)),
-        );
-        assert_eq!(
-            snapshot.sync.last_modified_high_water.as_deref(),
-            Some("2030-01-02T00:00:00.000Z")
         );
         apply_user(
             &mut snapshot,
@@ -622,8 +858,8 @@ mod tests {
         assert_eq!(snapshot.users[0].user_name, "anne", "replaced in place");
         assert_eq!(
             snapshot.sync.last_modified_high_water.as_deref(),
-            Some("2030-01-03T00:00:00.123Z"),
-            "cut to the millisecond, never rounded up"
+            Some("2030-01-01T00:00:00.000Z"),
+            "only a sync moves the mark"
         );
         assert!(remove_user(&mut snapshot, "a"));
         assert!(!remove_user(&mut snapshot, "a"));
@@ -631,14 +867,45 @@ mod tests {
     }
 
     #[test]
+    fn the_mark_only_rises_and_is_cut_to_the_millisecond() {
+        let mut snapshot = Snapshot::empty(datetime!(2030-01-01 0:00 UTC));
+        raise_high_water(&mut snapshot, Some(datetime!(2030-01-03 0:00:00.1239 UTC)));
+        assert_eq!(
+            snapshot.sync.last_modified_high_water.as_deref(),
+            Some("2030-01-03T00:00:00.123Z"),
+            "cut, never rounded up"
+        );
+        raise_high_water(&mut snapshot, Some(datetime!(2030-01-02 0:00 UTC)));
+        assert_eq!(
+            snapshot.sync.last_modified_high_water.as_deref(),
+            Some("2030-01-03T00:00:00.123Z")
+        );
+    }
+
+    #[test]
     fn merging_counts_new_ids_once() {
         let t = datetime!(2030-01-01 0:00 UTC);
+        let later = datetime!(2030-01-02 0:00 UTC);
         let cached = vec![user("a", "a", t), user("b", "b", t)];
-        let fresh = vec![user("b", "b2", t), user("c", "c", t), user("c", "c", t)];
-        assert_eq!(merged_len(&cached, &fresh, |u| u.id.as_deref()), 3);
+        let fresh = vec![
+            user("b", "b2", later),
+            user("c", "c", later),
+            user("c", "c2", later),
+        ];
+        let survey = Survey::new(&cached, &fresh, later, user_keys);
+        assert_eq!(survey.replace, [(1, 0)]);
+        assert_eq!(survey.append, [2], "the last copy of a new id, once");
+        assert_eq!(survey.in_window, 2, "b2 and c2; a is older");
         let mut merged = cached.clone();
-        merge(&mut merged, fresh, |u| u.id.as_deref());
+        survey.merge(&mut merged, fresh.clone(), |u| u.id.as_deref());
         let names: Vec<_> = merged.iter().map(|u| u.user_name.as_str()).collect();
-        assert_eq!(names, ["a", "b2", "c"]);
+        assert_eq!(names, ["a", "b2", "c2"]);
+
+        // The slow way, should the cache have changed since the survey, agrees.
+        let survey = Survey::new(&cached, &fresh, later, user_keys);
+        let mut changed = vec![user("b", "b", t), user("a", "a", t)];
+        survey.merge(&mut changed, fresh, |u| u.id.as_deref());
+        let names: Vec<_> = changed.iter().map(|u| u.user_name.as_str()).collect();
+        assert_eq!(names, ["b2", "a", "c2"]);
     }
 }

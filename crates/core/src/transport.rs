@@ -153,6 +153,19 @@ impl Transport {
         &self.http
     }
 
+    /// The retry policy in force.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    /// The same HTTP client (sharing its connections) with another retry policy.
+    pub fn with_retry(&self, retry: RetryPolicy) -> Self {
+        Self {
+            http: self.http.clone(),
+            retry,
+        }
+    }
+
     /// Sends a request and reads the whole answer. Retries per the module rules when
     /// `idempotent` and the request is of a kind that may be repeated (GET, HEAD, OPTIONS,
     /// PUT, DELETE, or PATCH carrying `If-Match`): a POST, or a PATCH without `If-Match`,

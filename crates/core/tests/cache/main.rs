@@ -33,7 +33,7 @@ fn snapshot(users: usize, generation: u64) -> Snapshot {
         sync: SyncState {
             last_modified_high_water: Some("2026-05-31T00:00:00Z".into()),
             last_full_sync: Some(NOW),
-            last_id_pass: None,
+            ..SyncState::default()
         },
         ..Snapshot::empty(NOW)
     }
@@ -135,9 +135,42 @@ mod file {
     fn unknown_version_is_discarded() {
         let dir = tempdir::Dir::new("version");
         let (path, mut bytes) = written(&dir);
-        bytes[4..8].copy_from_slice(&2u32.to_le_bytes());
+        let next = cache::FORMAT + 1;
+        bytes[4..8].copy_from_slice(&next.to_le_bytes());
         std::fs::write(&path, &bytes).unwrap();
-        assert!(discarded(&path, &KEY).contains("version 2"));
+        assert!(discarded(&path, &KEY).contains(&format!("version {next}")));
+    }
+
+    /// A file of format 1 (one sealed JSON document) is discarded, never read or crashed
+    /// on, and the store starts over: empty, then rebuilt by the next save.
+    #[test]
+    fn a_format_1_file_is_discarded_and_rebuilt() {
+        let dir = tempdir::Dir::new("format-1");
+        let path = dir.0.join("p.cache");
+        let mut old = b"MSTC".to_vec();
+        old.extend_from_slice(&1u32.to_le_bytes());
+        old.extend_from_slice(&[0x42; 24]);
+        old.extend_from_slice(&[0x17; 4000]);
+        std::fs::write(&path, &old).unwrap();
+        assert!(discarded(&path, &KEY).contains("version 1"));
+        let store = muster_core::sync::Store::new(&path, KEY);
+        let (empty, index, outcome) = store.open_indexed(NOW);
+        assert!(
+            matches!(outcome, muster_core::sync::OpenOutcome::Discarded { ref reason } if reason.contains("version 1")),
+            "{outcome:?}"
+        );
+        assert_eq!(
+            empty,
+            Snapshot::empty(NOW),
+            "nothing of the old file is used"
+        );
+        assert!(index.is_empty());
+        let fresh = snapshot(4, 9);
+        store.save(&fresh).unwrap();
+        let (read, index, outcome) = store.open_indexed(NOW);
+        assert_eq!(outcome, muster_core::sync::OpenOutcome::Fresh);
+        assert_eq!(read, fresh);
+        assert_eq!(index.len(), 4);
     }
 
     #[test]
@@ -177,6 +210,8 @@ mod crash {
     use std::time::Duration;
 
     const WRITER: &str = "MUSTER_CACHE_TEST_WRITER";
+    const READY: &str = "@@writer-ready@@";
+    const WROTE: &str = "@@writer-wrote@@";
     const USERS: usize = 1000;
 
     /// The snapshot of one generation; built once, then only relabelled.
@@ -203,10 +238,31 @@ mod crash {
             Ok(Some(current)) => generation(&current) + 1,
             _ => 1,
         };
+        let _ = generation_snapshot(next);
+        say(READY);
         loop {
             cache::write(&path, &generation_snapshot(next), &KEY).unwrap();
+            say(WROTE);
             next += 1;
         }
+    }
+
+    /// The writer's progress, to the parent over stdout (run with `--nocapture`).
+    fn say(marker: &str) {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{marker}");
+        let _ = out.flush();
+    }
+
+    /// Reads the writer's stdout until a line containing `marker`.
+    fn wait_for(lines: &mut impl Iterator<Item = std::io::Result<String>>, marker: &str) {
+        for line in lines.by_ref() {
+            if line.unwrap().contains(marker) {
+                return;
+            }
+        }
+        panic!("the writer stopped before saying {marker}");
     }
 
     #[test]
@@ -220,12 +276,27 @@ mod crash {
         let mut torn_writes = 0;
         for round in 0..200 {
             let mut child = Command::new(&exe)
-                .args(["crash::writer_child", "--exact", "--test-threads=1"])
+                .args([
+                    "crash::writer_child",
+                    "--exact",
+                    "--test-threads=1",
+                    "--nocapture",
+                ])
                 .env(WRITER, &path)
-                .stdout(Stdio::null())
+                .stdout(Stdio::piped())
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap();
+            // The random point is measured from when the writer starts writing, not from
+            // the spawn: a loaded machine can take longer than the window to start it.
+            // Every tenth round also waits for one finished write first, so the file moves
+            // on however slow the machine is.
+            let mut lines =
+                std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+            wait_for(&mut lines, READY);
+            if round % 10 == 9 {
+                wait_for(&mut lines, WROTE);
+            }
             std::thread::sleep(Duration::from_micros(rng.random_range(0..150_000)));
             child.kill().unwrap();
             child.wait().unwrap();
@@ -472,6 +543,8 @@ mod search {
         assert_eq!(idle(30), vec![1, 3, 4]);
         assert_eq!(idle(5), vec![1, 2, 3, 4]);
         assert_eq!(idle(0), vec![0, 1, 2, 3, 4]);
+        // Any day count is valid input: past the calendar's reach, only the never signed in.
+        assert_eq!(idle(u32::MAX), vec![3, 4]);
     }
 
     #[test]
@@ -567,6 +640,128 @@ mod search {
             (111, 5),
             "user1, user10-19, user100-199"
         );
+    }
+}
+
+/// The index stored in the cache file answers exactly as one built from the users.
+mod stored_index {
+    use super::*;
+    use muster_core::search::{Index, SearchQuery, SortKey};
+
+    fn stored(users: Vec<User>) -> (Index, Index) {
+        let dir = tempdir::Dir::new("stored-index");
+        let path = dir.0.join("p.cache");
+        let built = Index::build(&users);
+        let data = Snapshot {
+            users,
+            ..Snapshot::empty(NOW)
+        };
+        cache::write(&path, &data, &KEY).unwrap();
+        let (read, index) = cache::read_indexed(&path, &KEY).unwrap().unwrap();
+        assert_eq!(read, data);
+        (built, index)
+    }
+
+    fn queries() -> Vec<SearchQuery> {
+        let q = SearchQuery::default;
+        let mut queries = vec![
+            q(),
+            SearchQuery {
+                text: "lopez".into(),
+                ..q()
+            },
+            SearchQuery {
+                text: "555 00".into(),
+                roles: vec!["technician".into(), "admin".into()],
+                ..q()
+            },
+            SearchQuery {
+                licences: vec!["desk".into()],
+                statuses: vec!["active".into(), "invited".into()],
+                ..q()
+            },
+            SearchQuery {
+                branches: vec!["Denver".into()],
+                zones: vec!["north".into()],
+                security_groups: vec!["sg viewer".into(), "SG admin".into()],
+                ..q()
+            },
+            SearchQuery {
+                sign_in_methods: vec!["google".into()],
+                invitation_states: vec!["accepted".into()],
+                no_sign_in_for_days: Some(20),
+                ..q()
+            },
+            SearchQuery {
+                text: "user1".into(),
+                offset: 3,
+                limit: 7,
+                ..q()
+            },
+        ];
+        for sort in SortKey::ALL {
+            for descending in [false, true] {
+                queries.push(SearchQuery {
+                    sort,
+                    descending,
+                    ..q()
+                });
+            }
+        }
+        queries
+    }
+
+    fn people() -> Vec<User> {
+        let roles = ["technician", "admin", "viewer"];
+        let licences = ["field", "desk", "contractor"];
+        let branches = ["Denver", "Boulder", "Aurora"];
+        (0..300)
+            .map(|i| {
+                let mut user = user(
+                    i,
+                    json!({"role": roles[i % 3], "licence": licences[i % 7 % 3],
+                           "status": if i % 11 == 0 { "invited" } else { "active" },
+                           "homeBranch": branches[i % 5 % 3], "branches": [branches[i % 3]],
+                           "zones": if i % 2 == 0 { json!(["North"]) } else { json!(["South"]) },
+                           "securityGroup": format!("SG {}", roles[i % 3])}),
+                );
+                if i % 4 == 0 {
+                    user.display_name = Some(format!("Maria Lopez {}", i % 13));
+                }
+                if i % 3 != 0 {
+                    let shop = user.shop.as_mut().unwrap();
+                    shop.last_sign_in = Some(muster_scim::user::LastSignIn {
+                        at: Some(NOW - time::Duration::days((i % 40) as i64)),
+                        method: Some(if i % 2 == 0 { "google" } else { "password" }.into()),
+                    });
+                    shop.invitation = Some(muster_scim::user::Invitation {
+                        state: Some("accepted".into()),
+                        ..Default::default()
+                    });
+                }
+                user
+            })
+            .collect()
+    }
+
+    #[test]
+    fn answers_every_query_as_a_built_index() {
+        let (built, stored) = stored(people());
+        assert_eq!(stored.len(), built.len());
+        for query in queries() {
+            assert_eq!(
+                stored.search(&query, NOW),
+                built.search(&query, NOW),
+                "{query:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_snapshot_has_an_empty_index() {
+        let (built, stored) = stored(Vec::new());
+        assert!(built.is_empty() && stored.is_empty());
+        assert_eq!(stored.search(&SearchQuery::default(), NOW).total, 0);
     }
 }
 

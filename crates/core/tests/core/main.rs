@@ -2,8 +2,12 @@
 //! per area.
 
 mod auth;
+mod bulk;
+mod console;
 mod faults;
 mod muster;
 mod proxy;
+mod review;
 mod scim2;
 mod support;
+mod transfer;

@@ -197,7 +197,11 @@ async fn first_sync_fetches_all_then_only_changes_and_deletions() {
         .expect("patch");
     apply_user(&mut snapshot, patched.value);
     assert_eq!(snapshot.users.len() as u64, total - 1, "replaced in place");
-    assert!(snapshot.sync.last_modified_high_water.as_deref() > Some(second_mark.as_str()));
+    assert_eq!(
+        snapshot.sync.last_modified_high_water.as_deref(),
+        Some(second_mark.as_str()),
+        "only a sync moves the mark"
+    );
     client
         .users()
         .delete(&targets[1], None)
@@ -313,4 +317,254 @@ async fn an_incremental_sync_of_100_changes_costs_about_one_page() {
          {page_time:?}; ratio {ratio:.2}"
     );
     assert!(ratio < 1.5, "target < 1.5×, got {ratio:.2}");
+}
+
+/// A write applied to the cache from the server's answer must not hide what others
+/// changed since the last sync (it once raised the mark past their changes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_applied_locally_does_not_hide_changes_made_by_others() {
+    let server = Muster::start("syncothers", 40).await;
+    age_the_seed(&server);
+    let client = server.client();
+    let mut snapshot = Snapshot::empty(now());
+    sync::sync(&client, &mut snapshot, now(), |_| {})
+        .await
+        .expect("the first sync");
+    let ids: Vec<String> = ids(&snapshot).iter().map(|s| (*s).to_owned()).collect();
+    // Someone else changes one user; then this client changes another and applies it.
+    client
+        .users()
+        .patch(
+            &ids[5],
+            vec![PatchOperation::replace("title", json!("By someone else"))],
+            None,
+        )
+        .await
+        .expect("patch");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let mine = client
+        .users()
+        .patch(
+            &ids[6],
+            vec![PatchOperation::replace("title", json!("Mine"))],
+            None,
+        )
+        .await
+        .expect("patch");
+    apply_user(&mut snapshot, mine.value);
+    assert_eq!(title_of(&snapshot, &ids[6]), Some("Mine"));
+    // No straggler window: only the mark decides what is fetched.
+    let exact = SyncOptions {
+        straggler_window: time::Duration::ZERO,
+        ..SyncOptions::default()
+    };
+    let report = sync::sync_with(&client, &mut snapshot, now(), &exact, |_| {})
+        .await
+        .expect("a sync");
+    assert!(!report.full, "{report:?}");
+    assert_eq!(title_of(&snapshot, &ids[5]), Some("By someone else"));
+    assert_eq!(title_of(&snapshot, &ids[6]), Some("Mine"));
+    assert_eq!(
+        report.fetched, 2,
+        "both changes, the applied one again: {report:?}"
+    );
+}
+
+/// `modified` of every user and group of the org set to a long time ago, so that the marks
+/// the tests see come from their own writes (the seed stamps everything with one time).
+fn age_the_seed(server: &Muster) {
+    let org = server.org.clone();
+    server
+        .state
+        .db
+        .write_blocking(move |tx| {
+            for table in ["users", "groups"] {
+                tx.execute(
+                    &format!("UPDATE {table} SET modified = ?1 WHERE org = ?2"),
+                    ["2020-01-01T00:00:00.000Z", org.as_str()],
+                )?;
+            }
+            Ok(())
+        })
+        .expect("aged");
+}
+
+/// A change as a server makes it when the write was stamped at `modified` but committed
+/// only now: after the sync that read the data and set the mark.
+fn straggle(server: &Muster, id: &str, title: &str, modified: &str) {
+    let (org, id, title, modified) = (
+        server.org.clone(),
+        id.to_owned(),
+        title.to_owned(),
+        modified.to_owned(),
+    );
+    let changed = server
+        .state
+        .db
+        .write_blocking(move |tx| {
+            Ok(tx.execute(
+                "UPDATE users SET doc = json_set(doc, '$.title', ?1), modified = ?2, \
+                 version = version + 1 WHERE org = ?3 AND id = ?4",
+                [title.as_str(), modified.as_str(), org.as_str(), id.as_str()],
+            )?)
+        })
+        .expect("a straggling write");
+    assert_eq!(changed, 1);
+}
+
+fn shifted(mark: &str, by: time::Duration) -> String {
+    let at = OffsetDateTime::parse(mark, &time::format_description::well_known::Rfc3339)
+        .expect("a mark")
+        + by;
+    at.format(time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    ))
+    .expect("formatted")
+}
+
+fn title_of<'a>(snapshot: &'a Snapshot, id: &str) -> Option<&'a str> {
+    snapshot
+        .users
+        .iter()
+        .find(|u| u.id.as_deref() == Some(id))
+        .and_then(|u| u.title.as_deref())
+}
+
+/// A change stamped in the very millisecond of the high-water mark, or shortly before it,
+/// but committed after the sync that set the mark had read, is not `gt` the mark; the
+/// straggler count finds it, and quiet syncs stay quiet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_committed_after_the_read_but_stamped_before_the_mark_are_not_missed() {
+    let server = Muster::start("syncstraggle", 60).await;
+    age_the_seed(&server);
+    let client = server.client();
+    let mut snapshot = Snapshot::empty(now());
+    sync::sync(&client, &mut snapshot, now(), |_| {})
+        .await
+        .expect("the first sync");
+    let ids: Vec<String> = ids(&snapshot).iter().map(|s| (*s).to_owned()).collect();
+
+    // A write through the API moves the mark to now.
+    client
+        .users()
+        .patch(
+            &ids[0],
+            vec![PatchOperation::replace("title", json!("Seen"))],
+            None,
+        )
+        .await
+        .expect("patch");
+    let report = sync::sync(&client, &mut snapshot, now(), |_| {})
+        .await
+        .expect("a sync");
+    assert_eq!((report.fetched, report.stragglers), (1, 0), "{report:?}");
+    let mark = snapshot
+        .sync
+        .last_modified_high_water
+        .clone()
+        .expect("a mark");
+
+    // Two writes stamped at the mark and a second before it, committed after that read.
+    straggle(&server, &ids[1], "Same millisecond", &mark);
+    straggle(
+        &server,
+        &ids[2],
+        "Queued behind the writer",
+        &shifted(&mark, -time::Duration::seconds(1)),
+    );
+    let report = sync::sync(&client, &mut snapshot, now(), |_| {})
+        .await
+        .expect("a sync");
+    assert!(!report.full, "{report:?}");
+    assert!(report.stragglers >= 2, "{report:?}");
+    assert_eq!(title_of(&snapshot, &ids[1]), Some("Same millisecond"));
+    assert_eq!(
+        title_of(&snapshot, &ids[2]),
+        Some("Queued behind the writer")
+    );
+    assert_eq!(
+        snapshot.users.len(),
+        ids.len(),
+        "merged by id, nothing doubled"
+    );
+
+    // Now the cache agrees with the server: nothing is fetched again.
+    let quiet = sync::sync(&client, &mut snapshot, now(), |_| {})
+        .await
+        .expect("a quiet sync");
+    assert_eq!((quiet.fetched, quiet.stragglers), (0, 0), "{quiet:?}");
+
+    // A window of zero still covers the mark's own millisecond.
+    let mark = snapshot
+        .sync
+        .last_modified_high_water
+        .clone()
+        .expect("a mark");
+    straggle(&server, &ids[3], "At the mark again", &mark);
+    let exact = SyncOptions {
+        straggler_window: time::Duration::ZERO,
+        ..SyncOptions::default()
+    };
+    let report = sync::sync_with(&client, &mut snapshot, now(), &exact, |_| {})
+        .await
+        .expect("a sync");
+    assert!(report.stragglers >= 1, "{report:?}");
+    assert_eq!(title_of(&snapshot, &ids[3]), Some("At the mark again"));
+}
+
+/// Besides a disagreeing count and a day's age, the id-only pass runs every
+/// `id_pass_every` incremental syncs, counted in the snapshot (so across restarts).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_id_pass_also_runs_every_n_incremental_syncs() {
+    let server = Muster::start("syncevery", 40).await;
+    let client = server.client();
+    let store = Store::new(temp_cache("every"), KEY);
+    let (mut snapshot, _) = store.open(now());
+    let report = sync::sync(&client, &mut snapshot, now(), |_| {})
+        .await
+        .expect("the first sync");
+    assert!(report.full);
+    assert_eq!(snapshot.sync.syncs_since_id_pass, 0);
+    let every_third = SyncOptions {
+        id_pass_every: 3,
+        ..SyncOptions::default()
+    };
+    let mut passes = Vec::new();
+    for _ in 0..7 {
+        let report = sync::sync_with(&client, &mut snapshot, now(), &every_third, |_| {})
+            .await
+            .expect("a sync");
+        assert!(!report.full, "{report:?}");
+        passes.push((report.id_pass, snapshot.sync.syncs_since_id_pass));
+        // Saved and reopened: the count survives a restart.
+        store.save(&snapshot).expect("saved");
+        snapshot = store.open(now()).0;
+    }
+    assert_eq!(
+        passes,
+        [
+            (false, 1),
+            (false, 2),
+            (true, 0),
+            (false, 1),
+            (false, 2),
+            (true, 0),
+            (false, 1)
+        ]
+    );
+
+    // 0: never by count (the counts agree and the day has not passed).
+    let never = SyncOptions {
+        id_pass_every: 0,
+        ..SyncOptions::default()
+    };
+    for _ in 0..3 {
+        let report = sync::sync_with(&client, &mut snapshot, now(), &never, |_| {})
+            .await
+            .expect("a sync");
+        assert!(!report.id_pass, "{report:?}");
+    }
+    assert_eq!(snapshot.sync.syncs_since_id_pass, 4);
+    store.remove().expect("removed");
+    let _ = std::fs::remove_dir_all(store.path().parent().expect("a directory"));
 }

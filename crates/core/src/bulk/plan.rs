@@ -1,0 +1,414 @@
+//! What to do with one existing user: act, or skip and why. Pure: it reads the user's
+//! record and the job's rules, and never the network, so every rule is unit-tested here.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use muster_scim::message::PatchOperation;
+use muster_scim::user::{InvitationState, ShopUser, User, UserStatus};
+use serde_json::json;
+use time::OffsetDateTime;
+
+use super::Operation;
+use crate::actions::Action;
+
+/// The shop extension's URN, the prefix of its attribute paths in a PATCH.
+const SHOP: &str = muster_scim::urn::SHOP_USER;
+
+/// The decision for one user.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Plan {
+    /// Send this.
+    Act(Write),
+    /// Leave the user alone.
+    Skip {
+        /// Why, for people.
+        reason: String,
+        /// The user is already as the job would leave them (a re-run's "already done").
+        already: bool,
+    },
+}
+
+/// The request that carries out the operation on one user.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Write {
+    /// An account action (`POST /Users/{id}/actions/NAME`).
+    Action(Action),
+    /// A PATCH of the user, sent with the record's version as `If-Match`.
+    Patch(Vec<PatchOperation>),
+}
+
+/// What the rules need besides the user.
+#[derive(Debug)]
+pub(crate) struct Rules<'a> {
+    /// The signed-in person's user id: never acted on.
+    pub me: Option<&'a str>,
+    /// Now, for the age of invitations.
+    pub now: OffsetDateTime,
+    /// A pending invitation sent less than this long ago counts as sent.
+    pub resend_cooldown: Duration,
+    /// Users named to take over a deactivated user's responsibilities.
+    pub successors: &'a HashSet<String>,
+}
+
+/// Decides what `operation` does to `user`.
+pub(crate) fn plan(operation: &Operation, user: &User, rules: &Rules<'_>) -> Plan {
+    let id = user.id.as_deref().unwrap_or_default();
+    if rules.me.is_some_and(|me| me == id) {
+        return skip(
+            "This is your own account; bulk actions never change it.",
+            false,
+        );
+    }
+    let status = status_of(user);
+    if status == UserStatus::Deleted {
+        return skip("The user is deleted.", false);
+    }
+    let shop = user.shop.clone().unwrap_or_default();
+    match operation {
+        Operation::Invite { .. } => skip("The user exists already.", true),
+        Operation::ResendWelcome => resend_welcome(&status, &shop, rules),
+        Operation::Suspend => match status {
+            UserStatus::Suspended => skip("Already suspended.", true),
+            UserStatus::Deactivated => skip(
+                "The user is deactivated; only active or invited users can be suspended.",
+                false,
+            ),
+            _ => act(Action::Suspend),
+        },
+        Operation::Unsuspend => match status {
+            UserStatus::Suspended => act(Action::Unsuspend),
+            _ => skip(&format!("Not suspended (the user is {status})."), true),
+        },
+        Operation::Deactivate { reassign } => {
+            if status == UserStatus::Deactivated {
+                skip("Already deactivated.", true)
+            } else if rules.successors.contains(id) {
+                skip(
+                    "The user is named to take over the others' responsibilities, so stays \
+                     active.",
+                    false,
+                )
+            } else {
+                act(Action::Deactivate {
+                    reassign: reassign.clone(),
+                })
+            }
+        }
+        Operation::SetLicence(licence) => {
+            if shop.licence.as_ref() == Some(licence) {
+                skip(&format!("Already has the {licence} licence."), true)
+            } else {
+                patch(vec![PatchOperation::replace(
+                    format!("{SHOP}:licence"),
+                    json!(licence.as_str()),
+                )])
+            }
+        }
+        Operation::SetRole(role) => {
+            if shop.role.as_ref() == Some(role) {
+                skip(&format!("Already has the {role} role."), true)
+            } else {
+                patch(vec![PatchOperation::replace(
+                    format!("{SHOP}:role"),
+                    json!(role.as_str()),
+                )])
+            }
+        }
+        Operation::SetBranches {
+            home_branch,
+            branches,
+        } => {
+            let mut operations = Vec::new();
+            if let Some(home) = home_branch
+                && !shop
+                    .home_branch
+                    .as_deref()
+                    .is_some_and(|h| h.eq_ignore_ascii_case(home))
+            {
+                operations.push(PatchOperation::replace(
+                    format!("{SHOP}:homeBranch"),
+                    json!(home),
+                ));
+            }
+            if let Some(branches) = branches
+                && !same_set(&shop.branches, branches)
+            {
+                operations.push(list_patch("branches", branches));
+            }
+            if operations.is_empty() {
+                skip("Already has these branches.", true)
+            } else {
+                patch(operations)
+            }
+        }
+        Operation::SetZones(zones) => {
+            if same_set(&shop.zones, zones) {
+                skip("Already has these zones.", true)
+            } else {
+                patch(vec![list_patch("zones", zones)])
+            }
+        }
+        Operation::RevokeSessions => {
+            if shop.active_sessions == Some(0) {
+                skip("No sessions to end.", true)
+            } else {
+                act(Action::RevokeSessions)
+            }
+        }
+        Operation::ResetMfa => {
+            if shop.mfa_enabled == Some(false) {
+                skip("Two-factor is not set up.", true)
+            } else {
+                act(Action::ResetMfa)
+            }
+        }
+    }
+}
+
+fn resend_welcome(status: &UserStatus, shop: &ShopUser, rules: &Rules<'_>) -> Plan {
+    if *status != UserStatus::Invited {
+        let why = match status {
+            UserStatus::Active => "The user accepted the invitation already.".to_owned(),
+            other => format!("The user is {other}; invitations go to invited users only."),
+        };
+        return skip(&why, false);
+    }
+    let invitation = shop.invitation.as_ref();
+    let pending = invitation.and_then(|i| i.state.as_ref()) == Some(&InvitationState::Pending);
+    if pending && let Some(sent) = invitation.and_then(|i| i.sent_at) {
+        let age = rules.now - sent;
+        if age < time::Duration::try_from(rules.resend_cooldown).unwrap_or(time::Duration::ZERO) {
+            let minutes = age.whole_minutes().max(0);
+            return skip(
+                &match minutes {
+                    0 => "An invitation was sent less than a minute ago.".to_owned(),
+                    1 => "An invitation was sent a minute ago.".to_owned(),
+                    m => format!("An invitation was sent {m} minutes ago."),
+                },
+                true,
+            );
+        }
+    }
+    act(Action::SendWelcome)
+}
+
+/// A user's status: the shop status, else from SCIM `active`.
+pub(crate) fn status_of(user: &User) -> UserStatus {
+    match user.shop.as_ref().and_then(|s| s.status.clone()) {
+        Some(status) => status,
+        None if user.active == Some(false) => UserStatus::Deactivated,
+        None => UserStatus::Active,
+    }
+}
+
+/// Whether two lists hold the same values, case and order aside.
+fn same_set(have: &[String], want: &[String]) -> bool {
+    let fold = |list: &[String]| {
+        let mut folded: Vec<String> = list.iter().map(|v| v.trim().to_lowercase()).collect();
+        folded.sort_unstable();
+        folded.dedup();
+        folded
+    };
+    fold(have) == fold(want)
+}
+
+/// Replaces a multi-valued shop attribute (or removes it, for an empty list).
+fn list_patch(name: &str, values: &[String]) -> PatchOperation {
+    let path = format!("{SHOP}:{name}");
+    if values.is_empty() {
+        PatchOperation::remove(path)
+    } else {
+        PatchOperation::replace(path, json!(values))
+    }
+}
+
+fn skip(reason: &str, already: bool) -> Plan {
+    Plan::Skip {
+        reason: reason.to_owned(),
+        already,
+    }
+}
+
+fn act(action: Action) -> Plan {
+    Plan::Act(Write::Action(action))
+}
+
+fn patch(operations: Vec<PatchOperation>) -> Plan {
+    Plan::Act(Write::Patch(operations))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use muster_scim::user::{Invitation, Licence, Role};
+
+    use super::*;
+    use crate::actions::Reassign;
+
+    fn user(id: &str, status: UserStatus) -> User {
+        User {
+            id: Some(id.to_owned()),
+            shop: Some(ShopUser {
+                status: Some(status),
+                licence: Some(Licence::Field),
+                role: Some(Role::Technician),
+                zones: vec!["North".into(), "East".into()],
+                mfa_enabled: Some(true),
+                active_sessions: Some(2),
+                ..ShopUser::default()
+            }),
+            ..User::new(format!("{id}@acme.test"))
+        }
+    }
+
+    fn decide(operation: &Operation, user: &User) -> Plan {
+        let successors = HashSet::from(["heir".to_owned()]);
+        plan(
+            operation,
+            user,
+            &Rules {
+                me: Some("me"),
+                now: OffsetDateTime::now_utc(),
+                resend_cooldown: Duration::from_secs(600),
+                successors: &successors,
+            },
+        )
+    }
+
+    fn already(plan: &Plan) -> Option<bool> {
+        match plan {
+            Plan::Skip { already, .. } => Some(*already),
+            Plan::Act(_) => None,
+        }
+    }
+
+    #[test]
+    fn oneself_and_deleted_users_are_never_touched() {
+        for operation in [Operation::Suspend, Operation::SetRole(Role::Viewer)] {
+            assert_eq!(
+                already(&decide(&operation, &user("me", UserStatus::Active))),
+                Some(false),
+                "the signed-in admin is skipped, not 'already done'"
+            );
+            assert!(matches!(
+                decide(&operation, &user("x", UserStatus::Deleted)),
+                Plan::Skip { .. }
+            ));
+        }
+    }
+
+    #[test]
+    fn users_in_the_target_state_are_already_done() {
+        let cases = [
+            (Operation::Suspend, UserStatus::Suspended),
+            (Operation::Unsuspend, UserStatus::Active),
+            (
+                Operation::Deactivate {
+                    reassign: Reassign::default(),
+                },
+                UserStatus::Deactivated,
+            ),
+        ];
+        for (operation, status) in cases {
+            assert_eq!(
+                already(&decide(&operation, &user("x", status.clone()))),
+                Some(true),
+                "{operation:?} on a {status} user is already done"
+            );
+        }
+        let same = decide(
+            &Operation::SetZones(vec!["east".into(), "North ".into()]),
+            &user("x", UserStatus::Active),
+        );
+        assert_eq!(already(&same), Some(true), "zones compare as a set");
+        assert_eq!(
+            already(&decide(
+                &Operation::SetLicence(Licence::Field),
+                &user("x", UserStatus::Active)
+            )),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn changes_are_patches_of_the_shop_extension() {
+        let Plan::Act(Write::Patch(operations)) = decide(
+            &Operation::SetLicence(Licence::Desk),
+            &user("x", UserStatus::Active),
+        ) else {
+            panic!("a different licence is a PATCH");
+        };
+        assert_eq!(
+            serde_json::to_value(&operations).unwrap(),
+            json!([{"op": "replace", "path": format!("{SHOP}:licence"), "value": "desk"}])
+        );
+        let Plan::Act(Write::Patch(operations)) =
+            decide(&Operation::SetZones(vec![]), &user("x", UserStatus::Active))
+        else {
+            panic!("clearing the zones is a PATCH");
+        };
+        assert_eq!(
+            operations[0].path.as_deref(),
+            Some(&*format!("{SHOP}:zones"))
+        );
+        assert!(operations[0].value.is_none(), "an empty list is a remove");
+    }
+
+    #[test]
+    fn successors_are_not_deactivated() {
+        let plan = decide(
+            &Operation::Deactivate {
+                reassign: Reassign::all_to("heir"),
+            },
+            &user("heir", UserStatus::Active),
+        );
+        assert_eq!(
+            already(&plan),
+            Some(false),
+            "the user taking over must stay active"
+        );
+    }
+
+    #[test]
+    fn welcomes_go_to_invited_users_not_invited_a_moment_ago() {
+        let mut invited = user("x", UserStatus::Invited);
+        assert!(matches!(
+            decide(&Operation::ResendWelcome, &invited),
+            Plan::Act(Write::Action(Action::SendWelcome))
+        ));
+        let now = OffsetDateTime::now_utc();
+        let shop = invited.shop.as_mut().unwrap();
+        shop.invitation = Some(Invitation {
+            sent_at: Some(now - time::Duration::minutes(3)),
+            expires_at: Some(now + time::Duration::hours(47)),
+            state: Some(InvitationState::Pending),
+        });
+        let Plan::Skip {
+            reason,
+            already: true,
+        } = decide(&Operation::ResendWelcome, &invited)
+        else {
+            panic!("an invitation sent 3 minutes ago is not sent again (already done)");
+        };
+        assert!(reason.contains("3 minutes"), "{reason}");
+        let shop = invited.shop.as_mut().unwrap();
+        shop.invitation = Some(Invitation {
+            sent_at: Some(now - time::Duration::hours(50)),
+            expires_at: Some(now - time::Duration::hours(2)),
+            state: Some(InvitationState::Expired),
+        });
+        assert!(
+            matches!(decide(&Operation::ResendWelcome, &invited), Plan::Act(_)),
+            "an expired invitation is sent again"
+        );
+        assert_eq!(
+            already(&decide(
+                &Operation::ResendWelcome,
+                &user("x", UserStatus::Active)
+            )),
+            Some(false),
+            "an active user has nothing to accept: skipped, with the reason"
+        );
+    }
+}

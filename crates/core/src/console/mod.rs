@@ -1,0 +1,1680 @@
+//! [`Console`]: the state behind the desktop app's admin console, so the app's commands
+//! stay one call deep and everything here is tested without a window.
+//!
+//! It owns the profiles, the open profile's session (kept in the OS keychain), its
+//! encrypted offline copy with the search index over it, and whether the server is
+//! reachable. Reads come from the offline copy (instant, and available offline); writes go
+//! to the server and then update the copy from the server's answer. When the server cannot
+//! be reached the console says so, keeps serving reads, and refuses writes with the
+//! reason; the next request that gets through brings it back online.
+//!
+//! Locking: the state sits behind one async mutex that is never held across a network
+//! request. The cached data is an immutable `Arc` that searches clone; a sync or a write
+//! builds the next one and swaps it in, so a running sync never blocks the table.
+
+pub mod bulk;
+mod review;
+mod store;
+mod transfer;
+pub mod view;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use muster_scim::message::{PatchOpKind, PatchOperation};
+use muster_scim::user::{self as scim_user, Licence, MultiValue, Name, Role, ShopUser, User};
+use reqwest::Method;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use tokio::sync::Mutex;
+
+use crate::actions::{Action, Reassign, ResponsibilityKind};
+use crate::auth::{Account, Credentials};
+use crate::cache::Snapshot;
+use crate::client::{Client, MfaPending, SignIn};
+use crate::connection::ServerKind;
+use crate::discovery::{Capabilities, Feature, Support};
+use crate::error::Error;
+use crate::profiles::{Profile, ProfileKind, Profiles};
+use crate::search::{Index, SearchQuery, SortKey};
+use crate::secret::Secret;
+use crate::sync::{self, OpenOutcome, Phase as SyncPhase, Store};
+use crate::transport::TransportConfig;
+use crate::vault::{SecretKind, Vault};
+
+pub use review::{DEFAULT_DORMANT_DAYS, MAX_DORMANT_DAYS, ReviewCount, ReviewOptions, ReviewView};
+pub use store::{cache_path, open_store};
+use view::{
+    AccountView, AssigneeView, AuditEntryView, AuditPage, AuditQuery, EmailCheck, FacetValue,
+    Facets, FeatureView, Handover, OrgView, PasswordPolicyView, Phase, ProfileInput, ProfileView,
+    ResponsibilityView, ServerKindView, SimpleAction, StatusView, SyncProgressView, UserDetail,
+    UserInput, UserQuery, UserRow, UserWindow,
+};
+
+/// The most rows one window returns.
+pub const MAX_WINDOW: u32 = 500;
+
+/// Where the console keeps its files.
+#[derive(Debug, Clone)]
+pub struct Dirs {
+    /// Profiles and settings.
+    pub config: PathBuf,
+    /// Offline copies.
+    pub cache: PathBuf,
+}
+
+impl Dirs {
+    /// The OS's config and cache dirs for Muster.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] when the OS has no home directory to put them in.
+    pub fn from_os() -> Result<Self, Error> {
+        let dirs = directories::ProjectDirs::from("app", "Muster", "Muster").ok_or_else(|| {
+            Error::Storage {
+                message: "Cannot find the config and cache directories (no home directory?)."
+                    .to_owned(),
+            }
+        })?;
+        Ok(Self {
+            config: dirs.config_dir().to_path_buf(),
+            cache: dirs.cache_dir().to_path_buf(),
+        })
+    }
+}
+
+/// The cached data and its index, swapped whole when it changes.
+#[derive(Debug)]
+struct Data {
+    snapshot: Snapshot,
+    index: Index,
+}
+
+impl Data {
+    fn new(snapshot: Snapshot) -> Arc<Self> {
+        let index = Index::build(&snapshot.users);
+        Arc::new(Self { snapshot, index })
+    }
+
+    fn empty() -> Arc<Self> {
+        Self::new(Snapshot::empty(OffsetDateTime::UNIX_EPOCH))
+    }
+
+    fn has_data(&self) -> bool {
+        self.snapshot.sync.last_full_sync.is_some() || !self.snapshot.users.is_empty()
+    }
+}
+
+/// The open profile.
+#[derive(Debug)]
+struct Active {
+    profile: Profile,
+    /// The organisation shown; a system admin may switch away from the profile's.
+    org: Option<String>,
+    client: Option<Client>,
+    account: Option<Account>,
+    must_change_password: bool,
+    pending_mfa: Option<Arc<MfaPending>>,
+    store: Option<Arc<Store>>,
+    data: Arc<Data>,
+    online: bool,
+    offline_reason: Option<String>,
+    cache_notice: Option<String>,
+}
+
+impl Active {
+    fn capabilities(&self) -> Option<Capabilities> {
+        serde_json::from_value(self.data.snapshot.capabilities.clone()).ok()
+    }
+}
+
+#[derive(Debug)]
+struct State {
+    profiles: Profiles,
+    active: Option<Active>,
+}
+
+/// The desktop console's engine. Cheap to share (`Arc<Console>`); every method takes
+/// `&self`.
+#[derive(Debug)]
+pub struct Console {
+    dirs: Dirs,
+    vault: Vault,
+    transport: TransportConfig,
+    state: Mutex<State>,
+    /// Syncs run one at a time.
+    sync_gate: Mutex<()>,
+}
+
+/// What a password sign-in led to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct SignInOutcome {
+    /// The console's state: `ready`, or `mfaRequired` for the code.
+    pub status: StatusView,
+}
+
+impl Console {
+    /// A console over the profiles in `dirs.config`, keeping secrets in `vault`.
+    ///
+    /// # Errors
+    ///
+    /// When the profiles file exists but cannot be read.
+    pub fn new(dirs: Dirs, vault: Vault, transport: TransportConfig) -> Result<Self, Error> {
+        let profiles = Profiles::load(&dirs.config)?;
+        Ok(Self {
+            dirs,
+            vault,
+            transport,
+            state: Mutex::new(State {
+                profiles,
+                active: None,
+            }),
+            sync_gate: Mutex::new(()),
+        })
+    }
+
+    // ---- profiles ------------------------------------------------------------------
+
+    /// Every profile.
+    pub async fn profiles(&self) -> Vec<ProfileView> {
+        let state = self.state.lock().await;
+        profile_views(&state.profiles)
+    }
+
+    /// Adds a profile, or changes the one named `input.name` when `editing`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Validation`] for a bad name, URL or organisation, or a name in use.
+    pub async fn save_profile(
+        &self,
+        input: ProfileInput,
+        editing: bool,
+    ) -> Result<Vec<ProfileView>, Error> {
+        let profile = match input.kind {
+            ServerKindView::Muster => Profile::muster(
+                input.name.trim(),
+                input.url.trim(),
+                input.org.unwrap_or_default().trim(),
+            ),
+            ServerKindView::Scim => Profile::scim(input.name.trim(), input.url.trim()),
+        };
+        let name = profile.name.clone();
+        let mut state = self.state.lock().await;
+        if editing {
+            state.profiles.edit(profile)?;
+        } else {
+            state.profiles.add(profile)?;
+        }
+        if input.make_default {
+            state.profiles.set_default(&name)?;
+        }
+        Ok(profile_views(&state.profiles))
+    }
+
+    /// Removes a profile with its keychain entries and offline copy (closing it first).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::KeychainUnavailable`] when its secrets cannot be removed (the profile is
+    /// then kept, so no secret is left behind unnamed); [`Error::NotFound`].
+    pub async fn remove_profile(&self, name: &str) -> Result<Vec<ProfileView>, Error> {
+        let mut state = self.state.lock().await;
+        if state
+            .active
+            .as_ref()
+            .is_some_and(|a| a.profile.name == name)
+        {
+            state.active = None;
+        }
+        state.profiles.remove(name, &self.vault)?;
+        store::remove_cache(&self.dirs.cache, name)?;
+        Ok(profile_views(&state.profiles))
+    }
+
+    /// Opens a profile: its offline copy at once, and its stored session if the keychain
+    /// holds one (checked with the server in the background by [`Console::refresh`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] for an unknown profile.
+    pub async fn open_profile(&self, name: &str) -> Result<StatusView, Error> {
+        let profile = {
+            let state = self.state.lock().await;
+            state
+                .profiles
+                .get(name)
+                .cloned()
+                .ok_or_else(|| Error::NotFound {
+                    message: format!("There is no profile named '{name}'."),
+                })?
+        };
+        let org = muster_org(&profile);
+        let mut active = Active {
+            org,
+            profile,
+            client: None,
+            account: None,
+            must_change_password: false,
+            pending_mfa: None,
+            store: None,
+            data: Data::empty(),
+            online: true,
+            offline_reason: None,
+            cache_notice: None,
+        };
+        self.load_cache(&mut active, false).await;
+        if let Ok(Some(tokens)) = self.vault.load_tokens(&active.profile.name) {
+            let connection = self.connection(&active)?;
+            active.client = Some(Client::from_tokens(connection, tokens, &self.transport)?);
+            active.account = store::Settings::load(&self.dirs.config)
+                .accounts
+                .remove(&active.profile.name);
+        }
+        let mut state = self.state.lock().await;
+        state.active = Some(active);
+        Ok(status_of(&state))
+    }
+
+    /// Reads the profile's offline copy (off the async threads: it is large).
+    async fn load_cache(&self, active: &mut Active, create_key: bool) {
+        let key_name = cache_key_name(active);
+        let cache_dir = self.dirs.cache.clone();
+        let vault = self.vault.clone();
+        let loaded = tokio::task::spawn_blocking(move || {
+            let store = open_store(&vault, &cache_dir, &key_name, create_key)?;
+            Ok::<_, Error>(store.map(|store| {
+                // The stored index: no rebuild on open (issue 5's < 300 ms).
+                let (snapshot, index, outcome) = store.open_indexed(OffsetDateTime::now_utc());
+                (store, Arc::new(Data { snapshot, index }), outcome)
+            }))
+        })
+        .await;
+        match loaded {
+            Ok(Ok(Some((store, data, outcome)))) => {
+                active.cache_notice = match outcome {
+                    OpenOutcome::Discarded { reason } => Some(format!(
+                        "The offline copy could not be used ({reason}); it is rebuilt at the \
+                         next sync."
+                    )),
+                    OpenOutcome::Fresh | OpenOutcome::Missing => None,
+                };
+                active.store = Some(Arc::new(store));
+                active.data = data;
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(error)) => {
+                active.cache_notice = Some(format!("No offline copy is kept: {error}"));
+            }
+            Err(_) => {
+                active.cache_notice = Some("The offline copy could not be read.".to_owned());
+            }
+        }
+    }
+
+    // ---- session -------------------------------------------------------------------
+
+    /// The console's state.
+    pub async fn status(&self) -> StatusView {
+        status_of(&*self.state.lock().await)
+    }
+
+    /// Signs in to the open (Muster) profile with email and password. With two-factor on,
+    /// the status says `mfaRequired` and [`Console::complete_mfa`] finishes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unauthorized`] for wrong credentials, [`Error::Offline`]…
+    pub async fn sign_in(&self, email: &str, password: Secret) -> Result<StatusView, Error> {
+        let connection = {
+            let state = self.state.lock().await;
+            self.connection(active(&state)?)?
+        };
+        let signed = Client::sign_in(
+            connection,
+            Credentials::Password {
+                email: email.trim().to_owned(),
+                password,
+            },
+            &self.transport,
+        )
+        .await?;
+        match signed {
+            SignIn::Done(client) => self.signed_in(client).await,
+            SignIn::MfaRequired(pending) => {
+                let mut state = self.state.lock().await;
+                active_mut(&mut state)?.pending_mfa = Some(Arc::new(pending));
+                Ok(status_of(&state))
+            }
+        }
+    }
+
+    /// Finishes a sign-in with the authenticator's code. A wrong code can be typed again.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unauthorized`] for a wrong or expired code.
+    pub async fn complete_mfa(&self, code: &str) -> Result<StatusView, Error> {
+        let pending = {
+            let state = self.state.lock().await;
+            active(&state)?
+                .pending_mfa
+                .clone()
+                .ok_or_else(|| Error::Unauthorized {
+                    message: "Sign in with your password first.".to_owned(),
+                })?
+        };
+        let client = pending.complete(code.trim()).await?;
+        self.signed_in(client).await
+    }
+
+    /// Connects the open profile with an API token (any SCIM provider, or a Muster API
+    /// token).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unauthorized`] when the server refuses the token.
+    pub async fn sign_in_with_token(&self, token: Secret) -> Result<StatusView, Error> {
+        let connection = {
+            let state = self.state.lock().await;
+            self.connection(active(&state)?)?
+        };
+        let signed =
+            Client::sign_in(connection, Credentials::Token(token), &self.transport).await?;
+        let SignIn::Done(client) = signed else {
+            return Err(Error::protocol("a token sign-in asked for two-factor", b""));
+        };
+        // Prove the token works before keeping it.
+        client.discover().await?;
+        self.signed_in(client).await
+    }
+
+    async fn signed_in(&self, client: Client) -> Result<StatusView, Error> {
+        let tokens = client.tokens().await;
+        let mut state = self.state.lock().await;
+        let active = active_mut(&mut state)?;
+        let stored = self.vault.store_tokens(&active.profile.name, &tokens);
+        active.account = client.account().cloned();
+        self.remember_account(&active.profile.name, active.account.as_ref());
+        active.must_change_password = client.must_change_password();
+        active.client = Some(client);
+        active.pending_mfa = None;
+        active.online = true;
+        active.offline_reason = None;
+        if let Err(error) = stored {
+            active.cache_notice = Some(format!("You are signed in for this session only: {error}"));
+        } else if active.store.is_none() {
+            let mut loaded = std::mem::replace(active, placeholder(&active.profile));
+            drop(state);
+            self.load_cache(&mut loaded, true).await;
+            let mut state = self.state.lock().await;
+            state.active = Some(loaded);
+            return Ok(status_of(&state));
+        }
+        Ok(status_of(&state))
+    }
+
+    /// Checks the stored session with the server and loads who is signed in; goes
+    /// online or offline accordingly. Call it when the app starts and to retry.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unauthorized`] when the session has ended (it is then forgotten).
+    pub async fn refresh(&self) -> Result<StatusView, Error> {
+        let Some(client) = self.client().await? else {
+            return Ok(self.status().await);
+        };
+        let outcome = client.discover().await;
+        let mut state = self.state.lock().await;
+        let active = active_mut(&mut state)?;
+        match outcome {
+            Ok(_) => {
+                active.online = true;
+                active.offline_reason = None;
+                if let Ok(tokens) = self.vault.load_tokens(&active.profile.name) {
+                    let current = client.tokens().await;
+                    if tokens.as_ref().is_none_or(|t| t.access != current.access) {
+                        let _ = self.vault.store_tokens(&active.profile.name, &current);
+                    }
+                }
+                Ok(status_of(&state))
+            }
+            Err(Error::Offline { host, reason }) => {
+                active.online = false;
+                active.offline_reason = Some(format!("Cannot reach {host}: {reason}."));
+                Ok(status_of(&state))
+            }
+            Err(error @ Error::Unauthorized { .. }) => {
+                // The session has ended: forget it (the offline copy stays viewable).
+                active.client = None;
+                active.account = None;
+                for kind in [SecretKind::AccessToken, SecretKind::RefreshToken] {
+                    let _ = self.vault.delete(&active.profile.name, kind);
+                }
+                Err(error)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Signs out: ends the session at the server (when reachable), and wipes the
+    /// profile's keychain entries and its offline copy.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::KeychainUnavailable`] when the keychain entries cannot be removed.
+    pub async fn sign_out(&self) -> Result<StatusView, Error> {
+        let taken = {
+            let mut state = self.state.lock().await;
+            let active = active_mut(&mut state)?;
+            let client = active.client.take();
+            active.account = None;
+            active.pending_mfa = None;
+            active.data = Data::empty();
+            (client, active.store.take(), active.profile.name.clone())
+        };
+        let (client, store, name) = taken;
+        if let Some(client) = client {
+            // Best effort: an unreachable server's session expires by itself.
+            let _ = client.sign_out().await;
+        }
+        if let Some(store) = store {
+            store.remove()?;
+        }
+        store::remove_cache(&self.dirs.cache, &name)?;
+        self.vault.delete_profile(&name)?;
+        self.remember_account(&name, None);
+        Ok(self.status().await)
+    }
+
+    /// Organisations a system admin can open, favourites first.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`] for anyone but a system admin.
+    pub async fn organisations(&self, query: &str) -> Result<Vec<OrgView>, Error> {
+        let client = self.require_client().await?;
+        let url = format!("{}/admin/orgs", client.root());
+        let answer = self
+            .online(client.send(Method::GET, &url, &[], None, None, true).await)
+            .await?;
+        let value: Value = answer.json()?;
+        let favourites = self.favourites().await;
+        let needle = query.trim().to_lowercase();
+        let mut orgs: Vec<OrgView> = value
+            .get("orgs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|org| {
+                let id = text(org, "id")?;
+                let name = text(org, "name").unwrap_or_else(|| id.clone());
+                Some(OrgView {
+                    favourite: favourites.contains(&id),
+                    user_count: org
+                        .get("userCount")
+                        .and_then(Value::as_u64)
+                        .map_or(0, view::clamp),
+                    id,
+                    name,
+                })
+            })
+            .filter(|org| {
+                needle.is_empty()
+                    || org.id.to_lowercase().contains(&needle)
+                    || org.name.to_lowercase().contains(&needle)
+            })
+            .collect();
+        orgs.sort_by(|a, b| b.favourite.cmp(&a.favourite).then(a.name.cmp(&b.name)));
+        Ok(orgs)
+    }
+
+    /// Stars or unstars an organisation for the open profile.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] when the settings cannot be saved.
+    pub async fn set_favourite(&self, org: &str, favourite: bool) -> Result<(), Error> {
+        let name = {
+            let state = self.state.lock().await;
+            active(&state)?.profile.name.clone()
+        };
+        let mut settings = store::Settings::load(&self.dirs.config);
+        let list = settings.favourites.entry(name).or_default();
+        list.retain(|o| o != org);
+        if favourite {
+            list.push(org.to_owned());
+        }
+        settings.save(&self.dirs.config)
+    }
+
+    /// Keeps who signed in to a profile (not a secret) so a stored session knows its
+    /// role when the app restarts. Best effort: without it the role shows as unknown.
+    fn remember_account(&self, profile: &str, account: Option<&Account>) {
+        let mut settings = store::Settings::load(&self.dirs.config);
+        match account {
+            Some(account) => settings
+                .accounts
+                .insert(profile.to_owned(), account.clone()),
+            None => settings.accounts.remove(profile),
+        };
+        if let Err(error) = settings.save(&self.dirs.config) {
+            tracing::warn!(%error, "could not save the desktop settings");
+        }
+    }
+
+    async fn favourites(&self) -> Vec<String> {
+        let state = self.state.lock().await;
+        let Some(active) = state.active.as_ref() else {
+            return Vec::new();
+        };
+        store::Settings::load(&self.dirs.config)
+            .favourites
+            .remove(&active.profile.name)
+            .unwrap_or_default()
+    }
+
+    /// Switches a system admin to another organisation of the same server: its own
+    /// offline copy, the same session.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`] unless signed in as a system admin.
+    pub async fn switch_org(&self, org: &str) -> Result<StatusView, Error> {
+        let mut active = {
+            let mut state = self.state.lock().await;
+            let current = active_mut(&mut state)?;
+            if !current.account.as_ref().is_some_and(|a| a.system_admin) {
+                return Err(Error::Forbidden {
+                    message: "Only a system admin can switch organisations.".to_owned(),
+                });
+            }
+            let Some(client) = current.client.clone() else {
+                return Err(not_signed_in());
+            };
+            let mut next = placeholder(&current.profile);
+            next.org = Some(org.trim().to_owned());
+            next.account = current.account.clone();
+            let connection = self.connection(&next)?;
+            next.client = Some(Client::from_tokens(
+                connection,
+                client.tokens().await,
+                &self.transport,
+            )?);
+            next
+        };
+        self.load_cache(&mut active, true).await;
+        let mut state = self.state.lock().await;
+        state.active = Some(active);
+        Ok(status_of(&state))
+    }
+
+    // ---- sync and reads ------------------------------------------------------------
+
+    /// Brings the offline copy up to date (the first time, everything, with progress).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Offline`] (the console goes offline, the copy is unchanged) and whatever
+    /// else the server answers.
+    pub async fn sync(
+        &self,
+        mut progress: impl FnMut(SyncProgressView),
+    ) -> Result<StatusView, Error> {
+        let _gate = self.sync_gate.lock().await;
+        let (client, data, store) = {
+            let state = self.state.lock().await;
+            let active = active(&state)?;
+            let client = active.client.clone().ok_or_else(not_signed_in)?;
+            (client, active.data.clone(), active.store.clone())
+        };
+        let mut snapshot = data.snapshot.clone();
+        drop(data);
+        let now = OffsetDateTime::now_utc();
+        let result = sync::sync(&client, &mut snapshot, now, |p| {
+            progress(SyncProgressView {
+                phase: match p.phase {
+                    SyncPhase::Users => "users",
+                    SyncPhase::Groups => "groups",
+                    SyncPhase::Changes => "changes",
+                    SyncPhase::Ids => "ids",
+                }
+                .to_owned(),
+                fetched: view::clamp(p.fetched),
+                total: p.total.map(view::clamp),
+            });
+        })
+        .await;
+        self.online(result).await?;
+        let (data, saved) = tokio::task::spawn_blocking(move || {
+            let saved = store.as_ref().map(|store| store.save(&snapshot));
+            (Data::new(snapshot), saved)
+        })
+        .await
+        .map_err(|_| Error::Storage {
+            message: "The synced data could not be indexed.".to_owned(),
+        })?;
+        let mut state = self.state.lock().await;
+        let active = active_mut(&mut state)?;
+        active.data = data;
+        active.cache_notice = match saved {
+            Some(Err(error)) => Some(format!("The offline copy could not be saved: {error}")),
+            _ => None,
+        };
+        Ok(status_of(&state))
+    }
+
+    /// A window of the users table from the offline copy.
+    pub async fn search(&self, query: &UserQuery) -> UserWindow {
+        let data = self.data().await;
+        let search = to_search(query);
+        let result = data.index.search(&search, OffsetDateTime::now_utc());
+        UserWindow {
+            total: view::clamp(result.total),
+            offset: view::clamp(search.offset),
+            rows: result
+                .rows
+                .iter()
+                .filter_map(|&i| data.snapshot.users.get(i))
+                .map(UserRow::of)
+                .collect(),
+        }
+    }
+
+    /// The values the filter chips offer, with counts.
+    pub async fn facets(&self) -> Facets {
+        let data = self.data().await;
+        facets_of(&data.snapshot.users)
+    }
+
+    /// One user: fresh from the server when it answers, else from the offline copy.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`]; [`Error::Offline`] when offline and the user is not cached.
+    pub async fn user(&self, id: &str) -> Result<UserDetail, Error> {
+        let me = self.my_id().await;
+        if let Some(client) = self.client().await? {
+            match self.online(client.users().get(id).await).await {
+                Ok(got) => {
+                    self.apply(&got.value).await;
+                    return Ok(UserDetail::of(&got.value, got.etag, me.as_deref(), false));
+                }
+                Err(Error::Offline { .. }) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        let data = self.data().await;
+        let cached = data
+            .snapshot
+            .users
+            .iter()
+            .find(|u| u.id.as_deref() == Some(id))
+            .ok_or_else(|| Error::NotFound {
+                message: "That user is not in the offline copy.".to_owned(),
+            })?;
+        Ok(UserDetail::of(cached, None, me.as_deref(), true))
+    }
+
+    /// What the create form should say about an email address: its shape, whether a
+    /// cached user has it (`except` is the user being edited), and for a clash a free
+    /// `+contractor` address for the same person's second account.
+    pub async fn check_email(&self, email: &str, except: Option<&str>) -> EmailCheck {
+        let email = email.trim();
+        if !scim_user::looks_like_email(email) {
+            return EmailCheck {
+                valid: false,
+                message: Some("Enter an address like name@example.com.".to_owned()),
+                taken_by: None,
+                suggestion: None,
+            };
+        }
+        let data = self.data().await;
+        let taken = |address: &str| {
+            data.snapshot.users.iter().find(|u| {
+                u.id.as_deref() != except
+                    && (u.user_name.eq_ignore_ascii_case(address)
+                        || u.emails.iter().any(|e| {
+                            e.value
+                                .as_deref()
+                                .is_some_and(|v| v.eq_ignore_ascii_case(address))
+                        }))
+            })
+        };
+        match taken(email) {
+            None => EmailCheck {
+                valid: true,
+                message: None,
+                taken_by: None,
+                suggestion: None,
+            },
+            Some(user) => {
+                let suggestion = email.rsplit_once('@').and_then(|(local, domain)| {
+                    let base = local.split('+').next().unwrap_or(local);
+                    ["contractor", "desk", "field"]
+                        .iter()
+                        .map(|tag| format!("{base}+{tag}@{domain}"))
+                        .find(|candidate| taken(candidate).is_none())
+                });
+                EmailCheck {
+                    valid: false,
+                    message: Some(
+                        "This address is in use. Someone with two roles needs a second address."
+                            .to_owned(),
+                    ),
+                    taken_by: Some(view::display_name(user)),
+                    suggestion,
+                }
+            }
+        }
+    }
+
+    // ---- writes --------------------------------------------------------------------
+
+    /// Creates (invites) a user and, with `send_welcome`, emails the invitation.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Validation`] with field errors for a bad form; [`Error::Conflict`] for an
+    /// address in use; [`Error::Offline`].
+    pub async fn create_user(
+        &self,
+        input: &UserInput,
+        send_welcome: bool,
+    ) -> Result<UserDetail, Error> {
+        validate_input(input)?;
+        let client = self.writer().await?;
+        let created = self
+            .online(client.users().create(&user_from(input)).await)
+            .await?;
+        let mut user = created.value;
+        let mut etag = created.etag;
+        if send_welcome {
+            let id = user.id.clone().unwrap_or_default();
+            if let Ok(sent) = self
+                .online(client.actions().run(&id, Action::SendWelcome).await)
+                .await
+            {
+                user = sent.value;
+                etag = sent.etag;
+            }
+        }
+        self.apply(&user).await;
+        Ok(UserDetail::of(
+            &user,
+            etag,
+            self.my_id().await.as_deref(),
+            false,
+        ))
+    }
+
+    /// Saves the edit form: only the fields that changed, as a PATCH sent with the
+    /// version the form was loaded at (a 412 conflict means someone else changed the user
+    /// meanwhile: reload).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Conflict`] with `stale`; [`Error::Validation`]; [`Error::Offline`].
+    pub async fn update_user(
+        &self,
+        id: &str,
+        input: &UserInput,
+        version: Option<String>,
+    ) -> Result<UserDetail, Error> {
+        validate_input(input)?;
+        let client = self.writer().await?;
+        let me = self.my_id().await;
+        let current = self.online(client.users().get(id).await).await?;
+        if version.is_some() && current.etag.is_some() && version != current.etag {
+            return Err(Error::Conflict {
+                message: "Someone else changed this user since you opened it. Reload to see \
+                          their changes, then edit again."
+                    .to_owned(),
+                scim_type: None,
+                stale: true,
+            });
+        }
+        let before = UserDetail::of(&current.value, None, me.as_deref(), false);
+        if me.as_deref() == Some(id) && input.role != before.role {
+            return Err(Error::invalid(
+                "role",
+                "You cannot change your own role; ask another admin.",
+            ));
+        }
+        let operations = changes(&before, input);
+        if operations.is_empty() {
+            return Ok(UserDetail::of(
+                &current.value,
+                current.etag,
+                me.as_deref(),
+                false,
+            ));
+        }
+        let etag = version.or(current.etag);
+        let saved = self
+            .online(client.users().patch(id, operations, etag.as_deref()).await)
+            .await?;
+        self.apply(&saved.value).await;
+        Ok(UserDetail::of(
+            &saved.value,
+            saved.etag,
+            me.as_deref(),
+            false,
+        ))
+    }
+
+    /// Runs an account action without inputs on a user (never on oneself, for the ones
+    /// that lock people out).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`] when the server lacks it; [`Error::Forbidden`]…
+    pub async fn run_action(&self, id: &str, action: SimpleAction) -> Result<UserDetail, Error> {
+        let action = match action {
+            SimpleAction::SendWelcome => Action::SendWelcome,
+            SimpleAction::SendPasswordReset => Action::SendPasswordReset,
+            SimpleAction::SendMagicLink => Action::SendMagicLink,
+            SimpleAction::Suspend => Action::Suspend,
+            SimpleAction::Unsuspend => Action::Unsuspend,
+            SimpleAction::RevokeSessions => Action::RevokeSessions,
+            SimpleAction::ResetMfa => Action::ResetMfa,
+            SimpleAction::Reactivate => Action::Reactivate,
+            SimpleAction::Restore => Action::Restore,
+        };
+        self.act(id, action).await
+    }
+
+    /// Sets a user's password (the admin's own is changed elsewhere). It signs the user
+    /// out everywhere.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Validation`] when the password breaks the policy (the message says which
+    /// rule).
+    pub async fn set_password(
+        &self,
+        id: &str,
+        password: Secret,
+        must_change: bool,
+    ) -> Result<UserDetail, Error> {
+        self.act(
+            id,
+            Action::SetPassword {
+                password,
+                must_change,
+            },
+        )
+        .await
+    }
+
+    /// Deactivates a user, handing each kind of responsibility to the user named.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Validation`] when a kind the user holds has no one named.
+    pub async fn deactivate(&self, id: &str, handovers: &[Handover]) -> Result<UserDetail, Error> {
+        let mut reassign = Reassign::default();
+        for handover in handovers {
+            let kind: ResponsibilityKind =
+                serde_json::from_value(Value::String(handover.kind.clone())).map_err(|_| {
+                    Error::invalid(
+                        "kind",
+                        format!("Unknown responsibility '{}'.", handover.kind),
+                    )
+                })?;
+            reassign.set(kind, handover.user_id.clone());
+        }
+        self.act(id, Action::Deactivate { reassign }).await
+    }
+
+    /// Deletes a user (a Muster server keeps them for a system admin to restore).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Forbidden`] for oneself; what the server answers.
+    pub async fn delete_user(&self, id: &str) -> Result<StatusView, Error> {
+        self.refuse_self(id, "delete").await?;
+        let client = self.writer().await?;
+        self.online(client.users().delete(id, None).await).await?;
+        let id = id.to_owned();
+        self.change(move |snapshot| {
+            sync::remove_user(snapshot, &id);
+        })
+        .await;
+        Ok(self.status().await)
+    }
+
+    async fn act(&self, id: &str, action: Action) -> Result<UserDetail, Error> {
+        let locks_out = matches!(
+            action,
+            Action::Suspend
+                | Action::Deactivate { .. }
+                | Action::RevokeSessions
+                | Action::ResetMfa
+                | Action::SetPassword { .. }
+        );
+        if locks_out {
+            self.refuse_self(id, action.name()).await?;
+        }
+        let client = self.writer().await?;
+        let done = self.online(client.actions().run(id, action).await).await?;
+        self.apply(&done.value).await;
+        Ok(UserDetail::of(
+            &done.value,
+            done.etag,
+            self.my_id().await.as_deref(),
+            false,
+        ))
+    }
+
+    /// What a user is responsible for, for the deactivate wizard.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`] on other providers.
+    pub async fn responsibilities(&self, id: &str) -> Result<Vec<ResponsibilityView>, Error> {
+        let client = self.require_client().await?;
+        let held = self
+            .online(client.actions().responsibilities(id).await)
+            .await?;
+        Ok(held
+            .kinds
+            .into_iter()
+            .map(|r| ResponsibilityView {
+                kind: serde_json::to_value(r.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                count: view::clamp(r.count),
+                label: r.label,
+            })
+            .collect())
+    }
+
+    /// Active users matching `query`, to take over responsibilities.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`] on other providers.
+    pub async fn assignees(&self, query: &str) -> Result<Vec<AssigneeView>, Error> {
+        let client = self.require_client().await?;
+        let found = self
+            .online(client.actions().assignees(query, 50).await)
+            .await?;
+        Ok(found
+            .into_iter()
+            .map(|a| AssigneeView {
+                id: a.id,
+                display_name: a.display_name,
+                user_name: a.user_name,
+            })
+            .collect())
+    }
+
+    /// The organisation's password rules.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`] on other providers.
+    pub async fn password_policy(&self) -> Result<PasswordPolicyView, Error> {
+        let client = self.require_client().await?;
+        let org = org_of(&client)?;
+        let url = format!("{}/o/{org}/policy", client.root());
+        let value: Value = self
+            .online(client.send(Method::GET, &url, &[], None, None, true).await)
+            .await?
+            .json()?;
+        let number = |key: &str| {
+            value
+                .get(key)
+                .and_then(Value::as_u64)
+                .map_or(0, view::clamp)
+        };
+        let flag = |key: &str| value.get(key).and_then(Value::as_bool).unwrap_or(false);
+        Ok(PasswordPolicyView {
+            style: text(&value, "style").unwrap_or_default(),
+            min_length: number("minLength"),
+            max_length: number("maxLength"),
+            require_upper: flag("requireUpper"),
+            require_lower: flag("requireLower"),
+            require_digit: flag("requireDigit"),
+            require_special: flag("requireSpecial"),
+            deny_common_passwords: flag("denyCommonPasswords"),
+            rules: value
+                .get("rules")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r.as_str().map(str::to_owned))
+                .collect(),
+        })
+    }
+
+    /// A page of the organisation's audit log (admins, viewers and support staff).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`] on other providers; [`Error::Forbidden`].
+    pub async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, Error> {
+        let client = self.require_client().await?;
+        let org = org_of(&client)?;
+        let url = format!("{}/o/{org}/audit", client.root());
+        let mut params: Vec<(&str, String)> = Vec::new();
+        for (key, value) in [
+            ("actor", &query.actor),
+            ("target", &query.target),
+            ("action", &query.action),
+            ("outcome", &query.outcome),
+            ("since", &query.since),
+            ("until", &query.until),
+        ] {
+            if let Some(value) = value.as_ref().filter(|v| !v.trim().is_empty()) {
+                params.push((key, value.trim().to_owned()));
+            }
+        }
+        params.push(("startIndex", (query.offset + 1).to_string()));
+        params.push(("count", query.limit.clamp(1, 200).to_string()));
+        let value: Value = self
+            .online(
+                client
+                    .send(Method::GET, &url, &params, None, None, true)
+                    .await,
+            )
+            .await?
+            .json()?;
+        let entries = value
+            .get("entries")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|e| AuditEntryView {
+                at: text(e, "at").unwrap_or_default(),
+                actor: text(e, "actorName")
+                    .or_else(|| text(e, "actorKind"))
+                    .unwrap_or_default(),
+                action: text(e, "action").unwrap_or_default(),
+                target: text(e, "targetName").or_else(|| text(e, "targetId")),
+                outcome: text(e, "outcome").unwrap_or_default(),
+                detail: match e.get("detail") {
+                    None | Some(Value::Null) => String::new(),
+                    Some(Value::String(s)) => s.clone(),
+                    Some(other) => other.to_string(),
+                },
+            })
+            .collect();
+        Ok(AuditPage {
+            total: value
+                .get("totalResults")
+                .and_then(Value::as_u64)
+                .map_or(0, view::clamp),
+            entries,
+        })
+    }
+
+    // ---- helpers -------------------------------------------------------------------
+
+    async fn data(&self) -> Arc<Data> {
+        let state = self.state.lock().await;
+        state
+            .active
+            .as_ref()
+            .map_or_else(Data::empty, |a| a.data.clone())
+    }
+
+    async fn my_id(&self) -> Option<String> {
+        let state = self.state.lock().await;
+        state
+            .active
+            .as_ref()
+            .and_then(|a| a.account.as_ref())
+            .map(|a| a.id.clone())
+    }
+
+    async fn client(&self) -> Result<Option<Client>, Error> {
+        let state = self.state.lock().await;
+        Ok(active(&state)?.client.clone())
+    }
+
+    async fn require_client(&self) -> Result<Client, Error> {
+        self.client().await?.ok_or_else(not_signed_in)
+    }
+
+    /// The client, if changes are allowed: signed in, online (or trying to be), and not
+    /// a read-only role.
+    async fn writer(&self) -> Result<Client, Error> {
+        let state = self.state.lock().await;
+        let active = active(&state)?;
+        let client = active.client.clone().ok_or_else(not_signed_in)?;
+        if let Some(reason) = role_read_only(active) {
+            return Err(Error::Forbidden { message: reason });
+        }
+        Ok(client)
+    }
+
+    async fn refuse_self(&self, id: &str, what: &str) -> Result<(), Error> {
+        if self.my_id().await.as_deref() == Some(id) {
+            return Err(Error::Forbidden {
+                message: format!("You cannot {} your own account.", what.replace('-', " ")),
+            });
+        }
+        Ok(())
+    }
+
+    /// Notes whether the server answered, and passes the result on.
+    async fn online<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
+        let mut state = self.state.lock().await;
+        if let Some(active) = state.active.as_mut() {
+            match &result {
+                Err(Error::Offline { host, reason }) => {
+                    active.online = false;
+                    active.offline_reason = Some(format!("Cannot reach {host}: {reason}."));
+                }
+                _ => {
+                    active.online = true;
+                    active.offline_reason = None;
+                }
+            }
+        }
+        result
+    }
+
+    /// Puts a user the server returned into the offline copy.
+    async fn apply(&self, user: &User) {
+        let user = user.clone();
+        self.change(move |snapshot| sync::apply_user(snapshot, user))
+            .await;
+    }
+
+    /// Changes the offline copy, re-indexes it and saves it in the background.
+    async fn change(&self, edit: impl FnOnce(&mut Snapshot) + Send + 'static) {
+        let _gate = self.sync_gate.lock().await;
+        let (data, store) = {
+            let state = self.state.lock().await;
+            let Some(active) = state.active.as_ref() else {
+                return;
+            };
+            (active.data.clone(), active.store.clone())
+        };
+        let built = tokio::task::spawn_blocking(move || {
+            let mut snapshot = data.snapshot.clone();
+            drop(data);
+            edit(&mut snapshot);
+            if let Some(store) = store.as_ref()
+                && let Err(error) = store.save(&snapshot)
+            {
+                tracing::warn!(%error, "the offline copy could not be saved");
+            }
+            Data::new(snapshot)
+        })
+        .await;
+        if let Ok(data) = built {
+            let mut state = self.state.lock().await;
+            if let Some(active) = state.active.as_mut() {
+                active.data = data;
+            }
+        }
+    }
+
+    fn connection(&self, active: &Active) -> Result<crate::connection::Connection, Error> {
+        let mut connection = active.profile.to_connection()?;
+        if let (Some(org), ServerKind::Muster { .. }) = (&active.org, &connection.kind) {
+            connection.kind = ServerKind::Muster { org: org.clone() };
+        }
+        Ok(connection)
+    }
+}
+
+fn placeholder(profile: &Profile) -> Active {
+    Active {
+        org: muster_org(profile),
+        profile: profile.clone(),
+        client: None,
+        account: None,
+        must_change_password: false,
+        pending_mfa: None,
+        store: None,
+        data: Data::empty(),
+        online: true,
+        offline_reason: None,
+        cache_notice: None,
+    }
+}
+
+fn muster_org(profile: &Profile) -> Option<String> {
+    match &profile.kind {
+        ProfileKind::Muster { org } => Some(org.clone()),
+        ProfileKind::Scim => None,
+    }
+}
+
+/// The keychain/cache name of the open profile and organisation: the profile's name for
+/// its own organisation, `name@org` for one a system admin switched to.
+fn cache_key_name(active: &Active) -> String {
+    match (&active.org, muster_org(&active.profile)) {
+        (Some(org), Some(own)) if *org != own => format!("{}@{org}", active.profile.name),
+        _ => active.profile.name.clone(),
+    }
+}
+
+fn org_of(client: &Client) -> Result<String, Error> {
+    match &client.connection().kind {
+        ServerKind::Muster { org } => Ok(org.clone()),
+        ServerKind::Scim => Err(Error::Unsupported {
+            message: "This is a Muster server feature; the provider is another SCIM service."
+                .to_owned(),
+        }),
+    }
+}
+
+fn active(state: &State) -> Result<&Active, Error> {
+    state.active.as_ref().ok_or_else(|| Error::NotFound {
+        message: "Open a connection first.".to_owned(),
+    })
+}
+
+fn active_mut(state: &mut State) -> Result<&mut Active, Error> {
+    state.active.as_mut().ok_or_else(|| Error::NotFound {
+        message: "Open a connection first.".to_owned(),
+    })
+}
+
+fn not_signed_in() -> Error {
+    Error::Unauthorized {
+        message: "Sign in to do this.".to_owned(),
+    }
+}
+
+fn text(value: &Value, key: &str) -> Option<String> {
+    value.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn profile_views(profiles: &Profiles) -> Vec<ProfileView> {
+    let default = profiles.default().map(|p| p.name.clone());
+    profiles
+        .list()
+        .iter()
+        .map(|p| profile_view(p, default.as_deref()))
+        .collect()
+}
+
+fn profile_view(profile: &Profile, default: Option<&str>) -> ProfileView {
+    ProfileView {
+        name: profile.name.clone(),
+        kind: match profile.kind {
+            ProfileKind::Muster { .. } => ServerKindView::Muster,
+            ProfileKind::Scim => ServerKindView::Scim,
+        },
+        url: profile.url.clone(),
+        org: muster_org(profile),
+        is_default: default == Some(profile.name.as_str()),
+    }
+}
+
+/// Why the signed-in person may only look, if so.
+fn role_read_only(active: &Active) -> Option<String> {
+    let account = active.account.as_ref()?;
+    if account.system_admin {
+        return None;
+    }
+    match account.role.as_str() {
+        "admin" | "" => None,
+        role => Some(format!(
+            "You are signed in as a {role}: you can review accounts, but only admins change \
+             them."
+        )),
+    }
+}
+
+fn status_of(state: &State) -> StatusView {
+    let default = state.profiles.default().map(|p| p.name.clone());
+    let Some(active) = state.active.as_ref() else {
+        return StatusView {
+            phase: Phase::NoProfile,
+            profile: None,
+            org: None,
+            account: None,
+            online: true,
+            offline_reason: None,
+            synced_at: None,
+            user_count: 0,
+            group_count: 0,
+            read_only: true,
+            read_only_reason: Some("Open a connection first.".to_owned()),
+            features: Vec::new(),
+            cache_notice: None,
+            must_change_password: false,
+        };
+    };
+    let phase = if active.client.is_some() {
+        Phase::Ready
+    } else if active.pending_mfa.is_some() {
+        Phase::MfaRequired
+    } else {
+        Phase::SignedOut
+    };
+    let read_only_reason = if active.client.is_none() {
+        Some("Sign in to make changes.".to_owned())
+    } else if !active.online {
+        Some("You are offline: changes are off until the server can be reached.".to_owned())
+    } else {
+        role_read_only(active)
+    };
+    let data = &active.data;
+    StatusView {
+        phase,
+        profile: Some(profile_view(&active.profile, default.as_deref())),
+        org: active.org.clone(),
+        account: active.account.as_ref().map(|a| AccountView {
+            id: a.id.clone(),
+            display_name: a.display_name.clone(),
+            role: a.role.clone(),
+            system_admin: a.system_admin,
+        }),
+        online: active.online,
+        offline_reason: active.offline_reason.clone(),
+        synced_at: data
+            .has_data()
+            .then(|| view::stamp(data.snapshot.synced_at)),
+        user_count: view::clamp(data.snapshot.users.len()),
+        group_count: view::clamp(data.snapshot.groups.len()),
+        read_only: read_only_reason.is_some(),
+        read_only_reason,
+        features: features_of(active.capabilities().as_ref()),
+        cache_notice: active.cache_notice.clone(),
+        must_change_password: active.must_change_password,
+    }
+}
+
+fn features_of(capabilities: Option<&Capabilities>) -> Vec<FeatureView> {
+    let Some(capabilities) = capabilities else {
+        return Vec::new();
+    };
+    let mut features = vec![
+        ("patch", Feature::Patch),
+        ("etag", Feature::Etag),
+        ("groups", Feature::Groups),
+        ("bulk", Feature::Bulk),
+    ];
+    features.extend(
+        Action::NAMES
+            .iter()
+            .map(|n| (*n, Feature::Action((*n).to_owned()))),
+    );
+    features
+        .into_iter()
+        .map(|(name, feature)| {
+            let support = capabilities.supports(feature);
+            FeatureView {
+                name: name.to_owned(),
+                available: support.is_yes(),
+                reason: match support {
+                    Support::Yes => None,
+                    other => other.reason().map(str::to_owned),
+                },
+            }
+        })
+        .collect()
+}
+
+fn to_search(query: &UserQuery) -> SearchQuery {
+    let sort = serde_json::from_value::<SortKey>(Value::String(query.sort.clone()))
+        .unwrap_or(SortKey::Name);
+    SearchQuery {
+        text: query.text.clone(),
+        roles: query.roles.clone(),
+        licences: query.licences.clone(),
+        statuses: query.statuses.clone(),
+        branches: query.branches.clone(),
+        zones: query.zones.clone(),
+        security_groups: query.security_groups.clone(),
+        sign_in_methods: query.sign_in_methods.clone(),
+        invitation_states: query.invitation_states.clone(),
+        no_sign_in_for_days: query.no_sign_in_for_days,
+        sort,
+        descending: query.descending,
+        offset: query.offset as usize,
+        limit: query.limit.clamp(1, MAX_WINDOW) as usize,
+    }
+}
+
+fn facets_of(users: &[User]) -> Facets {
+    let mut counts: [BTreeMap<String, u32>; 9] = Default::default();
+    let mut add = |slot: usize, value: &str| {
+        let value = value.trim();
+        if !value.is_empty() {
+            *counts[slot].entry(value.to_owned()).or_default() += 1;
+        }
+    };
+    for user in users {
+        add(2, &view::status_of(user));
+        let Some(shop) = user.shop.as_ref() else {
+            continue;
+        };
+        if let Some(role) = &shop.role {
+            add(0, role.as_str());
+        }
+        if let Some(licence) = &shop.licence {
+            add(1, licence.as_str());
+        }
+        let mut branches: Vec<&str> = shop.branches.iter().map(String::as_str).collect();
+        branches.extend(shop.home_branch.as_deref());
+        branches.sort_unstable();
+        branches.dedup();
+        for branch in branches {
+            add(3, branch);
+        }
+        for zone in &shop.zones {
+            add(4, zone);
+        }
+        if let Some(group) = &shop.security_group {
+            add(5, group);
+        }
+        for group in &shop.service_groups {
+            add(6, group);
+        }
+        if let Some(method) = shop.last_sign_in.as_ref().and_then(|l| l.method.as_ref()) {
+            add(7, method.as_str());
+        }
+        if let Some(state) = shop.invitation.as_ref().and_then(|i| i.state.as_ref()) {
+            add(8, state.as_str());
+        }
+    }
+    let [
+        roles,
+        licences,
+        statuses,
+        branches,
+        zones,
+        security,
+        service,
+        methods,
+        invitations,
+    ] = counts.map(|map| {
+        map.into_iter()
+            .map(|(value, count)| FacetValue { value, count })
+            .collect::<Vec<_>>()
+    });
+    Facets {
+        roles,
+        licences,
+        statuses,
+        branches,
+        zones,
+        security_groups: security,
+        service_groups: service,
+        sign_in_methods: methods,
+        invitation_states: invitations,
+    }
+}
+
+/// Checks the form before anything is sent, naming each bad field.
+fn validate_input(input: &UserInput) -> Result<(), Error> {
+    let mut fields = Vec::new();
+    let mut bad = |field: &str, message: &str| {
+        fields.push(crate::error::FieldError {
+            field: field.to_owned(),
+            message: message.to_owned(),
+        });
+    };
+    if input.given_name.trim().is_empty() {
+        bad("givenName", "Enter a first name.");
+    }
+    if input.family_name.trim().is_empty() {
+        bad("familyName", "Enter a last name.");
+    }
+    if !scim_user::looks_like_email(input.email.trim()) {
+        bad("email", "Enter an address like name@example.com.");
+    }
+    if input.user_name.trim().is_empty() {
+        bad(
+            "userName",
+            "Enter a sign-in name (usually the email address).",
+        );
+    }
+    if fields.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation {
+            message: "Some fields need attention.".to_owned(),
+            scim_type: None,
+            fields,
+        })
+    }
+}
+
+fn blank_to_none(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+fn clean(list: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for item in list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(item)) {
+            out.push(item.to_owned());
+        }
+    }
+    out
+}
+
+fn user_from(input: &UserInput) -> User {
+    let mut user = User::new(input.user_name.trim());
+    user.name = Some(Name::new(input.given_name.trim(), input.family_name.trim()));
+    user.display_name = Some(format!(
+        "{} {}",
+        input.given_name.trim(),
+        input.family_name.trim()
+    ));
+    let mut email = MultiValue::typed(input.email.trim(), "work");
+    email.primary = Some(true);
+    user.emails = vec![email];
+    user.shop = Some(ShopUser {
+        licence: blank_to_none(&input.licence).map(|l| Licence::from(l.as_str())),
+        role: blank_to_none(&input.role).map(|r| Role::from(r.as_str())),
+        security_group: blank_to_none(&input.security_group),
+        service_groups: clean(&input.service_groups),
+        zones: clean(&input.zones),
+        home_branch: blank_to_none(&input.home_branch),
+        branches: clean(&input.branches),
+        job_role: blank_to_none(&input.job_role),
+        phone: blank_to_none(&input.phone),
+        ..ShopUser::default()
+    });
+    user
+}
+
+const SHOP: &str = "urn:muster:params:scim:schemas:extension:shop:2.0:User";
+
+/// PATCH operations taking `before` to the form's values.
+fn changes(before: &UserDetail, input: &UserInput) -> Vec<PatchOperation> {
+    let mut ops = Vec::new();
+    let mut set = |path: String, value: Value| {
+        ops.push(if value.is_null() {
+            PatchOperation {
+                op: PatchOpKind::Remove,
+                path: Some(path),
+                value: None,
+            }
+        } else {
+            PatchOperation {
+                op: PatchOpKind::Replace,
+                path: Some(path),
+                value: Some(value),
+            }
+        });
+    };
+    let text_changed = |old: &Option<String>, new: &str| old.as_deref().unwrap_or("") != new.trim();
+    if before.user_name != input.user_name.trim() {
+        set("userName".into(), json!(input.user_name.trim()));
+    }
+    if text_changed(&before.given_name, &input.given_name) {
+        set("name.givenName".into(), json!(input.given_name.trim()));
+    }
+    if text_changed(&before.family_name, &input.family_name) {
+        set("name.familyName".into(), json!(input.family_name.trim()));
+    }
+    if text_changed(&before.given_name, &input.given_name)
+        || text_changed(&before.family_name, &input.family_name)
+    {
+        set(
+            "displayName".into(),
+            json!(format!(
+                "{} {}",
+                input.given_name.trim(),
+                input.family_name.trim()
+            )),
+        );
+    }
+    if text_changed(&before.email, &input.email) {
+        set(
+            "emails".into(),
+            json!([{"value": input.email.trim(), "type": "work", "primary": true}]),
+        );
+    }
+    let optional = [
+        ("phone", &before.phone, &input.phone),
+        ("jobRole", &before.job_role, &input.job_role),
+        ("licence", &before.licence, &input.licence),
+        ("role", &before.role, &input.role),
+        (
+            "securityGroup",
+            &before.security_group,
+            &input.security_group,
+        ),
+        ("homeBranch", &before.home_branch, &input.home_branch),
+    ];
+    for (name, old, new) in optional {
+        let new = blank_to_none(new);
+        if *old != new {
+            set(
+                format!("{SHOP}:{name}"),
+                new.map_or(Value::Null, Value::String),
+            );
+        }
+    }
+    let lists = [
+        (
+            "serviceGroups",
+            &before.service_groups,
+            &input.service_groups,
+        ),
+        ("zones", &before.zones, &input.zones),
+        ("branches", &before.branches, &input.branches),
+    ];
+    for (name, old, new) in lists {
+        let new = clean(new);
+        if *old != new {
+            set(format!("{SHOP}:{name}"), json!(new));
+        }
+    }
+    ops
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,809 @@
+//! The account review for support staff (and admins): who has gone quiet, who never
+//! started, which invitations wait or have lapsed, who has no two-factor, and how
+//! statuses, licences, roles and sign-in methods are spread. It reads the offline copy
+//! only, so it works offline, and counts everything in one pass over the cached users.
+//!
+//! Each count carries the [`UserQuery`] that lists exactly those users in the users table,
+//! so the screen can open the table filtered to them. That is why the counting here
+//! follows the search index's rules (see [`crate::search`]) rather than the display's:
+//! values compare lower-cased and are never trimmed, a user without a shop status is
+//! `active` or `deactivated` as SCIM's `active` says (and has no status without either),
+//! and "no sign-in for N days" keeps users who never signed in or whose last sign-in, in
+//! whole Unix seconds, is at or before `now - N days`. A unit test checks every count
+//! against the index.
+//!
+//! What the users table cannot filter on yet (two-factor, "never signed in") is counted
+//! all the same, with no query: the screen shows it without a link.
+
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use muster_scim::user::User;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+#[cfg(feature = "specta")]
+use specta::Type;
+
+use super::Console;
+use super::view::{self, UserQuery};
+use crate::error::Error;
+
+/// Dormancy threshold when none is chosen.
+pub const DEFAULT_DORMANT_DAYS: u32 = 90;
+
+/// The longest dormancy threshold (a century): longer ones are refused, not clamped.
+pub const MAX_DORMANT_DAYS: u32 = 36_500;
+
+/// The licences a Muster server knows, listed even when nobody holds them.
+const LICENCES: [&str; 6] = [
+    "field",
+    "desk",
+    "contractor",
+    "customer",
+    "api",
+    "timesheet",
+];
+/// The roles a Muster server knows.
+const ROLES: [&str; 3] = ["admin", "technician", "viewer"];
+/// The statuses always listed (`deleted` only when someone has it).
+const STATUSES: [&str; 4] = ["active", "invited", "suspended", "deactivated"];
+/// The sign-in methods a Muster server records.
+const METHODS: [&str; 4] = ["password", "magic_link", "google", "microsoft"];
+
+/// What to review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(default, rename_all = "camelCase")]
+pub struct ReviewOptions {
+    /// An active account that has signed in before is dormant after this many days
+    /// without a sign-in (1 to [`MAX_DORMANT_DAYS`]).
+    pub dormant_days: u32,
+}
+
+impl Default for ReviewOptions {
+    fn default() -> Self {
+        Self {
+            dormant_days: DEFAULT_DORMANT_DAYS,
+        }
+    }
+}
+
+impl ReviewOptions {
+    /// Checks the options before anything is counted.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Validation`] on `days` for a threshold outside 1 to [`MAX_DORMANT_DAYS`].
+    pub fn check(&self) -> Result<(), Error> {
+        if (1..=MAX_DORMANT_DAYS).contains(&self.dormant_days) {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "days",
+                format!("Choose between 1 and {MAX_DORMANT_DAYS} days."),
+            ))
+        }
+    }
+}
+
+/// One number on the review screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewCount {
+    /// Stable and unique within a review: `dormant`, `licence-field`,
+    /// `method-magic_link`… (the screen's `data-testid` is `review-<key>`).
+    pub key: String,
+    /// What is counted, in words.
+    pub label: String,
+    /// How many users.
+    pub count: u32,
+    /// The users table's filters that list exactly these users; `None` when the table
+    /// cannot filter this way.
+    pub query: Option<UserQuery>,
+}
+
+/// The account review, from the offline copy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewView {
+    /// When the offline copy was last synced (RFC 3339); `None` when nothing is cached.
+    pub synced_at: Option<String>,
+    /// How old the copy was when the review was made, in seconds.
+    pub age_seconds: Option<u32>,
+    /// Users in the copy.
+    pub total: u32,
+    /// Active users (the base of the licence, role, sign-in and two-factor counts).
+    pub active: u32,
+    /// The dormancy threshold used, in days.
+    pub dormant_days: u32,
+    /// Active users with a sign-in on record (its method known) but none for
+    /// `dormant_days` days.
+    pub dormant: ReviewCount,
+    /// Active users with no sign-in on record.
+    pub never_signed_in: ReviewCount,
+    /// Users whose invitation is pending.
+    pub pending_invitations: ReviewCount,
+    /// Users whose invitation has expired.
+    pub expired_invitations: ReviewCount,
+    /// Active users whose provider reports two-factor as off.
+    pub without_mfa: ReviewCount,
+    /// Users per status: the usual four first, then any other.
+    pub statuses: Vec<ReviewCount>,
+    /// Active users per licence, most first (`licence-none` for those without one).
+    pub licences: Vec<ReviewCount>,
+    /// Active users per role, most first (`role-none` for those without one).
+    pub roles: Vec<ReviewCount>,
+    /// Active users per method of their last sign-in, most first, then `method-never`.
+    pub sign_in_methods: Vec<ReviewCount>,
+}
+
+impl Console {
+    /// The account review of the open profile's offline copy (empty without one). Reads
+    /// nothing from the server, so it works offline and for read-only roles.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Validation`] for a dormancy threshold out of range.
+    pub async fn review(&self, options: &ReviewOptions) -> Result<ReviewView, Error> {
+        options.check()?;
+        let data = self.data().await;
+        let synced_at = data.has_data().then_some(data.snapshot.synced_at);
+        Ok(ReviewView::of(
+            &data.snapshot.users,
+            synced_at,
+            options.dormant_days,
+            OffsetDateTime::now_utc(),
+        ))
+    }
+}
+
+impl ReviewView {
+    /// The review of `users` at `now`, with `dormant_days` as the threshold (check it
+    /// with [`ReviewOptions::check`] first: a query with an out-of-range threshold is
+    /// no use to the users table). One pass over `users`.
+    pub fn of(
+        users: &[User],
+        synced_at: Option<OffsetDateTime>,
+        dormant_days: u32,
+        now: OffsetDateTime,
+    ) -> Self {
+        // The index's cutoff (`search::Index::filter_idle`), without its overflow.
+        let cutoff = now
+            .checked_sub(time::Duration::days(i64::from(dormant_days)))
+            .map_or(i64::MIN, OffsetDateTime::unix_timestamp);
+        let mut tally = Tally::new();
+        for user in users {
+            tally.add(user, cutoff);
+        }
+        tally.into_view(users.len(), synced_at, dormant_days, now)
+    }
+}
+
+/// Users per value, keyed by the folded value as the index's bit sets are. The known
+/// values (canonical, lower case) have their own slots, so most users cost a few short
+/// comparisons and no hashing.
+#[derive(Debug)]
+struct Counts {
+    known: &'static [&'static str],
+    known_counts: Vec<usize>,
+    others: HashMap<String, usize>,
+    /// Users with no value (or a blank one).
+    none: usize,
+}
+
+impl Counts {
+    /// Counts over `known` values (listed even when nobody holds them) and any others.
+    fn new(known: &'static [&'static str]) -> Self {
+        Self {
+            known,
+            known_counts: vec![0; known.len()],
+            others: HashMap::new(),
+            none: 0,
+        }
+    }
+
+    fn add(&mut self, value: Option<&str>) {
+        let Some(value) = value.filter(|v| !v.trim().is_empty()) else {
+            self.none += 1;
+            return;
+        };
+        if let Some(slot) = self.known.iter().position(|k| *k == value) {
+            self.known_counts[slot] += 1;
+            return;
+        }
+        let folded = fold(value);
+        if let Some(slot) = self.known.iter().position(|k| *k == folded) {
+            self.known_counts[slot] += 1;
+        } else if let Some(count) = self.others.get_mut(folded.as_ref()) {
+            *count += 1;
+        } else {
+            self.others.insert(folded.into_owned(), 1);
+        }
+    }
+
+    /// Every value with its count: the known ones first (at zero when nobody holds them),
+    /// then the others by name.
+    fn values(&self) -> Vec<(String, usize)> {
+        let mut values: Vec<(String, usize)> = self
+            .known
+            .iter()
+            .zip(&self.known_counts)
+            .map(|(value, count)| ((*value).to_owned(), *count))
+            .collect();
+        let mut others: Vec<(String, usize)> =
+            self.others.iter().map(|(v, n)| (v.clone(), *n)).collect();
+        others.sort();
+        values.extend(others);
+        values
+    }
+
+    /// The values somebody holds.
+    fn held(&self) -> impl Iterator<Item = &str> {
+        let known = self.known.iter().zip(&self.known_counts);
+        known
+            .filter(|(_, count)| **count > 0)
+            .map(|(value, _)| *value)
+            .chain(self.others.keys().map(String::as_str))
+    }
+}
+
+#[derive(Debug)]
+struct Tally {
+    active: usize,
+    dormant: usize,
+    never: usize,
+    pending: usize,
+    expired: usize,
+    without_mfa: usize,
+    statuses: Counts,
+    /// Of active users.
+    licences: Counts,
+    /// Of active users.
+    roles: Counts,
+    /// Of active users.
+    methods: Counts,
+}
+
+impl Tally {
+    fn new() -> Self {
+        Self {
+            active: 0,
+            dormant: 0,
+            never: 0,
+            pending: 0,
+            expired: 0,
+            without_mfa: 0,
+            statuses: Counts::new(&STATUSES),
+            licences: Counts::new(&LICENCES),
+            roles: Counts::new(&ROLES),
+            methods: Counts::new(&METHODS),
+        }
+    }
+
+    fn add(&mut self, user: &User, cutoff: i64) {
+        let shop = user.shop.as_ref();
+        let status = status(user);
+        if status.is_some() {
+            self.statuses.add(status);
+        }
+        match shop
+            .and_then(|s| s.invitation.as_ref())
+            .and_then(|i| i.state.as_ref())
+            .map(|s| fold(s.as_str()))
+            .as_deref()
+        {
+            Some("pending") => self.pending += 1,
+            Some("expired") => self.expired += 1,
+            _ => {}
+        }
+        if status.is_none_or(|s| fold(s) != "active") {
+            return;
+        }
+        self.active += 1;
+        self.licences
+            .add(shop.and_then(|s| s.licence.as_ref()).map(|l| l.as_str()));
+        self.roles
+            .add(shop.and_then(|s| s.role.as_ref()).map(|r| r.as_str()));
+        let last = shop.and_then(|s| s.last_sign_in.as_ref());
+        let method = last
+            .and_then(|l| l.method.as_ref())
+            .map(|m| m.as_str())
+            .filter(|m| !m.trim().is_empty());
+        self.methods.add(method);
+        let at = last.and_then(|l| l.at).map(OffsetDateTime::unix_timestamp);
+        if at.is_none() {
+            self.never += 1;
+        }
+        // The dormant query: a sign-in method on record, and idle (which to the index
+        // includes no time on record).
+        if method.is_some() && at.is_none_or(|at| at <= cutoff) {
+            self.dormant += 1;
+        }
+        if shop.and_then(|s| s.mfa_enabled) == Some(false) {
+            self.without_mfa += 1;
+        }
+    }
+
+    fn into_view(
+        self,
+        total: usize,
+        synced_at: Option<OffsetDateTime>,
+        dormant_days: u32,
+        now: OffsetDateTime,
+    ) -> ReviewView {
+        let active = || vec!["active".to_owned()];
+        let mut keys = Keys::default();
+        // Every method an active user holds, and the known ones: "signed in by some
+        // method", in the filters the table has.
+        let mut methods: BTreeSet<&str> = self.methods.held().collect();
+        methods.extend(METHODS);
+        let dormant = ReviewCount {
+            key: keys.unique("dormant"),
+            label: "Dormant".to_owned(),
+            count: view::clamp(self.dormant),
+            query: Some(UserQuery {
+                statuses: active(),
+                sign_in_methods: methods.into_iter().map(str::to_owned).collect(),
+                no_sign_in_for_days: Some(dormant_days),
+                ..UserQuery::default()
+            }),
+        };
+        let invitations = |keys: &mut Keys, state: &str, count: usize, label: &str| ReviewCount {
+            key: keys.unique(&format!("{state}-invitations")),
+            label: label.to_owned(),
+            count: view::clamp(count),
+            query: Some(UserQuery {
+                invitation_states: vec![state.to_owned()],
+                ..UserQuery::default()
+            }),
+        };
+        let pending_invitations =
+            invitations(&mut keys, "pending", self.pending, "Pending invitations");
+        let expired_invitations =
+            invitations(&mut keys, "expired", self.expired, "Expired invitations");
+        let never_signed_in = ReviewCount {
+            key: keys.unique("never-signed-in"),
+            label: "Never signed in".to_owned(),
+            count: view::clamp(self.never),
+            query: None,
+        };
+        let without_mfa = ReviewCount {
+            key: keys.unique("without-mfa"),
+            label: "Without two-factor".to_owned(),
+            count: view::clamp(self.without_mfa),
+            query: None,
+        };
+
+        let statuses: Vec<ReviewCount> = self
+            .statuses
+            .values()
+            .into_iter()
+            .map(|(value, count)| ReviewCount {
+                key: keys.unique(&format!("status-{value}")),
+                label: words(&value),
+                count: view::clamp(count),
+                query: Some(UserQuery {
+                    statuses: vec![value],
+                    ..UserQuery::default()
+                }),
+            })
+            .collect();
+        let licences = per_value(&mut keys, &self.licences, "licence", |q, v| {
+            q.licences = vec![v];
+        });
+        let roles = per_value(&mut keys, &self.roles, "role", |q, v| q.roles = vec![v]);
+        let mut sign_in_methods: Vec<ReviewCount> = self
+            .methods
+            .values()
+            .into_iter()
+            .map(|(value, count)| ReviewCount {
+                key: keys.unique(&format!("method-{value}")),
+                label: words(&value),
+                count: view::clamp(count),
+                query: Some(UserQuery {
+                    statuses: active(),
+                    sign_in_methods: vec![value],
+                    ..UserQuery::default()
+                }),
+            })
+            .collect();
+        sign_in_methods.sort_by_key(|m| std::cmp::Reverse(m.count));
+        sign_in_methods.push(ReviewCount {
+            key: keys.unique("method-never"),
+            label: "Never".to_owned(),
+            count: view::clamp(self.never),
+            query: None,
+        });
+
+        ReviewView {
+            synced_at: synced_at.map(view::stamp),
+            age_seconds: synced_at.map(|at| view::clamp((now - at).whole_seconds().max(0))),
+            total: view::clamp(total),
+            active: view::clamp(self.active),
+            dormant_days,
+            dormant,
+            never_signed_in,
+            pending_invitations,
+            expired_invitations,
+            without_mfa,
+            statuses,
+            licences,
+            roles,
+            sign_in_methods,
+        }
+    }
+}
+
+/// Active users per value of one field (`kind`), most first (ties: the known values in
+/// their order, then the others by name); then, without a link, those with no value.
+fn per_value(
+    keys: &mut Keys,
+    counts: &Counts,
+    kind: &str,
+    set: fn(&mut UserQuery, String),
+) -> Vec<ReviewCount> {
+    let mut items: Vec<ReviewCount> = counts
+        .values()
+        .into_iter()
+        .map(|(value, count)| {
+            let key = keys.unique(&format!("{kind}-{value}"));
+            let label = words(&value);
+            let mut query = UserQuery {
+                statuses: vec!["active".to_owned()],
+                ..UserQuery::default()
+            };
+            set(&mut query, value);
+            ReviewCount {
+                key,
+                label,
+                count: view::clamp(count),
+                query: Some(query),
+            }
+        })
+        .collect();
+    // Most first; the sort is stable, so ties keep the known order, then the name.
+    items.sort_by_key(|item| std::cmp::Reverse(item.count));
+    if counts.none > 0 {
+        items.push(ReviewCount {
+            key: keys.unique(&format!("{kind}-none")),
+            label: format!("No {kind}"),
+            count: view::clamp(counts.none),
+            query: None,
+        });
+    }
+    items
+}
+
+/// Hands out keys, unique within one review (two odd values may clean up alike).
+#[derive(Debug, Default)]
+struct Keys(HashSet<String>);
+
+impl Keys {
+    fn unique(&mut self, raw: &str) -> String {
+        let clean: String = raw
+            .chars()
+            .map(|c| match c {
+                'a'..='z' | '0'..='9' | '_' | '-' => c,
+                'A'..='Z' => c.to_ascii_lowercase(),
+                _ => '-',
+            })
+            .collect();
+        let mut key = clean.clone();
+        let mut n = 2;
+        while !self.0.insert(key.clone()) {
+            key = format!("{clean}-{n}");
+            n += 1;
+        }
+        key
+    }
+}
+
+/// The index's case folding (`search::fold`): lower case, borrowed when already so.
+fn fold(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() {
+        if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(text.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(text)
+        }
+    } else {
+        Cow::Owned(text.to_lowercase())
+    }
+}
+
+/// The index's status (`search::status`): the shop status, else what `active` says.
+fn status(user: &User) -> Option<&str> {
+    match user.shop.as_ref().and_then(|s| s.status.as_ref()) {
+        Some(status) => Some(status.as_str()),
+        None => user
+            .active
+            .map(|active| if active { "active" } else { "deactivated" }),
+    }
+}
+
+/// A folded wire value for people: `magic_link` → "Magic link", `api` → "API".
+fn words(value: &str) -> String {
+    if value == "api" {
+        return "API".to_owned();
+    }
+    let text = value.replace(['_', '-'], " ");
+    let mut chars = text.trim().chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use muster_scim::user::{
+        Invitation, InvitationState, LastSignIn, Licence, Role, ShopUser, SignInMethod, UserStatus,
+    };
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::search::Index;
+
+    const NOW: OffsetDateTime = datetime!(2026-03-01 12:00 UTC);
+
+    /// A user with a shop extension; `signed_in` is days ago (with `method`).
+    fn person(
+        n: usize,
+        status: Option<UserStatus>,
+        licence: Option<Licence>,
+        role: Option<Role>,
+        signed_in: Option<(i64, Option<SignInMethod>)>,
+        mfa: Option<bool>,
+    ) -> User {
+        let mut user = User::new(format!("user{n}@shop.test"));
+        user.id = Some(format!("u{n}"));
+        user.shop = Some(ShopUser {
+            status,
+            licence,
+            role,
+            last_sign_in: signed_in.map(|(days, method)| LastSignIn {
+                at: Some(NOW - time::Duration::days(days)),
+                method,
+            }),
+            mfa_enabled: mfa,
+            ..ShopUser::default()
+        });
+        user
+    }
+
+    fn invited(n: usize, state: InvitationState) -> User {
+        let mut user = person(
+            n,
+            Some(UserStatus::Invited),
+            Some(Licence::Field),
+            None,
+            None,
+            None,
+        );
+        if let Some(shop) = user.shop.as_mut() {
+            shop.invitation = Some(Invitation {
+                state: Some(state),
+                ..Invitation::default()
+            });
+        }
+        user
+    }
+
+    /// Every kind of user the review tells apart, and the odd ones the index must agree
+    /// with: open-enum values in mixed case, blank values, no shop extension at all, a
+    /// method without a time, a sign-in exactly at the cutoff.
+    #[rustfmt::skip]
+    fn users() -> Vec<User> {
+        use Licence::{Desk, Field};
+        use Role::{Admin, Technician};
+        use SignInMethod::{MagicLink, Password};
+        use UserStatus::{Active, Deactivated, Suspended};
+        let mut users = vec![
+            person(0, Some(Active), Some(Field), Some(Technician), Some((3, Some(Password))), Some(false)),
+            person(1, Some(Active), Some(Field), Some(Technician), Some((120, Some(Password))), Some(true)),
+            person(2, Some(Active), Some(Desk), Some(Admin), Some((95, Some(MagicLink))), Some(false)),
+            person(3, Some(Active), Some(Desk), Some(Admin), None, Some(false)),
+            person(4, Some(Active), None, None, None, None),
+            // Exactly 90 days: dormant at 90 (the index keeps "at or before the cutoff").
+            person(5, Some(Active), Some(Field), Some(Technician), Some((90, Some(Password))), Some(false)),
+            person(6, Some(Suspended), Some(Field), Some(Technician), Some((200, Some(Password))), Some(false)),
+            person(7, Some(Deactivated), Some(Desk), Some(Technician), Some((300, Some(Password))), None),
+            person(8, Some(Active), Some(Licence::Other("Fleet".into())), Some(Role::Other("Owner".into())), Some((400, Some(SignInMethod::Other("SSO".into())))), Some(false)),
+            person(9, Some(Active), Some(Licence::Other("fleet".into())), Some(Role::Other("".into())), Some((1, None)), Some(false)),
+            person(10, Some(UserStatus::Other("Locked".into())), Some(Field), None, None, None),
+            // A sign-in method with no time: "never", and idle to the index.
+            person(11, Some(Active), Some(Field), Some(Technician), None, Some(false)),
+            invited(12, InvitationState::Pending),
+            invited(13, InvitationState::Expired),
+            invited(14, InvitationState::Other("EXPIRED".into())),
+        ];
+        if let Some(shop) = users[11].shop.as_mut() {
+            shop.last_sign_in = Some(LastSignIn {
+                at: None,
+                method: Some(Password),
+            });
+        }
+        // Another provider: no shop extension, status from `active`.
+        let mut plain = User::new("plain@other.test");
+        plain.active = Some(true);
+        users.push(plain);
+        let mut gone = User::new("gone@other.test");
+        gone.active = Some(false);
+        users.push(gone);
+        users.push(User::new("nothing@other.test"));
+        users
+    }
+
+    fn all_counts(review: &ReviewView) -> Vec<&ReviewCount> {
+        let mut all = vec![
+            &review.dormant,
+            &review.never_signed_in,
+            &review.pending_invitations,
+            &review.expired_invitations,
+            &review.without_mfa,
+        ];
+        all.extend(&review.statuses);
+        all.extend(&review.licences);
+        all.extend(&review.roles);
+        all.extend(&review.sign_in_methods);
+        all
+    }
+
+    fn count(review: &ReviewView, key: &str) -> u32 {
+        all_counts(review)
+            .into_iter()
+            .find(|c| c.key == key)
+            .unwrap_or_else(|| panic!("no count {key} in {review:#?}"))
+            .count
+    }
+
+    #[test]
+    fn every_query_finds_exactly_the_users_counted() {
+        let users = users();
+        let index = Index::build(&users);
+        for days in [1, 30, 90, 91, 365, MAX_DORMANT_DAYS] {
+            let review = ReviewView::of(&users, Some(NOW), days, NOW);
+            let mut linked = 0;
+            for item in all_counts(&review) {
+                let Some(query) = &item.query else { continue };
+                linked += 1;
+                let found = index.search(&super::super::to_search(query), NOW).total;
+                assert_eq!(
+                    found, item.count as usize,
+                    "{} at {days} days: the table must list exactly the users counted ({query:?})",
+                    item.key
+                );
+            }
+            assert!(linked > 20, "most counts link to the table ({linked})");
+        }
+    }
+
+    #[test]
+    fn counts_follow_the_definitions() {
+        let users = users();
+        let review = ReviewView::of(&users, Some(NOW - time::Duration::hours(2)), 90, NOW);
+        assert_eq!(review.total, 18);
+        assert_eq!(
+            review.age_seconds,
+            Some(7200),
+            "the copy's age at the review"
+        );
+        // Active: 0-5, 8, 9, 11, and `plain` (from SCIM's `active`).
+        assert_eq!(review.active, 10);
+        assert_eq!(
+            review.dormant.count, 5,
+            "1 (120 days), 2 (95), 5 (exactly 90), 8 (400), and 11 (a method but no time: \
+             idle to the index); not 9 (no method) nor the suspended or deactivated"
+        );
+        assert_eq!(review.never_signed_in.count, 4, "3, 4, 11 and plain");
+        assert_eq!(review.pending_invitations.count, 1);
+        assert_eq!(
+            review.expired_invitations.count, 2,
+            "values compare lower-cased"
+        );
+        assert_eq!(
+            review.without_mfa.count, 7,
+            "active and reported off: 0, 2, 3, 5, 8, 9, 11"
+        );
+        assert_eq!(count(&review, "status-active"), 10);
+        assert_eq!(count(&review, "status-deactivated"), 2, "7 and gone");
+        assert_eq!(
+            count(&review, "status-locked"),
+            1,
+            "unknown statuses are listed"
+        );
+        assert_eq!(count(&review, "licence-field"), 4, "0, 1, 5, 11");
+        assert_eq!(
+            count(&review, "licence-fleet"),
+            2,
+            "Fleet and fleet are one value"
+        );
+        assert_eq!(count(&review, "licence-none"), 2, "4 and plain");
+        assert!(
+            review
+                .licences
+                .iter()
+                .all(|l| l.key != "licence-none" || l.query.is_none())
+        );
+        assert_eq!(count(&review, "role-none"), 3, "4, a blank role, and plain");
+        assert_eq!(count(&review, "method-password"), 4, "0, 1, 5 and 11");
+        assert_eq!(count(&review, "method-never"), review.never_signed_in.count);
+        assert_eq!(
+            count(&review, "method-google"),
+            0,
+            "known methods are always listed"
+        );
+        let sums = |items: &[ReviewCount]| items.iter().map(|i| i.count).sum::<u32>();
+        assert_eq!(
+            sums(&review.licences),
+            review.active,
+            "licence bars cover the active"
+        );
+        assert_eq!(
+            sums(&review.roles),
+            review.active,
+            "role bars cover the active"
+        );
+        assert_eq!(
+            review.statuses.iter().map(|s| s.count).sum::<u32>(),
+            review.total - 1,
+            "every user but the one with no status at all"
+        );
+        let keys: HashSet<&str> = all_counts(&review).iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(keys.len(), all_counts(&review).len(), "keys are unique");
+        assert!(
+            review
+                .licences
+                .windows(2)
+                .all(|w| w[0].count >= w[1].count || w[1].query.is_none()),
+            "licences most first: {:?}",
+            review.licences
+        );
+    }
+
+    #[test]
+    fn an_empty_copy_reviews_to_zeros_and_bad_thresholds_are_refused() {
+        let review = ReviewView::of(&[], None, 90, NOW);
+        assert_eq!(
+            (review.total, review.active, review.dormant.count),
+            (0, 0, 0)
+        );
+        assert_eq!(review.synced_at, None);
+        assert_eq!(review.age_seconds, None);
+        assert_eq!(
+            review.statuses.len(),
+            STATUSES.len(),
+            "the usual statuses at zero"
+        );
+        assert!(ReviewOptions { dormant_days: 0 }.check().is_err());
+        assert!(
+            ReviewOptions {
+                dormant_days: MAX_DORMANT_DAYS + 1
+            }
+            .check()
+            .is_err()
+        );
+        assert!(ReviewOptions::default().check().is_ok());
+        // Far past the range `time` handles: no panic, nobody is idle that long.
+        let far = ReviewView::of(&users(), Some(NOW), u32::MAX, NOW);
+        assert_eq!(
+            far.dormant.count, 1,
+            "only 11, which has a method and no time"
+        );
+    }
+
+    #[test]
+    fn labels_and_keys_read_well() {
+        assert_eq!(words("magic_link"), "Magic link");
+        assert_eq!(words("api"), "API");
+        assert_eq!(words("field"), "Field");
+        let mut keys = Keys::default();
+        assert_eq!(keys.unique("licence-Field Plus"), "licence-field-plus");
+        assert_eq!(keys.unique("licence-field plus"), "licence-field-plus-2");
+    }
+}

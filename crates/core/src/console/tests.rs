@@ -1,0 +1,1 @@
+//! Console tests against a real muster-server.

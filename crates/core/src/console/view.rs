@@ -1,0 +1,685 @@
+//! What the console hands a user interface and takes from it: plain, serialisable shapes
+//! with no secrets in any reply. With the `specta` feature each derives `specta::Type`, so
+//! the desktop app generates its TypeScript types from these definitions.
+
+use muster_scim::user::User;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+#[cfg(feature = "specta")]
+use specta::Type;
+
+/// A saved connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileView {
+    /// Unique name.
+    pub name: String,
+    /// A Muster server, or any SCIM provider.
+    pub kind: ServerKindView,
+    /// The server's URL (a SCIM provider's base URL).
+    pub url: String,
+    /// The organisation, for Muster servers.
+    pub org: Option<String>,
+    /// Opened first when the app starts.
+    pub is_default: bool,
+}
+
+/// Which kind of server a profile talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub enum ServerKindView {
+    /// A Muster server: password sign-in, account actions.
+    Muster,
+    /// Any SCIM 2.0 provider: an API token.
+    Scim,
+}
+
+/// A profile to add or change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileInput {
+    /// Unique name (fixed once created).
+    pub name: String,
+    /// Server kind.
+    pub kind: ServerKindView,
+    /// URL.
+    pub url: String,
+    /// Organisation (Muster servers).
+    pub org: Option<String>,
+    /// Make it the default.
+    pub make_default: bool,
+}
+
+/// Where the console is: the screen follows from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub enum Phase {
+    /// No profile is open.
+    NoProfile,
+    /// A profile is open, nobody is signed in (cached data may still be shown).
+    SignedOut,
+    /// The password was right; the TOTP code is awaited.
+    MfaRequired,
+    /// Signed in (online or offline).
+    Ready,
+}
+
+/// Who is signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct AccountView {
+    /// Their user id (or system admin id).
+    pub id: String,
+    /// Their name.
+    pub display_name: String,
+    /// admin, technician or viewer.
+    pub role: String,
+    /// Reaches every organisation.
+    pub system_admin: bool,
+}
+
+/// Whether something can be used, and why not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct FeatureView {
+    /// `patch`, `groups`, `etag`, or an action name (`suspend`…).
+    pub name: String,
+    /// Whether it can be used.
+    pub available: bool,
+    /// Why not, in words for people.
+    pub reason: Option<String>,
+}
+
+/// The console's state, returned by every command that changes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct StatusView {
+    /// Where the console is.
+    pub phase: Phase,
+    /// The open profile.
+    pub profile: Option<ProfileView>,
+    /// The organisation shown (a system admin may switch it).
+    pub org: Option<String>,
+    /// Who is signed in.
+    pub account: Option<AccountView>,
+    /// Whether the server answered the last request.
+    pub online: bool,
+    /// Why the console is offline, in words.
+    pub offline_reason: Option<String>,
+    /// When the cached data was last synced (RFC 3339), if there is any.
+    pub synced_at: Option<String>,
+    /// Cached users.
+    pub user_count: u32,
+    /// Cached groups.
+    pub group_count: u32,
+    /// Whether changes are refused (viewer role, support staff, or offline).
+    pub read_only: bool,
+    /// Why, in words.
+    pub read_only_reason: Option<String>,
+    /// What the server supports, each with the reason when not.
+    pub features: Vec<FeatureView>,
+    /// A notice about the offline copy (discarded, or cannot be kept), if any.
+    pub cache_notice: Option<String>,
+    /// The server asked the signed-in person to choose a new password.
+    pub must_change_password: bool,
+}
+
+/// Which users the table shows: filters (values within one list are alternatives, lists
+/// combine), the sort and the window.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(default, rename_all = "camelCase")]
+pub struct UserQuery {
+    /// Free text over name, email, user name and phone.
+    pub text: String,
+    /// Roles.
+    pub roles: Vec<String>,
+    /// Licences.
+    pub licences: Vec<String>,
+    /// Statuses.
+    pub statuses: Vec<String>,
+    /// Branches.
+    pub branches: Vec<String>,
+    /// Zones.
+    pub zones: Vec<String>,
+    /// Security groups.
+    pub security_groups: Vec<String>,
+    /// Methods of the last sign-in.
+    pub sign_in_methods: Vec<String>,
+    /// Invitation states (pending, expired, accepted).
+    pub invitation_states: Vec<String>,
+    /// Only people with no sign-in for this many days (or never).
+    pub no_sign_in_for_days: Option<u32>,
+    /// Sort column: name, email, userName, role, licence, status, branch, securityGroup,
+    /// lastSignIn, created, lastModified.
+    pub sort: String,
+    /// Sort descending.
+    pub descending: bool,
+    /// First row.
+    pub offset: u32,
+    /// Rows wanted (at most 500).
+    pub limit: u32,
+}
+
+/// One row of the users table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct UserRow {
+    /// User id.
+    pub id: String,
+    /// Name to show.
+    pub name: String,
+    /// Primary email.
+    pub email: Option<String>,
+    /// Sign-in name.
+    pub user_name: String,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Role.
+    pub role: Option<String>,
+    /// Licence.
+    pub licence: Option<String>,
+    /// Account status.
+    pub status: String,
+    /// Home branch.
+    pub branch: Option<String>,
+    /// Security group.
+    pub security_group: Option<String>,
+    /// Zones.
+    pub zones: Vec<String>,
+    /// Last sign-in (RFC 3339).
+    pub last_sign_in_at: Option<String>,
+    /// How they last signed in.
+    pub last_sign_in_method: Option<String>,
+    /// Invitation state.
+    pub invitation_state: Option<String>,
+    /// Two-factor on.
+    pub mfa_enabled: Option<bool>,
+}
+
+/// A window of the users table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct UserWindow {
+    /// Matching users in all.
+    pub total: u32,
+    /// The first row's position.
+    pub offset: u32,
+    /// The rows.
+    pub rows: Vec<UserRow>,
+}
+
+/// A filter value with how many cached users hold it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct FacetValue {
+    /// The value (wire form).
+    pub value: String,
+    /// Users holding it.
+    pub count: u32,
+}
+
+/// The values each filter chip offers, from the cached users.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct Facets {
+    /// Roles.
+    pub roles: Vec<FacetValue>,
+    /// Licences.
+    pub licences: Vec<FacetValue>,
+    /// Statuses.
+    pub statuses: Vec<FacetValue>,
+    /// Branches (home or worked for).
+    pub branches: Vec<FacetValue>,
+    /// Zones.
+    pub zones: Vec<FacetValue>,
+    /// Security groups.
+    pub security_groups: Vec<FacetValue>,
+    /// Service groups.
+    pub service_groups: Vec<FacetValue>,
+    /// Sign-in methods.
+    pub sign_in_methods: Vec<FacetValue>,
+    /// Invitation states.
+    pub invitation_states: Vec<FacetValue>,
+}
+
+/// An invitation's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationView {
+    /// pending, accepted or expired.
+    pub state: Option<String>,
+    /// When it was sent (RFC 3339).
+    pub sent_at: Option<String>,
+    /// When its link expires (RFC 3339).
+    pub expires_at: Option<String>,
+}
+
+/// Everything the detail screen shows about one user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct UserDetail {
+    /// User id.
+    pub id: String,
+    /// The version to send back with a change (ETag).
+    pub version: Option<String>,
+    /// Sign-in name.
+    pub user_name: String,
+    /// Given name.
+    pub given_name: Option<String>,
+    /// Family name.
+    pub family_name: Option<String>,
+    /// Name to show.
+    pub display_name: String,
+    /// Primary email.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Job role (free text).
+    pub job_role: Option<String>,
+    /// Licence.
+    pub licence: Option<String>,
+    /// Role.
+    pub role: Option<String>,
+    /// Security group.
+    pub security_group: Option<String>,
+    /// Service groups.
+    pub service_groups: Vec<String>,
+    /// Zones.
+    pub zones: Vec<String>,
+    /// Home branch.
+    pub home_branch: Option<String>,
+    /// Branches worked for.
+    pub branches: Vec<String>,
+    /// Account status.
+    pub status: String,
+    /// Invitation.
+    pub invitation: Option<InvitationView>,
+    /// Last sign-in time (RFC 3339).
+    pub last_sign_in_at: Option<String>,
+    /// Last sign-in method.
+    pub last_sign_in_method: Option<String>,
+    /// Two-factor on.
+    pub mfa_enabled: Option<bool>,
+    /// Sessions open now.
+    pub active_sessions: Option<u32>,
+    /// SCIM groups (names).
+    pub groups: Vec<String>,
+    /// Created (RFC 3339).
+    pub created: Option<String>,
+    /// Last changed (RFC 3339).
+    pub last_modified: Option<String>,
+    /// This is the signed-in person: actions on oneself are not offered.
+    pub is_self: bool,
+    /// Read from the offline copy (the server could not be reached).
+    pub from_cache: bool,
+}
+
+/// The editable fields of a user, for create and edit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(default, rename_all = "camelCase")]
+pub struct UserInput {
+    /// Sign-in name (usually the email).
+    pub user_name: String,
+    /// Given name.
+    pub given_name: String,
+    /// Family name.
+    pub family_name: String,
+    /// Email.
+    pub email: String,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Job role.
+    pub job_role: Option<String>,
+    /// Licence.
+    pub licence: Option<String>,
+    /// Role.
+    pub role: Option<String>,
+    /// Security group.
+    pub security_group: Option<String>,
+    /// Service groups.
+    pub service_groups: Vec<String>,
+    /// Zones.
+    pub zones: Vec<String>,
+    /// Home branch.
+    pub home_branch: Option<String>,
+    /// Branches.
+    pub branches: Vec<String>,
+}
+
+/// What the create form learns about an email address as it is typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct EmailCheck {
+    /// Whether it is a usable address.
+    pub valid: bool,
+    /// What is wrong, or a warning.
+    pub message: Option<String>,
+    /// Who already uses it (name), from the cached users.
+    pub taken_by: Option<String>,
+    /// A free address for a second account of the same person (`name+contractor@…`).
+    pub suggestion: Option<String>,
+}
+
+/// The organisation's password rules, for checking as the admin types.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordPolicyView {
+    /// `shop` or `nist`.
+    pub style: String,
+    /// Fewest characters.
+    pub min_length: u32,
+    /// Most characters.
+    pub max_length: u32,
+    /// Needs an upper-case letter.
+    pub require_upper: bool,
+    /// Needs a lower-case letter.
+    pub require_lower: bool,
+    /// Needs a digit.
+    pub require_digit: bool,
+    /// Needs a symbol.
+    pub require_special: bool,
+    /// Common passwords are refused (the server checks this one).
+    pub deny_common_passwords: bool,
+    /// The rules in words.
+    pub rules: Vec<String>,
+}
+
+/// An account action without inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub enum SimpleAction {
+    /// Send or resend the invitation.
+    SendWelcome,
+    /// Email a password-reset link.
+    SendPasswordReset,
+    /// Email a sign-in link.
+    SendMagicLink,
+    /// Suspend (signs them out now).
+    Suspend,
+    /// Lift a suspension.
+    Unsuspend,
+    /// Sign out everywhere.
+    RevokeSessions,
+    /// Clear two-factor.
+    ResetMfa,
+    /// Undo a deactivation.
+    Reactivate,
+    /// Undo a deletion (system admins).
+    Restore,
+}
+
+/// One kind of responsibility a user holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ResponsibilityView {
+    /// The kind (`defaultTechnician`…).
+    pub kind: String,
+    /// How many.
+    pub count: u32,
+    /// In words.
+    pub label: String,
+}
+
+/// Someone who can take over responsibilities.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct AssigneeView {
+    /// User id.
+    pub id: String,
+    /// Name.
+    pub display_name: String,
+    /// Sign-in name.
+    pub user_name: String,
+}
+
+/// Who takes over one kind of responsibility.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct Handover {
+    /// The kind (as in [`ResponsibilityView::kind`]).
+    pub kind: String,
+    /// The user taking it over.
+    pub user_id: String,
+}
+
+/// Which audit entries to show.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(default, rename_all = "camelCase")]
+pub struct AuditQuery {
+    /// Actor id.
+    pub actor: Option<String>,
+    /// Target id.
+    pub target: Option<String>,
+    /// Action name.
+    pub action: Option<String>,
+    /// success, denied or failed.
+    pub outcome: Option<String>,
+    /// From (RFC 3339).
+    pub since: Option<String>,
+    /// Until (RFC 3339).
+    pub until: Option<String>,
+    /// First entry.
+    pub offset: u32,
+    /// Entries wanted.
+    pub limit: u32,
+}
+
+/// One audit entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntryView {
+    /// When (RFC 3339).
+    pub at: String,
+    /// Who (name, or kind).
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// To whom (name or id).
+    pub target: Option<String>,
+    /// success, denied or failed.
+    pub outcome: String,
+    /// Details, as text.
+    pub detail: String,
+}
+
+/// A page of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct AuditPage {
+    /// Matching entries in all.
+    pub total: u32,
+    /// This page, newest first.
+    pub entries: Vec<AuditEntryView>,
+}
+
+/// An organisation a system admin can open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct OrgView {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Users.
+    pub user_count: u32,
+    /// Starred by this admin.
+    pub favourite: bool,
+}
+
+/// How far a sync has got.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct SyncProgressView {
+    /// users, groups, changes or ids.
+    pub phase: String,
+    /// Fetched so far in this phase.
+    pub fetched: u32,
+    /// How many there are, when known.
+    pub total: Option<u32>,
+}
+
+/// RFC 3339 text of a time.
+pub(crate) fn stamp(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_default()
+}
+
+pub(crate) fn clamp(n: impl TryInto<u32>) -> u32 {
+    n.try_into().unwrap_or(u32::MAX)
+}
+
+/// The name to show for a user.
+pub(crate) fn display_name(user: &User) -> String {
+    if let Some(name) = user
+        .display_name
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+    {
+        return name.to_owned();
+    }
+    if let Some(name) = &user.name {
+        if let Some(formatted) = name.formatted.as_deref().filter(|n| !n.trim().is_empty()) {
+            return formatted.to_owned();
+        }
+        let joined = [name.given_name.as_deref(), name.family_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !joined.trim().is_empty() {
+            return joined;
+        }
+    }
+    user.user_name.clone()
+}
+
+/// A user's status in words: the shop status, else from `active`.
+pub(crate) fn status_of(user: &User) -> String {
+    match user.shop.as_ref().and_then(|s| s.status.as_ref()) {
+        Some(status) => status.as_str().to_owned(),
+        None if user.active == Some(false) => "deactivated".to_owned(),
+        None => "active".to_owned(),
+    }
+}
+
+fn phone_of(user: &User) -> Option<String> {
+    user.shop
+        .as_ref()
+        .and_then(|s| s.phone.clone())
+        .or_else(|| user.phone_numbers.iter().find_map(|p| p.value.clone()))
+}
+
+impl UserRow {
+    /// The row for `user`.
+    pub fn of(user: &User) -> Self {
+        let shop = user.shop.as_ref();
+        let last = shop.and_then(|s| s.last_sign_in.as_ref());
+        Self {
+            id: user.id.clone().unwrap_or_default(),
+            name: display_name(user),
+            email: user.primary_email().map(str::to_owned),
+            user_name: user.user_name.clone(),
+            phone: phone_of(user),
+            role: shop
+                .and_then(|s| s.role.as_ref())
+                .map(|r| r.as_str().to_owned()),
+            licence: shop
+                .and_then(|s| s.licence.as_ref())
+                .map(|l| l.as_str().to_owned()),
+            status: status_of(user),
+            branch: shop.and_then(|s| s.home_branch.clone()),
+            security_group: shop.and_then(|s| s.security_group.clone()),
+            zones: shop.map(|s| s.zones.clone()).unwrap_or_default(),
+            last_sign_in_at: last.and_then(|l| l.at).map(stamp),
+            last_sign_in_method: last
+                .and_then(|l| l.method.as_ref())
+                .map(|m| m.as_str().to_owned()),
+            invitation_state: shop
+                .and_then(|s| s.invitation.as_ref())
+                .and_then(|i| i.state.as_ref())
+                .map(|s| s.as_str().to_owned()),
+            mfa_enabled: shop.and_then(|s| s.mfa_enabled),
+        }
+    }
+}
+
+impl UserDetail {
+    /// The detail of `user` at `version`; `me` is the signed-in person's id.
+    pub fn of(user: &User, version: Option<String>, me: Option<&str>, from_cache: bool) -> Self {
+        let shop = user.shop.as_ref();
+        let last = shop.and_then(|s| s.last_sign_in.as_ref());
+        let id = user.id.clone().unwrap_or_default();
+        Self {
+            is_self: me.is_some_and(|me| me == id),
+            id,
+            version: version.or_else(|| user.meta.as_ref().and_then(|m| m.version.clone())),
+            user_name: user.user_name.clone(),
+            given_name: user.name.as_ref().and_then(|n| n.given_name.clone()),
+            family_name: user.name.as_ref().and_then(|n| n.family_name.clone()),
+            display_name: display_name(user),
+            email: user.primary_email().map(str::to_owned),
+            phone: phone_of(user),
+            job_role: shop.and_then(|s| s.job_role.clone()),
+            licence: shop
+                .and_then(|s| s.licence.as_ref())
+                .map(|l| l.as_str().to_owned()),
+            role: shop
+                .and_then(|s| s.role.as_ref())
+                .map(|r| r.as_str().to_owned()),
+            security_group: shop.and_then(|s| s.security_group.clone()),
+            service_groups: shop.map(|s| s.service_groups.clone()).unwrap_or_default(),
+            zones: shop.map(|s| s.zones.clone()).unwrap_or_default(),
+            home_branch: shop.and_then(|s| s.home_branch.clone()),
+            branches: shop.map(|s| s.branches.clone()).unwrap_or_default(),
+            status: status_of(user),
+            invitation: shop
+                .and_then(|s| s.invitation.as_ref())
+                .map(|i| InvitationView {
+                    state: i.state.as_ref().map(|s| s.as_str().to_owned()),
+                    sent_at: i.sent_at.map(stamp),
+                    expires_at: i.expires_at.map(stamp),
+                }),
+            last_sign_in_at: last.and_then(|l| l.at).map(stamp),
+            last_sign_in_method: last
+                .and_then(|l| l.method.as_ref())
+                .map(|m| m.as_str().to_owned()),
+            mfa_enabled: shop.and_then(|s| s.mfa_enabled),
+            active_sessions: shop.and_then(|s| s.active_sessions),
+            groups: user
+                .groups
+                .iter()
+                .filter_map(|g| g.display.clone().or_else(|| g.value.clone()))
+                .collect(),
+            created: user.meta.as_ref().and_then(|m| m.created).map(stamp),
+            last_modified: user.meta.as_ref().and_then(|m| m.last_modified).map(stamp),
+            from_cache,
+        }
+    }
+}

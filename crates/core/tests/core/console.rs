@@ -1,0 +1,486 @@
+//! The desktop console's engine against a real muster-server: sign-in, sync and search,
+//! forms with live checks, writes updating the offline copy, actions and their refusals,
+//! and going offline and back when the server's port closes and reopens.
+//!
+//! These run without a keychain (the main test run has no Secret Service), so they also
+//! show the console degrading plainly: signed in for the session only, no offline copy
+//! on disk.
+
+#![allow(clippy::unwrap_used)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use muster_core::console::view::{
+    Handover, Phase, ProfileInput, ServerKindView, SimpleAction, UserInput, UserQuery,
+};
+use muster_core::console::{Console, Dirs};
+use muster_core::transport::{RetryPolicy, TransportConfig};
+use muster_core::vault::Vault;
+use muster_core::{Error, Secret};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::support::{Muster, PASSWORD};
+
+fn temp_dir(tag: &str) -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "muster-console-{tag}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn console() -> Console {
+    let dir = temp_dir("dirs");
+    let transport = TransportConfig {
+        connect_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(10),
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        },
+        ..TransportConfig::default()
+    };
+    Console::new(
+        Dirs {
+            config: dir.join("config"),
+            cache: dir.join("cache"),
+        },
+        // No Secret Service in this run: every keychain call fails, as on a machine
+        // without one.
+        Vault::with_service("app.muster.tests.console"),
+        transport,
+    )
+    .unwrap()
+}
+
+async fn signed_in(server: &Muster, url: &str) -> Console {
+    let console = console();
+    console
+        .save_profile(
+            ProfileInput {
+                name: "shop".into(),
+                kind: ServerKindView::Muster,
+                url: url.to_owned(),
+                org: Some(server.org.clone()),
+                make_default: true,
+            },
+            false,
+        )
+        .await
+        .unwrap();
+    let opened = console.open_profile("shop").await.unwrap();
+    assert_eq!(opened.phase, Phase::SignedOut);
+    let status = console
+        .sign_in(&format!("admin@{}", server.domain), Secret::new(PASSWORD))
+        .await
+        .unwrap();
+    assert_eq!(status.phase, Phase::Ready);
+    assert_eq!(status.account.as_ref().unwrap().role, "admin");
+    console
+}
+
+#[tokio::test]
+async fn sign_in_sync_and_search_the_whole_org() {
+    let server = Muster::start("console-sync", 60).await;
+    let console = signed_in(&server, &server.url).await;
+    let mut progress = Vec::new();
+    let status = console.sync(|p| progress.push(p)).await.unwrap();
+    assert!(status.user_count >= 60, "{status:?}");
+    assert!(status.synced_at.is_some());
+    assert!(status.online && !status.read_only);
+    assert!(
+        progress.iter().any(|p| p.phase == "users"),
+        "progress is reported"
+    );
+    assert!(
+        status
+            .features
+            .iter()
+            .any(|f| f.name == "suspend" && f.available),
+        "a Muster server offers its actions"
+    );
+
+    let all = console
+        .search(&UserQuery {
+            limit: 20,
+            ..UserQuery::default()
+        })
+        .await;
+    assert_eq!(all.total, status.user_count);
+    assert_eq!(all.rows.len(), 20);
+
+    let admin = console
+        .search(&UserQuery {
+            text: format!("admin@{}", server.domain),
+            limit: 10,
+            ..UserQuery::default()
+        })
+        .await;
+    assert_eq!(admin.total, 1);
+    assert_eq!(admin.rows[0].role.as_deref(), Some("admin"));
+
+    let facets = console.facets().await;
+    assert!(facets.roles.iter().any(|r| r.value == "technician"));
+    let technicians = facets
+        .roles
+        .iter()
+        .find(|r| r.value == "technician")
+        .unwrap()
+        .count;
+    let filtered = console
+        .search(&UserQuery {
+            roles: vec!["technician".into()],
+            limit: 500,
+            ..UserQuery::default()
+        })
+        .await;
+    assert_eq!(filtered.total, technicians, "chip counts match the filter");
+
+    // Sorted descending by email, the window is in order.
+    let sorted = console
+        .search(&UserQuery {
+            sort: "email".into(),
+            descending: true,
+            limit: 30,
+            ..UserQuery::default()
+        })
+        .await;
+    let emails: Vec<_> = sorted.rows.iter().filter_map(|r| r.email.clone()).collect();
+    let mut expected = emails.clone();
+    expected.sort_by_key(|e| std::cmp::Reverse(e.to_lowercase()));
+    assert_eq!(emails, expected);
+}
+
+fn person(email: &str) -> UserInput {
+    UserInput {
+        user_name: email.into(),
+        given_name: "Rosa".into(),
+        family_name: "Diaz".into(),
+        email: email.into(),
+        licence: Some("field".into()),
+        role: Some("technician".into()),
+        zones: vec!["North".into()],
+        ..UserInput::default()
+    }
+}
+
+#[tokio::test]
+async fn forms_check_live_and_writes_update_the_offline_copy() {
+    let server = Muster::start("console-forms", 20).await;
+    let console = signed_in(&server, &server.url).await;
+    console.sync(|_| {}).await.unwrap();
+
+    let junk = console.check_email("not an email", None).await;
+    assert!(!junk.valid && junk.message.is_some());
+    let admin = format!("admin@{}", server.domain);
+    let taken = console.check_email(&admin, None).await;
+    assert!(!taken.valid);
+    assert!(taken.taken_by.is_some());
+    assert_eq!(
+        taken.suggestion.as_deref(),
+        Some(format!("admin+contractor@{}", server.domain).as_str())
+    );
+
+    let Err(Error::Validation { fields, .. }) = console
+        .create_user(
+            &UserInput {
+                email: "nope".into(),
+                ..person("x")
+            },
+            false,
+        )
+        .await
+    else {
+        panic!("a bad form is refused before sending");
+    };
+    assert!(fields.iter().any(|f| f.field == "email"));
+
+    let email = format!("rosa.diaz@{}", server.domain);
+    let created = console.create_user(&person(&email), true).await.unwrap();
+    assert_eq!(created.status, "invited");
+    assert!(
+        created
+            .invitation
+            .as_ref()
+            .and_then(|i| i.expires_at.as_ref())
+            .is_some(),
+        "the welcome email was sent: {created:?}"
+    );
+    let found = console
+        .search(&UserQuery {
+            text: "rosa diaz".into(),
+            limit: 5,
+            ..UserQuery::default()
+        })
+        .await;
+    assert_eq!(found.total, 1, "the new user is searchable without a sync");
+
+    // An edit goes out as a PATCH at the version the form was loaded at.
+    let mut edit = person(&email);
+    edit.family_name = "Diaz-Holt".into();
+    let edited = console
+        .update_user(&created.id, &edit, created.version.clone())
+        .await
+        .unwrap();
+    assert_eq!(edited.family_name.as_deref(), Some("Diaz-Holt"));
+    // The old version is stale now.
+    let stale = console
+        .update_user(&created.id, &person(&email), created.version.clone())
+        .await;
+    assert!(
+        matches!(stale, Err(Error::Conflict { stale: true, .. })),
+        "{stale:?}"
+    );
+    let renamed = console
+        .search(&UserQuery {
+            text: "diaz-holt".into(),
+            limit: 5,
+            ..UserQuery::default()
+        })
+        .await;
+    assert_eq!(renamed.total, 1, "the offline copy follows the edit");
+}
+
+#[tokio::test]
+async fn actions_run_and_the_signed_in_admin_is_protected_from_themselves() {
+    let server = Muster::start("console-actions", 30).await;
+    let console = signed_in(&server, &server.url).await;
+    console.sync(|_| {}).await.unwrap();
+    let me = console.status().await.account.unwrap().id;
+
+    let technician = console
+        .search(&UserQuery {
+            roles: vec!["technician".into()],
+            statuses: vec!["active".into()],
+            limit: 2,
+            ..UserQuery::default()
+        })
+        .await;
+    let target = technician.rows[0].id.clone();
+    let suspended = console
+        .run_action(&target, SimpleAction::Suspend)
+        .await
+        .unwrap();
+    assert_eq!(suspended.status, "suspended");
+    assert_eq!(suspended.active_sessions.unwrap_or(0), 0);
+    let back = console
+        .run_action(&target, SimpleAction::Unsuspend)
+        .await
+        .unwrap();
+    assert_eq!(back.status, "active");
+
+    let refused = console.run_action(&me, SimpleAction::Suspend).await;
+    assert!(
+        matches!(refused, Err(Error::Forbidden { .. })),
+        "{refused:?}"
+    );
+    let mine = console.user(&me).await.unwrap();
+    assert!(mine.is_self);
+    let mut own = person(mine.email.as_deref().unwrap());
+    own.role = Some("viewer".into());
+    own.user_name = mine.user_name.clone();
+    let role = console.update_user(&me, &own, mine.version.clone()).await;
+    assert!(matches!(role, Err(Error::Validation { .. })), "{role:?}");
+
+    // A weak password is refused with the rule it breaks.
+    let weak = console
+        .set_password(&target, Secret::new("password"), true)
+        .await;
+    assert!(matches!(weak, Err(Error::Validation { .. })), "{weak:?}");
+    let policy = console.password_policy().await.unwrap();
+    assert!(policy.min_length >= 8 && !policy.rules.is_empty());
+
+    // Deactivation hands responsibilities over.
+    let held = console.responsibilities(&target).await.unwrap();
+    let takers = console.assignees("").await.unwrap();
+    let taker = takers.iter().find(|a| a.id != target).unwrap();
+    let handovers: Vec<Handover> = held
+        .iter()
+        .map(|r| Handover {
+            kind: r.kind.clone(),
+            user_id: taker.id.clone(),
+        })
+        .collect();
+    let gone = console.deactivate(&target, &handovers).await.unwrap();
+    assert_eq!(gone.status, "deactivated");
+
+    let audit = console
+        .audit(&muster_core::console::view::AuditQuery {
+            target: Some(target.clone()),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        audit.entries.iter().any(|e| e.action.contains("suspend")),
+        "{audit:?}"
+    );
+}
+
+/// A loopback port that forwards to the server while open; closing it drops every live
+/// connection and refuses new ones: the server "going away" and coming back, for real, at
+/// the TCP level.
+struct Gate {
+    address: SocketAddr,
+    open: Arc<AtomicBool>,
+    live: Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Gate {
+    async fn start(upstream: &str) -> Self {
+        let upstream: SocketAddr = upstream.trim_start_matches("http://").parse().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let open = Arc::new(AtomicBool::new(true));
+        let live = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (flag, tasks) = (open.clone(), live.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !flag.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                tasks.lock().unwrap().push(task.abort_handle());
+            }
+        });
+        Self {
+            address,
+            open,
+            live,
+        }
+    }
+
+    fn close(&self) {
+        self.open.store(false, Ordering::SeqCst);
+        for task in self.live.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+
+    fn reopen(&self) {
+        self.open.store(true, Ordering::SeqCst);
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+}
+
+#[tokio::test]
+async fn offline_reads_work_writes_are_refused_and_it_comes_back() {
+    let server = Muster::start("console-offline", 25).await;
+    let gate = Gate::start(&server.url).await;
+    let console = signed_in(&server, &gate.url()).await;
+    let synced = console.sync(|_| {}).await.unwrap();
+    let someone = console
+        .search(&UserQuery {
+            statuses: vec!["active".into()],
+            roles: vec!["technician".into()],
+            limit: 1,
+            ..UserQuery::default()
+        })
+        .await
+        .rows[0]
+        .id
+        .clone();
+
+    gate.close();
+    let refused = console
+        .run_action(&someone, SimpleAction::RevokeSessions)
+        .await;
+    assert!(matches!(refused, Err(Error::Offline { .. })), "{refused:?}");
+    let status = console.status().await;
+    assert!(!status.online && status.read_only);
+    assert!(status.offline_reason.is_some());
+    assert!(
+        status.read_only_reason.unwrap().contains("offline"),
+        "the reason is given"
+    );
+    // Reads still work, from the copy.
+    let window = console
+        .search(&UserQuery {
+            limit: 10,
+            ..UserQuery::default()
+        })
+        .await;
+    assert_eq!(window.total, synced.user_count);
+    let detail = console.user(&someone).await.unwrap();
+    assert!(detail.from_cache);
+    let sync = console.sync(|_| {}).await;
+    assert!(matches!(sync, Err(Error::Offline { .. })));
+    assert_eq!(
+        console.status().await.user_count,
+        synced.user_count,
+        "the copy is intact"
+    );
+
+    gate.reopen();
+    let back = console.refresh().await.unwrap();
+    assert!(back.online && !back.read_only, "{back:?}");
+    let done = console
+        .run_action(&someone, SimpleAction::RevokeSessions)
+        .await
+        .unwrap();
+    assert!(!done.from_cache);
+}
+
+#[tokio::test]
+async fn profiles_are_validated_and_removed_with_their_data() {
+    let console = console();
+    let bad = console
+        .save_profile(
+            ProfileInput {
+                name: "x".into(),
+                kind: ServerKindView::Muster,
+                url: "ftp://example.com".into(),
+                org: Some("shop".into()),
+                make_default: false,
+            },
+            false,
+        )
+        .await;
+    assert!(matches!(bad, Err(Error::Validation { .. })), "{bad:?}");
+    let saved = console
+        .save_profile(
+            ProfileInput {
+                name: "acme".into(),
+                kind: ServerKindView::Scim,
+                url: "https://scim.example.com/v2".into(),
+                org: None,
+                make_default: true,
+            },
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(saved.len(), 1);
+    assert!(saved[0].is_default);
+    assert_eq!(console.status().await.phase, Phase::NoProfile);
+    console.open_profile("acme").await.unwrap();
+    // Removal needs the keychain to clear the profile's secrets; without one it is
+    // refused and the profile kept, so nothing is left behind unnamed.
+    let removed = console.remove_profile("acme").await;
+    match removed {
+        Ok(left) => assert!(left.is_empty()),
+        Err(error) => {
+            assert!(
+                matches!(error, Error::KeychainUnavailable { .. }),
+                "{error:?}"
+            );
+            assert_eq!(console.profiles().await.len(), 1);
+        }
+    }
+}
