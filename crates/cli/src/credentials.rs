@@ -13,13 +13,14 @@ use std::io::{BufRead, IsTerminal, Read, Write};
 
 use muster_core::auth::Credentials;
 use muster_core::client::SignIn;
+use muster_core::profiles::Profile;
 use muster_core::transport::TransportConfig;
 use muster_core::vault::Vault;
 use muster_core::{Client, Error, Secret};
 use zeroize::Zeroize;
 
 use crate::failure::Failure;
-use crate::profiles::Profile;
+use crate::profiles;
 
 /// Where a client's session came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,8 +55,11 @@ pub async fn connect(
             Err(error) => return Err(error.into()),
         };
         if let Some(tokens) = stored {
-            let client =
-                Client::from_tokens(profile.connection()?, tokens, &TransportConfig::default())?;
+            let client = Client::from_tokens(
+                profiles::connection(profile)?,
+                tokens,
+                &TransportConfig::default(),
+            )?;
             return Ok((client, Source::Stored));
         }
     }
@@ -65,7 +69,7 @@ pub async fn connect(
 /// Signs in to the profile's server with the credentials the environment (or the person at
 /// the terminal) provides.
 pub async fn sign_in(profile: &Profile, email: Option<&str>) -> Result<Client, Failure> {
-    let connection = profile.connection()?;
+    let connection = profiles::connection(profile)?;
     let credentials = credentials(email)?;
     match Client::sign_in(connection, credentials, &TransportConfig::default()).await? {
         SignIn::Done(client) => Ok(client),
@@ -171,8 +175,9 @@ fn prompt_secret(prompt: &str) -> Result<Secret, Failure> {
         .map_err(|error| Failure::Local(format!("Cannot read from the terminal: {error}.")))
 }
 
-/// Asks on the terminal, with echo (for one-time codes).
-fn prompt_line(prompt: &str) -> Result<String, Failure> {
+/// Asks `prompt` on stderr and reads one line from stdin, trimmed, with echo (one-time
+/// codes, confirmations).
+pub fn prompt_line(prompt: &str) -> Result<String, Failure> {
     let mut stderr = std::io::stderr();
     let _ = write!(stderr, "{prompt}");
     let _ = stderr.flush();

@@ -37,6 +37,17 @@ pub enum Failure {
     Usage(String),
     /// Something on this computer failed: the profiles file, a CA file, the terminal.
     Local(String),
+    /// A command over many items that did not do all of them (an import with rows left
+    /// out or refused): what it did is printed already; this carries the exit code and,
+    /// for `--json`, the details.
+    Incomplete {
+        /// The exit code (see [`exit`]).
+        exit: u8,
+        /// What was not done, in words.
+        message: String,
+        /// Extra members of `{"error": {...}}` (the preview, the report).
+        extra: Map<String, Value>,
+    },
 }
 
 /// An engine error, with what the command adds to it: `extra` members of the JSON error
@@ -73,6 +84,7 @@ impl Failure {
             Failure::Core(core) => code_exit(core.error.code()),
             Failure::Usage(_) => exit::USAGE,
             Failure::Local(_) => exit::OTHER,
+            Failure::Incomplete { exit, .. } => *exit,
         }
     }
 
@@ -80,7 +92,9 @@ impl Failure {
     pub fn message(&self) -> String {
         match self {
             Failure::Core(core) => core.error.to_string(),
-            Failure::Usage(message) | Failure::Local(message) => message.clone(),
+            Failure::Usage(message)
+            | Failure::Local(message)
+            | Failure::Incomplete { message, .. } => message.clone(),
         }
     }
 
@@ -97,6 +111,11 @@ impl Failure {
             }
             Failure::Usage(message) => json_map("usage", message),
             Failure::Local(message) => json_map("local", message),
+            Failure::Incomplete { message, extra, .. } => {
+                let mut object = json_map("incomplete", message);
+                object.extend(extra.clone());
+                object
+            }
         };
         if !object.contains_key("message") {
             object.insert("message".into(), Value::String(self.message()));

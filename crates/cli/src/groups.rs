@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::Target;
 use crate::failure::Failure;
+use crate::offline::Written;
 use crate::output::{Output, Progress, Table, say, thousands};
 
 /// `muster groups ...`.
@@ -116,11 +117,13 @@ pub async fn run(command: GroupsCommand, target: &Target, out: &Output) -> Resul
                 ..Group::new(name)
             };
             let created = groups.create(&group).await?.value;
+            target.record(Written::Group(&created));
             out.value(&created, || format!("Created group {}.", named(&created)))
         }
         GroupsCommand::Delete { id } => {
             let Versioned { value: group, etag } = groups.get(&id).await?;
             groups.delete(&id, etag.as_deref()).await?;
+            target.record(Written::GroupDeleted(&id));
             out.value(&json!({"deleted": id}), || {
                 format!("Deleted group {}.", named(&group))
             })
@@ -129,6 +132,7 @@ pub async fn run(command: GroupsCommand, target: &Target, out: &Output) -> Resul
         // someone else's change, so they are sent without a version to check.
         GroupsCommand::AddMember { group, users } => {
             let changed = groups.add_members(&group, &users, None).await?.value;
+            target.record(Written::Group(&changed));
             out.value(&changed, || {
                 format!(
                     "Added {} to {}; it has {} members.",
@@ -140,6 +144,7 @@ pub async fn run(command: GroupsCommand, target: &Target, out: &Output) -> Resul
         }
         GroupsCommand::RemoveMember { group, users } => {
             let changed = groups.remove_members(&group, &users, None).await?.value;
+            target.record(Written::Group(&changed));
             out.value(&changed, || {
                 format!(
                     "Removed {} from {}; it has {} members.",

@@ -2,19 +2,21 @@
 //! (muster-core). Manage the users and groups of a Muster server, or of any SCIM 2.0
 //! provider, from scripts, support desks and CI.
 //!
-//! One module per command group ([`profiles`], [`users`], [`user_actions`], [`groups`],
-//! [`session`]), plus where secrets come from ([`credentials`]), how things are printed
-//! ([`output`], [`columns`], [`csv`]) and how failures become exit codes ([`failure`]).
+//! One module per command group ([`profiles`], [`users`], [`user_actions`], [`transfer`]
+//! (CSV export and import), [`bulk`], [`groups`], [`session`]), plus where secrets come from
+//! ([`credentials`]), the encrypted offline copy ([`offline`]), how things are printed
+//! ([`output`], [`columns`]) and how failures become exit codes ([`failure`]).
 
+mod bulk;
 mod columns;
 mod credentials;
-mod csv;
 mod failure;
 mod groups;
 mod offline;
 mod output;
 mod profiles;
 mod session;
+mod transfer;
 mod user_actions;
 mod users;
 
@@ -24,13 +26,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, Subcommand};
 use muster_core::Client;
+use muster_core::profiles::Profile;
 use muster_core::vault::Vault;
 
 use crate::credentials::Source;
 
 use crate::failure::Failure;
+use crate::offline::Written;
 use crate::output::Output;
-use crate::profiles::{Profile, Profiles};
 
 const LONG_ABOUT: &str = "\
 Manage the users and groups of a Muster server (or any SCIM 2.0 provider) from the command line.
@@ -46,8 +49,9 @@ Credentials (never taken from the command line):
   to a file: without a keychain, login fails (exit 1) and explains what to do.
 
 Offline: `users list --all` and `muster sync` keep an encrypted copy of the users in the
-OS cache dir (its key in the keychain); when the server cannot be reached, `users list`
-shows that copy and says how old it is (on stderr).
+OS cache dir (its key in the keychain), and each change made with muster updates it;
+when the server cannot be reached, `users list`, `users export` and `users import
+--dry-run` use that copy and say how old it is (on stderr). `muster logout` and `muster profiles remove` delete it.
 
 Output is for people by default; --json prints the resources as JSON for scripts, and
 errors as {\"error\": {\"code\", \"message\", \"fields\"?}} on stdout.
@@ -115,6 +119,9 @@ enum Command {
         #[command(subcommand)]
         command: groups::GroupsCommand,
     },
+    /// Run one action over many users (--ids, --filter, --search or --all), with
+    /// progress and a summary; safe to re-run.
+    Bulk(bulk::BulkArgs),
 }
 
 /// The server a command talks to, and the session once signed in.
@@ -142,6 +149,12 @@ impl Target {
             })
             .await?;
         Ok(client)
+    }
+
+    /// After a write the server accepted: puts its answer into the profile's offline copy,
+    /// when there is one (see [`offline::record`]; never fails the command).
+    pub fn record(&self, written: Written<'_>) {
+        offline::record(&self.vault, &self.profile.name, written);
     }
 
     /// Keeps the session in the keychain when the command ends (`muster login`).
@@ -180,8 +193,8 @@ fn run(cli: Cli, out: Output) -> Result<(), Failure> {
     if let Command::Profiles { command } = cli.command {
         return profiles::run(command, &out);
     }
-    let profiles = Profiles::load(&Profiles::dir()?)?;
-    let profile = profiles.select(cli.profile.as_deref())?.clone();
+    let profiles = profiles::load()?;
+    let profile = profiles::select(&profiles, cli.profile.as_deref())?.clone();
     let email = match &cli.command {
         Command::Login { email: Some(email) } => Some(email.clone()),
         _ => cli.email.clone(),
@@ -204,6 +217,7 @@ fn run(cli: Cli, out: Output) -> Result<(), Failure> {
             Command::Discover => session::discover(&target, &out).await,
             Command::Users { command } => users::run(command, &target, &out).await,
             Command::Groups { command } => groups::run(command, &target, &out).await,
+            Command::Bulk(args) => bulk::run(args, &target, &out).await,
         };
         let finished = target.finish().await;
         outcome.and(finished)

@@ -1,6 +1,6 @@
 //! The profile's encrypted offline cache (muster-core's [`Store`]): where it lives, its
-//! key in the OS keychain, and keeping it up to date after `users list --all` and
-//! `muster sync`.
+//! key in the OS keychain, keeping it up to date after `users list --all` and
+//! `muster sync`, and putting each write's answer into it ([`record`]).
 //!
 //! The cache file is `{profile}.cache` in the OS cache dir (`MUSTER_CACHE_DIR` overrides
 //! it; tests use it), encrypted under a random 256-bit key kept in the keychain as the
@@ -9,11 +9,12 @@
 
 use std::path::PathBuf;
 
-use muster_core::sync::{self, Store};
-use muster_core::vault::{SecretKind, Vault};
-use muster_core::{Client, Error, Secret};
+use muster_core::sync::{self, OpenOutcome, Store};
+use muster_core::vault::Vault;
+use muster_core::{Client, Error};
+use muster_scim::group::Group;
+use muster_scim::user::User;
 use time::OffsetDateTime;
-use zeroize::Zeroizing;
 
 use crate::failure::Failure;
 
@@ -32,53 +33,22 @@ pub fn dir() -> Result<PathBuf, Failure> {
         })
 }
 
-/// The cache file of `profile`.
+/// The cache file of `profile` (core's naming, shared with the desktop app: unusual
+/// characters are `%XX`-encoded so the file stays in the cache dir).
 pub fn path(profile: &str) -> Result<PathBuf, Failure> {
-    Ok(dir()?.join(format!("{profile}.cache")))
+    Ok(muster_core::console::cache_path(&dir()?, profile))
 }
 
-/// The profile's store. With `create`, a key is generated (and kept in the keychain) when
-/// the profile has none yet; without, `Ok(None)` when there is no key.
+/// The profile's store (core's, shared with the desktop app). With `create`, a key is
+/// generated (and kept in the keychain) when the profile has none yet; without, `Ok(None)`
+/// when there is no key.
 pub fn store(vault: &Vault, profile: &str, create: bool) -> Result<Option<Store>, Failure> {
-    let path = path(profile)?;
-    if let Some(secret) = vault.load(profile, SecretKind::CacheKey)? {
-        if let Some(key) = decode_key(secret.expose()) {
-            return Ok(Some(Store::new(path, *key)));
-        }
-        // An unusable key: the cache it encrypted cannot be read either.
-        if !create {
-            return Ok(None);
-        }
-    } else if !create {
-        return Ok(None);
-    }
-    let key = Zeroizing::new(rand::random::<[u8; 32]>());
-    let encoded = Zeroizing::new(encode_key(&key));
-    vault.store(
+    Ok(muster_core::console::open_store(
+        vault,
+        &dir()?,
         profile,
-        SecretKind::CacheKey,
-        &Secret::new(encoded.as_str()),
-    )?;
-    // The old file (if any) was under another key.
-    let _ = muster_core::cache::remove(&path);
-    Ok(Some(Store::new(path, *key)))
-}
-
-fn encode_key(key: &[u8; 32]) -> String {
-    key.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn decode_key(text: &str) -> Option<Zeroizing<[u8; 32]>> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 64 {
-        return None;
-    }
-    let mut key = Zeroizing::new([0u8; 32]);
-    for (i, pair) in bytes.chunks(2).enumerate() {
-        let pair = std::str::from_utf8(pair).ok()?;
-        key[i] = u8::from_str_radix(pair, 16).ok()?;
-    }
-    Some(key)
+        create,
+    )?)
 }
 
 /// Syncs the profile's snapshot with the server and saves it.
@@ -112,6 +82,79 @@ pub async fn refresh_quietly(client: &Client, vault: &Vault, profile: &str) {
     }
 }
 
+/// A write the server accepted, as the server answered it.
+#[derive(Debug, Clone, Copy)]
+pub enum Written<'a> {
+    /// A user created or changed (a create, a patch, an account action).
+    User(&'a User),
+    /// The user with this id was deleted.
+    UserDeleted(&'a str),
+    /// A group created or changed.
+    Group(&'a Group),
+    /// The group with this id was deleted.
+    GroupDeleted(&'a str),
+}
+
+/// After a write the server accepted: puts the server's answer into the profile's offline
+/// copy, so offline reads show it at once. Only an existing, readable copy is updated: a
+/// write never starts one (only a sync makes a whole copy). The write has happened, so
+/// nothing here fails the command: a copy that cannot be updated is a warning on stderr,
+/// and the next sync puts it right.
+pub fn record(vault: &Vault, profile: &str, written: Written<'_>) {
+    if let Err(failure) = mirror(vault, profile, written) {
+        eprintln!(
+            "Warning: the change is made, but the offline copy was not updated: {}              `muster sync` brings it up to date.",
+            failure.message()
+        );
+    }
+}
+
+fn mirror(vault: &Vault, profile: &str, written: Written<'_>) -> Result<(), Failure> {
+    if !path(profile)?.exists() {
+        // No copy: nothing to update, and no reason to ask the keychain for a key.
+        return Ok(());
+    }
+    let Some(store) = store(vault, profile, false)? else {
+        // No key: the file cannot be read (the next sync replaces it).
+        return Ok(());
+    };
+    let (mut snapshot, outcome) = store.open(OffsetDateTime::now_utc());
+    match outcome {
+        OpenOutcome::Fresh => {}
+        // Gone since the check: nothing to update.
+        OpenOutcome::Missing => return Ok(()),
+        // Saving now would leave a "copy" holding only this change.
+        OpenOutcome::Discarded { reason } => {
+            return Err(Failure::Local(format!(
+                "it could not be read ({reason}) and is rebuilt at the next sync."
+            )));
+        }
+    }
+    // `apply_user`/`apply_group` raise the sync's high-water mark to the answer's
+    // `lastModified`. But changes others made since the last sync are older than this
+    // write and not in the copy yet: with the mark past them, the next incremental sync
+    // (`meta.lastModified gt mark`) would never fetch them. So the mark stays where the
+    // last sync left it; the next sync fetches this resource again, harmlessly.
+    let mark = snapshot.sync.last_modified_high_water.clone();
+    let changed = match written {
+        Written::User(user) => {
+            sync::apply_user(&mut snapshot, user.clone());
+            true
+        }
+        Written::UserDeleted(id) => sync::remove_user(&mut snapshot, id),
+        Written::Group(group) => {
+            sync::apply_group(&mut snapshot, group.clone());
+            true
+        }
+        Written::GroupDeleted(id) => sync::remove_group(&mut snapshot, id),
+    };
+    snapshot.sync.last_modified_high_water = mark;
+    if changed {
+        store.save(&snapshot)?;
+    }
+    Ok(())
+}
+
 /// The cached snapshot for reading while offline, with its age.
 pub fn read(vault: &Vault, profile: &str) -> Result<sync::Offline, Failure> {
     let Some(store) = store(vault, profile, false)? else {
@@ -142,14 +185,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_round_trip_through_hex() {
-        let key = [
-            7u8, 200, 0, 255, 16, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
-            19, 20, 21, 22, 23, 24, 25, 26, 27,
-        ];
-        assert_eq!(*decode_key(&encode_key(&key)).unwrap(), key);
-        assert!(decode_key("abc").is_none());
-        assert!(decode_key(&"zz".repeat(32)).is_none());
+    fn cache_files_stay_in_the_cache_dir_whatever_the_profile_is_called() {
+        let dir = dir().unwrap();
+        let file = |name: &str| path(name).unwrap().file_name().unwrap().to_owned();
+        assert_eq!(
+            file("acme-2.eu_west"),
+            "acme-2.eu_west.cache",
+            "plain names as-is"
+        );
+        assert_eq!(file("../../x"), "..%2F..%2Fx.cache");
+        assert_eq!(
+            file("a b%"),
+            "a%20b%25.cache",
+            "`%` is encoded too: no clashes"
+        );
+        assert_eq!(file("zoë"), "zo%C3%AB.cache");
+        for name in ["../../x", "..", ".", "/etc/passwd", "a\\b", "C:x"] {
+            assert_eq!(
+                path(name).unwrap().parent(),
+                Some(dir.as_path()),
+                "{name:?} stays in the cache dir"
+            );
+        }
     }
 
     #[test]

@@ -171,6 +171,14 @@ impl Progress {
             Some(total) => format!("Fetched {} of {}", thousands(fetched), thousands(total)),
             None => format!("Fetched {}", thousands(fetched)),
         };
+        self.show(&text);
+    }
+
+    /// Shows `text` (one line, e.g. "Imported 12 of 40") in place of the last.
+    pub fn show(&mut self, text: &str) {
+        if !self.enabled {
+            return;
+        }
         let pad = self.width.saturating_sub(text.len());
         self.width = text.len();
         let mut stderr = std::io::stderr().lock();

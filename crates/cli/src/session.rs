@@ -16,6 +16,7 @@ use crate::Target;
 use crate::failure::Failure;
 use crate::offline;
 use crate::output::{Output, Table, say, thousands};
+use crate::profiles;
 
 /// One feature and whether it can be used.
 #[derive(Debug, Serialize)]
@@ -79,10 +80,10 @@ fn print_features(features: &[FeatureSupport]) {
 }
 
 fn server_line(target: &Target, base: &str) -> String {
-    match target.profile.org.as_deref() {
+    match profiles::org(&target.profile) {
         Some(org) => format!(
             "Profile {}: Muster server {}, organisation {org} (SCIM at {base}).",
-            target.profile.name, target.profile.server
+            target.profile.name, target.profile.url
         ),
         None => format!("Profile {}: SCIM provider at {base}.", target.profile.name),
     }
@@ -98,7 +99,7 @@ pub async fn logout(target: &Target, out: &Output) -> Result<(), Failure> {
     let mut warning = None;
     if let Some(tokens) = stored {
         let client = Client::from_tokens(
-            target.profile.connection()?,
+            profiles::connection(&target.profile)?,
             tokens,
             &TransportConfig::default(),
         )?;

@@ -10,6 +10,7 @@ use serde_json::Map;
 use crate::Target;
 use crate::credentials;
 use crate::failure::Failure;
+use crate::offline::Written;
 use crate::output::{Output, Table};
 use crate::users::who;
 
@@ -161,6 +162,7 @@ pub async fn run(command: ActionCommand, target: &Target, out: &Output) -> Resul
         }
         Err(error) => return Err(error.into()),
     };
+    target.record(Written::User(&user));
     out.value(&user, || {
         format!("{done} {}{}.", who(&user), status_note(&user))
     })

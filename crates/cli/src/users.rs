@@ -1,8 +1,6 @@
-//! `muster users ...`: list, show, create, update, delete and export users; the lifecycle
-//! actions (invite, suspend, deactivate, …) are in [`crate::user_actions`].
-
-use std::io::Write;
-use std::path::PathBuf;
+//! `muster users ...`: list, show, create, update and delete users; export and import are
+//! in [`crate::transfer`], the lifecycle actions (invite, suspend, deactivate, …) in
+//! [`crate::user_actions`].
 
 use clap::{Args, Subcommand};
 use muster_core::Error;
@@ -18,10 +16,10 @@ use time::OffsetDateTime;
 
 use crate::Target;
 use crate::columns::{self, Column};
-use crate::csv::CsvWriter;
 use crate::failure::Failure;
-use crate::offline;
+use crate::offline::{self, Written};
 use crate::output::{Output, Progress, Table, say, thousands};
+use crate::transfer::{self, ExportArgs, ImportArgs};
 use crate::user_actions::{self, ActionCommand};
 
 /// `muster users ...`.
@@ -43,8 +41,12 @@ pub enum UsersCommand {
         /// The user's id.
         id: String,
     },
-    /// Export users as CSV (RFC 4180; cells that look like formulas are defused).
+    /// Export users as CSV (RFC 4180; cells that look like formulas are defused); works
+    /// offline from the offline copy.
     Export(ExportArgs),
+    /// Invite the people in a CSV file: check every row, then create each good one and
+    /// send the welcome email.
+    Import(ImportArgs),
     #[command(flatten)]
     Action(ActionCommand),
 }
@@ -130,20 +132,6 @@ pub struct UpdateArgs {
     active: Option<bool>,
 }
 
-/// `users export`.
-#[derive(Debug, Args)]
-pub struct ExportArgs {
-    /// A SCIM filter.
-    #[arg(long, value_parser = filter_arg)]
-    filter: Option<Filter>,
-    /// Write to this file (created readable by you only) instead of stdout.
-    #[arg(long, short, value_name = "FILE")]
-    output: Option<PathBuf>,
-    /// Columns, e.g. id,userName,email; default every column.
-    #[arg(long, value_name = "A,B,C")]
-    columns: Option<String>,
-}
-
 /// Parses `--filter` so a bad filter is a usage error, with the position of the problem.
 pub fn filter_arg(text: &str) -> Result<Filter, String> {
     parse_filter(text).map_err(|error| error.to_string())
@@ -164,11 +152,13 @@ pub async fn run(command: UsersCommand, target: &Target, out: &Output) -> Result
             let client = target.client().await?;
             let Versioned { value: user, etag } = client.users().get(&id).await?;
             client.users().delete(&id, etag.as_deref()).await?;
+            target.record(Written::UserDeleted(&id));
             out.value(&json!({"deleted": id}), || {
                 format!("Deleted {}.", who(&user))
             })
         }
-        UsersCommand::Export(args) => export(args, target, out).await,
+        UsersCommand::Export(args) => transfer::export(args, target, out).await,
+        UsersCommand::Import(args) => transfer::import(args, target, out).await,
         UsersCommand::Action(action) => user_actions::run(action, target, out).await,
     }
 }
@@ -325,6 +315,7 @@ async fn create(args: CreateArgs, target: &Target, out: &Output) -> Result<(), F
     };
     let client = target.client().await?;
     let created = client.users().create(&user).await?.value;
+    target.record(Written::User(&created));
     let id = created.id.clone().unwrap_or_default();
     if !args.invite {
         return out.value(&created, || format!("Created {}.", who(&created)));
@@ -344,6 +335,7 @@ async fn create(args: CreateArgs, target: &Target, out: &Output) -> Result<(), F
             )
         })?
         .value;
+    target.record(Written::User(&invited));
     out.value(&invited, || {
         format!(
             "Created {} and sent the invitation to {}.",
@@ -376,6 +368,7 @@ async fn update(args: UpdateArgs, target: &Target, out: &Output) -> Result<(), F
         .patch(&args.id, operations, etag.as_deref())
         .await?
         .value;
+    target.record(Written::User(&updated));
     out.value(&updated, || format!("Updated {}.", who(&updated)))
 }
 
@@ -427,68 +420,6 @@ fn changes(user: &User, args: &UpdateArgs) -> Vec<PatchOperation> {
     operations
 }
 
-async fn export(args: ExportArgs, target: &Target, out: &Output) -> Result<(), Failure> {
-    let all: Vec<&str> = columns::ALL.iter().map(|c| c.name).collect();
-    let columns = columns::select(args.columns.as_deref(), &all)?;
-    let query = ListQuery {
-        filter: args.filter,
-        ..ListQuery::default()
-    };
-    let client = target.client().await?;
-    let mut progress = Progress::on_terminal();
-    let users = client
-        .users()
-        .list_all(&query, |p| progress.update(p.fetched, p.total))
-        .await?;
-    progress.finish();
-    let write_failed =
-        |error: std::io::Error| Failure::Local(format!("Cannot write the export: {error}."));
-    match &args.output {
-        Some(path) => {
-            let file = private_file(path).map_err(|error| {
-                Failure::Local(format!("Cannot create {}: {error}.", path.display()))
-            })?;
-            write_csv(std::io::BufWriter::new(file), &users, &columns).map_err(write_failed)?;
-            let count = users.len();
-            out.value(
-                &json!({"exported": count, "file": path.display().to_string()}),
-                || {
-                    format!(
-                        "Exported {} users to {}.",
-                        thousands(u64::try_from(count).unwrap_or(u64::MAX)),
-                        path.display()
-                    )
-                },
-            )
-        }
-        None => write_csv(std::io::stdout().lock(), &users, &columns)
-            .or_else(crate::output::closed_pipe_is_fine),
-    }
-}
-
-fn write_csv(out: impl Write, users: &[User], columns: &[Column]) -> std::io::Result<()> {
-    let mut csv = CsvWriter::new(out);
-    let names: Vec<&str> = columns.iter().map(|c| c.name).collect();
-    csv.record(&names)?;
-    for user in users {
-        let cells: Vec<String> = columns.iter().map(|c| c.of(user)).collect();
-        csv.record(&cells)?;
-    }
-    csv.finish().map(|_| ())
-}
-
-/// A new file that only its owner can read (an export holds personal data).
-fn private_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)
-}
-
 /// `ann (2819c223-…)`: how messages name a user.
 pub fn who(user: &User) -> String {
     let id = user.id.as_deref().unwrap_or("?");
@@ -506,14 +437,6 @@ pub fn describe(user: &User) -> String {
         let value = column.of(user);
         if !value.is_empty() {
             lines.push((column.name, value));
-        }
-    }
-    if let Some(invitation) = user.shop.as_ref().and_then(|s| s.invitation.as_ref()) {
-        if let Some(sent) = invitation.sent_at {
-            lines.push(("invitationSent", columns::rfc3339(sent)));
-        }
-        if let Some(expires) = invitation.expires_at {
-            lines.push(("invitationExpires", columns::rfc3339(expires)));
         }
     }
     if let Some(version) = user.meta.as_ref().and_then(|m| m.version.clone()) {

@@ -3,9 +3,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod actions;
+mod bulk;
 mod errors;
 mod groups;
 mod profiles;
 mod session;
 mod support;
+mod transfer;
 mod users;

@@ -1,7 +1,68 @@
-//! `muster login` without a keychain (the `keychain` binary has it with one) and
-//! `muster discover`.
+//! `muster login` without a keychain (the `keychain` binary has it with one), writes and
+//! the offline copy without one, and `muster discover`.
 
 use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, ORG, Server};
+
+/// An active technician of the test organisation.
+fn technician(server: &Server) -> String {
+    server
+        .query_one(&format!(
+            "SELECT id FROM users WHERE org = '{ORG}' AND status = 'active' \
+             AND role = 'technician' LIMIT 1"
+        ))
+        .expect("an active technician")
+}
+
+#[test]
+fn a_write_without_an_offline_copy_neither_starts_one_nor_warns() {
+    let server = Server::start();
+    let muster = server.muster();
+    let id = technician(&server);
+    let suspended = muster.run(&["users", "suspend", &id]).success();
+    assert!(
+        suspended.stderr.is_empty(),
+        "nothing to update, so no keychain is asked and nothing is said: {}",
+        suspended.stderr
+    );
+    assert_eq!(
+        std::fs::read_dir(muster.cache_dir()).unwrap().count(),
+        0,
+        "a write never starts an offline copy"
+    );
+}
+
+#[test]
+fn an_offline_copy_that_cannot_be_updated_is_a_warning_not_a_failure() {
+    let server = Server::start();
+    let muster = server.muster();
+    let id = technician(&server);
+    // A copy exists, but its key is in a keychain this runner cannot reach.
+    let copy = muster.cache_dir().join("test.cache");
+    std::fs::write(&copy, b"an earlier snapshot").unwrap();
+    let suspended = muster.run(&["users", "suspend", &id, "--json"]).success();
+    assert_eq!(
+        suspended.json()["urn:muster:params:scim:schemas:extension:shop:2.0:User"]["status"],
+        "suspended",
+        "the server's write is reported as done"
+    );
+    assert!(
+        suspended
+            .stderr
+            .contains("the offline copy was not updated: No keychain is reachable"),
+        "{}",
+        suspended.stderr
+    );
+    assert!(
+        suspended.stderr.contains("muster sync"),
+        "{}",
+        suspended.stderr
+    );
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        b"an earlier snapshot",
+        "the copy is left as it was"
+    );
+}
 
 #[test]
 fn login_without_a_keychain_fails_and_explains() {

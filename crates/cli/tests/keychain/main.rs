@@ -230,3 +230,207 @@ fn a_token_login_then_the_list_works_offline_and_says_so() {
     assert!(Vault::new().load_tokens(&profile).unwrap().is_none());
     assert!(!muster.cache_dir().join(format!("{profile}.cache")).exists());
 }
+
+const SHOP: &str = "urn:muster:params:scim:schemas:extension:shop:2.0:User";
+
+/// A runner signed in (session in the keychain) with an offline copy of every user.
+fn cached_muster_for(server: &Server, label: &str) -> (Muster, String, Value) {
+    let (muster, profile) = muster_for(server, label);
+    muster
+        .clone()
+        .env("MUSTER_TOKEN", &server.token)
+        .run(&["login"])
+        .success();
+    let users = muster
+        .run(&["users", "list", "--all", "--json"])
+        .success()
+        .json();
+    assert_eq!(users.as_array().unwrap().len(), SEEDED_USERS + 1);
+    assert!(
+        muster.cache_dir().join(format!("{profile}.cache")).exists(),
+        "the offline copy is written"
+    );
+    (muster, profile, users)
+}
+
+/// The ids of `n` active technicians.
+fn technicians(server: &Server, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            server
+                .query_one(&format!(
+                    "SELECT id FROM users WHERE org = '{ORG}' AND status = 'active' \
+                     AND role = 'technician' ORDER BY id LIMIT 1 OFFSET {i}"
+                ))
+                .expect("enough active technicians")
+        })
+        .collect()
+}
+
+/// The user with `id` in a `users list --json` array.
+fn find<'a>(users: &'a Value, id: &str) -> Option<&'a Value> {
+    users.as_array().unwrap().iter().find(|u| u["id"] == id)
+}
+
+#[test]
+fn removing_a_profile_deletes_its_keychain_entries_and_offline_copy() {
+    let server = Server::start();
+    let (muster, profile, _) = cached_muster_for(&server, "remove");
+    let (other, other_profile, _) = cached_muster_for(&server, "keep");
+    let vault = Vault::new();
+    assert!(vault.load_tokens(&profile).unwrap().is_some());
+    assert!(
+        vault
+            .load(&profile, SecretKind::CacheKey)
+            .unwrap()
+            .is_some()
+    );
+    let cache = muster.cache_dir().join(format!("{profile}.cache"));
+
+    let removed = muster
+        .run(&["profiles", "remove", &profile, "--json"])
+        .success()
+        .json();
+    assert_eq!(removed["removed"], profile.as_str());
+    assert_eq!(removed["keychainCleared"], true);
+    for kind in SecretKind::ALL {
+        assert!(
+            vault.load(&profile, kind).unwrap().is_none(),
+            "{kind:?} of the removed profile is deleted"
+        );
+    }
+    assert!(!cache.exists(), "the offline copy is deleted");
+    assert!(
+        files(muster.cache_dir()).is_empty(),
+        "nothing of the copy is left: {:?}",
+        files(muster.cache_dir())
+    );
+    let list = muster
+        .without("MUSTER_PROFILE")
+        .run(&["profiles", "list", "--json"])
+        .success()
+        .json();
+    assert_eq!(list, serde_json::json!([]), "the profile is gone");
+
+    // Another profile's entries and copy are not touched.
+    assert!(vault.load_tokens(&other_profile).unwrap().is_some());
+    assert!(
+        vault
+            .load(&other_profile, SecretKind::CacheKey)
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        other
+            .cache_dir()
+            .join(format!("{other_profile}.cache"))
+            .exists()
+    );
+    other.run(&["profiles", "remove", &other_profile]).success();
+    assert!(vault.load_tokens(&other_profile).unwrap().is_none());
+}
+
+#[test]
+fn writes_show_in_the_offline_list_without_a_sync() {
+    let server = Server::start();
+    let (muster, _, before) = cached_muster_for(&server, "writes");
+    let ids = technicians(&server, 3);
+    let (suspend, rename, delete) = (&ids[0], &ids[1], &ids[2]);
+    assert!(find(&before, delete).is_some(), "cached before the delete");
+
+    let suspended = muster.run(&["users", "suspend", suspend]).success();
+    assert!(suspended.stderr.is_empty(), "{}", suspended.stderr);
+    muster
+        .run(&["users", "update", rename, "--given", "Offlineton"])
+        .success();
+    muster.run(&["users", "delete", delete]).success();
+    let created = muster
+        .run(&[
+            "users",
+            "create",
+            "--user-name",
+            "newcomer",
+            "--email",
+            "newcomer@acme.test",
+            "--json",
+        ])
+        .success()
+        .json();
+    let created_id = created["id"].as_str().unwrap();
+
+    drop(server);
+    let offline = muster.run(&["users", "list", "--all", "--json"]).success();
+    assert!(
+        offline.stderr.contains("Offline: showing the snapshot"),
+        "{}",
+        offline.stderr
+    );
+    let users = offline.json();
+    assert_eq!(
+        users.as_array().unwrap().len(),
+        SEEDED_USERS + 1,
+        "one created, one deleted"
+    );
+    assert_eq!(find(&users, suspend).unwrap()[SHOP]["status"], "suspended");
+    assert_eq!(
+        find(&users, rename).unwrap()["name"]["givenName"],
+        "Offlineton"
+    );
+    assert!(find(&users, delete).is_none(), "the deleted user is gone");
+    assert_eq!(find(&users, created_id).unwrap()["userName"], "newcomer");
+    let unchanged = find(&before, suspend).unwrap()["userName"].clone();
+    assert_eq!(find(&users, suspend).unwrap()["userName"], unchanged);
+    muster.run(&["logout"]).success();
+}
+
+#[test]
+fn a_write_does_not_hide_earlier_changes_from_the_next_sync() {
+    let server = Server::start();
+    let (muster, _, _) = cached_muster_for(&server, "mark");
+    let ids = technicians(&server, 2);
+    // Someone else changes a user after the copy was made...
+    server
+        .muster()
+        .run(&["users", "update", &ids[0], "--family", "Elsewhere"])
+        .success();
+    // ...then this profile writes another user, and its copy takes the answer.
+    muster.run(&["users", "suspend", &ids[1]]).success();
+    let synced = muster.run(&["sync", "--json"]).success().json();
+    assert_eq!(synced["full"], false, "an incremental sync: {synced}");
+
+    drop(server);
+    let users = muster
+        .run(&["users", "list", "--all", "--json"])
+        .success()
+        .json();
+    assert_eq!(
+        find(&users, &ids[0]).unwrap()["name"]["familyName"],
+        "Elsewhere",
+        "the earlier change is fetched: the write must not move the sync's mark past it"
+    );
+    assert_eq!(find(&users, &ids[1]).unwrap()[SHOP]["status"], "suspended");
+    muster.run(&["logout"]).success();
+}
+
+#[test]
+fn a_write_without_an_offline_copy_does_not_start_one() {
+    let server = Server::start();
+    let (muster, profile) = muster_for(&server, "nocopy");
+    muster
+        .clone()
+        .env("MUSTER_TOKEN", &server.token)
+        .run(&["login"])
+        .success();
+    let id = &technicians(&server, 1)[0];
+    let suspended = muster.run(&["users", "suspend", id]).success();
+    assert!(suspended.stderr.is_empty(), "{}", suspended.stderr);
+    assert!(files(muster.cache_dir()).is_empty(), "no copy is started");
+    assert!(
+        Vault::new()
+            .load(&profile, SecretKind::CacheKey)
+            .unwrap()
+            .is_none(),
+        "and no cache key is made"
+    );
+    muster.run(&["logout"]).success();
+}
