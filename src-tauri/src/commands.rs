@@ -1,0 +1,409 @@
+//! The console's commands: each parses its input, calls one `Console` method and maps the
+//! error. No logic lives here (it is in muster-core, tested without a window), and no
+//! reply carries a secret: passwords and tokens only ever travel in.
+
+use std::sync::Arc;
+
+use muster_core::Secret;
+use muster_core::console::bulk::{BulkProgressView, BulkRequest, BulkSummaryView};
+use muster_core::console::view::{
+    AssigneeView, AuditPage, AuditQuery, EmailCheck, Facets, Handover, OrgView, PasswordPolicyView,
+    ProfileInput, ProfileView, ResponsibilityView, SimpleAction, StatusView, SyncProgressView,
+    UserDetail, UserInput, UserQuery, UserWindow,
+};
+use muster_core::console::{Console, ReviewOptions, ReviewView};
+use muster_core::csv::columns::ColumnView;
+use muster_core::csv::export::ExportOptions;
+use muster_core::csv::import::{ImportOptions, ImportProgress, ImportReport, MappingOverride};
+use serde::Serialize;
+use specta::Type;
+use tauri::ipc::Channel;
+use tauri::{AppHandle, State};
+
+use crate::error::CommandError;
+use crate::transfer::{self, ExportOutcome, ImportPick, ImportState, SaveOutcome};
+
+type Console_<'a> = State<'a, Arc<Console>>;
+type Reply<T> = Result<T, CommandError>;
+
+/// About this app run.
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfo {
+    /// The app's version.
+    pub version: String,
+    /// Running on the built-in demo server.
+    pub demo: bool,
+    /// Where the log files are.
+    pub log_dir: Option<String>,
+}
+
+/// Facts about this run, set at start-up.
+#[derive(Debug, Clone)]
+pub struct RunInfo(pub AppInfo);
+
+#[tauri::command]
+#[specta::specta]
+pub fn app_info(run: State<'_, RunInfo>) -> AppInfo {
+    run.0.clone()
+}
+
+/// Set once start-up has opened the default profile (or found none to open): until then
+/// `status` waits, so the console never shows the connections screen for a moment and
+/// then misses the profile opening behind it (a 100,000-user copy takes a second to load).
+pub struct Startup(pub tokio::sync::watch::Receiver<bool>);
+
+#[tauri::command]
+#[specta::specta]
+pub async fn status(console: Console_<'_>, startup: State<'_, Startup>) -> Reply<StatusView> {
+    let mut opened = startup.0.clone();
+    // An error means the start-up task is gone: nothing more will open by itself.
+    let _ = opened.wait_for(|done| *done).await;
+    Ok(console.status().await)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_profiles(console: Console_<'_>) -> Reply<Vec<ProfileView>> {
+    Ok(console.profiles().await)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn save_profile(
+    console: Console_<'_>,
+    input: ProfileInput,
+    editing: bool,
+) -> Reply<Vec<ProfileView>> {
+    Ok(console.save_profile(input, editing).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_profile(console: Console_<'_>, name: String) -> Reply<Vec<ProfileView>> {
+    Ok(console.remove_profile(&name).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn open_profile(console: Console_<'_>, name: String) -> Reply<StatusView> {
+    Ok(console.open_profile(&name).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_in(console: Console_<'_>, email: String, password: String) -> Reply<StatusView> {
+    Ok(console.sign_in(&email, Secret::new(password)).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn complete_mfa(console: Console_<'_>, code: String) -> Reply<StatusView> {
+    Ok(console.complete_mfa(&code).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_in_with_token(console: Console_<'_>, token: String) -> Reply<StatusView> {
+    Ok(console.sign_in_with_token(Secret::new(token)).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn refresh(console: Console_<'_>) -> Reply<StatusView> {
+    Ok(console.refresh().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_out(console: Console_<'_>) -> Reply<StatusView> {
+    Ok(console.sign_out().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn organisations(console: Console_<'_>, query: String) -> Reply<Vec<OrgView>> {
+    Ok(console.organisations(&query).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_favourite(console: Console_<'_>, org: String, favourite: bool) -> Reply<()> {
+    Ok(console.set_favourite(&org, favourite).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn switch_org(console: Console_<'_>, org: String) -> Reply<StatusView> {
+    Ok(console.switch_org(&org).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sync(
+    console: Console_<'_>,
+    on_progress: Channel<SyncProgressView>,
+) -> Reply<StatusView> {
+    Ok(console
+        .sync(|progress| {
+            // A closed channel (the window went away) only stops the progress bar.
+            let _ = on_progress.send(progress);
+        })
+        .await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn search_users(console: Console_<'_>, query: UserQuery) -> Reply<UserWindow> {
+    Ok(console.search(&query).await)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn facets(console: Console_<'_>) -> Reply<Facets> {
+    Ok(console.facets().await)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_user(console: Console_<'_>, id: String) -> Reply<UserDetail> {
+    Ok(console.user(&id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn check_email(
+    console: Console_<'_>,
+    email: String,
+    except: Option<String>,
+) -> Reply<EmailCheck> {
+    Ok(console.check_email(&email, except.as_deref()).await)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn create_user(
+    console: Console_<'_>,
+    input: UserInput,
+    send_welcome: bool,
+) -> Reply<UserDetail> {
+    Ok(console.create_user(&input, send_welcome).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn update_user(
+    console: Console_<'_>,
+    id: String,
+    input: UserInput,
+    version: Option<String>,
+) -> Reply<UserDetail> {
+    Ok(console.update_user(&id, &input, version).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn run_action(
+    console: Console_<'_>,
+    id: String,
+    action: SimpleAction,
+) -> Reply<UserDetail> {
+    Ok(console.run_action(&id, action).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_password(
+    console: Console_<'_>,
+    id: String,
+    password: String,
+    must_change: bool,
+) -> Reply<UserDetail> {
+    Ok(console
+        .set_password(&id, Secret::new(password), must_change)
+        .await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn password_policy(console: Console_<'_>) -> Reply<PasswordPolicyView> {
+    Ok(console.password_policy().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn responsibilities(console: Console_<'_>, id: String) -> Reply<Vec<ResponsibilityView>> {
+    Ok(console.responsibilities(&id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn assignees(console: Console_<'_>, query: String) -> Reply<Vec<AssigneeView>> {
+    Ok(console.assignees(&query).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn deactivate(
+    console: Console_<'_>,
+    id: String,
+    handovers: Vec<Handover>,
+) -> Reply<UserDetail> {
+    Ok(console.deactivate(&id, &handovers).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_user(console: Console_<'_>, id: String) -> Reply<StatusView> {
+    Ok(console.delete_user(&id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn audit(console: Console_<'_>, query: AuditQuery) -> Reply<AuditPage> {
+    Ok(console.audit(&query).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn review(console: Console_<'_>, days: u32) -> Reply<ReviewView> {
+    Ok(console
+        .review(&ReviewOptions { dormant_days: days })
+        .await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn run_bulk(
+    console: Console_<'_>,
+    request: BulkRequest,
+    on_progress: Channel<BulkProgressView>,
+) -> Reply<BulkSummaryView> {
+    Ok(console
+        .run_bulk(request, |progress| {
+            // A closed channel (the window went away) only stops the progress bar.
+            let _ = on_progress.send(progress);
+        })
+        .await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn cancel_bulk(console: Console_<'_>, job_id: String) -> bool {
+    console.cancel_bulk(&job_id)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn export_columns(console: Console_<'_>) -> Vec<ColumnView> {
+    console.export_columns()
+}
+
+/// Asks where to save (the native dialog), then writes the view's every row there.
+#[tauri::command]
+#[specta::specta]
+pub async fn export_users(
+    app: AppHandle,
+    console: Console_<'_>,
+    query: UserQuery,
+    columns: Vec<String>,
+) -> Reply<ExportOutcome> {
+    let Some(path) = transfer::ask_save_path(&app, transfer::dated_name("users")).await else {
+        return Ok(ExportOutcome::Cancelled);
+    };
+    let summary = console
+        .export_users_to_file(&query, &columns, &ExportOptions::default(), &path)
+        .await?;
+    Ok(ExportOutcome::Saved {
+        file_name: transfer::file_name(&path),
+        rows: summary.rows,
+        columns: summary.columns,
+    })
+}
+
+/// Opens the file picker, remembers the file, and returns its preview.
+#[tauri::command]
+#[specta::specta]
+pub async fn import_pick(
+    app: AppHandle,
+    console: Console_<'_>,
+    import: State<'_, ImportState>,
+    options: ImportOptions,
+) -> Reply<ImportPick> {
+    let Some(path) = transfer::ask_open_path(&app).await else {
+        return Ok(ImportPick::Cancelled);
+    };
+    import.choose(path.clone());
+    let preview = console.import_preview(&path, &[], &options).await?;
+    Ok(ImportPick::Picked {
+        file_name: transfer::file_name(&path),
+        preview,
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn import_preview(
+    console: Console_<'_>,
+    import: State<'_, ImportState>,
+    mapping: Vec<MappingOverride>,
+    options: ImportOptions,
+) -> Reply<muster_core::csv::import::ImportPreview> {
+    Ok(console
+        .import_preview(&import.path()?, &mapping, &options)
+        .await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn import_users(
+    console: Console_<'_>,
+    import: State<'_, ImportState>,
+    mapping: Vec<MappingOverride>,
+    options: ImportOptions,
+    on_progress: Channel<ImportProgress>,
+) -> Reply<ImportReport> {
+    let path = import.path()?;
+    let cancel = import.start();
+    let report = console
+        .import_users(
+            &path,
+            &mapping,
+            &options,
+            &cancel,
+            transfer::forward(&on_progress),
+        )
+        .await?;
+    import.finish(report.clone());
+    Ok(report)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn cancel_import(import: State<'_, ImportState>) {
+    import.cancel();
+}
+
+/// Asks where to save (the native dialog), then writes the last import's report there.
+#[tauri::command]
+#[specta::specta]
+pub async fn save_import_report(
+    app: AppHandle,
+    console: Console_<'_>,
+    import: State<'_, ImportState>,
+) -> Reply<SaveOutcome> {
+    let report = import.report().ok_or_else(|| {
+        CommandError::from(muster_core::Error::invalid(
+            "report",
+            "Run an import first.",
+        ))
+    })?;
+    let Some(path) = transfer::ask_save_path(&app, transfer::dated_name("import-report")).await
+    else {
+        return Ok(SaveOutcome::Cancelled);
+    };
+    console.save_import_report(&report, &ExportOptions::default(), &path)?;
+    Ok(SaveOutcome::Saved {
+        file_name: transfer::file_name(&path),
+    })
+}

@@ -1,0 +1,253 @@
+//! Muster's desktop app: the admin console (`ui/`) in a Tauri window, over muster-core's
+//! [`Console`]. `muster-desktop --demo` also runs the reference server in this process on
+//! 127.0.0.1 with seeded organisations and signs in to the 20,000-person one.
+
+// No extra console window on Windows in release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod demo;
+mod error;
+mod logging;
+mod rendering;
+mod transfer;
+mod window_state;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use muster_core::console::{Console, Dirs};
+use muster_core::transport::TransportConfig;
+use muster_core::vault::Vault;
+use tauri::Manager;
+
+include!("command_names.rs");
+
+/// How this run was started.
+#[derive(Debug, Default)]
+struct Args {
+    demo: bool,
+    demo_data: Option<PathBuf>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args::default();
+    let mut given = std::env::args().skip(1);
+    while let Some(arg) = given.next() {
+        match arg.as_str() {
+            "--demo" => args.demo = true,
+            "--demo-data" => {
+                args.demo = true;
+                args.demo_data = Some(given.next().ok_or("--demo-data needs a directory")?.into());
+            }
+            "--help" | "-h" => {
+                return Err(
+                    "usage: muster-desktop [--demo] [--demo-data DIR]\n\n  --demo       \
+                     run the built-in demo server (seeded organisations) and sign in to it\n  \
+                     --demo-data  where the demo keeps its data (default: the app's data dir)"
+                        .to_owned(),
+                );
+            }
+            other => return Err(format!("unknown argument '{other}' (try --help)")),
+        }
+    }
+    Ok(args)
+}
+
+/// The commands, registered with Tauri and exported as TypeScript.
+fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    use commands::*;
+    tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![
+        app_info,
+        status,
+        list_profiles,
+        save_profile,
+        remove_profile,
+        open_profile,
+        sign_in,
+        complete_mfa,
+        sign_in_with_token,
+        refresh,
+        sign_out,
+        organisations,
+        set_favourite,
+        switch_org,
+        sync,
+        search_users,
+        facets,
+        get_user,
+        check_email,
+        create_user,
+        update_user,
+        run_action,
+        set_password,
+        password_policy,
+        responsibilities,
+        assignees,
+        deactivate,
+        delete_user,
+        audit,
+        review,
+        run_bulk,
+        cancel_bulk,
+        export_columns,
+        export_users,
+        import_pick,
+        import_preview,
+        import_users,
+        cancel_import,
+        save_import_report,
+    ])
+}
+
+fn main() -> std::process::ExitCode {
+    rendering::ensure_suitable();
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("{message}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match run(args) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("muster-desktop: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let builder = specta_builder();
+    tauri::Builder::default()
+        // Dialogs open from Rust only: the capability grants the webview none of its commands.
+        .plugin(tauri_plugin_dialog::init())
+        .manage(transfer::ImportState::default())
+        .invoke_handler(builder.invoke_handler())
+        .setup(move |app| {
+            let log_dir = app.path().app_log_dir().ok();
+            logging::init(log_dir.as_deref());
+            if rendering::compositing_disabled() {
+                tracing::info!("WebKit paints without GPU compositing (see rendering.rs)");
+            }
+            let (dirs, vault, demo_data) = if args.demo {
+                let base = match args.demo_data.clone() {
+                    Some(dir) => dir,
+                    None => app.path().app_local_data_dir()?.join("demo"),
+                };
+                let dirs = Dirs {
+                    config: base.join("config"),
+                    cache: base.join("cache"),
+                };
+                (dirs, Vault::with_service(demo::VAULT_SERVICE), Some(base))
+            } else {
+                (Dirs::from_os()?, Vault::new(), None)
+            };
+            let console = Arc::new(Console::new(
+                dirs.clone(),
+                vault,
+                TransportConfig::default(),
+            )?);
+            app.manage(console.clone());
+            app.manage(commands::RunInfo(commands::AppInfo {
+                version: app.package_info().version.to_string(),
+                demo: args.demo,
+                log_dir: log_dir.map(|d| d.display().to_string()),
+            }));
+            window_state::restore(app.handle(), &dirs.config);
+            let (opened, startup) = tokio::sync::watch::channel(false);
+            app.manage(commands::Startup(startup));
+            match demo_data {
+                Some(base) => {
+                    // The demo's console polls its status until the demo signs in.
+                    let _ = opened.send(true);
+                    demo::start(app.handle().clone(), console, base);
+                }
+                None => {
+                    tauri::async_runtime::spawn(async move {
+                        if let Err(error) = open_default(&console, opened).await {
+                            tracing::warn!(%error, "could not open the default profile");
+                        }
+                    });
+                }
+            }
+            tracing::info!(demo = args.demo, "Muster started");
+            Ok(())
+        })
+        .on_window_event(window_state::on_event)
+        .run(tauri::generate_context!())?;
+    Ok(())
+}
+
+/// Opens the default profile (or the only one), says so through `opened` (the console's
+/// first `status` waits for it), then checks its stored session with the server.
+async fn open_default(
+    console: &Console,
+    opened: tokio::sync::watch::Sender<bool>,
+) -> Result<(), muster_core::Error> {
+    let profiles = console.profiles().await;
+    let chosen = profiles
+        .iter()
+        .find(|p| p.is_default)
+        .or_else(|| (profiles.len() == 1).then(|| &profiles[0]));
+    let Some(profile) = chosen else {
+        let _ = opened.send(true);
+        return Ok(());
+    };
+    let open = console.open_profile(&profile.name).await;
+    let _ = opened.send(true);
+    open?;
+    console.refresh().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BINDINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/lib/bindings.ts");
+
+    /// The console's TypeScript bindings are generated from the commands and types here.
+    /// This test fails when the committed file is stale; `UPDATE_BINDINGS=1` rewrites it.
+    #[test]
+    fn typescript_bindings_are_current() {
+        let out = std::env::temp_dir().join(format!("muster-bindings-{}.ts", std::process::id()));
+        specta_builder()
+            .export(
+                specta_typescript::Typescript::default()
+                    .header("// Generated from src-tauri by `UPDATE_BINDINGS=1 cargo test -p muster-desktop`; do not edit.\n"),
+                &out,
+            )
+            .expect("the bindings export");
+        let fresh = std::fs::read_to_string(&out).expect("the exported bindings");
+        std::fs::remove_file(&out).ok();
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::write(BINDINGS, &fresh).expect("writing the bindings");
+            return;
+        }
+        let committed = std::fs::read_to_string(BINDINGS).unwrap_or_default();
+        assert!(
+            committed == fresh,
+            "ui/src/lib/bindings.ts is stale: run `UPDATE_BINDINGS=1 cargo test -p muster-desktop` and commit it"
+        );
+    }
+
+    #[test]
+    fn the_app_manifest_names_every_registered_command() {
+        let text = std::fs::read_to_string(BINDINGS).unwrap_or_default();
+        for name in NAMES {
+            assert!(
+                text.contains(&format!("(\"{name}\"")),
+                "{name} is in command_names.rs but not registered"
+            );
+        }
+        let registered =
+            text.matches("__TAURI_INVOKE(\"").count() + text.matches("__TAURI_INVOKE<").count();
+        assert_eq!(
+            registered,
+            NAMES.len(),
+            "every registered command is in command_names.rs"
+        );
+    }
+}

@@ -1,0 +1,27 @@
+import { describe, expect, it } from "vitest";
+import { ago, countdown, label, plural } from "./format";
+
+const now = new Date("2026-11-23T12:00:00Z");
+
+describe("format", () => {
+  it("says how long ago", () => {
+    expect(ago("2026-11-23T11:59:50Z", now)).toBe("just now");
+    expect(ago("2026-11-23T11:57:00Z", now)).toBe("3 minutes ago");
+    expect(ago("2026-11-21T12:00:00Z", now)).toBe("2 days ago");
+    expect(ago(null, now)).toBe("never");
+    expect(ago("garbage", now)).toBe("unknown");
+  });
+
+  it("counts down to an expiry", () => {
+    expect(countdown("2026-11-25T15:00:00Z", now)).toBe("in 2 days 3 h");
+    expect(countdown("2026-11-23T12:30:00Z", now)).toBe("in 30 min");
+    expect(countdown("2026-11-22T12:00:00Z", now)).toBe("expired");
+  });
+
+  it("labels wire values and counts", () => {
+    expect(label("magic_link")).toBe("Magic link");
+    expect(label(null)).toBe("—");
+    expect(plural(1, "user")).toBe("1 user");
+    expect(plural(20000, "user")).toBe("20,000 users");
+  });
+});

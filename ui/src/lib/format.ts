@@ -1,0 +1,53 @@
+// Small formatting helpers shared by the screens (pure, unit-tested).
+
+/** "3 minutes ago", "2 days ago", "just now" for an RFC 3339 time before `now`. */
+export function ago(iso: string | null | undefined, now: Date = new Date()): string {
+  if (!iso) return "never";
+  const then = new Date(iso);
+  if (Number.isNaN(then.getTime())) return "unknown";
+  const seconds = Math.max(0, Math.round((now.getTime() - then.getTime()) / 1000));
+  if (seconds < 45) return "just now";
+  const units: [number, string][] = [
+    [60, "minute"],
+    [3600, "hour"],
+    [86400, "day"],
+    [86400 * 30, "month"],
+    [86400 * 365, "year"],
+  ];
+  let chosen: [number, string] = units[0];
+  for (const unit of units) if (seconds >= unit[0]) chosen = unit;
+  const count = Math.round(seconds / chosen[0]);
+  return `${count} ${chosen[1]}${count === 1 ? "" : "s"} ago`;
+}
+
+/** "in 2 days 3 hours", "expired" for a future RFC 3339 time. */
+export function countdown(iso: string | null | undefined, now: Date = new Date()): string {
+  if (!iso) return "";
+  const ms = new Date(iso).getTime() - now.getTime();
+  if (Number.isNaN(ms)) return "";
+  if (ms <= 0) return "expired";
+  const minutes = Math.floor(ms / 60000);
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  if (days > 0) return `in ${days} day${days === 1 ? "" : "s"}${hours ? ` ${hours} h` : ""}`;
+  if (hours > 0) return `in ${hours} h ${minutes % 60} min`;
+  return `in ${minutes} min`;
+}
+
+/** A wire value for people: `magic_link` → "Magic link", `field` → "Field". */
+export function label(value: string | null | undefined): string {
+  if (!value) return "—";
+  const text = value.replace(/[_-]+/g, " ").trim();
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** A local date and time. */
+export function when(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? "—" : date.toLocaleString();
+}
+
+export function plural(count: number, word: string): string {
+  return `${count.toLocaleString()} ${word}${count === 1 ? "" : "s"}`;
+}

@@ -1,0 +1,193 @@
+import { describe, expect, it } from "vitest";
+import type { UserDetail } from "./bindings";
+import {
+  addTo,
+  auditQuery,
+  choices,
+  cleanCode,
+  cleanList,
+  dayEnd,
+  dayStart,
+  diffForms,
+  emptyForm,
+  formFieldOf,
+  formFromDetail,
+  inputFromForm,
+  isDirty,
+  looksLikeEmail,
+  mapFieldErrors,
+  pageRange,
+  sameEmail,
+  signInMessage,
+  toggleIn,
+  userNameFollows,
+  validateForm,
+} from "./forms";
+
+function detail(overrides: Partial<UserDetail> = {}): UserDetail {
+  return {
+    id: "u1",
+    version: 'W/"3"',
+    userName: "jane@acme.test",
+    givenName: "Jane",
+    familyName: "Smith",
+    displayName: "Jane Smith",
+    email: "jane@acme.test",
+    phone: null,
+    jobRole: "Plumber",
+    licence: "field",
+    role: "technician",
+    securityGroup: "Field staff",
+    serviceGroups: ["Plumbing"],
+    zones: ["North"],
+    homeBranch: "Leeds",
+    branches: ["Leeds", "York"],
+    status: "active",
+    invitation: null,
+    lastSignInAt: null,
+    lastSignInMethod: null,
+    mfaEnabled: null,
+    activeSessions: null,
+    groups: [],
+    created: null,
+    lastModified: null,
+    isSelf: false,
+    fromCache: false,
+    ...overrides,
+  };
+}
+
+describe("user form values", () => {
+  it("round-trips a user and builds a trimmed input with blanks as null", () => {
+    const values = formFromDetail(detail());
+    expect(values.phone).toBe("");
+    values.givenName = "  Jane ";
+    values.serviceGroups = ["Plumbing", " plumbing", "", "Gas "];
+    const input = inputFromForm(values);
+    expect(input.givenName).toBe("Jane");
+    expect(input.phone).toBeNull();
+    expect(input.jobRole).toBe("Plumber");
+    expect(input.serviceGroups).toEqual(["Plumbing", "Gas"]);
+    expect(input.branches).toEqual(["Leeds", "York"]);
+  });
+
+  it("does not share lists with the detail it came from", () => {
+    const d = detail();
+    const values = formFromDetail(d);
+    values.zones.push("South");
+    expect(d.zones).toEqual(["North"]);
+  });
+
+  it("cleans lists", () => {
+    expect(cleanList([" a", "A", "", "b "])).toEqual(["a", "b"]);
+  });
+});
+
+describe("validation", () => {
+  it("checks emails like the engine does", () => {
+    expect(looksLikeEmail("jane@acme.test")).toBe(true);
+    expect(looksLikeEmail("jane+contractor@acme.co.uk")).toBe(true);
+    expect(looksLikeEmail("jane@acme")).toBe(false);
+    expect(looksLikeEmail("@acme.test")).toBe(false);
+    expect(looksLikeEmail("jane@.acme")).toBe(false);
+    expect(looksLikeEmail("jane@acme.")).toBe(false);
+    expect(looksLikeEmail("ja ne@acme.test")).toBe(false);
+    expect(sameEmail(" Jane@Acme.test", "jane@acme.test")).toBe(true);
+  });
+
+  it("names the missing fields", () => {
+    const errors = validateForm(emptyForm());
+    expect(Object.keys(errors).sort()).toEqual(["email", "familyName", "givenName", "userName"]);
+    const ok = { ...emptyForm(), givenName: "A", familyName: "B", email: "a@b.co", userName: "a@b.co" };
+    expect(validateForm(ok)).toEqual({});
+    expect(validateForm({ ...ok, email: "nope" }).email).toMatch(/name@example.com/);
+    expect(validateForm({ ...ok, userName: "a b" }).userName).toMatch(/spaces/);
+  });
+
+  it("lets the sign-in name follow the email until edited", () => {
+    expect(userNameFollows("", "")).toBe(true);
+    expect(userNameFollows("jane@acme.test", "jane@acme.test")).toBe(true);
+    expect(userNameFollows("jsmith", "jane@acme.test")).toBe(false);
+  });
+});
+
+describe("server field errors", () => {
+  it("maps paths to form fields", () => {
+    expect(formFieldOf("givenName")).toBe("givenName");
+    expect(formFieldOf("name.familyName")).toBe("familyName");
+    expect(formFieldOf('emails[type eq "work"].value')).toBe("email");
+    expect(formFieldOf("urn:muster:params:scim:schemas:extension:shop:2.0:User:role")).toBe("role");
+    expect(formFieldOf("phoneNumbers")).toBe("phone");
+    expect(formFieldOf("operations")).toBeNull();
+  });
+
+  it("keeps unknown ones for the general box", () => {
+    const { byField, other } = mapFieldErrors([
+      { field: "email", message: "Bad address." },
+      { field: "emails", message: "Second." },
+      { field: "operations", message: "Cannot be sent." },
+    ]);
+    expect(byField).toEqual({ email: "Bad address." });
+    expect(other).toEqual(["Cannot be sent."]);
+  });
+});
+
+describe("stale edits", () => {
+  it("lists the fields that differ, in form order, ignoring list order and case", () => {
+    const mine = formFromDetail(detail());
+    const theirs = formFromDetail(detail({ role: "admin", branches: ["York", "Leeds"], phone: "0113" }));
+    mine.jobRole = "Gas engineer";
+    const diffs = diffForms(mine, theirs);
+    expect(diffs.map((d) => d.field)).toEqual(["phone", "jobRole", "role"]);
+    expect(diffs[0]).toEqual({ field: "phone", label: "Phone", mine: "—", theirs: "0113" });
+    expect(isDirty(mine, mine)).toBe(false);
+  });
+});
+
+describe("multi-value helpers", () => {
+  it("adds, toggles and lists choices", () => {
+    expect(addTo(["Gas"], " gas ")).toEqual(["Gas"]);
+    expect(addTo(["Gas"], "Water")).toEqual(["Gas", "Water"]);
+    expect(toggleIn(["a", "b"], "a")).toEqual(["b"]);
+    expect(toggleIn(["b"], "a")).toEqual(["b", "a"]);
+    expect(choices([{ value: "Gas" }, { value: "" }], ["gas", "Solar"])).toEqual(["Gas", "Solar"]);
+    expect(choices(undefined, ["x"])).toEqual(["x"]);
+  });
+});
+
+describe("sign-in messages", () => {
+  it("explains each failure", () => {
+    expect(signInMessage("unauthorized", "x", "password")).toMatch(/don't match/);
+    expect(signInMessage("unauthorized", "x", "mfa")).toMatch(/code/);
+    expect(signInMessage("unauthorized", "x", "token")).toMatch(/token/);
+    expect(signInMessage("offline", "Cannot reach acme.test.", "password")).toMatch(/Cannot reach acme.test/);
+    expect(signInMessage("rateLimited", "", "password", 30)).toBe("Too many attempts. Try again in 30 seconds.");
+    expect(signInMessage("keychainUnavailable", "Unlock it.", "password")).toMatch(/keychain.*Unlock it/);
+    expect(signInMessage("server", "Boom.", "password")).toBe("Boom.");
+  });
+
+  it("cleans a typed code", () => {
+    expect(cleanCode("123 456")).toBe("123456");
+    expect(cleanCode("1234567")).toBe("123456");
+  });
+});
+
+describe("audit filters", () => {
+  it("turns days into local-day bounds and blanks into null", () => {
+    expect(dayStart("")).toBeNull();
+    expect(dayStart("2026-13-45x")).toBeNull();
+    const start = new Date(dayStart("2026-11-23")!);
+    expect([start.getFullYear(), start.getMonth(), start.getDate(), start.getHours()]).toEqual([2026, 10, 23, 0]);
+    const end = new Date(dayEnd("2026-11-23")!);
+    expect([end.getDate(), end.getHours(), end.getMinutes()]).toEqual([23, 23, 59]);
+    const query = auditQuery({ action: " suspend ", outcome: "", since: "", until: "2026-11-23", target: "" }, 50, 50);
+    expect(query).toMatchObject({ action: "suspend", outcome: null, since: null, target: null, offset: 50, limit: 50 });
+    expect(query.until).not.toBeNull();
+  });
+
+  it("describes a page", () => {
+    expect(pageRange(0, 50, 1234)).toBe("1–50 of 1,234");
+    expect(pageRange(1200, 34, 1234)).toBe("1,201–1,234 of 1,234");
+    expect(pageRange(0, 0, 0)).toBe("0 of 0");
+  });
+});

@@ -1,0 +1,57 @@
+// The review screen's logic without the screen: the users table's filters for a count, the
+// dormancy input, bar lengths and the words a screen reader hears for a bar. Pure,
+// unit-tested in review.test.ts.
+import type { ReviewCount_Serialize as ReviewCount, UserQuery_Serialize as UserQuery } from "./bindings";
+import type { Filters } from "./UsersTable";
+
+/** Dormancy threshold when the screen opens. */
+export const DEFAULT_DAYS = 90;
+/** The longest threshold the engine accepts (a century). */
+export const MAX_DAYS = 36_500;
+
+/** The users table's filters that list exactly the users a count stands for. The sort
+ * and the window are the table's own. */
+export function filtersFromQuery(query: UserQuery): Filters {
+  return {
+    text: query.text,
+    roles: [...query.roles],
+    licences: [...query.licences],
+    statuses: [...query.statuses],
+    branches: [...query.branches],
+    zones: [...query.zones],
+    securityGroups: [...query.securityGroups],
+    signInMethods: [...query.signInMethods],
+    invitationStates: [...query.invitationStates],
+    noSignInForDays: query.noSignInForDays,
+  };
+}
+
+/** The typed threshold as whole days, or the reason it is not one. */
+export function parseDays(text: string): { days: number } | { error: string } {
+  const trimmed = text.trim();
+  if (!/^\d+$/.test(trimmed)) return { error: "Enter a whole number of days." };
+  const days = Number(trimmed);
+  if (days < 1 || days > MAX_DAYS) return { error: `Choose between 1 and ${MAX_DAYS.toLocaleString("en-US")} days.` };
+  return { days };
+}
+
+/** A bar's length in percent of the longest: 0 for nobody, at least 1 for anybody. */
+export function barPercent(count: number, max: number): number {
+  if (count <= 0 || max <= 0) return 0;
+  return Math.max(1, Math.min(100, (100 * count) / max));
+}
+
+/** `count` as a whole percentage of `base` (0 when there is no base). */
+export function share(count: number, base: number): number {
+  return base > 0 ? Math.round((100 * count) / base) : 0;
+}
+
+/** What a bar says out loud: "Field: 92 of 142 active users (65%)". */
+export function countSentence(item: ReviewCount, base: number, of: string): string {
+  const n = (value: number) => value.toLocaleString("en-US");
+  const sentence = `${item.label}: ${n(item.count)} of ${n(base)} ${of} (${share(item.count, base)}%)`;
+  return item.query ? `${sentence}. Show them in the users table.` : `${sentence}.`;
+}
+
+/** Why a count has no link to the users table. */
+export const NO_LINK = "The users table cannot filter on this yet.";

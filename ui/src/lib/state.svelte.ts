@@ -1,0 +1,143 @@
+// The console's shared state: the engine's status, where we are, the theme, notices and
+// the sync in progress. Screens read `app` and call its methods; the Rust side owns the
+// truth (every change comes back as a new `StatusView`).
+import { Channel } from "@tauri-apps/api/core";
+import { commands, type AppInfo, type StatusView, type SyncProgressView } from "./bindings";
+import { call, messageOf } from "./api";
+
+export type Route =
+  | { name: "users" }
+  | { name: "user"; id: string }
+  | { name: "create" }
+  | { name: "edit"; id: string }
+  | { name: "audit"; target?: string }
+  | { name: "review" }
+  | { name: "import" }
+  | { name: "connections" };
+
+export type Toast = { id: number; kind: "info" | "success" | "error"; text: string };
+
+type Theme = "light" | "dark";
+
+const THEME_KEY = "muster.theme";
+
+function initialTheme(): Theme {
+  const saved = typeof localStorage !== "undefined" ? localStorage.getItem(THEME_KEY) : null;
+  if (saved === "light" || saved === "dark") return saved;
+  const dark = typeof matchMedia !== "undefined" && matchMedia("(prefers-color-scheme: dark)").matches;
+  return dark ? "dark" : "light";
+}
+
+class AppState {
+  status = $state<StatusView | null>(null);
+  info = $state<AppInfo | null>(null);
+  route = $state<Route>({ name: "users" });
+  theme = $state<Theme>(initialTheme());
+  toasts = $state<Toast[]>([]);
+  syncing = $state(false);
+  progress = $state<SyncProgressView | null>(null);
+  /** Bumped whenever the cached users change, so views re-query. */
+  dataVersion = $state(0);
+  paletteOpen = $state(false);
+  private nextToast = 1;
+  private retryTimer: ReturnType<typeof setInterval> | null = null;
+
+  get ready(): boolean {
+    return this.status?.phase === "ready";
+  }
+
+  get readOnlyReason(): string | null {
+    return this.status?.readOnly ? (this.status.readOnlyReason ?? "Changes are not allowed.") : null;
+  }
+
+  /** Whether the server offers a feature (an action name, `patch`, `groups`…), and why not. */
+  feature(name: string): { available: boolean; reason: string | null } {
+    const found = this.status?.features.find((f) => f.name === name);
+    if (!found) return { available: true, reason: null };
+    return { available: found.available, reason: found.reason ?? null };
+  }
+
+  async start(): Promise<void> {
+    this.info = await commands.appInfo();
+    await this.refreshStatus();
+  }
+
+  setStatus(status: StatusView): void {
+    const wasOffline = this.status && !this.status.online;
+    this.status = status;
+    if (!status.online && !this.retryTimer) {
+      // Back online by itself: try the server every 10 seconds while offline.
+      this.retryTimer = setInterval(() => void this.reconnect(), 10_000);
+    } else if (status.online && this.retryTimer) {
+      clearInterval(this.retryTimer);
+      this.retryTimer = null;
+      if (wasOffline) this.notify("Back online.", "success");
+    }
+  }
+
+  async refreshStatus(): Promise<void> {
+    this.setStatus(await call(commands.status()));
+  }
+
+  async reconnect(): Promise<void> {
+    try {
+      this.setStatus(await call(commands.refresh()));
+    } catch {
+      // Still offline (or signed out): the banner already says so.
+      await this.refreshStatus();
+    }
+  }
+
+  navigate(route: Route): void {
+    this.route = route;
+  }
+
+  toggleTheme(): void {
+    this.theme = this.theme === "dark" ? "light" : "dark";
+    localStorage.setItem(THEME_KEY, this.theme);
+  }
+
+  notify(text: string, kind: Toast["kind"] = "info"): void {
+    const id = this.nextToast++;
+    this.toasts = [...this.toasts, { id, kind, text }];
+    setTimeout(() => this.dismiss(id), kind === "error" ? 8000 : 4000);
+  }
+
+  dismiss(id: number): void {
+    this.toasts = this.toasts.filter((t) => t.id !== id);
+  }
+
+  /** Reports a failure; returns its message for inline display too. */
+  fail(error: unknown): string {
+    const text = messageOf(error);
+    this.notify(text, "error");
+    void this.refreshStatus();
+    return text;
+  }
+
+  /** Brings the offline copy up to date, with progress. */
+  async sync(): Promise<void> {
+    if (this.syncing || !this.ready) return;
+    this.syncing = true;
+    this.progress = null;
+    const channel = new Channel<SyncProgressView>();
+    channel.onmessage = (p) => (this.progress = p);
+    try {
+      this.setStatus(await call(commands.sync(channel)));
+      this.dataVersion++;
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.syncing = false;
+      this.progress = null;
+    }
+  }
+
+  /** After a write: the engine has updated the offline copy. */
+  changed(): void {
+    this.dataVersion++;
+    void this.refreshStatus();
+  }
+}
+
+export const app = new AppState();
