@@ -1,0 +1,623 @@
+//! The end-to-end harness: a real muster-server process, the built Muster app under
+//! `tauri-driver` + WebKitWebDriver (run the tests under Xvfb and a D-Bus session with
+//! gnome-keyring, as `scripts/e2e` does), and small helpers to drive the console the
+//! way a person does: by what is on screen (`data-testid`s), with waits, never sleeps
+//! for fixed times.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+/// The demo password `seed-org` gives every generated account.
+pub const PASSWORD: &str = "Muster-Demo-2026!";
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn binary(var: &str, default: &str) -> PathBuf {
+    let path = std::env::var_os(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(default));
+    assert!(
+        path.exists(),
+        "{} is missing: build it first (scripts/e2e does), or set {var}",
+        path.display()
+    );
+    path
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A fresh directory under `target/e2e-runs`.
+pub fn fresh_dir(tag: &str) -> PathBuf {
+    let dir = root()
+        .join("target/e2e-runs")
+        .join(format!("{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a run directory");
+    dir
+}
+
+/// muster-server as its own process, so a test can stop it (the app goes offline) and
+/// start it again on the same port.
+#[derive(Debug)]
+pub struct Server {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    port: u16,
+    data: PathBuf,
+    child: Option<Child>,
+}
+
+impl Server {
+    /// Seeds organisation `org` with `users` generated people (and a system admin) into
+    /// a fresh data dir, and starts serving it.
+    pub async fn start(org: &str, users: usize) -> Self {
+        let data = fresh_dir("server").join("data");
+        let bin = binary("MUSTER_SERVER_BIN", "target/release/muster-server");
+        let seeded = Command::new(&bin)
+            .args(["--data"])
+            .arg(&data)
+            .args(["seed-org", org, "--users", &users.to_string()])
+            .status()
+            .await
+            .expect("muster-server runs");
+        assert!(seeded.success(), "seeding {org} failed");
+        let mut admin = Command::new(&bin)
+            .arg("--data")
+            .arg(&data)
+            .args(["create-system-admin", "ops@e2e.test"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("muster-server runs");
+        if let Some(mut stdin) = admin.stdin.take() {
+            use tokio::io::AsyncWriteExt;
+            stdin.write_all(PASSWORD.as_bytes()).await.expect("stdin");
+        }
+        assert!(admin.wait().await.expect("exit").success());
+        let port = free_port();
+        let mut server = Self {
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+            data,
+            child: None,
+        };
+        server.resume().await;
+        server
+    }
+
+    /// Starts serving (again) on the same port.
+    pub async fn resume(&mut self) {
+        let bin = binary("MUSTER_SERVER_BIN", "target/release/muster-server");
+        let child = Command::new(bin)
+            .arg("--data")
+            .arg(&self.data)
+            .args(["--listen", &format!("127.0.0.1:{}", self.port)])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("muster-server starts");
+        self.child = Some(child);
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if http
+                .get(format!("{}/healthz", self.url))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("muster-server did not come up at {}", self.url);
+    }
+
+    /// Stops the server process (its port then refuses connections).
+    pub async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill().await;
+        }
+    }
+
+    /// A bearer token for `org`'s seeded admin.
+    pub async fn admin_token(&self, org: &str) -> String {
+        self.token(org, &format!("admin@{org}.test"), PASSWORD)
+            .await
+    }
+
+    /// A bearer token for `email` in `org` (a person signing in elsewhere).
+    pub async fn token(&self, org: &str, email: &str, password: &str) -> String {
+        let answer: Value = reqwest::Client::new()
+            .post(format!("{}/auth/token", self.url))
+            .json(&json!({"org": org, "email": email, "password": password}))
+            .send()
+            .await
+            .expect("sign-in request")
+            .json()
+            .await
+            .expect("sign-in answer");
+        answer["accessToken"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no token for {email}: {answer}"))
+            .to_owned()
+    }
+
+    /// The `nth` active technician of `org` who holds work (properties, open tasks or a
+    /// warehouse), as (email, id), via the SCIM API as its admin. The seed hands work out
+    /// at random, so not every technician holds some; the tests that deactivate need one
+    /// who does.
+    pub async fn active_technician(&self, org: &str, nth: usize) -> (String, String) {
+        let admin = self.admin_token(org).await;
+        let http = reqwest::Client::new();
+        let filter = "urn:muster:params:scim:schemas:extension:shop:2.0:User:role eq \
+                      \"technician\" and urn:muster:params:scim:schemas:extension:shop:2.0:User:status eq \"active\"";
+        let found: Value = http
+            .get(format!("{}/o/{org}/scim/v2/Users", self.url))
+            .query(&[("filter", filter), ("count", "100"), ("sortBy", "userName")])
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .expect("a SCIM query")
+            .json()
+            .await
+            .expect("a SCIM answer");
+        let mut holders = Vec::new();
+        for user in found["Resources"].as_array().into_iter().flatten() {
+            let id = user["id"].as_str().unwrap_or_default();
+            let held: Value = http
+                .get(format!(
+                    "{}/o/{org}/scim/v2/Users/{id}/responsibilities",
+                    self.url
+                ))
+                .bearer_auth(&admin)
+                .send()
+                .await
+                .expect("a responsibilities query")
+                .json()
+                .await
+                .expect("a responsibilities answer");
+            if held["total"].as_u64().unwrap_or(0) > 0 {
+                let email = user["emails"][0]["value"].as_str().unwrap_or_default();
+                holders.push((email.to_owned(), id.to_owned()));
+                if holders.len() > nth {
+                    return holders.swap_remove(nth);
+                }
+            }
+        }
+        panic!("no active technician #{nth} holding work among {found}")
+    }
+
+    /// Creates an active viewer (support staff) in `org` who signs in with [`PASSWORD`]:
+    /// invited through SCIM as the admin, then given a password by the admin.
+    pub async fn create_viewer(&self, org: &str, email: &str) -> String {
+        let admin = self.admin_token(org).await;
+        let http = reqwest::Client::new();
+        let created: Value = http
+            .post(format!("{}/o/{org}/scim/v2/Users", self.url))
+            .bearer_auth(&admin)
+            .json(&json!({
+                "schemas": [
+                    "urn:ietf:params:scim:schemas:core:2.0:User",
+                    "urn:muster:params:scim:schemas:extension:shop:2.0:User"
+                ],
+                "userName": email,
+                "name": {"givenName": "Sam", "familyName": "Support"},
+                "emails": [{"value": email, "primary": true}],
+                "urn:muster:params:scim:schemas:extension:shop:2.0:User": {
+                    "role": "viewer", "licence": "desk"
+                }
+            }))
+            .send()
+            .await
+            .expect("a SCIM create")
+            .json()
+            .await
+            .expect("a SCIM user");
+        let id = created["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("viewer not created: {created}"))
+            .to_owned();
+        let set = http
+            .post(format!(
+                "{}/o/{org}/scim/v2/Users/{id}/actions/set-password",
+                self.url
+            ))
+            .bearer_auth(&admin)
+            .json(&json!({"password": PASSWORD, "mustChange": false}))
+            .send()
+            .await
+            .expect("a set-password request");
+        assert!(set.status().is_success(), "set-password: {}", set.status());
+        id
+    }
+
+    /// Sets a user's phone number through SCIM as the admin (a handle to find people by).
+    pub async fn set_phone(&self, org: &str, id: &str, phone: &str) {
+        let admin = self.admin_token(org).await;
+        let answer = reqwest::Client::new()
+            .patch(format!("{}/o/{org}/scim/v2/Users/{id}", self.url))
+            .bearer_auth(admin)
+            .json(&json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "replace", "path": "phoneNumbers",
+                                "value": [{"value": phone, "type": "work"}]}]
+            }))
+            .send()
+            .await
+            .expect("a SCIM patch");
+        assert!(
+            answer.status().is_success(),
+            "setting the phone: {}",
+            answer.status()
+        );
+    }
+
+    /// How many users of `org` match a SCIM filter, and their emails (sorted).
+    pub async fn emails_matching(&self, org: &str, filter: &str) -> Vec<String> {
+        let admin = self.admin_token(org).await;
+        let found: Value = reqwest::Client::new()
+            .get(format!("{}/o/{org}/scim/v2/Users", self.url))
+            .query(&[("filter", filter), ("count", "1000")])
+            .bearer_auth(admin)
+            .send()
+            .await
+            .expect("a SCIM query")
+            .json()
+            .await
+            .expect("a SCIM answer");
+        let mut emails: Vec<String> = found["Resources"]
+            .as_array()
+            .unwrap_or_else(|| panic!("not a list: {found}"))
+            .iter()
+            .filter_map(|u| u["emails"][0]["value"].as_str().map(str::to_owned))
+            .collect();
+        emails.sort();
+        emails
+    }
+
+    /// A user's id by email.
+    pub async fn id_of(&self, org: &str, email: &str) -> String {
+        let admin = self.admin_token(org).await;
+        let found: Value = reqwest::Client::new()
+            .get(format!("{}/o/{org}/scim/v2/Users", self.url))
+            .query(&[("filter", format!("userName eq \"{email}\""))])
+            .bearer_auth(admin)
+            .send()
+            .await
+            .expect("a SCIM query")
+            .json()
+            .await
+            .expect("a SCIM answer");
+        found["Resources"][0]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no user {email}: {found}"))
+            .to_owned()
+    }
+
+    /// A user's status as the server holds it.
+    pub async fn status_of(&self, org: &str, id: &str) -> String {
+        let admin = self.admin_token(org).await;
+        let user: Value = reqwest::Client::new()
+            .get(format!("{}/o/{org}/scim/v2/Users/{id}", self.url))
+            .bearer_auth(admin)
+            .send()
+            .await
+            .expect("a SCIM read")
+            .json()
+            .await
+            .expect("a SCIM user");
+        user["urn:muster:params:scim:schemas:extension:shop:2.0:User"]["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The HTTP status a request with `token` gets (401 once the session is cut).
+    pub async fn probe(&self, org: &str, id: &str, token: &str) -> u16 {
+        reqwest::Client::new()
+            .get(format!("{}/o/{org}/scim/v2/Users/{id}", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("a request")
+            .status()
+            .as_u16()
+    }
+
+    /// The latest email's link sent to `to` (from the outbox, as a system admin).
+    pub async fn link_sent_to(&self, to: &str) -> String {
+        let token = self.token("", "ops@e2e.test", PASSWORD).await;
+        let mail: Value = reqwest::Client::new()
+            .get(format!("{}/admin/outbox", self.url))
+            .query(&[("to", to)])
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("outbox request")
+            .json()
+            .await
+            .expect("outbox answer");
+        mail["Resources"]
+            .as_array()
+            .and_then(|all| all.iter().rev().find_map(|m| m["link"].as_str()))
+            .unwrap_or_else(|| panic!("no link was sent to {to}: {mail}"))
+            .to_owned()
+    }
+}
+
+/// Answers the native file dialog (GTK's "Save File" or "Open File", opened by the app's
+/// Rust side, out of WebDriver's reach) the way a person does: waits for it, focuses
+/// it, types the path into its location field and presses Enter. Needs `xdotool` and the
+/// test's X display.
+pub async fn answer_file_dialog(path: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let window = loop {
+        let found = Command::new("xdotool")
+            .args(["search", "--onlyvisible", "--name", "(Save|Open) File"])
+            .output()
+            .await
+            .expect("xdotool runs (apt-get install xdotool)");
+        let ids = String::from_utf8_lossy(&found.stdout);
+        if let Some(id) = ids.split_whitespace().next() {
+            break id.to_owned();
+        }
+        assert!(Instant::now() < deadline, "no file dialog opened");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    // GTK takes keys only once the dialog has mapped and settled.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let text = path.to_str().expect("a UTF-8 path");
+    for args in [
+        vec!["windowfocus", "--sync", window.as_str()],
+        vec!["key", "--window", window.as_str(), "ctrl+l"],
+        vec!["key", "ctrl+a"],
+        vec!["type", "--delay", "30", text],
+        vec!["key", "Return"],
+    ] {
+        let done = Command::new("xdotool")
+            .args(&args)
+            .status()
+            .await
+            .expect("xdotool runs");
+        assert!(done.success(), "xdotool {args:?} failed");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// Waits up to 20 s for a file to appear with something in it; returns its text.
+pub async fn wait_for_file(path: &Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && !text.is_empty()
+        {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} was never written",
+            path.display()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The app under tauri-driver, with its own config, cache and data dirs.
+#[derive(Debug)]
+pub struct App {
+    /// The WebDriver session.
+    pub client: Client,
+    driver: Child,
+    shots: PathBuf,
+}
+
+impl App {
+    /// Starts tauri-driver and the app with fresh config, cache and data dirs.
+    pub async fn launch() -> Self {
+        Self::launch_in(&fresh_dir("app")).await
+    }
+
+    /// Starts tauri-driver and the app with its config, cache and data dirs under `home`
+    /// (the same `home` again is the same user starting the app again).
+    pub async fn launch_in(home: &Path) -> Self {
+        let app = binary("MUSTER_DESKTOP_BIN", "target/release/muster-desktop");
+        let port = free_port();
+        let native_port = free_port();
+        let driver =
+            Command::new(std::env::var_os("TAURI_DRIVER").unwrap_or_else(|| "tauri-driver".into()))
+                .args(["--port", &port.to_string()])
+                .args(["--native-port", &native_port.to_string()])
+                .env("XDG_CONFIG_HOME", home.join("config"))
+                .env("XDG_CACHE_HOME", home.join("cache"))
+                .env("XDG_DATA_HOME", home.join("data"))
+                .env("MUSTER_LOG", "info")
+                // Its own process group: WebKitWebDriver and the app with it, so `close`
+                // can end all three whatever state they are in.
+                .process_group(0)
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("tauri-driver starts (cargo install tauri-driver)");
+        let capabilities = json!({
+            "tauri:options": {"application": app.canonicalize().expect("the app binary")},
+            "browserName": "wry",
+        });
+        let capabilities = match capabilities {
+            Value::Object(map) => map,
+            _ => unreachable!(),
+        };
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = loop {
+            let attempt = tokio::time::timeout(
+                Duration::from_secs(20),
+                ClientBuilder::new(hyper_connector())
+                    .capabilities(capabilities.clone())
+                    .connect(&url),
+            )
+            .await;
+            match attempt {
+                Ok(Ok(client)) => break client,
+                _ if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                }
+                other => panic!("no WebDriver session: {:?}", other.map(|r| r.err())),
+            }
+        };
+        let shots = root().join("target/e2e-screenshots");
+        std::fs::create_dir_all(&shots).expect("the screenshot dir");
+        Self {
+            client,
+            driver,
+            shots,
+        }
+    }
+
+    fn testid(id: &str) -> String {
+        format!("[data-testid=\"{id}\"]")
+    }
+
+    /// Waits up to 15 s for an element with this `data-testid`.
+    pub async fn find(&self, id: &str) -> Element {
+        self.find_css(&Self::testid(id)).await
+    }
+
+    /// Waits up to 15 s for an element matching `css`.
+    pub async fn find_css(&self, css: &str) -> Element {
+        match self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(element) => element,
+            Err(error) => {
+                // Leave a picture of what was on screen instead.
+                self.screenshot("failure").await;
+                let body = match self.client.find(Locator::Css("body")).await {
+                    Ok(body) => body.text().await.unwrap_or_default(),
+                    Err(_) => String::new(),
+                };
+                panic!("'{css}' never appeared: {error}\non screen: {body}");
+            }
+        }
+    }
+
+    /// Whether an element with this `data-testid` is on screen now.
+    pub async fn present(&self, id: &str) -> bool {
+        self.client
+            .find(Locator::Css(&Self::testid(id)))
+            .await
+            .is_ok()
+    }
+
+    /// Clicks the element with this `data-testid`.
+    pub async fn click(&self, id: &str) {
+        self.find(id)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("cannot click {id}: {e}"));
+    }
+
+    /// Replaces the text of an input.
+    pub async fn fill(&self, id: &str, text: &str) {
+        let input = self.find(id).await;
+        input.clear().await.expect("clear");
+        if !text.is_empty() {
+            input.send_keys(text).await.expect("type");
+        }
+    }
+
+    /// The text of an element.
+    pub async fn text(&self, id: &str) -> String {
+        self.find(id).await.text().await.unwrap_or_default()
+    }
+
+    /// Waits up to 20 s until the element's text satisfies `ok`; returns the text.
+    pub async fn wait_text(&self, id: &str, ok: impl Fn(&str) -> bool) -> String {
+        self.wait_text_for(id, Duration::from_secs(20), ok).await
+    }
+
+    /// Waits up to `limit` until the element's text satisfies `ok`; returns the text.
+    pub async fn wait_text_for(
+        &self,
+        id: &str,
+        limit: Duration,
+        ok: impl Fn(&str) -> bool,
+    ) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let text = match self.client.find(Locator::Css(&Self::testid(id))).await {
+                Ok(element) => element.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if ok(&text) {
+                return text;
+            }
+            if Instant::now() >= deadline {
+                self.screenshot("failure").await;
+                panic!("{id} never showed what was expected; last text: {text:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until an element with this `data-testid` is gone.
+    pub async fn wait_gone(&self, id: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.present(id).await {
+            assert!(Instant::now() < deadline, "{id} never went away");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Saves a screenshot as `target/e2e-screenshots/NAME.png`.
+    pub async fn screenshot(&self, name: &str) {
+        // Let the last DOM update paint.
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let png = self.client.screenshot().await.expect("a screenshot");
+        std::fs::write(self.shots.join(format!("{name}.png")), png).expect("saving it");
+    }
+
+    /// Ends the session and stops tauri-driver, WebKitWebDriver and the app with SIGTERM to
+    /// their process group (SIGKILL would orphan WebKitWebDriver and hang CI, PLATFORM.md).
+    pub async fn close(mut self) {
+        // The WebDriver session's end closes the window; if that does not come back, the
+        // process group goes anyway.
+        let closing = tokio::time::timeout(Duration::from_secs(10), self.client.clone().close());
+        if closing.await.is_err() {
+            eprintln!("the WebDriver session did not close within 10 s; ending the app");
+        }
+        if let Some(pid) = self.driver.id() {
+            let _ = Command::new("kill")
+                .args(["-TERM", "--", &format!("-{pid}")])
+                .status()
+                .await;
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.driver.wait()).await;
+    }
+}
+
+fn hyper_connector() -> hyper_util::client::legacy::connect::HttpConnector {
+    hyper_util::client::legacy::connect::HttpConnector::new()
+}

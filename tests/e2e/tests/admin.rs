@@ -1,0 +1,191 @@
+//! A shop admin's session in the real app, against a real server: connect and sign in;
+//! search and filter; open a user; invite someone and follow the emailed link to set
+//! their password; set a password; deactivate with reassignment; suspend and see the
+//! session cut; lose the server and keep browsing and searching with writes refused;
+//! get it back. A screenshot of each screen lands in `target/e2e-screenshots/`.
+
+use std::time::Duration;
+
+use muster_e2e::{App, PASSWORD, Server};
+
+const ORG: &str = "e2e-shop";
+const DOMAIN: &str = "e2e-shop.test";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shop_admins_day() {
+    let mut server = Server::start(ORG, 300).await;
+    let app = App::launch().await;
+
+    // --- connect and sign in -------------------------------------------------------
+    app.fill("profile-name", "Shop").await;
+    app.fill("profile-url", &server.url).await;
+    app.fill("profile-org", ORG).await;
+    app.screenshot("01-connections").await;
+    app.click("profile-save").await;
+    app.click("profile-open-Shop").await;
+    app.fill("signin-email", &format!("admin@{DOMAIN}")).await;
+    app.fill("signin-password", PASSWORD).await;
+    app.screenshot("02-sign-in").await;
+    app.click("signin-submit").await;
+
+    // The first sync fills the table.
+    app.find("user-row").await;
+    let count = app.wait_text("user-count", |t| t.contains("300")).await;
+    assert!(count.contains("users"), "{count}");
+    app.screenshot("03-users").await;
+
+    // --- search and filter ----------------------------------------------------------
+    app.fill("user-search", &format!("admin@{DOMAIN}")).await;
+    app.wait_text("user-count", |t| t.starts_with("1 of")).await;
+    app.fill("user-search", "").await;
+    app.click("chip-role-technician").await;
+    let filtered = app.wait_text("user-count", |t| t.contains(" of ")).await;
+    app.screenshot("04-filtered").await;
+    app.click("chip-role-technician").await;
+    assert!(!filtered.starts_with("0 of"), "{filtered}");
+
+    // --- open a user ----------------------------------------------------------------
+    app.fill("user-search", &format!("admin@{DOMAIN}")).await;
+    app.wait_text("user-count", |t| t.starts_with("1 of")).await;
+    app.click("user-row").await;
+    app.find("user-detail").await;
+    app.wait_text("detail-status", |t| t.to_lowercase().contains("active"))
+        .await;
+    app.screenshot("05-user-detail").await;
+
+    // --- invite a user and follow the link from the outbox ----------------------------
+    app.click("nav-create").await;
+    let email = format!("new.hire@{DOMAIN}");
+    app.fill("form-givenName", "Nova").await;
+    app.fill("form-familyName", "Hire").await;
+    app.fill("form-email", &email).await;
+    app.screenshot("06-invite").await;
+    app.click("form-submit").await;
+    app.wait_text("detail-status", |t| t.to_lowercase().contains("invited"))
+        .await;
+    let link = server.link_sent_to(&email).await;
+    let token = link
+        .split("token=")
+        .nth(1)
+        .expect("the link carries its token")
+        .to_owned();
+    let accepted = reqwest::Client::new()
+        .post(format!("{}/links/welcome", server.url))
+        .form(&[
+            ("token", token.as_str()),
+            ("password", "Brisk-Lantern-7294!q"),
+            ("confirm", "Brisk-Lantern-7294!q"),
+        ])
+        .send()
+        .await
+        .expect("the welcome page answers");
+    assert!(accepted.status().is_success(), "{}", accepted.status());
+    let nova = server.token(ORG, &email, "Brisk-Lantern-7294!q").await;
+    assert!(
+        !nova.is_empty(),
+        "the invited user can sign in with their password"
+    );
+
+    // --- set a password ---------------------------------------------------------------
+    // Reload the detail: the invitation is accepted now.
+    app.click("nav-users").await;
+    app.fill("user-search", &email).await;
+    app.wait_text("user-count", |t| t.starts_with("1 of")).await;
+    app.click("user-row").await;
+    app.wait_text("detail-status", |t| t.to_lowercase().contains("active"))
+        .await;
+    app.click("action-set-password").await;
+    app.click("password-generate").await;
+    app.screenshot("07-set-password").await;
+    // The test types its own, so it can sign in as Nova with it afterwards.
+    app.fill("password-input", "Quiet-Harbor-5813!k").await;
+    app.click("password-save").await;
+    app.wait_gone("password-save").await;
+    let refused = reqwest::Client::new()
+        .post(format!("{}/auth/token", server.url))
+        .json(&serde_json::json!({"org": ORG, "email": email, "password": "Brisk-Lantern-7294!q"}))
+        .send()
+        .await
+        .expect("sign-in answers");
+    assert_eq!(refused.status(), 401, "the old password stopped working");
+
+    // --- deactivate with reassignment --------------------------------------------------
+    let (tech_email, tech_id) = server.active_technician(ORG, 0).await;
+    open_user(&app, &tech_email).await;
+    app.click("action-deactivate").await;
+    app.find_css("[data-testid=\"deactivate-confirm\"]").await;
+    let kinds = app
+        .client
+        .find_all(fantoccini::Locator::Css(
+            "[data-testid^=\"deactivate-assignee-\"]",
+        ))
+        .await
+        .expect("the wizard lists what the user holds");
+    for input in kinds {
+        input.send_keys("a").await.expect("type");
+        app.click("assignee-option").await;
+    }
+    app.screenshot("08-deactivate").await;
+    app.click("deactivate-confirm").await;
+    app.wait_text("detail-status", |t| {
+        t.to_lowercase().contains("deactivated")
+    })
+    .await;
+    assert!(server.status_of(ORG, &tech_id).await == "deactivated");
+
+    // --- suspend and see the session cut --------------------------------------------
+    let session = server.token(ORG, &email, "Quiet-Harbor-5813!k").await;
+    let nova_id = server.id_of(ORG, &email).await;
+    assert_ne!(
+        server.probe(ORG, &nova_id, &session).await,
+        401,
+        "signed in"
+    );
+    open_user(&app, &email).await;
+    app.click("action-suspend").await;
+    app.screenshot("09-suspend-confirm").await;
+    app.click("confirm-ok").await;
+    app.wait_text("detail-status", |t| t.to_lowercase().contains("suspended"))
+        .await;
+    assert_eq!(
+        server.probe(ORG, &nova_id, &session).await,
+        401,
+        "suspending cut the session"
+    );
+
+    // --- offline: browse and search, writes refused -----------------------------------
+    server.stop().await;
+    app.click("sync").await;
+    app.find("offline-banner").await;
+    app.click("nav-users").await;
+    app.fill("user-search", &email).await;
+    app.wait_text("user-count", |t| t.starts_with("1 of")).await;
+    app.click("user-row").await;
+    app.find("user-detail").await;
+    let unsuspend = app.find("action-unsuspend").await;
+    assert!(
+        unsuspend.attr("disabled").await.expect("attr").is_some(),
+        "writes are off while offline"
+    );
+    app.screenshot("10-offline").await;
+
+    // --- back online by itself --------------------------------------------------------
+    server.resume().await;
+    app.wait_gone("offline-banner").await;
+    app.click("nav-audit").await;
+    app.find("audit-row").await;
+    app.screenshot("11-audit").await;
+
+    app.close().await;
+    server.stop().await;
+}
+
+/// Finds a user by email in the table and opens them.
+async fn open_user(app: &App, email: &str) {
+    app.click("nav-users").await;
+    app.fill("user-search", email).await;
+    app.wait_text("user-count", |t| t.starts_with("1 of")).await;
+    app.click("user-row").await;
+    app.find("user-detail").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
