@@ -31,19 +31,85 @@ pub fn restore(app: &AppHandle, config_dir: &Path) {
         .ok()
         .and_then(|bytes| serde_json::from_slice::<Geometry>(&bytes).ok())
         .filter(|g| g.width >= 400 && g.height >= 300);
+    let screen = window
+        .current_monitor()
+        .ok()
+        .flatten()
+        .or_else(|| window.primary_monitor().ok().flatten())
+        .map(|monitor| Screen {
+            x: monitor.position().x,
+            y: monitor.position().y,
+            width: monitor.size().width,
+            height: monitor.size().height,
+            scale: monitor.scale_factor(),
+        });
     match saved {
         Some(geometry) => {
             let _ = window.set_size(PhysicalSize::new(geometry.width, geometry.height));
-            let _ = window.set_position(PhysicalPosition::new(geometry.x, geometry.y));
+            // A saved place on a screen that has since gone is a window nobody can see.
+            let on_screen = window.available_monitors().is_ok_and(|monitors| {
+                monitors.iter().any(|monitor| {
+                    let (at, size) = (monitor.position(), monitor.size());
+                    geometry.x + 40 >= at.x
+                        && geometry.y >= at.y
+                        && i64::from(geometry.x) + 40 < i64::from(at.x) + i64::from(size.width)
+                        && i64::from(geometry.y) + 40 < i64::from(at.y) + i64::from(size.height)
+                })
+            });
+            if on_screen {
+                let _ = window.set_position(PhysicalPosition::new(geometry.x, geometry.y));
+            } else if let Some(screen) = screen {
+                let (x, y) = screen.centre(geometry.width, geometry.height);
+                let _ = window.set_position(PhysicalPosition::new(x, y));
+            }
             if geometry.maximized {
                 let _ = window.maximize();
             }
         }
         None => {
-            let _ = window.center();
+            // Not `window.center()`: a window not yet shown has no size on some platforms
+            // (GTK), so that puts its corner, not its middle, at the screen's centre.
+            let configured = app
+                .config()
+                .app
+                .windows
+                .first()
+                .map_or((1280.0, 800.0), |w| (w.width, w.height));
+            if let Some(screen) = screen {
+                let (width, height) = (
+                    (configured.0 * screen.scale).round() as u32,
+                    (configured.1 * screen.scale).round() as u32,
+                );
+                let (x, y) = screen.centre(width, height);
+                let _ = window.set_position(PhysicalPosition::new(x, y));
+            }
         }
     }
     let _ = window.show();
+}
+
+/// A monitor's place and size, in physical pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Screen {
+    x: i32,
+    y: i32,
+    width: u32,
+    height: u32,
+    scale: f64,
+}
+
+impl Screen {
+    /// Where a `width` × `height` window's top-left corner goes to sit in the middle of
+    /// the screen; a window larger than the screen keeps its top-left corner on it.
+    fn centre(&self, width: u32, height: u32) -> (i32, i32) {
+        let offset = |screen: u32, window: u32| {
+            i32::try_from(screen.saturating_sub(window) / 2).unwrap_or(0)
+        };
+        (
+            self.x.saturating_add(offset(self.width, width)),
+            self.y.saturating_add(offset(self.height, height)),
+        )
+    }
 }
 
 /// Saves the geometry when the window is closed.
@@ -70,5 +136,29 @@ pub fn on_event(window: &Window, event: &WindowEvent) {
         && let Err(error) = std::fs::write(path, bytes)
     {
         tracing::warn!(%error, "could not remember the window's size and position");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCREEN: Screen = Screen {
+        x: 1920,
+        y: 0,
+        width: 1280,
+        height: 800,
+        scale: 1.0,
+    };
+
+    #[test]
+    fn a_window_goes_in_the_middle_of_its_screen() {
+        assert_eq!(SCREEN.centre(960, 600), (1920 + 160, 100));
+    }
+
+    #[test]
+    fn a_window_as_large_as_the_screen_or_larger_keeps_its_corner_on_it() {
+        assert_eq!(SCREEN.centre(1280, 800), (1920, 0));
+        assert_eq!(SCREEN.centre(4000, 3000), (1920, 0));
     }
 }
