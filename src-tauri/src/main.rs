@@ -10,6 +10,8 @@ mod demo;
 mod error;
 mod logging;
 mod rendering;
+#[cfg(test)]
+mod security;
 mod transfer;
 mod window_state;
 
