@@ -160,6 +160,22 @@ impl Server {
             .to_owned()
     }
 
+    /// `GET /o/{org}/scim/v2/Users` with `query` (filter, count…), as `org`'s admin: the
+    /// list response.
+    pub async fn list_users(&self, org: &str, query: &[(&str, &str)]) -> Value {
+        let admin = self.admin_token(org).await;
+        reqwest::Client::new()
+            .get(format!("{}/o/{org}/scim/v2/Users", self.url))
+            .query(query)
+            .bearer_auth(admin)
+            .send()
+            .await
+            .expect("a SCIM query")
+            .json()
+            .await
+            .expect("a SCIM answer")
+    }
+
     /// The `nth` active technician of `org` who holds work (properties, open tasks or a
     /// warehouse), as (email, id), via the SCIM API as its admin. The seed hands work out
     /// at random, so not every technician holds some; the tests that deactivate need one
@@ -169,16 +185,12 @@ impl Server {
         let http = reqwest::Client::new();
         let filter = "urn:muster:params:scim:schemas:extension:shop:2.0:User:role eq \
                       \"technician\" and urn:muster:params:scim:schemas:extension:shop:2.0:User:status eq \"active\"";
-        let found: Value = http
-            .get(format!("{}/o/{org}/scim/v2/Users", self.url))
-            .query(&[("filter", filter), ("count", "100"), ("sortBy", "userName")])
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .expect("a SCIM query")
-            .json()
-            .await
-            .expect("a SCIM answer");
+        let found = self
+            .list_users(
+                org,
+                &[("filter", filter), ("count", "100"), ("sortBy", "userName")],
+            )
+            .await;
         let mut holders = Vec::new();
         for user in found["Resources"].as_array().into_iter().flatten() {
             let id = user["id"].as_str().unwrap_or_default();
@@ -272,17 +284,9 @@ impl Server {
 
     /// How many users of `org` match a SCIM filter, and their emails (sorted).
     pub async fn emails_matching(&self, org: &str, filter: &str) -> Vec<String> {
-        let admin = self.admin_token(org).await;
-        let found: Value = reqwest::Client::new()
-            .get(format!("{}/o/{org}/scim/v2/Users", self.url))
-            .query(&[("filter", filter), ("count", "1000")])
-            .bearer_auth(admin)
-            .send()
-            .await
-            .expect("a SCIM query")
-            .json()
-            .await
-            .expect("a SCIM answer");
+        let found = self
+            .list_users(org, &[("filter", filter), ("count", "1000")])
+            .await;
         let mut emails: Vec<String> = found["Resources"]
             .as_array()
             .unwrap_or_else(|| panic!("not a list: {found}"))
@@ -295,17 +299,8 @@ impl Server {
 
     /// A user's id by email.
     pub async fn id_of(&self, org: &str, email: &str) -> String {
-        let admin = self.admin_token(org).await;
-        let found: Value = reqwest::Client::new()
-            .get(format!("{}/o/{org}/scim/v2/Users", self.url))
-            .query(&[("filter", format!("userName eq \"{email}\""))])
-            .bearer_auth(admin)
-            .send()
-            .await
-            .expect("a SCIM query")
-            .json()
-            .await
-            .expect("a SCIM answer");
+        let filter = format!("userName eq \"{email}\"");
+        let found = self.list_users(org, &[("filter", &filter)]).await;
         found["Resources"][0]["id"]
             .as_str()
             .unwrap_or_else(|| panic!("no user {email}: {found}"))
@@ -439,6 +434,12 @@ impl App {
     /// (the same `home` again is the same user starting the app again).
     pub async fn launch_in(home: &Path) -> Self {
         let app = binary("MUSTER_DESKTOP_BIN", "target/release/muster-desktop");
+        Self::launch_binary(&app, home).await
+    }
+
+    /// Starts tauri-driver and the app at `app` (an installed copy, say) with its config,
+    /// cache and data dirs under `home`.
+    pub async fn launch_binary(app: &Path, home: &Path) -> Self {
         let port = free_port();
         let native_port = free_port();
         let driver =
@@ -589,6 +590,27 @@ impl App {
             assert!(Instant::now() < deadline, "{id} never went away");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Adds a connection called `name` to `url` and `org`, opens it and signs in with
+    /// `email` and `password`; returns once the users table has rows.
+    pub async fn connect_and_sign_in(
+        &self,
+        name: &str,
+        url: &str,
+        org: &str,
+        email: &str,
+        password: &str,
+    ) {
+        self.fill("profile-name", name).await;
+        self.fill("profile-url", url).await;
+        self.fill("profile-org", org).await;
+        self.click("profile-save").await;
+        self.click(&format!("profile-open-{name}")).await;
+        self.fill("signin-email", email).await;
+        self.fill("signin-password", password).await;
+        self.click("signin-submit").await;
+        self.find("user-row").await;
     }
 
     /// Saves a screenshot as `target/e2e-screenshots/NAME.png`.

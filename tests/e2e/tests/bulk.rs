@@ -29,15 +29,14 @@ async fn bulk_deactivate_with_a_failure_and_a_retry() {
     }
 
     let app = App::launch().await;
-    app.fill("profile-name", "Bulk").await;
-    app.fill("profile-url", &server.url).await;
-    app.fill("profile-org", ORG).await;
-    app.click("profile-save").await;
-    app.click("profile-open-Bulk").await;
-    app.fill("signin-email", &format!("admin@{DOMAIN}")).await;
-    app.fill("signin-password", PASSWORD).await;
-    app.click("signin-submit").await;
-    app.find("user-row").await;
+    app.connect_and_sign_in(
+        "Bulk",
+        &server.url,
+        ORG,
+        &format!("admin@{DOMAIN}"),
+        PASSWORD,
+    )
+    .await;
 
     // Find the three, select them all, deactivate with no replacement chosen.
     app.fill("user-search", PHONE).await;

@@ -12,15 +12,14 @@ const TECHNICIANS: &str =
 
 async fn signed_in(server: &Server) -> App {
     let app = App::launch().await;
-    app.fill("profile-name", "Csv").await;
-    app.fill("profile-url", &server.url).await;
-    app.fill("profile-org", ORG).await;
-    app.click("profile-save").await;
-    app.click("profile-open-Csv").await;
-    app.fill("signin-email", &format!("admin@{DOMAIN}")).await;
-    app.fill("signin-password", PASSWORD).await;
-    app.click("signin-submit").await;
-    app.find("user-row").await;
+    app.connect_and_sign_in(
+        "Csv",
+        &server.url,
+        ORG,
+        &format!("admin@{DOMAIN}"),
+        PASSWORD,
+    )
+    .await;
     app.wait_text("user-count", |t| t.contains("120")).await;
     app
 }
