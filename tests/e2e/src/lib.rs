@@ -22,7 +22,8 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn binary(var: &str, default: &str) -> PathBuf {
+/// The built binary `var` names, else `default` under the repository root; it must exist.
+pub fn binary(var: &str, default: &str) -> PathBuf {
     let path = std::env::var_os(var)
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join(default));
@@ -440,6 +441,11 @@ impl App {
     /// Starts tauri-driver and the app at `app` (an installed copy, say) with its config,
     /// cache and data dirs under `home`.
     pub async fn launch_binary(app: &Path, home: &Path) -> Self {
+        Self::launch_logging(app, home, "info").await
+    }
+
+    /// As [`App::launch_binary`], with the app's log filter (`MUSTER_LOG`) set to `log`.
+    pub async fn launch_logging(app: &Path, home: &Path, log: &str) -> Self {
         let port = free_port();
         let native_port = free_port();
         let driver =
@@ -449,7 +455,7 @@ impl App {
                 .env("XDG_CONFIG_HOME", home.join("config"))
                 .env("XDG_CACHE_HOME", home.join("cache"))
                 .env("XDG_DATA_HOME", home.join("data"))
-                .env("MUSTER_LOG", "info")
+                .env("MUSTER_LOG", log)
                 // Its own process group: WebKitWebDriver and the app with it, so `close`
                 // can end all three whatever state they are in.
                 .process_group(0)

@@ -3,12 +3,14 @@
 //! wrote (config, cache, logs and WebKit's data) is searched for the passwords, any
 //! access or refresh token (Muster's tokens carry a prefix, so any of them is found
 //! without knowing it) and the organisation's people's email addresses and phone
-//! numbers. None may be there in plaintext: the offline copy is encrypted, tokens live
-//! in the keychain, logs name no one.
+//! numbers. The app logs at trace level (its own code, reqwest and hyper) so that the
+//! log shows whatever the code would ever write. None may be there in plaintext: the
+//! offline copy is encrypted, tokens live in the keychain, logs name no one and carry no
+//! Authorization header.
 
 use std::path::{Path, PathBuf};
 
-use muster_e2e::{App, PASSWORD, Server, fresh_dir};
+use muster_e2e::{App, PASSWORD, Server, binary, fresh_dir};
 
 const ORG: &str = "e2e-secrets";
 const DOMAIN: &str = "e2e-secrets.test";
@@ -69,7 +71,13 @@ async fn people(server: &Server) -> Vec<String> {
 async fn no_password_token_or_personal_data_on_disk_after_the_whole_flow() {
     let mut server = Server::start(ORG, 80).await;
     let home = fresh_dir("secrets");
-    let app = App::launch_in(&home).await;
+    // Everything Muster's code and its HTTP stack log, at the finest level.
+    let app = App::launch_logging(
+        &binary("MUSTER_DESKTOP_BIN", "target/release/muster-desktop"),
+        &home,
+        "info,muster_core=trace,muster_desktop=trace,reqwest=trace,hyper=trace,hyper_util=trace",
+    )
+    .await;
     let admin = format!("admin@{DOMAIN}");
 
     app.connect_and_sign_in("Secrets", &server.url, ORG, &admin, PASSWORD)
@@ -120,6 +128,16 @@ async fn no_password_token_or_personal_data_on_disk_after_the_whole_flow() {
     assert!(
         files.iter().any(|f| f.to_string_lossy().contains("log")),
         "the app's log is among what is searched: {files:?}"
+    );
+    let log_size: u64 = files
+        .iter()
+        .filter(|f| f.to_string_lossy().contains("/logs/"))
+        .filter_map(|f| f.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    assert!(
+        log_size > 10_000,
+        "a trace-level log has something in it: {log_size} bytes"
     );
     assert_eq!(occurrences(&home, &needles), Vec::<String>::new());
     server.stop().await;
