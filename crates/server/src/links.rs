@@ -13,11 +13,11 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 use crate::AppState;
 use crate::auth::stamp;
+use crate::auth::tokens::token_hash;
 use crate::error::{AppError, AppResult};
 
 /// The `link_tokens` table. Times are fixed-width RFC 3339 UTC seconds
@@ -137,14 +137,6 @@ impl From<LinkError> for AppError {
     fn from(error: LinkError) -> Self {
         AppError::new(error.status(), error.to_string())
     }
-}
-
-/// The SHA-256 of a token, lower-case hex: the only form in which it is stored.
-fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
 }
 
 fn new_token(kind: LinkKind) -> String {
