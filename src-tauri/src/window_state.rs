@@ -36,25 +36,15 @@ pub fn restore(app: &AppHandle, config_dir: &Path) {
         .ok()
         .flatten()
         .or_else(|| window.primary_monitor().ok().flatten())
-        .map(|monitor| Screen {
-            x: monitor.position().x,
-            y: monitor.position().y,
-            width: monitor.size().width,
-            height: monitor.size().height,
-            scale: monitor.scale_factor(),
-        });
+        .map(|monitor| Screen::of(&monitor));
     match saved {
         Some(geometry) => {
             let _ = window.set_size(PhysicalSize::new(geometry.width, geometry.height));
             // A saved place on a screen that has since gone is a window nobody can see.
             let on_screen = window.available_monitors().is_ok_and(|monitors| {
-                monitors.iter().any(|monitor| {
-                    let (at, size) = (monitor.position(), monitor.size());
-                    geometry.x + 40 >= at.x
-                        && geometry.y >= at.y
-                        && i64::from(geometry.x) + 40 < i64::from(at.x) + i64::from(size.width)
-                        && i64::from(geometry.y) + 40 < i64::from(at.y) + i64::from(size.height)
-                })
+                monitors
+                    .iter()
+                    .any(|monitor| Screen::of(monitor).holds_title_bar_at(geometry.x, geometry.y))
             });
             if on_screen {
                 let _ = window.set_position(PhysicalPosition::new(geometry.x, geometry.y));
@@ -99,6 +89,25 @@ struct Screen {
 }
 
 impl Screen {
+    fn of(monitor: &tauri::Monitor) -> Self {
+        Self {
+            x: monitor.position().x,
+            y: monitor.position().y,
+            width: monitor.size().width,
+            height: monitor.size().height,
+            scale: monitor.scale_factor(),
+        }
+    }
+
+    /// Whether a window whose top-left corner is at (`x`, `y`) has the start of its title
+    /// bar (40 pixels in, the top row) on this screen, where it can be grabbed.
+    fn holds_title_bar_at(&self, x: i32, y: i32) -> bool {
+        let (x, y) = (i64::from(x) + 40, i64::from(y));
+        let (left, top) = (i64::from(self.x), i64::from(self.y));
+        (left..left + i64::from(self.width)).contains(&x)
+            && (top..top + i64::from(self.height)).contains(&y)
+    }
+
     /// Where a `width` × `height` window's top-left corner goes to sit in the middle of
     /// the screen; a window larger than the screen keeps its top-left corner on it.
     fn centre(&self, width: u32, height: u32) -> (i32, i32) {
@@ -154,6 +163,26 @@ mod tests {
     #[test]
     fn a_window_goes_in_the_middle_of_its_screen() {
         assert_eq!(SCREEN.centre(960, 600), (1920 + 160, 100));
+    }
+
+    #[test]
+    fn a_remembered_place_counts_only_if_the_title_bar_is_on_the_screen() {
+        assert!(SCREEN.holds_title_bar_at(1920, 0));
+        assert!(SCREEN.holds_title_bar_at(1900, 700));
+        assert!(
+            !SCREEN.holds_title_bar_at(0, 0),
+            "on a screen that has gone"
+        );
+        assert!(
+            !SCREEN.holds_title_bar_at(1920, -5),
+            "title bar above the top"
+        );
+        assert!(!SCREEN.holds_title_bar_at(1920 + 1280, 10));
+        assert!(
+            !SCREEN.holds_title_bar_at(i32::MAX, i32::MAX),
+            "a corrupt file"
+        );
+        assert!(!SCREEN.holds_title_bar_at(i32::MIN, i32::MIN));
     }
 
     #[test]
