@@ -11,6 +11,12 @@
 //!
 //! The calls block (the keychain is a D-Bus or OS service): from async code, call them on a
 //! blocking thread (`tokio::task::spawn_blocking`).
+//!
+//! keyring connects once per process, and on Linux that connection holds a session with
+//! the Secret Service daemon. When the daemon goes away and comes back (it crashed, was
+//! restarted, or was not running yet when Muster first asked), the old connection is dead
+//! for good. So a call that fails on the platform connects afresh and tries once more,
+//! and the vault recovers as soon as the keychain does.
 
 use crate::auth::Tokens;
 use crate::error::{Error, redact};
@@ -111,16 +117,15 @@ impl Vault {
                 ),
             ));
         }
-        let entry = self.entry(profile, kind)?;
-        entry
-            .set_password(secret.expose())
+        Self::check_profile(profile)?;
+        self.with_entry(profile, kind, |entry| entry.set_password(secret.expose()))
             .map_err(|error| keychain_error(error, "store", kind))
     }
 
     /// The secret, or `None` when there is none.
     pub fn load(&self, profile: &str, kind: SecretKind) -> Result<Option<Secret>, Error> {
-        let entry = self.entry(profile, kind)?;
-        match entry.get_password() {
+        Self::check_profile(profile)?;
+        match self.with_entry(profile, kind, keyring_core::Entry::get_password) {
             Ok(value) => Ok(Some(Secret::new(value))),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(error) => Err(keychain_error(error, "read", kind)),
@@ -129,8 +134,8 @@ impl Vault {
 
     /// Deletes a secret; deleting one that is not there is fine.
     pub fn delete(&self, profile: &str, kind: SecretKind) -> Result<(), Error> {
-        let entry = self.entry(profile, kind)?;
-        match entry.delete_credential() {
+        Self::check_profile(profile)?;
+        match self.with_entry(profile, kind, keyring_core::Entry::delete_credential) {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             // Several items match (written by another tool): delete them all.
             Err(keyring::Error::Ambiguous(entries)) => {
@@ -173,16 +178,80 @@ impl Vault {
         Ok(Some(Tokens { access, refresh }))
     }
 
-    fn entry(&self, profile: &str, kind: SecretKind) -> Result<keyring::Entry, Error> {
+    /// Refuses what cannot be a profile name (nothing would find its entries again).
+    fn check_profile(profile: &str) -> Result<(), Error> {
         if profile.trim().is_empty() || profile.chars().any(char::is_control) {
             return Err(Error::invalid(
                 "profile",
                 format!("'{}' is not a profile name.", profile.escape_debug()),
             ));
         }
-        keyring::Entry::new(&self.service, &Self::key(profile, kind))
-            .map_err(|error| keychain_error(error, "open", kind))
+        Ok(())
     }
+
+    /// Runs `call` on the entry; when the keychain connection has failed, once more on a
+    /// fresh connection.
+    fn with_entry<T>(
+        &self,
+        profile: &str,
+        kind: SecretKind,
+        call: impl Fn(&keyring_core::Entry) -> keyring::Result<T>,
+    ) -> keyring::Result<T> {
+        let key = Self::key(profile, kind);
+        let first = default_store()
+            .and_then(|()| keyring_core::Entry::new(&self.service, &key))
+            .and_then(|entry| call(&entry));
+        match first {
+            Err(keyring::Error::PlatformFailure(_) | keyring::Error::NoDefaultStore)
+                if reconnect() =>
+            {
+                call(&keyring_core::Entry::new(&self.service, &key)?)
+            }
+            other => other,
+        }
+    }
+}
+
+/// Makes sure a default store is set: keyring's native one, made on first use.
+fn default_store() -> keyring::Result<()> {
+    if keyring_core::get_default_store().is_some() {
+        return Ok(());
+    }
+    match keyring::Entry::store_status() {
+        Ok(()) => Ok(()),
+        // The first try failed (no keychain then); keyring never tries again by itself.
+        Err(_) if reconnect() => Ok(()),
+        Err(_) => Err(keyring::Error::NoDefaultStore),
+    }
+}
+
+/// Connects to the Secret Service afresh and makes that the default store. Whether it
+/// could (no daemon, no D-Bus: no).
+#[cfg(all(
+    unix,
+    not(any(target_os = "macos", target_os = "ios", target_os = "android"))
+))]
+fn reconnect() -> bool {
+    match zbus_secret_service_keyring_store::Store::new() {
+        Ok(store) => {
+            tracing::info!("connected to the Secret Service again");
+            keyring_core::set_default_store(store);
+            true
+        }
+        Err(error) => {
+            tracing::debug!(%error, "the Secret Service cannot be reached");
+            false
+        }
+    }
+}
+
+/// The macOS Keychain and Windows Credential Manager are not connections that go stale.
+#[cfg(not(all(
+    unix,
+    not(any(target_os = "macos", target_os = "ios", target_os = "android"))
+)))]
+fn reconnect() -> bool {
+    false
 }
 
 fn describe(kind: SecretKind) -> &'static str {
