@@ -177,6 +177,17 @@ impl Client {
         self.must_change_password
     }
 
+    /// Whether a 401 can still be answered with a refresh: false for a bearer token, and
+    /// once the server has refused the refresh token (the session is over).
+    pub async fn can_refresh(&self) -> bool {
+        self.session.lock().await.refresh.is_some()
+    }
+
+    /// Whether `other` is this client or a clone of it (one session, shared).
+    pub fn same_session(&self, other: &Client) -> bool {
+        Arc::ptr_eq(&self.session, &other.session)
+    }
+
     /// The current tokens (for keeping a session in the OS keychain).
     pub async fn tokens(&self) -> Tokens {
         self.session.lock().await.clone()

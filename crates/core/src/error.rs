@@ -182,9 +182,19 @@ impl Error {
 
 impl From<crate::cache::CacheError> for Error {
     fn from(error: crate::cache::CacheError) -> Self {
-        Error::Storage {
-            message: format!("The offline cache could not be used: {error}."),
-        }
+        use std::io::ErrorKind;
+        let message = match &error {
+            crate::cache::CacheError::Io(io)
+                if matches!(
+                    io.kind(),
+                    ErrorKind::StorageFull | ErrorKind::QuotaExceeded | ErrorKind::FileTooLarge
+                ) =>
+            {
+                "The disk is full, so the offline cache could not be written.".to_owned()
+            }
+            _ => format!("The offline cache could not be used: {error}."),
+        };
+        Error::Storage { message }
     }
 }
 

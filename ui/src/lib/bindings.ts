@@ -1296,8 +1296,13 @@ export type StatusView_Deserialize = {
 	readOnlyReason?: string | null,
 	/**  What the server supports, each with the reason when not. */
 	features: FeatureView_Deserialize[],
-	/**  A notice about the offline copy (discarded, or cannot be kept), if any. */
+	/**  A notice about the offline copy (discarded, cannot be kept, or not saved), if any. */
 	cacheNotice?: string | null,
+	/**
+	 *  A notice about the session (kept for this session only as the keychain cannot be
+	 *  reached, or ended by the server), if any.
+	 */
+	sessionNotice?: string | null,
 	/**  The server asked the signed-in person to choose a new password. */
 	mustChangePassword: boolean,
 };
@@ -1328,8 +1333,13 @@ export type StatusView_Serialize = {
 	readOnlyReason: string | null,
 	/**  What the server supports, each with the reason when not. */
 	features: FeatureView_Serialize[],
-	/**  A notice about the offline copy (discarded, or cannot be kept), if any. */
+	/**  A notice about the offline copy (discarded, cannot be kept, or not saved), if any. */
 	cacheNotice: string | null,
+	/**
+	 *  A notice about the session (kept for this session only as the keychain cannot be
+	 *  reached, or ended by the server), if any.
+	 */
+	sessionNotice: string | null,
 	/**  The server asked the signed-in person to choose a new password. */
 	mustChangePassword: boolean,
 };

@@ -121,6 +121,11 @@ struct Active {
     online: bool,
     offline_reason: Option<String>,
     cache_notice: Option<String>,
+    /// The access token the keychain is known to hold, to tell when the client's
+    /// session has moved on (a refresh rotates both tokens) and must be saved again.
+    kept: Option<Secret>,
+    /// A notice about the session: kept for this session only, or ended.
+    session_notice: Option<String>,
 }
 
 impl Active {
@@ -265,14 +270,25 @@ impl Console {
             online: true,
             offline_reason: None,
             cache_notice: None,
+            kept: None,
+            session_notice: None,
         };
         self.load_cache(&mut active, false).await;
-        if let Ok(Some(tokens)) = self.vault.load_tokens(&active.profile.name) {
-            let connection = self.connection(&active)?;
-            active.client = Some(Client::from_tokens(connection, tokens, &self.transport)?);
-            active.account = store::Settings::load(&self.dirs.config)
-                .accounts
-                .remove(&active.profile.name);
+        match self.vault.load_tokens(&active.profile.name) {
+            Ok(Some(tokens)) => {
+                let connection = self.connection(&active)?;
+                active.kept = Some(tokens.access.clone());
+                active.client = Some(Client::from_tokens(connection, tokens, &self.transport)?);
+                active.account = store::Settings::load(&self.dirs.config)
+                    .accounts
+                    .remove(&active.profile.name);
+            }
+            Ok(None) => {}
+            Err(error) => {
+                active.session_notice = Some(format!(
+                    "A saved sign-in could not be read, so sign in again: {error}"
+                ));
+            }
         }
         let mut state = self.state.lock().await;
         state.active = Some(active);
@@ -397,6 +413,7 @@ impl Console {
         let mut state = self.state.lock().await;
         let active = active_mut(&mut state)?;
         let stored = self.vault.store_tokens(&active.profile.name, &tokens);
+        let keep_copy = stored.is_ok();
         active.account = client.account().cloned();
         self.remember_account(&active.profile.name, active.account.as_ref());
         active.must_change_password = client.must_change_password();
@@ -405,8 +422,13 @@ impl Console {
         active.online = true;
         active.offline_reason = None;
         if let Err(error) = stored {
-            active.cache_notice = Some(format!("You are signed in for this session only: {error}"));
-        } else if active.store.is_none() {
+            active.kept = None;
+            active.session_notice = Some(session_only(&error));
+        } else {
+            active.kept = Some(tokens.access);
+            active.session_notice = None;
+        }
+        if keep_copy && active.store.is_none() {
             let mut loaded = std::mem::replace(active, placeholder(&active.profile));
             drop(state);
             self.load_cache(&mut loaded, true).await;
@@ -427,35 +449,9 @@ impl Console {
         let Some(client) = self.client().await? else {
             return Ok(self.status().await);
         };
-        let outcome = client.discover().await;
-        let mut state = self.state.lock().await;
-        let active = active_mut(&mut state)?;
-        match outcome {
-            Ok(_) => {
-                active.online = true;
-                active.offline_reason = None;
-                if let Ok(tokens) = self.vault.load_tokens(&active.profile.name) {
-                    let current = client.tokens().await;
-                    if tokens.as_ref().is_none_or(|t| t.access != current.access) {
-                        let _ = self.vault.store_tokens(&active.profile.name, &current);
-                    }
-                }
-                Ok(status_of(&state))
-            }
-            Err(Error::Offline { host, reason }) => {
-                active.online = false;
-                active.offline_reason = Some(format!("Cannot reach {host}: {reason}."));
-                Ok(status_of(&state))
-            }
-            Err(error @ Error::Unauthorized { .. }) => {
-                // The session has ended: forget it (the offline copy stays viewable).
-                active.client = None;
-                active.account = None;
-                for kind in [SecretKind::AccessToken, SecretKind::RefreshToken] {
-                    let _ = self.vault.delete(&active.profile.name, kind);
-                }
-                Err(error)
-            }
+        match self.online(client.discover().await).await {
+            // Offline is a state, shown in the status, not a failure of this call.
+            Ok(_) | Err(Error::Offline { .. }) => Ok(self.status().await),
             Err(error) => Err(error),
         }
     }
@@ -660,10 +656,7 @@ impl Console {
         let mut state = self.state.lock().await;
         let active = active_mut(&mut state)?;
         active.data = data;
-        active.cache_notice = match saved {
-            Some(Err(error)) => Some(format!("The offline copy could not be saved: {error}")),
-            _ => None,
-        };
+        note_save(active, saved);
         Ok(status_of(&state))
     }
 
@@ -1163,22 +1156,105 @@ impl Console {
         Ok(())
     }
 
-    /// Notes whether the server answered, and passes the result on.
+    /// Notes what a request's result says about the connection and the session, and
+    /// passes the result on: offline or back online; a session the server has ended is
+    /// forgotten (the offline copy stays viewable); otherwise the session, which the
+    /// client may have refreshed on the way, is saved to the keychain if it changed.
     async fn online<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
-        let mut state = self.state.lock().await;
-        if let Some(active) = state.active.as_mut() {
-            match &result {
-                Err(Error::Offline { host, reason }) => {
-                    active.online = false;
-                    active.offline_reason = Some(format!("Cannot reach {host}: {reason}."));
-                }
-                _ => {
-                    active.online = true;
-                    active.offline_reason = None;
-                }
+        let client = {
+            let mut state = self.state.lock().await;
+            let Some(active) = state.active.as_mut() else {
+                return result;
+            };
+            if let Err(Error::Offline { host, reason }) = &result {
+                active.online = false;
+                active.offline_reason = Some(format!("Cannot reach {host}: {reason}."));
+            } else {
+                active.online = true;
+                active.offline_reason = None;
             }
+            active.client.clone()
+        };
+        match (&result, client) {
+            // Ended only once the client has given up on its session (its refresh was
+            // refused too, or it never had one).
+            (Err(Error::Unauthorized { .. }), Some(client)) if !client.can_refresh().await => {
+                self.session_ended(&client).await;
+            }
+            _ => self.keep_session().await,
         }
         result
+    }
+
+    /// Forgets a session the server has ended, if `client` is still the console's (a
+    /// 401 meant for a client replaced by a new sign-in since says nothing about the new
+    /// one). The offline copy stays viewable.
+    async fn session_ended(&self, client: &Client) {
+        let profile = {
+            let mut state = self.state.lock().await;
+            let Some(active) = state.active.as_mut() else {
+                return;
+            };
+            if !active
+                .client
+                .as_ref()
+                .is_some_and(|c| c.same_session(client))
+            {
+                return;
+            }
+            active.client = None;
+            active.account = None;
+            active.kept = None;
+            active.must_change_password = false;
+            active.session_notice = Some(
+                "Your session has ended: sign in again to make changes. The offline copy \
+                 stays viewable."
+                    .to_owned(),
+            );
+            active.profile.name.clone()
+        };
+        for kind in [SecretKind::AccessToken, SecretKind::RefreshToken] {
+            let _ = self.vault.delete(&profile, kind);
+        }
+    }
+
+    /// Saves the session to the keychain when the client's tokens are not the ones it
+    /// holds. Muster's refresh tokens rotate and the client refreshes by itself when the
+    /// access token expires mid-session; without this the keychain would keep a spent
+    /// refresh token, and the next start would present it and lose the session (the
+    /// server ends a session whose old refresh token comes back, as a suspected theft).
+    /// When the keychain cannot be reached the session goes on in memory with a notice
+    /// saying so, and a later request saves it once the keychain is back.
+    async fn keep_session(&self) {
+        let (client, profile, kept) = {
+            let state = self.state.lock().await;
+            let Some(active) = state.active.as_ref() else {
+                return;
+            };
+            let Some(client) = active.client.clone() else {
+                return;
+            };
+            (client, active.profile.name.clone(), active.kept.clone())
+        };
+        let tokens = client.tokens().await;
+        if kept.as_ref() == Some(&tokens.access) {
+            return;
+        }
+        let stored = self.vault.store_tokens(&profile, &tokens);
+        let mut state = self.state.lock().await;
+        let Some(active) = state.active.as_mut() else {
+            return;
+        };
+        if active.profile.name != profile {
+            return;
+        }
+        match stored {
+            Ok(()) => {
+                active.kept = Some(tokens.access);
+                active.session_notice = None;
+            }
+            Err(error) => active.session_notice = Some(session_only(&error)),
+        }
     }
 
     /// Puts a user the server returned into the offline copy.
@@ -1202,18 +1278,15 @@ impl Console {
             let mut snapshot = data.snapshot.clone();
             drop(data);
             edit(&mut snapshot);
-            if let Some(store) = store.as_ref()
-                && let Err(error) = store.save(&snapshot)
-            {
-                tracing::warn!(%error, "the offline copy could not be saved");
-            }
-            Data::new(snapshot)
+            let saved = store.as_ref().map(|store| store.save(&snapshot));
+            (Data::new(snapshot), saved)
         })
         .await;
-        if let Ok(data) = built {
+        if let Ok((data, saved)) = built {
             let mut state = self.state.lock().await;
             if let Some(active) = state.active.as_mut() {
                 active.data = data;
+                note_save(active, saved);
             }
         }
     }
@@ -1240,6 +1313,33 @@ fn placeholder(profile: &Profile) -> Active {
         online: true,
         offline_reason: None,
         cache_notice: None,
+        kept: None,
+        session_notice: None,
+    }
+}
+
+/// The notice for a session the keychain could not take.
+fn session_only(error: &Error) -> String {
+    format!(
+        "You are signed in for this session only: the sign-in could not be saved to the \
+         keychain ({error}). It is saved as soon as the keychain can be reached."
+    )
+}
+
+/// Records how saving the offline copy went: a failure is shown (the copy on disk is
+/// the previous one, intact, and memory holds the new one); a success clears any
+/// earlier notice about the copy, which it has just replaced.
+fn note_save(active: &mut Active, saved: Option<Result<(), Error>>) {
+    match saved {
+        Some(Err(error)) => {
+            tracing::warn!(%error, "the offline copy could not be saved");
+            active.cache_notice = Some(format!(
+                "The offline copy could not be saved: {error} The copy on disk is the one \
+                 saved before; it is saved again at the next change or sync."
+            ));
+        }
+        Some(Ok(())) => active.cache_notice = None,
+        None => {}
     }
 }
 
@@ -1345,6 +1445,7 @@ fn status_of(state: &State) -> StatusView {
             read_only_reason: Some("Open a connection first.".to_owned()),
             features: Vec::new(),
             cache_notice: None,
+            session_notice: None,
             must_change_password: false,
         };
     };
@@ -1384,6 +1485,7 @@ fn status_of(state: &State) -> StatusView {
         read_only_reason,
         features: features_of(active.capabilities().as_ref()),
         cache_notice: active.cache_notice.clone(),
+        session_notice: active.session_notice.clone(),
         must_change_password: active.must_change_password,
     }
 }

@@ -127,8 +127,11 @@ pub struct StatusView {
     pub read_only_reason: Option<String>,
     /// What the server supports, each with the reason when not.
     pub features: Vec<FeatureView>,
-    /// A notice about the offline copy (discarded, or cannot be kept), if any.
+    /// A notice about the offline copy (discarded, cannot be kept, or not saved), if any.
     pub cache_notice: Option<String>,
+    /// A notice about the session (kept for this session only as the keychain cannot be
+    /// reached, or ended by the server), if any.
+    pub session_notice: Option<String>,
     /// The server asked the signed-in person to choose a new password.
     pub must_change_password: bool,
 }
