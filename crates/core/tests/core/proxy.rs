@@ -11,6 +11,10 @@
 //! It speaks just enough HTTP/1.1 for reqwest: one request per connection (a
 //! `Content-Length` body; the engine never sends chunked requests), and every answer says
 //! `connection: close`, so no pooled connection is ever reused across a fault.
+//!
+//! Shared by the `core` and `resilience` test binaries, each using a part of it.
+
+#![allow(dead_code)]
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -27,7 +31,7 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 
 /// What the proxy does with one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +55,13 @@ pub enum Fault {
     /// Answer 200 with this body (claimed to be `application/scim+json`) without asking
     /// the server.
     Body(String),
+    /// Hold the request this long, then hand it to the server and the answer back: a
+    /// server that stalls and then carries on.
+    Delay(Duration),
+    /// As the server's process dying while it answers: send the answer's head and half
+    /// its body, then drop every open connection and close the port, so that retries and
+    /// later requests are refused until [`Proxy::revive`].
+    Kill,
 }
 
 impl Fault {
@@ -91,13 +102,60 @@ struct Log {
     seen: Vec<Seen>,
 }
 
+/// What the proxy's tasks share.
+#[derive(Debug)]
+struct Shared {
+    upstream: SocketAddr,
+    log: Mutex<Log>,
+    /// The accepting task and every connection's, for [`Fault::Kill`].
+    tasks: Mutex<Vec<AbortHandle>>,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Log> {
+        self.log.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Drops every connection and the listener: the port refuses from now on.
+    fn kill(&self) {
+        for task in self
+            .tasks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain(..)
+        {
+            task.abort();
+        }
+    }
+
+    fn accept(self: &Arc<Self>, listener: TcpListener) {
+        let shared = self.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let inner = shared.clone();
+                let task = tokio::spawn(async move {
+                    // A client that hangs up early is part of the game, not a failure.
+                    let _ = serve(client, inner).await;
+                });
+                let mut tasks = shared.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+                tasks.retain(|t| !t.is_finished());
+                tasks.push(task.abort_handle());
+            }
+        });
+        self.tasks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(accept.abort_handle());
+    }
+}
+
 /// A fault-injecting proxy on a loopback port.
 #[derive(Debug)]
 pub struct Proxy {
     /// `http://127.0.0.1:<port>`.
     pub base: String,
-    log: Arc<Mutex<Log>>,
-    accept: JoinHandle<()>,
+    addr: SocketAddr,
+    shared: Arc<Shared>,
 }
 
 impl Proxy {
@@ -106,22 +164,27 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a loopback port for the proxy");
-        let base = format!(
-            "http://{}",
-            listener.local_addr().expect("the proxy's address")
-        );
-        let log = Arc::new(Mutex::new(Log::default()));
-        let shared = log.clone();
-        let accept = tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let log = shared.clone();
-                tokio::spawn(async move {
-                    // A client that hangs up early is part of the game, not a failure.
-                    let _ = serve(client, upstream, log).await;
-                });
-            }
+        let addr = listener.local_addr().expect("the proxy's address");
+        let shared = Arc::new(Shared {
+            upstream,
+            log: Mutex::new(Log::default()),
+            tasks: Mutex::new(Vec::new()),
         });
-        Self { base, log, accept }
+        shared.accept(listener);
+        Self {
+            base: format!("http://{addr}"),
+            addr,
+            shared,
+        }
+    }
+
+    /// Opens the port again after a [`Fault::Kill`]: the server is
+    /// back, at the same address.
+    pub async fn revive(&self) {
+        let listener = TcpListener::bind(self.addr)
+            .await
+            .expect("the proxy's port can be bound again");
+        self.shared.accept(listener);
     }
 
     /// Sets what the next requests meet, in order (then they pass), and forgets the
@@ -147,13 +210,13 @@ impl Proxy {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Log> {
-        self.log.lock().unwrap_or_else(PoisonError::into_inner)
+        self.shared.lock()
     }
 }
 
 impl Drop for Proxy {
     fn drop(&mut self) {
-        self.accept.abort();
+        self.shared.kill();
     }
 }
 
@@ -190,16 +253,13 @@ impl Request {
     }
 }
 
-async fn serve(
-    mut client: TcpStream,
-    upstream: SocketAddr,
-    log: Arc<Mutex<Log>>,
-) -> std::io::Result<()> {
+async fn serve(mut client: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
+    let upstream = shared.upstream;
     let Some(request) = read_request(&mut client).await? else {
         return Ok(());
     };
     let fault = {
-        let mut log = log.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut log = shared.lock();
         let fault = log.script.pop_front().unwrap_or(Fault::Pass);
         log.seen.push(Seen {
             method: request.method.clone(),
@@ -262,6 +322,22 @@ async fn serve(
             client
                 .write_all(&canned(200, "OK", &[], body.as_bytes()))
                 .await?;
+        }
+        Fault::Delay(delay) => {
+            tokio::time::sleep(delay).await;
+            let answer = forward(upstream, &request).await?;
+            client.write_all(&answer).await?;
+        }
+        Fault::Kill => {
+            let answer = forward(upstream, &request).await?;
+            let head = head_end(&answer).unwrap_or(answer.len());
+            let half = head + (answer.len() - head) / 2;
+            client.write_all(&answer[..half]).await?;
+            client.flush().await?;
+            // This task is among those aborted: nothing after this line runs, and the
+            // connection is dropped unfinished.
+            shared.kill();
+            std::future::pending::<()>().await;
         }
     }
     client.flush().await?;
@@ -440,6 +516,27 @@ impl Upstream {
                 muster_server::admin::integration_token(tx, org, "robot", now)
             })
             .expect("the organisation and its API token are created")
+    }
+
+    /// Seeds organisation `org` as the demo does, with `users` people (lifecycle history,
+    /// responsibilities, groups); its admin signs in as `admin@<org>.test` with
+    /// `muster_server::demo::DEMO_PASSWORD`. Returns the email domain.
+    pub fn seed_demo(&self, org: &str, users: usize) -> String {
+        let domain = format!("{org}.test");
+        let hash = muster_server::auth::hash_password(muster_server::demo::DEMO_PASSWORD)
+            .expect("argon2 hashes");
+        let spec = muster_server::demo::OrgSpec {
+            id: org,
+            name: org,
+            domain: &domain,
+            users,
+        };
+        let now = self.now();
+        self.state
+            .db
+            .write_blocking(|tx| muster_server::demo::seed_org(tx, &spec, &hash, now))
+            .expect("the organisation is seeded");
+        domain
     }
 
     /// Adds an active admin of `org` who signs in with `email` and `password`; returns
