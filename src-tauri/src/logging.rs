@@ -126,7 +126,10 @@ mod tests {
             "set password for 42 users",
             "avery@example.com",
         ] {
-            assert!(logged.contains(kept), "{kept} missing from the log:\n{logged}");
+            assert!(
+                logged.contains(kept),
+                "{kept} missing from the log:\n{logged}"
+            );
         }
         assert_eq!(logged.matches("<redacted>").count(), 5, "{logged}");
     }
