@@ -124,6 +124,10 @@ struct Active {
     /// The access token the keychain is known to hold, to tell when the client's
     /// session has moved on (a refresh rotates both tokens) and must be saved again.
     kept: Option<Secret>,
+    /// The access token last offered to the keychain, so a keychain that refused it is
+    /// not asked again on every request, only when the session changes or on
+    /// [`Console::refresh`].
+    offered: Option<Secret>,
     /// A notice about the session: kept for this session only, or ended.
     session_notice: Option<String>,
 }
@@ -271,6 +275,7 @@ impl Console {
             offline_reason: None,
             cache_notice: None,
             kept: None,
+            offered: None,
             session_notice: None,
         };
         self.load_cache(&mut active, false).await;
@@ -278,6 +283,7 @@ impl Console {
             Ok(Some(tokens)) => {
                 let connection = self.connection(&active)?;
                 active.kept = Some(tokens.access.clone());
+                active.offered = active.kept.clone();
                 active.client = Some(Client::from_tokens(connection, tokens, &self.transport)?);
                 active.account = store::Settings::load(&self.dirs.config)
                     .accounts
@@ -421,6 +427,7 @@ impl Console {
         active.pending_mfa = None;
         active.online = true;
         active.offline_reason = None;
+        active.offered = Some(tokens.access.clone());
         if let Err(error) = stored {
             active.kept = None;
             active.session_notice = Some(session_only(&error));
@@ -450,8 +457,13 @@ impl Console {
             return Ok(self.status().await);
         };
         match self.online(client.discover().await).await {
+            Ok(_) => {
+                // The moment to offer a session the keychain refused earlier again.
+                self.keep_session(true).await;
+                Ok(self.status().await)
+            }
             // Offline is a state, shown in the status, not a failure of this call.
-            Ok(_) | Err(Error::Offline { .. }) => Ok(self.status().await),
+            Err(Error::Offline { .. }) => Ok(self.status().await),
             Err(error) => Err(error),
         }
     }
@@ -1181,7 +1193,7 @@ impl Console {
             (Err(Error::Unauthorized { .. }), Some(client)) if !client.can_refresh().await => {
                 self.session_ended(&client).await;
             }
-            _ => self.keep_session().await,
+            _ => self.keep_session(false).await,
         }
         result
     }
@@ -1205,6 +1217,7 @@ impl Console {
             active.client = None;
             active.account = None;
             active.kept = None;
+            active.offered = None;
             active.must_change_password = false;
             active.session_notice = Some(
                 "Your session has ended: sign in again to make changes. The offline copy \
@@ -1224,9 +1237,10 @@ impl Console {
     /// refresh token, and the next start would present it and lose the session (the
     /// server ends a session whose old refresh token comes back, as a suspected theft).
     /// When the keychain cannot be reached the session goes on in memory with a notice
-    /// saying so, and a later request saves it once the keychain is back.
-    async fn keep_session(&self) {
-        let (client, profile, kept) = {
+    /// saying so, and it is offered again when it changes or, with `retry`, on
+    /// [`Console::refresh`] (the app's start and its "Try again").
+    async fn keep_session(&self, retry: bool) {
+        let (client, profile, kept, offered) = {
             let state = self.state.lock().await;
             let Some(active) = state.active.as_ref() else {
                 return;
@@ -1234,10 +1248,17 @@ impl Console {
             let Some(client) = active.client.clone() else {
                 return;
             };
-            (client, active.profile.name.clone(), active.kept.clone())
+            (
+                client,
+                active.profile.name.clone(),
+                active.kept.clone(),
+                active.offered.clone(),
+            )
         };
         let tokens = client.tokens().await;
-        if kept.as_ref() == Some(&tokens.access) {
+        if kept.as_ref() == Some(&tokens.access)
+            || (!retry && offered.as_ref() == Some(&tokens.access))
+        {
             return;
         }
         let stored = self.vault.store_tokens(&profile, &tokens);
@@ -1248,6 +1269,7 @@ impl Console {
         if active.profile.name != profile {
             return;
         }
+        active.offered = Some(tokens.access.clone());
         match stored {
             Ok(()) => {
                 active.kept = Some(tokens.access);
@@ -1314,6 +1336,7 @@ fn placeholder(profile: &Profile) -> Active {
         offline_reason: None,
         cache_notice: None,
         kept: None,
+        offered: None,
         session_notice: None,
     }
 }

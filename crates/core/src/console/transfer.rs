@@ -197,7 +197,7 @@ impl Console {
     /// After a run: offline if the server stopped answering, online if it answered.
     async fn note_reachability(&self, report: &ImportReport) {
         // The rows may have refreshed the session on the way.
-        self.keep_session().await;
+        self.keep_session(false).await;
         let mut state = self.state.lock().await;
         let Some(active) = state.active.as_mut() else {
             return;
