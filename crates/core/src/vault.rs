@@ -201,10 +201,9 @@ impl Vault {
         let first = default_store()
             .and_then(|()| keyring_core::Entry::new(&self.service, &key))
             .and_then(|entry| call(&entry));
+        // `NoDefaultStore` is not retried: `default_store` has just tried to connect.
         match first {
-            Err(keyring::Error::PlatformFailure(_) | keyring::Error::NoDefaultStore)
-                if reconnect() =>
-            {
+            Err(keyring::Error::PlatformFailure(_)) if reconnect() => {
                 call(&keyring_core::Entry::new(&self.service, &key)?)
             }
             other => other,
