@@ -289,9 +289,7 @@ async fn serve(mut client: TcpStream, shared: Arc<Shared>) -> std::io::Result<()
         }
         Fault::CutMidBody => {
             let answer = forward(upstream, &request).await?;
-            let head = head_end(&answer).unwrap_or(answer.len());
-            let half = head + (answer.len() - head) / 2;
-            client.write_all(&answer[..half]).await?;
+            client.write_all(cut_mid_body(&answer)).await?;
         }
         Fault::Status {
             status,
@@ -330,9 +328,7 @@ async fn serve(mut client: TcpStream, shared: Arc<Shared>) -> std::io::Result<()
         }
         Fault::Kill => {
             let answer = forward(upstream, &request).await?;
-            let head = head_end(&answer).unwrap_or(answer.len());
-            let half = head + (answer.len() - head) / 2;
-            client.write_all(&answer[..half]).await?;
+            client.write_all(cut_mid_body(&answer)).await?;
             client.flush().await?;
             shared.kill();
             // Dropped here, unfinished, with every other connection.
@@ -412,6 +408,12 @@ async fn forward(upstream: SocketAddr, request: &Request) -> std::io::Result<Vec
     let mut out = rewritten.into_bytes();
     out.extend_from_slice(&answer[head..]);
     Ok(out)
+}
+
+/// An answer's head and the first half of its body.
+fn cut_mid_body(answer: &[u8]) -> &[u8] {
+    let head = head_end(answer).unwrap_or(answer.len());
+    &answer[..head + (answer.len() - head) / 2]
 }
 
 /// Where the head ends (just after the blank line), if it has.

@@ -140,6 +140,12 @@ impl Rig {
         console
     }
 
+    /// How many users the table shows at the app's next start: what the offline copy on
+    /// disk holds.
+    async fn next_start_total(&self) -> u32 {
+        table_total(&*self.restarted().await).await
+    }
+
     /// Adds `n` people at the server (as another admin would), a minute later on the
     /// server's clock so the next sync's change query sees them.
     fn add_people(&self, n: usize) {
@@ -264,7 +270,7 @@ async fn the_server_dying_mid_sync_keeps_the_last_copy_and_recovers() {
 
     // The copy on disk is the last good one.
     assert_eq!(
-        table_total(&*rig.restarted().await).await,
+        rig.next_start_total().await,
         first.user_count,
         "the next start shows the last copy"
     );
@@ -277,7 +283,7 @@ async fn the_server_dying_mid_sync_keeps_the_last_copy_and_recovers() {
     assert_eq!(synced.user_count, first.user_count + 40);
     assert_eq!(synced.user_count, rig.server_count());
     assert_eq!(
-        table_total(&*rig.restarted().await).await,
+        rig.next_start_total().await,
         synced.user_count,
         "the completed sync is on disk"
     );
@@ -303,10 +309,7 @@ async fn a_connection_reset_mid_body_is_retried_or_reported_and_loses_nothing() 
     let error = console.sync(|_| {}).await.unwrap_err();
     assert_clear(&error, &["cut off", "connection", "reach", "incomplete"]);
     assert_eq!(table_total(&console).await, synced.user_count);
-    assert_eq!(
-        table_total(&*rig.restarted().await).await,
-        synced.user_count
-    );
+    assert_eq!(rig.next_start_total().await, synced.user_count);
 
     // The fault cleared: everything arrives.
     let last = console.sync(|_| {}).await.unwrap();
@@ -343,10 +346,7 @@ async fn a_thirty_second_stall_keeps_the_app_responsive_and_then_completes() {
     );
     assert_eq!(synced.user_count, first.user_count + 5);
     assert_eq!(rig.proxy.seen().len(), rig.proxy.count("GET"));
-    assert_eq!(
-        table_total(&*rig.restarted().await).await,
-        synced.user_count
-    );
+    assert_eq!(rig.next_start_total().await, synced.user_count);
 }
 
 #[tokio::test]
@@ -387,10 +387,7 @@ async fn storms_of_500s_and_503s_fail_plainly_until_they_pass() {
     };
     assert!(failed >= 2, "the storm failed more than one sync: {failed}");
     assert_eq!(synced.user_count, first.user_count + 7);
-    assert_eq!(
-        table_total(&*rig.restarted().await).await,
-        synced.user_count
-    );
+    assert_eq!(rig.next_start_total().await, synced.user_count);
 }
 
 #[tokio::test]
@@ -569,7 +566,7 @@ async fn a_full_disk_while_writing_the_cache_loses_nothing_and_saves_once_freed(
     );
 
     // The copy on disk is the previous one, whole (no half-written file, no temp file).
-    assert_eq!(table_total(&*rig.restarted().await).await, first.user_count);
+    assert_eq!(rig.next_start_total().await, first.user_count);
     let leftovers: Vec<_> = std::fs::read_dir(&rig.dirs().cache)
         .unwrap()
         .filter_map(Result::ok)
@@ -583,7 +580,7 @@ async fn a_full_disk_while_writing_the_cache_loses_nothing_and_saves_once_freed(
     assert_eq!(saved.cache_notice, None);
     assert_eq!(saved.user_count, rig.server_count());
     assert_eq!(
-        table_total(&*rig.restarted().await).await,
+        rig.next_start_total().await,
         saved.user_count,
         "nothing was lost"
     );
