@@ -20,7 +20,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -32,10 +31,10 @@ use muster_core::connection::Connection;
 use muster_core::secret::Secret;
 use muster_core::transport::TransportConfig;
 use muster_scim::user::User;
-use muster_server::AppState;
-use muster_server::db::Db;
-use muster_server::demo::OrgSpec;
-use muster_server::ratelimit::{ApiRate, LimitSettings, Limits};
+use muster_server::ratelimit::{ApiRate, LimitSettings};
+use muster_test_support::Muster;
+use muster_test_support::bench::env_number;
+use muster_test_support::server::{ClockStart, Options as ServerOptions, OwnRuntime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -79,7 +78,6 @@ struct Run {
 fn main() {
     let people: usize = env_number("BENCH_PEOPLE", 1000);
     let rtt: u64 = env_number("BENCH_RTT_MS", 20);
-    let hash = muster_server::auth::hash_password(muster_server::demo::DEMO_PASSWORD).unwrap();
     let joiners = joiners(people);
     let mut settings = vec![
         ("loopback", "off", ApiRate::new(0, 1), 0),
@@ -94,7 +92,7 @@ fn main() {
     for (network, limit, api, delay) in settings {
         let mut baseline = None;
         for way in WAYS {
-            let run = measure(&hash, &joiners, api, delay, way);
+            let run = measure(&joiners, api, delay, way);
             let base = *baseline.get_or_insert(run.wall);
             assert_eq!(
                 run.invited, people,
@@ -114,8 +112,8 @@ fn main() {
 }
 
 /// Runs one bulk invite on a fresh server and checks the server's side of it.
-fn measure(hash: &str, joiners: &[User], api: ApiRate, delay_ms: u64, way: Way) -> Run {
-    let server = Server::start(hash, api);
+fn measure(joiners: &[User], api: ApiRate, delay_ms: u64, way: Way) -> Run {
+    let server = start_server(api);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -124,7 +122,7 @@ fn measure(hash: &str, joiners: &[User], api: ApiRate, delay_ms: u64, way: Way) 
     runtime.block_on(async {
         let counter = Arc::new(Counter::default());
         let root = delay_line(
-            server.addr,
+            server.server.addr,
             Duration::from_millis(delay_ms / 2),
             counter.clone(),
         )
@@ -210,86 +208,21 @@ fn joiners(count: usize) -> Vec<User> {
     people
 }
 
-/// muster-server on its own runtime thread over a fresh data directory.
-struct Server {
-    addr: SocketAddr,
-    token: String,
-    dir: PathBuf,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Server {
-    fn start(hash: &str, api: ApiRate) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "muster-bulk-bench-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let db = Db::open(&dir).unwrap();
-        let now = time::OffsetDateTime::now_utc();
-        let spec = OrgSpec {
-            id: ORG,
-            name: "Bench Plumbing",
-            domain: "bench.test",
-            users: 10,
-        };
-        let token = db
-            .write_blocking(|tx| {
-                muster_server::demo::seed_org(tx, &spec, hash, now)?;
-                muster_server::admin::integration_token(tx, ORG, "bench-client", now)
-            })
-            .unwrap();
-        let state = AppState {
-            limits: Arc::new(Limits::with_settings(LimitSettings {
+/// muster-server on a runtime of its own (two threads, apart from the client's) over a
+/// fresh data directory, with ten people and the given API rate limit.
+fn start_server(api: ApiRate) -> OwnRuntime<Muster> {
+    OwnRuntime::start(Muster::start_with(
+        ORG,
+        10,
+        ServerOptions {
+            limits: LimitSettings {
                 api,
                 ..LimitSettings::default()
-            })),
-            ..AppState::new(db)
-        };
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = TcpListener::from_std(listener).unwrap();
-                let service =
-                    muster_server::app(state).into_make_service_with_connect_info::<SocketAddr>();
-                axum::serve(listener, service)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-        });
-        Self {
-            addr,
-            token,
-            dir,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+            },
+            clock: ClockStart::Real,
+            ..ServerOptions::default()
+        },
+    ))
 }
 
 /// Requests the client sent (request lines seen by the delay line) and 429s it got.
@@ -387,11 +320,4 @@ fn count(haystack: &[u8], needle: &[u8]) -> usize {
         .enumerate()
         .filter(|(at, window)| *window == needle && (*at == 0 || haystack[at - 1] == b'\n'))
         .count()
-}
-
-fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }

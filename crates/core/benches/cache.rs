@@ -22,6 +22,7 @@ use muster_core::search::{Index, SearchQuery, SortKey};
 use muster_core::sync::{OpenOutcome, Store};
 use muster_scim::group::{Group, Member};
 use muster_scim::user::User;
+use muster_test_support::bench::{env_number, proc_status_kib};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
@@ -310,29 +311,4 @@ fn add_server_fields(doc: &mut Value, rng: &mut StdRng, now: OffsetDateTime, i: 
             "method": methods[rng.random_range(0..methods.len())],
         });
     }
-}
-
-fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// A `/proc/self/status` figure in KiB (0 where there is no procfs).
-fn proc_status_kib(key: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status.lines().find_map(|line| {
-                line.strip_prefix(key)?
-                    .trim_start_matches(':')
-                    .trim()
-                    .trim_end_matches("kB")
-                    .trim()
-                    .parse()
-                    .ok()
-            })
-        })
-        .unwrap_or(0)
 }

@@ -23,9 +23,8 @@
 //! `MUSTER_SERVER_BIN` (the server binary, default `target/release/muster-server`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use muster_core::Client;
@@ -34,6 +33,8 @@ use muster_core::connection::Connection;
 use muster_core::query::ListQuery;
 use muster_core::secret::Secret;
 use muster_core::transport::TransportConfig;
+use muster_test_support::bench::{env_number, group, median, proc_status_kib};
+use muster_test_support::process::{ServerProcess, bench_server, release_server};
 use serde_json::Value;
 
 const ORG: &str = "bench";
@@ -41,16 +42,26 @@ const PAGE: u64 = 1000;
 /// Page requests muster-core keeps in flight once it knows the total.
 const IN_FLIGHT: usize = 3;
 
+/// The server process and an API token of its organisation.
 struct Server {
-    child: Child,
-    root: String,
+    process: ServerProcess,
     token: String,
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+impl Server {
+    /// The release muster-server over a data directory seeded once with `users` people.
+    fn start(users: usize) -> Self {
+        let (process, token) = bench_server(
+            release_server(),
+            &format!("muster-fetch-bench-{users}"),
+            ORG,
+            users,
+        );
+        Self { process, token }
+    }
+
+    fn root(&self) -> &str {
+        &self.process.url
     }
 }
 
@@ -61,8 +72,8 @@ fn main() {
     }
     let users: usize = env_number("BENCH_USERS", 100_000);
     let runs: usize = env_number("BENCH_RUNS", 5).max(1);
-    let server = start_server(users);
-    let scim = format!("{}/o/{ORG}/scim/v2", server.root);
+    let server = Server::start(users);
+    let scim = format!("{}/o/{ORG}/scim/v2", server.root());
 
     // Warm the server (SQLite page cache, connection set-up) once; not counted.
     let warm = run_client(&server);
@@ -146,97 +157,6 @@ fn main() {
     }
 }
 
-fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The release server binary, built beforehand (a bench cannot depend on another crate's
-/// binary, and building it from here would fight cargo for its lock).
-fn server_binary() -> PathBuf {
-    let bin = std::env::var_os("MUSTER_SERVER_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let target = std::env::var_os("CARGO_TARGET_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| workspace().join("target"));
-            target.join("release/muster-server")
-        });
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build --release -p muster-server` first",
-        bin.display()
-    );
-    bin
-}
-
-/// Seeds `bench` with `users` users (once per data directory), issues an API token and
-/// serves the directory on a loopback port.
-fn start_server(users: usize) -> Server {
-    let bin = server_binary();
-    let data = std::env::temp_dir().join(format!("muster-fetch-bench-{users}"));
-    let data_arg = data.to_str().unwrap();
-    if !data.join("muster.db").exists() {
-        let started = Instant::now();
-        let status = Command::new(&bin)
-            .args([
-                "--data",
-                data_arg,
-                "seed-org",
-                ORG,
-                "--users",
-                &users.to_string(),
-            ])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success(), "seeding failed");
-        println!(
-            "seeded {users} users in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
-    }
-    let token = Command::new(&bin)
-        .args([
-            "--data",
-            data_arg,
-            "create-api-token",
-            "--org",
-            ORG,
-            "--user",
-            "bench-client",
-        ])
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        token.status.success(),
-        "create-api-token failed: {}",
-        String::from_utf8_lossy(&token.stderr)
-    );
-    let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
-    let mut child = Command::new(&bin)
-        .args(["--data", data_arg, "--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let root = line.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(root.starts_with("http://"), "the server says where: {line}");
-    Server { child, root, token }
-}
-
 struct ClientRun {
     seconds: f64,
     users: u64,
@@ -247,7 +167,7 @@ struct ClientRun {
 /// Runs this binary as the client child and reads its figures.
 fn run_client(server: &Server) -> ClientRun {
     let output = Command::new(std::env::current_exe().unwrap())
-        .env("BENCH_CLIENT_ROOT", &server.root)
+        .env("BENCH_CLIENT_ROOT", server.root())
         .env("BENCH_TOKEN", &server.token)
         .stderr(Stdio::inherit())
         .output()
@@ -297,24 +217,6 @@ fn client_child(root: &str) {
             "baselineKib": baseline,
         })
     );
-}
-
-/// A `/proc/self/status` figure in KiB (0 where there is no procfs).
-fn proc_status_kib(key: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status.lines().find_map(|line| {
-                line.strip_prefix(key)?
-                    .trim_start_matches(':')
-                    .trim()
-                    .trim_end_matches("kB")
-                    .trim()
-                    .parse()
-                    .ok()
-            })
-        })
-        .unwrap_or(0)
 }
 
 /// A curl config asking for the client's pages: `startIndex=1, 1001, …` up to `total`,
@@ -385,7 +287,7 @@ struct PeerRun {
 
 /// scim2-client over the same pages, when the venv has it.
 fn run_scim2_client(scim: &str, token: &str, total: u64) -> Option<PeerRun> {
-    let python = workspace().join(".venv/bin/python");
+    let python = muster_test_support::workspace().join(".venv/bin/python");
     if !python.exists() {
         return None;
     }
@@ -411,23 +313,4 @@ fn run_scim2_client(scim: &str, token: &str, total: u64) -> Option<PeerRun> {
         fetch_seconds: value["fetch_seconds"].as_f64()?,
         peak_kib: value["peak_kib"].as_u64().unwrap_or(0),
     })
-}
-
-/// Sorts `times` and returns the median.
-fn median(times: &mut [f64]) -> f64 {
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
-}
-
-/// `100001` → `100,001`.
-fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }

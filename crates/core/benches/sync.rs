@@ -17,10 +17,7 @@
 //! `BENCH_USERS` (default 100,000), `BENCH_RUNS` (default 7), `MUSTER_SERVER_BIN`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use muster_core::Client;
 use muster_core::auth::Tokens;
@@ -31,6 +28,8 @@ use muster_core::secret::Secret;
 use muster_core::sync::{self, Store, SyncOptions};
 use muster_core::transport::TransportConfig;
 use muster_scim::message::PatchOperation;
+use muster_test_support::bench::{env_number, median_duration};
+use muster_test_support::process::{ServerProcess, bench_server, release_server};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -38,26 +37,36 @@ const ORG: &str = "bench";
 const CHANGES: usize = 100;
 const PAGE: u64 = 1000;
 
+/// The server process and an API token of its organisation.
 struct Server {
-    child: Child,
-    root: String,
+    process: ServerProcess,
     token: String,
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+impl Server {
+    /// The release muster-server over a data directory seeded once with `users` people.
+    fn start(users: usize) -> Self {
+        let (process, token) = bench_server(
+            release_server(),
+            &format!("muster-sync-bench-{users}"),
+            ORG,
+            users,
+        );
+        Self { process, token }
+    }
+
+    fn root(&self) -> &str {
+        &self.process.url
     }
 }
 
 fn main() {
     let users: usize = env_number("BENCH_USERS", 100_000);
     let runs: usize = env_number("BENCH_RUNS", 7).max(1);
-    let server = start_server(users);
+    let server = Server::start(users);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let client = Client::from_tokens(
-        Connection::muster(&server.root, ORG),
+        Connection::muster(server.root(), ORG),
         Tokens {
             access: Secret::new(server.token.clone()),
             refresh: None,
@@ -133,7 +142,7 @@ fn main() {
         pages.push(started.elapsed());
         assert_eq!(fetched.resources.len() as u64, PAGE);
     }
-    let (sync_time, page_time) = (median(&mut syncs), median(&mut pages));
+    let (sync_time, page_time) = (median_duration(&mut syncs), median_duration(&mut pages));
     println!(
         "incremental sync, {CHANGES} changes: median {sync_time:?} (runs {:?})",
         syncs
@@ -189,99 +198,4 @@ fn main() {
     );
     store.remove().unwrap();
     let _ = std::fs::remove_dir(&dir);
-}
-
-fn median(samples: &mut [Duration]) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The release server binary, built beforehand.
-fn server_binary() -> PathBuf {
-    let bin = std::env::var_os("MUSTER_SERVER_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let target = std::env::var_os("CARGO_TARGET_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| workspace().join("target"));
-            target.join("release/muster-server")
-        });
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build --release -p muster-server` first",
-        bin.display()
-    );
-    bin
-}
-
-/// Seeds `bench` with `users` users (once per data directory), issues an API token and
-/// serves the directory on a loopback port.
-fn start_server(users: usize) -> Server {
-    let bin = server_binary();
-    let data = std::env::temp_dir().join(format!("muster-sync-bench-{users}"));
-    let data_arg = data.to_str().unwrap();
-    if !data.join("muster.db").exists() {
-        let started = Instant::now();
-        let status = Command::new(&bin)
-            .args([
-                "--data",
-                data_arg,
-                "seed-org",
-                ORG,
-                "--users",
-                &users.to_string(),
-            ])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success(), "seeding failed");
-        println!(
-            "seeded {users} users in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
-    }
-    let token = Command::new(&bin)
-        .args([
-            "--data",
-            data_arg,
-            "create-api-token",
-            "--org",
-            ORG,
-            "--user",
-            "bench-client",
-        ])
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        token.status.success(),
-        "create-api-token failed: {}",
-        String::from_utf8_lossy(&token.stderr)
-    );
-    let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
-    let mut child = Command::new(&bin)
-        .args(["--data", data_arg, "--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let root = line.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(root.starts_with("http://"), "the server says where: {line}");
-    Server { child, root, token }
 }

@@ -4,43 +4,33 @@
 //! way a person does: by what is on screen (`data-testid`s), with waits, never sleeps
 //! for fixed times.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
+use muster_test_support::process::{DataDir, ServerProcess, built_binary};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
-/// The demo password `seed-org` gives every generated account.
-pub const PASSWORD: &str = "Muster-Demo-2026!";
+pub use muster_test_support::{PASSWORD, free_port};
 
 /// The repository root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    muster_test_support::workspace()
 }
 
-/// The built binary `var` names, else `default` under the repository root; it must exist.
-pub fn binary(var: &str, default: &str) -> PathBuf {
-    let path = std::env::var_os(var)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(default));
-    assert!(
-        path.exists(),
-        "{} is missing: build it first (scripts/e2e does), or set {var}",
-        path.display()
-    );
-    path
+/// The build profile whose binaries the tests drive: `MUSTER_E2E_PROFILE`, else `debug`
+/// (what the tests check is behaviour; the release build's figures belong to the
+/// benchmarks, which set `release`).
+pub fn profile() -> String {
+    std::env::var("MUSTER_E2E_PROFILE").unwrap_or_else(|_| "debug".to_owned())
 }
 
-/// A free loopback port.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+/// The built binary `name` of [`profile`], or the path in `var`; it must exist.
+pub fn binary(var: &str, name: &str) -> PathBuf {
+    built_binary(var, &profile(), name)
 }
 
 /// A fresh directory under `target/e2e-runs`.
@@ -54,88 +44,42 @@ pub fn fresh_dir(tag: &str) -> PathBuf {
 }
 
 /// muster-server as its own process, so a test can stop it (the app goes offline) and
-/// start it again on the same port.
+/// start it again on the same port; with the requests the tests make as an org's admin.
 #[derive(Debug)]
 pub struct Server {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
-    port: u16,
-    data: PathBuf,
-    child: Option<Child>,
+    process: ServerProcess,
 }
 
 impl Server {
     /// Seeds organisation `org` with `users` generated people (and a system admin) into
     /// a fresh data dir, and starts serving it.
     pub async fn start(org: &str, users: usize) -> Self {
-        let data = fresh_dir("server").join("data");
-        let bin = binary("MUSTER_SERVER_BIN", "target/release/muster-server");
-        let seeded = Command::new(&bin)
-            .args(["--data"])
-            .arg(&data)
-            .args(["seed-org", org, "--users", &users.to_string()])
-            .status()
-            .await
-            .expect("muster-server runs");
-        assert!(seeded.success(), "seeding {org} failed");
-        let mut admin = Command::new(&bin)
-            .arg("--data")
-            .arg(&data)
-            .args(["create-system-admin", "ops@e2e.test"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("muster-server runs");
-        if let Some(mut stdin) = admin.stdin.take() {
-            use tokio::io::AsyncWriteExt;
-            stdin.write_all(PASSWORD.as_bytes()).await.expect("stdin");
+        let data = DataDir::new(
+            binary("MUSTER_SERVER_BIN", "muster-server"),
+            fresh_dir("server").join("data"),
+        );
+        // Seeding and starting block for a moment: off the runtime's async threads.
+        let process = tokio::task::block_in_place(|| {
+            data.seed_org(org, users);
+            data.create_system_admin("ops@e2e.test", PASSWORD);
+            ServerProcess::serve(data, &[])
+        });
+        Self {
+            url: process.url.clone(),
+            process,
         }
-        assert!(admin.wait().await.expect("exit").success());
-        let port = free_port();
-        let mut server = Self {
-            url: format!("http://127.0.0.1:{port}"),
-            port,
-            data,
-            child: None,
-        };
-        server.resume().await;
-        server
     }
 
     /// Starts serving (again) on the same port.
     pub async fn resume(&mut self) {
-        let bin = binary("MUSTER_SERVER_BIN", "target/release/muster-server");
-        let child = Command::new(bin)
-            .arg("--data")
-            .arg(&self.data)
-            .args(["--listen", &format!("127.0.0.1:{}", self.port)])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("muster-server starts");
-        self.child = Some(child);
-        let http = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if http
-                .get(format!("{}/healthz", self.url))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("muster-server did not come up at {}", self.url);
+        tokio::task::block_in_place(|| self.process.resume());
     }
 
     /// Stops the server process (its port then refuses connections).
     pub async fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill().await;
-        }
+        tokio::task::block_in_place(|| self.process.stop());
     }
 
     /// A bearer token for `org`'s seeded admin.
@@ -398,21 +342,26 @@ pub async fn answer_file_dialog(path: &Path) {
     }
 }
 
-/// Waits up to 20 s for a file to appear with something in it; returns its text.
+/// Waits up to 20 s for a file to appear with something in it and stop growing (the app
+/// writes it in a background task); returns its text.
 pub async fn wait_for_file(path: &Path) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
+    let mut last: Option<String> = None;
     loop {
         if let Ok(text) = std::fs::read_to_string(path)
             && !text.is_empty()
         {
-            return text;
+            if last.as_deref() == Some(text.as_str()) {
+                return text;
+            }
+            last = Some(text);
         }
         assert!(
             Instant::now() < deadline,
-            "{} was never written",
+            "{} was never written in full",
             path.display()
         );
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
 
@@ -434,7 +383,7 @@ impl App {
     /// Starts tauri-driver and the app with its config, cache and data dirs under `home`
     /// (the same `home` again is the same user starting the app again).
     pub async fn launch_in(home: &Path) -> Self {
-        let app = binary("MUSTER_DESKTOP_BIN", "target/release/muster-desktop");
+        let app = binary("MUSTER_DESKTOP_BIN", "muster-desktop");
         Self::launch_binary(&app, home).await
     }
 

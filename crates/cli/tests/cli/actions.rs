@@ -138,7 +138,10 @@ fn suspend_and_unsuspend() {
         .json();
     assert_eq!(back[SHOP]["status"], "active");
     muster.run(&["users", "revoke-sessions", &id]).success();
-    muster.run(&["users", "reset-mfa", &id]).success();
+    // The seed's technicians have no two-factor: there is nothing to reset, and the
+    // server says so (a conflict), rather than doing nothing and calling it done.
+    let reset = muster.run(&["users", "reset-mfa", &id]).code(5);
+    assert!(reset.stderr.contains("two-factor"), "{}", reset.stderr);
     muster.run(&["users", "send-reset", &id]).success();
     muster.run(&["users", "send-magic-link", &id]).success();
 }
@@ -207,4 +210,63 @@ fn deactivation_is_refused_with_the_counts_until_work_is_reassigned() {
         .success()
         .json();
     assert_eq!(back[SHOP]["status"], "active");
+}
+
+#[test]
+fn actions_shows_what_can_be_done_now_and_why_not() {
+    let server = Server::start();
+    let muster = server.muster();
+    let created = muster
+        .run(&[
+            "users",
+            "create",
+            "--user-name",
+            "iris",
+            "--email",
+            "iris@acme.test",
+            "--json",
+        ])
+        .success()
+        .json();
+    let id = created["id"].as_str().unwrap();
+    let offers = muster
+        .run(&["users", "actions", id, "--json"])
+        .success()
+        .json();
+    let listed: Vec<&str> = offers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        listed.contains(&"send-welcome") && listed.contains(&"suspend"),
+        "an invited user is invited and suspended: {offers}"
+    );
+    assert!(
+        !listed.contains(&"unsuspend") && !listed.contains(&"send-magic-link"),
+        "nothing that does not apply to an invited user: {offers}"
+    );
+    let text = muster.run(&["users", "actions", id]).success().stdout;
+    assert!(
+        text.contains("ACTION") && text.contains("send-welcome"),
+        "{text}"
+    );
+
+    // The engine's answer is the server's: what it offers, the server does.
+    muster.run(&["users", "suspend", id]).success();
+    let after = muster
+        .run(&["users", "actions", id, "--json"])
+        .success()
+        .json();
+    let listed: Vec<&str> = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        listed.contains(&"unsuspend") && !listed.contains(&"suspend"),
+        "{after}"
+    );
 }

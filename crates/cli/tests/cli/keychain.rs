@@ -1,20 +1,17 @@
 //! `muster login`, `logout`, `sync` and the offline copy against a real Secret Service.
 //!
-//! These tests need an unlocked Secret Service on the session bus: `scripts/test` runs this
-//! binary under `dbus-run-session` with `gnome-keyring-daemon --unlock` (PLATFORM.md).
+//! These tests need an unlocked Secret Service on the session bus: `scripts/test` runs them
+//! (`keychain::`) apart from the main run, under `dbus-run-session` with
+//! `gnome-keyring-daemon --unlock`.
 //! Each test uses its own profile name, so tests sharing the keyring never meet.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[allow(dead_code)]
-#[path = "../cli/support.rs"]
-mod support;
 
 use std::path::{Path, PathBuf};
 
 use muster_core::vault::{SecretKind, Vault};
 use serde_json::Value;
 
-use support::{ADMIN_EMAIL, ADMIN_PASSWORD, Muster, ORG, SEEDED_USERS, Server};
+use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, Muster, ORG, SEEDED_USERS, Server};
 
 /// A runner on the real keychain with a profile of its own for `server`.
 fn muster_for(server: &Server, label: &str) -> (Muster, String) {

@@ -1,11 +1,13 @@
 //! Integration tests of the `muster` binary against a real muster-server on a loopback
-//! port, one module per command group.
+//! port, one module per command group. `keychain::` needs a Secret Service:
+//! `scripts/test` leaves it out of the main run and runs it under one.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod actions;
 mod bulk;
 mod errors;
 mod groups;
+mod keychain;
 mod profiles;
 mod session;
 mod support;

@@ -250,7 +250,7 @@ fn a_ca_file_must_be_a_readable_pem_certificate() {
         "{}",
         missing.stderr
     );
-    let dir = crate::support::temp_dir("ca");
+    let dir = muster_test_support::TempDir::new("cli-ca");
     let not_pem = dir.join("ca.txt");
     std::fs::write(&not_pem, "hello").unwrap();
     let refused = add(not_pem.to_str().unwrap()).code(1);
@@ -260,5 +260,4 @@ fn a_ca_file_must_be_a_readable_pem_certificate() {
         refused.stderr
     );
     muster.run(&["profiles", "show", "onprem"]).code(2);
-    let _ = std::fs::remove_dir_all(dir);
 }

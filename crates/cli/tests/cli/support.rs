@@ -1,92 +1,46 @@
-//! A real muster-server on 127.0.0.1:0 (in this process, on its own runtime thread) with a
+//! A real muster-server on 127.0.0.1:0 (in this process, on a runtime of its own) with a
 //! seeded organisation, and a runner for the real `muster` binary with its config dir in a
 //! temporary directory and only the environment each test gives it.
 
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use muster_server::db::Db;
-use muster_server::demo::{DEMO_PASSWORD, OrgSpec};
-use muster_server::{AppState, app};
+use muster_test_support::server::{Muster as SeededServer, OwnRuntime};
+use muster_test_support::{PASSWORD, TempDir};
 use serde_json::Value;
 
 /// The organisation every test server holds.
 pub const ORG: &str = "acme";
 
-/// Its admin, who signs in with [`DEMO_PASSWORD`].
+/// Its admin, who signs in with [`ADMIN_PASSWORD`].
 pub const ADMIN_EMAIL: &str = "admin@acme.test";
 
 /// The password of the seeded admin.
-pub const ADMIN_PASSWORD: &str = DEMO_PASSWORD;
+pub const ADMIN_PASSWORD: &str = PASSWORD;
 
 /// How many users the organisation is seeded with (the admin included).
 pub const SEEDED_USERS: usize = 40;
 
-/// A running server with a seeded organisation.
+/// A running server with a seeded organisation, on a runtime of its own (these tests are
+/// synchronous: they run the `muster` binary and wait for it).
 pub struct Server {
     /// `http://127.0.0.1:<port>`.
     pub base: String,
     /// An API token of the organisation's integration user (admin role).
     pub token: String,
-    /// The server's database, for looking things up directly.
-    pub db: Db,
-    dir: PathBuf,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    server: OwnRuntime<SeededServer>,
 }
 
 impl Server {
     /// Seeds [`ORG`] with [`SEEDED_USERS`] generated users and an API token, and serves it.
     pub fn start() -> Self {
-        let dir = temp_dir("server");
-        let db = Db::open(&dir).expect("the test database opens");
-        let now = time::OffsetDateTime::now_utc();
-        let hash = muster_server::auth::hash_password(ADMIN_PASSWORD).unwrap();
-        let spec = OrgSpec {
-            id: ORG,
-            name: "Acme Sprinklers",
-            domain: "acme.test",
-            users: SEEDED_USERS,
-        };
-        let token = db
-            .write_blocking(|tx| {
-                muster_server::demo::seed_org(tx, &spec, &hash, now)?;
-                muster_server::admin::integration_token(tx, ORG, "integration", now)
-            })
-            .unwrap();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::new(db.clone());
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-                axum::serve(listener, service)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-        });
+        let server = OwnRuntime::start(SeededServer::start(ORG, SEEDED_USERS));
         Self {
-            base,
-            token,
-            db,
-            dir,
-            stop: Some(stop),
-            thread: Some(thread),
+            base: server.url.clone(),
+            token: server.token.clone(),
+            server,
         }
     }
 
@@ -104,7 +58,9 @@ impl Server {
 
     /// Runs one SQL query returning one text column, on the server's database.
     pub fn query_one(&self, sql: &str) -> Option<String> {
-        self.db
+        self.server
+            .state
+            .db
             .write_blocking(|tx| {
                 let mut statement = tx.prepare(sql)?;
                 let mut rows = statement.query([])?;
@@ -117,33 +73,6 @@ impl Server {
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// A fresh directory under the system temp dir.
-pub fn temp_dir(what: &str) -> PathBuf {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let dir = std::env::temp_dir().join("muster-cli-tests").join(format!(
-        "{what}-{}-{}-{nanos}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// Runs the `muster` binary with a private config dir and a controlled environment.
 /// Clones share the config dir (and so the profiles) but not later environment changes.
 #[derive(Clone)]
@@ -154,14 +83,7 @@ pub struct Muster {
 }
 
 /// A config dir and a cache dir, removed when the last runner using them is dropped.
-struct ConfigDir(PathBuf, PathBuf);
-
-impl Drop for ConfigDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-        let _ = std::fs::remove_dir_all(&self.1);
-    }
-}
+struct ConfigDir(TempDir, TempDir);
 
 /// What a run gave.
 pub struct Run {
@@ -218,15 +140,17 @@ impl Muster {
     /// see [`Muster::with_real_keychain`]).
     pub fn new() -> Self {
         Self {
-            config: Arc::new(ConfigDir(temp_dir("config"), temp_dir("cache"))),
+            config: Arc::new(ConfigDir(
+                TempDir::new("cli-config"),
+                TempDir::new("cli-cache"),
+            )),
             env: Vec::new(),
             real_keychain: false,
         }
     }
 
-    /// The same runner using the session's real keychain (the `keychain` test binary,
-    /// run under `dbus-run-session` with gnome-keyring by `scripts/test`).
-    #[allow(dead_code, reason = "used by the keychain binary only")]
+    /// The same runner using the session's real keychain (the `keychain::` tests, run
+    /// under `dbus-run-session` with gnome-keyring by `scripts/test`).
     pub fn with_real_keychain(mut self) -> Self {
         self.real_keychain = true;
         self
@@ -234,7 +158,7 @@ impl Muster {
 
     /// The cache dir (`MUSTER_CACHE_DIR`).
     pub fn cache_dir(&self) -> &Path {
-        &self.config.1
+        self.config.1.path()
     }
 
     /// The same runner with one more environment variable.
@@ -252,7 +176,7 @@ impl Muster {
 
     /// The config dir (`MUSTER_CONFIG_DIR`).
     pub fn config_dir(&self) -> &Path {
-        &self.config.0
+        self.config.0.path()
     }
 
     fn command(&self, args: &[&str]) -> Command {
@@ -267,8 +191,8 @@ impl Muster {
         ] {
             command.env_remove(name);
         }
-        command.env("MUSTER_CONFIG_DIR", &self.config.0);
-        command.env("MUSTER_CACHE_DIR", &self.config.1);
+        command.env("MUSTER_CONFIG_DIR", self.config.0.path());
+        command.env("MUSTER_CACHE_DIR", self.config.1.path());
         if !self.real_keychain {
             command.env(
                 "DBUS_SESSION_BUS_ADDRESS",
@@ -323,7 +247,7 @@ impl Muster {
             }
         }
         let mut files = Vec::new();
-        walk(&self.config.0, &mut files);
+        walk(self.config.0.path(), &mut files);
         files
     }
 }

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::support::{ADMIN_EMAIL, Muster, SEEDED_USERS, Server, temp_dir};
+use crate::support::{ADMIN_EMAIL, Muster, SEEDED_USERS, Server};
+use muster_test_support::TempDir;
 
 const ROLE: &str = "urn:muster:params:scim:schemas:extension:shop:2.0:User:role";
 
@@ -49,8 +50,8 @@ fn mail_to(server: &Server, address: &str) -> usize {
     server.query_one(&sql).unwrap().parse().unwrap()
 }
 
-fn write_file(name: &str, text: &str) -> (PathBuf, PathBuf) {
-    let dir = temp_dir("import");
+fn write_file(name: &str, text: &str) -> (TempDir, PathBuf) {
+    let dir = TempDir::new("cli-import");
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     (dir, path)
@@ -173,7 +174,7 @@ fn people() -> String {
 fn a_dry_run_names_each_problem_and_sends_nothing() {
     let server = Server::start();
     let muster = server.muster();
-    let (dir, file) = write_file("people.csv", &people());
+    let (_dir, file) = write_file("people.csv", &people());
     let file = file.to_str().unwrap();
     let before = listed(&muster, &[]).len();
 
@@ -235,7 +236,6 @@ fn a_dry_run_names_each_problem_and_sends_nothing() {
         "a dry run creates nobody"
     );
     assert_eq!(mail_to(&server, "new.one@acme.test"), 0);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -364,14 +364,13 @@ fn an_import_creates_and_welcomes_only_the_good_rows() {
         1,
         "and sends nothing again"
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
 fn columns_can_be_mapped_and_bad_files_are_refused_with_their_line() {
     let server = Server::start();
     let muster = server.muster();
-    let (dir, file) = write_file(
+    let (_dir, file) = write_file(
         "mapped.csv",
         "Work mail;Who;Shoe size\r\nmapped@acme.test;Map Ped;44\r\n",
     );
@@ -422,6 +421,5 @@ fn columns_can_be_mapped_and_bad_files_are_refused_with_their_line() {
         "{}",
         refused.stderr
     );
-    let _ = std::fs::remove_dir_all(dir);
     let _ = std::fs::remove_dir_all(other);
 }

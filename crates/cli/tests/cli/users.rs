@@ -205,7 +205,7 @@ fn export_writes_rfc_4180_csv_that_spreadsheets_cannot_run() {
         "a formula is prefixed with ' and quoted; commas and quotes are escaped; CRLF line ends"
     );
 
-    let dir = crate::support::temp_dir("export");
+    let dir = muster_test_support::TempDir::new("cli-export");
     let file = dir.join("users.csv");
     let saved = muster
         .run(&["users", "export", "--output", file.to_str().unwrap()])
@@ -229,5 +229,4 @@ fn export_writes_rfc_4180_csv_that_spreadsheets_cannot_run() {
             "an export of personal data is private to its owner"
         );
     }
-    let _ = std::fs::remove_dir_all(dir);
 }

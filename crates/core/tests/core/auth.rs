@@ -17,7 +17,8 @@ use serde_json::{Value, json};
 use tokio::task::JoinSet;
 use totp_rs::{Algorithm, TOTP};
 
-use super::proxy::{Proxy, Upstream};
+use muster_test_support::TestServer;
+use muster_test_support::proxy::Proxy;
 
 const EMAIL: &str = "ada@acme.example";
 const PASSWORD: &str = "Lantern-Orchard-42-quill";
@@ -42,13 +43,13 @@ fn config() -> TransportConfig {
 /// A server with a one-minute access TTL, org `acme` with an API token and the admin
 /// `ada` (password [`PASSWORD`]), and a proxy in front of it that passes everything.
 struct Rig {
-    upstream: Upstream,
+    upstream: TestServer,
     proxy: Proxy,
     api_token: String,
 }
 
 async fn rig() -> Rig {
-    let upstream = Upstream::start_with(Config {
+    let upstream = TestServer::start_with_config(Config {
         access_token_ttl: ACCESS_TTL,
         ..Config::default()
     })

@@ -10,7 +10,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,19 +21,20 @@ use muster_core::Client;
 use muster_core::actions::Reassign;
 use muster_core::bulk::{Cancel, Context, Job, Operation, Options, Outcome, Summary, Targets};
 use muster_core::console::bulk::{BulkAction, BulkOutcome, BulkRequest, BulkSelection};
-use muster_core::console::view::{Phase, ProfileInput, ServerKindView, UserQuery};
-use muster_core::console::{Console, Dirs};
+use muster_core::console::view::UserQuery;
 use muster_core::transport::TransportConfig;
-use muster_core::vault::Vault;
 use muster_core::{Code, Secret};
 use muster_scim::user::{Licence, MultiValue, Name, Role, User, UserStatus};
 use muster_server::AppState;
 use muster_server::db::Db;
 use muster_server::demo::OrgSpec;
 use muster_server::ratelimit::{ApiRate, LimitSettings, Limits};
+use tokio::task::JoinHandle;
 
-use crate::proxy::{Fault, Proxy};
-use crate::support::{PASSWORD, password_hash, serve, token_client};
+use muster_test_support::console::TestConsole;
+use muster_test_support::proxy::{Fault, Proxy};
+use muster_test_support::server::{password_hash, serve, token_client};
+use muster_test_support::{PASSWORD, TempDir};
 
 /// One SCIM request the server received.
 #[derive(Debug, Clone)]
@@ -112,24 +112,14 @@ struct Server {
     domain: String,
     token: String,
     log: Arc<Log>,
-    dir: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+    _task: JoinHandle<()>,
+    _dir: TempDir,
 }
 
 impl Server {
     async fn start(org: &str, users: usize, limits: LimitSettings) -> Self {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let dir = std::env::temp_dir().join("muster-core-tests").join(format!(
-            "bulk-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let db = Db::open(&dir).unwrap();
+        let dir = TempDir::new("bulk");
+        let db = Db::open(dir.path()).unwrap();
         let state = AppState {
             limits: Arc::new(Limits::with_settings(limits)),
             ..AppState::new(db)
@@ -152,14 +142,15 @@ impl Server {
         let log = Arc::new(Log::default());
         let router = muster_server::app(state.clone())
             .layer(axum::middleware::from_fn_with_state(log.clone(), record));
-        let url = serve(router).await;
+        let (addr, task) = serve(router).await;
         Self {
-            url,
+            url: format!("http://{addr}"),
             org: org.to_owned(),
             domain,
             token,
             log,
-            dir,
+            _task: task,
+            _dir: dir,
         }
     }
 
@@ -771,39 +762,15 @@ async fn invites_create_and_welcome_through_bulk_or_one_by_one_and_rerun_safely(
 #[tokio::test]
 async fn the_console_runs_a_bulk_action_over_its_view_and_updates_its_copy() {
     let server = Server::start("bulk-console", 60, LimitSettings::default()).await;
-    let dir = std::env::temp_dir().join(format!(
-        "muster-console-bulk-{}-{}",
-        std::process::id(),
-        server.url.rsplit(':').next().unwrap()
-    ));
-    let console = Console::new(
-        Dirs {
-            config: dir.join("config"),
-            cache: dir.join("cache"),
-        },
-        Vault::with_service("app.muster.tests.console-bulk"),
+    let console = TestConsole::signed_in(
+        "bulk",
         TransportConfig::default(),
+        &server.url,
+        &server.org,
+        &format!("admin@{}", server.domain),
+        PASSWORD,
     )
-    .unwrap();
-    console
-        .save_profile(
-            ProfileInput {
-                name: "shop".into(),
-                kind: ServerKindView::Muster,
-                url: server.url.clone(),
-                org: Some(server.org.clone()),
-                make_default: true,
-            },
-            false,
-        )
-        .await
-        .unwrap();
-    console.open_profile("shop").await.unwrap();
-    let status = console
-        .sign_in(&format!("admin@{}", server.domain), Secret::new(PASSWORD))
-        .await
-        .unwrap();
-    assert_eq!(status.phase, Phase::Ready);
+    .await;
     console.sync(|_| {}).await.unwrap();
     let view = UserQuery {
         licences: vec!["desk".into()],
@@ -856,7 +823,6 @@ async fn the_console_runs_a_bulk_action_over_its_view_and_updates_its_copy() {
         after.total, 1,
         "the offline copy shows the change at once (only the admin is still desk)"
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 
 use muster_core::cache::{self, Opened, Snapshot, SyncState};
 use muster_scim::user::User;
+use muster_test_support::TempDir;
 use serde_json::json;
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -42,8 +43,8 @@ fn snapshot(users: usize, generation: u64) -> Snapshot {
 mod file {
     use super::*;
 
-    fn written(dir: &tempdir::Dir) -> (std::path::PathBuf, Vec<u8>) {
-        let path = dir.0.join("p.cache");
+    fn written(dir: &TempDir) -> (std::path::PathBuf, Vec<u8>) {
+        let path = dir.join("p.cache");
         cache::write(&path, &snapshot(3, 1), &KEY).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         (path, bytes)
@@ -58,8 +59,8 @@ mod file {
 
     #[test]
     fn round_trip() {
-        let dir = tempdir::Dir::new("round-trip");
-        let path = dir.0.join("p.cache");
+        let dir = TempDir::new("round-trip");
+        let path = dir.join("p.cache");
         assert!(matches!(cache::open(&path, &KEY), Opened::Missing));
         let original = snapshot(5, 1);
         cache::write(&path, &original, &KEY).unwrap();
@@ -84,7 +85,7 @@ mod file {
 
     #[test]
     fn wrong_key_is_discarded() {
-        let dir = tempdir::Dir::new("wrong-key");
+        let dir = TempDir::new("wrong-key");
         let (path, _) = written(&dir);
         let reason = discarded(&path, &[0x22; 32]);
         assert!(reason.contains("decryption"), "{reason}");
@@ -92,7 +93,7 @@ mod file {
 
     #[test]
     fn every_flipped_byte_is_discarded() {
-        let dir = tempdir::Dir::new("flip");
+        let dir = TempDir::new("flip");
         let (path, bytes) = written(&dir);
         // Every header and nonce byte, then a stride through the ciphertext, and the tag.
         let mut positions: Vec<usize> = (0..32).collect();
@@ -108,7 +109,7 @@ mod file {
 
     #[test]
     fn truncated_empty_and_garbage_files_are_discarded() {
-        let dir = tempdir::Dir::new("truncate");
+        let dir = TempDir::new("truncate");
         let (path, bytes) = written(&dir);
         for cut in [
             0,
@@ -133,7 +134,7 @@ mod file {
 
     #[test]
     fn unknown_version_is_discarded() {
-        let dir = tempdir::Dir::new("version");
+        let dir = TempDir::new("version");
         let (path, mut bytes) = written(&dir);
         let next = cache::FORMAT + 1;
         bytes[4..8].copy_from_slice(&next.to_le_bytes());
@@ -145,8 +146,8 @@ mod file {
     /// on, and the store starts over: empty, then rebuilt by the next save.
     #[test]
     fn a_format_1_file_is_discarded_and_rebuilt() {
-        let dir = tempdir::Dir::new("format-1");
-        let path = dir.0.join("p.cache");
+        let dir = TempDir::new("format-1");
+        let path = dir.join("p.cache");
         let mut old = b"MSTC".to_vec();
         old.extend_from_slice(&1u32.to_le_bytes());
         old.extend_from_slice(&[0x42; 24]);
@@ -175,8 +176,8 @@ mod file {
 
     #[test]
     fn no_plaintext_on_disk() {
-        let dir = tempdir::Dir::new("plaintext");
-        let path = dir.0.join("p.cache");
+        let dir = TempDir::new("plaintext");
+        let path = dir.join("p.cache");
         let mut data = snapshot(2, 1);
         data.users[0] = User::from_json(json!({
             "userName": "zebulon.quixote",
@@ -267,8 +268,8 @@ mod crash {
 
     #[test]
     fn kill_9_leaves_the_old_or_the_new_snapshot() {
-        let dir = tempdir::Dir::new("crash");
-        let path = dir.0.join("p.cache");
+        let dir = TempDir::new("crash");
+        let path = dir.join("p.cache");
         cache::write(&path, &generation_snapshot(0), &KEY).unwrap();
         let exe = std::env::current_exe().unwrap();
         let mut rng = rand::rng();
@@ -277,7 +278,7 @@ mod crash {
         for round in 0..200 {
             let mut child = Command::new(&exe)
                 .args([
-                    "crash::writer_child",
+                    "cache::crash::writer_child",
                     "--exact",
                     "--test-threads=1",
                     "--nocapture",
@@ -314,7 +315,7 @@ mod crash {
                 "round {round}: exactly one whole snapshot, never a mix"
             );
             last = found_generation;
-            torn_writes += std::fs::read_dir(&dir.0)
+            torn_writes += std::fs::read_dir(dir.path())
                 .unwrap()
                 .flatten()
                 .filter(|entry| entry.file_name().to_string_lossy().ends_with(".tmp"))
@@ -325,7 +326,7 @@ mod crash {
         );
         assert!(last > 0, "the writer got to replace the file at least once");
         cache::remove(&path).unwrap();
-        let left: Vec<_> = std::fs::read_dir(&dir.0).unwrap().collect();
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert!(
             left.is_empty(),
             "remove also deletes temp files a crash left: {left:?}"
@@ -560,7 +561,8 @@ mod search {
                 },
             )
         };
-        assert_eq!(by(SortKey::Name, true), vec![3, 0, 2, 1, 4]);
+        // The name shown: a user with no name is shown (and sorted) by their userName.
+        assert_eq!(by(SortKey::Name, true), vec![4, 3, 0, 2, 1]);
         assert_eq!(
             by(SortKey::Role, false),
             vec![1, 0, 3, 2, 4],
@@ -649,8 +651,8 @@ mod stored_index {
     use muster_core::search::{Index, SearchQuery, SortKey};
 
     fn stored(users: Vec<User>) -> (Index, Index) {
-        let dir = tempdir::Dir::new("stored-index");
-        let path = dir.0.join("p.cache");
+        let dir = TempDir::new("stored-index");
+        let path = dir.join("p.cache");
         let built = Index::build(&users);
         let data = Snapshot {
             users,
@@ -762,28 +764,5 @@ mod stored_index {
         let (built, stored) = stored(Vec::new());
         assert!(built.is_empty() && stored.is_empty());
         assert_eq!(stored.search(&SearchQuery::default(), NOW).total, 0);
-    }
-}
-
-/// A directory under the system temp dir, removed when dropped.
-mod tempdir {
-    pub struct Dir(pub std::path::PathBuf);
-
-    impl Dir {
-        pub fn new(name: &str) -> Self {
-            let path = std::env::temp_dir().join(format!(
-                "muster-cache-test-{name}-{}-{}",
-                std::process::id(),
-                rand::random::<u32>()
-            ));
-            std::fs::create_dir_all(&path).unwrap();
-            Self(path)
-        }
-    }
-
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
     }
 }

@@ -9,80 +9,27 @@
 #![allow(clippy::unwrap_used)]
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use muster_core::console::view::{
     Handover, Phase, ProfileInput, ServerKindView, SimpleAction, UserInput, UserQuery,
 };
-use muster_core::console::{Console, Dirs};
-use muster_core::transport::{RetryPolicy, TransportConfig};
-use muster_core::vault::Vault;
 use muster_core::{Error, Secret};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::support::{Muster, PASSWORD};
+use muster_test_support::Muster;
+use muster_test_support::console::{Home, TestConsole, fail_fast, person};
 
-fn temp_dir(tag: &str) -> PathBuf {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "muster-console-{tag}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn console() -> Console {
-    let dir = temp_dir("dirs");
-    let transport = TransportConfig {
-        connect_timeout: Duration::from_secs(2),
-        request_timeout: Duration::from_secs(10),
-        retry: RetryPolicy {
-            max_attempts: 1,
-            ..RetryPolicy::default()
-        },
-        ..TransportConfig::default()
-    };
-    Console::new(
-        Dirs {
-            config: dir.join("config"),
-            cache: dir.join("cache"),
-        },
-        // No Secret Service in this run: every keychain call fails, as on a machine
-        // without one.
-        Vault::with_service("app.muster.tests.console"),
-        transport,
-    )
-    .unwrap()
-}
-
-async fn signed_in(server: &Muster, url: &str) -> Console {
-    let console = console();
-    console
-        .save_profile(
-            ProfileInput {
-                name: "shop".into(),
-                kind: ServerKindView::Muster,
-                url: url.to_owned(),
-                org: Some(server.org.clone()),
-                make_default: true,
-            },
-            false,
-        )
-        .await
-        .unwrap();
-    let opened = console.open_profile("shop").await.unwrap();
-    assert_eq!(opened.phase, Phase::SignedOut);
-    let status = console
-        .sign_in(&format!("admin@{}", server.domain), Secret::new(PASSWORD))
-        .await
-        .unwrap();
-    assert_eq!(status.phase, Phase::Ready);
-    assert_eq!(status.account.as_ref().unwrap().role, "admin");
+/// A console signed in as the seeded admin through `url`, giving up fast. These tests
+/// run without a Secret Service, so they also show the console degrading plainly: signed
+/// in for the session only, no offline copy on disk.
+async fn signed_in(server: &Muster, url: &str) -> TestConsole {
+    let console = server.admin_console("console", fail_fast(), url).await;
+    assert_eq!(
+        console.status().await.account.as_ref().unwrap().role,
+        "admin"
+    );
     console
 }
 
@@ -156,19 +103,6 @@ async fn sign_in_sync_and_search_the_whole_org() {
     let mut expected = emails.clone();
     expected.sort_by_key(|e| std::cmp::Reverse(e.to_lowercase()));
     assert_eq!(emails, expected);
-}
-
-fn person(email: &str) -> UserInput {
-    UserInput {
-        user_name: email.into(),
-        given_name: "Rosa".into(),
-        family_name: "Diaz".into(),
-        email: email.into(),
-        licence: Some("field".into()),
-        role: Some("technician".into()),
-        zones: vec!["North".into()],
-        ..UserInput::default()
-    }
 }
 
 #[tokio::test]
@@ -439,7 +373,8 @@ async fn offline_reads_work_writes_are_refused_and_it_comes_back() {
 
 #[tokio::test]
 async fn profiles_are_validated_and_removed_with_their_data() {
-    let console = console();
+    let home = Home::new("profiles");
+    let console = home.console(fail_fast());
     let bad = console
         .save_profile(
             ProfileInput {
@@ -482,5 +417,132 @@ async fn profiles_are_validated_and_removed_with_their_data() {
             );
             assert_eq!(console.profiles().await.len(), 1);
         }
+    }
+}
+
+/// The console's clock, moved by the test.
+fn moving_clock() -> (
+    muster_core::clock::Clock,
+    Arc<std::sync::Mutex<time::OffsetDateTime>>,
+) {
+    let now = Arc::new(std::sync::Mutex::new(time::OffsetDateTime::now_utc()));
+    let read = now.clone();
+    let clock = muster_core::clock::Clock::from_fn(move || *read.lock().unwrap());
+    (clock, now)
+}
+
+#[tokio::test]
+async fn an_invitation_lapses_everywhere_with_the_clock_and_no_sync() {
+    let server = Muster::start("console-clock", 20).await;
+    let (clock, now) = moving_clock();
+    let home = Home::new("clock");
+    let console = home.console(fail_fast()).with_clock(clock);
+    muster_test_support::console::sign_in(
+        &console,
+        &server.url,
+        &server.org,
+        &server.admin_email(),
+        muster_test_support::PASSWORD,
+    )
+    .await;
+    let invited = console
+        .create_user(&person("lapse@console-clock.test"), true)
+        .await
+        .unwrap();
+    assert!(invited.outcome.as_ref().unwrap().complete, "{invited:?}");
+    console.sync(|_| {}).await.unwrap();
+    let find = |states: &[&str]| UserQuery {
+        text: "lapse@".into(),
+        invitation_states: states.iter().map(|s| (*s).to_owned()).collect(),
+        limit: 10,
+        ..UserQuery::default()
+    };
+
+    // As sent: pending, in every place.
+    assert_eq!(console.search(&find(&["pending"])).await.total, 1);
+    let row = console.search(&find(&[])).await.rows.remove(0);
+    assert_eq!(row.invitation_state.as_deref(), Some("pending"));
+    assert!(
+        row.invitation_label
+            .as_deref()
+            .unwrap()
+            .starts_with("expires in")
+    );
+
+    // Two days and an hour later on the console's clock, with no sync: the server's word
+    // is still "pending", and every place shows what time has made of it.
+    // (A minute more than the hour, so the two clocks' milliseconds apart do not matter.)
+    let later = time::Duration::hours(49) + time::Duration::minutes(1);
+    *now.lock().unwrap() += later;
+    assert_eq!(
+        console.search(&find(&["pending"])).await.total,
+        0,
+        "the filter"
+    );
+    assert_eq!(console.search(&find(&["expired"])).await.total, 1);
+    let row = console.search(&find(&[])).await.rows.remove(0);
+    assert_eq!(
+        row.invitation_state.as_deref(),
+        Some("expired"),
+        "the badge"
+    );
+    assert_eq!(
+        row.invitation_label.as_deref(),
+        Some("expired 1 h ago"),
+        "the time gone"
+    );
+    let facets = console.facets().await;
+    assert!(
+        facets
+            .invitation_states
+            .iter()
+            .any(|f| f.value == "expired" && f.count >= 1),
+        "the chip's count: {facets:?}"
+    );
+    let review = console
+        .review(&muster_core::console::ReviewOptions::default())
+        .await
+        .unwrap();
+    assert!(review.expired_invitations.count >= 1, "the review board");
+    let detail = console.user(&invited.id).await.unwrap();
+    assert_eq!(
+        detail.invitation.as_ref().unwrap().state.as_deref(),
+        Some("expired"),
+        "the detail"
+    );
+    let out = SharedBuf::default();
+    console
+        .export_users(
+            &find(&[]),
+            &["userName".to_owned(), "invitation".to_owned()],
+            &muster_core::csv::export::ExportOptions::default(),
+            out.clone(),
+        )
+        .await
+        .unwrap();
+    let csv = out.text();
+    assert!(
+        csv.contains("lapse@console-clock.test,expired"),
+        "the export: {csv}"
+    );
+}
+
+/// A writer whose bytes the test reads after handing it away.
+#[derive(Clone, Default)]
+struct SharedBuf(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl SharedBuf {
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+impl std::io::Write for SharedBuf {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

@@ -12,7 +12,8 @@ use muster_core::{Client, Code, Error, Secret};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::proxy::{Fault, Proxy, Upstream};
+use muster_test_support::TestServer;
+use muster_test_support::proxy::{Fault, Proxy};
 
 /// Quick to fail and quick to retry, so the tests are fast.
 fn fast() -> TransportConfig {
@@ -32,14 +33,14 @@ fn fast() -> TransportConfig {
 /// A real server, the proxy in front of it, and an API-token client that talks to the
 /// proxy.
 struct Rig {
-    _upstream: Upstream,
+    _upstream: TestServer,
     proxy: Proxy,
     client: Client,
     token: String,
 }
 
 async fn rig(config: TransportConfig) -> Rig {
-    let upstream = Upstream::start().await;
+    let upstream = TestServer::start().await;
     let token = upstream.seed_org("acme");
     let proxy = Proxy::start(upstream.addr).await;
     let client = Client::from_tokens(

@@ -13,7 +13,7 @@ use muster_scim::message::PatchOperation;
 use muster_scim::user::{Licence, MultiValue, Name, Role, ShopUser, User, UserStatus};
 use serde_json::json;
 
-use crate::support::Muster;
+use muster_test_support::Muster;
 
 /// A new user with an email and a shop licence and role; no password (so: invited).
 fn person(user_name: &str, given: &str, family: &str, role: Role) -> User {
@@ -309,7 +309,18 @@ async fn discovery_finds_a_muster_server_and_its_actions() {
         "{caps:?}"
     );
     assert_eq!(caps.max_results, Some(1000));
-    assert_eq!(caps.actions, Action::NAMES, "every action, in order");
+    let names: Vec<&str> = caps.actions.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, Action::NAMES, "every action, in order");
+    let suspend = caps.action("suspend").unwrap();
+    assert_eq!(
+        suspend.allowed_from,
+        Some(vec![UserStatus::Invited, UserStatus::Active]),
+        "with the statuses it applies to"
+    );
+    assert!(
+        suspend.not_on_self.is_some(),
+        "and that nobody suspends themselves"
+    );
     assert!(
         caps.schemas
             .iter()
@@ -370,7 +381,6 @@ async fn every_lifecycle_action_runs_once_and_answers_the_user() {
         (Action::Suspend, UserStatus::Suspended),
         (Action::Unsuspend, UserStatus::Active),
         (Action::RevokeSessions, UserStatus::Active),
-        (Action::ResetMfa, UserStatus::Active),
     ] {
         let name = action.name();
         let answer = actions
@@ -386,6 +396,12 @@ async fn every_lifecycle_action_runs_once_and_answers_the_user() {
             );
         }
     }
+    // Two-factor the user never set up: nothing to reset, and the server says so.
+    let reset = actions.run(&newbie, Action::ResetMfa).await.unwrap_err();
+    assert!(
+        matches!(reset, Error::Conflict { .. }) && reset.to_string().contains("two-factor"),
+        "{reset:?}"
+    );
 
     let wrong = actions
         .run(&newbie, Action::Reactivate)

@@ -1,7 +1,7 @@
 //! The app as a whole under faults: the desktop console's engine ([`Console`], which every
 //! Tauri command calls) with the app's own transport settings, a real keychain and its
 //! encrypted offline copy on disk, against a real muster-server through the
-//! fault-injecting proxy of `tests/core/proxy.rs`.
+//! fault-injecting proxy of muster-test-support.
 //!
 //! For each fault the suite checks the same five things: the console stays up (every call
 //! answers, none panics); the offline copy stays readable (a second console over the same
@@ -14,14 +14,12 @@
 //! every connection mid-answer and closes the port) and makes the answers a healthy
 //! server does not give on demand (stalls, cuts, 5xx storms, 429s).
 //!
-//! `scripts/test` runs this binary in a private D-Bus session with an unlocked
-//! gnome-keyring, one test at a time (one kills the keychain daemon), and passes the
-//! keyring's password in `MUSTER_TEST_KEYRING_PASSWORD` so that test can bring it back.
+//! `scripts/test` runs these tests (`resilience::`) apart from the main run, in a private
+//! D-Bus session with an unlocked gnome-keyring, one at a time (one kills the keychain
+//! daemon), and passes the keyring's password in `MUSTER_TEST_KEYRING_PASSWORD` so that
+//! test can bring it back.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "../core/proxy.rs"]
-mod proxy;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -29,95 +27,82 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use muster_core::console::view::{Phase, ProfileInput, ServerKindView, UserInput, UserQuery};
-use muster_core::console::{Console, Dirs};
+use muster_core::console::Console;
+use muster_core::console::view::{Phase, UserQuery};
 use muster_core::transport::TransportConfig;
 use muster_core::vault::Vault;
 use muster_core::{Error, Secret};
-use muster_server::demo::DEMO_PASSWORD;
+use muster_scim::urn::SHOP_USER;
 use muster_server::scim::kind::Kind;
 use muster_server::scim::store::{self, PasswordChange};
+use muster_test_support::console::{Home, PROFILE, person, sign_in};
+use muster_test_support::proxy::{Fault, Proxy};
+use muster_test_support::{PASSWORD, TestServer};
 use serde_json::json;
 
-use proxy::{Fault, Proxy, Upstream};
-
 const ORG: &str = "acme";
-const PROFILE: &str = "shop";
 
-/// A real server with a seeded organisation, the proxy in front of it, and a directory
-/// and keychain service of the test's own for the console's files and secrets.
+/// A real server with a seeded organisation, the proxy in front of it, and an install of
+/// the app of the test's own (files and keychain service).
 struct Rig {
-    upstream: Upstream,
+    upstream: TestServer,
     proxy: Proxy,
     domain: String,
-    dir: PathBuf,
-    service: String,
+    home: Home,
     added: AtomicU64,
 }
 
 impl Rig {
     async fn start(users: usize) -> Self {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let upstream = Upstream::start().await;
+        let upstream = TestServer::start().await;
         let domain = upstream.seed_demo(ORG, users);
         let proxy = Proxy::start(upstream.addr).await;
-        let tag = format!(
-            "{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let dir = std::env::temp_dir().join(format!("muster-resilience-{tag}"));
-        std::fs::create_dir_all(&dir).unwrap();
         Self {
             upstream,
             proxy,
             domain,
-            dir,
-            service: format!("app.muster.tests.resilience.{tag}"),
+            home: Home::new("resilience"),
             added: AtomicU64::new(0),
         }
     }
 
-    fn dirs(&self) -> Dirs {
-        Dirs {
-            config: self.dir.join("config"),
-            cache: self.dir.join("cache"),
-        }
+    fn dirs(&self) -> muster_core::console::Dirs {
+        self.home.dirs()
     }
 
     fn vault(&self) -> Vault {
-        Vault::with_service(self.service.clone())
+        self.home.vault()
     }
 
     /// A console as the app makes one at start: the app's transport settings.
     fn console(&self) -> Arc<Console> {
-        Arc::new(Console::new(self.dirs(), self.vault(), TransportConfig::default()).unwrap())
+        self.console_with(TransportConfig::default())
+    }
+
+    fn console_with(&self, transport: TransportConfig) -> Arc<Console> {
+        Arc::new(self.home.console(transport))
     }
 
     /// A new console with the profile saved, opened and signed in as the org's admin.
     async fn signed_in(&self) -> Arc<Console> {
-        let console = self.console();
-        console
-            .save_profile(
-                ProfileInput {
-                    name: PROFILE.into(),
-                    kind: ServerKindView::Muster,
-                    url: self.proxy.base.clone(),
-                    org: Some(ORG.into()),
-                    make_default: true,
-                },
-                false,
-            )
-            .await
-            .unwrap();
-        console.open_profile(PROFILE).await.unwrap();
-        self.sign_in(&console).await;
+        self.signed_in_with(TransportConfig::default()).await
+    }
+
+    async fn signed_in_with(&self, transport: TransportConfig) -> Arc<Console> {
+        let console = self.console_with(transport);
+        sign_in(&console, &self.proxy.base, ORG, &self.admin(), PASSWORD).await;
+        assert_eq!(
+            console.status().await.session_notice,
+            None,
+            "the keychain took the session"
+        );
         console
     }
 
+    /// Signs an open console in again.
     async fn sign_in(&self, console: &Console) {
         let status = console
-            .sign_in(&self.admin(), Secret::new(DEMO_PASSWORD))
+            .sign_in(&self.admin(), Secret::new(PASSWORD))
             .await
             .unwrap();
         assert_eq!(status.phase, Phase::Ready, "{status:?}");
@@ -158,15 +143,12 @@ impl Rig {
             .write_blocking(|tx| {
                 for i in first..first + n as u64 {
                     let doc = json!({
-                        "schemas": [
-                            "urn:ietf:params:scim:schemas:core:2.0:User",
-                            muster_scim::urn::SHOP_USER,
-                        ],
+                        "schemas": [muster_scim::urn::USER, SHOP_USER],
                         "userName": format!("added.{i}@{}", self.domain),
                         "name": {"givenName": "Added", "familyName": format!("Person {i}")},
                         "active": true,
                         "emails": [{"value": format!("added.{i}@{}", self.domain), "primary": true}],
-                        muster_scim::urn::SHOP_USER: {"role": "technician", "licence": "field"},
+                        SHOP_USER: {"role": "technician", "licence": "field"},
                     });
                     store::insert(tx, Kind::User, ORG, &doc, PasswordChange::Keep, now)?;
                 }
@@ -195,8 +177,8 @@ impl Rig {
 
 impl Drop for Rig {
     fn drop(&mut self) {
+        // The keychain entries go with the files (the home's directory).
         let _ = self.vault().delete_profile(PROFILE);
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -209,18 +191,6 @@ async fn table_total(console: &Console) -> u32 {
         })
         .await
         .total
-}
-
-fn person(email: &str) -> UserInput {
-    UserInput {
-        user_name: email.into(),
-        given_name: "Rosa".into(),
-        family_name: "Diaz".into(),
-        email: email.into(),
-        licence: Some("field".into()),
-        role: Some("technician".into()),
-        ..UserInput::default()
-    }
 }
 
 /// The message a person would read: the error's own words, not a debug dump.
@@ -317,20 +287,33 @@ async fn a_connection_reset_mid_body_is_retried_or_reported_and_loses_nothing() 
     assert!(last.online);
 }
 
+/// The app's transport settings scaled down tenfold in time (a 6 s request timeout for the
+/// app's 60), so a stall of half the timeout takes 3 s instead of 30.
+fn tenth_time() -> TransportConfig {
+    let app = TransportConfig::default();
+    TransportConfig {
+        request_timeout: app.request_timeout / 10,
+        connect_timeout: app.connect_timeout / 10,
+        ..app
+    }
+}
+
 #[tokio::test]
-async fn a_thirty_second_stall_keeps_the_app_responsive_and_then_completes() {
+async fn a_stall_of_half_the_timeout_keeps_the_app_responsive_and_then_completes() {
     let rig = Rig::start(60).await;
-    let console = rig.signed_in().await;
+    let transport = tenth_time();
+    let stall = transport.request_timeout / 2;
+    let console = rig.signed_in_with(transport).await;
     let first = console.sync(|_| {}).await.unwrap();
 
     rig.add_people(5);
-    rig.proxy.script([Fault::Delay(Duration::from_secs(30))]);
+    rig.proxy.script([Fault::Delay(stall)]);
     let started = Instant::now();
     let syncing = tokio::spawn({
         let console = console.clone();
         async move { console.sync(|_| {}).await }
     });
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::time::sleep(stall / 10).await;
 
     // While the server says nothing, the table, the filters and the status still answer.
     assert_eq!(table_total(&console).await, first.user_count);
@@ -341,7 +324,7 @@ async fn a_thirty_second_stall_keeps_the_app_responsive_and_then_completes() {
 
     let synced = syncing.await.unwrap().unwrap();
     assert!(
-        started.elapsed() >= Duration::from_secs(30),
+        started.elapsed() >= stall,
         "the answer came after the stall"
     );
     assert_eq!(synced.user_count, first.user_count + 5);

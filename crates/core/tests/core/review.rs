@@ -5,56 +5,22 @@
 #![allow(clippy::unwrap_used)]
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use muster_core::console::view::{Phase, ProfileInput, ServerKindView, UserQuery, UserRow};
-use muster_core::console::{Console, Dirs, ReviewCount, ReviewOptions, ReviewView};
+use muster_core::Error;
+use muster_core::console::view::{UserQuery, UserRow};
+use muster_core::console::{Console, ReviewCount, ReviewOptions, ReviewView};
 use muster_core::transport::TransportConfig;
-use muster_core::vault::Vault;
-use muster_core::{Error, Secret};
 
-use crate::proxy::Proxy;
-use crate::support::{Muster, PASSWORD};
+use muster_test_support::Muster;
+use muster_test_support::console::TestConsole;
+use muster_test_support::proxy::Proxy;
 
 /// A console signed in as the seeded admin through `url`. No Secret Service runs in the
 /// test, so the copy lives in memory only, as on a machine without a keychain.
-async fn signed_in(server: &Muster, url: &str) -> Console {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let dir: PathBuf = std::env::temp_dir().join(format!(
-        "muster-review-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    let console = Console::new(
-        Dirs {
-            config: dir.join("config"),
-            cache: dir.join("cache"),
-        },
-        Vault::with_service("app.muster.tests.review"),
-        TransportConfig::default(),
-    )
-    .unwrap();
-    console
-        .save_profile(
-            ProfileInput {
-                name: "shop".into(),
-                kind: ServerKindView::Muster,
-                url: url.to_owned(),
-                org: Some(server.org.clone()),
-                make_default: true,
-            },
-            false,
-        )
+async fn signed_in(server: &Muster, url: &str) -> TestConsole {
+    server
+        .admin_console("review", TransportConfig::default(), url)
         .await
-        .unwrap();
-    console.open_profile("shop").await.unwrap();
-    let status = console
-        .sign_in(&format!("admin@{}", server.domain), Secret::new(PASSWORD))
-        .await
-        .unwrap();
-    assert_eq!(status.phase, Phase::Ready);
-    console
 }
 
 fn every_count(review: &ReviewView) -> Vec<&ReviewCount> {

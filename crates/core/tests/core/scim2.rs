@@ -13,7 +13,8 @@ use muster_scim::message::PatchOperation;
 use muster_scim::user::{Name, User};
 use serde_json::json;
 
-use crate::support::{Scim2, token_client};
+use muster_test_support::scim2::Scim2;
+use muster_test_support::server::token_client;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_all_survives_a_silently_capped_count() {

@@ -2,9 +2,6 @@
 //! pages through everything, later ones fetch only changes and reconcile deletions, an
 //! interrupted sync leaves the snapshot as it was, and the cache answers reads offline.
 
-#[path = "../core/support.rs"]
-mod support;
-
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -17,8 +14,9 @@ use muster_core::sync::{
 };
 use muster_core::{Client, Error};
 use muster_scim::message::PatchOperation;
+use muster_test_support::Muster;
+use muster_test_support::server::token_client;
 use serde_json::json;
-use support::{Muster, token_client};
 use time::OffsetDateTime;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;

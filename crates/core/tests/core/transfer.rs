@@ -9,75 +9,25 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use muster_core::console::view::{Phase, ProfileInput, ServerKindView, UserQuery};
-use muster_core::console::{Console, Dirs};
+use muster_core::console::view::UserQuery;
 use muster_core::csv::export::ExportOptions;
 use muster_core::csv::import::{self, ImportOptions, Known, MappingOverride, Outcome, ProblemKind};
 use muster_core::csv::{Limits, parse};
 use muster_core::query::ListQuery;
-use muster_core::transport::{RetryPolicy, TransportConfig};
-use muster_core::vault::Vault;
-use muster_core::{Code, Error, Secret};
+use muster_core::{Code, Error};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::support::{Muster, PASSWORD, token_client};
+use muster_test_support::console::{TestConsole, fail_fast};
+use muster_test_support::server::token_client;
+use muster_test_support::{Muster, TempDir};
 
-fn temp_dir(tag: &str) -> PathBuf {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "muster-transfer-{tag}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// A console signed in as the org's admin at `url`, with the whole org synced.
-async fn synced(server: &Muster, url: &str) -> Console {
-    let dir = temp_dir("dirs");
-    let transport = TransportConfig {
-        connect_timeout: Duration::from_secs(2),
-        request_timeout: Duration::from_secs(10),
-        retry: RetryPolicy {
-            max_attempts: 1,
-            ..RetryPolicy::default()
-        },
-        ..TransportConfig::default()
-    };
-    let console = Console::new(
-        Dirs {
-            config: dir.join("config"),
-            cache: dir.join("cache"),
-        },
-        Vault::with_service("app.muster.tests.transfer"),
-        transport,
-    )
-    .unwrap();
-    console
-        .save_profile(
-            ProfileInput {
-                name: "shop".into(),
-                kind: ServerKindView::Muster,
-                url: url.to_owned(),
-                org: Some(server.org.clone()),
-                make_default: true,
-            },
-            false,
-        )
-        .await
-        .unwrap();
-    console.open_profile("shop").await.unwrap();
-    let status = console
-        .sign_in(&format!("admin@{}", server.domain), Secret::new(PASSWORD))
-        .await
-        .unwrap();
-    assert_eq!(status.phase, Phase::Ready);
+/// A console signed in as the org's admin at `url`, giving up fast, with the whole org
+/// synced.
+async fn synced(server: &Muster, url: &str) -> TestConsole {
+    let console = server.admin_console("transfer", fail_fast(), url).await;
     console.sync(|_| {}).await.unwrap();
     console
 }
@@ -216,7 +166,7 @@ async fn a_view_exports_every_matching_row_in_order_and_works_offline() {
     gate.close();
     let status = console.refresh().await.unwrap();
     assert!(!status.online, "the server is gone: {status:?}");
-    let dir = temp_dir("export");
+    let dir = TempDir::new("transfer-export");
     let path = dir.join("technicians.csv");
     let written = console
         .export_users_to_file(&query, &columns, &ExportOptions::default(), &path)
@@ -262,7 +212,6 @@ async fn a_view_exports_every_matching_row_in_order_and_works_offline() {
             .any(|c| c.name == "invitationExpires"),
         "the dialog lists every column"
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test]
@@ -270,7 +219,7 @@ async fn an_import_lists_every_problem_then_creates_and_welcomes_only_good_rows(
     let server = Muster::start("transfer-import", 30).await;
     let console = synced(&server, &server.url).await;
     let domain = &server.domain;
-    let dir = temp_dir("import");
+    let dir = TempDir::new("transfer-import");
     let path = dir.join("people.csv");
     std::fs::write(
         &path,
@@ -454,7 +403,6 @@ async fn an_import_lists_every_problem_then_creates_and_welcomes_only_good_rows(
             .all(|p| p.kind != ProblemKind::Unknown),
         "a column left out is not checked"
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test]

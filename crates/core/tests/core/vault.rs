@@ -1,9 +1,9 @@
 //! The credential vault against a real Secret Service, and profiles.
 //!
-//! These tests need an unlocked Secret Service on the session bus: `scripts/test` runs this
-//! binary under `dbus-run-session` with `gnome-keyring-daemon --unlock` (PLATFORM.md). The
-//! failure cases (no bus, a bus with no provider, a locked keychain) run a child process
-//! of this binary in an environment built for each.
+//! These tests need an unlocked Secret Service on the session bus: `scripts/test` runs them
+//! (`vault::`) under `dbus-run-session` with `gnome-keyring-daemon --unlock`, apart from
+//! the main run. The failure cases (no bus, a bus with no provider, a locked keychain) run
+//! a child process of this test binary in an environment built for each.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support {
@@ -12,32 +12,7 @@ mod support {
 
     use muster_core::vault::Vault;
 
-    /// A directory removed when dropped.
-    pub struct TempDir(pub PathBuf);
-
-    impl TempDir {
-        pub fn new(label: &str) -> Self {
-            static NEXT: AtomicU32 = AtomicU32::new(0);
-            let path = std::env::temp_dir().join(format!(
-                "muster-vault-{label}-{}-{}",
-                std::process::id(),
-                NEXT.fetch_add(1, Ordering::Relaxed)
-            ));
-            let _ = std::fs::remove_dir_all(&path);
-            std::fs::create_dir_all(&path).unwrap();
-            Self(path)
-        }
-
-        pub fn path(&self) -> &Path {
-            &self.0
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    pub use muster_test_support::TempDir;
 
     /// A vault under a service name of its own, so tests never meet each other's entries.
     pub fn vault() -> Vault {
@@ -79,7 +54,7 @@ mod keychain {
     use muster_core::vault::{MAX_SECRET_BYTES, SecretKind, Vault};
     use muster_core::{Code, Secret};
 
-    use crate::support::vault;
+    use super::support::vault;
 
     /// Fails with a clear reason when the test runs without the keychain `scripts/test`
     /// provides, instead of reporting a confusing assertion.
@@ -206,7 +181,7 @@ mod keychain {
             "kinds are separate entries"
         );
         assert!(
-            crate::support::vault()
+            super::support::vault()
                 .load("acme", SecretKind::AccessToken)
                 .unwrap()
                 .is_none(),
@@ -271,7 +246,7 @@ mod unavailable {
     use muster_core::vault::{SecretKind, Vault};
     use muster_core::{Code, Secret};
 
-    use crate::support::{TempDir, files_containing};
+    use super::support::{TempDir, files_containing};
 
     const PROBE_SECRET: &str = "mst_at_probe-secret-do-not-write";
 
@@ -303,7 +278,12 @@ mod unavailable {
     fn expect_unavailable(env: &[(&str, &str)], home: &TempDir, advice: &str) {
         let mut command = Command::new(std::env::current_exe().unwrap());
         command
-            .args(["--exact", "unavailable::probe", "--ignored", "--nocapture"])
+            .args([
+                "--exact",
+                "vault::unavailable::probe",
+                "--ignored",
+                "--nocapture",
+            ])
             .current_dir(home.path())
             .env_remove("DBUS_SESSION_BUS_ADDRESS")
             .env("HOME", home.path())
@@ -517,7 +497,12 @@ mod unavailable {
         // in it; then a daemon started without --unlock finds it locked.
         bus.start_keyring(home.path(), Some("pw"));
         let setup = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "unavailable::probe", "--ignored", "--nocapture"])
+            .args([
+                "--exact",
+                "vault::unavailable::probe",
+                "--ignored",
+                "--nocapture",
+            ])
             .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
             .env("MUSTER_VAULT_PROBE", "app.muster.Muster.probe")
             .output()
@@ -548,7 +533,7 @@ mod profiles {
     use muster_core::profiles::{FILE_NAME, Profile, ProfileKind, Profiles};
     use muster_core::vault::SecretKind;
 
-    use crate::support::{TempDir, files_containing, vault};
+    use super::support::{TempDir, files_containing, vault};
 
     #[test]
     fn add_edit_list_default_and_reload() {

@@ -1,19 +1,16 @@
 //! A real server on 127.0.0.1:0 over a fresh temporary database, with a clock the test
 //! moves, and helpers to seed organisations and users straight into the tables.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use muster_server::auth::password::hash_password;
-use muster_server::db::Db;
-use muster_server::ratelimit::{LimitSettings, Limits};
-use muster_server::{AppState, Clock, Config};
+use muster_server::ratelimit::LimitSettings;
+use muster_server::{AppState, Config};
+use muster_test_support::TestServer as Shared;
+use muster_test_support::server::Options;
 use rusqlite::{Transaction, params};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use time::macros::datetime;
 
 /// The password every seeded account has.
 pub const PASSWORD: &str = "Correct-Horse-9-battery";
@@ -21,7 +18,8 @@ pub const PASSWORD: &str = "Correct-Horse-9-battery";
 /// The shop extension schema URN.
 pub const SHOP: &str = "urn:muster:params:scim:schemas:extension:shop:2.0:User";
 
-/// A running server.
+/// A running server: muster-test-support's in-process server with a plain HTTP client and
+/// the requests these tests make.
 pub struct TestServer {
     /// `http://127.0.0.1:<port>`.
     pub base: String,
@@ -29,8 +27,7 @@ pub struct TestServer {
     pub client: reqwest::Client,
     /// The state the server runs on, for direct database access.
     pub state: AppState,
-    clock: Arc<Mutex<OffsetDateTime>>,
-    dir: PathBuf,
+    server: Shared,
 }
 
 impl TestServer {
@@ -47,74 +44,47 @@ impl TestServer {
     /// Starts a server with the given settings and rate limits, its clock at
     /// 2030-01-01 09:00 UTC.
     pub async fn start_with(config: Config, limits: LimitSettings) -> Self {
-        let dir = unique_dir();
-        let db = Db::open(&dir).expect("the test database opens");
-        let clock = Arc::new(Mutex::new(datetime!(2030-01-01 09:00 UTC)));
-        let now = clock.clone();
-        let state = AppState {
-            db,
-            clock: Clock::from_fn(move || *now.lock().unwrap()),
-            config: Arc::new(config),
-            limits: Arc::new(Limits::with_settings(limits)),
-        };
-        let base = serve(muster_server::app(state.clone())).await;
+        let server = Shared::start_with(Options {
+            config,
+            limits,
+            ..Options::default()
+        })
+        .await;
         Self {
-            base,
+            base: server.base.clone(),
             client: reqwest::Client::new(),
-            state,
-            clock,
-            dir,
+            state: server.state.clone(),
+            server,
         }
     }
 
     /// The full URL of `path`.
     pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+        self.server.url(path)
     }
 
     /// The server's current time.
     pub fn now(&self) -> OffsetDateTime {
-        *self.clock.lock().unwrap()
+        self.server.now()
     }
 
     /// Moves the server's clock forward.
     pub fn advance(&self, by: time::Duration) {
-        *self.clock.lock().unwrap() += by;
+        self.server.advance(by);
     }
 
     /// Runs `f` in a write transaction on the server's database.
     pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> T) -> T {
-        self.state.db.write_blocking(|tx| Ok(f(tx))).unwrap()
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.server.write(f)
     }
 }
 
 /// Serves `router` on a fresh loopback port, with the peer address available to handlers
-/// (`ConnectInfo`, as `main.rs` serves it); returns `http://127.0.0.1:<port>`.
+/// (`ConnectInfo`, as `main.rs` serves it); returns `http://127.0.0.1:<port>`. The server
+/// runs until the test's runtime ends.
 pub async fn serve(router: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let service = router.into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, service).await });
-    base
-}
-
-fn unique_dir() -> PathBuf {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let name = format!(
-        "{}-{}-{nanos}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    );
-    std::env::temp_dir().join("muster-server-tests").join(name)
+    let (addr, _task) = muster_test_support::server::serve(router).await;
+    format!("http://{addr}")
 }
 
 /// The hash of [`PASSWORD`], computed once: argon2 is slow on purpose.

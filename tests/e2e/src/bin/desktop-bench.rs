@@ -11,7 +11,8 @@
 
 use std::time::{Duration, Instant};
 
-use muster_e2e::{App, PASSWORD, Server, fresh_dir, root};
+use muster_e2e::{App, PASSWORD, Server, fresh_dir, profile, root};
+use muster_test_support::bench::group;
 use serde_json::json;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -29,7 +30,11 @@ async fn main() {
         measure(users).await;
     }
     for dir in ["deb", "rpm"] {
-        let path = root().join("target/release/bundle").join(dir);
+        let path = root()
+            .join("target")
+            .join(profile())
+            .join("bundle")
+            .join(dir);
         if let Ok(entries) = std::fs::read_dir(&path) {
             for entry in entries.flatten() {
                 let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
@@ -65,7 +70,7 @@ async fn measure(users: usize) {
     let syncing = Instant::now();
     app.click("signin-submit").await;
     let total = users.to_string();
-    let grouped = group(users);
+    let grouped = group(users as u64);
     app.wait_text_for("user-count", Duration::from_secs(600), |t| {
         t.contains(&total) || t.contains(&grouped)
     })
@@ -263,16 +268,4 @@ fn app_rss() -> (u64, String) {
         parts.push(format!("{comm} {} MB", kb / 1024));
     }
     (total, parts.join(", "))
-}
-
-fn group(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }

@@ -1,15 +1,14 @@
-//! The packaging check (issue 8): the built `.deb` unpacked into a clean root
+//! The packaging check: the built `.deb` unpacked into a clean root
 //! (`dpkg-deb -x`, as dpkg would install it), its control data and files as a desktop
 //! expects them, and the unpacked binary started under Xvfb to its first screen.
 
 use std::path::PathBuf;
 
-use muster_e2e::{App, fresh_dir};
+use muster_e2e::{App, fresh_dir, profile, root};
 use tokio::process::Command;
 
 fn the_deb() -> PathBuf {
-    let dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/bundle/deb");
+    let dir = root().join("target").join(profile()).join("bundle/deb");
     let mut debs: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e} (scripts/e2e builds the bundles)", dir.display()))
         .flatten()

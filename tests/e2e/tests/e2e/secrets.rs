@@ -1,4 +1,4 @@
-//! Secrets at rest (issue 8): the whole flow in the real app (sign in, a full sync, open
+//! Secrets at rest: the whole flow in the real app (sign in, a full sync, open
 //! and search users, set a password, sync again, sign out), then every file the app
 //! wrote (config, cache, logs and WebKit's data) is searched for the passwords, any
 //! access or refresh token (Muster's tokens carry a prefix, so any of them is found
@@ -73,7 +73,7 @@ async fn no_password_token_or_personal_data_on_disk_after_the_whole_flow() {
     let home = fresh_dir("secrets");
     // Everything Muster's code and its HTTP stack log, at the finest level.
     let app = App::launch_logging(
-        &binary("MUSTER_DESKTOP_BIN", "target/release/muster-desktop"),
+        &binary("MUSTER_DESKTOP_BIN", "muster-desktop"),
         &home,
         "info,muster_core=trace,muster_desktop=trace,reqwest=trace,hyper=trace,hyper_util=trace",
     )

@@ -7,8 +7,10 @@ use muster_e2e::{App, PASSWORD, Server, answer_file_dialog, fresh_dir, wait_for_
 
 const ORG: &str = "e2e-csv";
 const DOMAIN: &str = "e2e-csv.test";
-const TECHNICIANS: &str =
-    "urn:muster:params:scim:schemas:extension:shop:2.0:User:role eq \"technician\"";
+/// The technicians the table shows by default: deactivated people are left out of it.
+const TECHNICIANS: &str = "urn:muster:params:scim:schemas:extension:shop:2.0:User:role eq \
+                           \"technician\" and urn:muster:params:scim:schemas:extension:shop:2.0:User:status \
+                           ne \"deactivated\"";
 
 async fn signed_in(server: &Server) -> App {
     let app = App::launch().await;

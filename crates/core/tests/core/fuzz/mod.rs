@@ -28,7 +28,7 @@ use proptest::test_runner::{Config, FileFailurePersistence};
 use serde_json::json;
 use time::macros::datetime;
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fuzz/corpus");
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/core/fuzz/corpus");
 const SCIM_FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scim/tests/fixtures");
 
 fn config() -> Config {
