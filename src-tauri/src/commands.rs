@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use muster_core::Secret;
 use muster_core::console::bulk::{BulkProgressView, BulkRequest, BulkSummaryView};
+use muster_core::console::groups::{GroupDetail, GroupRow};
 use muster_core::console::view::{
     AssigneeView, AuditPage, AuditQuery, EmailCheck, Facets, Handover, OrgView, PasswordPolicyView,
     ProfileInput, ProfileView, ResponsibilityView, SimpleAction, StatusView, SyncProgressView,
@@ -256,6 +257,65 @@ pub async fn deactivate(
 #[specta::specta]
 pub async fn delete_user(console: Console_<'_>, id: String) -> Reply<StatusView> {
     Ok(console.delete_user(&id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn list_groups(console: Console_<'_>) -> Reply<Vec<GroupRow>> {
+    Ok(console.groups().await)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn get_group(console: Console_<'_>, id: String) -> Reply<GroupDetail> {
+    Ok(console.group(&id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn create_group(
+    console: Console_<'_>,
+    name: String,
+    members: Vec<String>,
+) -> Reply<GroupDetail> {
+    Ok(console.create_group(&name, &members).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn rename_group(
+    console: Console_<'_>,
+    id: String,
+    name: String,
+    version: Option<String>,
+) -> Reply<GroupDetail> {
+    Ok(console.rename_group(&id, &name, version).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_group(console: Console_<'_>, id: String) -> Reply<()> {
+    Ok(console.delete_group(&id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn add_group_members(
+    console: Console_<'_>,
+    id: String,
+    users: Vec<String>,
+) -> Reply<GroupDetail> {
+    Ok(console.add_group_members(&id, &users).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn remove_group_members(
+    console: Console_<'_>,
+    id: String,
+    users: Vec<String>,
+) -> Reply<GroupDetail> {
+    Ok(console.remove_group_members(&id, &users).await?)
 }
 
 #[tauri::command]

@@ -230,6 +230,7 @@ pub async fn run(args: BulkArgs, target: &Target, out: &Output) -> Result<(), Fa
                 say!("{}", describe(args.action, &summary));
             }
             let mut extra = Map::new();
+            // Cannot fail: the summary is plain data (strings, numbers, lists).
             if let Ok(value) = serde_json::to_value(&view) {
                 extra.insert("summary".into(), value);
             }

@@ -172,9 +172,13 @@ impl Target {
         if *source == Source::Stored || self.keep.load(Ordering::Relaxed) {
             self.vault
                 .store_tokens(&self.profile.name, &client.tokens().await)?;
-        } else {
-            // Best effort: the command's own outcome is what the exit code reports.
-            let _ = client.sign_out().await;
+        } else if let Err(error) = client.sign_out().await {
+            // The command's own outcome is what the exit code reports; the session that
+            // could not be ended is said on stderr, since it stays valid until it expires.
+            eprintln!(
+                "muster: the sign-in session could not be ended on the server ({error}); \
+                 it stays valid there until it expires."
+            );
         }
         Ok(())
     }

@@ -228,7 +228,8 @@ pub async fn login(target: &Target, out: &Output) -> Result<(), Failure> {
         };
         say!("Account actions: none ({why}).");
     } else {
-        say!("Account actions: {}.", caps.actions.join(", "));
+        let names: Vec<&str> = caps.actions.iter().map(|a| a.name.as_str()).collect();
+        say!("Account actions: {}.", names.join(", "));
     }
     say!("{stored}");
     Ok(())

@@ -4,6 +4,7 @@
 use clap::Subcommand;
 use muster_core::Error;
 use muster_core::actions::{Action, Reassign, Responsibilities};
+use muster_core::rules;
 use muster_scim::user::User;
 use serde_json::Map;
 
@@ -98,6 +99,12 @@ pub enum ActionCommand {
         /// The user's id.
         id: String,
     },
+    /// Show what can be done to the user now, and why not where it cannot (the same
+    /// rules the desktop app shows).
+    Actions {
+        /// The user's id.
+        id: String,
+    },
 }
 
 /// Runs one action subcommand.
@@ -108,6 +115,7 @@ pub async fn run(command: ActionCommand, target: &Target, out: &Output) -> Resul
             let held = client.actions().responsibilities(&id).await?;
             return out.value(&held, || describe(&held));
         }
+        ActionCommand::Actions { id } => return actions(&id, target, out).await,
         ActionCommand::Invite { id } => (id, Action::SendWelcome, "Sent the invitation to"),
         ActionCommand::SendReset { id } => (
             id,
@@ -165,6 +173,35 @@ pub async fn run(command: ActionCommand, target: &Target, out: &Output) -> Resul
     target.record(Written::User(&user));
     out.value(&user, || {
         format!("{done} {}{}.", who(&user), status_note(&user))
+    })
+}
+
+/// `users actions ID`: the engine's offers for the user, as the signed-in account.
+async fn actions(id: &str, target: &Target, out: &Output) -> Result<(), Failure> {
+    let client = target.client().await?;
+    let users = client.users();
+    let (user, capabilities) = tokio::join!(users.get(id), client.discover());
+    let (user, capabilities) = (user?.value, capabilities?);
+    let account = client.account().map(rules::Account::from);
+    let offers = rules::offers(&user, account.as_ref(), &capabilities);
+    let note = rules::missing_actions_note(&capabilities);
+    out.value(&offers, || {
+        let mut table = Table::new(["ACTION", "AVAILABLE", "WHY NOT"]);
+        for offer in &offers {
+            table.row([
+                offer.action.name().to_owned(),
+                if offer.available { "yes" } else { "no" }.to_owned(),
+                offer.reason.clone().unwrap_or_default(),
+            ]);
+        }
+        let mut lines = table.lines();
+        if offers.is_empty() {
+            lines.push(format!("Nothing can be done to {} now.", who(&user)));
+        }
+        if let Some(note) = note {
+            lines.push(note.to_owned());
+        }
+        lines.join("\n")
     })
 }
 

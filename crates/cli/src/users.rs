@@ -276,8 +276,9 @@ fn print_users(users: &[User], columns: &[Column]) {
         return;
     }
     let mut table = Table::with_headers(columns.iter().map(|c| header(c.name)).collect());
+    let now = time::OffsetDateTime::now_utc();
     for user in users {
-        table.row(columns.iter().map(|c| c.of(user)));
+        table.row(columns.iter().map(|c| c.of(user, now)));
     }
     table.print();
 }
@@ -433,8 +434,9 @@ pub fn who(user: &User) -> String {
 /// A user for people: one `label  value` line per attribute that has a value.
 pub fn describe(user: &User) -> String {
     let mut lines: Vec<(&str, String)> = Vec::new();
+    let now = time::OffsetDateTime::now_utc();
     for column in columns::ALL {
-        let value = column.of(user);
+        let value = column.of(user, now);
         if !value.is_empty() {
             lines.push((column.name, value));
         }

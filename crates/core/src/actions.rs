@@ -199,6 +199,84 @@ pub struct Assignee {
     pub user_name: String,
 }
 
+/// What an action did beyond the user it answers with, as the server says (Muster's
+/// `muster-action-result` header); empty when it says nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ActionResult {
+    /// Sessions the action ended.
+    pub sessions_revoked: Option<u64>,
+    /// Whether a password set by an admin must be changed at the next sign-in.
+    pub must_change: Option<bool>,
+    /// Whether two-factor was on before a reset.
+    pub was_enabled: Option<bool>,
+}
+
+impl ActionResult {
+    /// The server's header, read leniently: anything unreadable says nothing.
+    fn of(answer: &crate::transport::Answer) -> Self {
+        answer
+            .headers
+            .get("muster-action-result")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|text| serde_json::from_str(text).ok())
+            .unwrap_or_default()
+    }
+}
+
+impl Action {
+    /// What the server did, in words, from the user as it answered and what it said
+    /// besides: "Jane Doe is suspended and signed out of 2 sessions."
+    pub fn done_message(&self, user: &User, result: &ActionResult) -> String {
+        let name = user.display_name();
+        let email = user.primary_email().unwrap_or(&user.user_name);
+        let signed_out = |text: &str| match result.sessions_revoked {
+            Some(0) | None => format!("{text}."),
+            Some(n) => format!("{text} and signed out of {}.", sessions(n)),
+        };
+        match self {
+            Action::SendWelcome => format!("Invitation sent to {email}."),
+            Action::SendPasswordReset => format!("Password reset link sent to {email}."),
+            Action::SendMagicLink => format!("Sign-in link sent to {email}."),
+            Action::SetPassword { .. } => {
+                let mut text = format!("Password set for {name}");
+                if result.must_change == Some(true) {
+                    text.push_str("; they choose a new one at their next sign-in");
+                }
+                match result.sessions_revoked {
+                    Some(n) if n > 0 => format!("{text}; signed out of {}.", sessions(n)),
+                    _ => format!("{text}."),
+                }
+            }
+            Action::Suspend => signed_out(&format!("{name} is suspended")),
+            Action::Unsuspend => format!("{name} can sign in again."),
+            Action::RevokeSessions => match result.sessions_revoked {
+                Some(0) => format!("{name} had no open sessions."),
+                Some(n) => format!("{name} is signed out of {}.", sessions(n)),
+                None => format!("{name} is signed out everywhere."),
+            },
+            Action::ResetMfa => match result.was_enabled {
+                Some(false) => format!("{name} had no two-factor to reset."),
+                _ => format!(
+                    "Two-factor reset for {name}; they set it up again at their next sign-in."
+                ),
+            },
+            Action::Deactivate { .. } => signed_out(&format!("{name} is deactivated")),
+            Action::Reactivate => format!("{name} is {} again.", user.status()),
+            Action::Restore => format!("{name} is restored ({}).", user.status()),
+        }
+    }
+}
+
+/// `1 session`, `3 sessions`.
+fn sessions(n: u64) -> String {
+    if n == 1 {
+        "1 session".to_owned()
+    } else {
+        format!("{n} sessions")
+    }
+}
+
 /// Account actions of the connected server: `client.actions()`.
 #[derive(Debug, Clone, Copy)]
 pub struct Actions<'a> {
@@ -216,6 +294,15 @@ impl Actions<'_> {
     /// Runs `action` on a user, sending it exactly once, and returns the user as it now is.
     /// A server without the action gives [`Error::Unsupported`].
     pub async fn run(&self, user_id: &str, action: Action) -> Result<Versioned<User>, Error> {
+        Ok(self.run_with_result(user_id, action).await?.0)
+    }
+
+    /// [`Actions::run`], with what the server says the action did besides.
+    pub async fn run_with_result(
+        &self,
+        user_id: &str,
+        action: Action,
+    ) -> Result<(Versioned<User>, ActionResult), Error> {
         let path = format!("{}/actions/{}", path_of::<User>(user_id)?, action.name());
         let mut body = action.body();
         let sent = self
@@ -226,7 +313,7 @@ impl Actions<'_> {
             wipe(body);
         }
         match sent {
-            Ok(answer) => versioned(&answer),
+            Ok(answer) => Ok((versioned(&answer)?, ActionResult::of(&answer))),
             Err(error @ Error::NotFound { .. }) => Err(self.explain(action.name(), error).await),
             Err(error) => Err(error),
         }
@@ -293,5 +380,54 @@ impl Actions<'_> {
 fn wipe(body: &mut Value) {
     if let Some(Value::String(password)) = body.get_mut("password") {
         password.zeroize();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_message_says_what_the_server_did() {
+        let jane = User::from_json(json!({"id": "1", "userName": "jane",
+            "displayName": "Jane Doe", "emails": [{"value": "jane@shop.test"}]}))
+        .unwrap();
+        let ended = |n| ActionResult {
+            sessions_revoked: Some(n),
+            ..ActionResult::default()
+        };
+        assert_eq!(
+            Action::RevokeSessions.done_message(&jane, &ended(3)),
+            "Jane Doe is signed out of 3 sessions."
+        );
+        assert_eq!(
+            Action::RevokeSessions.done_message(&jane, &ended(0)),
+            "Jane Doe had no open sessions."
+        );
+        assert_eq!(
+            Action::Suspend.done_message(&jane, &ended(1)),
+            "Jane Doe is suspended and signed out of 1 session."
+        );
+        assert_eq!(
+            Action::SendWelcome.done_message(&jane, &ActionResult::default()),
+            "Invitation sent to jane@shop.test."
+        );
+        let set = Action::SetPassword {
+            password: Secret::new("x"),
+            must_change: true,
+        };
+        let result = ActionResult {
+            sessions_revoked: Some(2),
+            must_change: Some(true),
+            was_enabled: None,
+        };
+        assert_eq!(
+            set.done_message(&jane, &result),
+            "Password set for Jane Doe; they choose a new one at their next sign-in; signed out \
+             of 2 sessions."
+        );
     }
 }

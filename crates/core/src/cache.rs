@@ -50,12 +50,13 @@ use crate::search::{self, Index};
 /// discarded (and rebuilt by the next sync).
 ///
 /// 1: one sealed JSON document. 2: sealed segments, binary users and groups, the search
-/// index stored.
+/// index stored. 3: the index keeps invitation expiries (pending or expired is decided
+/// at each search) and an invitation sort order.
 ///
 /// Bump it for any change to the layout, to the binary form, or to what
 /// [`Index::build`] produces (text folding, facets, sort orders): a stored index must
 /// answer exactly as a fresh build would.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 
 const MAGIC: &[u8; 4] = b"MSTC";
 const NONCE_LEN: usize = 24;
@@ -1929,12 +1930,13 @@ mod codec {
             starts,
             facets,
             last_sign_in,
+            invitation_expires,
             orders,
         } = parts;
         let mut segments = Vec::with_capacity(2 + orders.len());
         // The text as it is, so that it is read straight into its place.
         segments.push((Kind::IndexText, 0, text));
-        let mut out = Out::with_capacity(starts.len() * 8 + last_sign_in.len() * 8 + 4096);
+        let mut out = Out::with_capacity(starts.len() * 8 + last_sign_in.len() * 16 + 4096);
         out.len(len);
         out.u64s(starts.iter().map(|start| *start as u64));
         out.len(facets.len());
@@ -1947,6 +1949,11 @@ mod codec {
         }
         // No sign-in is `i64::MIN`, which no real time is.
         out.u64s(last_sign_in.iter().map(|at| at.unwrap_or(i64::MIN) as u64));
+        out.u64s(
+            invitation_expires
+                .iter()
+                .map(|at| at.unwrap_or(i64::MIN) as u64),
+        );
         segments.push((Kind::IndexFacets, 0, out.finish()));
         for (key, (ascending, descending)) in orders.iter().enumerate() {
             let mut out = Out::with_capacity(ascending.len() * 8 + 16);
@@ -1958,7 +1965,7 @@ mod codec {
         segments
     }
 
-    /// The index's row count, text offsets, facets and sign-in times.
+    /// The index's row count, text offsets, facets, sign-in times and invitation expiries.
     pub(super) fn read_index_facets(bytes: &[u8]) -> Read<search::Parts> {
         let mut input = In::new(bytes)?;
         let len = usize::try_from(input.varint()?).map_err(|_| bad("length"))?;
@@ -1975,17 +1982,22 @@ mod codec {
                 Ok((value, words))
             })
         })?;
-        let last_sign_in = input
-            .u64s()?
-            .into_iter()
-            .map(|at| Some(at as i64).filter(|at| *at != i64::MIN))
-            .collect();
+        let mut times = || -> Read<Vec<Option<i64>>> {
+            Ok(input
+                .u64s()?
+                .into_iter()
+                .map(|at| Some(at as i64).filter(|at| *at != i64::MIN))
+                .collect())
+        };
+        let last_sign_in = times()?;
+        let invitation_expires = times()?;
         input.end()?;
         Ok(search::Parts {
             len,
             starts,
             facets,
             last_sign_in,
+            invitation_expires,
             ..search::Parts::default()
         })
     }

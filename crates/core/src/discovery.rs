@@ -8,8 +8,9 @@
 //! listing nothing; a `404` for `/actions` means "not a Muster server, no actions".
 
 use muster_scim::discovery::ServiceProviderConfig;
+use muster_scim::user::UserStatus;
 use reqwest::Method;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::client::Client;
@@ -46,15 +47,110 @@ pub struct Capabilities {
     pub etag: bool,
     /// Changing `password`.
     pub change_password: bool,
-    /// Account actions offered (`send-welcome`, `suspend`…), from Muster's `/actions`
-    /// document; empty for other providers.
-    pub actions: Vec<String>,
+    /// Account actions offered (`send-welcome`, `suspend`…) with the rules the server
+    /// enforces for each, from Muster's `/actions` document; empty for other providers.
+    pub actions: Vec<ActionRule>,
     /// Whether this is a Muster server (it serves the `/actions` document).
     pub is_muster: bool,
     /// Schema URNs served at `/Schemas`.
     pub schemas: Vec<String>,
     /// Resource type names served at `/ResourceTypes` (`User`, `Group`).
     pub resource_types: Vec<String>,
+}
+
+/// Who may use an action, as the `/actions` document says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Requires {
+    /// An admin of the organisation (or a system admin).
+    #[default]
+    Admin,
+    /// Only a system admin.
+    SystemAdmin,
+}
+
+/// One account action of a Muster server and the rules the server enforces for it: the
+/// statuses it applies to, who may use it, whether one may use it on oneself, and what
+/// the user must have (an email address to send to, two-factor to reset).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionRule {
+    /// `send-welcome`, `suspend`…
+    pub name: String,
+    /// The statuses it applies to; `None` when the server did not say (the server then
+    /// decides each time).
+    pub allowed_from: Option<Vec<UserStatus>>,
+    /// Who may use it.
+    pub requires: Requires,
+    /// Why nobody may use it on their own account, when that is refused (the server's
+    /// words).
+    pub not_on_self: Option<String>,
+    /// What the user must have: `email`, `mfaEnabled`. A need this version does not know
+    /// makes the action unavailable (rather than a button the server refuses).
+    pub needs: Vec<String>,
+}
+
+impl ActionRule {
+    /// An action known by name only (a copy saved before servers said more): it applies
+    /// to every status, and the server decides.
+    pub fn named(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            allowed_from: None,
+            requires: Requires::Admin,
+            not_on_self: None,
+            needs: Vec::new(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ActionRule {
+    /// A rule as written above, or a bare name (how earlier versions kept them).
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Full {
+            name: String,
+            #[serde(default)]
+            allowed_from: Option<Vec<UserStatus>>,
+            #[serde(default)]
+            requires: Requires,
+            #[serde(default = "yes")]
+            on_self: bool,
+            #[serde(default)]
+            self_refusal: Option<String>,
+            #[serde(default)]
+            not_on_self: Option<String>,
+            #[serde(default)]
+            needs: Vec<String>,
+        }
+        fn yes() -> bool {
+            true
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Stored {
+            Name(String),
+            Full(Full),
+        }
+        Ok(match Stored::deserialize(deserializer)? {
+            Stored::Name(name) => ActionRule::named(name),
+            Stored::Full(full) => ActionRule {
+                // The document says `onSelf` and `selfRefusal`; a saved copy says
+                // `notOnSelf`.
+                not_on_self: full.not_on_self.or_else(|| {
+                    (!full.on_self).then(|| {
+                        full.self_refusal
+                            .unwrap_or_else(|| "You cannot do this to your own account.".to_owned())
+                    })
+                }),
+                name: full.name,
+                allowed_from: full.allowed_from,
+                requires: full.requires,
+                needs: full.needs,
+            },
+        })
+    }
 }
 
 /// A feature the app or command line may offer.
@@ -74,6 +170,10 @@ pub enum Feature {
     ChangePassword,
     /// The `/Groups` resource.
     Groups,
+    /// Muster's shop fields (licence, role, branches, zones…): the shop extension.
+    ShopFields,
+    /// The audit log (a Muster server keeps one; SCIM has none).
+    AuditLog,
     /// An account action by name, e.g. `suspend` (see
     /// [`Action::name`](crate::actions::Action::name)).
     Action(String),
@@ -138,6 +238,15 @@ impl Capabilities {
                         .any(|t| t.eq_ignore_ascii_case("Group")),
                 "This provider does not serve groups.",
             ),
+            Feature::ShopFields => (
+                self.serves_schema(muster_scim::urn::SHOP_USER),
+                "This provider has no shop fields (licence, role, branches, zones): they are \
+                 Muster's own extension.",
+            ),
+            Feature::AuditLog => (
+                self.is_muster,
+                "This provider keeps no audit log that Muster can read; a Muster server does.",
+            ),
             Feature::Action(name) => return self.action_support(name),
         };
         if ok {
@@ -169,9 +278,52 @@ impl Capabilities {
         }
     }
 
+    /// Whether the provider takes the schema extension `urn`: it lists it at `/Schemas`;
+    /// a provider that lists no schemas takes the standard enterprise extension, and
+    /// Muster's shop extension only if it is a Muster server.
+    pub fn serves_schema(&self, urn: &str) -> bool {
+        if self
+            .schemas
+            .iter()
+            .any(|schema| schema.eq_ignore_ascii_case(urn))
+        {
+            return true;
+        }
+        if urn == muster_scim::urn::SHOP_USER {
+            return self.is_muster;
+        }
+        self.schemas.is_empty()
+    }
+
+    /// `user` as this provider takes it: the extensions it does not serve are left out (a
+    /// provider refuses attributes it does not know).
+    pub fn fit(&self, user: &mut muster_scim::user::User) {
+        if !self.serves_schema(muster_scim::urn::SHOP_USER)
+            && let Some(shop) = user.shop.take()
+        {
+            // What SCIM itself can hold stays: the phone and the job title.
+            if let Some(phone) = shop.phone
+                && user.phone_numbers.is_empty()
+            {
+                user.phone_numbers = vec![muster_scim::user::MultiValue::typed(phone, "work")];
+            }
+            if user.title.is_none() {
+                user.title = shop.job_role;
+            }
+        }
+        if !self.serves_schema(muster_scim::urn::ENTERPRISE_USER) {
+            user.enterprise = None;
+        }
+    }
+
     /// Whether the server offers the action called `name`.
     pub fn offers(&self, name: &str) -> bool {
-        self.actions.iter().any(|action| action == name)
+        self.action(name).is_some()
+    }
+
+    /// The server's rules for the action called `name`, if it offers it.
+    pub fn action(&self, name: &str) -> Option<&ActionRule> {
+        self.actions.iter().find(|action| action.name == name)
     }
 }
 
@@ -195,7 +347,7 @@ impl Client {
         capabilities.schemas = list_of(optional(schemas)?.as_ref(), "id");
         capabilities.resource_types = list_of(optional(types)?.as_ref(), "name");
         capabilities.is_muster = actions.as_ref().is_some_and(is_actions_document);
-        capabilities.actions = actions.as_ref().map(action_names).unwrap_or_default();
+        capabilities.actions = actions.as_ref().map(action_rules).unwrap_or_default();
         Ok(capabilities)
     }
 
@@ -203,9 +355,12 @@ impl Client {
     /// (not a Muster server). One request; used to explain a `404` from an action.
     pub(crate) async fn offered_actions(&self) -> Result<Option<Vec<String>>, Error> {
         let document = optional(self.discovery_get("/actions").await)?;
-        Ok(document
-            .filter(is_actions_document)
-            .map(|doc| action_names(&doc)))
+        Ok(document.filter(is_actions_document).map(|doc| {
+            action_rules(&doc)
+                .into_iter()
+                .map(|rule| rule.name)
+                .collect()
+        }))
     }
 
     async fn discovery_get(&self, path: &str) -> Result<Value, Error> {
@@ -275,15 +430,18 @@ fn is_actions_document(document: &Value) -> bool {
     tagged || document.get("actions").is_some_and(Value::is_array)
 }
 
-fn action_names(document: &Value) -> Vec<String> {
+/// The actions of an `/actions` document with their rules. An entry that cannot be read
+/// (no name, a field of the wrong type) is left out: not offered, rather than offered
+/// with rules that may be wrong.
+fn action_rules(document: &Value) -> Vec<ActionRule> {
     document
         .get("actions")
         .and_then(Value::as_array)
         .map(|actions| {
             actions
                 .iter()
-                .filter_map(|action| action.get("name").and_then(Value::as_str))
-                .map(str::to_owned)
+                .filter(|action| action.is_object())
+                .filter_map(|action| ActionRule::deserialize(action).ok())
                 .collect()
         })
         .unwrap_or_default()
@@ -306,10 +464,44 @@ mod tests {
     }
 
     #[test]
+    fn extensions_go_only_to_providers_that_take_them() {
+        use muster_scim::urn::{ENTERPRISE_USER, SHOP_USER};
+        let plain = Capabilities {
+            schemas: vec![muster_scim::urn::USER.into(), ENTERPRISE_USER.into()],
+            ..Capabilities::default()
+        };
+        assert!(
+            !plain.serves_schema(SHOP_USER),
+            "the shop extension is Muster's own"
+        );
+        assert!(plain.serves_schema(ENTERPRISE_USER));
+        let silent = Capabilities::default();
+        assert!(
+            silent.serves_schema(ENTERPRISE_USER),
+            "a standard extension, when unsaid"
+        );
+        assert!(!silent.serves_schema(SHOP_USER));
+        let muster = Capabilities {
+            is_muster: true,
+            ..Capabilities::default()
+        };
+        assert!(muster.serves_schema(SHOP_USER));
+        let mut user = muster_scim::user::User::from_json(json!({"userName": "a",
+            SHOP_USER: {"role": "admin"}, ENTERPRISE_USER: {"department": "Office"}}))
+        .unwrap();
+        plain.fit(&mut user);
+        assert!(user.shop.is_none() && user.enterprise.is_some());
+        assert!(
+            !user.schemas().contains(&SHOP_USER),
+            "nor is it named in `schemas`"
+        );
+    }
+
+    #[test]
     fn unsupported_features_say_why() {
         let caps = Capabilities {
             patch: true,
-            actions: vec!["suspend".into()],
+            actions: vec![ActionRule::named("suspend")],
             is_muster: true,
             ..Capabilities::default()
         };

@@ -8,6 +8,8 @@
 //! - [`auth`]: password sign-in (with the TOTP step), refresh, sign-out, static tokens.
 //! - [`client`]: a signed-in [`Client`]; [`users`], [`groups`], [`actions`] and
 //!   [`discovery`] hang off it.
+//! - [`rules`]: what may be done to a user, decided once for the app, the bulk runner and
+//!   the command line.
 //! - [`bulk`]: one operation over many users, with bounded concurrency, rate limits
 //!   respected, progress, cancel and retry.
 //! - [`console`]: the desktop console's state (profiles, session, offline copy, search).
@@ -20,6 +22,7 @@ pub mod auth;
 pub mod bulk;
 pub mod cache;
 pub mod client;
+pub mod clock;
 pub mod connection;
 pub mod console;
 pub mod csv;
@@ -28,6 +31,7 @@ pub mod error;
 pub mod groups;
 pub mod profiles;
 pub mod query;
+pub mod rules;
 pub mod search;
 pub mod secret;
 pub mod sync;

@@ -4,7 +4,8 @@
 //! [`Groups::list_all`](crate::groups::Groups::list_all) share.
 //!
 //! Filters are muster-scim [`Filter`] trees and are printed by muster-scim's `Display`, so
-//! what is sent is always canonical, correctly quoted SCIM filter text:
+//! what is sent is always canonical, correctly quoted SCIM filter text (this example is
+//! checked by the unit test `the_builder_prints_canonical_filters`):
 //!
 //! ```
 //! use muster_core::query::{and, attr, not};
@@ -698,6 +699,14 @@ mod tests {
             (
                 or(attr("a").pr(), and(attr("b").pr(), not(attr("c").ne(1)))),
                 "a pr or b pr and not (c ne 1)",
+            ),
+            // The module documentation's example.
+            (
+                and(
+                    attr("name.familyName").sw("Sm"),
+                    not(attr("active").eq(false)),
+                ),
+                r#"name.familyName sw "Sm" and not (active eq false)"#,
             ),
         ];
         for (filter, text) in cases {

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use memchr::memmem;
-use muster_scim::user::User;
+use muster_scim::user::{InvitationState, User};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -48,11 +48,14 @@ pub enum SortKey {
     Created,
     /// Time of the last change.
     LastModified,
+    /// When the invitation's link expires (accepted invitations and users never invited
+    /// last).
+    Invitation,
 }
 
 impl SortKey {
     /// Every key, in declaration order.
-    pub const ALL: [SortKey; 11] = [
+    pub const ALL: [SortKey; 12] = [
         SortKey::Name,
         SortKey::Email,
         SortKey::UserName,
@@ -64,6 +67,7 @@ impl SortKey {
         SortKey::LastSignIn,
         SortKey::Created,
         SortKey::LastModified,
+        SortKey::Invitation,
     ];
 }
 
@@ -90,10 +94,14 @@ pub struct SearchQuery {
     pub security_groups: Vec<String>,
     /// Methods of the last sign-in.
     pub sign_in_methods: Vec<String>,
-    /// Invitation states.
+    /// Invitation states (pending and expired as of the search's `now`).
     pub invitation_states: Vec<String>,
     /// Only users who have not signed in for at least this many days, or never.
     pub no_sign_in_for_days: Option<u32>,
+    /// Statuses left out of the results (and counted in [`SearchResult::hidden`]), unless
+    /// `statuses` asks for them by name: the table leaves deactivated users out until
+    /// asked.
+    pub hidden_statuses: Vec<String>,
     /// The column to sort by.
     pub sort: SortKey,
     /// Sort descending (users without a value still come last).
@@ -117,6 +125,7 @@ impl Default for SearchQuery {
             sign_in_methods: Vec::new(),
             invitation_states: Vec::new(),
             no_sign_in_for_days: None,
+            hidden_statuses: Vec::new(),
             sort: SortKey::Name,
             descending: false,
             offset: 0,
@@ -130,6 +139,8 @@ impl Default for SearchQuery {
 pub struct SearchResult {
     /// How many users match in all.
     pub total: usize,
+    /// How many more would match but for [`SearchQuery::hidden_statuses`].
+    pub hidden: usize,
     /// The window's users, as indices into the slice given to [`Index::build`].
     pub rows: Vec<usize>,
 }
@@ -170,6 +181,9 @@ pub struct Index {
     facets: Vec<HashMap<String, Bits>>,
     /// Last sign-in as a Unix timestamp, per user.
     last_sign_in: Vec<Option<i64>>,
+    /// When each user's open invitation expires, as a Unix timestamp: pending or expired
+    /// is decided at each search, so a copy never holds a state that time has changed.
+    invitation_expires: Vec<Option<i64>>,
     /// Per sort key (in [`SortKey::ALL`] order).
     orders: Vec<Order>,
 }
@@ -187,6 +201,8 @@ pub(crate) struct Parts {
     pub facets: Vec<Vec<(String, Vec<u64>)>>,
     /// Last sign-in as a Unix timestamp, per user.
     pub last_sign_in: Vec<Option<i64>>,
+    /// When each user's open invitation expires, as a Unix timestamp.
+    pub invitation_expires: Vec<Option<i64>>,
     /// Per sort key (in [`SortKey::ALL`] order): ascending and descending permutations.
     pub orders: Vec<(Vec<u32>, Vec<u32>)>,
 }
@@ -202,14 +218,20 @@ impl Index {
     /// Indexes `users`.
     pub fn build(users: &[User]) -> Self {
         // Two threads of about equal work: facets and four sort orders, the rest.
-        let ((facets, first), (later, (text, starts), last_sign_in)) =
+        let ((facets, first), (later, (text, starts), (last_sign_in, invitation_expires))) =
             std::thread::scope(|scope| {
                 let sorter =
                     scope.spawn(|| (build_facets(users), build_orders(users, &SortKey::ALL[..4])));
                 let rest = (
                     build_orders(users, &SortKey::ALL[4..]),
                     build_text(users),
-                    users.iter().map(last_sign_in).collect::<Vec<_>>(),
+                    (
+                        users.iter().map(last_sign_in).collect::<Vec<_>>(),
+                        users
+                            .iter()
+                            .map(open_invitation_expires)
+                            .collect::<Vec<_>>(),
+                    ),
                 );
                 let facets = sorter
                     .join()
@@ -223,6 +245,7 @@ impl Index {
             starts,
             facets,
             last_sign_in,
+            invitation_expires,
             orders,
         }
     }
@@ -247,6 +270,7 @@ impl Index {
                 })
                 .collect(),
             last_sign_in: self.last_sign_in,
+            invitation_expires: self.invitation_expires,
             orders: self
                 .orders
                 .into_iter()
@@ -268,6 +292,7 @@ impl Index {
             starts,
             facets,
             last_sign_in,
+            invitation_expires,
             orders,
         } = parts;
         if u32::try_from(len).is_err() {
@@ -282,6 +307,9 @@ impl Index {
         }
         if last_sign_in.len() != len {
             return Err("index sign-in times do not fit".to_owned());
+        }
+        if invitation_expires.len() != len {
+            return Err("index invitation expiries do not fit".to_owned());
         }
         if facets.len() != FACETS.len() {
             return Err("index facet count differs".to_owned());
@@ -328,6 +356,7 @@ impl Index {
             starts,
             facets,
             last_sign_in,
+            invitation_expires,
             orders,
         })
     }
@@ -343,22 +372,24 @@ impl Index {
     }
 
     /// The users matching `query`, sorted and windowed; `now` anchors
-    /// [`SearchQuery::no_sign_in_for_days`].
+    /// [`SearchQuery::no_sign_in_for_days`] and which invitations are pending or expired.
     pub fn search(&self, query: &SearchQuery, now: OffsetDateTime) -> SearchResult {
         let mut matches = Bits::all(self.len);
-        self.filter_facets(query, &mut matches);
+        self.filter_facets(query, now, &mut matches);
         if let Some(days) = query.no_sign_in_for_days {
             self.filter_idle(days, now, &mut matches);
         }
         self.filter_text(&query.text, &mut matches);
+        let hidden = self.filter_hidden(query, &mut matches);
         let total = matches.count();
         SearchResult {
             total,
+            hidden,
             rows: self.window(query, &matches, total),
         }
     }
 
-    fn filter_facets(&self, query: &SearchQuery, matches: &mut Bits) {
+    fn filter_facets(&self, query: &SearchQuery, now: OffsetDateTime, matches: &mut Bits) {
         for (slot, facet) in FACETS.iter().enumerate() {
             let wanted = facet_values(query, *facet);
             if wanted.is_empty() {
@@ -366,12 +397,56 @@ impl Index {
             }
             let mut any = Bits::none(self.len);
             for value in wanted {
-                if let Some(bits) = self.facets.get(slot).and_then(|f| f.get(&fold(value))) {
+                let value = fold(value);
+                if let Some(bits) = self.facets.get(slot).and_then(|f| f.get(&value)) {
                     any.or(bits);
+                }
+                if matches!(facet, Facet::InvitationState) {
+                    self.add_open_invitations(&value, now, &mut any);
                 }
             }
             matches.and(&any);
         }
+    }
+
+    /// Adds the users whose open invitation is `state` (`pending` or `expired`) at `now`.
+    fn add_open_invitations(&self, state: &str, now: OffsetDateTime, found: &mut Bits) {
+        let now = now.unix_timestamp();
+        let expired = match state {
+            "pending" => false,
+            "expired" => true,
+            _ => return,
+        };
+        for (row, expires) in self.invitation_expires.iter().enumerate() {
+            if let Some(expires) = expires
+                && (*expires <= now) == expired
+            {
+                found.set(row);
+            }
+        }
+    }
+
+    /// Leaves out the users of the hidden statuses the query does not ask for by name;
+    /// returns how many it left out.
+    fn filter_hidden(&self, query: &SearchQuery, matches: &mut Bits) -> usize {
+        let slot = FACETS
+            .iter()
+            .position(|facet| matches!(facet, Facet::Status))
+            .unwrap_or(0);
+        let asked: Vec<String> = query.statuses.iter().map(|s| fold(s)).collect();
+        let mut hidden = Bits::none(self.len);
+        for status in &query.hidden_statuses {
+            let status = fold(status);
+            if asked.contains(&status) {
+                continue;
+            }
+            if let Some(bits) = self.facets.get(slot).and_then(|f| f.get(&status)) {
+                hidden.or(bits);
+            }
+        }
+        hidden.and(matches);
+        matches.and_not(&hidden);
+        hidden.count()
     }
 
     fn filter_idle(&self, days: u32, now: OffsetDateTime, matches: &mut Bits) {
@@ -480,7 +555,7 @@ fn facet_value(user: &User, facet: Facet) -> Option<&str> {
     match facet {
         Facet::Role => shop.and_then(|s| s.role.as_ref()).map(|v| v.as_str()),
         Facet::Licence => shop.and_then(|s| s.licence.as_ref()).map(|v| v.as_str()),
-        Facet::Status => status(user),
+        Facet::Status => Some(user.status_name()),
         Facet::Branch => shop.and_then(|s| s.home_branch.as_deref()),
         Facet::Zone => None,
         Facet::SecurityGroup => shop.and_then(|s| s.security_group.as_deref()),
@@ -488,11 +563,26 @@ fn facet_value(user: &User, facet: Facet) -> Option<&str> {
             .and_then(|s| s.last_sign_in.as_ref())
             .and_then(|l| l.method.as_ref())
             .map(|v| v.as_str()),
+        // Only what time cannot change: accepted, or the provider's word for an
+        // invitation without an expiry. Open invitations with one are decided at each
+        // search (`invitation_expires`).
         Facet::InvitationState => shop
             .and_then(|s| s.invitation.as_ref())
+            .filter(|i| {
+                i.state.as_ref() == Some(&InvitationState::Accepted) || i.expires_at.is_none()
+            })
             .and_then(|i| i.state.as_ref())
             .map(|v| v.as_str()),
     }
+}
+
+/// When `user`'s invitation expires, if one was sent and not accepted.
+fn open_invitation_expires(user: &User) -> Option<i64> {
+    let invitation = user.shop.as_ref()?.invitation.as_ref()?;
+    if invitation.state.as_ref() == Some(&InvitationState::Accepted) {
+        return None;
+    }
+    invitation.expires_at.map(OffsetDateTime::unix_timestamp)
 }
 
 /// The further values `user` holds for a multi-valued `facet` (branches, zones).
@@ -501,16 +591,6 @@ fn facet_values_of(user: &User, facet: Facet) -> &[String] {
         (Facet::Branch, Some(shop)) => &shop.branches,
         (Facet::Zone, Some(shop)) => &shop.zones,
         _ => &[],
-    }
-}
-
-/// The shop status, or for a provider without one, what `active` says.
-fn status(user: &User) -> Option<&str> {
-    match user.shop.as_ref().and_then(|s| s.status.as_ref()) {
-        Some(status) => Some(status.as_str()),
-        None => user
-            .active
-            .map(|active| if active { "active" } else { "deactivated" }),
     }
 }
 
@@ -578,7 +658,9 @@ fn push_user_text(user: &User, text: &mut Vec<u8>) {
             text.push(b'\n');
         }
     };
-    if let Some(name) = display_name(user) {
+    // The name shown (it is the userName when the user has no name of their own).
+    let name = user.display_name();
+    if name != user.user_name {
         push(&name);
     }
     push(&user.user_name);
@@ -600,29 +682,11 @@ fn push_user_text(user: &User, text: &mut Vec<u8>) {
     }
 }
 
-/// The name shown for a user: display name, else the formatted name, else given and
-/// family name.
-fn display_name(user: &User) -> Option<String> {
-    if let Some(name) = user.display_name.as_deref().filter(|n| !n.is_empty()) {
-        return Some(name.to_owned());
-    }
-    let name = user.name.as_ref()?;
-    if let Some(formatted) = name.formatted.as_deref().filter(|n| !n.is_empty()) {
-        return Some(formatted.to_owned());
-    }
-    let parts: Vec<&str> = [name.given_name.as_deref(), name.family_name.as_deref()]
-        .into_iter()
-        .flatten()
-        .filter(|part| !part.is_empty())
-        .collect();
-    (!parts.is_empty()).then(|| parts.join(" "))
-}
-
 /// A sortable value of one user for one key, folded; borrowed when already folded.
 fn sort_text(user: &User, key: SortKey) -> Option<Cow<'_, str>> {
     let shop = user.shop.as_ref();
     let text: Option<Cow<'_, str>> = match key {
-        SortKey::Name => display_name(user).map(Cow::Owned),
+        SortKey::Name => Some(user.display_name()),
         SortKey::Email => user.primary_email().map(Cow::Borrowed),
         SortKey::UserName => Some(Cow::Borrowed(user.user_name.as_str())),
         SortKey::Role => shop
@@ -631,14 +695,16 @@ fn sort_text(user: &User, key: SortKey) -> Option<Cow<'_, str>> {
         SortKey::Licence => shop
             .and_then(|s| s.licence.as_ref())
             .map(|v| Cow::Borrowed(v.as_str())),
-        SortKey::Status => status(user).map(Cow::Borrowed),
+        SortKey::Status => Some(Cow::Borrowed(user.status_name())),
         SortKey::Branch => shop
             .and_then(|s| s.home_branch.as_deref())
             .map(Cow::Borrowed),
         SortKey::SecurityGroup => shop
             .and_then(|s| s.security_group.as_deref())
             .map(Cow::Borrowed),
-        SortKey::LastSignIn | SortKey::Created | SortKey::LastModified => None,
+        SortKey::LastSignIn | SortKey::Created | SortKey::LastModified | SortKey::Invitation => {
+            None
+        }
     };
     text.filter(|t| !t.is_empty()).map(|t| {
         if t.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
@@ -659,6 +725,9 @@ fn sort_time(user: &User, key: SortKey) -> Option<i128> {
             .and_then(|l| l.at),
         SortKey::Created => meta.and_then(|m| m.created),
         SortKey::LastModified => meta.and_then(|m| m.last_modified),
+        SortKey::Invitation => {
+            return open_invitation_expires(user).map(|at| i128::from(at) * 1_000_000_000);
+        }
         _ => None,
     };
     at.map(OffsetDateTime::unix_timestamp_nanos)
@@ -667,9 +736,10 @@ fn sort_time(user: &User, key: SortKey) -> Option<i128> {
 fn build_orders(users: &[User], keys: &[SortKey]) -> Vec<Order> {
     keys.iter()
         .map(|key| match key {
-            SortKey::LastSignIn | SortKey::Created | SortKey::LastModified => {
-                order_by(users.iter().map(|u| sort_time(u, *key)).collect())
-            }
+            SortKey::LastSignIn
+            | SortKey::Created
+            | SortKey::LastModified
+            | SortKey::Invitation => order_by(users.iter().map(|u| sort_time(u, *key)).collect()),
             _ => order_by_text(users.iter().map(|u| sort_text(u, *key)).collect()),
         })
         .collect()
@@ -801,6 +871,12 @@ impl Bits {
     fn or(&mut self, other: &Bits) {
         for (word, other) in self.words.iter_mut().zip(&other.words) {
             *word |= other;
+        }
+    }
+
+    fn and_not(&mut self, other: &Bits) {
+        for (word, other) in self.words.iter_mut().zip(&other.words) {
+            *word &= !other;
         }
     }
 

@@ -12,6 +12,7 @@
 //! [`User::schemas`]), absent members are omitted rather than sent as `null`, and dates are
 //! RFC 3339.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserializer};
@@ -257,6 +258,73 @@ impl User {
             .find(|email| email.primary == Some(true))
             .or_else(|| self.emails.first())
             .and_then(|email| email.value.as_deref())
+    }
+
+    /// The name to show for the user: `displayName`, else `name.formatted`, else the given
+    /// and family names, else the `userName`. Blank values do not count.
+    pub fn display_name(&self) -> Cow<'_, str> {
+        let present = |text: &Option<String>| {
+            text.as_deref()
+                .map(str::trim)
+                .filter(|text| !text.is_empty())
+                .is_some()
+        };
+        if present(&self.display_name) {
+            return Cow::Borrowed(self.display_name.as_deref().unwrap_or_default());
+        }
+        if let Some(name) = &self.name {
+            if present(&name.formatted) {
+                return Cow::Borrowed(name.formatted.as_deref().unwrap_or_default());
+            }
+            let parts: Vec<&str> = [name.given_name.as_deref(), name.family_name.as_deref()]
+                .into_iter()
+                .flatten()
+                .map(str::trim)
+                .filter(|part| !part.is_empty())
+                .collect();
+            if !parts.is_empty() {
+                return Cow::Owned(parts.join(" "));
+            }
+        }
+        Cow::Borrowed(&self.user_name)
+    }
+
+    /// Where the account stands: the shop extension's status when the provider gives one
+    /// (a Muster server), else what SCIM `active` says (`false` is deactivated; true or
+    /// absent is active).
+    pub fn status(&self) -> UserStatus {
+        UserStatus::parse(self.status_name())
+    }
+
+    /// [`User::status`] by its wire name (`active`, `suspended`…), borrowed.
+    pub fn status_name(&self) -> &str {
+        match self.shop.as_ref().and_then(|shop| shop.status.as_ref()) {
+            Some(status) => status.as_str(),
+            None if self.active == Some(false) => "deactivated",
+            None => "active",
+        }
+    }
+
+    /// The state of the user's invitation at `now`, if one was sent: accepted is a fact
+    /// the server recorded; pending or expired is decided here from the link's expiry, so
+    /// an invitation that lapsed since the user was read shows as expired. `None` when no
+    /// invitation was sent.
+    pub fn invitation_state(&self, now: OffsetDateTime) -> Option<InvitationState> {
+        let invitation = self.shop.as_ref()?.invitation.as_ref()?;
+        if invitation.state == Some(InvitationState::Accepted) {
+            return Some(InvitationState::Accepted);
+        }
+        match invitation.expires_at {
+            Some(expires) if expires <= now => Some(InvitationState::Expired),
+            Some(_) => Some(InvitationState::Pending),
+            // No expiry given: the provider's word, as it was when read.
+            None => invitation.state.clone(),
+        }
+    }
+
+    /// When the user last signed in, as far as the provider says.
+    pub fn last_sign_in_at(&self) -> Option<OffsetDateTime> {
+        self.shop.as_ref()?.last_sign_in.as_ref()?.at
     }
 }
 
@@ -674,6 +742,99 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use serde_json::json;
+
+    fn person(doc: Value) -> User {
+        User::from_json(doc).unwrap()
+    }
+
+    #[test]
+    fn the_display_name_falls_back_through_the_names_to_the_user_name() {
+        let cases = [
+            (
+                json!({"userName": "u", "displayName": "Ann Lee", "name": {"formatted": "F"}}),
+                "Ann Lee",
+            ),
+            (
+                json!({"userName": "u", "displayName": "  ", "name": {"formatted": "Dr Ann Lee"}}),
+                "Dr Ann Lee",
+            ),
+            (
+                json!({"userName": "u", "name": {"givenName": "Ann", "familyName": " Lee "}}),
+                "Ann Lee",
+            ),
+            (
+                json!({"userName": "u", "name": {"familyName": "Lee"}}),
+                "Lee",
+            ),
+            (
+                json!({"userName": "ann@shop.test", "name": {"givenName": " "}}),
+                "ann@shop.test",
+            ),
+        ];
+        for (doc, shown) in cases {
+            assert_eq!(person(doc.clone()).display_name(), shown, "{doc}");
+        }
+    }
+
+    #[test]
+    fn the_status_is_the_shop_status_else_what_active_says() {
+        let shop = person(json!({"userName": "u", "active": true,
+            (urn::SHOP_USER): {"status": "suspended"}}));
+        assert_eq!(
+            shop.status(),
+            UserStatus::Suspended,
+            "the server's word first"
+        );
+        assert_eq!(
+            person(json!({"userName": "u", "active": false})).status(),
+            UserStatus::Deactivated
+        );
+        assert_eq!(
+            person(json!({"userName": "u", "active": true})).status(),
+            UserStatus::Active
+        );
+        assert_eq!(
+            person(json!({"userName": "u"})).status(),
+            UserStatus::Active,
+            "a provider that says nothing has an account in use"
+        );
+    }
+
+    #[test]
+    fn an_invitation_lapses_with_the_clock_not_with_the_copy() {
+        let invited = person(
+            json!({"userName": "u", (urn::SHOP_USER): {"status": "invited",
+            "invitation": {"sentAt": "2030-01-01T09:00:00Z", "expiresAt": "2030-01-03T09:00:00Z",
+                           "state": "pending"}}}),
+        );
+        let before = time::macros::datetime!(2030-01-03 08:59 UTC);
+        let after = time::macros::datetime!(2030-01-03 09:00 UTC);
+        assert_eq!(
+            invited.invitation_state(before),
+            Some(InvitationState::Pending)
+        );
+        assert_eq!(
+            invited.invitation_state(after),
+            Some(InvitationState::Expired),
+            "stored as pending, but its link has expired"
+        );
+        let accepted = person(json!({"userName": "u", (urn::SHOP_USER): {
+            "invitation": {"expiresAt": "2030-01-03T09:00:00Z", "state": "accepted"}}}));
+        assert_eq!(
+            accepted.invitation_state(after),
+            Some(InvitationState::Accepted)
+        );
+        let no_expiry = person(json!({"userName": "u", (urn::SHOP_USER): {
+            "invitation": {"state": "expired"}}}));
+        assert_eq!(
+            no_expiry.invitation_state(before),
+            Some(InvitationState::Expired)
+        );
+        assert_eq!(
+            person(json!({"userName": "u"})).invitation_state(after),
+            None
+        );
+    }
 
     #[test]
     fn password_debug_is_redacted() {

@@ -20,9 +20,11 @@ export type Filters = {
   signInMethods: string[];
   invitationStates: string[];
   noSignInForDays: number | null;
+  /** Deactivated users are left out of the list until asked for (as the shop tool does). */
+  showDeactivated: boolean;
 };
 
-export type ListKey = Exclude<keyof Filters, "text" | "noSignInForDays">;
+export type ListKey = Exclude<keyof Filters, "text" | "noSignInForDays" | "showDeactivated">;
 
 export function emptyFilters(): Filters {
   return {
@@ -36,6 +38,7 @@ export function emptyFilters(): Filters {
     signInMethods: [],
     invitationStates: [],
     noSignInForDays: null,
+    showDeactivated: false,
   };
 }
 
@@ -50,18 +53,23 @@ export type FacetGroup = {
   fixed?: readonly string[];
   /** Only these values are offered. */
   only?: readonly string[];
+  /** A shop field: offered only where the provider has Muster's shop extension. */
+  shop?: boolean;
 };
 
 export const FACET_GROUPS: readonly FacetGroup[] = [
   { facet: "status", title: "Status", source: "statuses", list: "statuses", fixed: ["active", "invited", "suspended", "deactivated"] },
-  { facet: "role", title: "Role", source: "roles", list: "roles" },
-  { facet: "licence", title: "Licence", source: "licences", list: "licences" },
-  { facet: "invitation", title: "Invitation", source: "invitationStates", list: "invitationStates", fixed: ["pending", "expired"], only: ["pending", "expired"] },
-  { facet: "branch", title: "Branch", source: "branches", list: "branches" },
-  { facet: "zone", title: "Zone", source: "zones", list: "zones" },
-  { facet: "securityGroup", title: "Security group", source: "securityGroups", list: "securityGroups" },
-  { facet: "signInMethod", title: "Last sign-in method", source: "signInMethods", list: "signInMethods" },
+  { facet: "role", title: "Role", source: "roles", list: "roles", shop: true },
+  { facet: "licence", title: "Licence", source: "licences", list: "licences", shop: true },
+  { facet: "invitation", title: "Invitation", source: "invitationStates", list: "invitationStates", fixed: ["pending", "expired"], only: ["pending", "expired"], shop: true },
+  { facet: "branch", title: "Branch", source: "branches", list: "branches", shop: true },
+  { facet: "zone", title: "Zone", source: "zones", list: "zones", shop: true },
+  { facet: "securityGroup", title: "Security group", source: "securityGroups", list: "securityGroups", shop: true },
+  { facet: "signInMethod", title: "Last sign-in method", source: "signInMethods", list: "signInMethods", shop: true },
 ];
+
+/** The statuses SCIM itself can say (`active`), for a provider without the shop extension. */
+export const SCIM_STATUSES: readonly string[] = ["active", "deactivated"];
 
 export const DORMANT_DAYS: readonly number[] = [30, 60, 90];
 
@@ -131,6 +139,7 @@ export function toQuery(filters: Filters, order: SortOrder, offset: number, limi
     signInMethods: [...filters.signInMethods],
     invitationStates: [...filters.invitationStates],
     noSignInForDays: filters.noSignInForDays,
+    hideDeactivated: !filters.showDeactivated,
     sort: order.sort,
     descending: order.descending,
     offset,
@@ -141,7 +150,7 @@ export function toQuery(filters: Filters, order: SortOrder, offset: number, limi
 /** Identifies a query apart from its window: equal keys mean the same rows. */
 export function queryKey(filters: Filters, order: SortOrder): string {
   const q = toQuery(filters, order, 0, 1);
-  return JSON.stringify([q.text, q.roles, q.licences, q.statuses, q.branches, q.zones, q.securityGroups, q.signInMethods, q.invitationStates, q.noSignInForDays, q.sort, q.descending]);
+  return JSON.stringify([q.text, q.roles, q.licences, q.statuses, q.branches, q.zones, q.securityGroups, q.signInMethods, q.invitationStates, q.noSignInForDays, q.hideDeactivated, q.sort, q.descending]);
 }
 
 /** "20,000 users", or "12 of 20,000 users" when filtered. */
@@ -153,7 +162,7 @@ export function countText(total: number, all: number | null, filtered: boolean):
 
 // ---- the window cache -------------------------------------------------------------------
 
-export type Window<R> = { total: number; offset: number; rows: R[] };
+export type Window<R> = { total: number; hidden?: number; offset: number; rows: R[] };
 export type Fetcher<R> = (offset: number, limit: number) => Promise<Window<R>>;
 
 /**
@@ -173,6 +182,7 @@ export class WindowCache<R, T = undefined> {
   private inflight = new Set<number>();
   private failedWindows = new Set<number>();
   private currentTotal: number | null = null;
+  private currentHidden = 0;
   /** Called when a reply (or failure) arrives: redraw. */
   onchange: () => void;
   /** The last failure of this query, in words. */
@@ -216,6 +226,11 @@ export class WindowCache<R, T = undefined> {
   /** The matching count: this query's, else the last one's while this one loads. */
   get total(): number | null {
     return this.currentTotal ?? this.previousTotal;
+  }
+
+  /** How many more users match but are left out (deactivated), as the last answer said. */
+  get hidden(): number {
+    return this.currentHidden;
   }
 
   /** Whether this query has answered at all. */
@@ -281,6 +296,7 @@ export class WindowCache<R, T = undefined> {
   private store(w: number, got: Window<R>): void {
     this.windows.set(w, got.rows);
     this.currentTotal = got.total;
+    this.currentHidden = got.hidden ?? 0;
     this.previous = null;
     this.previousTotal = null;
   }

@@ -34,6 +34,13 @@ export const commands = {
 	assignees: (query: string) => typedError<AssigneeView[], CommandError_Serialize>(__TAURI_INVOKE("assignees", { query })),
 	deactivate: (id: string, handovers: Handover[]) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("deactivate", { id, handovers })),
 	deleteUser: (id: string) => typedError<StatusView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("delete_user", { id })),
+	listGroups: () => typedError<GroupRow[], CommandError_Serialize>(__TAURI_INVOKE("list_groups")),
+	getGroup: (id: string) => typedError<GroupDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("get_group", { id })),
+	createGroup: (name: string, members: string[]) => typedError<GroupDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("create_group", { name, members })),
+	renameGroup: (id: string, name: string, version: string | null) => typedError<GroupDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("rename_group", { id, name, version })),
+	deleteGroup: (id: string) => typedError<null, CommandError_Serialize>(__TAURI_INVOKE("delete_group", { id })),
+	addGroupMembers: (id: string, users: string[]) => typedError<GroupDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("add_group_members", { id, users })),
+	removeGroupMembers: (id: string, users: string[]) => typedError<GroupDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("remove_group_members", { id, users })),
 	audit: (query: AuditQuery_Deserialize) => typedError<AuditPage_Serialize, CommandError_Serialize>(__TAURI_INVOKE("audit", { query })),
 	review: (days: number) => typedError<ReviewView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("review", { days })),
 	runBulk: (request: BulkRequest_Deserialize, onProgress: Channel<BulkProgressView_Deserialize>) => typedError<BulkSummaryView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("run_bulk", { request, onProgress })),
@@ -653,12 +660,84 @@ export type Field =
 /**  Branches worked for (several). */
 "branches";
 
+/**  A field of the user form that the signed-in account may not change for this user. */
+export type FieldLock = {
+	/**  The form's field: `role`. */
+	field: string,
+	/**  Why, for people. */
+	reason: string,
+};
+
 /**  A problem with one form field. */
 export type FieldProblem = {
 	/**  The field (`email`, `givenName`…). */
 	field: string,
 	/**  What is wrong. */
 	message: string,
+};
+
+/**  A group with its members. */
+export type GroupDetail = GroupDetail_Serialize | GroupDetail_Deserialize;
+
+/**  A group with its members. */
+export type GroupDetail_Deserialize = {
+	/**  Group id. */
+	id: string,
+	/**  Its name. */
+	name: string,
+	/**  The version to send back with a change (ETag). */
+	version?: string | null,
+	/**  Its members, by name. */
+	members: GroupMemberView_Deserialize[],
+	/**  Read from the offline copy (the provider could not be reached). */
+	fromCache: boolean,
+};
+
+/**  A group with its members. */
+export type GroupDetail_Serialize = {
+	/**  Group id. */
+	id: string,
+	/**  Its name. */
+	name: string,
+	/**  The version to send back with a change (ETag). */
+	version: string | null,
+	/**  Its members, by name. */
+	members: GroupMemberView_Serialize[],
+	/**  Read from the offline copy (the provider could not be reached). */
+	fromCache: boolean,
+};
+
+/**  One member of a group. */
+export type GroupMemberView = GroupMemberView_Serialize | GroupMemberView_Deserialize;
+
+/**  One member of a group. */
+export type GroupMemberView_Deserialize = {
+	/**  The member's user id. */
+	id: string,
+	/**  Their name, from the offline copy (else what the provider said). */
+	name: string,
+	/**  Their email, when the copy knows them. */
+	email?: string | null,
+};
+
+/**  One member of a group. */
+export type GroupMemberView_Serialize = {
+	/**  The member's user id. */
+	id: string,
+	/**  Their name, from the offline copy (else what the provider said). */
+	name: string,
+	/**  Their email, when the copy knows them. */
+	email: string | null,
+};
+
+/**  One row of the groups list. */
+export type GroupRow = {
+	/**  Group id. */
+	id: string,
+	/**  Its name. */
+	name: string,
+	/**  How many members it has. */
+	memberCount: number,
 };
 
 /**  Who takes over one kind of responsibility. */
@@ -814,8 +893,10 @@ export type InvitationView = InvitationView_Serialize | InvitationView_Deseriali
 
 /**  An invitation's state. */
 export type InvitationView_Deserialize = {
-	/**  pending, accepted or expired. */
+	/**  pending, accepted or expired, as of now. */
 	state?: string | null,
+	/**  The same for people, with the time: "expires in 5 h", "expired 2 days ago". */
+	label?: string | null,
 	/**  When it was sent (RFC 3339). */
 	sentAt?: string | null,
 	/**  When its link expires (RFC 3339). */
@@ -824,8 +905,10 @@ export type InvitationView_Deserialize = {
 
 /**  An invitation's state. */
 export type InvitationView_Serialize = {
-	/**  pending, accepted or expired. */
+	/**  pending, accepted or expired, as of now. */
 	state: string | null,
+	/**  The same for people, with the time: "expires in 5 h", "expired 2 days ago". */
+	label: string | null,
 	/**  When it was sent (RFC 3339). */
 	sentAt: string | null,
 	/**  When its link expires (RFC 3339). */
@@ -849,6 +932,29 @@ export type MappingOverride_Serialize = {
 	header: string,
 	/**  The field, or `None` for "do not import". */
 	field: Field | null,
+};
+
+/**  One action as it stands for one user. */
+export type Offer = Offer_Serialize | Offer_Deserialize;
+
+/**  One action as it stands for one user. */
+export type Offer_Deserialize = {
+	/**  The action. */
+	action: UserAction,
+	/**  Whether the signed-in account can do it now. */
+	available: boolean,
+	/**  Why not, when not. */
+	reason?: string | null,
+};
+
+/**  One action as it stands for one user. */
+export type Offer_Serialize = {
+	/**  The action. */
+	action: UserAction,
+	/**  Whether the signed-in account can do it now. */
+	available: boolean,
+	/**  Why not, when not. */
+	reason: string | null,
 };
 
 /**  An organisation a system admin can open. */
@@ -877,6 +983,35 @@ export type Outcome =
 "skipped" | 
 /**  Not reached: the import was cancelled or stopped. */
 "notRun";
+
+/**  What a write did, in words, once the server answered. */
+export type OutcomeView = OutcomeView_Serialize | OutcomeView_Deserialize;
+
+/**  What a write did, in words, once the server answered. */
+export type OutcomeView_Deserialize = {
+	/**  For people: "Jane Doe is signed out of 3 sessions." */
+	message: string,
+	/**
+	 *  Everything asked for was done; `false` when part of it failed (the message says
+	 *  which, and why).
+	 */
+	complete: boolean,
+	/**  The action to offer again for the part that failed. */
+	retry?: UserAction | null,
+};
+
+/**  What a write did, in words, once the server answered. */
+export type OutcomeView_Serialize = {
+	/**  For people: "Jane Doe is signed out of 3 sessions." */
+	message: string,
+	/**
+	 *  Everything asked for was done; `false` when part of it failed (the message says
+	 *  which, and why).
+	 */
+	complete: boolean,
+	/**  The action to offer again for the part that failed. */
+	retry: UserAction | null,
+};
 
 /**  The organisation's password rules, for checking as the admin types. */
 export type PasswordPolicyView = {
@@ -1367,6 +1502,35 @@ export type SyncProgressView_Serialize = {
 	total: number | null,
 };
 
+/**  Something that can be done to one user. */
+export type UserAction = 
+/**  Change the user's details. */
+"edit" | 
+/**  Send (or resend) the invitation. */
+"send-welcome" | 
+/**  Email a password-reset link. */
+"send-password-reset" | 
+/**  Email a sign-in link. */
+"send-magic-link" | 
+/**  Set the password without the old one. */
+"set-password" | 
+/**  Bar the user at once, signing them out. */
+"suspend" | 
+/**  Lift a suspension. */
+"unsuspend" | 
+/**  Sign the user out everywhere. */
+"revoke-sessions" | 
+/**  Clear the two-factor enrolment. */
+"reset-mfa" | 
+/**  Deactivate (with reassignment of responsibilities on a Muster server). */
+"deactivate" | 
+/**  Undo a deactivation. */
+"reactivate" | 
+/**  Undo a soft delete. */
+"restore" | 
+/**  Delete the user. */
+"delete";
+
 /**  Everything the detail screen shows about one user. */
 export type UserDetail = UserDetail_Serialize | UserDetail_Deserialize;
 
@@ -1422,10 +1586,24 @@ export type UserDetail_Deserialize = {
 	created?: string | null,
 	/**  Last changed (RFC 3339). */
 	lastModified?: string | null,
-	/**  This is the signed-in person: actions on oneself are not offered. */
+	/**  This is the signed-in person. */
 	isSelf: boolean,
 	/**  Read from the offline copy (the server could not be reached). */
 	fromCache: boolean,
+	/**
+	 *  What can be done to this user, each available or not with the reason (the
+	 *  engine's [`rules`](crate::rules) decide; the screen renders them).
+	 */
+	actions: Offer_Deserialize[],
+	/**  Said once when the provider has no account actions at all. */
+	actionsNote?: string | null,
+	/**  Form fields the signed-in account may not change for this user, with why. */
+	lockedFields: FieldLock[],
+	/**
+	 *  What the write that gave this detail did, as the server answered; `None` for a
+	 *  plain read.
+	 */
+	outcome?: OutcomeView_Deserialize | null,
 };
 
 /**  Everything the detail screen shows about one user. */
@@ -1480,10 +1658,24 @@ export type UserDetail_Serialize = {
 	created: string | null,
 	/**  Last changed (RFC 3339). */
 	lastModified: string | null,
-	/**  This is the signed-in person: actions on oneself are not offered. */
+	/**  This is the signed-in person. */
 	isSelf: boolean,
 	/**  Read from the offline copy (the server could not be reached). */
 	fromCache: boolean,
+	/**
+	 *  What can be done to this user, each available or not with the reason (the
+	 *  engine's [`rules`](crate::rules) decide; the screen renders them).
+	 */
+	actions: Offer_Serialize[],
+	/**  Said once when the provider has no account actions at all. */
+	actionsNote: string | null,
+	/**  Form fields the signed-in account may not change for this user, with why. */
+	lockedFields: FieldLock[],
+	/**
+	 *  What the write that gave this detail did, as the server answered; `None` for a
+	 *  plain read.
+	 */
+	outcome: OutcomeView_Serialize | null,
 };
 
 /**  The editable fields of a user, for create and edit. */
@@ -1581,8 +1773,13 @@ export type UserQuery_Deserialize = {
 	/**  Only people with no sign-in for this many days (or never). */
 	noSignInForDays?: number | null,
 	/**
+	 *  Leave deactivated (and deleted) users out unless `statuses` names them; the window
+	 *  says how many were left out.
+	 */
+	hideDeactivated?: boolean,
+	/**
 	 *  Sort column: name, email, userName, role, licence, status, branch, securityGroup,
-	 *  lastSignIn, created, lastModified.
+	 *  lastSignIn, created, lastModified, invitation.
 	 */
 	sort?: string,
 	/**  Sort descending. */
@@ -1619,8 +1816,13 @@ export type UserQuery_Serialize = {
 	/**  Only people with no sign-in for this many days (or never). */
 	noSignInForDays: number | null,
 	/**
+	 *  Leave deactivated (and deleted) users out unless `statuses` names them; the window
+	 *  says how many were left out.
+	 */
+	hideDeactivated: boolean,
+	/**
 	 *  Sort column: name, email, userName, role, licence, status, branch, securityGroup,
-	 *  lastSignIn, created, lastModified.
+	 *  lastSignIn, created, lastModified, invitation.
 	 */
 	sort: string,
 	/**  Sort descending. */
@@ -1662,8 +1864,12 @@ export type UserRow_Deserialize = {
 	lastSignInAt?: string | null,
 	/**  How they last signed in. */
 	lastSignInMethod?: string | null,
-	/**  Invitation state. */
+	/**  The invitation's state now: pending, expired or accepted. */
 	invitationState?: string | null,
+	/**  When the invitation's link expires (RFC 3339). */
+	invitationExpiresAt?: string | null,
+	/**  The invitation for people, as of now: "expires in 5 h", "expired 2 days ago". */
+	invitationLabel?: string | null,
 	/**  Two-factor on. */
 	mfaEnabled?: boolean | null,
 };
@@ -1696,8 +1902,12 @@ export type UserRow_Serialize = {
 	lastSignInAt: string | null,
 	/**  How they last signed in. */
 	lastSignInMethod: string | null,
-	/**  Invitation state. */
+	/**  The invitation's state now: pending, expired or accepted. */
 	invitationState: string | null,
+	/**  When the invitation's link expires (RFC 3339). */
+	invitationExpiresAt: string | null,
+	/**  The invitation for people, as of now: "expires in 5 h", "expired 2 days ago". */
+	invitationLabel: string | null,
 	/**  Two-factor on. */
 	mfaEnabled: boolean | null,
 };
@@ -1709,6 +1919,8 @@ export type UserWindow = UserWindow_Serialize | UserWindow_Deserialize;
 export type UserWindow_Deserialize = {
 	/**  Matching users in all. */
 	total: number,
+	/**  Users who match but are left out (deactivated, with `hide_deactivated`). */
+	hidden: number,
 	/**  The first row's position. */
 	offset: number,
 	/**  The rows. */
@@ -1719,6 +1931,8 @@ export type UserWindow_Deserialize = {
 export type UserWindow_Serialize = {
 	/**  Matching users in all. */
 	total: number,
+	/**  Users who match but are left out (deactivated, with `hide_deactivated`). */
+	hidden: number,
 	/**  The first row's position. */
 	offset: number,
 	/**  The rows. */

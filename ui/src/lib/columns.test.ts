@@ -47,6 +47,8 @@ const row: Row = {
   lastSignInAt: "2026-11-23T11:57:00Z",
   lastSignInMethod: "magic_link",
   invitationState: "accepted",
+  invitationExpiresAt: null,
+  invitationLabel: "accepted",
   mfaEnabled: true,
 };
 
@@ -127,5 +129,7 @@ describe("cell text", () => {
     expect(cellText(row, "lastSignIn", now)).toBe("3 minutes ago");
     expect(cellText({ ...row, lastSignInAt: null }, "lastSignIn", now)).toBe("never");
     expect(cellText(row, "invitation", now)).toBe("Accepted");
+    expect(cellText({ ...row, invitationState: "pending", invitationLabel: "expires in 5 h" }, "invitation", now)).toBe("Pending · expires in 5 h");
+    expect(cellText(row, "login", now)).toBe("Magic link");
   });
 });

@@ -16,7 +16,8 @@ export type ColumnId =
   | "zones"
   | "invitation"
   | "mfa"
-  | "lastSignIn";
+  | "lastSignIn"
+  | "login";
 
 export type Column = {
   id: ColumnId;
@@ -29,6 +30,8 @@ export type Column = {
   sortKey: string | null;
   /** Always shown. */
   required?: boolean;
+  /** A shop field: shown only where the provider has Muster's shop extension. */
+  shop?: boolean;
 };
 
 export const COLUMNS: readonly Column[] = [
@@ -36,18 +39,19 @@ export const COLUMNS: readonly Column[] = [
   { id: "email", title: "Email", min: 170, grow: 1.6, sortKey: "email" },
   { id: "userName", title: "User name", min: 180, grow: 1.3, sortKey: "userName" },
   { id: "phone", title: "Phone", min: 130, grow: 0.6, sortKey: null },
-  { id: "role", title: "Role", min: 112, grow: 0.5, sortKey: "role" },
-  { id: "licence", title: "Licence", min: 108, grow: 0.5, sortKey: "licence" },
+  { id: "role", title: "Role", min: 112, grow: 0.5, sortKey: "role", shop: true },
+  { id: "licence", title: "Licence", min: 108, grow: 0.5, sortKey: "licence", shop: true },
   { id: "status", title: "Status", min: 104, grow: 0.5, sortKey: "status" },
-  { id: "branch", title: "Branch", min: 124, grow: 0.7, sortKey: "branch" },
-  { id: "securityGroup", title: "Security group", min: 150, grow: 0.8, sortKey: "securityGroup" },
-  { id: "zones", title: "Zones", min: 130, grow: 0.7, sortKey: null },
-  { id: "invitation", title: "Invitation", min: 110, grow: 0.5, sortKey: null },
-  { id: "mfa", title: "2FA", min: 64, grow: 0, sortKey: null },
-  { id: "lastSignIn", title: "Last sign-in", min: 124, grow: 0.6, sortKey: "lastSignIn" },
+  { id: "branch", title: "Branch", min: 124, grow: 0.7, sortKey: "branch", shop: true },
+  { id: "securityGroup", title: "Security group", min: 150, grow: 0.8, sortKey: "securityGroup", shop: true },
+  { id: "zones", title: "Zones", min: 130, grow: 0.7, sortKey: null, shop: true },
+  { id: "invitation", title: "Invitation", min: 150, grow: 0.6, sortKey: "invitation", shop: true },
+  { id: "mfa", title: "2FA", min: 64, grow: 0, sortKey: null, shop: true },
+  { id: "lastSignIn", title: "Last sign-in", min: 124, grow: 0.6, sortKey: "lastSignIn", shop: true },
+  { id: "login", title: "Login", min: 104, grow: 0.4, sortKey: null, shop: true },
 ];
 
-export const DEFAULT_VISIBLE: readonly ColumnId[] = ["name", "email", "role", "licence", "status", "branch", "lastSignIn"];
+export const DEFAULT_VISIBLE: readonly ColumnId[] = ["name", "email", "role", "licence", "status", "branch", "lastSignIn", "login"];
 
 export const COLUMNS_KEY = "muster.users.columns";
 export const SORT_KEY = "muster.users.sort";
@@ -59,6 +63,11 @@ const BY_ID = new Map(COLUMNS.map((c) => [c.id, c]));
 
 export function column(id: ColumnId): Column {
   return BY_ID.get(id) ?? COLUMNS[0];
+}
+
+/** The columns this provider has data for: without the shop extension, none of its fields. */
+export function available(ids: readonly ColumnId[], shopFields: boolean): ColumnId[] {
+  return shopFields ? [...ids] : ids.filter((id) => !column(id).shop);
 }
 
 /** Puts ids in table order, drops unknown and repeated ones, and keeps the required ones. */
@@ -199,11 +208,16 @@ export function cellText(row: Row, id: ColumnId, now: Date = new Date()): string
       return row.securityGroup ?? "—";
     case "zones":
       return row.zones.length ? row.zones.join(", ") : "—";
-    case "invitation":
-      return label(row.invitationState);
+    case "invitation": {
+      // The state and the engine's words as of now: "Pending · expires in 5 h".
+      const state = label(row.invitationState);
+      return row.invitationLabel && row.invitationLabel !== row.invitationState ? `${state} · ${row.invitationLabel}` : state;
+    }
     case "mfa":
       return row.mfaEnabled == null ? "—" : row.mfaEnabled ? "On" : "Off";
     case "lastSignIn":
       return ago(row.lastSignInAt, now);
+    case "login":
+      return label(row.lastSignInMethod);
   }
 }

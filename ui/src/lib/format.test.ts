@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ago, countdown, label, plural } from "./format";
+import { ago, label, plural } from "./format";
 
 const now = new Date("2026-11-23T12:00:00Z");
 
@@ -10,12 +10,6 @@ describe("format", () => {
     expect(ago("2026-11-21T12:00:00Z", now)).toBe("2 days ago");
     expect(ago(null, now)).toBe("never");
     expect(ago("garbage", now)).toBe("unknown");
-  });
-
-  it("counts down to an expiry", () => {
-    expect(countdown("2026-11-25T15:00:00Z", now)).toBe("in 2 days 3 h");
-    expect(countdown("2026-11-23T12:30:00Z", now)).toBe("in 30 min");
-    expect(countdown("2026-11-22T12:00:00Z", now)).toBe("expired");
   });
 
   it("labels wire values and counts", () => {

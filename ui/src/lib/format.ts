@@ -20,20 +20,6 @@ export function ago(iso: string | null | undefined, now: Date = new Date()): str
   return `${count} ${chosen[1]}${count === 1 ? "" : "s"} ago`;
 }
 
-/** "in 2 days 3 hours", "expired" for a future RFC 3339 time. */
-export function countdown(iso: string | null | undefined, now: Date = new Date()): string {
-  if (!iso) return "";
-  const ms = new Date(iso).getTime() - now.getTime();
-  if (Number.isNaN(ms)) return "";
-  if (ms <= 0) return "expired";
-  const minutes = Math.floor(ms / 60000);
-  const days = Math.floor(minutes / 1440);
-  const hours = Math.floor((minutes % 1440) / 60);
-  if (days > 0) return `in ${days} day${days === 1 ? "" : "s"}${hours ? ` ${hours} h` : ""}`;
-  if (hours > 0) return `in ${hours} h ${minutes % 60} min`;
-  return `in ${minutes} min`;
-}
-
 /** A wire value for people: `magic_link` → "Magic link", `field` → "Field". */
 export function label(value: string | null | undefined): string {
   if (!value) return "—";

@@ -53,6 +53,10 @@ function detail(overrides: Partial<UserDetail> = {}): UserDetail {
     lastModified: null,
     isSelf: false,
     fromCache: false,
+    actions: [],
+    actionsNote: null,
+    lockedFields: [],
+    outcome: null,
     ...overrides,
   };
 }

@@ -23,6 +23,8 @@ export function filtersFromQuery(query: UserQuery): Filters {
     signInMethods: [...query.signInMethods],
     invitationStates: [...query.invitationStates],
     noSignInForDays: query.noSignInForDays,
+    // A count's users are exactly the table's rows, deactivated ones included.
+    showDeactivated: !query.hideDeactivated,
   };
 }
 

@@ -2,16 +2,17 @@
 // the sync in progress. Screens read `app` and call its methods; the Rust side owns the
 // truth (every change comes back as a new `StatusView`).
 import { Channel } from "@tauri-apps/api/core";
-import { commands, type AppInfo, type StatusView, type SyncProgressView } from "./bindings";
+import { commands, type AppInfo, type OutcomeView, type StatusView, type SyncProgressView, type UserAction } from "./bindings";
 import { call, messageOf } from "./api";
 
 export type Route =
   | { name: "users" }
-  | { name: "user"; id: string }
+  | { name: "user"; id: string; outcome?: OutcomeView }
   | { name: "create" }
   | { name: "edit"; id: string }
   | { name: "audit"; target?: string }
   | { name: "review" }
+  | { name: "groups" }
   | { name: "import" }
   | { name: "connections" };
 
@@ -39,6 +40,8 @@ class AppState {
   /** Bumped whenever the cached users change, so views re-query. */
   dataVersion = $state(0);
   paletteOpen = $state(false);
+  /** An action chosen in the palette for the user on screen, for that screen to start. */
+  pendingAction = $state<{ id: string; action: UserAction } | null>(null);
   private nextToast = 1;
   private retryTimer: ReturnType<typeof setInterval> | null = null;
 

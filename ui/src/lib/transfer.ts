@@ -19,6 +19,7 @@ const EXPORT_OF: Record<ColumnId, readonly string[]> = {
   invitation: ["invitation"],
   mfa: ["mfaEnabled"],
   lastSignIn: ["lastSignIn"],
+  login: ["lastSignInMethod"],
 };
 
 /** The export's columns for the table's visible ones, in the table's order, keeping only

@@ -404,6 +404,8 @@ impl Job {
                 ..self.options.clone()
             },
             me,
+            account: client.account().map(crate::rules::Account::from),
+            capabilities,
             successors,
             gate: Gate::default(),
             cancel: context.cancel.clone(),
@@ -682,7 +684,7 @@ impl Item {
                 Subject::New(_) => user.or(self.record.as_ref()).and_then(|u| u.id.clone()),
             },
             name: shown
-                .map(crate::console::view::display_name)
+                .map(|user| user.display_name().into_owned())
                 .unwrap_or_default(),
             outcome,
         }
@@ -755,6 +757,9 @@ struct Shared {
     operation: Operation,
     options: Options,
     me: Option<String>,
+    /// The signed-in account and the provider's capabilities, for the engine's rules.
+    account: Option<crate::rules::Account>,
+    capabilities: Capabilities,
     successors: HashSet<String>,
     gate: Gate,
     cancel: Cancel,
@@ -795,6 +800,8 @@ impl Shared {
             now: OffsetDateTime::now_utc(),
             resend_cooldown: self.options.resend_cooldown,
             successors: &self.successors,
+            account: self.account.as_ref(),
+            capabilities: &self.capabilities,
         }
     }
 

@@ -11,6 +11,8 @@ use time::OffsetDateTime;
 
 use super::Operation;
 use crate::actions::Action;
+use crate::discovery::Capabilities;
+use crate::rules::{Account, Offer, UserAction};
 
 /// The shop extension's URN, the prefix of its attribute paths in a PATCH.
 const SHOP: &str = muster_scim::urn::SHOP_USER;
@@ -38,7 +40,7 @@ pub(crate) enum Write {
     Patch(Vec<PatchOperation>),
 }
 
-/// What the rules need besides the user.
+/// What the plan needs besides the user.
 #[derive(Debug)]
 pub(crate) struct Rules<'a> {
     /// The signed-in person's user id: never acted on.
@@ -49,6 +51,10 @@ pub(crate) struct Rules<'a> {
     pub resend_cooldown: Duration,
     /// Users named to take over a deactivated user's responsibilities.
     pub successors: &'a HashSet<String>,
+    /// The signed-in account, for the engine's [`rules`](crate::rules).
+    pub account: Option<&'a Account>,
+    /// The provider's capabilities, for the same.
+    pub capabilities: &'a Capabilities,
 }
 
 /// Decides what `operation` does to `user`.
@@ -60,24 +66,20 @@ pub(crate) fn plan(operation: &Operation, user: &User, rules: &Rules<'_>) -> Pla
             false,
         );
     }
-    let status = status_of(user);
+    let status = user.status();
     if status == UserStatus::Deleted {
         return skip("The user is deleted.", false);
     }
     let shop = user.shop.clone().unwrap_or_default();
     match operation {
         Operation::Invite { .. } => skip("The user exists already.", true),
-        Operation::ResendWelcome => resend_welcome(&status, &shop, rules),
+        Operation::ResendWelcome => resend_welcome(user, &status, &shop, rules),
         Operation::Suspend => match status {
             UserStatus::Suspended => skip("Already suspended.", true),
-            UserStatus::Deactivated => skip(
-                "The user is deactivated; only active or invited users can be suspended.",
-                false,
-            ),
-            _ => act(Action::Suspend),
+            _ => offered(UserAction::Suspend, Action::Suspend, user, rules),
         },
         Operation::Unsuspend => match status {
-            UserStatus::Suspended => act(Action::Unsuspend),
+            UserStatus::Suspended => offered(UserAction::Unsuspend, Action::Unsuspend, user, rules),
             _ => skip(&format!("Not suspended (the user is {status})."), true),
         },
         Operation::Deactivate { reassign } => {
@@ -90,29 +92,38 @@ pub(crate) fn plan(operation: &Operation, user: &User, rules: &Rules<'_>) -> Pla
                     false,
                 )
             } else {
-                act(Action::Deactivate {
+                let write = Action::Deactivate {
                     reassign: reassign.clone(),
-                })
+                };
+                offered(UserAction::Deactivate, write, user, rules)
             }
         }
         Operation::SetLicence(licence) => {
             if shop.licence.as_ref() == Some(licence) {
                 skip(&format!("Already has the {licence} licence."), true)
             } else {
-                patch(vec![PatchOperation::replace(
-                    format!("{SHOP}:licence"),
-                    json!(licence.as_str()),
-                )])
+                edit(
+                    vec![PatchOperation::replace(
+                        format!("{SHOP}:licence"),
+                        json!(licence.as_str()),
+                    )],
+                    user,
+                    rules,
+                )
             }
         }
         Operation::SetRole(role) => {
             if shop.role.as_ref() == Some(role) {
                 skip(&format!("Already has the {role} role."), true)
             } else {
-                patch(vec![PatchOperation::replace(
-                    format!("{SHOP}:role"),
-                    json!(role.as_str()),
-                )])
+                edit(
+                    vec![PatchOperation::replace(
+                        format!("{SHOP}:role"),
+                        json!(role.as_str()),
+                    )],
+                    user,
+                    rules,
+                )
             }
         }
         Operation::SetBranches {
@@ -139,34 +150,69 @@ pub(crate) fn plan(operation: &Operation, user: &User, rules: &Rules<'_>) -> Pla
             if operations.is_empty() {
                 skip("Already has these branches.", true)
             } else {
-                patch(operations)
+                edit(operations, user, rules)
             }
         }
         Operation::SetZones(zones) => {
             if same_set(&shop.zones, zones) {
                 skip("Already has these zones.", true)
             } else {
-                patch(vec![list_patch("zones", zones)])
+                edit(vec![list_patch("zones", zones)], user, rules)
             }
         }
         Operation::RevokeSessions => {
             if shop.active_sessions == Some(0) {
                 skip("No sessions to end.", true)
             } else {
-                act(Action::RevokeSessions)
+                offered(
+                    UserAction::RevokeSessions,
+                    Action::RevokeSessions,
+                    user,
+                    rules,
+                )
             }
         }
         Operation::ResetMfa => {
             if shop.mfa_enabled == Some(false) {
                 skip("Two-factor is not set up.", true)
             } else {
-                act(Action::ResetMfa)
+                offered(UserAction::ResetMfa, Action::ResetMfa, user, rules)
             }
         }
     }
 }
 
-fn resend_welcome(status: &UserStatus, shop: &ShopUser, rules: &Rules<'_>) -> Plan {
+/// `write`, when the engine's rules offer `action` for `user`; else skipped with their
+/// reason.
+fn offered(action: UserAction, write: Action, user: &User, rules: &Rules<'_>) -> Plan {
+    match crate::rules::offer(action, user, rules.account, rules.capabilities) {
+        None => skip(
+            &crate::rules::not_applicable(action, user, rules.capabilities),
+            false,
+        ),
+        Some(Offer {
+            available: false,
+            reason,
+            ..
+        }) => skip(reason.as_deref().unwrap_or("Not allowed."), false),
+        Some(_) => act(write),
+    }
+}
+
+/// A PATCH, when the engine's rules let the account edit `user`; else skipped with
+/// their reason.
+fn edit(operations: Vec<PatchOperation>, user: &User, rules: &Rules<'_>) -> Plan {
+    match crate::rules::offer(UserAction::Edit, user, rules.account, rules.capabilities) {
+        Some(Offer {
+            available: false,
+            reason,
+            ..
+        }) => skip(reason.as_deref().unwrap_or("Not allowed."), false),
+        _ => patch(operations),
+    }
+}
+
+fn resend_welcome(user: &User, status: &UserStatus, shop: &ShopUser, rules: &Rules<'_>) -> Plan {
     if *status != UserStatus::Invited {
         let why = match status {
             UserStatus::Active => "The user accepted the invitation already.".to_owned(),
@@ -175,7 +221,7 @@ fn resend_welcome(status: &UserStatus, shop: &ShopUser, rules: &Rules<'_>) -> Pl
         return skip(&why, false);
     }
     let invitation = shop.invitation.as_ref();
-    let pending = invitation.and_then(|i| i.state.as_ref()) == Some(&InvitationState::Pending);
+    let pending = user.invitation_state(rules.now) == Some(InvitationState::Pending);
     if pending && let Some(sent) = invitation.and_then(|i| i.sent_at) {
         let age = rules.now - sent;
         if age < time::Duration::try_from(rules.resend_cooldown).unwrap_or(time::Duration::ZERO) {
@@ -190,16 +236,7 @@ fn resend_welcome(status: &UserStatus, shop: &ShopUser, rules: &Rules<'_>) -> Pl
             );
         }
     }
-    act(Action::SendWelcome)
-}
-
-/// A user's status: the shop status, else from SCIM `active`.
-pub(crate) fn status_of(user: &User) -> UserStatus {
-    match user.shop.as_ref().and_then(|s| s.status.clone()) {
-        Some(status) => status,
-        None if user.active == Some(false) => UserStatus::Deactivated,
-        None => UserStatus::Active,
-    }
+    offered(UserAction::SendWelcome, Action::SendWelcome, user, rules)
 }
 
 /// Whether two lists hold the same values, case and order aside.
@@ -245,6 +282,7 @@ mod tests {
 
     use super::*;
     use crate::actions::Reassign;
+    use crate::rules::tests::{admin, muster};
 
     fn user(id: &str, status: UserStatus) -> User {
         User {
@@ -263,6 +301,10 @@ mod tests {
     }
 
     fn decide(operation: &Operation, user: &User) -> Plan {
+        decide_as(operation, user, &admin("me"))
+    }
+
+    fn decide_as(operation: &Operation, user: &User, account: &Account) -> Plan {
         let successors = HashSet::from(["heir".to_owned()]);
         plan(
             operation,
@@ -272,8 +314,38 @@ mod tests {
                 now: OffsetDateTime::now_utc(),
                 resend_cooldown: Duration::from_secs(600),
                 successors: &successors,
+                account: Some(account),
+                capabilities: &muster(),
             },
         )
+    }
+
+    #[test]
+    fn what_the_rules_withhold_is_skipped_with_their_reason() {
+        let viewer = Account {
+            role: Some(Role::Viewer),
+            ..admin("me")
+        };
+        let Plan::Skip { reason, already } =
+            decide_as(&Operation::Suspend, &user("x", UserStatus::Active), &viewer)
+        else {
+            panic!("a viewer's bulk job changes nobody");
+        };
+        assert!(!already && reason.contains("viewer"), "{reason}");
+        let Plan::Skip { reason, .. } =
+            decide(&Operation::Suspend, &user("x", UserStatus::Deactivated))
+        else {
+            panic!("suspending applies to invited or active users");
+        };
+        assert!(reason.contains("invited or active"), "{reason}");
+        let Plan::Skip { reason, .. } = decide_as(
+            &Operation::SetLicence(Licence::Desk),
+            &user("x", UserStatus::Active),
+            &viewer,
+        ) else {
+            panic!("nor edits anyone");
+        };
+        assert!(reason.contains("viewer"), "{reason}");
     }
 
     fn already(plan: &Plan) -> Option<bool> {
@@ -401,6 +473,16 @@ mod tests {
         assert!(
             matches!(decide(&Operation::ResendWelcome, &invited), Plan::Act(_)),
             "an expired invitation is sent again"
+        );
+        let shop = invited.shop.as_mut().unwrap();
+        shop.invitation = Some(Invitation {
+            sent_at: Some(now - time::Duration::minutes(3)),
+            expires_at: Some(now - time::Duration::minutes(1)),
+            state: Some(InvitationState::Pending),
+        });
+        assert!(
+            matches!(decide(&Operation::ResendWelcome, &invited), Plan::Act(_)),
+            "read as pending, but lapsed since: it is expired now, and sent again"
         );
         assert_eq!(
             already(&decide(

@@ -3,7 +3,7 @@
 
 use muster_scim::user::{User, UserStatus};
 
-use super::plan::{Plan, Write, status_of};
+use super::plan::{Plan, Write};
 use super::{Interrupt, Item, Operation, Outcome, Report, Shared, Stop, Subject, lost_answer};
 use crate::actions::Action;
 use crate::error::{Code, Error};
@@ -179,7 +179,7 @@ async fn invite(shared: &Shared, item: &Item, person: &User) -> Report {
     let Some(user) = created else {
         return item.report(None, lost_answer());
     };
-    let invited = status_of(&user) == UserStatus::Invited;
+    let invited = user.status() == UserStatus::Invited;
     if !send_welcome || !invited || (invitation_sent(&user) && !item.uncertain) {
         return if existed {
             item.report(

@@ -15,7 +15,6 @@ use muster_scim::user::{Licence, Role};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use time::OffsetDateTime;
 
 #[cfg(feature = "specta")]
 use specta::Type;
@@ -216,7 +215,7 @@ impl Console {
                     limit: usize::MAX,
                     ..to_search(query)
                 };
-                let rows = data.index.search(&search, OffsetDateTime::now_utc()).rows;
+                let rows = data.index.search(&search, self.clock.now()).rows;
                 rows.into_iter()
                     .filter_map(|row| data.snapshot.users.get(row)?.id.clone())
                     .collect()
@@ -292,6 +291,7 @@ impl Console {
             }),
             _ => Ok(()),
         };
+        // Only to record the connection's state; the summary says what happened to whom.
         let _ = self.online(reached).await;
         let retry_ids: Vec<String> = summary
             .reports

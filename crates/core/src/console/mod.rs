@@ -13,6 +13,7 @@
 //! builds the next one and swaps it in, so a running sync never blocks the table.
 
 pub mod bulk;
+pub mod groups;
 mod review;
 mod store;
 mod transfer;
@@ -29,14 +30,16 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use tokio::sync::Mutex;
 
-use crate::actions::{Action, Reassign, ResponsibilityKind};
+use crate::actions::{Action, ActionResult, Reassign, ResponsibilityKind};
 use crate::auth::{Account, Credentials};
 use crate::cache::Snapshot;
 use crate::client::{Client, MfaPending, SignIn};
+use crate::clock::Clock;
 use crate::connection::ServerKind;
 use crate::discovery::{Capabilities, Feature, Support};
 use crate::error::Error;
 use crate::profiles::{Profile, ProfileKind, Profiles};
+use crate::rules::{self, Offer, UserAction};
 use crate::search::{Index, SearchQuery, SortKey};
 use crate::secret::Secret;
 use crate::sync::{self, OpenOutcome, Phase as SyncPhase, Store};
@@ -47,9 +50,9 @@ pub use review::{DEFAULT_DORMANT_DAYS, MAX_DORMANT_DAYS, ReviewCount, ReviewOpti
 pub use store::{cache_path, open_store};
 use view::{
     AccountView, AssigneeView, AuditEntryView, AuditPage, AuditQuery, EmailCheck, FacetValue,
-    Facets, FeatureView, Handover, OrgView, PasswordPolicyView, Phase, ProfileInput, ProfileView,
-    ResponsibilityView, ServerKindView, SimpleAction, StatusView, SyncProgressView, UserDetail,
-    UserInput, UserQuery, UserRow, UserWindow,
+    Facets, FeatureView, Handover, OrgView, OutcomeView, PasswordPolicyView, Phase, ProfileInput,
+    ProfileView, ResponsibilityView, ServerKindView, SimpleAction, StatusView, SyncProgressView,
+    UserDetail, UserInput, UserQuery, UserRow, UserWindow,
 };
 
 /// The most rows one window returns.
@@ -154,6 +157,8 @@ pub struct Console {
     state: Mutex<State>,
     /// Syncs run one at a time.
     sync_gate: Mutex<()>,
+    /// What "now" is when deciding what depends on time.
+    clock: Clock,
 }
 
 /// What a password sign-in led to.
@@ -182,7 +187,20 @@ impl Console {
                 active: None,
             }),
             sync_gate: Mutex::new(()),
+            clock: Clock::system(),
         })
+    }
+
+    /// The same console reading time from `clock` (tests move time with it).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The console's current time.
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
     }
 
     // ---- profiles ------------------------------------------------------------------
@@ -306,11 +324,12 @@ impl Console {
         let key_name = cache_key_name(active);
         let cache_dir = self.dirs.cache.clone();
         let vault = self.vault.clone();
+        let now = self.clock.now();
         let loaded = tokio::task::spawn_blocking(move || {
             let store = open_store(&vault, &cache_dir, &key_name, create_key)?;
             Ok::<_, Error>(store.map(|store| {
-                // The stored index: no rebuild on open (issue 5's < 300 ms).
-                let (snapshot, index, outcome) = store.open_indexed(OffsetDateTime::now_utc());
+                // The stored index: no rebuild on open.
+                let (snapshot, index, outcome) = store.open_indexed(now);
                 (store, Arc::new(Data { snapshot, index }), outcome)
             }))
         })
@@ -485,16 +504,28 @@ impl Console {
             (client, active.store.take(), active.profile.name.clone())
         };
         let (client, store, name) = taken;
-        if let Some(client) = client {
-            // Best effort: an unreachable server's session expires by itself.
-            let _ = client.sign_out().await;
-        }
+        // The server ends the session; if it cannot be told, say so: the session stays
+        // valid there until it expires.
+        let unended = match client {
+            Some(client) => client.sign_out().await.err(),
+            None => None,
+        };
         if let Some(store) = store {
             store.remove()?;
         }
         store::remove_cache(&self.dirs.cache, &name)?;
         self.vault.delete_profile(&name)?;
         self.remember_account(&name, None);
+        if let Some(error) = unended {
+            tracing::warn!(%error, "the server could not be told of the sign-out");
+            let mut state = self.state.lock().await;
+            if let Some(active) = state.active.as_mut() {
+                active.session_notice = Some(format!(
+                    "Signed out on this computer, but the server could not be told, so the \
+                     session stays valid there until it expires: {error}"
+                ));
+            }
+        }
         Ok(self.status().await)
     }
 
@@ -641,7 +672,7 @@ impl Console {
         };
         let mut snapshot = data.snapshot.clone();
         drop(data);
-        let now = OffsetDateTime::now_utc();
+        let now = self.clock.now();
         let result = sync::sync(&client, &mut snapshot, now, |p| {
             progress(SyncProgressView {
                 phase: match p.phase {
@@ -676,15 +707,17 @@ impl Console {
     pub async fn search(&self, query: &UserQuery) -> UserWindow {
         let data = self.data().await;
         let search = to_search(query);
-        let result = data.index.search(&search, OffsetDateTime::now_utc());
+        let now = self.clock.now();
+        let result = data.index.search(&search, now);
         UserWindow {
             total: view::clamp(result.total),
+            hidden: view::clamp(result.hidden),
             offset: view::clamp(search.offset),
             rows: result
                 .rows
                 .iter()
                 .filter_map(|&i| data.snapshot.users.get(i))
-                .map(UserRow::of)
+                .map(|user| UserRow::of(user, now))
                 .collect(),
         }
     }
@@ -692,7 +725,7 @@ impl Console {
     /// The values the filter chips offer, with counts.
     pub async fn facets(&self) -> Facets {
         let data = self.data().await;
-        facets_of(&data.snapshot.users)
+        facets_of(&data.snapshot.users, self.clock.now())
     }
 
     /// One user: fresh from the server when it answers, else from the offline copy.
@@ -701,12 +734,11 @@ impl Console {
     ///
     /// [`Error::NotFound`]; [`Error::Offline`] when offline and the user is not cached.
     pub async fn user(&self, id: &str) -> Result<UserDetail, Error> {
-        let me = self.my_id().await;
         if let Some(client) = self.client().await? {
             match self.online(client.users().get(id).await).await {
                 Ok(got) => {
                     self.apply(&got.value).await;
-                    return Ok(UserDetail::of(&got.value, got.etag, me.as_deref(), false));
+                    return Ok(self.detail(&got.value, got.etag, false).await);
                 }
                 Err(Error::Offline { .. }) => {}
                 Err(error) => return Err(error),
@@ -721,7 +753,7 @@ impl Console {
             .ok_or_else(|| Error::NotFound {
                 message: "That user is not in the offline copy.".to_owned(),
             })?;
-        Ok(UserDetail::of(cached, None, me.as_deref(), true))
+        Ok(self.detail(cached, None, true).await)
     }
 
     /// What the create form should say about an email address: its shape, whether a
@@ -770,7 +802,7 @@ impl Console {
                         "This address is in use. Someone with two roles needs a second address."
                             .to_owned(),
                     ),
-                    taken_by: Some(view::display_name(user)),
+                    taken_by: Some(user.display_name().into_owned()),
                     suggestion,
                 }
             }
@@ -792,28 +824,49 @@ impl Console {
     ) -> Result<UserDetail, Error> {
         validate_input(input)?;
         let client = self.writer().await?;
-        let created = self
-            .online(client.users().create(&user_from(input)).await)
-            .await?;
+        // Only the extensions the provider takes (another provider refuses Muster's).
+        let mut user = user_from(input);
+        capabilities_of(active(&*self.state.lock().await)?).fit(&mut user);
+        let created = self.online(client.users().create(&user).await).await?;
         let mut user = created.value;
         let mut etag = created.etag;
+        let name = user.display_name().into_owned();
+        let mut outcome = OutcomeView {
+            message: format!("{name} is added."),
+            complete: true,
+            retry: None,
+        };
         if send_welcome {
             let id = user.id.clone().unwrap_or_default();
-            if let Ok(sent) = self
+            match self
                 .online(client.actions().run(&id, Action::SendWelcome).await)
                 .await
             {
-                user = sent.value;
-                etag = sent.etag;
+                Ok(sent) => {
+                    user = sent.value;
+                    etag = sent.etag;
+                    outcome.message = format!(
+                        "{name} is added. {}",
+                        Action::SendWelcome.done_message(&user, &ActionResult::default())
+                    );
+                }
+                // The user exists now whatever the invitation did: say both, and offer
+                // to send it again.
+                Err(error) => {
+                    outcome = OutcomeView {
+                        message: format!(
+                            "{name} is added, but the invitation was not sent: {error}"
+                        ),
+                        complete: false,
+                        retry: Some(UserAction::SendWelcome),
+                    };
+                }
             }
         }
         self.apply(&user).await;
-        Ok(UserDetail::of(
-            &user,
-            etag,
-            self.my_id().await.as_deref(),
-            false,
-        ))
+        let mut detail = self.detail(&user, etag, false).await;
+        detail.outcome = Some(outcome);
+        Ok(detail)
     }
 
     /// Saves the edit form: only the fields that changed, as a PATCH sent with the
@@ -831,7 +884,6 @@ impl Console {
     ) -> Result<UserDetail, Error> {
         validate_input(input)?;
         let client = self.writer().await?;
-        let me = self.my_id().await;
         let current = self.online(client.users().get(id).await).await?;
         if version.is_some() && current.etag.is_some() && version != current.etag {
             return Err(Error::Conflict {
@@ -842,33 +894,24 @@ impl Console {
                 stale: true,
             });
         }
-        let before = UserDetail::of(&current.value, None, me.as_deref(), false);
-        if me.as_deref() == Some(id) && input.role != before.role {
-            return Err(Error::invalid(
-                "role",
-                "You cannot change your own role; ask another admin.",
-            ));
+        let before = self.detail(&current.value, None, false).await;
+        for lock in &before.locked_fields {
+            if lock.field == "role" && input.role != before.role {
+                return Err(Error::invalid("role", lock.reason.clone()));
+            }
         }
-        let operations = changes(&before, input);
+        let shop = capabilities_of(active(&*self.state.lock().await)?)
+            .serves_schema(muster_scim::urn::SHOP_USER);
+        let operations = changes(&before, input, shop);
         if operations.is_empty() {
-            return Ok(UserDetail::of(
-                &current.value,
-                current.etag,
-                me.as_deref(),
-                false,
-            ));
+            return Ok(self.detail(&current.value, current.etag, false).await);
         }
         let etag = version.or(current.etag);
         let saved = self
             .online(client.users().patch(id, operations, etag.as_deref()).await)
             .await?;
         self.apply(&saved.value).await;
-        Ok(UserDetail::of(
-            &saved.value,
-            saved.etag,
-            me.as_deref(),
-            false,
-        ))
+        Ok(self.detail(&saved.value, saved.etag, false).await)
     }
 
     /// Runs an account action without inputs on a user (never on oneself, for the ones
@@ -941,8 +984,7 @@ impl Console {
     ///
     /// [`Error::Forbidden`] for oneself; what the server answers.
     pub async fn delete_user(&self, id: &str) -> Result<StatusView, Error> {
-        self.refuse_self(id, "delete").await?;
-        let client = self.writer().await?;
+        let client = self.may(UserAction::Delete, id).await?;
         self.online(client.users().delete(id, None).await).await?;
         let id = id.to_owned();
         self.change(move |snapshot| {
@@ -953,26 +995,77 @@ impl Console {
     }
 
     async fn act(&self, id: &str, action: Action) -> Result<UserDetail, Error> {
-        let locks_out = matches!(
-            action,
-            Action::Suspend
-                | Action::Deactivate { .. }
-                | Action::RevokeSessions
-                | Action::ResetMfa
-                | Action::SetPassword { .. }
-        );
-        if locks_out {
-            self.refuse_self(id, action.name()).await?;
-        }
-        let client = self.writer().await?;
-        let done = self.online(client.actions().run(id, action).await).await?;
+        let kind = UserAction::from_name(action.name()).ok_or_else(|| Error::Unsupported {
+            message: format!("'{}' is not an action on users.", action.name()),
+        })?;
+        let client = self.may(kind, id).await?;
+        let message = |user: &User, result: &ActionResult| action.done_message(user, result);
+        let capabilities = capabilities_of(active(&*self.state.lock().await)?);
+        let sent = if capabilities.is_muster {
+            client.actions().run_with_result(id, action.clone()).await
+        } else {
+            scim_act(&client, id, &action, &capabilities)
+                .await
+                .map(|done| (done, ActionResult::default()))
+        };
+        let (done, result) = self.online(sent).await?;
         self.apply(&done.value).await;
-        Ok(UserDetail::of(
-            &done.value,
-            done.etag,
-            self.my_id().await.as_deref(),
-            false,
-        ))
+        let mut detail = self.detail(&done.value, done.etag, false).await;
+        detail.outcome = Some(OutcomeView {
+            message: message(&done.value, &result),
+            complete: true,
+            retry: None,
+        });
+        Ok(detail)
+    }
+
+    /// The client to do `action` to user `id` with, once the engine's rules say the
+    /// signed-in account may (the role, system admins only, oneself). Whether it applies
+    /// to the user as they are now is the server's to say: the copy may be old.
+    async fn may(&self, action: UserAction, id: &str) -> Result<Client, Error> {
+        let client = self.writer().await?;
+        let state = self.state.lock().await;
+        let active = active(&state)?;
+        let capabilities = capabilities_of(active);
+        let account = rules_account(active);
+        match rules::refusal(action, Some(id), account.as_ref(), &capabilities) {
+            Some(message) => Err(Error::Forbidden { message }),
+            None => Ok(client),
+        }
+    }
+
+    /// A user's detail as the signed-in account sees it now, with what can be done to
+    /// them by the engine's rules; while signed out or offline every action is held back
+    /// with that reason.
+    async fn detail(&self, user: &User, version: Option<String>, from_cache: bool) -> UserDetail {
+        let now = self.clock.now();
+        let state = self.state.lock().await;
+        let active = state.active.as_ref();
+        let account = active.and_then(rules_account);
+        let me = active
+            .and_then(|a| a.account.as_ref())
+            .map(|a| a.id.as_str());
+        let mut detail = UserDetail::of(user, version, me, from_cache, now);
+        let Some(active) = active else {
+            return detail;
+        };
+        let capabilities = capabilities_of(active);
+        let held = session_held(active);
+        detail.actions = rules::offers(user, account.as_ref(), &capabilities)
+            .into_iter()
+            .map(|offer| match &held {
+                Some(reason) if offer.available => Offer {
+                    available: false,
+                    reason: Some(reason.clone()),
+                    ..offer
+                },
+                _ => offer,
+            })
+            .collect();
+        detail.actions_note = rules::missing_actions_note(&capabilities).map(str::to_owned);
+        detail.locked_fields =
+            rules::locked_fields(user.id.as_deref(), account.as_ref(), &capabilities);
+        detail
     }
 
     /// What a user is responsible for, for the deactivate wizard.
@@ -1159,15 +1252,6 @@ impl Console {
         Ok(client)
     }
 
-    async fn refuse_self(&self, id: &str, what: &str) -> Result<(), Error> {
-        if self.my_id().await.as_deref() == Some(id) {
-            return Err(Error::Forbidden {
-                message: format!("You cannot {} your own account.", what.replace('-', " ")),
-            });
-        }
-        Ok(())
-    }
-
     /// Notes what a request's result says about the connection and the session, and
     /// passes the result on: offline or back online; a session the server has ended is
     /// forgotten (the offline copy stays viewable); otherwise the session, which the
@@ -1227,7 +1311,11 @@ impl Console {
             active.profile.name.clone()
         };
         for kind in [SecretKind::AccessToken, SecretKind::RefreshToken] {
-            let _ = self.vault.delete(&profile, kind);
+            // Cannot matter to the user: the server has ended this session, so a token
+            // left in the keychain is one it refuses; the next sign-in replaces it.
+            if let Err(error) = self.vault.delete(&profile, kind) {
+                tracing::warn!(%error, "an ended session's token stays in the keychain");
+            }
         }
     }
 
@@ -1304,11 +1392,23 @@ impl Console {
             (Data::new(snapshot), saved)
         })
         .await;
-        if let Ok((data, saved)) = built {
-            let mut state = self.state.lock().await;
-            if let Some(active) = state.active.as_mut() {
+        let mut state = self.state.lock().await;
+        let Some(active) = state.active.as_mut() else {
+            return;
+        };
+        match built {
+            Ok((data, saved)) => {
                 active.data = data;
                 note_save(active, saved);
+            }
+            // The edit itself failed (a bug): the copy stays as it was, and says so.
+            Err(error) => {
+                tracing::error!(%error, "the offline copy could not be updated");
+                active.cache_notice = Some(
+                    "The offline copy could not be updated with this change; it shows the \
+                     users as they were. Sync to bring it up to date."
+                        .to_owned(),
+                );
             }
         }
     }
@@ -1436,18 +1536,33 @@ fn profile_view(profile: &Profile, default: Option<&str>) -> ProfileView {
     }
 }
 
-/// Why the signed-in person may only look, if so.
+/// Why the signed-in person may only look, if so (the engine's rule for their role).
 fn role_read_only(active: &Active) -> Option<String> {
-    let account = active.account.as_ref()?;
-    if account.system_admin {
-        return None;
-    }
-    match account.role.as_str() {
-        "admin" | "" => None,
-        role => Some(format!(
-            "You are signed in as a {role}: you can review accounts, but only admins change \
-             them."
-        )),
+    rules_account(active)?.read_only_reason()
+}
+
+/// The signed-in account as the engine's rules see it.
+fn rules_account(active: &Active) -> Option<rules::Account> {
+    active.account.as_ref().map(rules::Account::from)
+}
+
+/// What the provider supports, as last read; before the first read, a Muster profile
+/// counts as a Muster server offering no actions yet, any other as plain SCIM.
+fn capabilities_of(active: &Active) -> Capabilities {
+    active.capabilities().unwrap_or_else(|| Capabilities {
+        is_muster: matches!(active.profile.kind, ProfileKind::Muster { .. }),
+        ..Capabilities::default()
+    })
+}
+
+/// Why nothing can be changed now whoever is signed in: signed out, or offline.
+fn session_held(active: &Active) -> Option<String> {
+    if active.client.is_none() {
+        Some("Sign in to make changes.".to_owned())
+    } else if !active.online {
+        Some("You are offline: changes are off until the server can be reached.".to_owned())
+    } else {
+        None
     }
 }
 
@@ -1479,13 +1594,7 @@ fn status_of(state: &State) -> StatusView {
     } else {
         Phase::SignedOut
     };
-    let read_only_reason = if active.client.is_none() {
-        Some("Sign in to make changes.".to_owned())
-    } else if !active.online {
-        Some("You are offline: changes are off until the server can be reached.".to_owned())
-    } else {
-        role_read_only(active)
-    };
+    let read_only_reason = session_held(active).or_else(|| role_read_only(active));
     let data = &active.data;
     StatusView {
         phase,
@@ -1522,6 +1631,8 @@ fn features_of(capabilities: Option<&Capabilities>) -> Vec<FeatureView> {
         ("etag", Feature::Etag),
         ("groups", Feature::Groups),
         ("bulk", Feature::Bulk),
+        ("shop", Feature::ShopFields),
+        ("audit", Feature::AuditLog),
     ];
     features.extend(
         Action::NAMES
@@ -1558,6 +1669,11 @@ fn to_search(query: &UserQuery) -> SearchQuery {
         sign_in_methods: query.sign_in_methods.clone(),
         invitation_states: query.invitation_states.clone(),
         no_sign_in_for_days: query.no_sign_in_for_days,
+        hidden_statuses: if query.hide_deactivated {
+            vec!["deactivated".to_owned(), "deleted".to_owned()]
+        } else {
+            Vec::new()
+        },
         sort,
         descending: query.descending,
         offset: query.offset as usize,
@@ -1565,7 +1681,7 @@ fn to_search(query: &UserQuery) -> SearchQuery {
     }
 }
 
-fn facets_of(users: &[User]) -> Facets {
+fn facets_of(users: &[User], now: OffsetDateTime) -> Facets {
     let mut counts: [BTreeMap<String, u32>; 9] = Default::default();
     let mut add = |slot: usize, value: &str| {
         let value = value.trim();
@@ -1574,7 +1690,7 @@ fn facets_of(users: &[User]) -> Facets {
         }
     };
     for user in users {
-        add(2, &view::status_of(user));
+        add(2, user.status_name());
         let Some(shop) = user.shop.as_ref() else {
             continue;
         };
@@ -1603,7 +1719,7 @@ fn facets_of(users: &[User]) -> Facets {
         if let Some(method) = shop.last_sign_in.as_ref().and_then(|l| l.method.as_ref()) {
             add(7, method.as_str());
         }
-        if let Some(state) = shop.invitation.as_ref().and_then(|i| i.state.as_ref()) {
+        if let Some(state) = user.invitation_state(now) {
             add(8, state.as_str());
         }
     }
@@ -1688,6 +1804,46 @@ fn clean(list: &[String]) -> Vec<String> {
     out
 }
 
+/// An action as SCIM itself does it, for a provider without Muster's actions: `active`
+/// for deactivating and reactivating, `password` for setting one (by PATCH, else by
+/// replacing the user at the version just read).
+async fn scim_act(
+    client: &Client,
+    id: &str,
+    action: &Action,
+    capabilities: &Capabilities,
+) -> Result<crate::users::Versioned<User>, Error> {
+    let (path, value) = match action {
+        Action::Deactivate { .. } => ("active", json!(false)),
+        Action::Reactivate => ("active", json!(true)),
+        Action::SetPassword { password, .. } => ("password", json!(password.expose())),
+        other => {
+            return Err(Error::Unsupported {
+                message: format!(
+                    "'{}' needs a Muster server; this provider offers what SCIM itself can do.",
+                    other.name()
+                ),
+            });
+        }
+    };
+    if capabilities.patch {
+        let change = vec![PatchOperation::replace(path, value)];
+        return client.users().patch(id, change, None).await;
+    }
+    let current = client.users().get(id).await?;
+    let mut user = current.value;
+    match action {
+        Action::SetPassword { password, .. } => {
+            user.password = Some(muster_scim::user::Password::from(password.expose()));
+        }
+        _ => user.active = value.as_bool(),
+    }
+    client
+        .users()
+        .replace(id, &user, current.etag.as_deref())
+        .await
+}
+
 fn user_from(input: &UserInput) -> User {
     let mut user = User::new(input.user_name.trim());
     user.name = Some(Name::new(input.given_name.trim(), input.family_name.trim()));
@@ -1716,8 +1872,10 @@ fn user_from(input: &UserInput) -> User {
 
 const SHOP: &str = "urn:muster:params:scim:schemas:extension:shop:2.0:User";
 
-/// PATCH operations taking `before` to the form's values.
-fn changes(before: &UserDetail, input: &UserInput) -> Vec<PatchOperation> {
+/// PATCH operations taking `before` to the form's values; `shop` says whether the
+/// provider takes Muster's shop extension (without it, the phone and job role go to SCIM's
+/// own `phoneNumbers` and `title`, and the shop fields, which the form hides, are left).
+fn changes(before: &UserDetail, input: &UserInput, shop: bool) -> Vec<PatchOperation> {
     let mut ops = Vec::new();
     let mut set = |path: String, value: Value| {
         ops.push(if value.is_null() {
@@ -1761,6 +1919,24 @@ fn changes(before: &UserDetail, input: &UserInput) -> Vec<PatchOperation> {
             "emails".into(),
             json!([{"value": input.email.trim(), "type": "work", "primary": true}]),
         );
+    }
+    if !shop {
+        if before.phone.as_deref() != blank_to_none(&input.phone).as_deref() {
+            set(
+                "phoneNumbers".into(),
+                blank_to_none(&input.phone).map_or(
+                    Value::Null,
+                    |phone| json!([{"value": phone, "type": "work"}]),
+                ),
+            );
+        }
+        if before.job_role.as_deref() != blank_to_none(&input.job_role).as_deref() {
+            set(
+                "title".into(),
+                blank_to_none(&input.job_role).map_or(Value::Null, Value::String),
+            );
+        }
+        return ops;
     }
     let optional = [
         ("phone", &before.phone, &input.phone),

@@ -18,7 +18,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use muster_scim::user::User;
+use muster_scim::user::{User, UserStatus};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -155,7 +155,7 @@ impl Console {
             &data.snapshot.users,
             synced_at,
             options.dormant_days,
-            OffsetDateTime::now_utc(),
+            self.clock.now(),
         ))
     }
 }
@@ -176,7 +176,7 @@ impl ReviewView {
             .map_or(i64::MIN, OffsetDateTime::unix_timestamp);
         let mut tally = Tally::new();
         for user in users {
-            tally.add(user, cutoff);
+            tally.add(user, cutoff, now);
         }
         tally.into_view(users.len(), synced_at, dormant_days, now)
     }
@@ -283,23 +283,19 @@ impl Tally {
         }
     }
 
-    fn add(&mut self, user: &User, cutoff: i64) {
+    fn add(&mut self, user: &User, cutoff: i64, now: OffsetDateTime) {
         let shop = user.shop.as_ref();
-        let status = status(user);
-        if status.is_some() {
-            self.statuses.add(status);
-        }
-        match shop
-            .and_then(|s| s.invitation.as_ref())
-            .and_then(|i| i.state.as_ref())
-            .map(|s| fold(s.as_str()))
-            .as_deref()
-        {
+        let status = user.status();
+        self.statuses.add(Some(status.as_str()));
+        // Pending or expired as of now, not as of the sync (compared folded, as the
+        // index's bit sets are).
+        let state = user.invitation_state(now);
+        match state.as_ref().map(|s| fold(s.as_str())).as_deref() {
             Some("pending") => self.pending += 1,
             Some("expired") => self.expired += 1,
             _ => {}
         }
-        if status.is_none_or(|s| fold(s) != "active") {
+        if status != UserStatus::Active {
             return;
         }
         self.active += 1;
@@ -514,16 +510,6 @@ fn fold(text: &str) -> Cow<'_, str> {
     }
 }
 
-/// The index's status (`search::status`): the shop status, else what `active` says.
-fn status(user: &User) -> Option<&str> {
-    match user.shop.as_ref().and_then(|s| s.status.as_ref()) {
-        Some(status) => Some(status.as_str()),
-        None => user
-            .active
-            .map(|active| if active { "active" } else { "deactivated" }),
-    }
-}
-
 /// A folded wire value for people: `magic_link` → "Magic link", `api` → "API".
 fn words(value: &str) -> String {
     if value == "api" {
@@ -693,14 +679,18 @@ mod tests {
             Some(7200),
             "the copy's age at the review"
         );
-        // Active: 0-5, 8, 9, 11, and `plain` (from SCIM's `active`).
-        assert_eq!(review.active, 10);
+        // Active: 0-5, 8, 9, 11, `plain` (from SCIM's `active`), and `nothing` (a provider
+        // that says nothing has an account in use).
+        assert_eq!(review.active, 11);
         assert_eq!(
             review.dormant.count, 5,
             "1 (120 days), 2 (95), 5 (exactly 90), 8 (400), and 11 (a method but no time: \
              idle to the index); not 9 (no method) nor the suspended or deactivated"
         );
-        assert_eq!(review.never_signed_in.count, 4, "3, 4, 11 and plain");
+        assert_eq!(
+            review.never_signed_in.count, 5,
+            "3, 4, 11, plain and nothing"
+        );
         assert_eq!(review.pending_invitations.count, 1);
         assert_eq!(
             review.expired_invitations.count, 2,
@@ -710,7 +700,7 @@ mod tests {
             review.without_mfa.count, 7,
             "active and reported off: 0, 2, 3, 5, 8, 9, 11"
         );
-        assert_eq!(count(&review, "status-active"), 10);
+        assert_eq!(count(&review, "status-active"), 11);
         assert_eq!(count(&review, "status-deactivated"), 2, "7 and gone");
         assert_eq!(
             count(&review, "status-locked"),
@@ -723,14 +713,18 @@ mod tests {
             2,
             "Fleet and fleet are one value"
         );
-        assert_eq!(count(&review, "licence-none"), 2, "4 and plain");
+        assert_eq!(count(&review, "licence-none"), 3, "4, plain and nothing");
         assert!(
             review
                 .licences
                 .iter()
                 .all(|l| l.key != "licence-none" || l.query.is_none())
         );
-        assert_eq!(count(&review, "role-none"), 3, "4, a blank role, and plain");
+        assert_eq!(
+            count(&review, "role-none"),
+            4,
+            "4, a blank role, plain and nothing"
+        );
         assert_eq!(count(&review, "method-password"), 4, "0, 1, 5 and 11");
         assert_eq!(count(&review, "method-never"), review.never_signed_in.count);
         assert_eq!(
@@ -751,8 +745,8 @@ mod tests {
         );
         assert_eq!(
             review.statuses.iter().map(|s| s.count).sum::<u32>(),
-            review.total - 1,
-            "every user but the one with no status at all"
+            review.total,
+            "every user has a status (one with none at all is active)"
         );
         let keys: HashSet<&str> = all_counts(&review).iter().map(|c| c.key.as_str()).collect();
         assert_eq!(keys.len(), all_counts(&review).len(), "keys are unique");

@@ -10,8 +10,6 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use time::OffsetDateTime;
-
 use super::{Console, to_search};
 use crate::csv::columns::{self, ColumnView};
 use crate::csv::export::{self, ExportOptions, ExportSummary};
@@ -54,6 +52,7 @@ impl Console {
             ..to_search(query)
         };
         let options = options.clone();
+        let now = self.clock.now();
         tokio::task::spawn_blocking(move || {
             export::export_view(
                 out,
@@ -62,7 +61,7 @@ impl Console {
                 &search,
                 &columns,
                 &options,
-                OffsetDateTime::now_utc(),
+                now,
             )
         })
         .await
@@ -87,6 +86,8 @@ impl Console {
         let file = export::create_private(path)?;
         let written = self.export_users(query, columns, options, file).await;
         if written.is_err() {
+            // The export's own error is the one to show; the half-written file goes if
+            // it can (it is private to its owner either way).
             let _ = std::fs::remove_file(path);
         }
         written

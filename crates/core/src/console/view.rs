@@ -2,13 +2,15 @@
 //! with no secrets in any reply. With the `specta` feature each derives `specta::Type`, so
 //! the desktop app generates its TypeScript types from these definitions.
 
-use muster_scim::user::User;
+use muster_scim::user::{InvitationState, User};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 #[cfg(feature = "specta")]
 use specta::Type;
+
+use crate::rules::{FieldLock, Offer, UserAction};
 
 /// A saved connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,8 +164,11 @@ pub struct UserQuery {
     pub invitation_states: Vec<String>,
     /// Only people with no sign-in for this many days (or never).
     pub no_sign_in_for_days: Option<u32>,
+    /// Leave deactivated (and deleted) users out unless `statuses` names them; the window
+    /// says how many were left out.
+    pub hide_deactivated: bool,
     /// Sort column: name, email, userName, role, licence, status, branch, securityGroup,
-    /// lastSignIn, created, lastModified.
+    /// lastSignIn, created, lastModified, invitation.
     pub sort: String,
     /// Sort descending.
     pub descending: bool,
@@ -204,8 +209,12 @@ pub struct UserRow {
     pub last_sign_in_at: Option<String>,
     /// How they last signed in.
     pub last_sign_in_method: Option<String>,
-    /// Invitation state.
+    /// The invitation's state now: pending, expired or accepted.
     pub invitation_state: Option<String>,
+    /// When the invitation's link expires (RFC 3339).
+    pub invitation_expires_at: Option<String>,
+    /// The invitation for people, as of now: "expires in 5 h", "expired 2 days ago".
+    pub invitation_label: Option<String>,
     /// Two-factor on.
     pub mfa_enabled: Option<bool>,
 }
@@ -217,6 +226,8 @@ pub struct UserRow {
 pub struct UserWindow {
     /// Matching users in all.
     pub total: u32,
+    /// Users who match but are left out (deactivated, with `hide_deactivated`).
+    pub hidden: u32,
     /// The first row's position.
     pub offset: u32,
     /// The rows.
@@ -264,8 +275,10 @@ pub struct Facets {
 #[cfg_attr(feature = "specta", derive(Type))]
 #[serde(rename_all = "camelCase")]
 pub struct InvitationView {
-    /// pending, accepted or expired.
+    /// pending, accepted or expired, as of now.
     pub state: Option<String>,
+    /// The same for people, with the time: "expires in 5 h", "expired 2 days ago".
+    pub label: Option<String>,
     /// When it was sent (RFC 3339).
     pub sent_at: Option<String>,
     /// When its link expires (RFC 3339).
@@ -327,10 +340,34 @@ pub struct UserDetail {
     pub created: Option<String>,
     /// Last changed (RFC 3339).
     pub last_modified: Option<String>,
-    /// This is the signed-in person: actions on oneself are not offered.
+    /// This is the signed-in person.
     pub is_self: bool,
     /// Read from the offline copy (the server could not be reached).
     pub from_cache: bool,
+    /// What can be done to this user, each available or not with the reason (the
+    /// engine's [`rules`](crate::rules) decide; the screen renders them).
+    pub actions: Vec<Offer>,
+    /// Said once when the provider has no account actions at all.
+    pub actions_note: Option<String>,
+    /// Form fields the signed-in account may not change for this user, with why.
+    pub locked_fields: Vec<FieldLock>,
+    /// What the write that gave this detail did, as the server answered; `None` for a
+    /// plain read.
+    pub outcome: Option<OutcomeView>,
+}
+
+/// What a write did, in words, once the server answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct OutcomeView {
+    /// For people: "Jane Doe is signed out of 3 sessions."
+    pub message: String,
+    /// Everything asked for was done; `false` when part of it failed (the message says
+    /// which, and why).
+    pub complete: bool,
+    /// The action to offer again for the part that failed.
+    pub retry: Option<UserAction>,
 }
 
 /// The editable fields of a user, for create and edit.
@@ -558,40 +595,6 @@ pub(crate) fn clamp(n: impl TryInto<u32>) -> u32 {
     n.try_into().unwrap_or(u32::MAX)
 }
 
-/// The name to show for a user.
-pub(crate) fn display_name(user: &User) -> String {
-    if let Some(name) = user
-        .display_name
-        .as_deref()
-        .filter(|n| !n.trim().is_empty())
-    {
-        return name.to_owned();
-    }
-    if let Some(name) = &user.name {
-        if let Some(formatted) = name.formatted.as_deref().filter(|n| !n.trim().is_empty()) {
-            return formatted.to_owned();
-        }
-        let joined = [name.given_name.as_deref(), name.family_name.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if !joined.trim().is_empty() {
-            return joined;
-        }
-    }
-    user.user_name.clone()
-}
-
-/// A user's status in words: the shop status, else from `active`.
-pub(crate) fn status_of(user: &User) -> String {
-    match user.shop.as_ref().and_then(|s| s.status.as_ref()) {
-        Some(status) => status.as_str().to_owned(),
-        None if user.active == Some(false) => "deactivated".to_owned(),
-        None => "active".to_owned(),
-    }
-}
-
 fn phone_of(user: &User) -> Option<String> {
     user.shop
         .as_ref()
@@ -600,13 +603,14 @@ fn phone_of(user: &User) -> Option<String> {
 }
 
 impl UserRow {
-    /// The row for `user`.
-    pub fn of(user: &User) -> Self {
+    /// The row for `user` at `now`.
+    pub fn of(user: &User, now: OffsetDateTime) -> Self {
         let shop = user.shop.as_ref();
         let last = shop.and_then(|s| s.last_sign_in.as_ref());
+        let invitation = invitation_of(user, now);
         Self {
             id: user.id.clone().unwrap_or_default(),
-            name: display_name(user),
+            name: user.display_name().into_owned(),
             email: user.primary_email().map(str::to_owned),
             user_name: user.user_name.clone(),
             phone: phone_of(user),
@@ -616,7 +620,7 @@ impl UserRow {
             licence: shop
                 .and_then(|s| s.licence.as_ref())
                 .map(|l| l.as_str().to_owned()),
-            status: status_of(user),
+            status: user.status_name().to_owned(),
             branch: shop.and_then(|s| s.home_branch.clone()),
             security_group: shop.and_then(|s| s.security_group.clone()),
             zones: shop.map(|s| s.zones.clone()).unwrap_or_default(),
@@ -624,18 +628,63 @@ impl UserRow {
             last_sign_in_method: last
                 .and_then(|l| l.method.as_ref())
                 .map(|m| m.as_str().to_owned()),
-            invitation_state: shop
-                .and_then(|s| s.invitation.as_ref())
-                .and_then(|i| i.state.as_ref())
-                .map(|s| s.as_str().to_owned()),
+            invitation_state: invitation.as_ref().and_then(|i| i.state.clone()),
+            invitation_expires_at: invitation.as_ref().and_then(|i| i.expires_at.clone()),
+            invitation_label: invitation.and_then(|i| i.label),
             mfa_enabled: shop.and_then(|s| s.mfa_enabled),
         }
     }
 }
 
+/// The invitation of `user` as it stands at `now`, if one was sent.
+fn invitation_of(user: &User, now: OffsetDateTime) -> Option<InvitationView> {
+    let invitation = user.shop.as_ref()?.invitation.as_ref()?;
+    let state = user.invitation_state(now);
+    Some(InvitationView {
+        label: state
+            .as_ref()
+            .map(|state| invitation_label(state, invitation.expires_at, now)),
+        state: state.map(|s| s.as_str().to_owned()),
+        sent_at: invitation.sent_at.map(stamp),
+        expires_at: invitation.expires_at.map(stamp),
+    })
+}
+
+/// An invitation for people, with the time left or gone: "expires in 5 h", "expired 2
+/// days ago", "accepted".
+pub(crate) fn invitation_label(
+    state: &InvitationState,
+    expires: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> String {
+    match (state, expires) {
+        (InvitationState::Pending, Some(at)) => format!("expires in {}", span(at - now)),
+        (InvitationState::Expired, Some(at)) => format!("expired {} ago", span(now - at)),
+        (state, _) => state.as_str().to_owned(),
+    }
+}
+
+/// A length of time in the largest unit that fits: "45 min", "5 h", "2 days".
+fn span(length: time::Duration) -> String {
+    let minutes = length.whole_minutes().max(0);
+    match minutes {
+        0 => "less than a minute".to_owned(),
+        1..=59 => format!("{minutes} min"),
+        60..=2879 => format!("{} h", minutes / 60),
+        _ => format!("{} days", minutes / (60 * 24)),
+    }
+}
+
 impl UserDetail {
-    /// The detail of `user` at `version`; `me` is the signed-in person's id.
-    pub fn of(user: &User, version: Option<String>, me: Option<&str>, from_cache: bool) -> Self {
+    /// The detail of `user` at `version` and `now`; `me` is the signed-in person's id.
+    /// Its actions are left empty for the console to fill in.
+    pub fn of(
+        user: &User,
+        version: Option<String>,
+        me: Option<&str>,
+        from_cache: bool,
+        now: OffsetDateTime,
+    ) -> Self {
         let shop = user.shop.as_ref();
         let last = shop.and_then(|s| s.last_sign_in.as_ref());
         let id = user.id.clone().unwrap_or_default();
@@ -646,10 +695,12 @@ impl UserDetail {
             user_name: user.user_name.clone(),
             given_name: user.name.as_ref().and_then(|n| n.given_name.clone()),
             family_name: user.name.as_ref().and_then(|n| n.family_name.clone()),
-            display_name: display_name(user),
+            display_name: user.display_name().into_owned(),
             email: user.primary_email().map(str::to_owned),
             phone: phone_of(user),
-            job_role: shop.and_then(|s| s.job_role.clone()),
+            job_role: shop
+                .and_then(|s| s.job_role.clone())
+                .or_else(|| user.title.clone()),
             licence: shop
                 .and_then(|s| s.licence.as_ref())
                 .map(|l| l.as_str().to_owned()),
@@ -661,14 +712,8 @@ impl UserDetail {
             zones: shop.map(|s| s.zones.clone()).unwrap_or_default(),
             home_branch: shop.and_then(|s| s.home_branch.clone()),
             branches: shop.map(|s| s.branches.clone()).unwrap_or_default(),
-            status: status_of(user),
-            invitation: shop
-                .and_then(|s| s.invitation.as_ref())
-                .map(|i| InvitationView {
-                    state: i.state.as_ref().map(|s| s.as_str().to_owned()),
-                    sent_at: i.sent_at.map(stamp),
-                    expires_at: i.expires_at.map(stamp),
-                }),
+            status: user.status_name().to_owned(),
+            invitation: invitation_of(user, now),
             last_sign_in_at: last.and_then(|l| l.at).map(stamp),
             last_sign_in_method: last
                 .and_then(|l| l.method.as_ref())
@@ -683,6 +728,10 @@ impl UserDetail {
             created: user.meta.as_ref().and_then(|m| m.created).map(stamp),
             last_modified: user.meta.as_ref().and_then(|m| m.last_modified).map(stamp),
             from_cache,
+            actions: Vec::new(),
+            actions_note: None,
+            locked_fields: Vec::new(),
+            outcome: None,
         }
     }
 }

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::console::view;
 use crate::error::Error;
 
 /// One column: its name, its label and how to read it.
@@ -20,7 +19,15 @@ pub struct Column {
     pub name: &'static str,
     /// The label for people (`User name`).
     pub label: &'static str,
-    read: fn(&User) -> String,
+    read: Read,
+}
+
+/// How a column reads a user: from the user alone, or with the time (a state that
+/// changes with the clock, such as an invitation lapsing).
+#[derive(Debug, Clone, Copy)]
+enum Read {
+    User(fn(&User) -> String),
+    UserAt(fn(&User, OffsetDateTime) -> String),
 }
 
 /// A column as the desktop app lists it in the export dialog.
@@ -36,13 +43,33 @@ pub struct ColumnView {
 
 /// A column (short, so that the table of columns reads as one).
 const fn col(name: &'static str, label: &'static str, read: fn(&User) -> String) -> Column {
-    Column { name, label, read }
+    Column {
+        name,
+        label,
+        read: Read::User(read),
+    }
+}
+
+/// A column whose text depends on the time.
+const fn col_at(
+    name: &'static str,
+    label: &'static str,
+    read: fn(&User, OffsetDateTime) -> String,
+) -> Column {
+    Column {
+        name,
+        label,
+        read: Read::UserAt(read),
+    }
 }
 
 impl Column {
-    /// The column's text for `user` (empty when the user has no value).
-    pub fn of(&self, user: &User) -> String {
-        (self.read)(user)
+    /// The column's text for `user` at `now` (empty when the user has no value).
+    pub fn of(&self, user: &User, now: OffsetDateTime) -> String {
+        match self.read {
+            Read::User(read) => read(user),
+            Read::UserAt(read) => read(user, now),
+        }
     }
 }
 
@@ -71,7 +98,7 @@ pub const ALL: &[Column] = &[
     col("role", "Role", |u| {
         shop(u, |s| s.role.as_ref().map(ToString::to_string))
     }),
-    col("status", "Status", view::status_of),
+    col("status", "Status", |u| u.status_name().to_owned()),
     col("active", "Active", |u| {
         u.active.map(|a| a.to_string()).unwrap_or_default()
     }),
@@ -89,14 +116,10 @@ pub const ALL: &[Column] = &[
         shop(u, |s| Some(s.service_groups.join("; ")))
     }),
     col("zones", "Zones", |u| shop(u, |s| Some(s.zones.join("; ")))),
-    col("invitation", "Invitation", |u| {
-        shop(u, |s| {
-            s.invitation
-                .as_ref()?
-                .state
-                .as_ref()
-                .map(ToString::to_string)
-        })
+    col_at("invitation", "Invitation", |u, now| {
+        u.invitation_state(now)
+            .map(|state| state.to_string())
+            .unwrap_or_default()
     }),
     col("invitationSent", "Invitation sent", |u| {
         shop(u, |s| s.invitation.as_ref()?.sent_at.map(rfc3339))
@@ -272,7 +295,10 @@ mod tests {
             "invitationExpires",
         ])
         .unwrap();
-        let cells: Vec<String> = columns.iter().map(|c| c.of(&user)).collect();
+        // A day after the invitation lapsed (its stored state says expired, and so does
+        // the clock).
+        let later = time::macros::datetime!(2030-01-03 03:04:05 UTC);
+        let cells: Vec<String> = columns.iter().map(|c| c.of(&user, later)).collect();
         assert_eq!(
             cells,
             [
@@ -285,6 +311,12 @@ mod tests {
                 "expired",
                 "2030-01-02T03:04:05Z"
             ]
+        );
+        let before = time::macros::datetime!(2030-01-01 00:00 UTC);
+        assert_eq!(
+            columns[6].of(&user, before),
+            "pending",
+            "before its expiry the invitation is pending, whatever state was stored"
         );
         let error = select(&["id", "nope"]).unwrap_err().to_string();
         assert!(

@@ -37,7 +37,8 @@ pub struct ExportSummary {
     pub columns: Vec<String>,
 }
 
-/// Writes a header row naming `columns`, then one row per user of `users`, in order.
+/// Writes a header row naming `columns`, then one row per user of `users`, in order;
+/// what depends on time (an invitation pending or expired) is as of `now`.
 ///
 /// # Errors
 ///
@@ -47,6 +48,7 @@ pub fn write_users<'a, W: Write>(
     users: impl IntoIterator<Item = &'a User>,
     columns: &[Column],
     options: &ExportOptions,
+    now: OffsetDateTime,
 ) -> Result<ExportSummary, Error> {
     let failed = |error: std::io::Error| Error::Storage {
         message: format!("The export could not be written: {error}."),
@@ -62,7 +64,7 @@ pub fn write_users<'a, W: Write>(
     let mut cells: Vec<String> = Vec::with_capacity(columns.len());
     for user in users {
         cells.clear();
-        cells.extend(columns.iter().map(|c| c.of(user)));
+        cells.extend(columns.iter().map(|c| c.of(user, now)));
         csv.record(&cells).map_err(failed)?;
         rows = rows.saturating_add(1);
     }
@@ -75,8 +77,8 @@ pub fn write_users<'a, W: Write>(
 
 /// Writes every user of `users` matching `query`, in the query's sort order (its window,
 /// `offset` and `limit`, is ignored: an export holds every matching row). `index` must be
-/// the index built from `users`; `now` anchors
-/// [`SearchQuery::no_sign_in_for_days`].
+/// the index built from `users`; `now` anchors [`SearchQuery::no_sign_in_for_days`] and
+/// the columns that depend on time.
 ///
 /// # Errors
 ///
@@ -101,6 +103,7 @@ pub fn export_view<W: Write>(
         rows.iter().filter_map(|&row| users.get(row)),
         columns,
         options,
+        now,
     )
 }
 
@@ -222,6 +225,7 @@ mod tests {
             &users,
             &columns::select(&["userName"]).unwrap(),
             &ExportOptions::default(),
+            OffsetDateTime::now_utc(),
         )
         .unwrap_err();
         assert!(matches!(error, Error::Storage { .. }), "{error:?}");

@@ -29,14 +29,25 @@ use crate::scim::render::{self, Selection};
 use crate::scim::store::{self, Row, format_time};
 use crate::scim::{base_url, root_url};
 
-/// One action: its name, what it does, its body, who may use it, from which statuses.
+/// One action: its name, what it does, its body, who may use it, from which statuses,
+/// whether on oneself, and what the user must have. The `/actions` document publishes all
+/// of it, so clients offer exactly what `perform` accepts.
 struct ActionSpec {
     name: &'static str,
     description: &'static str,
     body: Option<Value>,
     system_admin_only: bool,
     from: &'static [Status],
+    /// Why nobody may do this to their own account, when that is refused.
+    not_on_self: Option<&'static str>,
+    /// What the user must have: [`NEEDS_EMAIL`], [`NEEDS_MFA`].
+    needs: &'static [&'static str],
 }
+
+/// The user has an email address to send to.
+const NEEDS_EMAIL: &str = "email";
+/// The user has two-factor set up.
+const NEEDS_MFA: &str = "mfaEnabled";
 
 const ANY_LIVE: &[Status] = &[
     Status::Invited,
@@ -54,6 +65,8 @@ fn specs() -> Vec<ActionSpec> {
             body: None,
             system_admin_only: false,
             from: &[Invited],
+            not_on_self: None,
+            needs: &[NEEDS_EMAIL],
         },
         ActionSpec {
             name: "send-password-reset",
@@ -61,6 +74,8 @@ fn specs() -> Vec<ActionSpec> {
             body: None,
             system_admin_only: false,
             from: &[Active],
+            not_on_self: None,
+            needs: &[NEEDS_EMAIL],
         },
         ActionSpec {
             name: "send-magic-link",
@@ -68,6 +83,8 @@ fn specs() -> Vec<ActionSpec> {
             body: None,
             system_admin_only: false,
             from: &[Active],
+            not_on_self: None,
+            needs: &[NEEDS_EMAIL],
         },
         ActionSpec {
             name: "set-password",
@@ -75,6 +92,10 @@ fn specs() -> Vec<ActionSpec> {
             body: Some(json!({"password": "string", "mustChange": "boolean, default true"})),
             system_admin_only: false,
             from: &[Invited, Active],
+            not_on_self: Some(
+                "You cannot set your own password here: change it under My account, with your current password.",
+            ),
+            needs: &[],
         },
         ActionSpec {
             name: "suspend",
@@ -82,6 +103,8 @@ fn specs() -> Vec<ActionSpec> {
             body: None,
             system_admin_only: false,
             from: &[Invited, Active],
+            not_on_self: Some("You cannot suspend your own account."),
+            needs: &[],
         },
         ActionSpec {
             name: "unsuspend",
@@ -89,6 +112,8 @@ fn specs() -> Vec<ActionSpec> {
             body: None,
             system_admin_only: false,
             from: &[Suspended],
+            not_on_self: None,
+            needs: &[],
         },
         ActionSpec {
             name: "revoke-sessions",
@@ -96,6 +121,10 @@ fn specs() -> Vec<ActionSpec> {
             body: None,
             system_admin_only: false,
             from: ANY_LIVE,
+            not_on_self: Some(
+                "You cannot sign yourself out everywhere here: end your sessions under My account.",
+            ),
+            needs: &[],
         },
         ActionSpec {
             name: "reset-mfa",
@@ -103,6 +132,10 @@ fn specs() -> Vec<ActionSpec> {
             body: None,
             system_admin_only: false,
             from: ANY_LIVE,
+            not_on_self: Some(
+                "You cannot reset your own two-factor here: turn it off under My account, with a current code.",
+            ),
+            needs: &[NEEDS_MFA],
         },
         ActionSpec {
             name: "deactivate",
@@ -112,6 +145,8 @@ fn specs() -> Vec<ActionSpec> {
             ),
             system_admin_only: false,
             from: &[Invited, Active, Suspended],
+            not_on_self: Some("You cannot deactivate your own account."),
+            needs: &[],
         },
         ActionSpec {
             name: "reactivate",
@@ -119,6 +154,8 @@ fn specs() -> Vec<ActionSpec> {
             body: None,
             system_admin_only: false,
             from: &[Deactivated],
+            not_on_self: None,
+            needs: &[],
         },
         ActionSpec {
             name: "restore",
@@ -126,6 +163,8 @@ fn specs() -> Vec<ActionSpec> {
             body: None,
             system_admin_only: true,
             from: &[Deleted],
+            not_on_self: None,
+            needs: &[],
         },
     ]
 }
@@ -151,6 +190,9 @@ pub async fn capabilities(
                 "body": spec.body,
                 "requires": if spec.system_admin_only { "systemAdmin" } else { "admin" },
                 "allowedFrom": spec.from.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+                "onSelf": spec.not_on_self.is_none(),
+                "selfRefusal": spec.not_on_self,
+                "needs": spec.needs,
             })
         })
         .collect();
@@ -263,6 +305,7 @@ pub async fn run(
     };
     match outcome {
         Ok((row, body, detail)) => {
+            let result = result_header(&detail);
             audit_entry(Outcome::Success, detail).await?;
             if action.starts_with("send-") {
                 state.limits.hit(
@@ -277,6 +320,9 @@ pub async fn run(
                 response
                     .headers_mut()
                     .insert(axum::http::header::ETAG, value);
+            }
+            if let Some(value) = result {
+                response.headers_mut().insert(RESULT_HEADER, value);
             }
             Ok(response)
         }
@@ -294,6 +340,26 @@ pub async fn run(
             Err(error)
         }
     }
+}
+
+/// The header that tells the client what an action did beyond the user it answers with:
+/// sessions ended, whether a set password must be changed, whether two-factor was on. A
+/// JSON object of numbers and booleans (nothing personal: it may be logged by proxies).
+pub const RESULT_HEADER: &str = "muster-action-result";
+
+/// The [`RESULT_HEADER`] value for an action's audit detail.
+fn result_header(detail: &Value) -> Option<axum::http::HeaderValue> {
+    let result: serde_json::Map<String, Value> = ["sessionsRevoked", "mustChange", "wasEnabled"]
+        .into_iter()
+        .filter_map(|key| {
+            let value = detail.get(key)?;
+            (value.is_number() || value.is_boolean()).then(|| (key.to_owned(), value.clone()))
+        })
+        .collect();
+    if result.is_empty() {
+        return None;
+    }
+    axum::http::HeaderValue::from_str(&Value::Object(result).to_string()).ok()
 }
 
 /// What an action needs to know besides its body.
@@ -356,11 +422,16 @@ fn perform(
             ),
         ));
     }
-    if matches!(spec.name, "suspend" | "deactivate") && ctx.caller.is_user(org, id) {
-        return Err(AppError::forbidden(format!(
-            "You cannot {} your own account.",
-            spec.name
-        )));
+    if let Some(refusal) = spec.not_on_self
+        && ctx.caller.is_user(org, id)
+    {
+        return Err(AppError::forbidden(refusal));
+    }
+    if spec.needs.contains(&NEEDS_MFA) && !crate::mfa::is_enabled(tx, org, id)? {
+        return Err(AppError::new(
+            axum::http::StatusCode::CONFLICT,
+            "This user has not set up two-factor: there is nothing to reset.",
+        ));
     }
     let mut detail = json!({"from": status.as_str()});
     match spec.name {

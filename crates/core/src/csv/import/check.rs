@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use super::mapping::{ColumnMapping, Field, MappingOverride, map_columns};
 use super::{count, fold, mapping_error};
-use crate::console::view;
 use crate::csv::Table;
 use crate::error::Error;
 
@@ -51,8 +50,8 @@ impl Known {
         }
         for user in users {
             let existing = Existing {
-                name: view::display_name(user),
-                status: view::status_of(user),
+                name: user.display_name().into_owned(),
+                status: user.status_name().to_owned(),
                 licence: user
                     .shop
                     .as_ref()
