@@ -572,7 +572,43 @@ impl App {
     pub async fn screenshot(&self, name: &str) {
         // Let the last DOM update paint.
         tokio::time::sleep(Duration::from_millis(250)).await;
+        // WebKitGTK without compositing takes a screenshot at its next repaint, and a page
+        // with nothing moving does not repaint: the shot then waits out a 60-second
+        // timeout. A focused text field's blinking caret repaints, so when no text field
+        // has focus one is focused for the shot (1 px, off-screen), and focus goes back
+        // where it was after.
+        self.client
+            .execute(
+                r#"const active = document.activeElement;
+                   const typing = active && (active.isContentEditable || active.tagName === "TEXTAREA"
+                     || (active.tagName === "INPUT" && !["button", "checkbox", "radio", "submit", "reset", "file", "range", "color"].includes(active.type)));
+                   if (!typing) {
+                     window.__e2eFocus = active;
+                     const caret = document.createElement("input");
+                     caret.id = "e2e-caret";
+                     caret.setAttribute("aria-hidden", "true");
+                     caret.tabIndex = -1;
+                     caret.style.cssText = "position:fixed;left:-10px;top:0;width:1px;height:1px;opacity:0";
+                     document.body.appendChild(caret);
+                     caret.focus();
+                   }"#,
+                Vec::new(),
+            )
+            .await
+            .expect("the page answers");
         let png = self.client.screenshot().await.expect("a screenshot");
+        self.client
+            .execute(
+                r#"const caret = document.getElementById("e2e-caret");
+                   if (caret) {
+                     caret.remove();
+                     const before = window.__e2eFocus;
+                     if (before && before !== document.body && before.isConnected) before.focus();
+                   }"#,
+                Vec::new(),
+            )
+            .await
+            .expect("the page answers");
         std::fs::write(self.shots.join(format!("{name}.png")), png).expect("saving it");
     }
 
