@@ -8,9 +8,9 @@ use muster_core::Secret;
 use muster_core::console::bulk::{BulkProgressView, BulkRequest, BulkSummaryView};
 use muster_core::console::groups::{GroupDetail, GroupRow};
 use muster_core::console::view::{
-    AssigneeView, AuditPage, AuditQuery, EmailCheck, Facets, Handover, OrgView, PasswordPolicyView,
-    ProfileInput, ProfileView, ResponsibilityView, SimpleAction, StatusView, SyncProgressView,
-    UserDetail, UserInput, UserQuery, UserWindow,
+    AssigneeView, AuditPage, AuditQuery, EmailCheck, Facets, Handover, OrgView, OutcomeView,
+    PasswordPolicyView, ProfileInput, ProfileView, ResponsibilityView, SimpleAction, StatusView,
+    SyncProgressView, UserDetail, UserInput, UserQuery, UserWindow,
 };
 use muster_core::console::{Console, ReviewOptions, ReviewView};
 use muster_core::csv::columns::ColumnView;
@@ -255,8 +255,12 @@ pub async fn deactivate(
 
 #[tauri::command]
 #[specta::specta]
-pub async fn delete_user(console: Console_<'_>, id: String) -> Reply<StatusView> {
-    Ok(console.delete_user(&id).await?)
+pub async fn delete_user(
+    console: Console_<'_>,
+    id: String,
+    handovers: Vec<Handover>,
+) -> Reply<OutcomeView> {
+    Ok(console.delete_user(&id, &handovers).await?)
 }
 
 #[tauri::command]

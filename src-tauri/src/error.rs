@@ -1,6 +1,7 @@
-//! The one error a command returns to the console: `{code, message, fields,
-//! retryAfterSeconds}`, made from muster-core's error. Never holds a secret (core's
-//! messages are already free of them).
+//! The one error a command returns to the console: `{code, message, fix, detail, fields,
+//! retryAfterSeconds}`, made from muster-core's error: one short sentence, the steps that
+//! solve it, and the technical cause (also logged), which the console keeps behind a
+//! toggle. Never holds a secret (core's messages are already free of them).
 
 use serde::Serialize;
 use specta::Type;
@@ -22,9 +23,13 @@ pub struct FieldProblem {
 pub struct CommandError {
     /// offline, unauthorized, forbidden, notFound, conflict, validation, rateLimited,
     /// keychainUnavailable, unsupported, server, protocol, storage, stale.
-    pub code: String,
-    /// What happened, for people.
+    pub code: &'static str,
+    /// What happened, for people: one short sentence.
     pub message: String,
+    /// The steps that solve it, when a person can.
+    pub fix: Option<String>,
+    /// The technical cause (a socket path, the server's words).
+    pub detail: Option<String>,
     /// Per-field problems, for forms.
     pub fields: Vec<FieldProblem>,
     /// How long to wait before trying again, when the server said.
@@ -33,14 +38,23 @@ pub struct CommandError {
 
 impl From<muster_core::Error> for CommandError {
     fn from(error: muster_core::Error) -> Self {
+        use muster_core::Code as C;
         use muster_core::Error as E;
-        let code = match &error {
+        let code = match (&error, error.code()) {
             // A 412: the UI offers to reload rather than showing a plain conflict.
-            E::Conflict { stale: true, .. } => "stale".to_owned(),
-            other => serde_json::to_value(other.code())
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_else(|| "server".to_owned()),
+            (E::Conflict { stale: true, .. }, _) => "stale",
+            (_, C::Offline) => "offline",
+            (_, C::Unauthorized) => "unauthorized",
+            (_, C::Forbidden) => "forbidden",
+            (_, C::NotFound) => "notFound",
+            (_, C::Conflict) => "conflict",
+            (_, C::Validation) => "validation",
+            (_, C::RateLimited) => "rateLimited",
+            (_, C::KeychainUnavailable) => "keychainUnavailable",
+            (_, C::Unsupported) => "unsupported",
+            (_, C::Server) => "server",
+            (_, C::Protocol) => "protocol",
+            (_, C::Storage) => "storage",
         };
         let fields = match &error {
             E::Validation { fields, .. } => fields
@@ -59,9 +73,25 @@ impl From<muster_core::Error> for CommandError {
             } => Some(u32::try_from(after.as_secs()).unwrap_or(u32::MAX)),
             _ => None,
         };
+        let detail = error.detail();
+        // The log keeps the cause of a network or keychain failure (a host, a socket path,
+        // a D-Bus error): nothing personal. Other messages and a server's or provider's
+        // words may quote a user's name or email, so only their code is logged.
+        if matches!(error, E::Offline { .. } | E::KeychainUnavailable { .. }) {
+            tracing::info!(
+                code,
+                message = %error,
+                detail = detail.as_deref().unwrap_or("-"),
+                "a command failed"
+            );
+        } else {
+            tracing::debug!(code, "a command failed");
+        }
         Self {
             code,
             message: error.to_string(),
+            fix: error.fix(),
+            detail,
             fields,
             retry_after_seconds,
         }
@@ -71,6 +101,44 @@ impl From<muster_core::Error> for CommandError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_are_the_engine_codes_wire_names() {
+        let errors = [
+            muster_core::Error::Offline {
+                host: "h".into(),
+                reason: "r".into(),
+            },
+            muster_core::Error::Unauthorized {
+                message: "m".into(),
+            },
+            muster_core::Error::Forbidden {
+                message: "m".into(),
+            },
+            muster_core::Error::NotFound {
+                message: "m".into(),
+            },
+            muster_core::Error::invalid("f", "m"),
+            muster_core::Error::Unsupported {
+                message: "m".into(),
+            },
+            muster_core::Error::Storage {
+                message: "m".into(),
+            },
+            muster_core::Error::Server {
+                status: 500,
+                message: "m".into(),
+            },
+        ];
+        for error in errors {
+            let wire = serde_json::to_value(error.code()).unwrap();
+            assert_eq!(
+                CommandError::from(error).code,
+                wire,
+                "the UI branches on these"
+            );
+        }
+    }
 
     #[test]
     fn a_stale_conflict_has_its_own_code_and_fields_survive() {
@@ -83,5 +151,13 @@ mod tests {
         let invalid = CommandError::from(muster_core::Error::invalid("email", "Bad address."));
         assert_eq!(invalid.code, "validation");
         assert_eq!(invalid.fields[0].field, "email");
+        assert_eq!((invalid.fix, invalid.detail), (None, None));
+        let offline = CommandError::from(muster_core::Error::Offline {
+            host: "muster.example".into(),
+            reason: "connection refused".into(),
+        });
+        assert_eq!(offline.message, "Cannot reach muster.example.");
+        assert!(offline.fix.is_some_and(|fix| fix.contains("network")));
+        assert_eq!(offline.detail.as_deref(), Some("connection refused"));
     }
 }

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 
 use clap::{ArgGroup, Args, ValueEnum};
-use muster_core::actions::Reassign;
 use muster_core::bulk::{
     Cancel, Context, Job, Operation, Options, Outcome, Report, Summary, Targets,
 };
@@ -77,22 +76,9 @@ pub struct BulkArgs {
     /// The zones for set-zones (replacing the list; '' clears it).
     #[arg(long, value_name = "A,B", value_delimiter = ',')]
     zones: Option<Vec<String>>,
-    /// For deactivate: the user who takes over every kind of responsibility (the options
-    /// below win for their kind).
-    #[arg(long, value_name = "USER_ID")]
-    reassign_to: Option<String>,
-    /// For deactivate: the new default technician of the users' properties.
-    #[arg(long, value_name = "USER_ID")]
-    reassign_default_technician: Option<String>,
-    /// For deactivate: the new primary technician of the users' open tasks.
-    #[arg(long, value_name = "USER_ID")]
-    reassign_primary_technician: Option<String>,
-    /// For deactivate: the new office assignee of the users' open tasks.
-    #[arg(long, value_name = "USER_ID")]
-    reassign_office_assignee: Option<String>,
-    /// For deactivate: the new manager of the users' warehouses.
-    #[arg(long, value_name = "USER_ID")]
-    reassign_warehouse_manager: Option<String>,
+    /// For deactivate: who takes over the users' responsibilities.
+    #[command(flatten)]
+    handover: crate::user_actions::Handover,
     /// Most requests in flight at once (1 to 32).
     #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u16).range(1..=32))]
     concurrency: u16,
@@ -301,33 +287,9 @@ fn operation_of(args: &BulkArgs) -> Result<Operation, Failure> {
                 .as_deref()
                 .ok_or_else(|| Failure::Usage("set-zones needs --zones.".to_owned()))?,
         )),
-        BulkAction::Deactivate => {
-            let all = args
-                .reassign_to
-                .as_deref()
-                .map(Reassign::all_to)
-                .unwrap_or_default();
-            Operation::Deactivate {
-                reassign: Reassign {
-                    default_technician: args
-                        .reassign_default_technician
-                        .clone()
-                        .or(all.default_technician),
-                    primary_technician: args
-                        .reassign_primary_technician
-                        .clone()
-                        .or(all.primary_technician),
-                    office_assignee: args
-                        .reassign_office_assignee
-                        .clone()
-                        .or(all.office_assignee),
-                    warehouse_manager: args
-                        .reassign_warehouse_manager
-                        .clone()
-                        .or(all.warehouse_manager),
-                },
-            }
-        }
+        BulkAction::Deactivate => Operation::Deactivate {
+            reassign: args.handover.reassign(),
+        },
     })
 }
 
@@ -410,9 +372,9 @@ fn remember(target: &Target, summary: &Summary) {
     }
     if let Err(failure) = mirror(target, changed) {
         eprintln!(
-            "Warning: the changes are made, but the offline copy was not updated: {} `muster \
-             sync` brings it up to date.",
-            failure.message()
+            "Warning: the changes are made, but the offline copy was not updated: {}. \
+             `muster sync` brings it up to date.",
+            failure.clause()
         );
     }
 }

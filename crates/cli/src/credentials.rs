@@ -42,12 +42,13 @@ pub async fn connect(
     if env_secret("MUSTER_TOKEN").is_none() && !has_email {
         let stored = match vault.load_tokens(&profile.name) {
             Ok(tokens) => tokens,
-            Err(Error::KeychainUnavailable { message }) => {
+            Err(error @ Error::KeychainUnavailable { .. }) => {
                 return Err(Error::Unauthorized {
                     message: format!(
                         "No credentials: set MUSTER_TOKEN to an API token, or pass --email (or \
                          set MUSTER_EMAIL) to sign in with a password. No stored session could \
-                         be read: {message}"
+                         be read: {}.",
+                        error.clause()
                     ),
                 }
                 .into());

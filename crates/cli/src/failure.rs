@@ -1,6 +1,7 @@
 //! How a command fails: the [`Failure`] every command returns, the exit code of each kind
-//! of failure, and how a failure is reported (a line on stderr, or
-//! `{"error": {code, message, fields?}}` on stdout with `--json`).
+//! of failure, and how a failure is reported (on stderr the short sentence, then how to
+//! fix it and the technical details on their own lines; or `{"error": {code, message,
+//! fix?, detail?, fields?}}` on stdout with `--json`).
 
 use std::process::ExitCode;
 
@@ -98,6 +99,11 @@ impl Failure {
         }
     }
 
+    /// The message as a clause to go after a colon ("no keychain is running").
+    pub fn clause(&self) -> String {
+        muster_core::error::clause(&self.message())
+    }
+
     /// `{"error": {code, message, fields?, ...}}`.
     pub fn to_json(&self) -> Value {
         let mut object = match self {
@@ -140,6 +146,12 @@ impl Failure {
                 }
                 for note in &core.notes {
                     eprintln!("  {note}");
+                }
+                if let Some(fix) = core.error.fix() {
+                    eprintln!("  How to fix: {fix}");
+                }
+                if let Some(detail) = core.error.detail() {
+                    eprintln!("  Details: {detail}");
                 }
             }
         }

@@ -76,8 +76,8 @@ pub async fn refresh_quietly(client: &Client, vault: &Vault, profile: &str) {
         Err(Failure::Core(explained))
             if matches!(explained.error, Error::KeychainUnavailable { .. }) => {}
         Err(failure) => eprintln!(
-            "Warning: the offline copy was not updated: {}",
-            failure.message()
+            "Warning: the offline copy was not updated: {}.",
+            failure.clause()
         ),
     }
 }
@@ -103,8 +103,9 @@ pub enum Written<'a> {
 pub fn record(vault: &Vault, profile: &str, written: Written<'_>) {
     if let Err(failure) = mirror(vault, profile, written) {
         eprintln!(
-            "Warning: the change is made, but the offline copy was not updated: {}              `muster sync` brings it up to date.",
-            failure.message()
+            "Warning: the change is made, but the offline copy was not updated: {}. \
+             `muster sync` brings it up to date.",
+            failure.clause()
         );
     }
 }

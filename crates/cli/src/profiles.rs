@@ -278,23 +278,31 @@ fn remove(profiles: &mut Profiles, name: &str, force: bool, out: &Output) -> Res
     let vault = Vault::new();
     let keychain_cleared = match profiles.remove(name, &vault) {
         Ok(()) => true,
-        Err(Error::KeychainUnavailable { message }) if force => {
+        Err(error @ Error::KeychainUnavailable { .. }) if force => {
             profiles.forget(name).map_err(refusal)?;
             eprintln!(
-                "Warning: the keychain cannot be reached, so any entries of profile {name} \
-                 stay in it (service {}, accounts profile:{name}:…). {message}",
+                "Warning: {error} Any keychain entries of profile {name} stay in it (service \
+                 {}, accounts profile:{name}:…).",
                 vault.service()
             );
             false
         }
-        Err(Error::KeychainUnavailable { message }) => {
+        Err(Error::KeychainUnavailable {
+            message,
+            fix,
+            detail,
+        }) => {
             return Err(Error::KeychainUnavailable {
                 message: format!(
-                    "Profile {name} is kept: its keychain entries (a stored session, the \
-                     offline copy's key) cannot be deleted, and removing the profile would \
-                     leave them behind. {message} Then run this again; or pass --force to \
-                     remove the profile anyway, leaving any entries it has in the keychain."
+                    "Profile {name} is kept: its keychain entries cannot be deleted ({}).",
+                    muster_core::error::clause(&message)
                 ),
+                fix: format!(
+                    "{fix} Then run this again; or pass --force to remove the profile anyway, \
+                     leaving any entries it has (a stored session, the offline copy's key) in \
+                     the keychain."
+                ),
+                detail,
             }
             .into());
         }

@@ -556,8 +556,13 @@ async fn org_users(
             {
                 Failure::Local(format!(
                     "There is no offline copy to read: the keychain that holds its key \
-                     cannot be used. {}",
-                    explained.error
+                     cannot be used ({}).{}",
+                    explained.error.clause(),
+                    explained
+                        .error
+                        .fix()
+                        .map(|fix| format!(" How to fix: {fix}"))
+                        .unwrap_or_default()
                 ))
             }
             other => other,
@@ -586,7 +591,10 @@ async fn fetch_users(target: &Target) -> Result<Vec<User>, Failure> {
             })
             .await?;
             if let Err(error) = store.save(&snapshot) {
-                eprintln!("Warning: the offline copy was not updated: {error}");
+                eprintln!(
+                    "Warning: the offline copy was not updated: {}.",
+                    error.clause()
+                );
             }
             snapshot.users
         }

@@ -1,7 +1,7 @@
 //! `muster users <action> ID`: the account actions a Muster server adds to SCIM, one
 //! subcommand each, and `users responsibilities ID`, what deactivation must hand over.
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use muster_core::Error;
 use muster_core::actions::{Action, Reassign, Responsibilities};
 use muster_core::rules;
@@ -14,6 +14,60 @@ use crate::failure::Failure;
 use crate::offline::Written;
 use crate::output::{Output, Table};
 use crate::users::who;
+
+/// Who takes over a user's responsibilities (deactivating or deleting them).
+#[derive(Debug, Default, Args)]
+pub struct Handover {
+    /// Who becomes default technician of the user's properties.
+    #[arg(long, value_name = "USER_ID")]
+    reassign_default_technician: Option<String>,
+    /// Who becomes primary technician of the user's open tasks.
+    #[arg(long, value_name = "USER_ID")]
+    reassign_primary_technician: Option<String>,
+    /// Who becomes office assignee of the user's open tasks.
+    #[arg(long, value_name = "USER_ID")]
+    reassign_office_assignee: Option<String>,
+    /// Who becomes manager of the user's warehouses.
+    #[arg(long, value_name = "USER_ID")]
+    reassign_warehouse_manager: Option<String>,
+    /// Hand every kind of responsibility to this user (the options above win).
+    #[arg(long, value_name = "USER_ID", visible_alias = "reassign-to")]
+    reassign_all: Option<String>,
+}
+
+impl Handover {
+    /// Whether any handover was named.
+    pub fn is_empty(&self) -> bool {
+        self.reassign() == Reassign::default()
+    }
+
+    /// The reassignment the server is sent.
+    pub fn reassign(&self) -> Reassign {
+        let all = self
+            .reassign_all
+            .as_deref()
+            .map(Reassign::all_to)
+            .unwrap_or_default();
+        Reassign {
+            default_technician: self
+                .reassign_default_technician
+                .clone()
+                .or(all.default_technician),
+            primary_technician: self
+                .reassign_primary_technician
+                .clone()
+                .or(all.primary_technician),
+            office_assignee: self
+                .reassign_office_assignee
+                .clone()
+                .or(all.office_assignee),
+            warehouse_manager: self
+                .reassign_warehouse_manager
+                .clone()
+                .or(all.warehouse_manager),
+        }
+    }
+}
 
 /// The action subcommands of `muster users`.
 #[derive(Debug, Subcommand)]
@@ -68,21 +122,8 @@ pub enum ActionCommand {
     Deactivate {
         /// The user's id.
         id: String,
-        /// Who becomes default technician of the user's properties.
-        #[arg(long, value_name = "USER_ID")]
-        reassign_default_technician: Option<String>,
-        /// Who becomes primary technician of the user's open tasks.
-        #[arg(long, value_name = "USER_ID")]
-        reassign_primary_technician: Option<String>,
-        /// Who becomes office assignee of the user's open tasks.
-        #[arg(long, value_name = "USER_ID")]
-        reassign_office_assignee: Option<String>,
-        /// Who becomes manager of the user's warehouses.
-        #[arg(long, value_name = "USER_ID")]
-        reassign_warehouse_manager: Option<String>,
-        /// Hand every kind of responsibility to this user (the options above win).
-        #[arg(long, value_name = "USER_ID")]
-        reassign_all: Option<String>,
+        #[command(flatten)]
+        handover: Handover,
     },
     /// Undo a deactivation.
     Reactivate {
@@ -138,24 +179,8 @@ pub async fn run(command: ActionCommand, target: &Target, out: &Output) -> Resul
         ActionCommand::Unsuspend { id } => (id, Action::Unsuspend, "Lifted the suspension of"),
         ActionCommand::RevokeSessions { id } => (id, Action::RevokeSessions, "Signed out"),
         ActionCommand::ResetMfa { id } => (id, Action::ResetMfa, "Reset two-factor of"),
-        ActionCommand::Deactivate {
-            id,
-            reassign_default_technician,
-            reassign_primary_technician,
-            reassign_office_assignee,
-            reassign_warehouse_manager,
-            reassign_all,
-        } => {
-            let all = reassign_all
-                .as_deref()
-                .map(Reassign::all_to)
-                .unwrap_or_default();
-            let reassign = Reassign {
-                default_technician: reassign_default_technician.or(all.default_technician),
-                primary_technician: reassign_primary_technician.or(all.primary_technician),
-                office_assignee: reassign_office_assignee.or(all.office_assignee),
-                warehouse_manager: reassign_warehouse_manager.or(all.warehouse_manager),
-            };
+        ActionCommand::Deactivate { id, handover } => {
+            let reassign = handover.reassign();
             (id, Action::Deactivate { reassign }, "Deactivated")
         }
         ActionCommand::Reactivate { id } => (id, Action::Reactivate, "Reactivated"),

@@ -36,10 +36,14 @@ pub enum UsersCommand {
     Create(CreateArgs),
     /// Change a user's email, name, licence, role or active state.
     Update(UpdateArgs),
-    /// Delete a user (a Muster server keeps them for a system admin to restore).
+    /// Delete a user (a Muster server keeps them for a system admin to restore). One who
+    /// still holds responsibilities is refused with the list, unless they are handed over
+    /// with the options below (as for `users deactivate`).
     Delete {
         /// The user's id.
         id: String,
+        #[command(flatten)]
+        handover: crate::user_actions::Handover,
     },
     /// Export users as CSV (RFC 4180; cells that look like formulas are defused); works
     /// offline from the offline copy.
@@ -79,6 +83,9 @@ pub struct ListArgs {
     /// over what the server returned, or the offline copy).
     #[arg(long, value_name = "TEXT")]
     search: Option<String>,
+    /// Deleted users too (system admins, on a Muster server), to find one to restore.
+    #[arg(long)]
+    deleted: bool,
 }
 
 /// `users create`.
@@ -148,7 +155,22 @@ pub async fn run(command: UsersCommand, target: &Target, out: &Output) -> Result
         }
         UsersCommand::Create(args) => create(args, target, out).await,
         UsersCommand::Update(args) => update(args, target, out).await,
-        UsersCommand::Delete { id } => {
+        UsersCommand::Delete { id, handover } if !handover.is_empty() => {
+            // Handing responsibilities over first: a Muster server's `delete` action.
+            let client = target.client().await?;
+            let action = muster_core::actions::Action::Delete {
+                reassign: handover.reassign(),
+            };
+            let (done, result) = client
+                .actions()
+                .run_with_result(&id, action.clone())
+                .await?;
+            target.record(Written::UserDeleted(&id));
+            out.value(&json!({"deleted": id}), || {
+                action.done_message(&done.value, &result)
+            })
+        }
+        UsersCommand::Delete { id, .. } => {
             let client = target.client().await?;
             let Versioned { value: user, etag } = client.users().get(&id).await?;
             client.users().delete(&id, etag.as_deref()).await?;
@@ -171,6 +193,7 @@ async fn list(args: ListArgs, target: &Target, out: &Output) -> Result<(), Failu
         sort_by: args.sort_by,
         descending: args.descending,
         count: args.count.or((!args.all).then_some(LIST_PAGE)),
+        include_deleted: args.deleted,
         ..ListQuery::default()
     };
     let fetched = fetch(&query, args.all, target).await;

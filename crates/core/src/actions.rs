@@ -52,11 +52,17 @@ pub enum Action {
     Reactivate,
     /// Undo a soft delete (system admins only).
     Restore,
+    /// Delete (a soft delete a system admin can undo), handing the user's
+    /// responsibilities to active users.
+    Delete {
+        /// Who takes over what.
+        reassign: Reassign,
+    },
 }
 
 impl Action {
     /// Every action's name, in the order the server lists them.
-    pub const NAMES: [&'static str; 11] = [
+    pub const NAMES: [&'static str; 12] = [
         "send-welcome",
         "send-password-reset",
         "send-magic-link",
@@ -67,6 +73,7 @@ impl Action {
         "reset-mfa",
         "deactivate",
         "reactivate",
+        "delete",
         "restore",
     ];
 
@@ -84,6 +91,7 @@ impl Action {
             Action::Deactivate { .. } => "deactivate",
             Action::Reactivate => "reactivate",
             Action::Restore => "restore",
+            Action::Delete { .. } => "delete",
         }
     }
 
@@ -94,7 +102,9 @@ impl Action {
                 password,
                 must_change,
             } => Some(json!({"password": password.expose(), "mustChange": must_change})),
-            Action::Deactivate { reassign } => Some(json!({"reassign": reassign})),
+            Action::Deactivate { reassign } | Action::Delete { reassign } => {
+                Some(json!({"reassign": reassign}))
+            }
             _ => None,
         }
     }
@@ -264,6 +274,13 @@ impl Action {
             Action::Deactivate { .. } => signed_out(&format!("{name} is deactivated")),
             Action::Reactivate => format!("{name} is {} again.", user.status()),
             Action::Restore => format!("{name} is restored ({}).", user.status()),
+            Action::Delete { .. } => format!(
+                "{name} is deleted; a system admin can restore them{}.",
+                match result.sessions_revoked {
+                    Some(n) if n > 0 => format!(", and they are signed out of {}", sessions(n)),
+                    _ => String::new(),
+                }
+            ),
         }
     }
 }

@@ -56,6 +56,9 @@ pub struct Capabilities {
     pub schemas: Vec<String>,
     /// Resource type names served at `/ResourceTypes` (`User`, `Group`).
     pub resource_types: Vec<String>,
+    /// Whether system admins may list deleted users (`includeDeleted`): Muster's
+    /// `/actions` document says so.
+    pub list_deleted: bool,
 }
 
 /// Who may use an action, as the `/actions` document says.
@@ -348,6 +351,10 @@ impl Client {
         capabilities.resource_types = list_of(optional(types)?.as_ref(), "name");
         capabilities.is_muster = actions.as_ref().is_some_and(is_actions_document);
         capabilities.actions = actions.as_ref().map(action_rules).unwrap_or_default();
+        capabilities.list_deleted = actions
+            .as_ref()
+            .filter(|doc| is_actions_document(doc))
+            .is_some_and(|doc| doc.get("listDeleted").is_some_and(Value::is_object));
         Ok(capabilities)
     }
 
@@ -528,6 +535,53 @@ mod tests {
             other.require(Feature::Bulk),
             Err(Error::Unsupported { .. })
         ));
+    }
+
+    #[test]
+    fn malformed_documents_fall_back_to_not_offered() {
+        // An /actions document with one good entry among broken ones: the broken ones are
+        // not offered (a missing name, a status list that is not one, a bare number).
+        let document = json!({
+            "schemas": [ACTIONS_URN],
+            "actions": [
+                {"name": "suspend", "allowedFrom": ["active"]},
+                {"allowedFrom": ["active"]},
+                {"name": "unlock", "allowedFrom": "active"},
+                42,
+            ]
+        });
+        let rules = action_rules(&document);
+        let names: Vec<&str> = rules.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["suspend"]);
+        let caps = Capabilities {
+            is_muster: true,
+            actions: rules,
+            ..Capabilities::default()
+        };
+        assert_eq!(
+            caps.supports(Feature::Action("unlock".into())).reason(),
+            Some("This server does not offer 'unlock'."),
+            "a broken entry is a reason, not a broken button"
+        );
+        // `actions` of the wrong type, or no document at all: nothing offered.
+        assert!(action_rules(&json!({"actions": {"suspend": true}})).is_empty());
+        // /Schemas that is not a list, or lists junk: no schema is served, so no
+        // extension is sent, and the list still reads.
+        for junk in [
+            json!({"Resources": "oops"}),
+            json!([1, null, {"id": 7}]),
+            json!("x"),
+        ] {
+            assert!(list_of(Some(&junk), "id").is_empty(), "{junk}");
+        }
+        let schemaless = Capabilities {
+            schemas: list_of(Some(&json!({"Resources": "oops"})), "id"),
+            ..Capabilities::default()
+        };
+        assert!(!schemaless.serves_schema(muster_scim::urn::SHOP_USER));
+        // A document that is not JSON at all is absent, not a failure of discovery.
+        let garbled = Err(Error::protocol("not JSON", b"<html>"));
+        assert_eq!(optional(garbled).unwrap(), None);
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! The client engine's one error type. Each variant is something the UI or the command
-//! line acts on differently; [`Error::code`] names it, the `Display` text is the message a
-//! person reads, and serialisation gives `{code, message, fields?, retryAfterSeconds?}`
-//! for the IPC boundary. No variant ever holds a secret.
+//! line acts on differently; [`Error::code`] names it. What a person reads comes in three
+//! layers: the `Display` text is one short sentence, [`Error::fix`] the steps that solve
+//! it (for this platform), and [`Error::detail`] the technical cause (a socket path, the
+//! server's words), kept out of the way. Serialisation gives `{code, message, fix?,
+//! detail?, fields?, retryAfterSeconds?}` for the IPC boundary; [`Notice`] is the same
+//! three layers for a standing notice. No variant ever holds a secret.
 
 use std::time::Duration;
 
@@ -50,7 +53,7 @@ pub struct FieldError {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The server cannot be reached: DNS, refused connection, timeout, reset.
-    #[error("Cannot reach {host}: {reason}. Check the network, or work offline.")]
+    #[error("Cannot reach {host}.")]
     Offline {
         /// The host tried.
         host: String,
@@ -106,8 +109,12 @@ pub enum Error {
     /// The OS keychain cannot be used.
     #[error("{message}")]
     KeychainUnavailable {
-        /// What to do about it.
+        /// What is wrong, in one sentence ("No keychain is running.").
         message: String,
+        /// The steps that solve it on this platform.
+        fix: String,
+        /// The keychain library's own words (redacted), when it gave any.
+        detail: Option<String>,
     },
     /// The provider lacks a feature.
     #[error("{message}")]
@@ -116,7 +123,7 @@ pub enum Error {
         message: String,
     },
     /// 5xx.
-    #[error("The server failed (HTTP {status}): {message}")]
+    #[error("The server failed (HTTP {status}).")]
     Server {
         /// HTTP status.
         status: u16,
@@ -124,7 +131,7 @@ pub enum Error {
         message: String,
     },
     /// An answer that is not what SCIM promises.
-    #[error("The server's answer could not be understood: {message} (it began: {excerpt})")]
+    #[error("The server's answer could not be understood: {message}.")]
     Protocol {
         /// What was wrong.
         message: String,
@@ -156,6 +163,79 @@ impl Error {
             Error::Protocol { .. } => Code::Protocol,
             Error::Storage { .. } => Code::Storage,
         }
+    }
+
+    /// The steps that solve the problem, when there are any a person can take.
+    pub fn fix(&self) -> Option<String> {
+        match self {
+            Error::Offline { .. } => Some(
+                "Check the network connection and the connection's server address, then try \
+                 again."
+                    .to_owned(),
+            ),
+            Error::KeychainUnavailable { fix, .. } => Some(fix.clone()),
+            Error::RateLimited { retry_after, .. } => Some(match retry_after {
+                Some(after) => format!("Wait {} seconds, then try again.", after.as_secs()),
+                None => "Wait a minute, then try again.".to_owned(),
+            }),
+            Error::Server { .. } => Some(
+                "Try again in a moment. If it keeps failing, the server's administrator can \
+                 see why in the server's log."
+                    .to_owned(),
+            ),
+            // An answer that came (an excerpt): the address may be wrong. An internal
+            // failure with no answer has nothing a person can fix.
+            Error::Protocol { excerpt, .. } if !excerpt.is_empty() => Some(
+                "Check that the connection's server address points at the SCIM service \
+                 itself (for many providers it ends in /scim/v2). If it does, the provider \
+                 answered in a way SCIM does not allow; its administrator can see why."
+                    .to_owned(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// The technical cause, for the log and a "Details" toggle; never a secret.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            Error::Offline { reason, .. } => Some(reason.clone()),
+            Error::KeychainUnavailable { detail, .. } => detail.clone(),
+            Error::Server { message, .. } if !message.trim().is_empty() => {
+                Some(format!("The server said: {message}"))
+            }
+            Error::Protocol { excerpt, .. } if !excerpt.is_empty() => {
+                Some(format!("The answer began: {excerpt}"))
+            }
+            _ => None,
+        }
+    }
+
+    /// This error as a standing notice: `text` (what it meant here, one sentence) with
+    /// the error's own fix and, as the detail, its sentence and technical cause.
+    /// (When `text` already says the error's sentence, the detail is only the cause.)
+    pub fn notice(&self, text: impl Into<String>) -> Notice {
+        let text = text.into();
+        let sentence = self.to_string();
+        // The text says the sentence already (whole, or as a clause): the detail is only
+        // the cause.
+        let said = text == sentence || text.contains(&clause(&sentence));
+        let detail = match self.detail() {
+            Some(detail) if said => Some(detail),
+            Some(detail) => Some(format!("{sentence} {detail}")),
+            None if said => None,
+            None => Some(sentence),
+        };
+        Notice {
+            text,
+            fix: self.fix(),
+            detail,
+        }
+    }
+
+    /// The sentence as a clause to go after a colon: "No keychain is running." becomes
+    /// "no keychain is running" (see [`clause`]).
+    pub fn clause(&self) -> String {
+        clause(&self.to_string())
     }
 
     /// A client-side validation failure of one field.
@@ -190,11 +270,51 @@ impl From<crate::cache::CacheError> for Error {
                     ErrorKind::StorageFull | ErrorKind::QuotaExceeded | ErrorKind::FileTooLarge
                 ) =>
             {
-                "The disk is full, so the offline cache could not be written.".to_owned()
+                "The disk is full.".to_owned()
             }
-            _ => format!("The offline cache could not be used: {error}."),
+            _ => format!("The offline cache could not be used ({error})."),
         };
         Error::Storage { message }
+    }
+}
+
+/// A sentence as a clause to go after a colon: the full stop goes, and a plain first
+/// word ("No", "The") is lower-cased; an acronym ("SCIM") stays.
+pub fn clause(sentence: &str) -> String {
+    let sentence = sentence.trim().trim_end_matches('.');
+    let mut chars = sentence.chars();
+    match chars.next() {
+        Some(first) if chars.next().is_some_and(char::is_lowercase) => first
+            .to_lowercase()
+            .chain(sentence.chars().skip(1))
+            .collect(),
+        _ => sentence.to_owned(),
+    }
+}
+
+/// A standing notice for a person (the session is kept for this session only, the
+/// offline copy could not be saved): one short sentence, the steps that solve it, and the
+/// technical detail behind a toggle.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct Notice {
+    /// What is wrong, in one short sentence.
+    pub text: String,
+    /// How to fix it, when a person can.
+    pub fix: Option<String>,
+    /// The technical cause.
+    pub detail: Option<String>,
+}
+
+impl Notice {
+    /// A notice that is only its sentence.
+    pub fn new(text: impl Into<String>) -> Self {
+        Notice {
+            text: text.into(),
+            fix: None,
+            detail: None,
+        }
     }
 }
 
@@ -291,9 +411,15 @@ impl serde::Serialize for Error {
             } => Some(after.as_secs()),
             _ => None,
         };
-        let mut state = serializer.serialize_struct("Error", 4)?;
+        let mut state = serializer.serialize_struct("Error", 6)?;
         state.serialize_field("code", &self.code())?;
         state.serialize_field("message", &self.to_string())?;
+        if let Some(fix) = self.fix() {
+            state.serialize_field("fix", &fix)?;
+        }
+        if let Some(detail) = self.detail() {
+            state.serialize_field("detail", &detail)?;
+        }
         if let Some(fields) = fields {
             state.serialize_field("fields", fields)?;
         }
@@ -347,6 +473,68 @@ mod tests {
             redact(r#"{"detail":"The user was not found.","status":"404"}"#),
             r#"{"detail":"The user was not found.","status":"404"}"#,
             "ordinary text is left readable"
+        );
+    }
+
+    #[test]
+    fn a_message_is_one_sentence_with_the_cause_and_the_fix_apart() {
+        let offline = Error::Offline {
+            host: "muster.example".into(),
+            reason: "connection refused (os error 111) at /run/x.sock".into(),
+        };
+        assert_eq!(offline.to_string(), "Cannot reach muster.example.");
+        assert!(offline.fix().unwrap().contains("network"));
+        assert!(offline.detail().unwrap().contains("os error 111"));
+        let json = serde_json::to_value(&offline).unwrap();
+        assert_eq!(json["message"], "Cannot reach muster.example.");
+        assert!(json["detail"].as_str().unwrap().contains("/run/x.sock"));
+
+        let server = Error::Server {
+            status: 500,
+            message: "database is locked".into(),
+        };
+        assert_eq!(server.to_string(), "The server failed (HTTP 500).");
+        assert_eq!(
+            server.detail().as_deref(),
+            Some("The server said: database is locked")
+        );
+        let not_found = Error::NotFound {
+            message: "No such user.".into(),
+        };
+        assert_eq!((not_found.fix(), not_found.detail()), (None, None));
+    }
+
+    #[test]
+    fn a_clause_follows_a_colon() {
+        let keychain = Error::KeychainUnavailable {
+            message: "No keychain is running.".into(),
+            fix: "Start one.".into(),
+            detail: Some("org.freedesktop.DBus.Error.ServiceUnknown".into()),
+        };
+        assert_eq!(keychain.clause(), "no keychain is running");
+        let notice = keychain.notice(format!("Your sign-in is not saved: {}.", keychain.clause()));
+        assert_eq!(
+            notice.text,
+            "Your sign-in is not saved: no keychain is running."
+        );
+        assert_eq!(notice.fix.as_deref(), Some("Start one."));
+        assert_eq!(
+            notice.detail.as_deref(),
+            Some("org.freedesktop.DBus.Error.ServiceUnknown"),
+            "the text says the sentence, so the detail is only the cause"
+        );
+        let http = Error::Server {
+            status: 502,
+            message: String::new(),
+        };
+        assert_eq!(http.clause(), "the server failed (HTTP 502)");
+        let acronym = Error::Unsupported {
+            message: "SCIM Bulk is not offered.".into(),
+        };
+        assert_eq!(
+            acronym.clause(),
+            "SCIM Bulk is not offered",
+            "acronyms keep their case"
         );
     }
 

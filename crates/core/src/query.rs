@@ -52,6 +52,9 @@ pub struct ListQuery {
     pub attributes: Vec<String>,
     /// Leave these attributes out.
     pub excluded_attributes: Vec<String>,
+    /// Soft-deleted users too: a Muster server's own parameter (`includeDeleted`), for
+    /// system admins, where its `/actions` document offers it.
+    pub include_deleted: bool,
 }
 
 impl Default for ListQuery {
@@ -64,6 +67,7 @@ impl Default for ListQuery {
             count: None,
             attributes: Vec::new(),
             excluded_attributes: Vec::new(),
+            include_deleted: false,
         }
     }
 }
@@ -90,6 +94,13 @@ impl ListQuery {
         self
     }
 
+    /// The same query, with soft-deleted users too when `yes` (see
+    /// [`ListQuery::include_deleted`]).
+    pub fn including_deleted(mut self, yes: bool) -> Self {
+        self.include_deleted = yes;
+        self
+    }
+
     /// The query-string parameters of `GET /Users` for this query.
     pub fn to_params(&self) -> Vec<(&'static str, String)> {
         let mut params = Vec::new();
@@ -111,6 +122,9 @@ impl ListQuery {
         }
         if !self.excluded_attributes.is_empty() {
             params.push(("excludedAttributes", self.excluded_attributes.join(",")));
+        }
+        if self.include_deleted {
+            params.push(("includeDeleted", "true".to_owned()));
         }
         params
     }

@@ -203,6 +203,12 @@ pub struct SyncOptions {
     pub force_id_pass: bool,
     /// Page through everything this time, even when an incremental sync is possible.
     pub force_full: bool,
+    /// Keep soft-deleted users in the copy (a system admin's, on a Muster server that
+    /// lists them), so they can be found and restored.
+    pub include_deleted: bool,
+    /// The snapshot's capabilities were read just now (the caller discovered them before
+    /// deciding the options): they are not asked for again.
+    pub discovered: bool,
 }
 
 impl Default for SyncOptions {
@@ -214,6 +220,8 @@ impl Default for SyncOptions {
             straggler_window: time::Duration::seconds(5),
             force_id_pass: false,
             force_full: false,
+            include_deleted: false,
+            discovered: false,
         }
     }
 }
@@ -327,6 +335,7 @@ pub async fn sync_with(
     let full = fetch_full(client, options, &mut progress).await?;
     let capabilities = match capabilities {
         Some(capabilities) => capabilities,
+        None if options.discovered => snapshot.capabilities.clone(),
         None => discover(client).await?,
     };
     snapshot.capabilities = capabilities;
@@ -351,7 +360,9 @@ async fn fetch_full(
     options: &SyncOptions,
     progress: &mut impl FnMut(Progress),
 ) -> Result<Full, Error> {
-    let query = ListQuery::default().with_count(options.page_size.max(1));
+    let query = ListQuery::default()
+        .with_count(options.page_size.max(1))
+        .including_deleted(options.include_deleted);
     let users = client
         .users()
         .list_all(&query, |p| {
@@ -427,6 +438,7 @@ async fn fetch_changes(
             ..ListQuery::default()
         }
         .with_count(0)
+        .including_deleted(options.include_deleted)
     };
     let users = client.users();
     let groups = client.groups();
@@ -446,8 +458,9 @@ async fn fetch_changes(
     // `gt`: resources at the mark itself were seen by the sync that set it (with `ge` a
     // bulk import sharing one timestamp would be fetched again by every sync); one
     // committed later is found by the window count above.
-    let changed =
-        ListQuery::filtered(attr(LAST_MODIFIED).gt(format_time(since))).with_count(page_size);
+    let changed = ListQuery::filtered(attr(LAST_MODIFIED).gt(format_time(since)))
+        .with_count(page_size)
+        .including_deleted(options.include_deleted);
     let count_only = count_of(None);
     let (changed_users, changed_groups, user_total, group_total) = tokio::join!(
         users.list_all(&changed, |_| {}),
@@ -462,7 +475,9 @@ async fn fetch_changes(
     // would; fetch the window again (merged by id, so what is already known is simply
     // replaced).
     let window_start_time = parse_time(&window_start).unwrap_or(since);
-    let window = ListQuery::filtered(attr(LAST_MODIFIED).ge(window_start)).with_count(page_size);
+    let window = ListQuery::filtered(attr(LAST_MODIFIED).ge(window_start))
+        .with_count(page_size)
+        .including_deleted(options.include_deleted);
     let missing = |counted: Option<u64>, known: usize| {
         counted.is_some_and(|counted| u64::try_from(known).is_ok_and(|known| counted > known))
     };
@@ -652,7 +667,8 @@ async fn fetch_ids(
         attributes: vec!["id".to_owned()],
         ..ListQuery::default()
     }
-    .with_count(options.page_size.max(1));
+    .with_count(options.page_size.max(1))
+    .including_deleted(options.include_deleted);
     let users = client
         .users()
         .list_all(&query, |p| {

@@ -79,6 +79,17 @@ impl Users<'_> {
         get_one(self.client, id).await
     }
 
+    /// The user with this id, a deleted one too (a Muster server's `includeDeleted`, for
+    /// system admins).
+    pub async fn get_including_deleted(&self, id: &str) -> Result<Versioned<User>, Error> {
+        let query = [("includeDeleted", "true".to_owned())];
+        let answer = self
+            .client
+            .send(Method::GET, &path_of::<User>(id)?, &query, None, None, true)
+            .await?;
+        versioned(&answer)
+    }
+
     /// Creates a user (`POST`, sent exactly once).
     pub async fn create(&self, user: &User) -> Result<Versioned<User>, Error> {
         create_one(self.client, user).await

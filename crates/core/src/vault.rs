@@ -262,33 +262,30 @@ fn describe(kind: SecretKind) -> &'static str {
     }
 }
 
-/// What to do when the keychain cannot be reached, for this OS.
-fn unreachable_advice() -> &'static str {
+/// The steps that make a keychain reachable, for this OS.
+fn unreachable_fix() -> &'static str {
     if cfg!(target_os = "macos") {
-        "No keychain is reachable: on macOS, open Keychain Access, make sure your login \
-         keychain exists and is unlocked, and allow Muster to use it."
+        "Open Keychain Access, make sure your login keychain exists and is unlocked, and \
+         allow Muster to use it."
     } else if cfg!(target_os = "windows") {
-        "No keychain is reachable: on Windows, Muster keeps credentials in Credential \
-         Manager; sign in with a regular (not temporary) user profile and make sure the \
-         Credential Manager service is running."
+        "Muster keeps credentials in Credential Manager: sign in with a regular (not \
+         temporary) user profile and make sure the Credential Manager service is running."
     } else {
-        "No keychain is reachable: on Linux, install and unlock a Secret Service provider \
-         such as GNOME Keyring or KWallet (it starts with a desktop session; over SSH or in a \
-         container run Muster under `dbus-run-session` with `gnome-keyring-daemon --unlock` \
-         started)."
+        "Install a Secret Service provider such as GNOME Keyring or KWallet and sign in to a \
+         desktop session, which starts and unlocks it. Over SSH or in a container, run Muster \
+         under `dbus-run-session` with `gnome-keyring-daemon --unlock` started."
     }
 }
 
-/// What to do when the keychain is there but locked or refused access.
-fn locked_advice() -> &'static str {
+/// The steps that unlock a keychain that refused access, for this OS.
+fn locked_fix() -> &'static str {
     if cfg!(target_os = "macos") {
-        "The keychain is locked or refused access: unlock your login keychain in Keychain \
-         Access and allow Muster to use it."
+        "Unlock your login keychain in Keychain Access and allow Muster to use it."
     } else if cfg!(target_os = "windows") {
-        "Credential Manager refused access: sign in with your own user profile and try again."
+        "Sign in with your own user profile and try again."
     } else {
-        "The keychain is locked: unlock it (sign in to the desktop session, or unlock the \
-         login keyring in Seahorse or KWallet Manager) and try again."
+        "Unlock the login keyring (sign in to the desktop session, or unlock it in Seahorse \
+         or KWallet Manager) and try again."
     }
 }
 
@@ -298,14 +295,25 @@ const NO_PLAINTEXT: &str = "Muster never stores credentials outside the keychain
 /// failures that carry no secret (platform and access errors), and even then redacted.
 fn keychain_error(error: keyring::Error, action: &str, kind: SecretKind) -> Error {
     let what = describe(kind);
-    let unavailable = |advice: &str, detail: Option<String>| {
-        let detail = detail
-            .map(|text| format!(" (cannot {action} the {what}: {})", redact(&text)))
-            .unwrap_or_default();
-        tracing::warn!(action, kind = kind.as_str(), "keychain unavailable{detail}");
+    let unavailable = |message: &str, fix: &str, detail: Option<String>| {
+        let detail = detail.map(|text| format!("Cannot {action} the {what}: {}", redact(&text)));
+        tracing::warn!(
+            action,
+            kind = kind.as_str(),
+            detail = detail.as_deref().unwrap_or("none"),
+            "keychain unavailable"
+        );
         Error::KeychainUnavailable {
-            message: format!("{advice} {NO_PLAINTEXT}{detail}"),
+            message: message.to_owned(),
+            fix: format!("{fix} {NO_PLAINTEXT}"),
+            detail,
         }
+    };
+    const NONE: &str = "No keychain is running.";
+    let locked = if cfg!(target_os = "windows") {
+        "Credential Manager refused access."
+    } else {
+        "The keychain is locked."
     };
     match error {
         keyring::Error::NoDefaultStore => {
@@ -313,19 +321,19 @@ fn keychain_error(error: keyring::Error, action: &str, kind: SecretKind) -> Erro
                 Err(cause) => cause.to_string(),
                 Ok(()) => "no credential store is set up".to_owned(),
             };
-            unavailable(unreachable_advice(), Some(detail))
+            unavailable(NONE, unreachable_fix(), Some(detail))
         }
         keyring::Error::PlatformFailure(cause) => {
-            unavailable(unreachable_advice(), Some(cause.to_string()))
+            unavailable(NONE, unreachable_fix(), Some(cause.to_string()))
         }
         keyring::Error::NoStorageAccess(cause) => {
-            unavailable(locked_advice(), Some(cause.to_string()))
+            unavailable(locked, locked_fix(), Some(cause.to_string()))
         }
         keyring::Error::NotSupportedByStore(reason) => {
-            unavailable(unreachable_advice(), Some(reason))
+            unavailable(NONE, unreachable_fix(), Some(reason))
         }
         keyring::Error::Invalid(parameter, _) if parameter == "platform" => {
-            unavailable(unreachable_advice(), None)
+            unavailable(NONE, unreachable_fix(), None)
         }
         // The rest are about one entry. Their payloads can hold secret bytes: never shown.
         keyring::Error::NoEntry => Error::NotFound {

@@ -365,7 +365,9 @@ pub fn on_update(
 }
 
 /// `DELETE /Users/{id}`: a soft delete. The user disappears from SCIM, loses every
-/// session and link and leaves its groups; a system admin can restore it.
+/// session and link and leaves its groups; a system admin can restore it. A user who still
+/// holds responsibilities is refused, with the list (the `delete` action takes a
+/// reassignment, as deactivating does).
 pub fn soft_delete(
     tx: &Transaction<'_>,
     caller: &Caller,
@@ -376,16 +378,31 @@ pub fn soft_delete(
     if caller.is_user(org, user_id) {
         return Err(AppError::forbidden("You cannot delete your own account."));
     }
+    delete_handing_over(tx, org, user_id, &Default::default(), now).map(|_| ())
+}
+
+/// Soft-deletes a user after handing their responsibilities over as `reassign` says; a
+/// kind they hold with nobody named refuses the delete (409, naming what to hand over).
+/// Returns what moved and how many sessions ended.
+pub fn delete_handing_over(
+    tx: &Transaction<'_>,
+    org: &str,
+    user_id: &str,
+    reassign: &crate::responsibilities::Reassign,
+    now: OffsetDateTime,
+) -> AppResult<(crate::responsibilities::Counts, usize)> {
     let status = status_of(tx, org, user_id)?
         .filter(|s| *s != Status::Deleted)
         .ok_or_else(|| AppError::not_found(format!("There is no User with id '{user_id}'.")))?;
+    let moved = crate::responsibilities::reassign(tx, org, user_id, reassign)?;
     tx.execute(
         "UPDATE users SET status = 'deleted', status_before_delete = ?3, deleted_at = ?4, \
          version = version + 1, modified = ?4 WHERE org = ?1 AND id = ?2",
         params![org, user_id, status.as_str(), format_time(now)],
     )?;
-    actions::cut_access(tx, org, user_id, now)?;
-    crate::scim::store::remove_from_groups(tx, org, user_id, now)
+    let sessions = actions::cut_access(tx, org, user_id, now)?;
+    crate::scim::store::remove_from_groups(tx, org, user_id, now)?;
+    Ok((moved, sessions))
 }
 
 /// A text value of the shop extension, folded: `licence`, `role`.

@@ -371,6 +371,37 @@ impl Muster {
         }
     }
 
+    /// Up to `n` active users, not admins, who hold no responsibilities (no property,
+    /// open task or warehouse), in the order they were created: users SCIM's DELETE and
+    /// `active: false` take with no handover (the demo gives most technicians and office
+    /// staff some, and the server refuses to drop them).
+    pub fn users_without_work(&self, n: usize) -> Vec<String> {
+        let org = self.org.clone();
+        self.server.write(|tx| {
+            let mut query = tx
+                .prepare(
+                    "SELECT id FROM users WHERE org = ?1 AND status = 'active' \
+                     AND coalesce(role, '') <> 'admin' ORDER BY seq",
+                )
+                .expect("the users table reads");
+            let active: Vec<String> = query
+                .query_map([&org], |row| row.get(0))
+                .expect("the users table reads")
+                .filter_map(Result::ok)
+                .collect();
+            active
+                .into_iter()
+                .filter(|id| {
+                    muster_server::responsibilities::counts(tx, &org, id)
+                        .expect("responsibilities read")
+                        .kinds()
+                        .is_empty()
+                })
+                .take(n)
+                .collect()
+        })
+    }
+
     /// The seeded admin's email.
     pub fn admin_email(&self) -> String {
         format!("admin@{}", self.domain)

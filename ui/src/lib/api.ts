@@ -1,6 +1,7 @@
 // One way to call the Rust side: every command's `{status, data | error}` becomes a value
 // or a thrown `CommandFailure`, so screens write `await call(commands.x(...))` and show
-// `failure.message` (and `failure.fields` for forms). Errors never hold secrets.
+// the failure with <ErrorBox> (its one-sentence message, "How to fix" and "Details"
+// behind toggles; `failure.fields` for forms). Errors never hold secrets.
 import type { CommandError } from "./bindings";
 
 /** What every generated command returns. */
@@ -10,11 +11,17 @@ export class CommandFailure extends Error {
   readonly code: string;
   readonly fields: { field: string; message: string }[];
   readonly retryAfterSeconds: number | null;
+  /** The steps that solve it, when a person can. */
+  readonly fix: string | null;
+  /** The technical cause, kept behind a "Details" toggle. */
+  readonly detail: string | null;
 
   constructor(error: CommandError) {
     super(error.message);
     this.name = "CommandFailure";
     this.code = error.code;
+    this.fix = error.fix ?? null;
+    this.detail = error.detail ?? null;
     this.fields = error.fields;
     this.retryAfterSeconds = error.retryAfterSeconds ?? null;
   }
@@ -36,4 +43,22 @@ export function messageOf(error: unknown): string {
   if (error instanceof CommandFailure) return error.message;
   if (error instanceof Error) return `Something went wrong: ${error.message}`;
   return "Something went wrong.";
+}
+
+/** What a person reads about a problem: one sentence, how to fix it, the technical cause. */
+export type Problem = { text: string; fix: string | null; detail: string | null };
+
+/**
+ * Anything shown as a problem (a caught failure, a sentence of the screen's own, a notice
+ * from the engine) as its three layers.
+ */
+export function problemOf(error: unknown): Problem {
+  if (typeof error === "string") return { text: error, fix: null, detail: null };
+  if (error instanceof CommandFailure) return { text: error.message, fix: error.fix, detail: error.detail };
+  if (error instanceof Error) return { text: "Something went wrong.", fix: null, detail: error.message };
+  if (error && typeof error === "object" && "text" in error && typeof error.text === "string") {
+    const notice = error as { text: string; fix?: string | null; detail?: string | null };
+    return { text: notice.text, fix: notice.fix ?? null, detail: notice.detail ?? null };
+  }
+  return { text: "Something went wrong.", fix: null, detail: null };
 }

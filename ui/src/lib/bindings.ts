@@ -33,7 +33,7 @@ export const commands = {
 	responsibilities: (id: string) => typedError<ResponsibilityView[], CommandError_Serialize>(__TAURI_INVOKE("responsibilities", { id })),
 	assignees: (query: string) => typedError<AssigneeView[], CommandError_Serialize>(__TAURI_INVOKE("assignees", { query })),
 	deactivate: (id: string, handovers: Handover[]) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("deactivate", { id, handovers })),
-	deleteUser: (id: string) => typedError<StatusView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("delete_user", { id })),
+	deleteUser: (id: string, handovers: Handover[]) => typedError<OutcomeView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("delete_user", { id, handovers })),
 	listGroups: () => typedError<GroupRow[], CommandError_Serialize>(__TAURI_INVOKE("list_groups")),
 	getGroup: (id: string) => typedError<GroupDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("get_group", { id })),
 	createGroup: (name: string, members: string[]) => typedError<GroupDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("create_group", { name, members })),
@@ -508,8 +508,12 @@ export type CommandError_Deserialize = {
 	 *  keychainUnavailable, unsupported, server, protocol, storage, stale.
 	 */
 	code: string,
-	/**  What happened, for people. */
+	/**  What happened, for people: one short sentence. */
 	message: string,
+	/**  The steps that solve it, when a person can. */
+	fix?: string | null,
+	/**  The technical cause (a socket path, the server's words). */
+	detail?: string | null,
 	/**  Per-field problems, for forms. */
 	fields: FieldProblem[],
 	/**  How long to wait before trying again, when the server said. */
@@ -523,8 +527,12 @@ export type CommandError_Serialize = {
 	 *  keychainUnavailable, unsupported, server, protocol, storage, stale.
 	 */
 	code: string,
-	/**  What happened, for people. */
+	/**  What happened, for people: one short sentence. */
 	message: string,
+	/**  The steps that solve it, when a person can. */
+	fix: string | null,
+	/**  The technical cause (a socket path, the server's words). */
+	detail: string | null,
 	/**  Per-field problems, for forms. */
 	fields: FieldProblem[],
 	/**  How long to wait before trying again, when the server said. */
@@ -932,6 +940,41 @@ export type MappingOverride_Serialize = {
 	header: string,
 	/**  The field, or `None` for "do not import". */
 	field: Field | null,
+};
+
+/**
+ *  A standing notice for a person (the session is kept for this session only, the
+ *  offline copy could not be saved): one short sentence, the steps that solve it, and the
+ *  technical detail behind a toggle.
+ */
+export type Notice = Notice_Serialize | Notice_Deserialize;
+
+/**
+ *  A standing notice for a person (the session is kept for this session only, the
+ *  offline copy could not be saved): one short sentence, the steps that solve it, and the
+ *  technical detail behind a toggle.
+ */
+export type Notice_Deserialize = {
+	/**  What is wrong, in one short sentence. */
+	text: string,
+	/**  How to fix it, when a person can. */
+	fix?: string | null,
+	/**  The technical cause. */
+	detail?: string | null,
+};
+
+/**
+ *  A standing notice for a person (the session is kept for this session only, the
+ *  offline copy could not be saved): one short sentence, the steps that solve it, and the
+ *  technical detail behind a toggle.
+ */
+export type Notice_Serialize = {
+	/**  What is wrong, in one short sentence. */
+	text: string,
+	/**  How to fix it, when a person can. */
+	fix: string | null,
+	/**  The technical cause. */
+	detail: string | null,
 };
 
 /**  One action as it stands for one user. */
@@ -1417,8 +1460,8 @@ export type StatusView_Deserialize = {
 	account?: AccountView | null,
 	/**  Whether the server answered the last request. */
 	online: boolean,
-	/**  Why the console is offline, in words. */
-	offlineReason?: string | null,
+	/**  Why the console is offline: "Cannot reach muster.example.", with the cause. */
+	offlineReason?: Notice_Deserialize | null,
 	/**  When the cached data was last synced (RFC 3339), if there is any. */
 	syncedAt?: string | null,
 	/**  Cached users. */
@@ -1432,12 +1475,12 @@ export type StatusView_Deserialize = {
 	/**  What the server supports, each with the reason when not. */
 	features: FeatureView_Deserialize[],
 	/**  A notice about the offline copy (discarded, cannot be kept, or not saved), if any. */
-	cacheNotice?: string | null,
+	cacheNotice?: Notice_Deserialize | null,
 	/**
 	 *  A notice about the session (kept for this session only as the keychain cannot be
 	 *  reached, or ended by the server), if any.
 	 */
-	sessionNotice?: string | null,
+	sessionNotice?: Notice_Deserialize | null,
 	/**  The server asked the signed-in person to choose a new password. */
 	mustChangePassword: boolean,
 };
@@ -1454,8 +1497,8 @@ export type StatusView_Serialize = {
 	account: AccountView | null,
 	/**  Whether the server answered the last request. */
 	online: boolean,
-	/**  Why the console is offline, in words. */
-	offlineReason: string | null,
+	/**  Why the console is offline: "Cannot reach muster.example.", with the cause. */
+	offlineReason: Notice_Serialize | null,
 	/**  When the cached data was last synced (RFC 3339), if there is any. */
 	syncedAt: string | null,
 	/**  Cached users. */
@@ -1469,12 +1512,12 @@ export type StatusView_Serialize = {
 	/**  What the server supports, each with the reason when not. */
 	features: FeatureView_Serialize[],
 	/**  A notice about the offline copy (discarded, cannot be kept, or not saved), if any. */
-	cacheNotice: string | null,
+	cacheNotice: Notice_Serialize | null,
 	/**
 	 *  A notice about the session (kept for this session only as the keychain cannot be
 	 *  reached, or ended by the server), if any.
 	 */
-	sessionNotice: string | null,
+	sessionNotice: Notice_Serialize | null,
 	/**  The server asked the signed-in person to choose a new password. */
 	mustChangePassword: boolean,
 };

@@ -19,6 +19,7 @@ import {
   pageRange,
   sameEmail,
   signInMessage,
+  clause,
   toggleIn,
   userNameFollows,
   validateForm,
@@ -164,9 +165,12 @@ describe("sign-in messages", () => {
     expect(signInMessage("unauthorized", "x", "password")).toMatch(/don't match/);
     expect(signInMessage("unauthorized", "x", "mfa")).toMatch(/code/);
     expect(signInMessage("unauthorized", "x", "token")).toMatch(/token/);
-    expect(signInMessage("offline", "Cannot reach acme.test.", "password")).toMatch(/Cannot reach acme.test/);
+    expect(signInMessage("offline", "Cannot reach acme.test.", "password")).toBe("You can't sign in right now: cannot reach acme.test.");
     expect(signInMessage("rateLimited", "", "password", 30)).toBe("Too many attempts. Try again in 30 seconds.");
-    expect(signInMessage("keychainUnavailable", "Unlock it.", "password")).toMatch(/keychain.*Unlock it/);
+    expect(signInMessage("keychainUnavailable", "No keychain is running.", "password")).toBe(
+      "Your sign-in can't be kept: no keychain is running.",
+    );
+    expect(clause("SCIM is off.")).toBe("SCIM is off");
     expect(signInMessage("server", "Boom.", "password")).toBe("Boom.");
   });
 

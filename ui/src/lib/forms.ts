@@ -272,16 +272,22 @@ export function signInMessage(
       if (step === "token") return "The server refused this token. Check that it is complete and has not been revoked.";
       return "That email and password don't match. Check them and try again.";
     case "offline":
-      return `The server can't be reached, so you can't sign in right now. ${message}`.trim();
+      return `You can't sign in right now: ${clause(message) || "the server can't be reached"}.`;
     case "rateLimited":
       return retryAfterSeconds
         ? `Too many attempts. Try again in ${retryAfterSeconds} second${retryAfterSeconds === 1 ? "" : "s"}.`
         : "Too many attempts. Wait a minute and try again.";
     case "keychainUnavailable":
-      return `The system keychain can't be used, so the sign-in can't be kept. ${message}`.trim();
+      return `Your sign-in can't be kept: ${clause(message) || "the system keychain can't be used"}.`;
     default:
       return message;
   }
+}
+
+/** A sentence as a clause after a colon: "Cannot reach acme.test." → "cannot reach acme.test". */
+export function clause(sentence: string): string {
+  const trimmed = sentence.trim().replace(/\.$/, "");
+  return /^[A-Z][a-z]/.test(trimmed) ? trimmed[0].toLowerCase() + trimmed.slice(1) : trimmed;
 }
 
 /** A six-digit authenticator code, with spaces allowed while typing. */

@@ -1,7 +1,7 @@
 // The review screen's logic without the screen: the users table's filters for a count, the
-// dormancy input, bar lengths and the words a screen reader hears for a bar. Pure,
+// dormancy input and bar lengths. Pure,
 // unit-tested in review.test.ts.
-import type { ReviewCount_Serialize as ReviewCount, UserQuery_Serialize as UserQuery } from "./bindings";
+import type { UserQuery_Serialize as UserQuery } from "./bindings";
 import type { Filters } from "./UsersTable";
 
 /** Dormancy threshold when the screen opens. */
@@ -46,13 +46,6 @@ export function barPercent(count: number, max: number): number {
 /** `count` as a whole percentage of `base` (0 when there is no base). */
 export function share(count: number, base: number): number {
   return base > 0 ? Math.round((100 * count) / base) : 0;
-}
-
-/** What a bar says out loud: "Field: 92 of 142 active users (65%)". */
-export function countSentence(item: ReviewCount, base: number, of: string): string {
-  const n = (value: number) => value.toLocaleString("en-US");
-  const sentence = `${item.label}: ${n(item.count)} of ${n(base)} ${of} (${share(item.count, base)}%)`;
-  return item.query ? `${sentence}. Show them in the users table.` : `${sentence}.`;
 }
 
 /** Why a count has no link to the users table. */

@@ -64,7 +64,8 @@ fn profiles_are_added_listed_shown_and_removed() {
     let refused = muster.run(&["profiles", "remove", "idp"]).code(1);
     assert!(
         refused.stderr.contains("Profile idp is kept")
-            && refused.stderr.contains("No keychain is reachable")
+            && refused.stderr.contains("no keychain is running")
+            && refused.stderr.contains("How to fix:")
             && refused.stderr.contains("--force"),
         "the refusal says why and what to do: {}",
         refused.stderr

@@ -48,7 +48,7 @@ fn an_offline_copy_that_cannot_be_updated_is_a_warning_not_a_failure() {
     assert!(
         suspended
             .stderr
-            .contains("the offline copy was not updated: No keychain is reachable"),
+            .contains("the offline copy was not updated: no keychain is running."),
         "{}",
         suspended.stderr
     );
@@ -75,7 +75,7 @@ fn login_without_a_keychain_fails_and_explains() {
     // Signing in works, but the session cannot be kept: never a plaintext fallback.
     let login = muster.run(&["login"]).code(1);
     assert!(
-        login.stderr.contains("No keychain is reachable"),
+        login.stderr.contains("No keychain is running.") && login.stderr.contains("How to fix:"),
         "{}",
         login.stderr
     );

@@ -56,6 +56,12 @@ impl Server {
         muster
     }
 
+    /// Up to `n` active users, not admins, who hold no responsibilities (deletable with
+    /// no handover).
+    pub fn users_without_work(&self, n: usize) -> Vec<String> {
+        self.server.users_without_work(n)
+    }
+
     /// Runs one SQL query returning one text column, on the server's database.
     pub fn query_one(&self, sql: &str) -> Option<String> {
         self.server

@@ -37,7 +37,7 @@ use crate::client::{Client, MfaPending, SignIn};
 use crate::clock::Clock;
 use crate::connection::ServerKind;
 use crate::discovery::{Capabilities, Feature, Support};
-use crate::error::Error;
+use crate::error::{Error, Notice};
 use crate::profiles::{Profile, ProfileKind, Profiles};
 use crate::rules::{self, Offer, UserAction};
 use crate::search::{Index, SearchQuery, SortKey};
@@ -122,8 +122,8 @@ struct Active {
     store: Option<Arc<Store>>,
     data: Arc<Data>,
     online: bool,
-    offline_reason: Option<String>,
-    cache_notice: Option<String>,
+    offline_reason: Option<Notice>,
+    cache_notice: Option<Notice>,
     /// The access token the keychain is known to hold, to tell when the client's
     /// session has moved on (a refresh rotates both tokens) and must be saved again.
     kept: Option<Secret>,
@@ -132,7 +132,7 @@ struct Active {
     /// [`Console::refresh`].
     offered: Option<Secret>,
     /// A notice about the session: kept for this session only, or ended.
-    session_notice: Option<String>,
+    session_notice: Option<Notice>,
 }
 
 impl Active {
@@ -309,9 +309,8 @@ impl Console {
             }
             Ok(None) => {}
             Err(error) => {
-                active.session_notice = Some(format!(
-                    "A saved sign-in could not be read, so sign in again: {error}"
-                ));
+                active.session_notice =
+                    Some(error.notice("Your saved sign-in could not be read: sign in again."));
             }
         }
         let mut state = self.state.lock().await;
@@ -337,10 +336,12 @@ impl Console {
         match loaded {
             Ok(Ok(Some((store, data, outcome)))) => {
                 active.cache_notice = match outcome {
-                    OpenOutcome::Discarded { reason } => Some(format!(
-                        "The offline copy could not be used ({reason}); it is rebuilt at the \
-                         next sync."
-                    )),
+                    OpenOutcome::Discarded { reason } => Some(Notice {
+                        text: "The offline copy could not be used; the next sync rebuilds it."
+                            .to_owned(),
+                        fix: None,
+                        detail: Some(reason),
+                    }),
                     OpenOutcome::Fresh | OpenOutcome::Missing => None,
                 };
                 active.store = Some(Arc::new(store));
@@ -348,10 +349,11 @@ impl Console {
             }
             Ok(Ok(None)) => {}
             Ok(Err(error)) => {
-                active.cache_notice = Some(format!("No offline copy is kept: {error}"));
+                active.cache_notice =
+                    Some(error.notice(format!("No offline copy is kept: {}.", error.clause())));
             }
             Err(_) => {
-                active.cache_notice = Some("The offline copy could not be read.".to_owned());
+                active.cache_notice = Some(Notice::new("The offline copy could not be read."));
             }
         }
     }
@@ -476,7 +478,8 @@ impl Console {
             return Ok(self.status().await);
         };
         match self.online(client.discover().await).await {
-            Ok(_) => {
+            Ok(fresh) => {
+                self.renew_capabilities(&client, fresh).await;
                 // The moment to offer a session the keychain refused earlier again.
                 self.keep_session(true).await;
                 Ok(self.status().await)
@@ -517,12 +520,12 @@ impl Console {
         self.vault.delete_profile(&name)?;
         self.remember_account(&name, None);
         if let Some(error) = unended {
-            tracing::warn!(%error, "the server could not be told of the sign-out");
+            tracing::warn!(%error, detail = ?error.detail(), "the server could not be told of the sign-out");
             let mut state = self.state.lock().await;
             if let Some(active) = state.active.as_mut() {
-                active.session_notice = Some(format!(
-                    "Signed out on this computer, but the server could not be told, so the \
-                     session stays valid there until it expires: {error}"
+                active.session_notice = Some(error.notice(
+                    "Signed out on this computer, but the server could not be told: the \
+                     session stays valid there until it expires.",
                 ));
             }
         }
@@ -664,16 +667,30 @@ impl Console {
         mut progress: impl FnMut(SyncProgressView),
     ) -> Result<StatusView, Error> {
         let _gate = self.sync_gate.lock().await;
-        let (client, data, store) = {
+        let (client, data, store, known) = {
             let state = self.state.lock().await;
             let active = active(&state)?;
             let client = active.client.clone().ok_or_else(not_signed_in)?;
-            (client, active.data.clone(), active.store.clone())
+            let known = active.capabilities();
+            (client, active.data.clone(), active.store.clone(), known)
         };
         let mut snapshot = data.snapshot.clone();
         drop(data);
+        // A system admin's copy keeps deleted users, to find and restore them, where the
+        // server lists them: what the server offers is read afresh for each of their
+        // syncs, and the first sync that includes deleted users pages through everything
+        // (users deleted earlier changed nothing since). Other copies take the
+        // capabilities of their first sync, renewed by `refresh`.
+        let mut options = sync::SyncOptions::default();
+        if client.account().is_some_and(|a| a.system_admin) {
+            let fresh = self.online(client.discover().await).await?;
+            options.include_deleted = fresh.list_deleted;
+            options.force_full = fresh.list_deleted && !known.is_some_and(|k| k.list_deleted);
+            options.discovered = true;
+            snapshot.capabilities = encode_capabilities(&fresh)?;
+        }
         let now = self.clock.now();
-        let result = sync::sync(&client, &mut snapshot, now, |p| {
+        let result = sync::sync_with(&client, &mut snapshot, now, &options, |p| {
             progress(SyncProgressView {
                 phase: match p.phase {
                     SyncPhase::Users => "users",
@@ -735,7 +752,14 @@ impl Console {
     /// [`Error::NotFound`]; [`Error::Offline`] when offline and the user is not cached.
     pub async fn user(&self, id: &str) -> Result<UserDetail, Error> {
         if let Some(client) = self.client().await? {
-            match self.online(client.users().get(id).await).await {
+            let fetched = match client.users().get(id).await {
+                // A deleted user, for a system admin who can restore them.
+                Err(Error::NotFound { .. }) if self.lists_deleted().await => {
+                    client.users().get_including_deleted(id).await
+                }
+                other => other,
+            };
+            match self.online(fetched).await {
                 Ok(got) => {
                     self.apply(&got.value).await;
                     return Ok(self.detail(&got.value, got.etag, false).await);
@@ -964,34 +988,74 @@ impl Console {
     ///
     /// [`Error::Validation`] when a kind the user holds has no one named.
     pub async fn deactivate(&self, id: &str, handovers: &[Handover]) -> Result<UserDetail, Error> {
-        let mut reassign = Reassign::default();
-        for handover in handovers {
-            let kind: ResponsibilityKind =
-                serde_json::from_value(Value::String(handover.kind.clone())).map_err(|_| {
-                    Error::invalid(
-                        "kind",
-                        format!("Unknown responsibility '{}'.", handover.kind),
-                    )
-                })?;
-            reassign.set(kind, handover.user_id.clone());
-        }
+        let reassign = reassign_of(handovers)?;
         self.act(id, Action::Deactivate { reassign }).await
     }
 
-    /// Deletes a user (a Muster server keeps them for a system admin to restore).
+    /// Deletes a user: on a Muster server the `delete` action, handing each kind of
+    /// responsibility to the user named (the server keeps the user for a system admin to
+    /// restore, and a system admin's copy keeps them as deleted); elsewhere SCIM's DELETE.
+    /// What the server did, in words.
     ///
     /// # Errors
     ///
-    /// [`Error::Forbidden`] for oneself; what the server answers.
-    pub async fn delete_user(&self, id: &str) -> Result<StatusView, Error> {
-        let client = self.may(UserAction::Delete, id).await?;
-        self.online(client.users().delete(id, None).await).await?;
-        let id = id.to_owned();
-        self.change(move |snapshot| {
-            sync::remove_user(snapshot, &id);
-        })
-        .await;
-        Ok(self.status().await)
+    /// [`Error::Forbidden`] for oneself; [`Error::Conflict`] naming what must be handed
+    /// over first; what the server answers.
+    pub async fn delete_user(
+        &self,
+        id: &str,
+        handovers: &[Handover],
+    ) -> Result<OutcomeView, Error> {
+        let (capabilities, system_admin) = {
+            let state = self.state.lock().await;
+            let active = active(&state)?;
+            let admin = active.account.as_ref().is_some_and(|a| a.system_admin);
+            (capabilities_of(active), admin)
+        };
+        let outcome = if capabilities.offers("delete") {
+            let reassign = reassign_of(handovers)?;
+            let done = self.act(id, Action::Delete { reassign }).await?;
+            done.outcome.unwrap_or_else(|| OutcomeView {
+                message: format!("{} is deleted.", done.display_name),
+                complete: true,
+                retry: None,
+            })
+        } else if !handovers.is_empty() {
+            // Nothing here can take the handover: refused rather than dropped unseen.
+            return Err(Error::Unsupported {
+                message: "This server cannot hand responsibilities over while deleting; \
+                          deactivate the user first, or delete without a handover."
+                    .to_owned(),
+            });
+        } else {
+            let client = self.may(UserAction::Delete, id).await?;
+            let name = self
+                .data()
+                .await
+                .snapshot
+                .users
+                .iter()
+                .find(|u| u.id.as_deref() == Some(id))
+                .map(|u| u.display_name().into_owned());
+            self.online(client.users().delete(id, None).await).await?;
+            OutcomeView {
+                message: match name {
+                    Some(name) => format!("{name} is deleted."),
+                    None => "The user is deleted.".to_owned(),
+                },
+                complete: true,
+                retry: None,
+            }
+        };
+        // Only a system admin's copy keeps deleted users (they can restore them).
+        if !(system_admin && capabilities.list_deleted) {
+            let id = id.to_owned();
+            self.change(move |snapshot| {
+                sync::remove_user(snapshot, &id);
+            })
+            .await;
+        }
+        Ok(outcome)
     }
 
     async fn act(&self, id: &str, action: Action) -> Result<UserDetail, Error> {
@@ -1222,6 +1286,41 @@ impl Console {
             .map_or_else(Data::empty, |a| a.data.clone())
     }
 
+    /// Keeps what the provider offers now in the copy, when the copy knew it already and
+    /// it changed (a server upgraded, an action added), so features and offers follow the
+    /// server without a full sync. A system admin's copy is left to their next sync,
+    /// which decides from the change whether to fetch deleted users.
+    async fn renew_capabilities(&self, client: &Client, fresh: Capabilities) {
+        if client.account().is_some_and(|a| a.system_admin) {
+            return;
+        }
+        let known = {
+            let state = self.state.lock().await;
+            state.active.as_ref().and_then(Active::capabilities)
+        };
+        if known.is_none_or(|known| known == fresh) {
+            return;
+        }
+        match encode_capabilities(&fresh) {
+            Ok(value) => {
+                self.change(move |snapshot| snapshot.capabilities = value)
+                    .await;
+            }
+            // Cannot happen for a plain struct; the copy keeps what it knew.
+            Err(error) => tracing::warn!(%error, "the capabilities could not be kept"),
+        }
+    }
+
+    /// Whether the signed-in account is a system admin whom the server lets list deleted
+    /// users.
+    async fn lists_deleted(&self) -> bool {
+        let state = self.state.lock().await;
+        state.active.as_ref().is_some_and(|active| {
+            active.account.as_ref().is_some_and(|a| a.system_admin)
+                && capabilities_of(active).list_deleted
+        })
+    }
+
     async fn my_id(&self) -> Option<String> {
         let state = self.state.lock().await;
         state
@@ -1262,9 +1361,9 @@ impl Console {
             let Some(active) = state.active.as_mut() else {
                 return result;
             };
-            if let Err(Error::Offline { host, reason }) = &result {
+            if let Err(error @ Error::Offline { .. }) = &result {
                 active.online = false;
-                active.offline_reason = Some(format!("Cannot reach {host}: {reason}."));
+                active.offline_reason = Some(error.notice(error.to_string()));
             } else {
                 active.online = true;
                 active.offline_reason = None;
@@ -1303,18 +1402,17 @@ impl Console {
             active.kept = None;
             active.offered = None;
             active.must_change_password = false;
-            active.session_notice = Some(
-                "Your session has ended: sign in again to make changes. The offline copy \
-                 stays viewable."
-                    .to_owned(),
-            );
+            active.session_notice = Some(Notice::new(
+                "Your session has ended: sign in again to make changes (the offline copy \
+                 stays viewable).",
+            ));
             active.profile.name.clone()
         };
         for kind in [SecretKind::AccessToken, SecretKind::RefreshToken] {
             // Cannot matter to the user: the server has ended this session, so a token
             // left in the keychain is one it refuses; the next sign-in replaces it.
             if let Err(error) = self.vault.delete(&profile, kind) {
-                tracing::warn!(%error, "an ended session's token stays in the keychain");
+                tracing::warn!(%error, detail = ?error.detail(), "an ended session's token stays in the keychain");
             }
         }
     }
@@ -1404,11 +1502,13 @@ impl Console {
             // The edit itself failed (a bug): the copy stays as it was, and says so.
             Err(error) => {
                 tracing::error!(%error, "the offline copy could not be updated");
-                active.cache_notice = Some(
-                    "The offline copy could not be updated with this change; it shows the \
-                     users as they were. Sync to bring it up to date."
+                active.cache_notice = Some(Notice {
+                    text: "The offline copy could not be updated with this change: sync to \
+                           bring it up to date."
                         .to_owned(),
-                );
+                    fix: None,
+                    detail: Some(error.to_string()),
+                });
             }
         }
     }
@@ -1441,12 +1541,23 @@ fn placeholder(profile: &Profile) -> Active {
     }
 }
 
-/// The notice for a session the keychain could not take.
-fn session_only(error: &Error) -> String {
-    format!(
-        "You are signed in for this session only: the sign-in could not be saved to the \
-         keychain ({error}). It is saved as soon as the keychain can be reached."
-    )
+/// Capabilities as the copy keeps them.
+fn encode_capabilities(capabilities: &Capabilities) -> Result<Value, Error> {
+    serde_json::to_value(capabilities)
+        .map_err(|e| Error::protocol(format!("cannot encode the capabilities: {e}"), b""))
+}
+
+/// The notice for a session the keychain could not take: "Your sign-in is not saved: no
+/// keychain is running.", with the keychain's fix and what happens meanwhile.
+fn session_only(error: &Error) -> Notice {
+    let mut notice = error.notice(format!("Your sign-in is not saved: {}.", error.clause()));
+    let meanwhile = "You are signed in for this session only; the sign-in is saved as soon \
+                     as the keychain can be reached.";
+    notice.fix = Some(match notice.fix {
+        Some(fix) => format!("{fix} {meanwhile}"),
+        None => meanwhile.to_owned(),
+    });
+    notice
 }
 
 /// Records how saving the offline copy went: a failure is shown (the copy on disk is
@@ -1455,11 +1566,17 @@ fn session_only(error: &Error) -> String {
 fn note_save(active: &mut Active, saved: Option<Result<(), Error>>) {
     match saved {
         Some(Err(error)) => {
-            tracing::warn!(%error, "the offline copy could not be saved");
-            active.cache_notice = Some(format!(
-                "The offline copy could not be saved: {error} The copy on disk is the one \
-                 saved before; it is saved again at the next change or sync."
+            tracing::warn!(%error, detail = ?error.detail(), "the offline copy could not be saved");
+            let mut notice = error.notice(format!(
+                "The offline copy could not be saved: {}.",
+                error.clause()
             ));
+            notice.fix = Some(
+                "Nothing is lost: the copy on disk is the one saved before, and this one is \
+                 saved at the next change or sync. If the disk is full, free some space."
+                    .to_owned(),
+            );
+            active.cache_notice = Some(notice);
         }
         Some(Ok(())) => active.cache_notice = None,
         None => {}
@@ -1802,6 +1919,22 @@ fn clean(list: &[String]) -> Vec<String> {
         }
     }
     out
+}
+
+/// The handover a deactivation or delete sends, from the wizard's choices.
+fn reassign_of(handovers: &[Handover]) -> Result<Reassign, Error> {
+    let mut reassign = Reassign::default();
+    for handover in handovers {
+        let kind: ResponsibilityKind = serde_json::from_value(Value::String(handover.kind.clone()))
+            .map_err(|_| {
+                Error::invalid(
+                    "kind",
+                    format!("Unknown responsibility '{}'.", handover.kind),
+                )
+            })?;
+        reassign.set(kind, handover.user_id.clone());
+    }
+    Ok(reassign)
 }
 
 /// An action as SCIM itself does it, for a provider without Muster's actions: `active`

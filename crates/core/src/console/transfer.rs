@@ -17,7 +17,7 @@ use crate::csv::import::{
     self, ImportOptions, ImportPreview, ImportProgress, ImportReport, Known, MappingOverride, Plan,
 };
 use crate::csv::{Limits, read_file};
-use crate::error::{Code, Error};
+use crate::error::{Code, Error, Notice};
 use crate::search::SearchQuery;
 use crate::sync;
 
@@ -209,7 +209,7 @@ impl Console {
         });
         if let Some(row) = offline {
             active.online = false;
-            active.offline_reason = Some(row.message.clone());
+            active.offline_reason = Some(Notice::new(row.message.clone()));
         } else if answered {
             active.online = true;
             active.offline_reason = None;

@@ -10,6 +10,7 @@ use time::format_description::well_known::Rfc3339;
 #[cfg(feature = "specta")]
 use specta::Type;
 
+use crate::error::Notice;
 use crate::rules::{FieldLock, Offer, UserAction};
 
 /// A saved connection.
@@ -115,8 +116,8 @@ pub struct StatusView {
     pub account: Option<AccountView>,
     /// Whether the server answered the last request.
     pub online: bool,
-    /// Why the console is offline, in words.
-    pub offline_reason: Option<String>,
+    /// Why the console is offline: "Cannot reach muster.example.", with the cause.
+    pub offline_reason: Option<Notice>,
     /// When the cached data was last synced (RFC 3339), if there is any.
     pub synced_at: Option<String>,
     /// Cached users.
@@ -130,10 +131,10 @@ pub struct StatusView {
     /// What the server supports, each with the reason when not.
     pub features: Vec<FeatureView>,
     /// A notice about the offline copy (discarded, cannot be kept, or not saved), if any.
-    pub cache_notice: Option<String>,
+    pub cache_notice: Option<Notice>,
     /// A notice about the session (kept for this session only as the keychain cannot be
     /// reached, or ended by the server), if any.
-    pub session_notice: Option<String>,
+    pub session_notice: Option<Notice>,
     /// The server asked the signed-in person to choose a new password.
     pub must_change_password: bool,
 }

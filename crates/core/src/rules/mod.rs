@@ -214,9 +214,13 @@ fn muster_offer(
         Some(reason) => Offer::no(action, reason),
         None => Offer::yes(action),
     };
+    // Deleting is the server's `delete` action where it has one (it hands responsibilities
+    // over); else SCIM's DELETE, as editing is a SCIM write: the server hides deleted users
+    // from both.
+    let scim_write = action == UserAction::Edit
+        || (action == UserAction::Delete && capabilities.action("delete").is_none());
     match action {
-        // SCIM writes: the server hides deleted users from them.
-        UserAction::Edit | UserAction::Delete => {
+        _ if scim_write => {
             (!deleted).then(|| refused(refusal(action, user.id.as_deref(), account, capabilities)))
         }
         _ => {
@@ -249,18 +253,16 @@ pub fn refusal(
     let unknown = Account::default();
     let account = account.unwrap_or(&unknown);
     let oneself = account.user_id.is_some() && account.user_id.as_deref() == user_id;
-    let (requires, not_on_self) = match action {
-        UserAction::Edit => (Requires::Admin, None),
-        UserAction::Delete => (
+    let (requires, not_on_self) = match (action, capabilities.action(action.name())) {
+        (UserAction::Edit, _) => (Requires::Admin, None),
+        (_, Some(rule)) => (rule.requires, rule.not_on_self.clone()),
+        (UserAction::Delete, None) => (
             Requires::Admin,
             Some("You cannot delete your own account.".to_owned()),
         ),
-        _ => match capabilities.action(action.name()) {
-            Some(rule) => (rule.requires, rule.not_on_self.clone()),
-            None => {
-                return Some(format!("This server does not offer '{}'.", action.name()));
-            }
-        },
+        (_, None) => {
+            return Some(format!("This server does not offer '{}'.", action.name()));
+        }
     };
     if requires == Requires::SystemAdmin && !account.system_admin {
         return Some(format!("Only system admins can {}.", action.words()));

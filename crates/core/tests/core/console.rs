@@ -546,3 +546,143 @@ impl std::io::Write for SharedBuf {
         Ok(())
     }
 }
+
+#[tokio::test]
+async fn deleting_hands_work_over_and_a_system_admin_finds_and_restores_the_user() {
+    let server = Muster::start("console-delete", 40).await;
+    let console = signed_in(&server, &server.url).await;
+    console.sync(|_| {}).await.unwrap();
+    let technicians = console
+        .search(&UserQuery {
+            roles: vec!["technician".into()],
+            statuses: vec!["active".into()],
+            limit: 40,
+            ..UserQuery::default()
+        })
+        .await;
+    // A technician who holds work (the demo seeds some as primary contacts).
+    let mut holder = None;
+    for row in &technicians.rows {
+        let held = console.responsibilities(&row.id).await.unwrap();
+        if !held.is_empty() {
+            holder = Some((row.id.clone(), held));
+            break;
+        }
+    }
+    let (target, held) = holder.expect("the demo seeds technicians who hold work");
+
+    // Without a handover the server refuses, naming what to hand over; nothing changes.
+    let refused = console.delete_user(&target, &[]).await;
+    assert!(
+        matches!(&refused, Err(Error::Conflict { message, .. } | Error::Validation { message, .. })
+            if message.to_lowercase().contains("reassign")),
+        "{refused:?}"
+    );
+    assert_eq!(console.user(&target).await.unwrap().status, "active");
+
+    // With one, the user is deleted, and left out of the admin's copy.
+    let taker = console
+        .assignees("")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.id != target)
+        .unwrap();
+    let handovers: Vec<Handover> = held
+        .iter()
+        .map(|r| Handover {
+            kind: r.kind.clone(),
+            user_id: taker.id.clone(),
+        })
+        .collect();
+    let before: u64 = console
+        .responsibilities(&taker.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| u64::from(r.count))
+        .sum();
+    let done = console.delete_user(&target, &handovers).await.unwrap();
+    assert!(done.complete, "{done:?}");
+    assert!(done.message.contains("deleted"), "{done:?}");
+    let handed: u64 = held.iter().map(|r| u64::from(r.count)).sum();
+    let after: u64 = console
+        .responsibilities(&taker.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| u64::from(r.count))
+        .sum();
+    assert_eq!(
+        after,
+        before + handed,
+        "everything the user held went to the taker"
+    );
+    let everyone = UserQuery {
+        limit: 500,
+        ..UserQuery::default()
+    };
+    assert!(
+        console
+            .search(&everyone)
+            .await
+            .rows
+            .iter()
+            .all(|r| r.id != target),
+        "an org admin's copy drops the deleted user"
+    );
+
+    // A system admin's copy keeps them (hidden by default, like the deactivated), and
+    // the detail offers Restore, which works.
+    server
+        .server
+        .seed_system_admin(muster_test_support::server::SYSTEM_ADMIN);
+    let root = TestConsole::signed_in(
+        "console-delete-root",
+        fail_fast(),
+        &server.url,
+        &server.org,
+        muster_test_support::server::SYSTEM_ADMIN,
+        muster_test_support::PASSWORD,
+    )
+    .await;
+    root.sync(|_| {}).await.unwrap();
+    let deleted = root
+        .search(&UserQuery {
+            statuses: vec!["deleted".into()],
+            limit: 10,
+            ..UserQuery::default()
+        })
+        .await;
+    assert_eq!(
+        deleted
+            .rows
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect::<Vec<_>>(),
+        [target.as_str()]
+    );
+    let hidden = root
+        .search(&UserQuery {
+            hide_deactivated: true,
+            limit: 500,
+            ..UserQuery::default()
+        })
+        .await;
+    assert!(hidden.rows.iter().all(|r| r.id != target) && hidden.hidden >= 1);
+    let detail = root.user(&target).await.unwrap();
+    assert_eq!(detail.status, "deleted");
+    assert!(
+        detail
+            .actions
+            .iter()
+            .any(|a| a.action == muster_core::rules::UserAction::Restore && a.available),
+        "{:?}",
+        detail.actions
+    );
+    let restored = root
+        .run_action(&target, SimpleAction::Restore)
+        .await
+        .unwrap();
+    assert_ne!(restored.status, "deleted");
+}

@@ -449,8 +449,8 @@ async fn clock_skew_past_token_expiry_refreshes_keeps_the_session_and_ends_it_pl
     assert!(
         status
             .session_notice
-            .as_deref()
-            .is_some_and(|n| n.contains("sign in again")),
+            .as_ref()
+            .is_some_and(|n| n.text.contains("sign in again")),
         "{status:?}"
     );
     assert_eq!(table_total(&console).await, synced.user_count);
@@ -529,8 +529,15 @@ async fn a_full_disk_while_writing_the_cache_loses_nothing_and_saves_once_freed(
         first.user_count + 50,
         "the sync itself works"
     );
-    let notice = synced.cache_notice.clone().unwrap_or_default();
-    assert!(notice.contains("disk is full"), "{synced:?}");
+    let notice = synced
+        .cache_notice
+        .clone()
+        .map(|n| n.text)
+        .unwrap_or_default();
+    assert_eq!(
+        notice, "The offline copy could not be saved: the disk is full.",
+        "{synced:?}"
+    );
     assert_eq!(
         table_total(&console).await,
         synced.user_count,
@@ -545,7 +552,7 @@ async fn a_full_disk_while_writing_the_cache_loses_nothing_and_saves_once_freed(
     assert!(
         status
             .cache_notice
-            .is_some_and(|n| n.contains("disk is full"))
+            .is_some_and(|n| n.text.contains("disk is full"))
     );
 
     // The copy on disk is the previous one, whole (no half-written file, no temp file).
@@ -654,10 +661,21 @@ async fn the_keychain_leaving_mid_session_keeps_the_session_in_memory_until_it_i
         let synced = console.sync(|_| {}).await.unwrap();
         assert_eq!(synced.user_count, first.user_count + 4);
         assert_eq!(synced.phase, Phase::Ready);
-        let notice = synced.session_notice.clone().unwrap_or_default();
+        // One short sentence, with the steps and the technical cause apart.
+        let notice = synced.session_notice.clone().expect("a session notice");
         assert!(
-            notice.contains("this session only") && notice.contains("keychain"),
-            "{synced:?}"
+            notice.text.starts_with("Your sign-in is not saved: ")
+                && notice.text.contains("keychain")
+                && notice.text.len() < 80,
+            "{notice:?}"
+        );
+        let fix = notice.fix.clone().unwrap_or_default();
+        assert!(fix.contains("this session only"), "{notice:?}");
+        assert!(
+            notice.detail.as_ref().is_some_and(
+                |d| d.starts_with("Cannot store the ") && !notice.text.contains("D-Bus")
+            ),
+            "the keychain's own words are kept apart, under Details: {notice:?}"
         );
         // The offline copy is still saved: its key was read at sign-in.
         assert_eq!(synced.cache_notice, None);

@@ -254,13 +254,10 @@ async fn attempt(client: &Client, id: &str, action: UserAction) -> Result<(), St
                 .map(|_| ())
                 .map_err(|e| e.to_string());
         }
-        UserAction::Delete => {
-            return client
-                .users()
-                .delete(id, None)
-                .await
-                .map_err(|e| e.to_string());
-        }
+        // The app deletes with the server's `delete` action (which takes a handover).
+        UserAction::Delete => Action::Delete {
+            reassign: Reassign::default(),
+        },
         UserAction::SendWelcome => Action::SendWelcome,
         UserAction::SendPasswordReset => Action::SendPasswordReset,
         UserAction::SendMagicLink => Action::SendMagicLink,

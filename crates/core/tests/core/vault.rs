@@ -267,15 +267,16 @@ mod unavailable {
                 Err(error) => println!(
                     "PROBE {what} {} {}",
                     serde_json::to_value(error.code()).unwrap(),
-                    error.to_string().replace('\n', " ")
+                    serde_json::to_string(&error).unwrap()
                 ),
             }
         }
     }
 
     /// Runs the probe with `env` in a fresh home, checks both answers are
-    /// KeychainUnavailable with `advice`, and that nothing under the home holds the secret.
-    fn expect_unavailable(env: &[(&str, &str)], home: &TempDir, advice: &str) {
+    /// KeychainUnavailable with the one sentence `message` and the fix and detail apart,
+    /// and that nothing under the home holds the secret.
+    fn expect_unavailable(env: &[(&str, &str)], home: &TempDir, message: &str) {
         let mut command = Command::new(std::env::current_exe().unwrap());
         command
             .args([
@@ -312,14 +313,19 @@ mod unavailable {
         );
         let code = serde_json::to_value(Code::KeychainUnavailable).unwrap();
         for answer in answers {
-            assert!(
-                answer.contains(&format!(" {code} ")) && answer.contains(advice),
-                "a keychain that cannot be used is KeychainUnavailable, saying '{advice}': \
-                 {answer}"
+            let json: serde_json::Value = answer
+                .split_once(&format!(" {code} "))
+                .and_then(|(_, json)| serde_json::from_str(json).ok())
+                .unwrap_or_else(|| panic!("a keychain that cannot be used is {code}: {answer}"));
+            assert_eq!(
+                json["message"], message,
+                "the message is one short sentence: {answer}"
             );
             assert!(
-                answer.contains("never stores credentials outside the keychain"),
-                "the message says there is no plaintext fallback: {answer}"
+                json["fix"].as_str().is_some_and(
+                    |fix| fix.contains("never stores credentials outside the keychain")
+                ),
+                "the fix says how, and that there is no plaintext fallback: {answer}"
             );
             assert!(
                 !answer.contains("probe-secret"),
@@ -358,7 +364,7 @@ mod unavailable {
         expect_unavailable(
             &[("DBUS_SESSION_BUS_ADDRESS", &address)],
             &home,
-            "No keychain is reachable",
+            "No keychain is running.",
         );
     }
 
@@ -366,7 +372,7 @@ mod unavailable {
     fn no_session_bus_at_all() {
         // No DBUS_SESSION_BUS_ADDRESS, and XDG_RUNTIME_DIR (where the bus would be) empty.
         let home = TempDir::new("unset-bus");
-        expect_unavailable(&[], &home, "No keychain is reachable");
+        expect_unavailable(&[], &home, "No keychain is running.");
     }
 
     /// A private session bus with no service activation, so nothing provides
@@ -485,7 +491,7 @@ mod unavailable {
         expect_unavailable(
             &[("DBUS_SESSION_BUS_ADDRESS", &bus.address)],
             &home,
-            "No keychain is reachable",
+            "No keychain is running.",
         );
     }
 
@@ -521,7 +527,7 @@ mod unavailable {
         expect_unavailable(
             &[("DBUS_SESSION_BUS_ADDRESS", &bus.address)],
             &home,
-            "locked",
+            "The keychain is locked.",
         );
     }
 }

@@ -158,6 +158,17 @@ fn specs() -> Vec<ActionSpec> {
             needs: &[],
         },
         ActionSpec {
+            name: "delete",
+            description: "Delete (a soft delete a system admin can undo), reassigning the user's responsibilities to active users.",
+            body: Some(
+                json!({"reassign": {"defaultTechnician": "user id", "primaryTechnician": "user id", "officeAssignee": "user id", "warehouseManager": "user id"}}),
+            ),
+            system_admin_only: false,
+            from: ANY_LIVE,
+            not_on_self: Some("You cannot delete your own account."),
+            needs: &[],
+        },
+        ActionSpec {
             name: "restore",
             description: "Undo a soft delete (system admins only).",
             body: None,
@@ -199,6 +210,11 @@ pub async fn capabilities(
     Ok(scim_json(&json!({
         "schemas": [ACTIONS_URN],
         "actions": actions,
+        // System admins may list (and read) deleted users, to restore them.
+        "listDeleted": {
+            "parameter": crate::scim::query::INCLUDE_DELETED,
+            "requires": "systemAdmin",
+        },
         "meta": {"resourceType": "Actions", "location": format!("{base}/actions")},
     })))
 }
@@ -531,6 +547,11 @@ fn perform(
             }
             detail["wasEnabled"] = json!(was_enabled);
         }
+        "delete" => {
+            let (moved, sessions) = super::delete_handing_over(tx, org, id, &body.reassign, now)?;
+            detail["reassigned"] = serde_json::to_value(moved).unwrap_or(Value::Null);
+            detail["sessionsRevoked"] = json!(sessions);
+        }
         "deactivate" => {
             let moved = responsibilities::reassign(tx, org, id, &body.reassign)?;
             set_status(tx, org, id, Status::Deactivated, now)?;
@@ -557,7 +578,9 @@ fn perform(
             )));
         }
     }
-    let row = store::get_or_404(tx, Kind::User, org, id)?;
+    // The user as they now are: a deleted one too (the delete action answers with them).
+    let row = store::get_including_deleted(tx, Kind::User, org, id)?
+        .ok_or_else(|| AppError::not_found(format!("There is no User with id '{id}'.")))?;
     let body = render::one(
         tx,
         Kind::User,

@@ -24,6 +24,21 @@ use super::store::{self, Row, normalize_time, row_columns, row_from_sql};
 use crate::error::{AppError, AppResult};
 use muster_scim::message::ScimType;
 
+/// The list query parameter that includes soft-deleted users.
+pub const INCLUDE_DELETED: &str = "includeDeleted";
+
+/// `includeDeleted`: `true` or `false` (any case); anything else is refused.
+pub fn parse_include_deleted(value: Option<&str>) -> AppResult<bool> {
+    match value.map(str::trim) {
+        None => Ok(false),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+        Some(v) => Err(AppError::invalid_value(format!(
+            "{INCLUDE_DELETED} is true or false, not '{v}'."
+        ))),
+    }
+}
+
 /// A parsed list request.
 #[derive(Debug, Clone, Default)]
 pub struct ListParams {
@@ -39,6 +54,20 @@ pub struct ListParams {
     pub count: usize,
     /// `attributes` / `excludedAttributes`.
     pub selection: Selection,
+    /// `includeDeleted=true`: soft-deleted users too (system admins only; Muster's own
+    /// parameter, advertised in the `/actions` document).
+    pub include_deleted: bool,
+}
+
+impl ListParams {
+    /// The SQL condition (over alias `t`) for the rows this request may see.
+    fn visible(&self, kind: Kind) -> &'static str {
+        if self.include_deleted {
+            "1"
+        } else {
+            kind.visible()
+        }
+    }
 }
 
 impl ListParams {
@@ -71,6 +100,7 @@ impl ListParams {
             params.count = parse_count(count, max_results)?;
         }
         params.selection = Selection::parse(get("attributes"), get("excludedAttributes"))?;
+        params.include_deleted = parse_include_deleted(get(INCLUDE_DELETED))?;
         Ok(params)
     }
 
@@ -104,6 +134,8 @@ impl ListParams {
             start_index,
             count,
             selection,
+            // `POST /.search` is the standard query only.
+            include_deleted: false,
         })
     }
 }
@@ -214,7 +246,7 @@ fn run_sql(
     sort_column: &str,
 ) -> AppResult<Page> {
     let table = kind.table();
-    let visible = kind.visible();
+    let visible = params.visible(kind);
     let mut args: Vec<SqlValue> = vec![SqlValue::Text(org.to_owned())];
     args.extend(sql.params.iter().cloned());
     let count_sql = format!(
@@ -267,7 +299,7 @@ fn run_scan(
 ) -> AppResult<Page> {
     let table = kind.table();
     let mut args: Vec<SqlValue> = vec![SqlValue::Text(org.to_owned())];
-    let mut where_sql = format!("t.org = ?1 AND {}", kind.visible());
+    let mut where_sql = format!("t.org = ?1 AND {}", params.visible(kind));
     if let Some(plan) = &plan {
         where_sql.push_str(&format!(" AND ({})", plan.text));
         args.extend(plan.params.iter().cloned());

@@ -55,6 +55,9 @@ pub async fn list(
         AppError::invalid_value(format!("The query string could not be read: {error}."))
     })?;
     let params = ListParams::from_query(&pairs, state.config.max_results)?;
+    if params.include_deleted {
+        caller.require_system_admin()?;
+    }
     let base = base_url(&state, &headers, &org);
     run_list(&state, kind, org, base, params).await
 }
@@ -163,12 +166,22 @@ pub async fn get_one(
             .map(|(_, v)| v.as_str())
     };
     let selection = Selection::parse(get("attributes"), get("excludedAttributes"))?;
+    let include_deleted = query::parse_include_deleted(get(query::INCLUDE_DELETED))?;
+    if include_deleted {
+        caller.require_system_admin()?;
+    }
     let base = base_url(&state, &headers, &org);
     let now = state.clock.now();
     let (row, body) = state
         .db
         .read(move |conn| {
-            let row = store::get_or_404(conn, kind, &org, &id)?;
+            let row = if include_deleted {
+                store::get_including_deleted(conn, kind, &org, &id)?.ok_or_else(|| {
+                    AppError::not_found(format!("There is no {} with id '{id}'.", kind.name()))
+                })?
+            } else {
+                store::get_or_404(conn, kind, &org, &id)?
+            };
             let body = render::one(conn, kind, &org, &base, &row, &selection, now)?;
             Ok((row, body))
         })

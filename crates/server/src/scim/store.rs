@@ -100,6 +100,24 @@ pub fn get(conn: &Connection, kind: Kind, org: &str, id: &str) -> AppResult<Opti
         .optional()?)
 }
 
+/// Reads one resource, soft-deleted users included (for system admins, who can restore
+/// them).
+pub fn get_including_deleted(
+    conn: &Connection,
+    kind: Kind,
+    org: &str,
+    id: &str,
+) -> AppResult<Option<Row>> {
+    let sql = format!(
+        "SELECT {} FROM {} t WHERE t.org = ?1 AND t.id = ?2",
+        row_columns(kind),
+        kind.table()
+    );
+    Ok(conn
+        .query_row(&sql, params![org, id], row_from_sql)
+        .optional()?)
+}
+
 /// Reads one resource or answers 404.
 pub fn get_or_404(conn: &Connection, kind: Kind, org: &str, id: &str) -> AppResult<Row> {
     get(conn, kind, org, id)?

@@ -546,3 +546,158 @@ async fn unknown_and_deleted_users_are_not_found() {
         .await;
     scim_error(response, 403).await;
 }
+
+#[tokio::test]
+async fn deleting_someone_who_holds_work_asks_for_the_same_handover_as_deactivating() {
+    let (server, org, token) = shop().await;
+    let holder = person(&server, "hal", "active");
+    let heir = person(&server, "hana", "active");
+    give(
+        &server,
+        &holder.id,
+        Load {
+            properties: 2,
+            open_tasks: 1,
+            ..Load::default()
+        },
+    );
+
+    // SCIM's DELETE is refused with the list, and nothing changes.
+    let refused = server
+        .client
+        .delete(server.url(&format!("/o/acme/scim/v2/Users/{}", holder.id)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let body = scim_error(refused, 409).await;
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("Reassign these first") && detail.contains("2 properties"),
+        "{detail}"
+    );
+    assert_eq!(
+        held(&server, &holder.id),
+        counts(2, 1, 0, 0),
+        "nothing moved"
+    );
+
+    // The delete action takes the handover, and answers with the user, deleted.
+    let deleted = server
+        .post(
+            &format!("/o/acme/scim/v2/Users/{}/actions/delete", holder.id),
+            &token,
+            &json!({"reassign": {"defaultTechnician": heir.id, "primaryTechnician": heir.id}}),
+        )
+        .await;
+    assert_eq!(deleted.status(), StatusCode::OK);
+    let user: Value = deleted.json().await.unwrap();
+    assert_eq!(
+        user["urn:muster:params:scim:schemas:extension:shop:2.0:User"]["status"],
+        "deleted"
+    );
+    assert_eq!(held(&server, &holder.id), counts(0, 0, 0, 0));
+    assert_eq!(
+        held(&server, &heir.id),
+        counts(2, 1, 0, 0),
+        "all to the heir"
+    );
+
+    // Nobody deletes themselves, by either way.
+    let own = server
+        .post(
+            &format!("/o/acme/scim/v2/Users/{}/actions/delete", org.admin.id),
+            &token,
+            &json!({}),
+        )
+        .await;
+    scim_error(own, 403).await;
+}
+
+#[tokio::test]
+async fn only_system_admins_list_and_read_deleted_users() {
+    let (server, org, token) = shop().await;
+    let gone = person(&server, "gus", "active");
+    let deleted = server
+        .client
+        .delete(server.url(&format!("/o/acme/scim/v2/Users/{}", gone.id)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let list = |token: String| {
+        let server = &server;
+        async move {
+            server
+                .get(
+                    "/o/acme/scim/v2/Users?includeDeleted=true&count=100",
+                    &token,
+                )
+                .await
+        }
+    };
+    // An org admin (and a viewer) may not.
+    scim_error(list(token.clone()).await, 403).await;
+    let viewer = server.sign_in(Some("acme"), &org.viewer.email).await.access;
+    scim_error(list(viewer).await, 403).await;
+    let one = server
+        .get(
+            &format!("/o/acme/scim/v2/Users/{}?includeDeleted=true", gone.id),
+            &token,
+        )
+        .await;
+    scim_error(one, 403).await;
+
+    // A system admin lists them with their status, and reads one to restore.
+    let root = crate::support::seed_system_admin(&server);
+    let root = server.sign_in(None, &root).await.access;
+    let all: Value = list(root.clone()).await.json().await.unwrap();
+    let statuses: Vec<&str> = all["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["id"] == gone.id.as_str())
+        .map(|u| {
+            u["urn:muster:params:scim:schemas:extension:shop:2.0:User"]["status"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(statuses, ["deleted"], "{all}");
+    let plain: Value = server
+        .get("/o/acme/scim/v2/Users?count=100", &root)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        plain["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["id"] != gone.id.as_str()),
+        "without the parameter, deleted users stay hidden"
+    );
+    let read = server
+        .get(
+            &format!("/o/acme/scim/v2/Users/{}?includeDeleted=true", gone.id),
+            &root,
+        )
+        .await;
+    assert_eq!(read.status(), StatusCode::OK);
+    let bad = server
+        .get("/o/acme/scim/v2/Users?includeDeleted=maybe", &root)
+        .await;
+    scim_error(bad, 400).await;
+    let document: Value = server
+        .get("/o/acme/scim/v2/actions", &root)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        document["listDeleted"]["parameter"], "includeDeleted",
+        "the capability document says how: {document}"
+    );
+}

@@ -1,0 +1,24 @@
+// When the console should fetch the offline copy by itself: every arrival in a signed-in
+// state with no copy yet (a first sign-in, a sign-in after a refused or ended session, a
+// token sign-in, another organisation). Pure, unit-tested in arrival.test.ts; App.svelte
+// starts one sync per arrival, so a failed sync is not retried in a loop.
+import type { Phase } from "./bindings";
+
+/** The parts of the console's status this needs. */
+type Status = {
+  phase: Phase;
+  online: boolean;
+  syncedAt?: string | null;
+  profile?: { name: string } | null;
+  org?: string | null;
+  account?: { id: string } | null;
+};
+
+/**
+ * A key naming this arrival (profile, organisation, account) when a first sync should
+ * start now, or null when none should: not signed in, offline, or a copy exists.
+ */
+export function firstSyncArrival(status: Status | null | undefined): string | null {
+  if (status?.phase !== "ready" || !status.online || status.syncedAt) return null;
+  return `${status.profile?.name ?? ""}/${status.org ?? ""}/${status.account?.id ?? ""}`;
+}
