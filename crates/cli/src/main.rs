@@ -131,7 +131,7 @@ pub struct Target {
     pub profile: Profile,
     /// The email for a password sign-in.
     pub email: Option<String>,
-    /// The OS keychain.
+    /// The OS keychain, bound to the profile's origin.
     pub vault: Vault,
     client: tokio::sync::OnceCell<(Client, Source)>,
     /// Set by `muster login`: keep this session in the keychain rather than end it.
@@ -203,10 +203,13 @@ fn run(cli: Cli, out: Output) -> Result<(), Failure> {
         Command::Login { email: Some(email) } => Some(email.clone()),
         _ => cli.email.clone(),
     };
+    // The keychain for this profile's origin: a secret stored for another server under
+    // the same profile name is never sent (it is deleted when found).
+    let vault = Vault::new().bound_to(profiles::connection(&profile)?.origin()?);
     let target = Target {
         profile,
         email,
-        vault: Vault::new(),
+        vault,
         client: tokio::sync::OnceCell::new(),
         keep: AtomicBool::new(false),
     };

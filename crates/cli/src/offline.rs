@@ -46,7 +46,7 @@ pub fn store(vault: &Vault, profile: &str, create: bool) -> Result<Option<Store>
     Ok(muster_core::console::open_store(
         vault,
         &dir()?,
-        profile,
+        muster_core::console::CopyOf::Profile(profile),
         create,
     )?)
 }

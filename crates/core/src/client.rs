@@ -265,7 +265,7 @@ impl Client {
         idempotent: bool,
     ) -> Result<Answer, Error> {
         let url = if path.starts_with("http://") || path.starts_with("https://") {
-            path.to_owned()
+            same_origin(&self.base, path)?
         } else {
             format!("{}{path}", self.base)
         };
@@ -340,6 +340,52 @@ impl Client {
                     .unwrap_or_else(|| "the server".to_owned()),
                 reason: "the refresh was cancelled as the app shut down".to_owned(),
             }),
+        }
+    }
+}
+
+/// `url` when it has the scheme, host and port of `base`: an address the server gives
+/// (a `Location`, a `meta.location`) is followed with the session's token only within the
+/// connection's own origin, never to another host or down from HTTPS.
+fn same_origin(base: &str, url: &str) -> Result<String, Error> {
+    let origin = |text: &str| {
+        url::Url::parse(text)
+            .ok()
+            .map(|parsed| parsed.origin())
+            .filter(url::Origin::is_tuple)
+    };
+    match (origin(base), origin(url)) {
+        (Some(ours), Some(theirs)) if ours == theirs => Ok(url.to_owned()),
+        _ => Err(Error::protocol(
+            format!(
+                "the server pointed at another address ({}), where Muster does not send \
+                 the session's credentials",
+                crate::error::excerpt(url.as_bytes())
+            ),
+            b"",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_followed_only_within_the_origin() {
+        let base = "https://muster.example/o/acme/scim/v2";
+        let ok = "https://muster.example:443/o/acme/scim/v2/Users/1";
+        assert_eq!(same_origin(base, ok).ok().as_deref(), Some(ok));
+        for elsewhere in [
+            "https://other.example/o/acme/scim/v2/Users/1",
+            "http://muster.example/o/acme/scim/v2/Users/1",
+            "https://muster.example:8443/o/acme/scim/v2/Users/1",
+            "not a url",
+        ] {
+            assert!(
+                matches!(same_origin(base, elsewhere), Err(Error::Protocol { .. })),
+                "{elsewhere} is refused"
+            );
         }
     }
 }

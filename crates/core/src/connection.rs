@@ -83,6 +83,21 @@ impl Connection {
         Ok(url)
     }
 
+    /// Whom credentials of this connection belong to: scheme, host and port, and the
+    /// organisation (a Muster server) or the SCIM base path (another provider, where a
+    /// path can name a tenant). A secret stored for one origin is never presented to
+    /// another (see [`crate::vault::Vault::bound_to`]).
+    pub fn origin(&self) -> Result<String, Error> {
+        let url = self.validate()?;
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let port = url.port_or_known_default().unwrap_or_default();
+        let origin = format!("{}://{host}:{port}", url.scheme());
+        Ok(match &self.kind {
+            ServerKind::Muster { org } => format!("{origin} org={org}"),
+            ServerKind::Scim => format!("{origin}{}", url.path().trim_end_matches('/')),
+        })
+    }
+
     /// The server root without a trailing slash.
     pub fn root(&self) -> String {
         self.url.trim().trim_end_matches('/').to_owned()

@@ -108,6 +108,10 @@ impl Transport {
     /// Builds the client: timeouts, the OS trust store plus an optional extra CA.
     pub fn new(config: &TransportConfig) -> Result<Self, Error> {
         let mut builder = reqwest::Client::builder()
+            // A redirect is not followed: it would carry the bearer token (or replay a
+            // password) to wherever the server points. A 3xx is an answer like any other,
+            // reported as unexpected.
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
             .user_agent(concat!("muster/", env!("CARGO_PKG_VERSION")))

@@ -62,11 +62,18 @@ impl SecretKind {
     }
 }
 
-/// The OS keychain, under one service name.
+/// The OS keychain, under one service name; bound to an origin ([`Vault::bound_to`]),
+/// it keeps each secret with the origin it belongs to and never gives one back to
+/// another.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vault {
     service: String,
+    origin: Option<String>,
 }
+
+/// How a stored value names its origin: `muster-origin {origin}` on the first line, the
+/// secret after it.
+const ORIGIN_TAG: &str = "muster-origin ";
 
 impl Default for Vault {
     fn default() -> Self {
@@ -84,6 +91,19 @@ impl Vault {
     pub fn with_service(name: impl Into<String>) -> Self {
         Self {
             service: name.into(),
+            origin: None,
+        }
+    }
+
+    /// This vault for the secrets of one connection's origin
+    /// ([`crate::connection::Connection::origin`]): what it stores is kept with the origin,
+    /// and what it loads is given back only when stored for the same one. An entry of
+    /// another origin (a profile name reused for another server, an earlier install) or
+    /// one stored before origins were kept is deleted on sight, not used.
+    pub fn bound_to(&self, origin: impl Into<String>) -> Self {
+        Self {
+            service: self.service.clone(),
+            origin: Some(origin.into()),
         }
     }
 
@@ -118,24 +138,64 @@ impl Vault {
             ));
         }
         Self::check_profile(profile)?;
-        self.with_entry(profile, kind, |entry| entry.set_password(secret.expose()))
+        self.store_at(&Self::key(profile, kind), kind, secret)
+    }
+
+    /// Stores `secret` under `key`, with this vault's origin when it has one.
+    fn store_at(&self, key: &str, kind: SecretKind, secret: &Secret) -> Result<(), Error> {
+        let value = match &self.origin {
+            Some(origin) => Secret::new(format!("{ORIGIN_TAG}{origin}\n{}", secret.expose())),
+            None => secret.clone(),
+        };
+        self.with_entry(key, |entry| entry.set_password(value.expose()))
             .map_err(|error| keychain_error(error, "store", kind))
     }
 
-    /// The secret, or `None` when there is none.
+    /// The secret, or `None` when there is none (or, bound to an origin, none of it).
     pub fn load(&self, profile: &str, kind: SecretKind) -> Result<Option<Secret>, Error> {
         Self::check_profile(profile)?;
-        match self.with_entry(profile, kind, keyring_core::Entry::get_password) {
-            Ok(value) => Ok(Some(Secret::new(value))),
-            Err(keyring::Error::NoEntry) => Ok(None),
-            Err(error) => Err(keychain_error(error, "read", kind)),
+        self.load_at(&Self::key(profile, kind), kind)
+    }
+
+    /// The secret under `key` (see [`Vault::load`]).
+    fn load_at(&self, key: &str, kind: SecretKind) -> Result<Option<Secret>, Error> {
+        let value = match self.with_entry(key, keyring_core::Entry::get_password) {
+            Ok(value) => Secret::new(value),
+            Err(keyring::Error::NoEntry) => return Ok(None),
+            Err(error) => return Err(keychain_error(error, "read", kind)),
+        };
+        let (stored_origin, secret) = match value.expose().strip_prefix(ORIGIN_TAG) {
+            Some(tagged) => match tagged.split_once('\n') {
+                Some((origin, secret)) => (Some(origin.to_owned()), Secret::new(secret)),
+                None => (None, Secret::new("")),
+            },
+            None => (None, value.clone()),
+        };
+        match &self.origin {
+            None => Ok((!secret.is_empty()).then_some(secret)),
+            Some(origin) if stored_origin.as_deref() == Some(origin.as_str()) => Ok(Some(secret)),
+            Some(_) => {
+                // Another server's (or an unlabelled, older) secret under this profile's
+                // name: never presented here, and not left to be found again.
+                tracing::info!(
+                    kind = kind.as_str(),
+                    "a stored secret of another origin was removed, not used"
+                );
+                self.delete_at(key, kind)?;
+                Ok(None)
+            }
         }
     }
 
     /// Deletes a secret; deleting one that is not there is fine.
     pub fn delete(&self, profile: &str, kind: SecretKind) -> Result<(), Error> {
         Self::check_profile(profile)?;
-        match self.with_entry(profile, kind, keyring_core::Entry::delete_credential) {
+        self.delete_at(&Self::key(profile, kind), kind)
+    }
+
+    /// Deletes the secret under `key`; one that is not there is fine.
+    fn delete_at(&self, key: &str, kind: SecretKind) -> Result<(), Error> {
+        match self.with_entry(key, keyring_core::Entry::delete_credential) {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             // Several items match (written by another tool): delete them all.
             Err(keyring::Error::Ambiguous(entries)) => {
@@ -157,6 +217,32 @@ impl Vault {
             self.delete(profile, kind)?;
         }
         Ok(())
+    }
+
+    /// The key of the offline copy of organisation `org` a system admin opened through
+    /// `profile`: `org-copy:{org}:{profile}`. Organisation ids hold no `:`, and no
+    /// profile's key starts so, so it cannot be any profile's (a profile may be called
+    /// `ops@beta`).
+    pub fn org_copy_key(profile: &str, org: &str) -> String {
+        format!("org-copy:{org}:{profile}")
+    }
+
+    /// The key of organisation `org`'s offline copy opened through `profile`.
+    pub fn load_org_copy_key(&self, profile: &str, org: &str) -> Result<Option<Secret>, Error> {
+        Self::check_profile(profile)?;
+        self.load_at(&Self::org_copy_key(profile, org), SecretKind::CacheKey)
+    }
+
+    /// Stores the key of organisation `org`'s offline copy opened through `profile`.
+    pub fn store_org_copy_key(&self, profile: &str, org: &str, key: &Secret) -> Result<(), Error> {
+        Self::check_profile(profile)?;
+        self.store_at(&Self::org_copy_key(profile, org), SecretKind::CacheKey, key)
+    }
+
+    /// Deletes the key of organisation `org`'s offline copy opened through `profile`.
+    pub fn delete_org_copy_key(&self, profile: &str, org: &str) -> Result<(), Error> {
+        Self::check_profile(profile)?;
+        self.delete_at(&Self::org_copy_key(profile, org), SecretKind::CacheKey)
     }
 
     /// Stores a session's tokens. A session without a refresh token deletes any stored one,
@@ -193,18 +279,16 @@ impl Vault {
     /// fresh connection.
     fn with_entry<T>(
         &self,
-        profile: &str,
-        kind: SecretKind,
+        key: &str,
         call: impl Fn(&keyring_core::Entry) -> keyring::Result<T>,
     ) -> keyring::Result<T> {
-        let key = Self::key(profile, kind);
         let first = default_store()
-            .and_then(|()| keyring_core::Entry::new(&self.service, &key))
+            .and_then(|()| keyring_core::Entry::new(&self.service, key))
             .and_then(|entry| call(&entry));
         // `NoDefaultStore` is not retried: `default_store` has just tried to connect.
         match first {
             Err(keyring::Error::PlatformFailure(_)) if reconnect() => {
-                call(&keyring_core::Entry::new(&self.service, &key)?)
+                call(&keyring_core::Entry::new(&self.service, key)?)
             }
             other => other,
         }

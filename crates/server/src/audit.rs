@@ -75,6 +75,9 @@ pub enum ActorKind {
     ApiToken,
     /// Nobody known: a sign-in attempt, a request without valid credentials.
     Anonymous,
+    /// A user or API token of another organisation, refused here: not named, so one
+    /// organisation's log does not identify another's people.
+    OtherOrganisation,
 }
 
 impl ActorKind {
@@ -85,6 +88,7 @@ impl ActorKind {
             Self::SystemAdmin => "system_admin",
             Self::ApiToken => "api_token",
             Self::Anonymous => "anonymous",
+            Self::OtherOrganisation => "other_organisation",
         }
     }
 }
@@ -621,11 +625,12 @@ pub async fn denied_layer(State(state): State<AppState>, request: Request, next:
     let result = state
         .db
         .write(move |tx| {
+            let known = crate::orgs::org_exists(tx, &org)?;
+            let log_org = known.then_some(org.as_str());
             let actor = match token {
-                Some(token) => crate::auth::actor_of_token(tx, &token)?,
+                Some(token) => crate::auth::actor_of_token(tx, &token, log_org)?,
                 None => Actor::anonymous(),
             };
-            let known = crate::orgs::org_exists(tx, &org)?;
             let entry = Entry {
                 org: known.then_some(org.as_str()),
                 actor,

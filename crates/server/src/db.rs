@@ -176,11 +176,11 @@ const READERS: usize = 4;
 impl Db {
     /// Opens (creating if needed) `muster.db` in `dir` and brings its schema up to date.
     pub fn open(dir: &Path) -> Result<Self, OpenError> {
-        std::fs::create_dir_all(dir).map_err(|source| OpenError::Dir {
+        let path = dir.join("muster.db");
+        private_files(dir, &path).map_err(|source| OpenError::Dir {
             path: dir.display().to_string(),
             source,
         })?;
-        let path = dir.join("muster.db");
         let sqlite = |source| OpenError::Sqlite {
             path: path.display().to_string(),
             source,
@@ -294,4 +294,41 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         tx.commit()?;
     }
     Ok(())
+}
+
+/// The data directory, when it is created, for this user only (0700), and the database
+/// in it likewise (0600, tightened if it exists: it holds password hashes, token hashes
+/// and the audit log); SQLite's `-wal` and `-shm` files take the database's mode. A
+/// directory that exists is left as it is (it may be shared, like /srv), with a warning
+/// when others can read it.
+#[cfg(unix)]
+fn private_files(dir: &Path, db: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    if dir.is_dir() {
+        let mode = std::fs::metadata(dir)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                dir = %dir.display(),
+                mode = format!("{:o}", mode & 0o777),
+                "the data directory is open to other users; only muster.db is made private"
+            );
+        }
+    } else {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(db)?;
+    std::fs::set_permissions(db, std::fs::Permissions::from_mode(0o600))
+}
+
+/// Elsewhere the directory is created; the OS's per-user profile folders are private.
+#[cfg(not(unix))]
+fn private_files(dir: &Path, _db: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
 }

@@ -202,3 +202,59 @@ async fn method_not_allowed() -> AppError {
         "This endpoint does not support that method.",
     )
 }
+
+/// Whether the server may listen on `listen` with `public_url`: emailed links carry
+/// single-use tokens and clients send passwords, so a server other machines can reach
+/// must be reached over HTTPS (`--public-url https://…`, with TLS in front of it). Without
+/// one it would build links from each request's Host header, over plain HTTP. Loopback
+/// and the demo are exempt (nothing leaves the machine, or nothing real is at stake).
+///
+/// # Errors
+///
+/// What is wrong and what to pass instead.
+pub fn check_exposure(
+    listen: std::net::SocketAddr,
+    public_url: Option<&str>,
+    demo: bool,
+) -> Result<(), String> {
+    if demo || listen.ip().is_loopback() {
+        return Ok(());
+    }
+    match public_url.map(str::trim) {
+        Some(url) if url.to_ascii_lowercase().starts_with("https://") => Ok(()),
+        Some(url) => Err(format!(
+            "--public-url {url} is not HTTPS: a server listening on {listen} (reachable from \
+             other machines) sends sign-in links and takes passwords, so it needs an https:// \
+             public URL (with TLS in front of it), or listen on 127.0.0.1."
+        )),
+        None => Err(format!(
+            "listening on {listen} (reachable from other machines) needs --public-url \
+             https://…: emailed links carry single-use tokens and must point at HTTPS, not \
+             at whatever Host a request names. Or listen on 127.0.0.1."
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_or_https_may_serve_links() {
+        let address = |text: &str| -> std::net::SocketAddr { text.parse().expect("an address") };
+        let (public, loopback, v6) = (
+            address("0.0.0.0:8650"),
+            address("127.0.0.1:8650"),
+            address("[::]:8650"),
+        );
+        assert!(check_exposure(public, None, false).is_err());
+        assert!(check_exposure(v6, None, false).is_err());
+        assert!(check_exposure(public, Some("http://muster.example"), false).is_err());
+        assert!(check_exposure(public, Some("https://muster.example"), false).is_ok());
+        assert!(check_exposure(loopback, None, false).is_ok());
+        assert!(
+            check_exposure(public, None, true).is_ok(),
+            "the demo keeps working"
+        );
+    }
+}

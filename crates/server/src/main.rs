@@ -109,6 +109,9 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<(), Failure> {
+    if args.command.is_none() {
+        muster_server::check_exposure(args.listen, args.public_url.as_deref(), args.demo)?;
+    }
     let db = Db::open(&args.data)?;
     match args.command {
         Some(command) => administer(&db, command),

@@ -499,9 +499,13 @@ pub async fn deliver_pending(state: &AppState, relay: &Relay) -> AppResult<usize
         let outcome = relay.send(&mail).await;
         delivered += usize::from(outcome.is_ok());
         let now = state.clock.now();
+        // Outside the demo (whose README promises the links stay readable), a delivered
+        // email's single-use link is the recipient's alone: the outbox keeps no usable
+        // copy of it.
+        let keep_link = state.config.demo;
         state
             .db
-            .write(move |tx| record_attempt(tx, &mail, outcome, now))
+            .write(move |tx| record_attempt(tx, &mail, outcome, keep_link, now))
             .await?;
     }
     Ok(delivered)
@@ -533,6 +537,7 @@ fn record_attempt(
     tx: &Transaction<'_>,
     mail: &Pending,
     outcome: Result<(), SendError>,
+    keep_link: bool,
     now: OffsetDateTime,
 ) -> AppResult<()> {
     match outcome {
@@ -542,6 +547,9 @@ fn record_attempt(
                  WHERE seq = ?1",
                 params![mail.seq, stamp(now)],
             )?;
+            if !keep_link {
+                forget_link(tx, mail.seq)?;
+            }
             tracing::info!(seq = mail.seq, to = %mail.to, "email delivered");
         }
         Err(error) => {
@@ -560,6 +568,25 @@ fn record_attempt(
                            "email delivery failed");
         }
     }
+    Ok(())
+}
+
+/// Removes a delivered email's link: the `link` column, and the link in the body (the
+/// line that holds it says it was removed).
+fn forget_link(tx: &Transaction<'_>, seq: i64) -> AppResult<()> {
+    let (body, link): (String, Option<String>) = tx.query_row(
+        "SELECT body, link FROM outbox WHERE seq = ?1",
+        params![seq],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    let Some(link) = link.filter(|link| !link.is_empty()) else {
+        return Ok(());
+    };
+    let body = body.replace(&link, "[link removed after delivery]");
+    tx.execute(
+        "UPDATE outbox SET link = NULL, body = ?2 WHERE seq = ?1",
+        params![seq, body],
+    )?;
     Ok(())
 }
 

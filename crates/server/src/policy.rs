@@ -26,10 +26,12 @@ use serde_json::{Map, Value, json};
 use time::Duration;
 
 use crate::AppState;
+use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::Caller;
 use crate::body::JsonBody;
 use crate::error::{AppError, AppResult};
 use crate::orgs::require_org;
+use crate::ratelimit::ClientAddr;
 
 /// Settings live in `orgs.settings`; this module adds no tables.
 pub const SCHEMA: &str = "";
@@ -572,9 +574,11 @@ impl SettingsChange {
     }
 }
 
-/// `PATCH /o/{org}/settings`: admins and system admins; answers the new settings.
+/// `PATCH /o/{org}/settings`: admins and system admins; answers the new settings. A
+/// change is audited (`org.settings_change`) with each setting's value before and after.
 async fn patch_settings(
     caller: Caller,
+    ClientAddr(client): ClientAddr,
     State(state): State<AppState>,
     Path(org): Path<String>,
     JsonBody(change): JsonBody<SettingsChange>,
@@ -582,19 +586,52 @@ async fn patch_settings(
     caller.require_write(&org)?;
     require_org(&state, &org).await?;
     let changes = change.validated()?;
+    let now = state.clock.now();
     let settings = state
         .db
         .write(move |tx| {
-            let settings = update_settings(tx, &org, |stored| {
+            let before = settings(tx, &org)?.to_json();
+            let updated = update_settings(tx, &org, |stored| {
                 for (key, value) in changes {
                     stored.insert(key.to_owned(), value);
                 }
             })?;
+            let after = updated.to_json();
+            let changed = changed_settings(&before, &after);
+            if !changed.is_empty() {
+                let entry = Entry {
+                    org: Some(&org),
+                    actor: Actor::from_caller(&caller),
+                    action: "org.settings_change",
+                    target_id: Some(&org),
+                    target_name: Some(&org),
+                    client,
+                    outcome: Outcome::Success,
+                    detail: json!({ "changes": changed }),
+                };
+                audit::record(tx, &entry, now)?;
+            }
             tracing::info!(org, "organisation settings changed");
-            Ok(settings)
+            Ok(updated)
         })
         .await?;
     Ok(Json(settings.to_json()))
+}
+
+/// Each setting whose value differs, as `{setting, before, after}` (the setting's name is
+/// a value, not a key: the audit log strips keys that look like secrets, and
+/// `passwordPolicy` would be one).
+fn changed_settings(before: &Value, after: &Value) -> Vec<Value> {
+    let Some(after) = after.as_object() else {
+        return Vec::new();
+    };
+    after
+        .iter()
+        .filter(|(key, value)| before.get(key.as_str()) != Some(*value))
+        .map(|(key, value)| {
+            json!({"setting": key, "before": before.get(key.as_str()), "after": value})
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -453,9 +453,21 @@ pub fn login_key(org: Option<&str>, login: &str) -> String {
 pub struct ClientAddr(pub Option<IpAddr>);
 
 impl ClientAddr {
-    /// The address as text, for audit entries and rate-limit keys.
+    /// The address as text, for audit entries.
     pub fn key(&self) -> Option<String> {
         self.0.map(|ip| ip.to_canonical().to_string())
+    }
+
+    /// The key rate limits count under: the address, except that an IPv6 client is its
+    /// /64 (one subscriber's network: a host there can use any of its 2^64 addresses).
+    pub fn limit_key(&self) -> Option<String> {
+        self.0.map(|ip| match ip.to_canonical() {
+            IpAddr::V6(v6) => {
+                let network = u128::from(v6) & !((1u128 << 64) - 1);
+                format!("{}/64", std::net::Ipv6Addr::from(network))
+            }
+            v4 => v4.to_string(),
+        })
     }
 
     /// The address of a request's parts.
@@ -486,6 +498,29 @@ mod tests {
     use super::*;
 
     const T0: OffsetDateTime = datetime!(2030-01-01 09:00 UTC);
+
+    #[test]
+    fn an_ipv6_client_is_limited_as_its_64() {
+        let key = |text: &str| ClientAddr(Some(text.parse().unwrap())).limit_key().unwrap();
+        assert_eq!(
+            key("2001:db8:1:2::1"),
+            key("2001:db8:1:2:ffff:ffff:ffff:ffff")
+        );
+        assert_eq!(key("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_ne!(
+            key("2001:db8:1:2::1"),
+            key("2001:db8:1:3::1"),
+            "the next /64 is another"
+        );
+        assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7", "IPv4 as itself");
+        assert_eq!(
+            ClientAddr(Some("2001:db8:1:2::1".parse().unwrap()))
+                .key()
+                .as_deref(),
+            Some("2001:db8:1:2::1"),
+            "the audit log keeps the whole address"
+        );
+    }
 
     #[test]
     fn the_max_plus_first_event_is_refused_until_the_window_clears() {

@@ -85,20 +85,23 @@ pub fn fail_fast() -> TransportConfig {
     }
 }
 
+/// The form of profile [`PROFILE`] for organisation `org` of the Muster server at `url`,
+/// as the default.
+pub fn muster_profile(url: &str, org: &str) -> ProfileInput {
+    ProfileInput {
+        name: PROFILE.into(),
+        kind: ServerKindView::Muster,
+        url: url.to_owned(),
+        org: Some(org.to_owned()),
+        make_default: true,
+    }
+}
+
 /// Saves profile [`PROFILE`] for organisation `org` of the Muster server at `url` as the
 /// default, opens it, and signs in as `email`; asserts the console is then ready.
 pub async fn sign_in(console: &Console, url: &str, org: &str, email: &str, password: &str) {
     console
-        .save_profile(
-            ProfileInput {
-                name: PROFILE.into(),
-                kind: ServerKindView::Muster,
-                url: url.to_owned(),
-                org: Some(org.to_owned()),
-                make_default: true,
-            },
-            false,
-        )
+        .save_profile(muster_profile(url, org), false)
         .await
         .expect("the profile is saved");
     let opened = console

@@ -47,7 +47,7 @@ use crate::transport::TransportConfig;
 use crate::vault::{SecretKind, Vault};
 
 pub use review::{DEFAULT_DORMANT_DAYS, MAX_DORMANT_DAYS, ReviewCount, ReviewOptions, ReviewView};
-pub use store::{cache_path, open_store};
+pub use store::{CopyOf, cache_path, copy_path, open_store};
 use view::{
     AccountView, AssigneeView, AuditEntryView, AuditPage, AuditQuery, EmailCheck, FacetValue,
     Facets, FeatureView, Handover, OrgView, OutcomeView, PasswordPolicyView, Phase, ProfileInput,
@@ -211,11 +211,16 @@ impl Console {
         profile_views(&state.profiles)
     }
 
-    /// Adds a profile, or changes the one named `input.name` when `editing`.
+    /// Adds a profile, or changes the one named `input.name` when `editing`. A change of
+    /// server, kind or organisation (another origin) ends the profile's saved sign-in and
+    /// deletes its offline copies: credentials and data belong to the origin they came
+    /// from (the app asks first).
     ///
     /// # Errors
     ///
-    /// [`Error::Validation`] for a bad name, URL or organisation, or a name in use.
+    /// [`Error::Validation`] for a bad name, URL or organisation, or a name in use;
+    /// [`Error::KeychainUnavailable`] when a moved profile's secrets cannot be deleted
+    /// (nothing is changed then).
     pub async fn save_profile(
         &self,
         input: ProfileInput,
@@ -232,6 +237,25 @@ impl Console {
         let name = profile.name.clone();
         let mut state = self.state.lock().await;
         if editing {
+            let origin = |p: &Profile| p.to_connection().and_then(|c| c.origin()).ok();
+            let moved = state
+                .profiles
+                .get(&name)
+                .is_some_and(|old| origin(old) != origin(&profile));
+            if moved {
+                profile.to_connection()?.validate()?;
+                if state
+                    .active
+                    .as_ref()
+                    .is_some_and(|active| active.profile.name == name)
+                {
+                    state.active = None;
+                }
+                store::remove_org_copies(&self.vault, &self.dirs.cache, &name)?;
+                self.vault.delete_profile(&name)?;
+                store::remove_cache(&self.dirs.cache, &name)?;
+                self.remember_account(&name, None);
+            }
             state.profiles.edit(profile)?;
         } else {
             state.profiles.add(profile)?;
@@ -257,6 +281,7 @@ impl Console {
         {
             state.active = None;
         }
+        store::remove_org_copies(&self.vault, &self.dirs.cache, name)?;
         state.profiles.remove(name, &self.vault)?;
         store::remove_cache(&self.dirs.cache, name)?;
         Ok(profile_views(&state.profiles))
@@ -297,7 +322,10 @@ impl Console {
             session_notice: None,
         };
         self.load_cache(&mut active, false).await;
-        match self.vault.load_tokens(&active.profile.name) {
+        match self
+            .vault_for(&active.profile)
+            .load_tokens(&active.profile.name)
+        {
             Ok(Some(tokens)) => {
                 let connection = self.connection(&active)?;
                 active.kept = Some(tokens.access.clone());
@@ -320,12 +348,19 @@ impl Console {
 
     /// Reads the profile's offline copy (off the async threads: it is large).
     async fn load_cache(&self, active: &mut Active, create_key: bool) {
-        let key_name = cache_key_name(active);
+        let (profile, org) = copy_names(active);
         let cache_dir = self.dirs.cache.clone();
-        let vault = self.vault.clone();
+        let vault = self.vault_for(&active.profile);
         let now = self.clock.now();
         let loaded = tokio::task::spawn_blocking(move || {
-            let store = open_store(&vault, &cache_dir, &key_name, create_key)?;
+            let copy = match &org {
+                Some(org) => CopyOf::Org {
+                    profile: &profile,
+                    org,
+                },
+                None => CopyOf::Profile(&profile),
+            };
+            let store = open_store(&vault, &cache_dir, copy, create_key)?;
             Ok::<_, Error>(store.map(|store| {
                 // The stored index: no rebuild on open.
                 let (snapshot, index, outcome) = store.open_indexed(now);
@@ -439,7 +474,9 @@ impl Console {
         let tokens = client.tokens().await;
         let mut state = self.state.lock().await;
         let active = active_mut(&mut state)?;
-        let stored = self.vault.store_tokens(&active.profile.name, &tokens);
+        let stored = self
+            .vault_for(&active.profile)
+            .store_tokens(&active.profile.name, &tokens);
         let keep_copy = stored.is_ok();
         active.account = client.account().cloned();
         self.remember_account(&active.profile.name, active.account.as_ref());
@@ -513,6 +550,9 @@ impl Console {
             Some(client) => client.sign_out().await.err(),
             None => None,
         };
+        // A system admin's copies of the other organisations they opened go too; first,
+        // while the open one's file still names its organisation (and so its key).
+        store::remove_org_copies(&self.vault, &self.dirs.cache, &name)?;
         if let Some(store) = store {
             store.remove()?;
         }
@@ -1255,7 +1295,7 @@ impl Console {
             .map(|e| AuditEntryView {
                 at: text(e, "at").unwrap_or_default(),
                 actor: text(e, "actorName")
-                    .or_else(|| text(e, "actorKind"))
+                    .or_else(|| text(e, "actorKind").map(|kind| unnamed_actor(&kind)))
                     .unwrap_or_default(),
                 action: text(e, "action").unwrap_or_default(),
                 target: text(e, "targetName").or_else(|| text(e, "targetId")),
@@ -1309,6 +1349,18 @@ impl Console {
             // Cannot happen for a plain struct; the copy keeps what it knew.
             Err(error) => tracing::warn!(%error, "the capabilities could not be kept"),
         }
+    }
+
+    /// The keychain for `profile`'s secrets, bound to the origin its connection names:
+    /// a secret stored for another server under the same profile name is never sent.
+    fn vault_for(&self, profile: &Profile) -> Vault {
+        let origin = profile
+            .to_connection()
+            .and_then(|connection| connection.origin())
+            // A profile is checked when saved; one that no longer parses still binds to
+            // what it says, so nothing stored for a real origin matches it.
+            .unwrap_or_else(|_| format!("unchecked {}", profile.url));
+        self.vault.bound_to(origin)
     }
 
     /// Whether the signed-in account is a system admin whom the server lets list deleted
@@ -1426,7 +1478,7 @@ impl Console {
     /// saying so, and it is offered again when it changes or, with `retry`, on
     /// [`Console::refresh`] (the app's start and its "Try again").
     async fn keep_session(&self, retry: bool) {
-        let (client, profile, kept, offered) = {
+        let (client, profile, vault, kept, offered) = {
             let state = self.state.lock().await;
             let Some(active) = state.active.as_ref() else {
                 return;
@@ -1437,6 +1489,7 @@ impl Console {
             (
                 client,
                 active.profile.name.clone(),
+                self.vault_for(&active.profile),
                 active.kept.clone(),
                 active.offered.clone(),
             )
@@ -1447,7 +1500,7 @@ impl Console {
         {
             return;
         }
-        let stored = self.vault.store_tokens(&profile, &tokens);
+        let stored = vault.store_tokens(&profile, &tokens);
         let mut state = self.state.lock().await;
         let Some(active) = state.active.as_mut() else {
             return;
@@ -1541,6 +1594,18 @@ fn placeholder(profile: &Profile) -> Active {
     }
 }
 
+/// Words for an audit entry's actor the server does not name, by kind.
+fn unnamed_actor(kind: &str) -> String {
+    match kind {
+        "anonymous" => "Anonymous".to_owned(),
+        "other_organisation" => "Someone of another organisation".to_owned(),
+        "system_admin" => "A system admin".to_owned(),
+        "api_token" => "An API token".to_owned(),
+        "user" => "A user".to_owned(),
+        other => other.replace('_', " "),
+    }
+}
+
 /// Capabilities as the copy keeps them.
 fn encode_capabilities(capabilities: &Capabilities) -> Result<Value, Error> {
     serde_json::to_value(capabilities)
@@ -1592,11 +1657,14 @@ fn muster_org(profile: &Profile) -> Option<String> {
 
 /// The keychain/cache name of the open profile and organisation: the profile's name for
 /// its own organisation, `name@org` for one a system admin switched to.
-fn cache_key_name(active: &Active) -> String {
-    match (&active.org, muster_org(&active.profile)) {
-        (Some(org), Some(own)) if *org != own => format!("{}@{org}", active.profile.name),
-        _ => active.profile.name.clone(),
-    }
+/// Whose offline copy the active profile shows: the profile's, or (a system admin's
+/// switch) another organisation's through it.
+fn copy_names(active: &Active) -> (String, Option<String>) {
+    let org = match (&active.org, muster_org(&active.profile)) {
+        (Some(org), Some(own)) if *org != own => Some(org.clone()),
+        _ => None,
+    };
+    (active.profile.name.clone(), org)
 }
 
 fn org_of(client: &Client) -> Result<String, Error> {

@@ -17,11 +17,25 @@ use crate::secret::Secret;
 use crate::sync::Store;
 use crate::vault::{SecretKind, Vault};
 
-/// The cache file of `profile` in `dir`: `{profile}.cache`, with every byte of the name
-/// other than ASCII letters, digits, `-`, `_` and `.` written as `%XX`, so that whatever
-/// the name holds (`/`, `..`, characters a file system refuses) the file stays in `dir`
-/// and no two names share one.
-pub fn cache_path(dir: &Path, profile: &str) -> PathBuf {
+/// Whose offline copy: a profile's own, or another organisation's that a system admin
+/// opened through the profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyOf<'a> {
+    /// The profile's organisation (or provider).
+    Profile(&'a str),
+    /// Organisation `org`, switched to through `profile`.
+    Org {
+        /// The profile.
+        profile: &'a str,
+        /// The organisation id (lower-case letters, digits and `-`).
+        org: &'a str,
+    },
+}
+
+/// A profile name as a file-name stem: every byte other than ASCII letters, digits, `-`,
+/// `_` and `.` written as `%XX`, so that whatever the name holds (`/`, `..`, characters a
+/// file system refuses) the file stays in its folder and no two names share one.
+fn stem(profile: &str) -> String {
     use std::fmt::Write as _;
     let mut stem = String::with_capacity(profile.len());
     for byte in profile.bytes() {
@@ -31,11 +45,47 @@ pub fn cache_path(dir: &Path, profile: &str) -> PathBuf {
             let _ = write!(stem, "%{byte:02X}");
         }
     }
-    dir.join(format!("{stem}.cache"))
+    stem
 }
 
-/// The profile's store. With `create`, a key is generated (and kept in the keychain) when
-/// the profile has none yet; without, `Ok(None)` when there is no key.
+/// The cache file of `profile` in `dir`: `{profile}.cache` (the name as [`stem`] writes
+/// it).
+pub fn cache_path(dir: &Path, profile: &str) -> PathBuf {
+    dir.join(format!("{}.cache", stem(profile)))
+}
+
+/// The cache file of a copy: a profile's own is [`cache_path`]; an organisation's is
+/// `{profile}~{org}.cache`, which no profile's file can be (`~` in a name is written
+/// `%7E`), so a profile called `ops~beta` or `ops@beta` never meets `ops`'s copy of beta.
+pub fn copy_path(dir: &Path, copy: CopyOf<'_>) -> PathBuf {
+    match copy {
+        CopyOf::Profile(profile) => cache_path(dir, profile),
+        CopyOf::Org { profile, org } => dir.join(format!("{}~{org}.cache", stem(profile))),
+    }
+}
+
+/// The organisations whose copies `profile` has in `dir` (from their files).
+pub fn org_copies(dir: &Path, profile: &str) -> Vec<String> {
+    let prefix = format!("{}~", stem(profile));
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            let org = name.strip_prefix(&prefix)?.strip_suffix(".cache")?;
+            let valid = !org.is_empty()
+                && org
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            valid.then(|| org.to_owned())
+        })
+        .collect()
+}
+
+/// The store of a copy. With `create`, a key is generated (and kept in the keychain)
+/// when the copy has none yet; without, `Ok(None)` when there is no key.
 ///
 /// # Errors
 ///
@@ -43,11 +93,15 @@ pub fn cache_path(dir: &Path, profile: &str) -> PathBuf {
 pub fn open_store(
     vault: &Vault,
     dir: &Path,
-    profile: &str,
+    copy: CopyOf<'_>,
     create: bool,
 ) -> Result<Option<Store>, Error> {
-    let path = cache_path(dir, profile);
-    if let Some(secret) = vault.load(profile, SecretKind::CacheKey)?
+    let path = copy_path(dir, copy);
+    let stored = match copy {
+        CopyOf::Profile(profile) => vault.load(profile, SecretKind::CacheKey)?,
+        CopyOf::Org { profile, org } => vault.load_org_copy_key(profile, org)?,
+    };
+    if let Some(secret) = stored
         && let Some(key) = decode_key(secret.expose())
     {
         return Ok(Some(Store::new(path, *key)));
@@ -56,15 +110,29 @@ pub fn open_store(
         return Ok(None);
     }
     let key = Zeroizing::new(rand::random::<[u8; 32]>());
-    let encoded = Zeroizing::new(encode_key(&key));
-    vault.store(
-        profile,
-        SecretKind::CacheKey,
-        &Secret::new(encoded.as_str()),
-    )?;
+    let encoded = Secret::new(Zeroizing::new(encode_key(&key)).as_str());
+    match copy {
+        CopyOf::Profile(profile) => vault.store(profile, SecretKind::CacheKey, &encoded)?,
+        CopyOf::Org { profile, org } => vault.store_org_copy_key(profile, org, &encoded)?,
+    }
     // An old file, if any, was under another key.
     crate::cache::remove(&path)?;
     Ok(Some(Store::new(path, *key)))
+}
+
+/// Deletes the copies of other organisations a system admin opened through `profile`:
+/// their keys, then their files.
+///
+/// # Errors
+///
+/// [`Error::KeychainUnavailable`] when a key cannot be deleted (its file is then kept,
+/// so nothing is left that names it); [`Error::Storage`] for a file.
+pub(super) fn remove_org_copies(vault: &Vault, dir: &Path, profile: &str) -> Result<(), Error> {
+    for org in org_copies(dir, profile) {
+        vault.delete_org_copy_key(profile, &org)?;
+        crate::cache::remove(&copy_path(dir, CopyOf::Org { profile, org: &org }))?;
+    }
+    Ok(())
 }
 
 /// Deletes the profile's cache file, if there is one.
@@ -135,6 +203,37 @@ mod tests {
         assert_eq!(cache_path(dir, "work-1.a"), dir.join("work-1.a.cache"));
         assert_eq!(cache_path(dir, "../x"), dir.join("..%2Fx.cache"));
         assert_eq!(cache_path(dir, "a b"), dir.join("a%20b.cache"));
+    }
+
+    #[test]
+    fn another_organisations_copy_never_meets_a_profiles() {
+        let dir = std::env::temp_dir().join(format!("muster-copies-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let switched = copy_path(
+            &dir,
+            CopyOf::Org {
+                profile: "ops",
+                org: "beta",
+            },
+        );
+        for other in ["ops@beta", "ops~beta", "ops"] {
+            assert_ne!(switched, cache_path(&dir, other), "{other}");
+        }
+        for path in [
+            &switched,
+            &cache_path(&dir, "ops~beta"),
+            &cache_path(&dir, "ops"),
+        ] {
+            std::fs::write(path, b"x").unwrap();
+        }
+        assert_eq!(
+            org_copies(&dir, "ops"),
+            ["beta"],
+            "only ops's switched copy"
+        );
+        assert!(org_copies(&dir, "ops~beta").is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

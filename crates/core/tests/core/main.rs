@@ -11,6 +11,7 @@ mod console;
 mod faults;
 mod fuzz;
 mod muster;
+mod origin;
 mod resilience;
 mod review;
 mod rules;

@@ -320,11 +320,20 @@ fn current_identity(conn: &Connection, row: &TokenRow) -> AppResult<(Identity, S
 /// The actor a bearer token names, whatever state the token or its account is in
 /// (expired, revoked, suspended): for auditing refused requests. Unknown tokens and
 /// tokens of accounts that no longer exist are anonymous.
-pub fn actor_of_token(conn: &Connection, token: &str) -> AppResult<Actor> {
+///
+/// `log_org` is the organisation whose log the entry goes to: a user or token of another
+/// organisation is recorded as [`ActorKind::OtherOrganisation`], unnamed (one
+/// organisation's log does not identify another's people).
+pub fn actor_of_token(conn: &Connection, token: &str, log_org: Option<&str>) -> AppResult<Actor> {
     let Some(row) = lookup(conn, &token_hash(token))? else {
         return Ok(Actor::anonymous());
     };
     Ok(match &row.owner {
+        Owner::OrgUser { org, .. } if log_org.is_some_and(|log_org| log_org != org) => Actor {
+            kind: ActorKind::OtherOrganisation,
+            id: None,
+            name: None,
+        },
         Owner::SystemAdmin(id) => Actor {
             kind: ActorKind::SystemAdmin,
             id: Some(id.clone()),

@@ -291,7 +291,7 @@ async fn record_failure(state: &AppState, client: Option<IpAddr>, failure: Failu
 }
 
 fn client_key(client: Option<IpAddr>) -> Option<String> {
-    ClientAddr(client).key()
+    ClientAddr(client).limit_key()
 }
 
 /// Step 1: email and password.
@@ -323,10 +323,13 @@ async fn password_step(
         None => login_key(org.as_deref(), &login),
     };
     let target_id = found.as_ref().map(|(account, _)| account.user.id.clone());
+    // What was typed is kept only when it names an account: otherwise it may be a
+    // password typed into the wrong field.
+    let known_login = found.is_some().then_some(login.as_str());
     let failure = |reason, problem| Failure {
         org: audit_org,
         target_id: target_id.as_deref(),
-        login: Some(&login),
+        login: known_login,
         reason,
         problem,
     };
@@ -338,10 +341,9 @@ async fn password_step(
             Some(key) => state.limits.check(Scope::SignInClient, key, now),
             None => Ok(()),
         });
-    if let Err(error) = limited {
-        record_failure(&state, client, failure("rate_limited", None)).await;
-        return Err(error);
-    }
+    // A throttled attempt writes no audit row: a flood of them would bury the log (the
+    // attempts that reached the limit are there already).
+    limited?;
 
     let (account, hash) = found.map_or((None, None), |(account, hash)| (Some(account), hash));
     let verified = check_password(password, hash).await?;
@@ -473,20 +475,9 @@ async fn code_step(
         reason: "mfa_failed",
         problem: Some("expired_or_unknown_challenge"),
     };
-    if let Some(key) = &client_key
-        && let Err(error) = state.limits.check(Scope::SignInClient, key, now)
-    {
-        record_failure(
-            &state,
-            client,
-            Failure {
-                reason: "rate_limited",
-                problem: None,
-                ..no_challenge
-            },
-        )
-        .await;
-        return Err(error);
+    // Throttled attempts write no audit row (see `password_step`).
+    if let Some(key) = &client_key {
+        state.limits.check(Scope::SignInClient, key, now)?;
     }
     let lookup = challenge.clone();
     let owner = state
@@ -504,17 +495,7 @@ async fn code_step(
         return Err(AppError::unauthorized(NO_CHALLENGE));
     };
     let limit_key = account_key(Some(&org), &user_id);
-    if let Err(error) = state.limits.check(Scope::MfaCode, &limit_key, now) {
-        let failure = Failure {
-            org: Some(&org),
-            target_id: Some(&user_id),
-            login: None,
-            reason: "rate_limited",
-            problem: None,
-        };
-        record_failure(&state, client, failure).await;
-        return Err(error);
-    }
+    state.limits.check(Scope::MfaCode, &limit_key, now)?;
     let config = state.config.clone();
     let result = state
         .db

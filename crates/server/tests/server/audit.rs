@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::routing::post;
 use muster_server::auth::Caller;
 use muster_server::error::AppResult;
@@ -485,6 +486,57 @@ async fn refused_writes_are_recorded_by_the_middleware() {
 }
 
 #[tokio::test]
+async fn a_refusal_of_another_organisations_user_names_nobody_of_theirs() {
+    let server = TestServer::start().await;
+    let acme = seed_org(&server, "acme");
+    let beta = seed_org(&server, "beta");
+    let state = server.state.clone();
+    let router = axum::Router::new()
+        .route("/o/{org}/things/{id}", post(probe))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            muster_server::audit::denied_layer,
+        ))
+        .with_state(state);
+    let base = crate::support::serve(router).await;
+    let intruder = server.sign_in(Some("beta"), &beta.admin.email).await;
+    let response = server
+        .client
+        .post(format!(
+            "{base}/o/acme/things/0b7e7dc4-52c5-4b4e-9a55-2a8a3a4f6a11"
+        ))
+        .bearer_auth(&intruder.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+
+    let admin = server.sign_in(Some("acme"), &acme.admin.email).await;
+    let page = audit_page(&server, &admin.access, "?outcome=denied").await;
+    assert_eq!(page["totalResults"], 1, "{page}");
+    let entry = &page["entries"][0];
+    assert_eq!(entry["actorKind"], "other_organisation", "{entry}");
+    assert!(
+        entry["actorId"].is_null() && entry["actorName"].is_null(),
+        "{entry}"
+    );
+    let all = audit_page(&server, &admin.access, "").await;
+    assert!(
+        !all.to_string().contains(beta.admin.id.as_str()),
+        "nothing in acme's log names the other organisation's user: {all}"
+    );
+    let response = server
+        .get("/o/beta/audit?outcome=denied", &intruder.access)
+        .await;
+    assert_eq!(response.status(), 200, "beta's own log");
+    let beta_page: Value = response.json().await.unwrap();
+    assert_eq!(
+        beta_page["totalResults"], 0,
+        "nor is it in their own org's log"
+    );
+}
+
+#[tokio::test]
 async fn org_creation_is_recorded() {
     let server = TestServer::start().await;
     let root = seed_system_admin(&server);
@@ -502,4 +554,53 @@ async fn org_creation_is_recorded() {
     assert_eq!(entry["targetName"], "Acme Sprinklers", "{entry}");
     assert_eq!(entry["actorKind"], "system_admin", "by a system admin");
     assert_eq!(entry["actorName"], "root@muster.example", "known by email");
+}
+
+#[tokio::test]
+async fn a_failed_sign_in_keeps_a_typed_login_only_when_it_names_an_account() {
+    let server = TestServer::start().await;
+    let acme = seed_org(&server, "acme");
+    // A password typed into the login field names nobody: it is not kept.
+    let typed = "Tr0ub4dor-typed-into-the-wrong-field";
+    let refused = server.sign_in_raw(Some("acme"), typed, "x").await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    // A real account's login is (what was tried, and against whom).
+    server
+        .sign_in_raw(Some("acme"), &acme.admin.email, "wrong")
+        .await;
+    let rows = audit_rows(&server);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(
+        rows.iter().flatten().all(|column| !column.contains(typed)),
+        "the typed text is nowhere in the log: {rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .flatten()
+            .any(|column| column == acme.admin.email.as_str()),
+        "{rows:?}"
+    );
+}
+
+#[tokio::test]
+async fn throttled_sign_ins_write_no_rows() {
+    let server = TestServer::start().await;
+    let acme = seed_org(&server, "acme");
+    let mut refused = 0;
+    let mut throttled = 0;
+    for _ in 0..30 {
+        let answer = server
+            .sign_in_raw(Some("acme"), &acme.technician.email, "wrong")
+            .await;
+        match answer.status() {
+            StatusCode::TOO_MANY_REQUESTS => throttled += 1,
+            _ => refused += 1,
+        }
+    }
+    assert!(throttled > 0, "the limit is reached");
+    assert_eq!(
+        audit_rows(&server).len(),
+        refused,
+        "one row per attempt that was checked, none for the throttled ones"
+    );
 }

@@ -732,3 +732,58 @@ async fn failed_deliveries_are_recorded_for_a_retry() {
     });
     assert_eq!(still, 1, "no attempt was made during the backoff");
 }
+
+/// A delivered email's single-use link lives in the recipient's mailbox only; the demo
+/// keeps it in the outbox, where its README tells newcomers to look.
+#[tokio::test]
+async fn a_delivered_link_is_not_kept_in_the_outbox_outside_the_demo() {
+    for demo in [false, true] {
+        let server = TestServer::start().await;
+        seed_org(&server, "acme");
+        let now = server.now();
+        let link = links::url(&server.base, LinkKind::Welcome, "mst_lw_delivered-token");
+        queue(
+            &server,
+            Some("acme"),
+            &outbox::welcome("ivy@acme.example", "Acme Fire", &link, now),
+        );
+        let (port, received) = smtp_sink();
+        let relay = outbox::Relay::parse(&format!("smtp://127.0.0.1:{port}")).unwrap();
+        let state = AppState {
+            config: Arc::new(Config {
+                demo,
+                ..Config::default()
+            }),
+            ..server.state.clone()
+        };
+        let sent = outbox::deliver_pending(&state, &relay).await.unwrap();
+        assert_eq!(sent, 1);
+        assert!(
+            received
+                .lock()
+                .unwrap()
+                .join("\n")
+                .contains("mst_lw_delivered-token"),
+            "the recipient gets the link"
+        );
+        let (kept_link, body): (Option<String>, String) = server.write(|tx| {
+            tx.query_row("SELECT link, body FROM outbox", [], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .unwrap()
+        });
+        if demo {
+            assert_eq!(
+                kept_link.as_deref(),
+                Some(link.as_str()),
+                "the demo keeps it"
+            );
+        } else {
+            assert_eq!(kept_link, None, "no usable link is kept");
+            assert!(
+                !body.contains("mst_lw_delivered-token") && body.contains("removed after delivery"),
+                "{body}"
+            );
+        }
+    }
+}

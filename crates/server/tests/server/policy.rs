@@ -294,3 +294,34 @@ async fn set_password_policy_from_the_command_line() {
         "an unknown org is reported, not created"
     );
 }
+
+#[tokio::test]
+async fn a_settings_change_is_audited_with_before_and_after() {
+    let server = TestServer::start().await;
+    let org = seed_org(&server, "acme");
+    let admin = server.sign_in(Some("acme"), &org.admin.email).await;
+    let change = json!({"passwordPolicy": "nist", "magicLinkMinutes": 15, "invitationHours": 48});
+    assert_eq!(patch(&server, &admin.access, &change).await.status(), 200);
+    // The same values again change nothing, and write nothing.
+    assert_eq!(patch(&server, &admin.access, &change).await.status(), 200);
+    let page: Value = server
+        .get("/o/acme/audit?action=org.settings_change", &admin.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let entries = page["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "one change, one entry: {page}");
+    let entry = &entries[0];
+    assert_eq!(entry["actorId"], org.admin.id.as_str());
+    let mut changes = entry["detail"]["changes"].as_array().unwrap().clone();
+    changes.sort_by_key(|c| c["setting"].as_str().unwrap_or_default().to_owned());
+    assert_eq!(
+        Value::Array(changes),
+        json!([
+            {"setting": "magicLinkMinutes", "before": 30, "after": 15},
+            {"setting": "passwordPolicy", "before": "shop", "after": "nist"},
+        ]),
+        "each changed setting, before and after; the unchanged one is not listed"
+    );
+}

@@ -811,3 +811,29 @@ async fn a_restart_loses_nothing() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[cfg(unix)]
+#[test]
+fn the_data_directory_and_database_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir()
+        .join(format!("muster-modes-{}", std::process::id()))
+        .join("data");
+    let _ = std::fs::remove_dir_all(&dir);
+    let db = muster_server::db::Db::open(&dir).unwrap();
+    drop(db);
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode(&dir),
+        0o700,
+        "a new data directory is this user's only"
+    );
+    let file = dir.join("muster.db");
+    assert_eq!(mode(&file), 0o600, "the database is this user's only");
+    // A database left readable by an older version is tightened at the next start.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    drop(muster_server::db::Db::open(&dir).unwrap());
+    assert_eq!(mode(&file), 0o600);
+    let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+}
