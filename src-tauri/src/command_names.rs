@@ -10,6 +10,8 @@ pub const NAMES: &[&str] = &[
     "open_profile",
     "sign_in",
     "complete_mfa",
+    "reauthenticate",
+    "change_password",
     "sign_in_with_token",
     "refresh",
     "sign_out",

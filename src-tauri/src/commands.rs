@@ -105,6 +105,29 @@ pub async fn complete_mfa(console: Console_<'_>, code: String) -> Reply<StatusVi
 
 #[tauri::command]
 #[specta::specta]
+pub async fn reauthenticate(
+    console: Console_<'_>,
+    password: String,
+    code: Option<String>,
+) -> Reply<()> {
+    Ok(console.reauthenticate(Secret::new(password), code).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn change_password(
+    console: Console_<'_>,
+    current: String,
+    chosen: String,
+    code: Option<String>,
+) -> Reply<StatusView> {
+    Ok(console
+        .change_password(Secret::new(current), Secret::new(chosen), code)
+        .await?)
+}
+
+#[tauri::command]
+#[specta::specta]
 pub async fn sign_in_with_token(console: Console_<'_>, token: String) -> Reply<StatusView> {
     Ok(console.sign_in_with_token(Secret::new(token)).await?)
 }

@@ -21,8 +21,9 @@ pub struct FieldProblem {
 #[serde(rename_all = "camelCase")]
 #[error("{message}")]
 pub struct CommandError {
-    /// offline, unauthorized, forbidden, notFound, conflict, validation, rateLimited,
-    /// keychainUnavailable, unsupported, server, protocol, storage, stale.
+    /// offline, unauthorized, forbidden, reauthenticate, mustChangePassword, notFound,
+    /// conflict, validation, rateLimited, keychainUnavailable, unsupported, server,
+    /// protocol, storage, stale.
     pub code: &'static str,
     /// What happened, for people: one short sentence.
     pub message: String,
@@ -46,6 +47,8 @@ impl From<muster_core::Error> for CommandError {
             (_, C::Offline) => "offline",
             (_, C::Unauthorized) => "unauthorized",
             (_, C::Forbidden) => "forbidden",
+            (_, C::Reauthenticate) => "reauthenticate",
+            (_, C::MustChangePassword) => "mustChangePassword",
             (_, C::NotFound) => "notFound",
             (_, C::Conflict) => "conflict",
             (_, C::Validation) => "validation",
@@ -113,6 +116,12 @@ mod tests {
                 message: "m".into(),
             },
             muster_core::Error::Forbidden {
+                message: "m".into(),
+            },
+            muster_core::Error::Reauthenticate {
+                message: "m".into(),
+            },
+            muster_core::Error::MustChangePassword {
                 message: "m".into(),
             },
             muster_core::Error::NotFound {

@@ -68,6 +68,8 @@ fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         open_profile,
         sign_in,
         complete_mfa,
+        reauthenticate,
+        change_password,
         sign_in_with_token,
         refresh,
         sign_out,

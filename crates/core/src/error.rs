@@ -20,6 +20,10 @@ pub enum Code {
     Unauthorized,
     /// Signed in, but not allowed.
     Forbidden,
+    /// The change needs a recent sign-in: give the password again, then repeat it.
+    Reauthenticate,
+    /// The account must choose a new password before anything else.
+    MustChangePassword,
     /// No such resource.
     NotFound,
     /// A version conflict (412) or a uniqueness clash (409).
@@ -69,6 +73,20 @@ pub enum Error {
     /// 403.
     #[error("{message}")]
     Forbidden {
+        /// The server's detail.
+        message: String,
+    },
+    /// 403 `reauthenticate`: changing credentials needs a sign-in within the last
+    /// minutes; [`crate::console::Console::reauthenticate`], then repeat the change.
+    #[error("{message}")]
+    Reauthenticate {
+        /// The server's detail.
+        message: String,
+    },
+    /// 403 `mustChangePassword`: the password was set by an admin; the account must
+    /// choose its own ([`crate::console::Console::change_password`]) first.
+    #[error("{message}")]
+    MustChangePassword {
         /// The server's detail.
         message: String,
     },
@@ -153,6 +171,8 @@ impl Error {
             Error::Offline { .. } => Code::Offline,
             Error::Unauthorized { .. } => Code::Unauthorized,
             Error::Forbidden { .. } => Code::Forbidden,
+            Error::Reauthenticate { .. } => Code::Reauthenticate,
+            Error::MustChangePassword { .. } => Code::MustChangePassword,
             Error::NotFound { .. } => Code::NotFound,
             Error::Conflict { .. } => Code::Conflict,
             Error::Validation { .. } => Code::Validation,
@@ -174,6 +194,15 @@ impl Error {
                     .to_owned(),
             ),
             Error::KeychainUnavailable { fix, .. } => Some(fix.clone()),
+            Error::Reauthenticate { .. } => Some(
+                "Enter your password again when asked (and a current two-factor code if \
+                 two-factor is on), then repeat the change."
+                    .to_owned(),
+            ),
+            Error::MustChangePassword { .. } => Some(
+                "Choose a new password of your own: everything else opens again after that."
+                    .to_owned(),
+            ),
             Error::RateLimited { retry_after, .. } => Some(match retry_after {
                 Some(after) => format!("Wait {} seconds, then try again.", after.as_secs()),
                 None => "Wait a minute, then try again.".to_owned(),

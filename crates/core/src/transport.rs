@@ -392,7 +392,13 @@ pub fn error_of(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
     });
     match status.as_u16() {
         401 => Error::Unauthorized { message },
-        403 => Error::Forbidden { message },
+        403 => match scim_type.as_deref() {
+            Some(muster_scim::message::REAUTHENTICATE) => Error::Reauthenticate { message },
+            Some(muster_scim::message::MUST_CHANGE_PASSWORD) => {
+                Error::MustChangePassword { message }
+            }
+            _ => Error::Forbidden { message },
+        },
         404 => Error::NotFound { message },
         409 => Error::Conflict {
             message,

@@ -356,6 +356,14 @@ impl<'de> Deserialize<'de> for SortOrder {
     }
 }
 
+/// Muster's own `scimType` on a 403: the change needs a recent sign-in; the client asks
+/// for the password again (`POST /auth/reauthenticate`) and retries.
+pub const REAUTHENTICATE: &str = "reauthenticate";
+
+/// Muster's own `scimType` on a 403: the account must choose a new password
+/// (`POST /auth/password`) before it may do anything else.
+pub const MUST_CHANGE_PASSWORD: &str = "mustChangePassword";
+
 /// An error response (RFC 7644 §3.12). `status` is written as a string, as the RFC says,
 /// and read as a string or a number (Okta's examples send a number).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

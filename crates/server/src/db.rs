@@ -11,7 +11,7 @@ use crate::error::{AppError, AppResult};
 
 /// The schema, applied in order; `PRAGMA user_version` records how many have run. Each
 /// migration is a list of SQL batches, so modules can own the tables they define.
-fn migrations() -> [&'static [&'static str]; 2] {
+fn migrations() -> [&'static [&'static str]; 3] {
     [
         &[BASE],
         &[
@@ -23,6 +23,7 @@ fn migrations() -> [&'static [&'static str]; 2] {
             crate::mfa::SCHEMA,
             crate::audit::SCHEMA,
         ],
+        &[crate::auth::session::SCHEMA],
     ]
 }
 

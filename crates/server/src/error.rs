@@ -55,6 +55,31 @@ impl AppError {
         Self::new(StatusCode::FORBIDDEN, detail)
     }
 
+    /// 403 `reauthenticate`: changing credentials or factors needs a sign-in within the
+    /// last [`crate::auth::session::RECENT`]; the client asks for the password again.
+    pub fn reauthenticate() -> Self {
+        Self {
+            scim_type: Some(ScimType::Other(muster_scim::message::REAUTHENTICATE.into())),
+            ..Self::forbidden(
+                "Sign in again to do this: changes to passwords and two-factor need a sign-in \
+                 within the last 10 minutes.",
+            )
+        }
+    }
+
+    /// 403 `mustChangePassword`: the account must choose its own password first.
+    pub fn must_change_password() -> Self {
+        Self {
+            scim_type: Some(ScimType::Other(
+                muster_scim::message::MUST_CHANGE_PASSWORD.into(),
+            )),
+            ..Self::forbidden(
+                "Choose a new password first: the one you signed in with was set by an admin \
+                 (POST /auth/password).",
+            )
+        }
+    }
+
     /// 404.
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, detail)

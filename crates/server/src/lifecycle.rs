@@ -295,25 +295,60 @@ pub fn on_create(
     write_status(tx, org, user_id, status)
 }
 
-/// The rules a replace or patch of a user must keep, checked before anything is written:
-/// an admin cannot change their own role or deactivate themselves.
+/// A replace or patch of a user, as [`check_update`] judges it.
+#[derive(Debug, Clone, Copy)]
+pub struct Update<'a> {
+    /// The document before.
+    pub old: &'a Value,
+    /// The document after.
+    pub new: &'a Value,
+    /// SCIM `active`, when the request sets it.
+    pub requested_active: Option<bool>,
+    /// Whether the request sets a password.
+    pub sets_password: bool,
+    /// The server's time.
+    pub now: OffsetDateTime,
+}
+
+/// The rules a replace or patch of a user must keep, checked before anything is written.
+/// On oneself: no change of role, licence or email, no deactivation, no password (one's
+/// own password is changed with the current one, `POST /auth/password`). A password
+/// needs a sign-in within the last 10 minutes (403 `reauthenticate`).
 pub fn check_update(
     caller: &Caller,
     org: &str,
-    old: &Value,
     user_id: &str,
-    new: &Value,
-    requested_active: Option<bool>,
+    update: &Update<'_>,
 ) -> AppResult<()> {
+    if update.sets_password {
+        caller.require_recent_sign_in(update.now)?;
+    }
     if !caller.is_user(org, user_id) {
         return Ok(());
     }
-    if shop_text(old, "role") != shop_text(new, "role") {
+    if shop_text(update.old, "role") != shop_text(update.new, "role") {
         return Err(AppError::forbidden(
             "You cannot change your own role; ask another admin.",
         ));
     }
-    if requested_active == Some(false) {
+    if shop_text(update.old, "licence") != shop_text(update.new, "licence") {
+        return Err(AppError::forbidden(
+            "You cannot change your own licence; ask another admin.",
+        ));
+    }
+    if crate::scim::store::emails_of(update.old) != crate::scim::store::emails_of(update.new) {
+        return Err(AppError::forbidden(
+            "You cannot change your own email address here (it is where password resets \
+             go); ask another admin.",
+        ));
+    }
+    if update.sets_password {
+        return Err(AppError::forbidden(
+            "You cannot set your own password here: change it with your current password \
+             (My account).",
+        ));
+    }
+    if update.requested_active == Some(false) {
         return Err(AppError::forbidden(
             "You cannot deactivate your own account.",
         ));

@@ -108,6 +108,51 @@ pub fn reset(tx: &Transaction<'_>, org: &str, user_id: &str) -> AppResult<bool> 
     Ok(was_enabled)
 }
 
+/// Checks a current code of `user_id`'s confirmed two-factor, outside a sign-in (a
+/// password change, a re-authentication, turning two-factor off); an accepted code's
+/// step is remembered, so it cannot be used again. `Ok(Err(_))` for a wrong or used code.
+pub(crate) fn verify_code(
+    tx: &Transaction<'_>,
+    org: &str,
+    user_id: &str,
+    code: &str,
+    now: OffsetDateTime,
+) -> AppResult<Result<(), CodeError>> {
+    Ok(check_and_record(tx, org, user_id, code, now)?.unwrap_or(Err(CodeError::Wrong)))
+}
+
+/// Checks `code` against `user_id`'s confirmed secret and, when it is accepted, records
+/// its step; `None` when two-factor is not on.
+fn check_and_record(
+    tx: &Transaction<'_>,
+    org: &str,
+    user_id: &str,
+    code: &str,
+    now: OffsetDateTime,
+) -> AppResult<Option<Result<(), CodeError>>> {
+    let row: Option<(String, Option<i64>)> = tx
+        .query_row(
+            "SELECT secret, last_step FROM mfa
+             WHERE org = ?1 AND user_id = ?2 AND confirmed_at IS NOT NULL",
+            params![org, user_id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let Some((secret, last_step)) = row else {
+        return Ok(None);
+    };
+    match accept_code(&decode_secret(&secret)?, code, now, last_step)? {
+        Ok(step) => {
+            tx.execute(
+                "UPDATE mfa SET last_step = ?3 WHERE org = ?1 AND user_id = ?2",
+                params![org, user_id, step],
+            )?;
+            Ok(Some(Ok(())))
+        }
+        Err(error) => Ok(Some(Err(error))),
+    }
+}
+
 /// `POST /auth/mfa/enroll` and `POST /auth/mfa/confirm`.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -202,14 +247,22 @@ struct Enrolment {
     otpauth_url: String,
 }
 
-/// `POST /auth/mfa/enroll`: a new pending secret for the caller, replacing a pending one;
-/// 409 if two-factor sign-in is already on.
+#[derive(Deserialize)]
+struct EnrolRequest {
+    password: String,
+}
+
+/// `POST /auth/mfa/enroll` `{"password"}`: a new pending secret for the caller, replacing a
+/// pending one, once the current password is given (a stolen access token alone cannot
+/// put the thief's authenticator on the account); 409 if two-factor sign-in is already on.
 async fn enroll(
     caller: Caller,
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
+    JsonBody(request): JsonBody<EnrolRequest>,
 ) -> AppResult<Response> {
     let (org, user_id) = own_account(&caller)?;
+    crate::auth::check_own_password(&state, &caller, request.password).await?;
     let actor = Actor::from_caller(&caller);
     let mut bytes = [0u8; SECRET_BYTES];
     rand::rng().fill_bytes(&mut bytes);
@@ -464,27 +517,17 @@ pub(crate) fn redeem(
         params![hash, org, user_id, stamp(now)],
         |row| row.get(0),
     )?;
-    let row: Option<(String, Option<i64>)> = tx
-        .query_row(
-            "SELECT secret, last_step FROM mfa
-             WHERE org = ?1 AND user_id = ?2 AND confirmed_at IS NOT NULL",
-            params![org, user_id],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .optional()?;
-    let (Some((secret, last_step)), true) = (row, live) else {
+    if !live {
         return Ok(Redeemed::NoChallenge);
-    };
-    match accept_code(&decode_secret(&secret)?, code, now, last_step)? {
-        Ok(step) => {
+    }
+    match check_and_record(tx, org, user_id, code, now)? {
+        // Two-factor was reset meanwhile: the challenge means nothing now.
+        None => Ok(Redeemed::NoChallenge),
+        Some(Ok(())) => {
             tx.execute("DELETE FROM mfa_challenges WHERE hash = ?1", [&hash])?;
-            tx.execute(
-                "UPDATE mfa SET last_step = ?3 WHERE org = ?1 AND user_id = ?2",
-                params![org, user_id, step],
-            )?;
             Ok(Redeemed::Accepted)
         }
-        Err(error) => Ok(Redeemed::Refused(error)),
+        Some(Err(error)) => Ok(Redeemed::Refused(error)),
     }
 }
 

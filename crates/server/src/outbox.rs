@@ -221,6 +221,22 @@ pub fn mfa_reset_notice(to: &str, org_name: &str) -> Email {
     }
 }
 
+/// Tells a user two-factor authentication was turned off on their account (by them).
+pub fn mfa_off_notice(to: &str, org_name: &str) -> Email {
+    let org = one_line(org_name);
+    let body = format!(
+        "Two-factor authentication has just been turned off on your {org} account, and \
+         your other sessions were signed out.\n\n\
+         If this wasn't you, contact your administrator straight away."
+    );
+    Email {
+        to: to.to_owned(),
+        subject: format!("Two-factor authentication was turned off on your {org} account"),
+        body: signed(&org, body),
+        link: None,
+    }
+}
+
 /// Tells a user their password was changed and they were signed out everywhere.
 pub fn password_changed_notice(to: &str, org_name: &str) -> Email {
     let org = one_line(org_name);

@@ -101,6 +101,11 @@ pub struct OrgSettings {
     pub reset_link_ttl: Duration,
     /// How long a magic sign-in link works; 5 minutes to 24 hours, default 30 minutes.
     pub magic_link_ttl: Duration,
+    /// How long a session lives from sign-in, whatever happens; 1 to 90 days, default 30.
+    pub session_ttl: Duration,
+    /// How long a session may go without use before it is signed out; 1 to 30 days,
+    /// default 7 (as the shop platform documents).
+    pub session_idle: Duration,
 }
 
 impl Default for OrgSettings {
@@ -110,6 +115,8 @@ impl Default for OrgSettings {
             invitation_ttl: Duration::hours(48),
             reset_link_ttl: Duration::hours(24),
             magic_link_ttl: Duration::minutes(30),
+            session_ttl: Duration::days(30),
+            session_idle: Duration::days(7),
         }
     }
 }
@@ -143,6 +150,20 @@ const MAGIC: Lifetime = Lifetime {
     unit_name: "minutes",
     min: 5,
     max: 24 * 60,
+};
+const SESSION: Lifetime = Lifetime {
+    key: "sessionDays",
+    unit: Duration::DAY,
+    unit_name: "days",
+    min: 1,
+    max: 90,
+};
+const IDLE: Lifetime = Lifetime {
+    key: "sessionIdleDays",
+    unit: Duration::DAY,
+    unit_name: "days",
+    min: 1,
+    max: 30,
 };
 const POLICY_KEY: &str = "passwordPolicy";
 
@@ -189,6 +210,8 @@ impl OrgSettings {
             invitation_ttl: INVITATION.read(stored, defaults.invitation_ttl),
             reset_link_ttl: RESET.read(stored, defaults.reset_link_ttl),
             magic_link_ttl: MAGIC.read(stored, defaults.magic_link_ttl),
+            session_ttl: SESSION.read(stored, defaults.session_ttl),
+            session_idle: IDLE.read(stored, defaults.session_idle),
         }
     }
 
@@ -199,6 +222,8 @@ impl OrgSettings {
             INVITATION.key: INVITATION.count(self.invitation_ttl),
             RESET.key: RESET.count(self.reset_link_ttl),
             MAGIC.key: MAGIC.count(self.magic_link_ttl),
+            SESSION.key: SESSION.count(self.session_ttl),
+            IDLE.key: IDLE.count(self.session_idle),
         })
     }
 }
@@ -547,6 +572,8 @@ struct SettingsChange {
     invitation_hours: Option<i64>,
     reset_link_minutes: Option<i64>,
     magic_link_minutes: Option<i64>,
+    session_days: Option<i64>,
+    session_idle_days: Option<i64>,
 }
 
 impl SettingsChange {
@@ -563,6 +590,8 @@ impl SettingsChange {
             (&INVITATION, self.invitation_hours),
             (&RESET, self.reset_link_minutes),
             (&MAGIC, self.magic_link_minutes),
+            (&SESSION, self.session_days),
+            (&IDLE, self.session_idle_days),
         ];
         for (lifetime, count) in lifetimes {
             if let Some(count) = count {
@@ -666,7 +695,8 @@ mod tests {
         assert_eq!(
             json,
             json!({"passwordPolicy": "shop", "invitationHours": 48,
-                   "resetLinkMinutes": 1440, "magicLinkMinutes": 30}),
+                   "resetLinkMinutes": 1440, "magicLinkMinutes": 30,
+                   "sessionDays": 30, "sessionIdleDays": 7}),
             "the defaults in their stored form"
         );
         let back = OrgSettings::from_stored(json.as_object().unwrap_or(&Map::new()));

@@ -105,6 +105,18 @@ impl Server {
             .to_owned()
     }
 
+    /// The status of a sign-in of `email` in `org` with `password` (200, 401…).
+    pub async fn token_status(&self, org: &str, email: &str, password: &str) -> u16 {
+        reqwest::Client::new()
+            .post(format!("{}/auth/token", self.url))
+            .json(&json!({"org": org, "email": email, "password": password}))
+            .send()
+            .await
+            .expect("sign-in request")
+            .status()
+            .as_u16()
+    }
+
     /// `GET /o/{org}/scim/v2/Users` with `query` (filter, count…), as `org`'s admin: the
     /// list response.
     pub async fn list_users(&self, org: &str, query: &[(&str, &str)]) -> Value {
@@ -165,6 +177,12 @@ impl Server {
     /// Creates an active viewer (support staff) in `org` who signs in with [`PASSWORD`]:
     /// invited through SCIM as the admin, then given a password by the admin.
     pub async fn create_viewer(&self, org: &str, email: &str) -> String {
+        self.create_viewer_with(org, email, false).await
+    }
+
+    /// [`Server::create_viewer`]; with `must_change`, the password is one the person must
+    /// replace at their first sign-in (as an admin's usually is).
+    pub async fn create_viewer_with(&self, org: &str, email: &str, must_change: bool) -> String {
         let admin = self.admin_token(org).await;
         let http = reqwest::Client::new();
         let created: Value = http
@@ -198,7 +216,7 @@ impl Server {
                 self.url
             ))
             .bearer_auth(&admin)
-            .json(&json!({"password": PASSWORD, "mustChange": false}))
+            .json(&json!({"password": PASSWORD, "mustChange": must_change}))
             .send()
             .await
             .expect("a set-password request");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CommandFailure, messageOf, problemOf } from "./api";
+import { call, CommandFailure, messageOf, onMustChangePassword, onReauthenticate, problemOf } from "./api";
 
 describe("a problem a person reads", () => {
   const keychain = new CommandFailure({
@@ -34,5 +34,59 @@ describe("a problem a person reads", () => {
     expect(problem.text).toBe("Something went wrong.");
     expect(problem.detail).toBe("x is undefined");
     expect(problemOf(42).text).toBe("Something went wrong.");
+  });
+});
+
+describe("a change that needs a recent sign-in", () => {
+  const refusal = {
+    status: "error" as const,
+    error: {
+      code: "reauthenticate",
+      message: "Sign in again to do this.",
+      fix: null,
+      detail: null,
+      fields: [],
+      retryAfterSeconds: null,
+    },
+  };
+
+  it("asks for the password, then sends the change once more", async () => {
+    const sent: string[] = [];
+    let prompts = 0;
+    onReauthenticate(async () => {
+      prompts += 1;
+      return true;
+    });
+    const send = async () => {
+      sent.push("set-password");
+      return sent.length === 1 ? refusal : { status: "ok" as const, data: "done" };
+    };
+    await expect(call(send)).resolves.toBe("done");
+    expect(prompts).toBe(1);
+    expect(sent).toHaveLength(2);
+    onReauthenticate(null);
+  });
+
+  it("does not resend when the person cancels, and says so when it cannot resend", async () => {
+    let sent = 0;
+    onReauthenticate(async () => false);
+    const send = async () => {
+      sent += 1;
+      return refusal;
+    };
+    await expect(call(send)).rejects.toMatchObject({ code: "reauthenticate" });
+    expect(sent).toBe(1);
+    onReauthenticate(async () => true);
+    await expect(call(Promise.resolve(refusal))).rejects.toThrow(/repeat the change/);
+    onReauthenticate(null);
+  });
+
+  it("tells the app when the password must be changed first", async () => {
+    let told = 0;
+    onMustChangePassword(() => (told += 1));
+    const mustChange = { ...refusal, error: { ...refusal.error, code: "mustChangePassword" } };
+    await expect(call(Promise.resolve(mustChange))).rejects.toMatchObject({ code: "mustChangePassword" });
+    expect(told).toBe(1);
+    onMustChangePassword(null);
   });
 });

@@ -32,10 +32,44 @@ export class CommandFailure extends Error {
   }
 }
 
-export async function call<T>(pending: Promise<Result<T, CommandError>>): Promise<T> {
-  const result = await pending;
+/** A command's answer, or (for a change that may be repeated) a function that sends it. */
+export type Pending<T> = Promise<Result<T, CommandError>> | (() => Promise<Result<T, CommandError>>);
+
+/**
+ * Asks the person for their password again (the dialog the app mounts); true once the
+ * server has accepted it, false if they cancelled.
+ */
+type Reauthenticator = (failure: CommandFailure) => Promise<boolean>;
+let reauthenticator: Reauthenticator | null = null;
+let mustChangeListener: (() => void) | null = null;
+
+/** The app's re-authentication prompt, used when the server answers `reauthenticate`. */
+export function onReauthenticate(handler: Reauthenticator | null): void {
+  reauthenticator = handler;
+}
+
+/** Told when the server answers `mustChangePassword` (the app then shows that screen). */
+export function onMustChangePassword(handler: (() => void) | null): void {
+  mustChangeListener = handler;
+}
+
+/**
+ * The value of a command, or a thrown `CommandFailure`. When the server asks for the
+ * password again (`reauthenticate`, a change to credentials long after signing in), the
+ * prompt opens; given a function, the change is then sent once more, so the person only
+ * types their password. Given a promise, it cannot be resent: the failure says to repeat it.
+ */
+export async function call<T>(pending: Pending<T>): Promise<T> {
+  const send = typeof pending === "function" ? pending : null;
+  const result = await (send ? send() : (pending as Promise<Result<T, CommandError>>));
   if (result.status === "ok") return result.data;
-  throw new CommandFailure(result.error);
+  const failure = new CommandFailure(result.error);
+  if (failure.code === "mustChangePassword") mustChangeListener?.();
+  if (failure.code === "reauthenticate" && reauthenticator && (await reauthenticator(failure))) {
+    if (send) return call(send);
+    throw new CommandFailure({ ...result.error, message: "You have signed in again: repeat the change now.", fix: null });
+  }
+  throw failure;
 }
 
 /** A message for anything thrown: a command's own words, or a plain fallback. */

@@ -26,6 +26,7 @@ describe("the first sync starts by itself", () => {
     expect(firstSyncArrival({ ...ready, syncedAt: "2026-12-06T10:00:00Z" })).toBeNull();
     expect(firstSyncArrival({ ...ready, online: false })).toBeNull();
     expect(firstSyncArrival({ ...ready, phase: "signedOut" })).toBeNull();
+    expect(firstSyncArrival({ ...ready, mustChangePassword: true })).toBeNull();
     expect(firstSyncArrival(null)).toBeNull();
   });
 });

@@ -14,6 +14,8 @@ export const commands = {
 	openProfile: (name: string) => typedError<StatusView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("open_profile", { name })),
 	signIn: (email: string, password: string) => typedError<StatusView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("sign_in", { email, password })),
 	completeMfa: (code: string) => typedError<StatusView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("complete_mfa", { code })),
+	reauthenticate: (password: string, code: string | null) => typedError<null, CommandError_Serialize>(__TAURI_INVOKE("reauthenticate", { password, code })),
+	changePassword: (current: string, chosen: string, code: string | null) => typedError<StatusView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("change_password", { current, chosen, code })),
 	signInWithToken: (token: string) => typedError<StatusView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("sign_in_with_token", { token })),
 	refresh: () => typedError<StatusView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("refresh")),
 	signOut: () => typedError<StatusView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("sign_out")),
@@ -504,8 +506,9 @@ export type CommandError = CommandError_Serialize | CommandError_Deserialize;
 /**  A failed command. */
 export type CommandError_Deserialize = {
 	/**
-	 *  offline, unauthorized, forbidden, notFound, conflict, validation, rateLimited,
-	 *  keychainUnavailable, unsupported, server, protocol, storage, stale.
+	 *  offline, unauthorized, forbidden, reauthenticate, mustChangePassword, notFound,
+	 *  conflict, validation, rateLimited, keychainUnavailable, unsupported, server,
+	 *  protocol, storage, stale.
 	 */
 	code: string,
 	/**  What happened, for people: one short sentence. */
@@ -523,8 +526,9 @@ export type CommandError_Deserialize = {
 /**  A failed command. */
 export type CommandError_Serialize = {
 	/**
-	 *  offline, unauthorized, forbidden, notFound, conflict, validation, rateLimited,
-	 *  keychainUnavailable, unsupported, server, protocol, storage, stale.
+	 *  offline, unauthorized, forbidden, reauthenticate, mustChangePassword, notFound,
+	 *  conflict, validation, rateLimited, keychainUnavailable, unsupported, server,
+	 *  protocol, storage, stale.
 	 */
 	code: string,
 	/**  What happened, for people: one short sentence. */

@@ -187,7 +187,7 @@ fn enable_mfa(server: &Server) -> String {
         let enrolled: serde_json::Value = http
             .post(format!("{}/auth/mfa/enroll", server.base))
             .bearer_auth(&access)
-            .json(&serde_json::json!({}))
+            .json(&serde_json::json!({"password": ADMIN_PASSWORD}))
             .send()
             .await
             .unwrap()

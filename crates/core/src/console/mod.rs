@@ -12,6 +12,7 @@
 //! request. The cached data is an immutable `Arc` that searches clone; a sync or a write
 //! builds the next one and swaps it in, so a running sync never blocks the table.
 
+mod account;
 pub mod bulk;
 pub mod groups;
 mod review;
@@ -1413,6 +1414,10 @@ impl Console {
             let Some(active) = state.active.as_mut() else {
                 return result;
             };
+            if let Err(Error::MustChangePassword { .. }) = &result {
+                // The "choose a new password" screen, until it is chosen.
+                active.must_change_password = true;
+            }
             if let Err(error @ Error::Offline { .. }) = &result {
                 active.online = false;
                 active.offline_reason = Some(error.notice(error.to_string()));

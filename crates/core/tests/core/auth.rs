@@ -198,7 +198,7 @@ async fn two_factor_asks_for_a_code_and_refuses_a_wrong_one() {
             Method::POST,
             &format!("{root}/auth/mfa/enroll"),
             &[],
-            None,
+            Some(&json!({"password": PASSWORD})),
             None,
             false,
         )

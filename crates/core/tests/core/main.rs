@@ -8,6 +8,7 @@ mod auth;
 mod bulk;
 mod cache;
 mod console;
+mod credentials;
 mod faults;
 mod fuzz;
 mod muster;

@@ -9,7 +9,10 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::accounts::{org_user, system_admin};
-use super::tokens::{Owner, TokenKind, TokenRow, lookup, token_hash};
+use super::session;
+use super::tokens::{
+    Owner, TokenKind, TokenRow, TokenScope, lookup, mark_api_token_used, token_hash,
+};
 use crate::AppState;
 use crate::audit::{Actor, ActorKind};
 use crate::error::{AppError, AppResult};
@@ -82,6 +85,12 @@ pub struct Caller {
     identity: Identity,
     session_id: Option<String>,
     name: Option<String>,
+    /// The session's times (when the password was last given); default for API tokens.
+    session: session::Times,
+    /// What an API token may do; sessions write as their role allows.
+    scope: TokenScope,
+    /// The account must choose a new password before anything else.
+    must_change_password: bool,
 }
 
 const NO_TOKEN: &str = "Sign in first: this endpoint needs a bearer token.";
@@ -102,7 +111,26 @@ impl Caller {
             identity,
             session_id,
             name: None,
+            session: session::Times::default(),
+            scope: TokenScope::Provision,
+            must_change_password: false,
         }
+    }
+
+    /// 403 [`AppError::reauthenticate`] unless the caller gave their password within
+    /// [`session::RECENT`] of `now`: for changes to anyone's credentials or factors. API
+    /// tokens have no password to give; what they may do is their scope's matter.
+    pub fn require_recent_sign_in(&self, now: OffsetDateTime) -> AppResult<()> {
+        if self.is_api_token() {
+            return Ok(());
+        }
+        session::require_recent(&self.session, now)
+    }
+
+    /// Whether the account must choose a new password before anything else (only the
+    /// [`PasswordChanger`] extractor lets such a caller through).
+    pub fn must_change_password(&self) -> bool {
+        self.must_change_password
     }
 
     /// The same caller, known by `name` (a userName or a system admin's email) in the
@@ -208,9 +236,15 @@ impl Caller {
         }
     }
 
-    /// Changing users of `org`: system admins and admins only.
+    /// Changing users of `org`: system admins and admins only, and not with a read-only
+    /// API token.
     pub fn require_write(&self, org: &str) -> AppResult<()> {
         self.require_read(org)?;
+        if self.scope == TokenScope::Read {
+            return Err(AppError::forbidden(
+                "This API token is read-only; ask an admin for one with the provision scope.",
+            ));
+        }
         match self.role() {
             Some(Role::Viewer) => Err(AppError::forbidden("Viewers have read-only access.")),
             _ => Ok(()),
@@ -230,9 +264,28 @@ impl Caller {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = AppError;
 
+    /// The caller; 403 [`AppError::must_change_password`] while the account must choose a
+    /// new password.
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
+        let PasswordChanger(caller) = PasswordChanger::from_request_parts(parts, state).await?;
+        if caller.must_change_password {
+            return Err(AppError::must_change_password());
+        }
+        Ok(caller)
+    }
+}
+
+/// The caller of the few endpoints an account that must choose a new password may use
+/// (`POST /auth/password`): a [`Caller`] without that check.
+#[derive(Debug, Clone)]
+pub struct PasswordChanger(pub Caller);
+
+impl FromRequestParts<AppState> for PasswordChanger {
+    type Rejection = AppError;
+
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
         if let Some(caller) = parts.extensions.get::<Caller>() {
-            return Ok(caller.clone());
+            return Ok(Self(caller.clone()));
         }
         let token = bearer_token(parts)?;
         if TokenKind::of_token(token) == Some(TokenKind::Refresh) {
@@ -242,7 +295,15 @@ impl FromRequestParts<AppState> for Caller {
         // itself is never compared byte by byte, only its SHA-256 is used as a key.
         let hash = token_hash(token);
         let now = state.clock.now();
-        state.db.read(move |conn| resolve(conn, &hash, now)).await
+        let (caller, api_used) = state.db.read(move |conn| resolve(conn, &hash, now)).await?;
+        if let Some(hash) = api_used {
+            // When an API token was last used, to the hour, for its listing.
+            state
+                .db
+                .write(move |tx| mark_api_token_used(tx, &hash, now))
+                .await?;
+        }
+        Ok(Self(caller))
     }
 }
 
@@ -266,8 +327,13 @@ pub(crate) fn bearer_token(parts: &Parts) -> AppResult<&str> {
 }
 
 /// Turns a bearer token's hash into a caller, checking everything that can have changed
-/// since the token was issued.
-fn resolve(conn: &Connection, hash: &str, now: OffsetDateTime) -> AppResult<Caller> {
+/// since the token was issued; with the hash again when it is an API token whose last use
+/// should be recorded.
+fn resolve(
+    conn: &Connection,
+    hash: &str,
+    now: OffsetDateTime,
+) -> AppResult<(Caller, Option<String>)> {
     let row = lookup(conn, hash)?.ok_or_else(|| AppError::unauthorized(UNKNOWN_TOKEN))?;
     match row.kind {
         TokenKind::Refresh => return Err(AppError::unauthorized(REFRESH_AS_BEARER)),
@@ -278,11 +344,27 @@ fn resolve(conn: &Connection, hash: &str, now: OffsetDateTime) -> AppResult<Call
         TokenKind::Api if row.is_expired(now) => return Err(AppError::unauthorized(API_EXPIRED)),
         TokenKind::Access | TokenKind::Api => {}
     }
-    let (identity, name) = current_identity(conn, &row)?;
-    Ok(Caller::new(identity, row.session_id).with_name(name))
+    let (identity, name, must_change_password) = current_identity(conn, &row)?;
+    let stale_use = row.kind == TokenKind::Api
+        && row
+            .last_used
+            .is_none_or(|used| now - used >= time::Duration::HOUR);
+    let caller = Caller {
+        session: row.session,
+        scope: if row.kind == TokenKind::Api {
+            row.scope
+        } else {
+            TokenScope::Provision
+        },
+        must_change_password,
+        ..Caller::new(identity, row.session_id).with_name(name)
+    };
+    Ok((caller, stale_use.then(|| hash.to_owned())))
 }
 
-fn current_identity(conn: &Connection, row: &TokenRow) -> AppResult<(Identity, String)> {
+/// Who the token's owner is now, their name, and whether they must change their password
+/// (sessions only: an API token's account has no password to change).
+fn current_identity(conn: &Connection, row: &TokenRow) -> AppResult<(Identity, String, bool)> {
     match &row.owner {
         Owner::SystemAdmin(id) => {
             let admin =
@@ -294,6 +376,7 @@ fn current_identity(conn: &Connection, row: &TokenRow) -> AppResult<(Identity, S
                     email: admin.email,
                 },
                 name,
+                false,
             ))
         }
         Owner::OrgUser { org, user_id } => {
@@ -305,6 +388,7 @@ fn current_identity(conn: &Connection, row: &TokenRow) -> AppResult<(Identity, S
             if row.kind == TokenKind::Api && !user.api_licence {
                 return Err(AppError::unauthorized(NOT_API));
             }
+            let must_change = row.kind == TokenKind::Access && user.must_change_password;
             Ok((
                 Identity::OrgUser {
                     org: org.clone(),
@@ -312,6 +396,7 @@ fn current_identity(conn: &Connection, row: &TokenRow) -> AppResult<(Identity, S
                     role: user.role,
                 },
                 user.user_name,
+                must_change,
             ))
         }
     }

@@ -5,6 +5,11 @@
 //!   SHA-256 hashes; sessions, refresh rotation with reuse detection, API tokens.
 //! - [`caller`]: the [`Caller`] extractor and the role checks handlers call.
 //! - [`accounts`]: the people who can sign in (org users and system admins).
+//! - [`session`]: session lifetimes (absolute and idle) and the recent sign-in that
+//!   changing credentials needs.
+//! - `me`: the signed-in account's own credentials: `POST /auth/password` (current
+//!   password, and a code when two-factor is on), `POST /auth/reauthenticate`,
+//!   `POST /auth/mfa/disable`.
 //!
 //! Routes: `POST /auth/token` (password, then a TOTP code when two-factor sign-in is on:
 //! see [`crate::mfa`]), `POST /auth/refresh`, `POST /auth/logout`,
@@ -17,8 +22,10 @@
 
 pub mod accounts;
 pub mod caller;
+mod me;
 pub mod password;
 mod routes;
+pub mod session;
 pub mod tokens;
 
 use axum::Json;
@@ -31,7 +38,8 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
 pub use accounts::create_system_admin;
-pub use caller::{Caller, Identity, Role, actor_of_token};
+pub use caller::{Caller, Identity, PasswordChanger, Role, actor_of_token};
+pub(crate) use me::check_own_password;
 pub use password::{hash_password, verify_password};
 pub use routes::routes;
 pub use tokens::{

@@ -19,12 +19,13 @@ use super::accounts::{
     OrgUser, SystemAdmin, org_user, org_user_by_login, system_admin, system_admin_by_email,
 };
 use super::caller::{Caller, Role, bearer_token};
-use super::no_store;
 use super::password::{verify_dummy, verify_password};
 use super::tokens::{
-    Owner, TokenKind, TokenPair, cleanup, create_api_token, delete_api_token, issue_pair,
-    list_api_tokens, lookup, mark_rotated, revoke_session, start_session, token_hash,
+    ApiTokenRequest, Owner, TokenKind, TokenPair, TokenScope, cleanup, create_api_token,
+    delete_api_token, issue_pair, list_api_tokens, lookup, mark_rotated, revoke_session,
+    start_session, token_hash,
 };
+use super::{no_store, session};
 use crate::audit::{self, Actor, ActorKind, Entry, Outcome};
 use crate::body::JsonBody;
 use crate::error::{AppError, AppResult};
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/logout", post(logout))
         .route("/o/{org}/api-tokens", get(list).post(create))
         .route("/o/{org}/api-tokens/{id}", delete(revoke))
+        .merge(super::me::routes())
         .merge(mfa::routes())
         .merge(audit::routes())
 }
@@ -651,6 +653,13 @@ fn rotate(
         audit::record(tx, &entry, now)?;
         return refuse(REFRESH_REUSED);
     }
+    // The session's own end and idle time, as its organisation sets them now (before
+    // the token's expiry, which the session's end caps: the reason is the session's).
+    if let Some(ended) = row.session.ended(session::lifetimes(tx, &row.owner)?, now) {
+        revoke_session(tx, &session_id)?;
+        tracing::info!(%session_id, ended, "session ended at refresh");
+        return refuse(ended);
+    }
     if row.is_expired(now) {
         return refuse(REFRESH_EXPIRED);
     }
@@ -663,7 +672,15 @@ fn rotate(
         return refuse(refusal);
     }
     mark_rotated(tx, hash, now)?;
-    let pair = issue_pair(tx, &session_id, &row.owner, now, config)?;
+    session::mark_used(tx, &session_id, now)?;
+    let pair = issue_pair(
+        tx,
+        &session_id,
+        &row.owner,
+        row.session.expires,
+        now,
+        config,
+    )?;
     Ok(Ok(TokenAnswer::new(pair, config, account)))
 }
 
@@ -732,6 +749,9 @@ struct NewApiToken {
     name: String,
     #[serde(default)]
     expires_at: Option<String>,
+    /// `read` (the default) or `provision`.
+    #[serde(default)]
+    scope: Option<TokenScope>,
 }
 
 #[derive(Serialize)]
@@ -742,6 +762,9 @@ struct CreatedApiToken {
 }
 
 /// `POST /o/{org}/api-tokens`: issues an API token; its secret is in this answer only.
+/// Admins and system admins who signed in within the last 10 minutes, for an API-licence
+/// account other than their own; `read` scope unless `provision` is asked for; 90 days
+/// unless `expiresAt` says otherwise (at most a year).
 async fn create(
     caller: Caller,
     State(state): State<AppState>,
@@ -751,18 +774,32 @@ async fn create(
 ) -> AppResult<Response> {
     caller.require_write(&org)?;
     require_org(&state, &org).await?;
+    if caller.is_user(&org, &request.user_id) {
+        return Err(AppError::forbidden(
+            "An API token is never issued to oneself: issue it to the integration's own \
+             API-licence account.",
+        ));
+    }
+    let now = state.clock.now();
+    caller.require_recent_sign_in(now)?;
     let expires = request
         .expires_at
         .as_deref()
         .map(parse_expiry)
         .transpose()?;
-    let now = state.clock.now();
     let actor = Actor::from_caller(&caller);
+    let created_by = caller.name().map(str::to_owned);
     let (listed, token) = state
         .db
         .write(move |tx| {
-            let created =
-                create_api_token(tx, &org, &request.user_id, &request.name, expires, now)?;
+            let new = ApiTokenRequest {
+                user_id: &request.user_id,
+                name: &request.name,
+                scope: request.scope.unwrap_or(TokenScope::Read),
+                expires,
+                created_by: created_by.as_deref(),
+            };
+            let created = create_api_token(tx, &org, new, now)?;
             let entry = Entry {
                 org: Some(&org),
                 actor,
@@ -773,6 +810,7 @@ async fn create(
                 outcome: Outcome::Success,
                 detail: json!({
                     "userId": created.0.user_id,
+                    "scope": created.0.scope,
                     "expiresAt": created.0.expires_at,
                 }),
             };

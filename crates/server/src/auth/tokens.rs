@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::accounts::org_user;
-use super::{parse_stamp, stamp};
+use super::{parse_stamp, session, stamp};
 use crate::Config;
 use crate::error::{AppError, AppResult};
 
@@ -123,6 +123,12 @@ pub(crate) struct TokenRow {
     pub expires: Option<OffsetDateTime>,
     pub rotated: bool,
     pub session_revoked: bool,
+    /// The session's times (default for API tokens).
+    pub session: session::Times,
+    /// What an API token may do.
+    pub scope: TokenScope,
+    /// When an API token was last used (to the hour).
+    pub last_used: Option<OffsetDateTime>,
 }
 
 impl TokenRow {
@@ -133,45 +139,83 @@ impl TokenRow {
 
 /// The token whose hash is `hash`, with its session's state.
 pub(crate) fn lookup(conn: &Connection, hash: &str) -> AppResult<Option<TokenRow>> {
-    type Raw = (
-        String,
-        Option<String>,
-        [Option<String>; 3],
-        Option<String>,
-        bool,
-        bool,
-    );
+    struct Raw {
+        kind: String,
+        session_id: Option<String>,
+        owner: [Option<String>; 3],
+        expires: Option<String>,
+        rotated: bool,
+        revoked: bool,
+        session: [Option<String>; 3],
+        scope: Option<String>,
+        last_used: Option<String>,
+    }
     let raw: Option<Raw> = conn
         .query_row(
             "SELECT t.kind, t.session_id, t.org, t.user_id, t.system_admin_id, t.expires,
-                    t.rotated IS NOT NULL, COALESCE(s.revoked, 0) != 0
+                    t.rotated IS NOT NULL, COALESCE(s.revoked, 0) != 0,
+                    s.authenticated, s.expires, s.last_used, t.scope, t.last_used
              FROM tokens t LEFT JOIN sessions s ON s.id = t.session_id
              WHERE t.hash = ?1",
             [hash],
             |row| {
-                let owner = [row.get(2)?, row.get(3)?, row.get(4)?];
-                Ok((
-                    row.get(0)?,
-                    row.get(1)?,
-                    owner,
-                    row.get(5)?,
-                    row.get(6)?,
-                    row.get(7)?,
-                ))
+                Ok(Raw {
+                    kind: row.get(0)?,
+                    session_id: row.get(1)?,
+                    owner: [row.get(2)?, row.get(3)?, row.get(4)?],
+                    expires: row.get(5)?,
+                    rotated: row.get(6)?,
+                    revoked: row.get(7)?,
+                    session: [row.get(8)?, row.get(9)?, row.get(10)?],
+                    scope: row.get(11)?,
+                    last_used: row.get(12)?,
+                })
             },
         )
         .optional()?;
-    let Some((kind, session_id, [org, user_id, admin], expires, rotated, revoked)) = raw else {
+    let Some(raw) = raw else {
         return Ok(None);
     };
+    let [org, user_id, admin] = raw.owner;
     Ok(Some(TokenRow {
-        kind: TokenKind::from_column(&kind)?,
-        session_id,
+        kind: TokenKind::from_column(&raw.kind)?,
+        session_id: raw.session_id,
         owner: Owner::from_columns(org, user_id, admin)?,
-        expires: expires.as_deref().map(parse_stamp).transpose()?,
-        rotated,
-        session_revoked: revoked,
+        expires: raw.expires.as_deref().map(parse_stamp).transpose()?,
+        rotated: raw.rotated,
+        session_revoked: raw.revoked,
+        session: session::Times::parse(raw.session)?,
+        scope: TokenScope::from_column(raw.scope.as_deref()),
+        last_used: raw.last_used.as_deref().map(parse_stamp).transpose()?,
     }))
+}
+
+/// What an API token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenScope {
+    /// Read users and groups, as a viewer.
+    Read,
+    /// Read and write, as its account's role allows: an identity provider provisioning.
+    Provision,
+}
+
+impl TokenScope {
+    /// The `tokens.scope` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Provision => "provision",
+        }
+    }
+
+    /// The stored scope; tokens from before scopes (NULL) could write, so they still may.
+    fn from_column(scope: Option<&str>) -> Self {
+        match scope {
+            Some("read") => Self::Read,
+            _ => Self::Provision,
+        }
+    }
 }
 
 /// An access and a refresh token, in plain text: shown to the client once, never stored.
@@ -198,6 +242,8 @@ struct NewToken<'a> {
     owner: &'a Owner,
     name: Option<&'a str>,
     expires: Option<OffsetDateTime>,
+    scope: Option<TokenScope>,
+    created_by: Option<&'a str>,
 }
 
 /// Stores `token` (as its hash) and returns it.
@@ -210,8 +256,8 @@ fn insert(
     let (org, user_id, admin) = new.owner.columns();
     tx.execute(
         "INSERT INTO tokens (hash, kind, id, session_id, org, user_id, system_admin_id, name,
-                             created, expires)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                             created, expires, scope, created_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             token_hash(&token),
             new.kind.as_str(),
@@ -223,12 +269,15 @@ fn insert(
             new.name,
             stamp(now),
             new.expires.map(stamp),
+            new.scope.map(TokenScope::as_str),
+            new.created_by,
         ],
     )?;
     Ok(token)
 }
 
-/// Opens a session for `owner` and issues its first pair.
+/// Opens a session for `owner`, ending after its organisation's session lifetime, and
+/// issues its first pair.
 pub(crate) fn start_session(
     tx: &Transaction<'_>,
     owner: &Owner,
@@ -242,15 +291,18 @@ pub(crate) fn start_session(
          VALUES (?1, ?2, ?3, ?4, ?5)",
         params![session_id, org, user_id, admin, stamp(now)],
     )?;
+    let lifetimes = session::lifetimes(tx, owner)?;
+    let ends = session::begin(tx, &session_id, lifetimes.absolute, now)?;
     tracing::info!(%session_id, org, user_id, system_admin_id = admin, "session started");
-    issue_pair(tx, &session_id, owner, now, config)
+    issue_pair(tx, &session_id, owner, Some(ends), now, config)
 }
 
-/// A new access and refresh token on `session_id`.
+/// A new access and refresh token on `session_id`; neither outlives `session_ends`.
 pub(crate) fn issue_pair(
     tx: &Transaction<'_>,
     session_id: &str,
     owner: &Owner,
+    session_ends: Option<OffsetDateTime>,
     now: OffsetDateTime,
     config: &Config,
 ) -> AppResult<TokenPair> {
@@ -260,7 +312,12 @@ pub(crate) fn issue_pair(
         session_id: Some(session_id),
         owner,
         name: None,
-        expires: Some(after(now, ttl)),
+        expires: Some(match session_ends {
+            Some(ends) => after(now, ttl).min(ends),
+            None => after(now, ttl),
+        }),
+        scope: None,
+        created_by: None,
     };
     let access = new_token(TokenKind::Access);
     let access = insert(
@@ -308,16 +365,37 @@ pub(crate) fn cleanup(tx: &Transaction<'_>, now: OffsetDateTime) -> AppResult<()
     Ok(())
 }
 
-/// Signs `user_id` of `org` out everywhere: revokes all their sessions (for suspension,
-/// password or email changes, "revoke sessions"). API tokens are untouched; they stop
-/// working on their own when the user is no longer active. Returns how many sessions
-/// were still open.
+/// Signs `user_id` of `org` out everywhere: revokes all their sessions and deletes their
+/// API tokens (for password, email or two-factor changes, suspension, deactivation,
+/// "revoke sessions"). Returns how many sessions were still open.
 pub fn sign_out_user_blocking(tx: &Transaction<'_>, org: &str, user_id: &str) -> AppResult<usize> {
+    sign_out_user_except(tx, org, user_id, None)
+}
+
+/// [`sign_out_user_blocking`], keeping session `keep` (the one that changed its own
+/// password).
+pub(crate) fn sign_out_user_except(
+    tx: &Transaction<'_>,
+    org: &str,
+    user_id: &str,
+    keep: Option<&str>,
+) -> AppResult<usize> {
     let revoked = tx.execute(
-        "UPDATE sessions SET revoked = 1 WHERE org = ?1 AND user_id = ?2 AND revoked = 0",
+        "UPDATE sessions SET revoked = 1
+         WHERE org = ?1 AND user_id = ?2 AND revoked = 0 AND id IS NOT ?3",
+        params![org, user_id, keep],
+    )?;
+    let api_tokens = tx.execute(
+        "DELETE FROM tokens WHERE kind = 'api' AND org = ?1 AND user_id = ?2",
         params![org, user_id],
     )?;
-    tracing::info!(org, user_id, revoked, "user signed out everywhere");
+    tracing::info!(
+        org,
+        user_id,
+        revoked,
+        api_tokens,
+        "user signed out everywhere"
+    );
     Ok(revoked)
 }
 
@@ -365,31 +443,62 @@ pub struct ApiToken {
     pub name: String,
     /// The API-licence user it acts as.
     pub user_id: String,
+    /// What it may do.
+    pub scope: TokenScope,
     /// When it was issued (RFC 3339).
     pub created_at: String,
-    /// When it stops working (RFC 3339); absent for tokens that do not expire.
+    /// Who issued it (a userName or a system admin's email); absent for tokens issued on
+    /// the server's command line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    /// When it stops working (RFC 3339); absent only for tokens from before expiries.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
+    /// When it was last used, to the hour (RFC 3339); absent if never.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<String>,
 }
 
-/// Issues an API token named `name` for `user_id` of `org`, who must exist and hold the
-/// API licence; returns it listed, and its plain text (shown once, never stored).
+/// How long an API token works unless its issuer chooses: 90 days.
+pub const API_TOKEN_DEFAULT_TTL: time::Duration = time::Duration::days(90);
+/// The longest an API token may work: one year.
+pub const API_TOKEN_MAX_TTL: time::Duration = time::Duration::days(366);
+
+/// What a new API token is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ApiTokenRequest<'a> {
+    pub user_id: &'a str,
+    pub name: &'a str,
+    pub scope: TokenScope,
+    /// `None`: [`API_TOKEN_DEFAULT_TTL`] from now.
+    pub expires: Option<OffsetDateTime>,
+    /// Who issues it, for the listing.
+    pub created_by: Option<&'a str>,
+}
+
+/// Issues an API token for an API-licence user of `org`, who must exist, be active and
+/// hold the API licence; returns it listed, and its plain text (shown once, never stored).
+/// It expires within [`API_TOKEN_MAX_TTL`].
 pub(crate) fn create_api_token(
     tx: &Transaction<'_>,
     org: &str,
-    user_id: &str,
-    name: &str,
-    expires: Option<OffsetDateTime>,
+    request: ApiTokenRequest<'_>,
     now: OffsetDateTime,
 ) -> AppResult<(ApiToken, String)> {
-    let name = name.trim();
+    let (user_id, name) = (request.user_id, request.name.trim());
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::invalid_value(
             "Give the API token a name of 1 to 100 characters, such as the integration it is for.",
         ));
     }
-    if expires.is_some_and(|expires| expires <= now) {
+    let expires = request.expires.unwrap_or(now + API_TOKEN_DEFAULT_TTL);
+    if expires <= now {
         return Err(AppError::invalid_value("expiresAt must be in the future."));
+    }
+    if expires > now + API_TOKEN_MAX_TTL {
+        return Err(AppError::invalid_value(
+            "An API token works for at most one year: choose an expiresAt within a year.",
+        ));
     }
     let user = org_user(tx, org, user_id)?
         .ok_or_else(|| AppError::invalid_value(format!("There is no user '{user_id}' here.")))?;
@@ -416,7 +525,9 @@ pub(crate) fn create_api_token(
         session_id: None,
         owner: &owner,
         name: Some(name),
-        expires,
+        expires: Some(expires),
+        scope: Some(request.scope),
+        created_by: request.created_by,
     };
     let secret = insert(tx, new_token(TokenKind::Api), new, now)?;
     tracing::info!(org, user_id = %user.id, token_id = %id, "API token issued");
@@ -424,15 +535,19 @@ pub(crate) fn create_api_token(
         id,
         name: name.to_owned(),
         user_id: user.id,
+        scope: request.scope,
         created_at: stamp(now),
-        expires_at: expires.map(stamp),
+        created_by: request.created_by.map(str::to_owned),
+        expires_at: Some(stamp(expires)),
+        last_used_at: None,
     };
     Ok((listed, secret))
 }
 
-/// Issues a non-expiring API token named `name` for the API-licence user `user_id` of
-/// `org` and returns its plain text, the only time it is available. For the
-/// `muster-server admin create-api-token` command and demo seeding.
+/// Issues an API token named `name` for the API-licence user `user_id` of `org`, with
+/// the `provision` scope and the default lifetime, and returns its plain text, the only
+/// time it is available. For the `muster-server admin create-api-token` command and demo
+/// seeding.
 pub fn issue_api_token_blocking(
     tx: &Transaction<'_>,
     org: &str,
@@ -440,14 +555,36 @@ pub fn issue_api_token_blocking(
     name: &str,
     now: OffsetDateTime,
 ) -> AppResult<String> {
-    create_api_token(tx, org, user_id, name, None, now).map(|(_, secret)| secret)
+    let request = ApiTokenRequest {
+        user_id,
+        name,
+        scope: TokenScope::Provision,
+        expires: None,
+        created_by: None,
+    };
+    create_api_token(tx, org, request, now).map(|(_, secret)| secret)
+}
+
+/// Records that API token `hash` was used at `now`, at most once an hour (so a busy
+/// integration does not write on every request).
+pub(crate) fn mark_api_token_used(
+    tx: &Transaction<'_>,
+    hash: &str,
+    now: OffsetDateTime,
+) -> AppResult<()> {
+    tx.execute(
+        "UPDATE tokens SET last_used = ?2
+         WHERE hash = ?1 AND kind = 'api' AND (last_used IS NULL OR last_used <= ?3)",
+        params![hash, stamp(now), stamp(now - time::Duration::HOUR)],
+    )?;
+    Ok(())
 }
 
 /// The API tokens of `org`, oldest first.
 pub(crate) fn list_api_tokens(conn: &Connection, org: &str) -> AppResult<Vec<ApiToken>> {
     let mut statement = conn.prepare(
-        "SELECT id, COALESCE(name, ''), user_id, created, expires FROM tokens
-         WHERE kind = 'api' AND org = ?1 ORDER BY created, id",
+        "SELECT id, COALESCE(name, ''), user_id, scope, created, created_by, expires, last_used
+         FROM tokens WHERE kind = 'api' AND org = ?1 ORDER BY created, id",
     )?;
     let tokens = statement
         .query_map([org], |row| {
@@ -455,8 +592,11 @@ pub(crate) fn list_api_tokens(conn: &Connection, org: &str) -> AppResult<Vec<Api
                 id: row.get(0)?,
                 name: row.get(1)?,
                 user_id: row.get(2)?,
-                created_at: row.get(3)?,
-                expires_at: row.get(4)?,
+                scope: TokenScope::from_column(row.get::<_, Option<String>>(3)?.as_deref()),
+                created_at: row.get(4)?,
+                created_by: row.get(5)?,
+                expires_at: row.get(6)?,
+                last_used_at: row.get(7)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;

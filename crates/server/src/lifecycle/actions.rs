@@ -42,6 +42,9 @@ struct ActionSpec {
     not_on_self: Option<&'static str>,
     /// What the user must have: [`NEEDS_EMAIL`], [`NEEDS_MFA`].
     needs: &'static [&'static str],
+    /// It changes a credential or factor: the caller must have signed in within the last
+    /// [`RECENT`](crate::auth::session::RECENT) (403 `reauthenticate` otherwise).
+    recent_sign_in: bool,
 }
 
 /// The user has an email address to send to.
@@ -67,6 +70,7 @@ fn specs() -> Vec<ActionSpec> {
             from: &[Invited],
             not_on_self: None,
             needs: &[NEEDS_EMAIL],
+            recent_sign_in: false,
         },
         ActionSpec {
             name: "send-password-reset",
@@ -76,6 +80,7 @@ fn specs() -> Vec<ActionSpec> {
             from: &[Active],
             not_on_self: None,
             needs: &[NEEDS_EMAIL],
+            recent_sign_in: false,
         },
         ActionSpec {
             name: "send-magic-link",
@@ -85,6 +90,7 @@ fn specs() -> Vec<ActionSpec> {
             from: &[Active],
             not_on_self: None,
             needs: &[NEEDS_EMAIL],
+            recent_sign_in: false,
         },
         ActionSpec {
             name: "set-password",
@@ -96,6 +102,7 @@ fn specs() -> Vec<ActionSpec> {
                 "You cannot set your own password here: change it under My account, with your current password.",
             ),
             needs: &[],
+            recent_sign_in: true,
         },
         ActionSpec {
             name: "suspend",
@@ -105,6 +112,7 @@ fn specs() -> Vec<ActionSpec> {
             from: &[Invited, Active],
             not_on_self: Some("You cannot suspend your own account."),
             needs: &[],
+            recent_sign_in: false,
         },
         ActionSpec {
             name: "unsuspend",
@@ -114,6 +122,7 @@ fn specs() -> Vec<ActionSpec> {
             from: &[Suspended],
             not_on_self: None,
             needs: &[],
+            recent_sign_in: false,
         },
         ActionSpec {
             name: "revoke-sessions",
@@ -125,10 +134,11 @@ fn specs() -> Vec<ActionSpec> {
                 "You cannot sign yourself out everywhere here: end your sessions under My account.",
             ),
             needs: &[],
+            recent_sign_in: false,
         },
         ActionSpec {
             name: "reset-mfa",
-            description: "Clear the user's two-factor enrolment and tell them by email.",
+            description: "Clear the user's two-factor enrolment, sign them out everywhere and tell them by email.",
             body: None,
             system_admin_only: false,
             from: ANY_LIVE,
@@ -136,6 +146,7 @@ fn specs() -> Vec<ActionSpec> {
                 "You cannot reset your own two-factor here: turn it off under My account, with a current code.",
             ),
             needs: &[NEEDS_MFA],
+            recent_sign_in: true,
         },
         ActionSpec {
             name: "deactivate",
@@ -147,6 +158,7 @@ fn specs() -> Vec<ActionSpec> {
             from: &[Invited, Active, Suspended],
             not_on_self: Some("You cannot deactivate your own account."),
             needs: &[],
+            recent_sign_in: false,
         },
         ActionSpec {
             name: "reactivate",
@@ -156,6 +168,7 @@ fn specs() -> Vec<ActionSpec> {
             from: &[Deactivated],
             not_on_self: None,
             needs: &[],
+            recent_sign_in: false,
         },
         ActionSpec {
             name: "delete",
@@ -167,6 +180,7 @@ fn specs() -> Vec<ActionSpec> {
             from: ANY_LIVE,
             not_on_self: Some("You cannot delete your own account."),
             needs: &[],
+            recent_sign_in: false,
         },
         ActionSpec {
             name: "restore",
@@ -176,6 +190,7 @@ fn specs() -> Vec<ActionSpec> {
             from: &[Deleted],
             not_on_self: None,
             needs: &[],
+            recent_sign_in: false,
         },
     ]
 }
@@ -204,6 +219,7 @@ pub async fn capabilities(
                 "onSelf": spec.not_on_self.is_none(),
                 "selfRefusal": spec.not_on_self,
                 "needs": spec.needs,
+                "recentSignIn": spec.recent_sign_in,
             })
         })
         .collect();
@@ -252,6 +268,9 @@ pub async fn run(
         caller.require_write(&org)?;
     }
     crate::orgs::require_org(&state, &org).await?;
+    if spec.recent_sign_in {
+        caller.require_recent_sign_in(state.clock.now())?;
+    }
     let body: ActionBody = if body.iter().all(u8::is_ascii_whitespace) {
         ActionBody::default()
     } else {
@@ -535,6 +554,7 @@ fn perform(
         }
         "reset-mfa" => {
             let was_enabled = crate::mfa::reset(tx, org, id)?;
+            detail["sessionsRevoked"] = json!(crate::auth::sign_out_user_blocking(tx, org, id)?);
             if was_enabled {
                 let (to, org_name) = recipient(tx, org, id)?;
                 outbox::queue(
@@ -641,6 +661,20 @@ fn issue_link(
 ) -> AppResult<String> {
     let token = links::issue(tx, &ctx.org, &ctx.id, kind, ttl, ctx.now)?;
     Ok(links::url(&ctx.root, kind, &token))
+}
+
+/// [`recipient`], or `None` when the user has no address to send to (a notice is then
+/// not sent; nothing else depends on it).
+pub(crate) fn email_of(
+    tx: &Transaction<'_>,
+    org: &str,
+    id: &str,
+) -> AppResult<Option<(String, String)>> {
+    match recipient(tx, org, id) {
+        Ok(found) => Ok(Some(found)),
+        Err(error) if error.status == axum::http::StatusCode::CONFLICT => Ok(None),
+        Err(error) => Err(error),
+    }
 }
 
 /// The address an email to the user goes to (primary email, else first, else a userName

@@ -216,6 +216,10 @@ pub async fn create(
     caller.require_write(&org)?;
     crate::orgs::require_org(&state, &org).await?;
     let Incoming { mut doc, password } = validate::normalize(kind, body, None)?;
+    if password.is_some() {
+        // Setting anyone's password needs a recent sign-in (see `lifecycle::check_update`).
+        caller.require_recent_sign_in(state.clock.now())?;
+    }
     let requested_active = take_active(kind, &mut doc);
     let password = hash(&state, kind, &org, &doc, password).await?;
     let base = base_url(&state, &headers, &org);
@@ -359,7 +363,14 @@ async fn update(
         let Incoming { mut doc, password } = compute(&current)?;
         let requested_active = take_active(kind, &mut doc);
         if kind == Kind::User {
-            lifecycle::check_update(caller, &org, &current.doc, &id, &doc, requested_active)?;
+            let update = lifecycle::Update {
+                old: &current.doc,
+                new: &doc,
+                requested_active,
+                sets_password: password.is_some(),
+                now,
+            };
+            lifecycle::check_update(caller, &org, &id, &update)?;
         }
         let password = hash(state, kind, &org, &doc, password).await?;
         let (org, id) = (org.clone(), id.clone());

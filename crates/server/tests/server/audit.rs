@@ -119,7 +119,11 @@ async fn sign_ins_are_recorded_without_any_secret() {
     assert_eq!(response.status(), 204, "revoked");
 
     let enrol: Value = server
-        .post("/auth/mfa/enroll", &tokens.access, &json!({}))
+        .post(
+            "/auth/mfa/enroll",
+            &tokens.access,
+            &json!({"password": PASSWORD}),
+        )
         .await
         .json()
         .await

@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod bulk;
+mod credentials;
 mod lifecycle;
 mod links;
 mod mfa;

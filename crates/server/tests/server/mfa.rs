@@ -31,7 +31,9 @@ fn wrong_code(secret: &str, at: OffsetDateTime) -> String {
 
 /// Enrols and confirms the signed-in user; returns the secret.
 pub async fn enable_mfa(server: &TestServer, access: &str) -> String {
-    let response = server.post("/auth/mfa/enroll", access, &json!({})).await;
+    let response = server
+        .post("/auth/mfa/enroll", access, &json!({"password": PASSWORD}))
+        .await;
     assert_eq!(response.status(), 200, "enrolment starts");
     let body: Value = response.json().await.unwrap();
     let secret = body["secret"].as_str().unwrap().to_owned();
@@ -84,7 +86,11 @@ async fn enrol_confirm_and_sign_in_with_a_code() {
     let tokens = server.sign_in(Some("acme"), &acme.admin.email).await;
 
     let response = server
-        .post("/auth/mfa/enroll", &tokens.access, &json!({}))
+        .post(
+            "/auth/mfa/enroll",
+            &tokens.access,
+            &json!({"password": PASSWORD}),
+        )
         .await;
     assert_eq!(response.status(), 200, "a signed-in user enrols");
     assert_eq!(
@@ -108,7 +114,11 @@ async fn enrol_confirm_and_sign_in_with_a_code() {
     assert_eq!(url.scheme(), "otpauth", "a valid URL");
 
     let second: Value = server
-        .post("/auth/mfa/enroll", &tokens.access, &json!({}))
+        .post(
+            "/auth/mfa/enroll",
+            &tokens.access,
+            &json!({"password": PASSWORD}),
+        )
         .await
         .json()
         .await
@@ -159,7 +169,11 @@ async fn enrol_confirm_and_sign_in_with_a_code() {
     );
     let body = scim_error(
         server
-            .post("/auth/mfa/enroll", &tokens.access, &json!({}))
+            .post(
+                "/auth/mfa/enroll",
+                &tokens.access,
+                &json!({"password": PASSWORD}),
+            )
             .await,
         409,
     )
@@ -324,7 +338,11 @@ async fn an_admin_reset_turns_two_factor_off() {
     assert!(!again, "nothing was on the second time");
 
     let response = server
-        .post("/auth/mfa/enroll", &tokens.access, &json!({}))
+        .post(
+            "/auth/mfa/enroll",
+            &tokens.access,
+            &json!({"password": PASSWORD}),
+        )
         .await;
     assert_eq!(response.status(), 200, "the user can enrol afresh");
 }
@@ -379,7 +397,11 @@ async fn only_signed_in_org_users_enrol() {
     let root = server.sign_in(None, &root).await;
     let body = scim_error(
         server
-            .post("/auth/mfa/enroll", &root.access, &json!({}))
+            .post(
+                "/auth/mfa/enroll",
+                &root.access,
+                &json!({"password": PASSWORD}),
+            )
             .await,
         403,
     )
@@ -411,7 +433,13 @@ async fn only_signed_in_org_users_enrol() {
         .await
         .unwrap();
     let api = created["token"].as_str().unwrap();
-    scim_error(server.post("/auth/mfa/enroll", api, &json!({})).await, 403).await;
+    scim_error(
+        server
+            .post("/auth/mfa/enroll", api, &json!({"password": PASSWORD}))
+            .await,
+        403,
+    )
+    .await;
 
     let response = server
         .client

@@ -207,7 +207,8 @@ async fn admins_change_settings_and_others_cannot() {
     assert_eq!(
         read.json::<Value>().await.unwrap(),
         json!({"passwordPolicy": "shop", "invitationHours": 48,
-               "resetLinkMinutes": 1440, "magicLinkMinutes": 30}),
+               "resetLinkMinutes": 1440, "magicLinkMinutes": 30,
+               "sessionDays": 30, "sessionIdleDays": 7}),
         "a new org has the default settings"
     );
     scim_error(server.get("/o/acme/settings", &tech.access).await, 403).await;
@@ -219,7 +220,8 @@ async fn admins_change_settings_and_others_cannot() {
     assert_eq!(
         changed.json::<Value>().await.unwrap(),
         json!({"passwordPolicy": "nist", "invitationHours": 48,
-               "resetLinkMinutes": 1440, "magicLinkMinutes": 15}),
+               "resetLinkMinutes": 1440, "magicLinkMinutes": 15,
+               "sessionDays": 30, "sessionIdleDays": 7}),
         "the answer is the new settings; untouched ones keep their values"
     );
     let policy: Value = server

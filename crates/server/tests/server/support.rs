@@ -295,6 +295,28 @@ impl TestServer {
             .unwrap()
     }
 
+    /// `PATCH path` with a bearer token and a JSON body.
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `PUT path` with a bearer token and a JSON body.
+    pub async fn put(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// `POST /auth/refresh`.
     pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
         let body = json!({"refreshToken": refresh_token});

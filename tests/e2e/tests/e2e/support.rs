@@ -1,4 +1,5 @@
-//! Support staff (the viewer role) review accounts in the real app: they sign in, browse
+//! Support staff (the viewer role) review accounts in the real app: they sign in (first
+//! replacing the password an admin set with their own), browse
 //! and search every user, open one, and read the audit log, and every change is refused
 //! in place with the reason — no write control is enabled anywhere they look.
 
@@ -6,12 +7,14 @@ use muster_e2e::{App, PASSWORD, Server};
 
 const ORG: &str = "e2e-support";
 const DOMAIN: &str = "e2e-support.test";
+const OWN_PASSWORD: &str = "Harbour-Tulip-58-meadow";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn support_staff_review_read_only() {
     let mut server = Server::start(ORG, 120).await;
     let viewer = format!("sam.support@{DOMAIN}");
-    server.create_viewer(ORG, &viewer).await;
+    // Sam's password was set by an admin: the app asks for one of Sam's own first.
+    server.create_viewer_with(ORG, &viewer, true).await;
     let app = App::launch().await;
 
     app.fill("profile-name", "Support").await;
@@ -22,6 +25,18 @@ async fn support_staff_review_read_only() {
     app.fill("signin-email", &viewer).await;
     app.fill("signin-password", PASSWORD).await;
     app.click("signin-submit").await;
+    app.find("choose-password").await;
+    app.screenshot("support-00-choose-password").await;
+    app.fill("choose-current", PASSWORD).await;
+    app.fill("choose-new", OWN_PASSWORD).await;
+    app.fill("choose-again", OWN_PASSWORD).await;
+    app.click("choose-save").await;
+    app.wait_gone("choose-password").await;
+    assert_eq!(
+        server.token_status(ORG, &viewer, PASSWORD).await,
+        401,
+        "the admin-set password stopped working"
+    );
 
     // The whole organisation is there to review, with the reason changes are not.
     app.find("user-row").await;

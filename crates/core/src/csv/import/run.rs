@@ -296,7 +296,10 @@ impl ImportReport {
 fn stops(error: &Error) -> Option<String> {
     match error {
         Error::Offline { .. } => Some("the server cannot be reached.".to_owned()),
-        Error::Unauthorized { .. } | Error::Forbidden { .. } => {
+        Error::Unauthorized { .. }
+        | Error::Forbidden { .. }
+        | Error::Reauthenticate { .. }
+        | Error::MustChangePassword { .. } => {
             Some(format!("the server refused the session ({error})."))
         }
         Error::RateLimited { retry_after, .. } => Some(match retry_after {

@@ -1,0 +1,86 @@
+//! The signed-in account's own credentials through the console (issue 16): a change to
+//! someone's password long after signing in asks for the password again, and a password
+//! set by an admin must be replaced before anything else.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use muster_core::console::view::Phase;
+use muster_core::{Code, Error, Secret};
+use muster_test_support::Muster;
+use muster_test_support::console::{TestConsole, fail_fast};
+
+const CHOSEN: &str = "Juniper-Canoe-71-lattice";
+
+#[tokio::test]
+async fn a_password_set_long_after_sign_in_asks_for_the_password_again() {
+    let server = Muster::start("reauth", 20).await;
+    let console = server
+        .admin_console("credentials-reauth", fail_fast(), &server.url)
+        .await;
+    console.sync(|_| {}).await.unwrap();
+    let target = server.users_without_work(1).remove(0);
+    server.server.advance(time::Duration::minutes(11));
+
+    let refused = console
+        .set_password(&target, Secret::new(CHOSEN), true)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::Reauthenticate, "{refused:?}");
+    assert!(refused.fix().is_some(), "it says what to do");
+
+    let wrong = console
+        .reauthenticate(Secret::new("Not-the-password-1"), None)
+        .await;
+    assert!(matches!(wrong, Err(Error::Validation { .. })), "{wrong:?}");
+    console
+        .reauthenticate(Secret::new(muster_test_support::PASSWORD), None)
+        .await
+        .expect("the right password");
+    let set = console
+        .set_password(&target, Secret::new(CHOSEN), true)
+        .await
+        .expect("the change goes through now");
+    assert_eq!(set.id, target);
+}
+
+#[tokio::test]
+async fn a_password_an_admin_set_is_replaced_before_anything_else() {
+    let server = Muster::start("must-change", 20).await;
+    let admin = server
+        .admin_console("credentials-admin", fail_fast(), &server.url)
+        .await;
+    admin.sync(|_| {}).await.unwrap();
+    let target = server.users_without_work(1).remove(0);
+    let detail = admin
+        .set_password(&target, Secret::new(CHOSEN), true)
+        .await
+        .unwrap();
+    let email = detail.email.expect("the person has an email");
+
+    let person = TestConsole::signed_in(
+        "credentials-person",
+        fail_fast(),
+        &server.url,
+        &server.org,
+        &email,
+        CHOSEN,
+    )
+    .await;
+    assert!(person.status().await.must_change_password);
+    let refused = person.sync(|_| {}).await.unwrap_err();
+    assert_eq!(refused.code(), Code::MustChangePassword, "{refused:?}");
+    assert!(person.status().await.must_change_password, "still to do");
+
+    let same = person
+        .change_password(Secret::new(CHOSEN), Secret::new(CHOSEN), None)
+        .await;
+    assert!(matches!(same, Err(Error::Validation { .. })), "{same:?}");
+    let own = "Harbour-Tulip-58-meadow";
+    let status = person
+        .change_password(Secret::new(CHOSEN), Secret::new(own), None)
+        .await
+        .expect("the new password is set");
+    assert!(!status.must_change_password);
+    assert_eq!(status.phase, Phase::Ready, "still signed in");
+    person.sync(|_| {}).await.expect("everything is open again");
+}
