@@ -7,6 +7,7 @@ mod bulk;
 mod credentials;
 mod lifecycle;
 mod links;
+mod matrix;
 mod mfa;
 mod policy;
 mod ratelimit;
