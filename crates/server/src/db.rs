@@ -23,7 +23,7 @@ fn migrations() -> [&'static [&'static str]; 3] {
             crate::mfa::SCHEMA,
             crate::audit::SCHEMA,
         ],
-        &[crate::auth::session::SCHEMA],
+        &[crate::auth::session::SCHEMA, crate::mfa::ATTEMPTS_SCHEMA],
     ]
 }
 

@@ -63,6 +63,14 @@ CREATE INDEX mfa_challenges_user ON mfa_challenges (org, user_id);
 CREATE INDEX mfa_challenges_expires ON mfa_challenges (expires);
 "#;
 
+/// The count of wrong codes per challenge (credentials migration).
+pub const ATTEMPTS_SCHEMA: &str = r#"
+ALTER TABLE mfa_challenges ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+"#;
+
+/// Wrong codes one challenge takes before it is void (the password is asked again).
+pub const CHALLENGE_ATTEMPTS: i64 = 5;
+
 /// How long a sign-in challenge can be answered.
 pub const CHALLENGE_TTL: time::Duration = time::Duration::minutes(5);
 
@@ -262,7 +270,7 @@ async fn enroll(
     JsonBody(request): JsonBody<EnrolRequest>,
 ) -> AppResult<Response> {
     let (org, user_id) = own_account(&caller)?;
-    crate::auth::check_own_password(&state, &caller, request.password).await?;
+    crate::auth::check_own_password(&state, &caller, client, request.password).await?;
     let actor = Actor::from_caller(&caller);
     let mut bytes = [0u8; SECRET_BYTES];
     rand::rng().fill_bytes(&mut bytes);
@@ -498,6 +506,9 @@ pub(crate) enum Redeemed {
     NoChallenge,
     /// The code was wrong or already used.
     Refused(CodeError),
+    /// The code was wrong, and the challenge has taken [`CHALLENGE_ATTEMPTS`] wrong codes:
+    /// it is void, and the password must be given again.
+    Exhausted,
 }
 
 /// Answers the challenge of `org`/`user_id` with `code`. On success the challenge is
@@ -527,7 +538,19 @@ pub(crate) fn redeem(
             tx.execute("DELETE FROM mfa_challenges WHERE hash = ?1", [&hash])?;
             Ok(Redeemed::Accepted)
         }
-        Some(Err(error)) => Ok(Redeemed::Refused(error)),
+        Some(Err(error)) => {
+            let attempts: i64 = tx.query_row(
+                "UPDATE mfa_challenges SET attempts = attempts + 1 WHERE hash = ?1
+                 RETURNING attempts",
+                [&hash],
+                |row| row.get(0),
+            )?;
+            if attempts >= CHALLENGE_ATTEMPTS {
+                tx.execute("DELETE FROM mfa_challenges WHERE hash = ?1", [&hash])?;
+                return Ok(Redeemed::Exhausted);
+            }
+            Ok(Redeemed::Refused(error))
+        }
     }
 }
 

@@ -37,9 +37,15 @@ use crate::error::{AppError, AppResult};
 /// What is being limited. Each scope has its own [`Rule`] and its own key space.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
-    /// Failed sign-ins of one account (key: organisation and account, see
-    /// [`account_key`]); cleared by a successful sign-in.
+    /// Failed sign-ins of one account from everywhere together (key: organisation and
+    /// account, see [`account_key`]): a high ceiling, reached only by an attack from many
+    /// addresses; reaching it locks the account for the window (and is audited). Cleared
+    /// by a successful sign-in.
     SignInAccount,
+    /// Failed sign-ins of one account from one client address (key:
+    /// [`account_client_key`]): the limit a guesser meets, while the account's owner,
+    /// elsewhere, still signs in. Cleared by a successful sign-in from that address.
+    SignInAccountClient,
     /// Failed sign-ins (passwords and two-factor codes) from one client address.
     SignInClient,
     /// Emails with links (welcome, reset, magic link) sent to one user (key: user id).
@@ -54,6 +60,8 @@ pub enum Scope {
     LinkSender,
     /// Wrong two-factor codes for one account, across challenges.
     MfaCode,
+    /// Wrong two-factor codes for one account in a day: the overall cap.
+    MfaCodeDaily,
 }
 
 impl Scope {
@@ -61,7 +69,11 @@ impl Scope {
         let wait = wait_text(retry_after);
         let detail = match self {
             Self::SignInAccount => format!(
-                "Too many failed sign-ins for this account; it is locked for now. Try again in \
+                "Too many failed sign-ins for this account from many places; it is locked for \
+                 now. Try again in {wait}, or ask an admin to send a password-reset link."
+            ),
+            Self::SignInAccountClient => format!(
+                "Too many failed sign-ins for this account from this address; try again in \
                  {wait}, or ask an admin to send a password-reset link."
             ),
             Self::SignInClient => {
@@ -78,7 +90,7 @@ impl Scope {
             Self::LinkSender => format!(
                 "This account has sent too many emails with links recently; try again in {wait}."
             ),
-            Self::MfaCode => {
+            Self::MfaCode | Self::MfaCodeDaily => {
                 format!("Too many wrong two-factor codes for this account; try again in {wait}.")
             }
         };
@@ -136,8 +148,10 @@ impl ApiRate {
 /// The rule of every scope, and how many keys may be tracked at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LimitSettings {
-    /// Failed sign-ins per account: 5 per 15 minutes.
+    /// Failed sign-ins per account from everywhere: 50 per 15 minutes, then locked.
     pub sign_in_account: Rule,
+    /// Failed sign-ins per account from one client address: 5 per 15 minutes.
+    pub sign_in_account_client: Rule,
     /// Failed sign-ins per client address: 20 per 15 minutes.
     pub sign_in_client: Rule,
     /// Link emails per user: 5 per hour.
@@ -149,6 +163,8 @@ pub struct LimitSettings {
     pub link_sender: Rule,
     /// Wrong two-factor codes per account: 5 per 15 minutes.
     pub mfa_code: Rule,
+    /// Wrong two-factor codes per account: 20 per 24 hours.
+    pub mfa_code_daily: Rule,
     /// Requests under the SCIM API per authenticated account: 100 a second, bursts of 600.
     pub api: ApiRate,
     /// Keys tracked across all scopes before the stalest are dropped: 100,000 (and as many
@@ -159,12 +175,14 @@ pub struct LimitSettings {
 impl Default for LimitSettings {
     fn default() -> Self {
         Self {
-            sign_in_account: Rule::new(5, Duration::minutes(15)),
+            sign_in_account: Rule::new(50, Duration::minutes(15)),
+            sign_in_account_client: Rule::new(5, Duration::minutes(15)),
             sign_in_client: Rule::new(20, Duration::minutes(15)),
             link_user: Rule::new(5, Duration::hours(1)),
             link_client: Rule::new(30, Duration::hours(1)),
             link_sender: Rule::new(2000, Duration::hours(1)),
             mfa_code: Rule::new(5, Duration::minutes(15)),
+            mfa_code_daily: Rule::new(20, Duration::hours(24)),
             api: ApiRate::new(100, 600),
             max_keys: 100_000,
         }
@@ -176,11 +194,13 @@ impl LimitSettings {
     pub fn rule(&self, scope: Scope) -> Rule {
         match scope {
             Scope::SignInAccount => self.sign_in_account,
+            Scope::SignInAccountClient => self.sign_in_account_client,
             Scope::SignInClient => self.sign_in_client,
             Scope::LinkUser => self.link_user,
             Scope::LinkClient => self.link_client,
             Scope::LinkSender => self.link_sender,
             Scope::MfaCode => self.mfa_code,
+            Scope::MfaCodeDaily => self.mfa_code_daily,
         }
     }
 }
@@ -253,8 +273,9 @@ impl Limits {
         Err(scope.refusal(u64::try_from(wait).unwrap_or(1)))
     }
 
-    /// Records one event of `scope` for `key` at `now`.
-    pub fn hit(&self, scope: Scope, key: &str, now: OffsetDateTime) {
+    /// Records one event of `scope` for `key` at `now`; how many are in the window now
+    /// (so a caller can tell when a limit has just been reached).
+    pub fn hit(&self, scope: Scope, key: &str, now: OffsetDateTime) -> usize {
         let rule = self.settings.rule(scope);
         let max = usize::try_from(rule.max).unwrap_or(usize::MAX).max(1);
         let key = digest(scope, key);
@@ -273,6 +294,7 @@ impl Limits {
         while events.len() > max {
             events.pop_front();
         }
+        events.len()
     }
 
     /// Takes one request from the API bucket of `key` (an [`account_key`]) at `now`, or
@@ -445,6 +467,12 @@ pub fn login_key(org: Option<&str>, login: &str) -> String {
     )
 }
 
+/// The [`Scope::SignInAccountClient`] key: an account (or login) key and the client's
+/// [`ClientAddr::limit_key`] (`-` when the address is unknown).
+pub fn account_client_key(account: &str, client: Option<&str>) -> String {
+    format!("{account}\u{0}from\u{0}{}", client.unwrap_or("-"))
+}
+
 /// The address the request came from, from axum's `ConnectInfo<SocketAddr>` (present when
 /// the server is served with `into_make_service_with_connect_info::<SocketAddr>()`);
 /// `None` otherwise. Never fails. `X-Forwarded-For` is not trusted: a proxy in front of
@@ -527,12 +555,12 @@ mod tests {
         let limits = Limits::default();
         for n in 0..5 {
             limits
-                .check(Scope::SignInAccount, "a", T0 + Duration::minutes(n))
+                .check(Scope::SignInAccountClient, "a", T0 + Duration::minutes(n))
                 .expect("the first five are allowed");
-            limits.hit(Scope::SignInAccount, "a", T0 + Duration::minutes(n));
+            limits.hit(Scope::SignInAccountClient, "a", T0 + Duration::minutes(n));
         }
         let error = limits
-            .check(Scope::SignInAccount, "a", T0 + Duration::minutes(5))
+            .check(Scope::SignInAccountClient, "a", T0 + Duration::minutes(5))
             .unwrap_err();
         assert_eq!(error.status, 429, "the sixth is refused");
         assert_eq!(
@@ -548,14 +576,14 @@ mod tests {
         );
         assert!(
             limits
-                .check(Scope::SignInAccount, "a", T0 + Duration::minutes(15))
+                .check(Scope::SignInAccountClient, "a", T0 + Duration::minutes(15))
                 .is_ok(),
             "sliding: once the oldest event is 15 minutes old one more is allowed"
         );
-        limits.clear(Scope::SignInAccount, "a");
+        limits.clear(Scope::SignInAccountClient, "a");
         assert!(
             limits
-                .check(Scope::SignInAccount, "a", T0 + Duration::minutes(5))
+                .check(Scope::SignInAccountClient, "a", T0 + Duration::minutes(5))
                 .is_ok(),
             "clearing forgets the window"
         );

@@ -30,7 +30,7 @@ use crate::body::JsonBody;
 use crate::error::{AppError, AppResult};
 use crate::mfa::{self, CodeError};
 use crate::outbox;
-use crate::ratelimit::{ClientAddr, Scope};
+use crate::ratelimit::{ClientAddr, Scope, account_client_key};
 
 /// `/auth/password`, `/auth/reauthenticate`, `/auth/mfa/disable`.
 pub fn routes() -> Router<AppState> {
@@ -81,10 +81,13 @@ fn own_hash(conn: &Connection, caller: &Caller) -> AppResult<Option<String>> {
 pub(crate) async fn check_own_password(
     state: &AppState,
     caller: &Caller,
+    client: Option<std::net::IpAddr>,
     password: String,
 ) -> AppResult<()> {
     let now = state.clock.now();
     let key = caller.account_key();
+    let pair = account_client_key(&key, ClientAddr(client).limit_key().as_deref());
+    state.limits.check(Scope::SignInAccountClient, &pair, now)?;
     state.limits.check(Scope::SignInAccount, &key, now)?;
     let lookup = caller.clone();
     let hash = state.db.read(move |conn| own_hash(conn, &lookup)).await?;
@@ -100,6 +103,7 @@ pub(crate) async fn check_own_password(
     if verified {
         Ok(())
     } else {
+        state.limits.hit(Scope::SignInAccountClient, &pair, now);
         state.limits.hit(Scope::SignInAccount, &key, now);
         Err(AppError::invalid_value(WRONG_PASSWORD))
     }
@@ -115,6 +119,7 @@ async fn check_own_code(state: &AppState, caller: &Caller, code: Option<String>)
     let now = state.clock.now();
     let key = caller.account_key();
     state.limits.check(Scope::MfaCode, &key, now)?;
+    state.limits.check(Scope::MfaCodeDaily, &key, now)?;
     let outcome = state
         .db
         .write(move |tx| {
@@ -134,6 +139,7 @@ async fn check_own_code(state: &AppState, caller: &Caller, code: Option<String>)
     outcome.map_err(|detail| {
         if detail == WRONG_CODE {
             state.limits.hit(Scope::MfaCode, &key, now);
+            state.limits.hit(Scope::MfaCodeDaily, &key, now);
         }
         AppError::invalid_value(detail)
     })
@@ -182,7 +188,7 @@ async fn prove(
     password: String,
     code: Option<String>,
 ) -> AppResult<()> {
-    let proved = match check_own_password(state, caller, password).await {
+    let proved = match check_own_password(state, caller, client, password).await {
         Ok(()) => check_own_code(state, caller, code).await,
         Err(error) => Err(error),
     };

@@ -32,7 +32,7 @@ use crate::error::{AppError, AppResult};
 use crate::lifecycle::{SignInMethod, record_sign_in};
 use crate::mfa::{self, CodeError, Redeemed};
 use crate::orgs::{org_exists, require_org};
-use crate::ratelimit::{ClientAddr, Scope, account_key, login_key};
+use crate::ratelimit::{ClientAddr, Scope, account_client_key, account_key, login_key};
 use crate::{AppState, Config};
 
 /// `/auth/token`, `/auth/refresh`, `/auth/logout`, `/o/{org}/api-tokens[/{id}]`, and the
@@ -57,6 +57,8 @@ const NO_CHALLENGE: &str = "This two-factor sign-in has expired or was already c
                             in again with your password.";
 const WRONG_CODE: &str = "The two-factor code is not correct; enter the code your \
                           authenticator app shows now.";
+const CHALLENGE_VOID: &str = "Too many wrong two-factor codes for this sign-in; sign in again \
+                              with your password.";
 const REUSED_CODE: &str = "This two-factor code has already been used; wait for the next one.";
 const BAD_REFRESH: &str = "The refresh token is not valid; sign in again.";
 const REFRESH_EXPIRED: &str = "The refresh token has expired; sign in again.";
@@ -292,6 +294,35 @@ async fn record_failure(state: &AppState, client: Option<IpAddr>, failure: Failu
     .await;
 }
 
+/// Records that an account has met the ceiling of failed sign-ins from everywhere and is
+/// locked for the window: an attack from many addresses, for the admins to see.
+async fn record_lock(
+    state: &AppState,
+    client: Option<IpAddr>,
+    org: Option<&str>,
+    target_id: Option<&str>,
+    login: Option<&str>,
+) {
+    let rule = state.limits.settings().sign_in_account;
+    audit::record_detached(
+        state,
+        Entry {
+            org,
+            actor: Actor::anonymous(),
+            action: "session.account_locked",
+            target_id,
+            target_name: login,
+            client,
+            outcome: Outcome::Denied,
+            detail: json!({
+                "failures": rule.max,
+                "windowMinutes": rule.window.whole_minutes(),
+            }),
+        },
+    )
+    .await;
+}
+
 fn client_key(client: Option<IpAddr>) -> Option<String> {
     ClientAddr(client).limit_key()
 }
@@ -336,9 +367,11 @@ async fn password_step(
         problem,
     };
     let client_key = client_key(client);
+    let pair_key = account_client_key(&limit_key, client_key.as_deref());
     let limited = state
         .limits
-        .check(Scope::SignInAccount, &limit_key, now)
+        .check(Scope::SignInAccountClient, &pair_key, now)
+        .and_then(|()| state.limits.check(Scope::SignInAccount, &limit_key, now))
         .and_then(|()| match &client_key {
             Some(key) => state.limits.check(Scope::SignInClient, key, now),
             None => Ok(()),
@@ -350,11 +383,15 @@ async fn password_step(
     let (account, hash) = found.map_or((None, None), |(account, hash)| (Some(account), hash));
     let verified = check_password(password, hash).await?;
     let Some(account) = account.filter(|_| verified) else {
-        state.limits.hit(Scope::SignInAccount, &limit_key, now);
+        state.limits.hit(Scope::SignInAccountClient, &pair_key, now);
+        let total = state.limits.hit(Scope::SignInAccount, &limit_key, now);
         if let Some(key) = &client_key {
             state.limits.hit(Scope::SignInClient, key, now);
         }
         record_failure(&state, client, failure("bad_credentials", None)).await;
+        if total == state.limits.settings().sign_in_account.max as usize {
+            record_lock(&state, client, audit_org, target_id.as_deref(), known_login).await;
+        }
         return Err(AppError::unauthorized(WRONG_CREDENTIALS));
     };
     if let Some(refusal) = account.refusal {
@@ -395,6 +432,7 @@ async fn password_step(
         .await?;
     if let SignInAnswer::Tokens(_) = &answer {
         state.limits.clear(Scope::SignInAccount, &limit_key);
+        state.limits.clear(Scope::SignInAccountClient, &pair_key);
     }
     Ok(match answer {
         SignInAnswer::Tokens(tokens) => no_store(StatusCode::OK, tokens),
@@ -498,6 +536,7 @@ async fn code_step(
     };
     let limit_key = account_key(Some(&org), &user_id);
     state.limits.check(Scope::MfaCode, &limit_key, now)?;
+    state.limits.check(Scope::MfaCodeDaily, &limit_key, now)?;
     let config = state.config.clone();
     let result = state
         .db
@@ -537,18 +576,28 @@ async fn code_step(
                     refuse("reused_code", "mfa_failed")?;
                     Ok(Err(Refusal::counted(REUSED_CODE)))
                 }
+                Redeemed::Exhausted => {
+                    refuse("wrong_code_challenge_void", "mfa_failed")?;
+                    Ok(Err(Refusal::counted(CHALLENGE_VOID)))
+                }
             }
         })
         .await?;
     match result {
         Ok(answer) => {
             state.limits.clear(Scope::SignInAccount, &limit_key);
+            state.limits.clear(
+                Scope::SignInAccountClient,
+                &account_client_key(&limit_key, client_key.as_deref()),
+            );
             state.limits.clear(Scope::MfaCode, &limit_key);
+            state.limits.clear(Scope::MfaCodeDaily, &limit_key);
             Ok(no_store(StatusCode::OK, answer))
         }
         Err(refusal) => {
             if refusal.counts {
                 state.limits.hit(Scope::MfaCode, &limit_key, now);
+                state.limits.hit(Scope::MfaCodeDaily, &limit_key, now);
                 hit_client();
             }
             Err(AppError::unauthorized(refusal.detail))

@@ -2,6 +2,7 @@
 //! expiry, rate limits, and an admin's reset.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use muster_server::ratelimit::{LimitSettings, Rule};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 use totp_rs::{Algorithm, Secret, TOTP};
@@ -485,4 +486,71 @@ async fn a_suspended_user_cannot_finish_a_two_factor_sign_in() {
         body["detail"].as_str().unwrap().contains("suspended"),
         "status is checked at the second step too: {body}"
     );
+}
+
+#[tokio::test]
+async fn a_challenge_is_void_after_five_wrong_codes_and_a_day_allows_twenty() {
+    let server = TestServer::start_with_limits(LimitSettings {
+        mfa_code: Rule::new(100, Duration::minutes(15)),
+        sign_in_client: Rule::new(100, Duration::minutes(15)),
+        ..LimitSettings::default()
+    })
+    .await;
+    let acme = seed_org(&server, "acme");
+    let tokens = server.sign_in(Some("acme"), &acme.admin.email).await;
+    let secret = enable_mfa(&server, &tokens.access).await;
+    server.advance(Duration::seconds(30));
+
+    let challenge = server.challenge("acme", &acme.admin.email).await;
+    for attempt in 1..=5 {
+        let body = scim_error(
+            server
+                .answer_challenge(&challenge, &wrong_code(&secret, server.now()))
+                .await,
+            401,
+        )
+        .await;
+        let detail = body["detail"].as_str().unwrap();
+        assert_eq!(
+            detail.contains("sign in again"),
+            attempt == 5,
+            "the fifth wrong code voids the challenge: {detail}"
+        );
+    }
+    let body = scim_error(
+        server
+            .answer_challenge(&challenge, &code_at(&secret, server.now()))
+            .await,
+        401,
+    )
+    .await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("password"),
+        "even the right code needs the password again: {body}"
+    );
+
+    // Fifteen more wrong codes over new challenges: twenty in the day.
+    for _ in 0..3 {
+        let challenge = server.challenge("acme", &acme.admin.email).await;
+        for _ in 0..5 {
+            server
+                .answer_challenge(&challenge, &wrong_code(&secret, server.now()))
+                .await;
+        }
+    }
+    let challenge = server.challenge("acme", &acme.admin.email).await;
+    let capped = server
+        .answer_challenge(&challenge, &code_at(&secret, server.now()))
+        .await;
+    assert_eq!(
+        capped.status(),
+        429,
+        "twenty wrong codes a day, then a wait"
+    );
+    server.advance(Duration::hours(24));
+    let challenge = server.challenge("acme", &acme.admin.email).await;
+    let response = server
+        .answer_challenge(&challenge, &code_at(&secret, server.now()))
+        .await;
+    assert_eq!(response.status(), 200, "the next day");
 }

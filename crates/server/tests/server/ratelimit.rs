@@ -324,3 +324,77 @@ async fn link_emails_are_limited_per_sending_account() {
         "an hour later the admin may send again"
     );
 }
+
+/// A client whose requests come from `address` (another loopback address: the server,
+/// on 127.0.0.1, sees it as another machine).
+fn client_from(address: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(address.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap()
+}
+
+async fn sign_in_from(
+    server: &TestServer,
+    client: &reqwest::Client,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    client
+        .post(server.url("/auth/token"))
+        .json(&json!({"org": "acme", "email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_guesser_is_held_back_while_the_owner_signs_in_from_elsewhere() {
+    let server = TestServer::start().await;
+    let acme = seed_org(&server, "acme");
+    let guesser = client_from("127.0.0.2");
+    for _ in 0..5 {
+        let response = sign_in_from(&server, &guesser, &acme.admin.email, "wrong").await;
+        assert_eq!(response.status(), 401);
+    }
+    let held = sign_in_from(&server, &guesser, &acme.admin.email, PASSWORD).await;
+    assert_eq!(held.status(), 429, "the guessing address waits");
+    let owner = sign_in_from(&server, &server.client, &acme.admin.email, PASSWORD).await;
+    assert_eq!(
+        owner.status(),
+        200,
+        "the owner, elsewhere, is not locked out"
+    );
+}
+
+#[tokio::test]
+async fn guesses_from_many_addresses_lock_the_account_and_the_lock_is_audited() {
+    let server = TestServer::start_with_limits(LimitSettings {
+        sign_in_account: Rule::new(6, Duration::minutes(15)),
+        ..LimitSettings::default()
+    })
+    .await;
+    let acme = seed_org(&server, "acme");
+    for address in ["127.0.0.2", "127.0.0.3"] {
+        let guesser = client_from(address);
+        for _ in 0..3 {
+            let response = sign_in_from(&server, &guesser, &acme.admin.email, "wrong").await;
+            assert_eq!(response.status(), 401);
+        }
+    }
+    let owner = sign_in_from(&server, &server.client, &acme.admin.email, PASSWORD).await;
+    let body = scim_error(owner, 429).await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("locked"),
+        "{body}"
+    );
+    let locks: i64 = server.write(|tx| {
+        tx.query_row(
+            "SELECT COUNT(*) FROM audit WHERE action = 'session.account_locked' AND target_id = ?1",
+            [&acme.admin.id],
+            |row| row.get(0),
+        )
+        .unwrap()
+    });
+    assert_eq!(locks, 1, "the lock is in the audit log, once");
+}
