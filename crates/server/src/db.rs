@@ -1,5 +1,6 @@
 //! SQLite storage: one database file in the data directory, in WAL mode, opened once as a
-//! writer and a few readers. Blocking SQLite calls run on tokio's blocking pool.
+//! writer and a few readers. Blocking SQLite calls run on tokio's blocking pool. The
+//! server key (see [`crate::sealed`]) is loaded beside it.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OpenFlags, Transaction};
 
 use crate::error::{AppError, AppResult};
+use crate::sealed::ServerKey;
 
 /// The schema, applied in order; `PRAGMA user_version` records how many have run. Each
 /// migration is a list of SQL batches, so modules can own the tables they define.
@@ -149,6 +151,7 @@ struct Inner {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+    key: Arc<ServerKey>,
 }
 
 /// Why the database could not be opened.
@@ -162,6 +165,9 @@ pub enum OpenError {
         /// SQLite's error.
         source: rusqlite::Error,
     },
+    /// The server key could not be read or made.
+    #[error(transparent)]
+    Key(#[from] crate::sealed::KeyError),
     /// The data directory could not be made.
     #[error("cannot create the data directory {path}: {source}")]
     Dir {
@@ -186,9 +192,11 @@ impl Db {
             path: path.display().to_string(),
             source,
         };
+        let key = Arc::new(ServerKey::load_or_create(dir)?);
         let mut writer = Connection::open(&path).map_err(sqlite)?;
         configure(&writer).map_err(sqlite)?;
         migrate(&mut writer).map_err(sqlite)?;
+        crate::mfa::seal_plain_secrets(&mut writer, &key).map_err(sqlite)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let reader = Connection::open_with_flags(
@@ -204,8 +212,14 @@ impl Db {
                 writer: Mutex::new(writer),
                 readers,
                 next_reader: AtomicUsize::new(0),
+                key,
             }),
         })
+    }
+
+    /// The key secrets are sealed with (see [`crate::sealed`]).
+    pub fn key(&self) -> Arc<ServerKey> {
+        self.inner.key.clone()
     }
 
     /// Runs `f` on a reader connection, off the async runtime.

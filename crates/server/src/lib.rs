@@ -22,6 +22,7 @@ pub mod policy;
 pub mod ratelimit;
 pub mod responsibilities;
 pub mod scim;
+pub mod sealed;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -9,8 +9,9 @@
 //! `auth::routes`). Each accepted code's time step is remembered, so a code cannot be
 //! used twice. An admin's "reset MFA" action calls [`reset`].
 //!
-//! The shared secret must be readable to check codes, so it is stored as it is (base32);
-//! challenges are stored as SHA-256 hashes only. System admins do not use two-factor
+//! The shared secret must be readable to check codes, so it is stored sealed with the
+//! server key ([`crate::sealed`], kept outside the database); challenges are stored as
+//! SHA-256 hashes only. System admins do not use two-factor
 //! sign-in here.
 
 use axum::extract::State;
@@ -34,6 +35,7 @@ use crate::auth::{Caller, stamp};
 use crate::body::JsonBody;
 use crate::error::{AppError, AppResult};
 use crate::ratelimit::{ClientAddr, Scope, account_key};
+use crate::sealed::{self, ServerKey};
 
 /// The two-factor tables.
 pub const SCHEMA: &str = r#"
@@ -121,18 +123,20 @@ pub fn reset(tx: &Transaction<'_>, org: &str, user_id: &str) -> AppResult<bool> 
 /// step is remembered, so it cannot be used again. `Ok(Err(_))` for a wrong or used code.
 pub(crate) fn verify_code(
     tx: &Transaction<'_>,
+    key: &ServerKey,
     org: &str,
     user_id: &str,
     code: &str,
     now: OffsetDateTime,
 ) -> AppResult<Result<(), CodeError>> {
-    Ok(check_and_record(tx, org, user_id, code, now)?.unwrap_or(Err(CodeError::Wrong)))
+    Ok(check_and_record(tx, key, org, user_id, code, now)?.unwrap_or(Err(CodeError::Wrong)))
 }
 
 /// Checks `code` against `user_id`'s confirmed secret and, when it is accepted, records
 /// its step; `None` when two-factor is not on.
 fn check_and_record(
     tx: &Transaction<'_>,
+    key: &ServerKey,
     org: &str,
     user_id: &str,
     code: &str,
@@ -149,7 +153,12 @@ fn check_and_record(
     let Some((secret, last_step)) = row else {
         return Ok(None);
     };
-    match accept_code(&decode_secret(&secret)?, code, now, last_step)? {
+    match accept_code(
+        &read_secret(key, org, user_id, &secret)?,
+        code,
+        now,
+        last_step,
+    )? {
         Ok(step) => {
             tx.execute(
                 "UPDATE mfa SET last_step = ?3 WHERE org = ?1 AND user_id = ?2",
@@ -184,6 +193,59 @@ fn decode_secret(base32: &str) -> AppResult<Vec<u8>> {
     Secret::Encoded(base32.to_owned())
         .to_bytes()
         .map_err(|_| AppError::internal("a stored TOTP secret is not base32"))
+}
+
+/// What a user's TOTP secret is sealed for: its row.
+fn context(org: &str, user_id: &str) -> String {
+    format!("mfa:{org}:{user_id}")
+}
+
+/// The secret of `user_id` as stored: opened with the server key (a value from before
+/// sealing, which [`seal_plain_secrets`] seals at start-up, is read as it is).
+fn read_secret(key: &ServerKey, org: &str, user_id: &str, stored: &str) -> AppResult<Vec<u8>> {
+    if !sealed::is_sealed(stored) {
+        return decode_secret(stored);
+    }
+    let text = key.open(&context(org, user_id), stored).ok_or_else(|| {
+        AppError::internal(
+            "a TOTP secret does not open with this server key (was server.key or \
+             MUSTER_SERVER_KEY changed?)",
+        )
+    })?;
+    decode_secret(std::str::from_utf8(&text).map_err(AppError::internal)?)
+}
+
+/// Seals the TOTP secrets stored before they were sealed (at start-up, once).
+pub(crate) fn seal_plain_secrets(
+    conn: &mut Connection,
+    key: &ServerKey,
+) -> rusqlite::Result<usize> {
+    let tx = conn.transaction()?;
+    let plain: Vec<(String, String, String)> = {
+        let mut statement =
+            tx.prepare("SELECT org, user_id, secret FROM mfa WHERE secret NOT LIKE 'v1:%'")?;
+        statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    for (org, user_id, secret) in &plain {
+        tx.execute(
+            "UPDATE mfa SET secret = ?3 WHERE org = ?1 AND user_id = ?2",
+            params![
+                org,
+                user_id,
+                key.seal(&context(org, user_id), secret.as_bytes())
+            ],
+        )?;
+    }
+    tx.commit()?;
+    if !plain.is_empty() {
+        tracing::info!(
+            sealed = plain.len(),
+            "sealed the TOTP secrets stored in plain text"
+        );
+    }
+    Ok(plain.len())
 }
 
 /// Why a code was not accepted.
@@ -279,7 +341,10 @@ async fn enroll(
         Secret::Raw(_) => return Err(AppError::internal("base32 encoding failed")),
     };
     let now = state.clock.now();
-    let stored = secret.clone();
+    let stored = state
+        .db
+        .key()
+        .seal(&context(&org, &user_id), secret.as_bytes());
     let label = state
         .db
         .write(move |tx| {
@@ -383,6 +448,7 @@ async fn confirm(
     let limit_key = account_key(Some(&org), &user_id);
     state.limits.check(Scope::MfaCode, &limit_key, now)?;
     let actor = Actor::from_caller(&caller);
+    let key = state.db.key();
     let outcome = state
         .db
         .write(move |tx| {
@@ -407,7 +473,7 @@ async fn confirm(
                         "Two-factor sign-in is already on for this account.",
                     )));
                 }
-                Some((secret, None)) => decode_secret(&secret)?,
+                Some((secret, None)) => read_secret(&key, &org, &user_id, &secret)?,
             };
             let accepted = accept_code(&secret, &request.code, now, None)?;
             let entry = |outcome| Entry {
@@ -515,6 +581,7 @@ pub(crate) enum Redeemed {
 /// deleted and the code's step recorded, in `tx`, so neither can be used again.
 pub(crate) fn redeem(
     tx: &Transaction<'_>,
+    key: &ServerKey,
     challenge: &str,
     org: &str,
     user_id: &str,
@@ -531,7 +598,7 @@ pub(crate) fn redeem(
     if !live {
         return Ok(Redeemed::NoChallenge);
     }
-    match check_and_record(tx, org, user_id, code, now)? {
+    match check_and_record(tx, key, org, user_id, code, now)? {
         // Two-factor was reset meanwhile: the challenge means nothing now.
         None => Ok(Redeemed::NoChallenge),
         Some(Ok(())) => {
@@ -617,6 +684,28 @@ mod tests {
             Err(CodeError::Wrong),
             "short codes are wrong"
         );
+    }
+
+    #[test]
+    fn secrets_stored_in_plain_text_are_sealed_at_start_up() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE mfa (org TEXT, user_id TEXT, secret TEXT);
+             INSERT INTO mfa VALUES ('acme', 'u1', 'JBSWY3DPEHPK3PXP');",
+        )
+        .unwrap();
+        let key = ServerKey::random();
+        assert_eq!(seal_plain_secrets(&mut conn, &key).unwrap(), 1);
+        assert_eq!(seal_plain_secrets(&mut conn, &key).unwrap(), 0, "once");
+        let stored: String = conn
+            .query_row("SELECT secret FROM mfa", [], |row| row.get(0))
+            .unwrap();
+        assert!(!stored.contains("JBSWY3DPEHPK3PXP"), "{stored}");
+        assert_eq!(
+            read_secret(&key, "acme", "u1", &stored).unwrap(),
+            decode_secret("JBSWY3DPEHPK3PXP").unwrap()
+        );
+        assert!(read_secret(&ServerKey::random(), "acme", "u1", &stored).is_err());
     }
 
     #[test]

@@ -120,6 +120,7 @@ async fn check_own_code(state: &AppState, caller: &Caller, code: Option<String>)
     let key = caller.account_key();
     state.limits.check(Scope::MfaCode, &key, now)?;
     state.limits.check(Scope::MfaCodeDaily, &key, now)?;
+    let server_key = state.db.key();
     let outcome = state
         .db
         .write(move |tx| {
@@ -128,11 +129,13 @@ async fn check_own_code(state: &AppState, caller: &Caller, code: Option<String>)
             }
             match code {
                 None => Ok(Err(CODE_NEEDED)),
-                Some(code) => Ok(mfa::verify_code(tx, &org, &user_id, &code, now)?.map_err(
-                    |error| match error {
-                        CodeError::Wrong | CodeError::Reused => WRONG_CODE,
-                    },
-                )),
+                Some(code) => Ok(
+                    mfa::verify_code(tx, &server_key, &org, &user_id, &code, now)?.map_err(
+                        |error| match error {
+                            CodeError::Wrong | CodeError::Reused => WRONG_CODE,
+                        },
+                    ),
+                ),
             }
         })
         .await?;

@@ -538,6 +538,7 @@ async fn code_step(
     state.limits.check(Scope::MfaCode, &limit_key, now)?;
     state.limits.check(Scope::MfaCodeDaily, &limit_key, now)?;
     let config = state.config.clone();
+    let key = state.db.key();
     let result = state
         .db
         .write(move |tx| {
@@ -562,7 +563,7 @@ async fn code_step(
                 refuse("status", "not_active")?;
                 return Ok(Err(Refusal::uncounted(refusal)));
             }
-            match mfa::redeem(tx, &challenge, &org, &user_id, &code, now)? {
+            match mfa::redeem(tx, &key, &challenge, &org, &user_id, &code, now)? {
                 Redeemed::Accepted => complete_sign_in(tx, account, client, now, &config).map(Ok),
                 Redeemed::NoChallenge => {
                     refuse("expired_or_unknown_challenge", "mfa_failed")?;

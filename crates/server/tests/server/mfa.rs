@@ -46,6 +46,20 @@ pub async fn enable_mfa(server: &TestServer, access: &str) -> String {
         )
         .await;
     assert_eq!(response.status(), 200, "the current code confirms");
+    let stored: Vec<String> = server.write(|tx| {
+        let mut statement = tx.prepare("SELECT secret FROM mfa").unwrap();
+        statement
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    });
+    assert!(
+        stored
+            .iter()
+            .all(|sealed| sealed.starts_with("v1:") && !sealed.contains(&secret)),
+        "the database holds the secret sealed with the server key only"
+    );
     secret
 }
 
