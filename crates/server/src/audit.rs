@@ -585,8 +585,9 @@ async fn list(
     ))
 }
 
-/// Middleware recording writes refused with 401 or 403 under `/o/{org}/`: after the
-/// response, a `denied` entry with action `"{METHOD} {route}"` (the path with the
+/// Middleware recording writes refused with 401 or 403 under `/o/{org}/`: those without
+/// credentials are counted per client and minute ([`crate::denials`]); for the others,
+/// after the response, a `denied` entry with action `"{METHOD} {route}"` (the path with the
 /// organisation replaced by `{org}` and ids by `{id}`, the last id becoming the target),
 /// the actor the bearer token names if any (even an expired or revoked one), and the
 /// client address; the detail holds the path and the status.
@@ -622,6 +623,14 @@ pub async fn denied_layer(State(state): State<AppState>, request: Request, next:
     let (route, target) = route_of(&path);
     let action = format!("{method} {route}");
     let now = state.clock.now();
+    if token.is_none() {
+        // Without credentials: counted per client and minute (see `crate::denials`).
+        let over = state
+            .denials
+            .count(client.0, &org, action, status.as_u16(), now);
+        crate::denials::write(&state, over).await;
+        return response;
+    }
     let result = state
         .db
         .write(move |tx| {

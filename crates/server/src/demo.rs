@@ -692,6 +692,7 @@ pub async fn serve_in_process(
         tokio::net::TcpListener::bind(std::net::SocketAddr::from(([127, 0, 0, 1], port))).await?;
     let address = listener.local_addr()?;
     crate::outbox::spawn_delivery(state.clone());
+    crate::denials::spawn_flush(state.clone());
     let service = crate::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let task = tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, service).await {

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod body;
 pub mod db;
 pub mod demo;
+pub mod denials;
 pub mod error;
 pub mod lifecycle;
 pub mod links;
@@ -115,6 +116,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Recent sign-in and link-sending attempts and API requests, for rate limits.
     pub limits: Arc<ratelimit::Limits>,
+    /// Refused anonymous writes of the current minute, not yet in the audit log.
+    pub denials: Arc<denials::Denials>,
 }
 
 impl AppState {
@@ -125,6 +128,7 @@ impl AppState {
             clock: Clock::system(),
             config: Arc::new(Config::default()),
             limits: Arc::default(),
+            denials: Arc::default(),
         }
     }
 }

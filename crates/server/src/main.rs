@@ -212,6 +212,7 @@ fn serve(db: Db, listen: SocketAddr, config: Config, limits: LimitSettings) -> R
             print_demo_help(address);
         }
         muster_server::outbox::spawn_delivery(state.clone());
+        muster_server::denials::spawn_flush(state.clone());
         let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, service)
             .with_graceful_shutdown(shutdown())

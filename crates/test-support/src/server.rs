@@ -119,6 +119,7 @@ impl TestServer {
             }),
             config: Arc::new(options.config),
             limits: Arc::new(Limits::with_settings(options.limits)),
+            denials: Arc::default(),
         };
         let (addr, task) = serve(muster_server::app(state.clone())).await;
         Self {

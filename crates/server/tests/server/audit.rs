@@ -456,6 +456,8 @@ async fn refused_writes_are_recorded_by_the_middleware() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200, "an allowed write");
+    // The stranger's refusal is counted for its minute, written once the minute is over.
+    muster_server::denials::flush(&server.state, true).await;
 
     let page = audit_page(&server, &admin.access, "?outcome=denied").await;
     assert_eq!(
@@ -486,7 +488,53 @@ async fn refused_writes_are_recorded_by_the_middleware() {
         stranger["actorKind"], "anonymous",
         "no token, no actor: {stranger}"
     );
-    assert_eq!(stranger["detail"]["status"], 401, "unauthenticated");
+    assert_eq!(stranger["action"], "denied.anonymous", "{stranger}");
+    assert_eq!(stranger["detail"]["count"], 1, "{stranger}");
+    assert_eq!(
+        stranger["detail"]["statuses"],
+        json!([401]),
+        "unauthenticated"
+    );
+}
+
+#[tokio::test]
+async fn a_flood_of_anonymous_writes_is_one_row_a_minute() {
+    let server = TestServer::start().await;
+    let acme = seed_org(&server, "acme");
+    let state = server.state.clone();
+    let router = axum::Router::new()
+        .route("/o/{org}/things/{id}", post(probe))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            muster_server::audit::denied_layer,
+        ))
+        .with_state(state);
+    let base = crate::support::serve(router).await;
+    let admin = server.sign_in(Some("acme"), &acme.admin.email).await;
+    let before = audit_rows(&server).len();
+    for n in 0..30 {
+        let url = format!("{base}/o/acme/things/0b7e7dc4-52c5-4b4e-9a55-2a8a3a4f6a{n:02}");
+        let response = server.client.post(&url).send().await.unwrap();
+        assert_eq!(response.status(), 401);
+    }
+    assert_eq!(
+        audit_rows(&server).len(),
+        before,
+        "nothing yet: the minute is not over"
+    );
+    server.advance(Duration::minutes(1));
+    let url = format!("{base}/o/acme/things/0b7e7dc4-52c5-4b4e-9a55-2a8a3a4f6a11");
+    server.client.post(&url).send().await.unwrap();
+    let page = audit_page(&server, &admin.access, "?action=denied.anonymous").await;
+    assert_eq!(page["totalResults"], 1, "one row for the minute: {page}");
+    let entry = &page["entries"][0];
+    assert_eq!(entry["detail"]["count"], 30, "{entry}");
+    assert_eq!(entry["client"], "127.0.0.1");
+    assert_eq!(
+        entry["detail"]["routes"],
+        json!(["POST /o/{org}/things/{id}"]),
+        "{entry}"
+    );
 }
 
 #[tokio::test]
