@@ -8,13 +8,15 @@
 //!   holder, so that changes to credentials (anyone's password or two-factor, API tokens)
 //!   are allowed for the next [`RECENT`](super::session::RECENT).
 //! - `POST /auth/mfa/disable` `{"password", "code"}`: turns one's own two-factor off.
+//! - `GET /auth/me`: the account as it is now; `POST /auth/sessions/end-others`: signs
+//!   it out everywhere but here.
 //!
 //! A wrong password or code answers 400 and counts toward the account's sign-in (or
 //! two-factor) limit, so these endpoints are no way around the sign-in throttle.
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Deserialize;
@@ -38,6 +40,8 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/password", post(change_password))
         .route("/auth/reauthenticate", post(reauthenticate))
         .route("/auth/mfa/disable", post(disable_mfa))
+        .route("/auth/me", get(me))
+        .route("/auth/sessions/end-others", post(end_other_sessions))
 }
 
 const WRONG_PASSWORD: &str = "The password is not correct.";
@@ -386,4 +390,82 @@ async fn disable_mfa(
         .await?;
     record(&state, &caller, client, ACTION, Outcome::Success).await?;
     Ok(Json(json!({"mfaEnabled": false})))
+}
+
+/// `GET /auth/me`: the signed-in account as it is now (for "My account"): who, the role,
+/// whether two-factor is on, how many sessions are open, and whether a new password
+/// must be chosen first. Sessions only (an API token has no account page).
+async fn me(
+    PasswordChanger(caller): PasswordChanger,
+    State(state): State<AppState>,
+) -> AppResult<Json<serde_json::Value>> {
+    session_of(&caller)?;
+    let now = state.clock.now();
+    let reader = caller.clone();
+    let (mfa_enabled, sessions) = state
+        .db
+        .read(move |conn| match reader.identity() {
+            Identity::OrgUser { org, user_id, .. } => Ok((
+                mfa::is_enabled(conn, org, user_id)?,
+                super::tokens::active_session_count(conn, org, user_id, now)?,
+            )),
+            Identity::SystemAdmin { id, .. } => Ok((
+                false,
+                conn.query_row(
+                    "SELECT COUNT(DISTINCT s.id) FROM sessions s JOIN tokens t ON t.session_id = s.id
+                     WHERE s.system_admin_id = ?1 AND s.revoked = 0 AND t.kind = 'refresh'
+                       AND t.rotated IS NULL AND t.expires > ?2",
+                    params![id, super::stamp(now)],
+                    |row| row.get(0),
+                )?,
+            )),
+        })
+        .await?;
+    Ok(Json(json!({
+        "id": caller.user_id().or(caller.system_admin_id()),
+        "name": caller.name(),
+        "role": caller.role().map_or("admin", super::Role::as_str),
+        "systemAdmin": caller.is_system_admin(),
+        "mfaEnabled": mfa_enabled,
+        "activeSessions": sessions,
+        "mustChangePassword": caller.must_change_password(),
+    })))
+}
+
+/// `POST /auth/sessions/end-others`: signs the account out everywhere but here; answers
+/// how many sessions ended.
+async fn end_other_sessions(
+    caller: Caller,
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+) -> AppResult<Json<serde_json::Value>> {
+    let session_id = session_of(&caller)?;
+    let owner = caller.clone();
+    let ended = state
+        .db
+        .write(move |tx| {
+            let ended = match owner.identity() {
+                Identity::OrgUser { org, user_id, .. } => tx.execute(
+                    "UPDATE sessions SET revoked = 1
+                     WHERE org = ?1 AND user_id = ?2 AND revoked = 0 AND id != ?3",
+                    params![org, user_id, session_id],
+                )?,
+                Identity::SystemAdmin { id, .. } => tx.execute(
+                    "UPDATE sessions SET revoked = 1
+                     WHERE system_admin_id = ?1 AND revoked = 0 AND id != ?2",
+                    params![id, session_id],
+                )?,
+            };
+            Ok(ended)
+        })
+        .await?;
+    record(
+        &state,
+        &caller,
+        client,
+        "session.end_others",
+        Outcome::Success,
+    )
+    .await?;
+    Ok(Json(json!({ "sessionsEnded": ended })))
 }

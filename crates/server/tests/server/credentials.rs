@@ -617,3 +617,38 @@ async fn a_two_factor_reset_needs_a_recent_sign_in_and_ends_the_users_sessions()
         "the user is signed out everywhere"
     );
 }
+
+#[tokio::test]
+async fn my_account_says_what_is_true_now_and_ends_my_other_sessions() {
+    let server = TestServer::start().await;
+    let acme = seed_org(&server, "acme");
+    let here = server.sign_in(Some("acme"), &acme.technician.email).await;
+    let there = server.sign_in(Some("acme"), &acme.technician.email).await;
+    let me: Value = server
+        .get("/auth/me", &here.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["id"], acme.technician.id.as_str(), "{me}");
+    assert_eq!(me["role"], "technician");
+    assert_eq!(me["mfaEnabled"], false);
+    assert_eq!(me["activeSessions"], 2);
+    enable_mfa(&server, &here.access).await;
+    let ended: Value = server
+        .post("/auth/sessions/end-others", &here.access, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ended["sessionsEnded"], 1);
+    scim_error(server.get("/auth/me", &there.access).await, 401).await;
+    let me: Value = server
+        .get("/auth/me", &here.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["mfaEnabled"], true, "{me}");
+    assert_eq!(me["activeSessions"], 1, "{me}");
+}

@@ -210,6 +210,24 @@ fn rows(f: &Fixture) -> Vec<Row> {
         ),
         row(
             M::GET,
+            "/auth/me",
+            "/auth/me".into(),
+            None,
+            Who::Own {
+                system_admins: true,
+            },
+        ),
+        row(
+            M::POST,
+            "/auth/sessions/end-others",
+            "/auth/sessions/end-others".into(),
+            None,
+            Who::Own {
+                system_admins: true,
+            },
+        ),
+        row(
+            M::GET,
             "/o/{org}/api-tokens",
             "/o/acme/api-tokens".into(),
             None,
