@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use muster_core::Secret;
+use muster_core::console::account::{MfaEnrolmentView, MyAccountView};
 use muster_core::console::bulk::{BulkProgressView, BulkRequest, BulkSummaryView};
 use muster_core::console::groups::{GroupDetail, GroupRow};
 use muster_core::console::view::{
@@ -124,6 +125,40 @@ pub async fn change_password(
     Ok(console
         .change_password(Secret::new(current), Secret::new(chosen), code)
         .await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn my_account(console: Console_<'_>) -> Reply<MyAccountView> {
+    Ok(console.my_account().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn start_mfa(console: Console_<'_>, password: String) -> Reply<MfaEnrolmentView> {
+    Ok(console.start_mfa(Secret::new(password)).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn confirm_mfa(console: Console_<'_>, code: String) -> Reply<MyAccountView> {
+    Ok(console.confirm_mfa(&code).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn disable_mfa(
+    console: Console_<'_>,
+    password: String,
+    code: String,
+) -> Reply<MyAccountView> {
+    Ok(console.disable_mfa(Secret::new(password), code).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn end_other_sessions(console: Console_<'_>) -> Reply<u32> {
+    Ok(console.end_other_sessions().await?)
 }
 
 #[tauri::command]

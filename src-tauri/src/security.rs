@@ -399,7 +399,15 @@ fn no_command_reply_carries_a_token_or_password() {
             fields.len()
         );
     }
-    assert_eq!(secret_fields(&bindings), Vec::<String>::new());
+    // The one credential a reply carries on purpose: the key of a two-factor enrolment,
+    // shown once on the screen so that it can be typed into an authenticator app (its QR
+    // code is drawn from it). It is the person's own, new, and not yet in force.
+    let shown_once = ["MfaEnrolmentView.secret: string"];
+    let found: Vec<String> = secret_fields(&bindings)
+        .into_iter()
+        .filter(|field| !shown_once.contains(&field.as_str()))
+        .collect();
+    assert_eq!(found, Vec::<String>::new());
 }
 
 #[test]

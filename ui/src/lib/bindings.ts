@@ -16,6 +16,11 @@ export const commands = {
 	completeMfa: (code: string) => typedError<StatusView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("complete_mfa", { code })),
 	reauthenticate: (password: string, code: string | null) => typedError<null, CommandError_Serialize>(__TAURI_INVOKE("reauthenticate", { password, code })),
 	changePassword: (current: string, chosen: string, code: string | null) => typedError<StatusView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("change_password", { current, chosen, code })),
+	myAccount: () => typedError<MyAccountView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("my_account")),
+	startMfa: (password: string) => typedError<MfaEnrolmentView, CommandError_Serialize>(__TAURI_INVOKE("start_mfa", { password })),
+	confirmMfa: (code: string) => typedError<MyAccountView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("confirm_mfa", { code })),
+	disableMfa: (password: string, code: string) => typedError<MyAccountView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("disable_mfa", { password, code })),
+	endOtherSessions: () => typedError<number, CommandError_Serialize>(__TAURI_INVOKE("end_other_sessions")),
 	signInWithToken: (token: string) => typedError<StatusView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("sign_in_with_token", { token })),
 	refresh: () => typedError<StatusView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("refresh")),
 	signOut: () => typedError<StatusView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("sign_out")),
@@ -947,6 +952,56 @@ export type MappingOverride_Serialize = {
 };
 
 /**
+ *  Two-factor sign-in being set up: the key for the authenticator app, in groups of
+ *  four, and the same as a QR code. Shown once, on the screen only; never stored.
+ */
+export type MfaEnrolmentView = {
+	/**  The key (base32), to type in when the code cannot be scanned. */
+	secret: string,
+	/**  The `otpauth://` address of the key as a QR code. */
+	qr: QrView,
+};
+
+/**  The signed-in account, for "My account". */
+export type MyAccountView = MyAccountView_Serialize | MyAccountView_Deserialize;
+
+/**  The signed-in account, for "My account". */
+export type MyAccountView_Deserialize = {
+	/**  The account's id. */
+	id?: string | null,
+	/**  Its userName, or a system admin's email. */
+	name?: string | null,
+	/**  admin, technician or viewer (system admins: admin). */
+	role: string,
+	/**  Whether it is a system admin. */
+	systemAdmin: boolean,
+	/**  Whether two-factor sign-in is on. */
+	mfaEnabled: boolean,
+	/**  How many sessions are open, this one included. */
+	activeSessions: number,
+	/**  Whether a new password must be chosen first. */
+	mustChangePassword: boolean,
+};
+
+/**  The signed-in account, for "My account". */
+export type MyAccountView_Serialize = {
+	/**  The account's id. */
+	id: string | null,
+	/**  Its userName, or a system admin's email. */
+	name: string | null,
+	/**  admin, technician or viewer (system admins: admin). */
+	role: string,
+	/**  Whether it is a system admin. */
+	systemAdmin: boolean,
+	/**  Whether two-factor sign-in is on. */
+	mfaEnabled: boolean,
+	/**  How many sessions are open, this one included. */
+	activeSessions: number,
+	/**  Whether a new password must be chosen first. */
+	mustChangePassword: boolean,
+};
+
+/**
  *  A standing notice for a person (the session is kept for this session only, the
  *  offline copy could not be saved): one short sentence, the steps that solve it, and the
  *  technical detail behind a toggle.
@@ -1207,6 +1262,14 @@ export type ProfileView_Serialize = {
 	org: string | null,
 	/**  Opened first when the app starts. */
 	isDefault: boolean,
+};
+
+/**  A QR code as its modules: `size` × `size`, row by row, `true` for dark. */
+export type QrView = {
+	/**  Modules per side. */
+	size: number,
+	/**  Every module, row by row; dark is `true`. */
+	modules: boolean[],
 };
 
 /**  One kind of responsibility a user holds. */

@@ -14,7 +14,8 @@ export type Route =
   | { name: "review" }
   | { name: "groups" }
   | { name: "import" }
-  | { name: "connections" };
+  | { name: "connections" }
+  | { name: "account" };
 
 export type Toast = { id: number; kind: "info" | "success" | "error"; text: string };
 

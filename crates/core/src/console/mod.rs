@@ -12,7 +12,7 @@
 //! request. The cached data is an immutable `Arc` that searches clone; a sync or a write
 //! builds the next one and swaps it in, so a running sync never blocks the table.
 
-mod account;
+pub mod account;
 pub mod bulk;
 pub mod groups;
 mod review;

@@ -84,3 +84,47 @@ async fn a_password_an_admin_set_is_replaced_before_anything_else() {
     assert_eq!(status.phase, Phase::Ready, "still signed in");
     person.sync(|_| {}).await.expect("everything is open again");
 }
+
+#[tokio::test]
+async fn my_account_sets_up_two_factor_with_a_qr_code_and_turns_it_off() {
+    let server = Muster::start("my-account", 5).await;
+    let console = server
+        .admin_console("credentials-account", fail_fast(), &server.url)
+        .await;
+    let account = console.my_account().await.unwrap();
+    assert!(!account.mfa_enabled);
+    assert_eq!(account.role, "admin");
+
+    let wrong = console.start_mfa(Secret::new("Not-the-password-1")).await;
+    assert!(matches!(wrong, Err(Error::Validation { .. })), "{wrong:?}");
+    let enrolment = console
+        .start_mfa(Secret::new(muster_test_support::PASSWORD))
+        .await
+        .unwrap();
+    assert_eq!(
+        enrolment.qr.modules.len(),
+        (enrolment.qr.size * enrolment.qr.size) as usize,
+        "a whole QR code"
+    );
+    let key: String = enrolment.secret.split_whitespace().collect();
+    let totp = {
+        let bytes = totp_rs::Secret::Encoded(key).to_bytes().unwrap();
+        totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).unwrap()
+    };
+    let at = |server: &Muster| u64::try_from(server.server.now().unix_timestamp()).unwrap();
+    let on = console
+        .confirm_mfa(&totp.generate(at(&server)))
+        .await
+        .unwrap();
+    assert!(on.mfa_enabled, "{on:?}");
+
+    server.server.advance(time::Duration::seconds(30));
+    let off = console
+        .disable_mfa(
+            Secret::new(muster_test_support::PASSWORD),
+            totp.generate(at(&server)),
+        )
+        .await
+        .unwrap();
+    assert!(!off.mfa_enabled, "{off:?}");
+}

@@ -121,7 +121,7 @@ async fn every_screen_fits_three_sizes_and_passes_axe() {
     app.find("user-row").await;
 
     // Signed in: every screen of the console. (click, then what shows it is ready)
-    let screens: [(&str, &str, &str); 8] = [
+    let screens: [(&str, &str, &str); 9] = [
         ("users", "nav-users", "user-row"),
         ("user", "user-row", "user-detail"),
         ("import", "users-import", "import-pick"),
@@ -130,6 +130,7 @@ async fn every_screen_fits_three_sizes_and_passes_axe() {
         ("review", "nav-review", "review-licences"),
         ("audit", "nav-audit", "audit-row"),
         ("connections", "nav-connections", "current-profile"),
+        ("account", "nav-account", "account-mfa"),
     ];
     for size in SIZES {
         resize(&app, size).await;
