@@ -21,7 +21,8 @@ pub struct FieldProblem {
 #[serde(rename_all = "camelCase")]
 #[error("{message}")]
 pub struct CommandError {
-    /// offline, unauthorized, forbidden, reauthenticate, mustChangePassword, notFound,
+    /// offline, unauthorized, forbidden, reauthenticate, mustChangePassword,
+    /// mfaEnrollmentRequired, notFound,
     /// conflict, validation, rateLimited, keychainUnavailable, unsupported, server,
     /// protocol, storage, stale.
     pub code: &'static str,
@@ -49,6 +50,7 @@ impl From<muster_core::Error> for CommandError {
             (_, C::Forbidden) => "forbidden",
             (_, C::Reauthenticate) => "reauthenticate",
             (_, C::MustChangePassword) => "mustChangePassword",
+            (_, C::MfaEnrollmentRequired) => "mfaEnrollmentRequired",
             (_, C::NotFound) => "notFound",
             (_, C::Conflict) => "conflict",
             (_, C::Validation) => "validation",
@@ -122,6 +124,9 @@ mod tests {
                 message: "m".into(),
             },
             muster_core::Error::MustChangePassword {
+                message: "m".into(),
+            },
+            muster_core::Error::MfaEnrollmentRequired {
                 message: "m".into(),
             },
             muster_core::Error::NotFound {

@@ -169,9 +169,11 @@ fn json_map(code: &str, message: &str) -> Map<String, Value> {
 /// The exit code of an engine error kind.
 pub fn code_exit(code: Code) -> u8 {
     match code {
-        Code::Unauthorized | Code::Forbidden | Code::Reauthenticate | Code::MustChangePassword => {
-            exit::AUTH
-        }
+        Code::Unauthorized
+        | Code::Forbidden
+        | Code::Reauthenticate
+        | Code::MustChangePassword
+        | Code::MfaEnrollmentRequired => exit::AUTH,
         Code::NotFound => exit::NOT_FOUND,
         Code::Conflict => exit::CONFLICT,
         Code::Offline | Code::RateLimited => exit::NETWORK,

@@ -57,6 +57,9 @@ pub enum SignInStep {
         account: Account,
         /// The password must be changed before anything else.
         must_change_password: bool,
+        /// Two-factor must be set up before anything else (an admin of an organisation
+        /// that requires it).
+        mfa_enrollment_required: bool,
     },
     /// The account has two-factor: send a TOTP code with this challenge.
     MfaRequired {
@@ -80,6 +83,8 @@ struct TokenAnswer {
     user: Account,
     #[serde(default)]
     must_change_password: bool,
+    #[serde(default)]
+    mfa_enrollment_required: bool,
 }
 
 fn muster_only(connection: &Connection) -> Result<String, Error> {
@@ -129,6 +134,7 @@ fn step(answer: TokenAnswer) -> Result<SignInStep, Error> {
         },
         account: answer.user,
         must_change_password: answer.must_change_password,
+        mfa_enrollment_required: answer.mfa_enrollment_required,
     })
 }
 

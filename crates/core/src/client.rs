@@ -24,6 +24,7 @@ pub struct Client {
     session: Arc<Mutex<Tokens>>,
     account: Option<Account>,
     must_change_password: bool,
+    mfa_enrollment_required: bool,
 }
 
 /// What [`Client::sign_in`] gave.
@@ -114,6 +115,7 @@ impl Client {
             session: Arc::new(Mutex::new(tokens)),
             account: None,
             must_change_password: false,
+            mfa_enrollment_required: false,
         }
     }
 
@@ -127,10 +129,12 @@ impl Client {
                 tokens,
                 account,
                 must_change_password,
+                mfa_enrollment_required,
             } => {
                 let mut client = Self::with_tokens(transport, connection, tokens);
                 client.account = Some(account);
                 client.must_change_password = must_change_password;
+                client.mfa_enrollment_required = mfa_enrollment_required;
                 Ok(SignIn::Done(client))
             }
             SignInStep::MfaRequired { challenge } => Ok(SignIn::MfaRequired(MfaPending {
@@ -175,6 +179,11 @@ impl Client {
     /// Whether the server asked for a new password before anything else.
     pub fn must_change_password(&self) -> bool {
         self.must_change_password
+    }
+
+    /// Whether the server asked for two-factor to be set up before anything else.
+    pub fn mfa_enrollment_required(&self) -> bool {
+        self.mfa_enrollment_required
     }
 
     /// Whether a 401 can still be answered with a refresh: false for a bearer token, and

@@ -24,6 +24,8 @@ pub enum Code {
     Reauthenticate,
     /// The account must choose a new password before anything else.
     MustChangePassword,
+    /// The account must set up two-factor sign-in before anything else.
+    MfaEnrollmentRequired,
     /// No such resource.
     NotFound,
     /// A version conflict (412) or a uniqueness clash (409).
@@ -87,6 +89,13 @@ pub enum Error {
     /// choose its own ([`crate::console::Console::change_password`]) first.
     #[error("{message}")]
     MustChangePassword {
+        /// The server's detail.
+        message: String,
+    },
+    /// 403 `mfaEnrollmentRequired`: the organisation requires two-factor for admins;
+    /// [`crate::console::Console::start_mfa`] first.
+    #[error("{message}")]
+    MfaEnrollmentRequired {
         /// The server's detail.
         message: String,
     },
@@ -173,6 +182,7 @@ impl Error {
             Error::Forbidden { .. } => Code::Forbidden,
             Error::Reauthenticate { .. } => Code::Reauthenticate,
             Error::MustChangePassword { .. } => Code::MustChangePassword,
+            Error::MfaEnrollmentRequired { .. } => Code::MfaEnrollmentRequired,
             Error::NotFound { .. } => Code::NotFound,
             Error::Conflict { .. } => Code::Conflict,
             Error::Validation { .. } => Code::Validation,
@@ -197,6 +207,11 @@ impl Error {
             Error::Reauthenticate { .. } => Some(
                 "Enter your password again when asked (and a current two-factor code if \
                  two-factor is on), then repeat the change."
+                    .to_owned(),
+            ),
+            Error::MfaEnrollmentRequired { .. } => Some(
+                "Set up two-factor sign-in with an authenticator app: the organisation requires \
+                 it for admins, and everything else opens after that."
                     .to_owned(),
             ),
             Error::MustChangePassword { .. } => Some(

@@ -397,6 +397,9 @@ pub fn error_of(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
             Some(muster_scim::message::MUST_CHANGE_PASSWORD) => {
                 Error::MustChangePassword { message }
             }
+            Some(muster_scim::message::MFA_ENROLLMENT_REQUIRED) => {
+                Error::MfaEnrollmentRequired { message }
+            }
             _ => Error::Forbidden { message },
         },
         404 => Error::NotFound { message },

@@ -364,6 +364,10 @@ pub const REAUTHENTICATE: &str = "reauthenticate";
 /// (`POST /auth/password`) before it may do anything else.
 pub const MUST_CHANGE_PASSWORD: &str = "mustChangePassword";
 
+/// Muster's own `scimType` on a 403: the organisation requires two-factor sign-in for
+/// admins and this one has none yet; only setting it up (`/auth/mfa/enroll`) is allowed.
+pub const MFA_ENROLLMENT_REQUIRED: &str = "mfaEnrollmentRequired";
+
 /// An error response (RFC 7644 §3.12). `status` is written as a string, as the RFC says,
 /// and read as a string or a number (Okta's examples send a number).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

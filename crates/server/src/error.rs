@@ -80,6 +80,20 @@ impl AppError {
         }
     }
 
+    /// 403 `mfaEnrollmentRequired`: the organisation requires two-factor for admins, and
+    /// this admin has not set it up yet.
+    pub fn mfa_enrollment_required() -> Self {
+        Self {
+            scim_type: Some(ScimType::Other(
+                muster_scim::message::MFA_ENROLLMENT_REQUIRED.into(),
+            )),
+            ..Self::forbidden(
+                "Set up two-factor sign-in first: this organisation requires it for admins \
+                 (POST /auth/mfa/enroll).",
+            )
+        }
+    }
+
     /// 404.
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, detail)

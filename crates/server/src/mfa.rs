@@ -31,7 +31,7 @@ use totp_rs::{Algorithm, Secret, TOTP};
 use crate::AppState;
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::tokens::token_hash;
-use crate::auth::{Caller, stamp};
+use crate::auth::{Caller, PasswordChanger, stamp};
 use crate::body::JsonBody;
 use crate::error::{AppError, AppResult};
 use crate::ratelimit::{ClientAddr, Scope, account_key};
@@ -326,7 +326,7 @@ struct EnrolRequest {
 /// pending one, once the current password is given (a stolen access token alone cannot
 /// put the thief's authenticator on the account); 409 if two-factor sign-in is already on.
 async fn enroll(
-    caller: Caller,
+    PasswordChanger(caller): PasswordChanger,
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     JsonBody(request): JsonBody<EnrolRequest>,
@@ -438,7 +438,7 @@ struct Confirmed {
 /// `POST /auth/mfa/confirm` `{"code"}`: turns the pending secret on when the code is
 /// right (400 when it is not; wrong codes count toward the two-factor rate limit).
 async fn confirm(
-    caller: Caller,
+    PasswordChanger(caller): PasswordChanger,
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     JsonBody(request): JsonBody<CodeRequest>,

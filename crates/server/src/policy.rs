@@ -106,6 +106,9 @@ pub struct OrgSettings {
     /// How long a session may go without use before it is signed out; 1 to 30 days,
     /// default 7 (as the shop platform documents).
     pub session_idle: Duration,
+    /// Whether admins must have two-factor sign-in: an admin without it is taken
+    /// straight to setting it up, and can do nothing else first. Default off.
+    pub require_admin_mfa: bool,
 }
 
 impl Default for OrgSettings {
@@ -117,6 +120,7 @@ impl Default for OrgSettings {
             magic_link_ttl: Duration::minutes(30),
             session_ttl: Duration::days(30),
             session_idle: Duration::days(7),
+            require_admin_mfa: false,
         }
     }
 }
@@ -166,6 +170,7 @@ const IDLE: Lifetime = Lifetime {
     max: 30,
 };
 const POLICY_KEY: &str = "passwordPolicy";
+const ADMIN_MFA_KEY: &str = "requireAdminMfa";
 
 impl Lifetime {
     /// The stored value, clamped into range; `default` when missing or not a number.
@@ -212,6 +217,10 @@ impl OrgSettings {
             magic_link_ttl: MAGIC.read(stored, defaults.magic_link_ttl),
             session_ttl: SESSION.read(stored, defaults.session_ttl),
             session_idle: IDLE.read(stored, defaults.session_idle),
+            require_admin_mfa: stored
+                .get(ADMIN_MFA_KEY)
+                .and_then(Value::as_bool)
+                .unwrap_or(defaults.require_admin_mfa),
         }
     }
 
@@ -224,6 +233,7 @@ impl OrgSettings {
             MAGIC.key: MAGIC.count(self.magic_link_ttl),
             SESSION.key: SESSION.count(self.session_ttl),
             IDLE.key: IDLE.count(self.session_idle),
+            ADMIN_MFA_KEY: self.require_admin_mfa,
         })
     }
 }
@@ -574,6 +584,7 @@ struct SettingsChange {
     magic_link_minutes: Option<i64>,
     session_days: Option<i64>,
     session_idle_days: Option<i64>,
+    require_admin_mfa: Option<bool>,
 }
 
 impl SettingsChange {
@@ -598,6 +609,9 @@ impl SettingsChange {
                 lifetime.validate(count)?;
                 changes.push((lifetime.key, count.into()));
             }
+        }
+        if let Some(required) = self.require_admin_mfa {
+            changes.push((ADMIN_MFA_KEY, required.into()));
         }
         Ok(changes)
     }
@@ -696,7 +710,7 @@ mod tests {
             json,
             json!({"passwordPolicy": "shop", "invitationHours": 48,
                    "resetLinkMinutes": 1440, "magicLinkMinutes": 30,
-                   "sessionDays": 30, "sessionIdleDays": 7}),
+                   "sessionDays": 30, "sessionIdleDays": 7, "requireAdminMfa": false}),
             "the defaults in their stored form"
         );
         let back = OrgSettings::from_stored(json.as_object().unwrap_or(&Map::new()));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, CommandFailure, messageOf, onMustChangePassword, onReauthenticate, problemOf } from "./api";
+import { call, CommandFailure, messageOf, onAccountStepRequired, onReauthenticate, problemOf } from "./api";
 
 describe("a problem a person reads", () => {
   const keychain = new CommandFailure({
@@ -83,10 +83,10 @@ describe("a change that needs a recent sign-in", () => {
 
   it("tells the app when the password must be changed first", async () => {
     let told = 0;
-    onMustChangePassword(() => (told += 1));
+    onAccountStepRequired(() => (told += 1));
     const mustChange = { ...refusal, error: { ...refusal.error, code: "mustChangePassword" } };
     await expect(call(Promise.resolve(mustChange))).rejects.toMatchObject({ code: "mustChangePassword" });
     expect(told).toBe(1);
-    onMustChangePassword(null);
+    onAccountStepRequired(null);
   });
 });

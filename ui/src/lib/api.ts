@@ -41,16 +41,19 @@ export type Pending<T> = Promise<Result<T, CommandError>> | (() => Promise<Resul
  */
 type Reauthenticator = (failure: CommandFailure) => Promise<boolean>;
 let reauthenticator: Reauthenticator | null = null;
-let mustChangeListener: (() => void) | null = null;
+let stepListener: (() => void) | null = null;
 
 /** The app's re-authentication prompt, used when the server answers `reauthenticate`. */
 export function onReauthenticate(handler: Reauthenticator | null): void {
   reauthenticator = handler;
 }
 
-/** Told when the server answers `mustChangePassword` (the app then shows that screen). */
-export function onMustChangePassword(handler: (() => void) | null): void {
-  mustChangeListener = handler;
+/**
+ * Told when the server answers that the account has something to do first
+ * (`mustChangePassword`, `mfaEnrollmentRequired`): the app then shows that screen.
+ */
+export function onAccountStepRequired(handler: (() => void) | null): void {
+  stepListener = handler;
 }
 
 /**
@@ -64,7 +67,7 @@ export async function call<T>(pending: Pending<T>): Promise<T> {
   const result = await (send ? send() : (pending as Promise<Result<T, CommandError>>));
   if (result.status === "ok") return result.data;
   const failure = new CommandFailure(result.error);
-  if (failure.code === "mustChangePassword") mustChangeListener?.();
+  if (failure.code === "mustChangePassword" || failure.code === "mfaEnrollmentRequired") stepListener?.();
   if (failure.code === "reauthenticate" && reauthenticator && (await reauthenticator(failure))) {
     if (send) return call(send);
     throw new CommandFailure({ ...result.error, message: "You have signed in again: repeat the change now.", fix: null });

@@ -27,6 +27,7 @@ describe("the first sync starts by itself", () => {
     expect(firstSyncArrival({ ...ready, online: false })).toBeNull();
     expect(firstSyncArrival({ ...ready, phase: "signedOut" })).toBeNull();
     expect(firstSyncArrival({ ...ready, mustChangePassword: true })).toBeNull();
+    expect(firstSyncArrival({ ...ready, mfaEnrollmentRequired: true })).toBeNull();
     expect(firstSyncArrival(null)).toBeNull();
   });
 });

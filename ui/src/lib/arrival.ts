@@ -13,14 +13,16 @@ type Status = {
   org?: string | null;
   account?: { id: string } | null;
   mustChangePassword?: boolean;
+  mfaEnrollmentRequired?: boolean;
 };
 
 /**
  * A key naming this arrival (profile, organisation, account) when a first sync should
  * start now, or null when none should: not signed in, offline, a copy exists, or the
- * account must choose a new password first (the server refuses everything else).
+ * account must choose a new password or set up two-factor first (the server refuses
+ * everything else).
  */
 export function firstSyncArrival(status: Status | null | undefined): string | null {
-  if (status?.phase !== "ready" || !status.online || status.syncedAt || status.mustChangePassword) return null;
+  if (status?.phase !== "ready" || !status.online || status.syncedAt || status.mustChangePassword || status.mfaEnrollmentRequired) return null;
   return `${status.profile?.name ?? ""}/${status.org ?? ""}/${status.account?.id ?? ""}`;
 }

@@ -511,7 +511,8 @@ export type CommandError = CommandError_Serialize | CommandError_Deserialize;
 /**  A failed command. */
 export type CommandError_Deserialize = {
 	/**
-	 *  offline, unauthorized, forbidden, reauthenticate, mustChangePassword, notFound,
+	 *  offline, unauthorized, forbidden, reauthenticate, mustChangePassword,
+	 *  mfaEnrollmentRequired, notFound,
 	 *  conflict, validation, rateLimited, keychainUnavailable, unsupported, server,
 	 *  protocol, storage, stale.
 	 */
@@ -531,7 +532,8 @@ export type CommandError_Deserialize = {
 /**  A failed command. */
 export type CommandError_Serialize = {
 	/**
-	 *  offline, unauthorized, forbidden, reauthenticate, mustChangePassword, notFound,
+	 *  offline, unauthorized, forbidden, reauthenticate, mustChangePassword,
+	 *  mfaEnrollmentRequired, notFound,
 	 *  conflict, validation, rateLimited, keychainUnavailable, unsupported, server,
 	 *  protocol, storage, stale.
 	 */
@@ -1550,6 +1552,11 @@ export type StatusView_Deserialize = {
 	sessionNotice?: Notice_Deserialize | null,
 	/**  The server asked the signed-in person to choose a new password. */
 	mustChangePassword: boolean,
+	/**
+	 *  The organisation requires two-factor for admins, and this one has not set it up:
+	 *  that comes first.
+	 */
+	mfaEnrollmentRequired: boolean,
 };
 
 /**  The console's state, returned by every command that changes it. */
@@ -1587,6 +1594,11 @@ export type StatusView_Serialize = {
 	sessionNotice: Notice_Serialize | null,
 	/**  The server asked the signed-in person to choose a new password. */
 	mustChangePassword: boolean,
+	/**
+	 *  The organisation requires two-factor for admins, and this one has not set it up:
+	 *  that comes first.
+	 */
+	mfaEnrollmentRequired: boolean,
 };
 
 /**  How far a sync has got. */

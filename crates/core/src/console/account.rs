@@ -117,6 +117,12 @@ impl Console {
         let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
         self.send_own(Method::POST, "mfa/confirm", Some(&json!({"code": code})))
             .await?;
+        {
+            let mut state = self.state.lock().await;
+            if let Some(active) = state.active.as_mut() {
+                active.mfa_enrollment_required = false;
+            }
+        }
         self.my_account().await
     }
 

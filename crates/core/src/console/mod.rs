@@ -119,6 +119,7 @@ struct Active {
     client: Option<Client>,
     account: Option<Account>,
     must_change_password: bool,
+    mfa_enrollment_required: bool,
     pending_mfa: Option<Arc<MfaPending>>,
     store: Option<Arc<Store>>,
     data: Arc<Data>,
@@ -312,6 +313,7 @@ impl Console {
             client: None,
             account: None,
             must_change_password: false,
+            mfa_enrollment_required: false,
             pending_mfa: None,
             store: None,
             data: Data::empty(),
@@ -482,6 +484,7 @@ impl Console {
         active.account = client.account().cloned();
         self.remember_account(&active.profile.name, active.account.as_ref());
         active.must_change_password = client.must_change_password();
+        active.mfa_enrollment_required = client.mfa_enrollment_required();
         active.client = Some(client);
         active.pending_mfa = None;
         active.online = true;
@@ -1418,6 +1421,10 @@ impl Console {
                 // The "choose a new password" screen, until it is chosen.
                 active.must_change_password = true;
             }
+            if let Err(Error::MfaEnrollmentRequired { .. }) = &result {
+                // The "set up two-factor" screen, until it is on.
+                active.mfa_enrollment_required = true;
+            }
             if let Err(error @ Error::Offline { .. }) = &result {
                 active.online = false;
                 active.offline_reason = Some(error.notice(error.to_string()));
@@ -1459,6 +1466,7 @@ impl Console {
             active.kept = None;
             active.offered = None;
             active.must_change_password = false;
+            active.mfa_enrollment_required = false;
             active.session_notice = Some(Notice::new(
                 "Your session has ended: sign in again to make changes (the offline copy \
                  stays viewable).",
@@ -1587,6 +1595,7 @@ fn placeholder(profile: &Profile) -> Active {
         client: None,
         account: None,
         must_change_password: false,
+        mfa_enrollment_required: false,
         pending_mfa: None,
         store: None,
         data: Data::empty(),
@@ -1775,6 +1784,7 @@ fn status_of(state: &State) -> StatusView {
             cache_notice: None,
             session_notice: None,
             must_change_password: false,
+            mfa_enrollment_required: false,
         };
     };
     let phase = if active.client.is_some() {
@@ -1809,6 +1819,7 @@ fn status_of(state: &State) -> StatusView {
         cache_notice: active.cache_notice.clone(),
         session_notice: active.session_notice.clone(),
         must_change_password: active.must_change_password,
+        mfa_enrollment_required: active.mfa_enrollment_required,
     }
 }
 

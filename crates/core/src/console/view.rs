@@ -137,6 +137,9 @@ pub struct StatusView {
     pub session_notice: Option<Notice>,
     /// The server asked the signed-in person to choose a new password.
     pub must_change_password: bool,
+    /// The organisation requires two-factor for admins, and this one has not set it up:
+    /// that comes first.
+    pub mfa_enrollment_required: bool,
 }
 
 /// Which users the table shows: filters (values within one list are alternatives, lists

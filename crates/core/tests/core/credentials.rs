@@ -128,3 +128,33 @@ async fn my_account_sets_up_two_factor_with_a_qr_code_and_turns_it_off() {
         .unwrap();
     assert!(!off.mfa_enabled, "{off:?}");
 }
+
+#[tokio::test]
+async fn an_admin_of_an_org_that_requires_two_factor_sets_it_up_first() {
+    let server = Muster::start("admin-mfa", 5).await;
+    server.server.write(|tx| {
+        tx.execute(
+            "UPDATE orgs SET settings = json_set(settings, '$.requireAdminMfa', json('true'))",
+            [],
+        )
+        .unwrap()
+    });
+    let console = server
+        .admin_console("credentials-admin-mfa", fail_fast(), &server.url)
+        .await;
+    assert!(console.status().await.mfa_enrollment_required);
+    let refused = console.sync(|_| {}).await.unwrap_err();
+    assert_eq!(refused.code(), Code::MfaEnrollmentRequired, "{refused:?}");
+
+    let enrolment = console
+        .start_mfa(Secret::new(muster_test_support::PASSWORD))
+        .await
+        .expect("setting it up is what is allowed");
+    let key: String = enrolment.secret.split_whitespace().collect();
+    let bytes = totp_rs::Secret::Encoded(key).to_bytes().unwrap();
+    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).unwrap();
+    let now = u64::try_from(server.server.now().unix_timestamp()).unwrap();
+    console.confirm_mfa(&totp.generate(now)).await.unwrap();
+    assert!(!console.status().await.mfa_enrollment_required);
+    console.sync(|_| {}).await.expect("everything is open now");
+}

@@ -91,6 +91,8 @@ pub struct Caller {
     scope: TokenScope,
     /// The account must choose a new password before anything else.
     must_change_password: bool,
+    /// The account is an admin who must set up two-factor before anything else.
+    must_enrol_mfa: bool,
 }
 
 const NO_TOKEN: &str = "Sign in first: this endpoint needs a bearer token.";
@@ -114,6 +116,7 @@ impl Caller {
             session: session::Times::default(),
             scope: TokenScope::Provision,
             must_change_password: false,
+            must_enrol_mfa: false,
         }
     }
 
@@ -131,6 +134,11 @@ impl Caller {
     /// [`PasswordChanger`] extractor lets such a caller through).
     pub fn must_change_password(&self) -> bool {
         self.must_change_password
+    }
+
+    /// Whether the account is an admin who must set up two-factor first.
+    pub fn must_enrol_mfa(&self) -> bool {
+        self.must_enrol_mfa
     }
 
     /// The same caller, known by `name` (a userName or a system admin's email) in the
@@ -271,12 +279,16 @@ impl FromRequestParts<AppState> for Caller {
         if caller.must_change_password {
             return Err(AppError::must_change_password());
         }
+        if caller.must_enrol_mfa {
+            return Err(AppError::mfa_enrollment_required());
+        }
         Ok(caller)
     }
 }
 
-/// The caller of the few endpoints an account that must choose a new password may use
-/// (`POST /auth/password`): a [`Caller`] without that check.
+/// The caller of the few endpoints an account with something to do first may use (a new
+/// password to choose, two-factor to set up): `POST /auth/password`, `GET /auth/me`, the
+/// two-factor set-up. A [`Caller`] without those checks.
 #[derive(Debug, Clone)]
 pub struct PasswordChanger(pub Caller);
 
@@ -345,6 +357,12 @@ fn resolve(
         TokenKind::Access | TokenKind::Api => {}
     }
     let (identity, name, must_change_password) = current_identity(conn, &row)?;
+    let must_enrol_mfa = match &identity {
+        Identity::OrgUser { org, user_id, role } if row.kind == TokenKind::Access => {
+            must_enrol_mfa(conn, org, user_id, *role)?
+        }
+        _ => false,
+    };
     let stale_use = row.kind == TokenKind::Api
         && row
             .last_used
@@ -357,9 +375,24 @@ fn resolve(
             TokenScope::Provision
         },
         must_change_password,
+        must_enrol_mfa,
         ..Caller::new(identity, row.session_id).with_name(name)
     };
     Ok((caller, stale_use.then(|| hash.to_owned())))
+}
+
+/// Whether `user_id`, an admin of `org` with `role`, must set up two-factor before
+/// anything else: the organisation requires it and it is not on.
+pub(crate) fn must_enrol_mfa(
+    conn: &Connection,
+    org: &str,
+    user_id: &str,
+    role: Role,
+) -> AppResult<bool> {
+    if role != Role::Admin || !crate::policy::settings(conn, org)?.require_admin_mfa {
+        return Ok(false);
+    }
+    Ok(!crate::mfa::is_enabled(conn, org, user_id)?)
 }
 
 /// Who the token's owner is now, their name, and whether they must change their password

@@ -429,6 +429,7 @@ async fn me(
         "mfaEnabled": mfa_enabled,
         "activeSessions": sessions,
         "mustChangePassword": caller.must_change_password(),
+        "mfaEnrollmentRequired": caller.must_enrol_mfa(),
     })))
 }
 

@@ -9,7 +9,9 @@
 //!   changing credentials needs.
 //! - `me`: the signed-in account's own credentials: `POST /auth/password` (current
 //!   password, and a code when two-factor is on), `POST /auth/reauthenticate`,
-//!   `POST /auth/mfa/disable`.
+//!   `POST /auth/mfa/disable`, `GET /auth/me`, `POST /auth/sessions/end-others`.
+//! - `api_tokens`: listing, issuing (scope, expiry, never to oneself) and revoking API
+//!   tokens.
 //!
 //! Routes: `POST /auth/token` (password, then a TOTP code when two-factor sign-in is on:
 //! see [`crate::mfa`]), `POST /auth/refresh`, `POST /auth/logout`,
@@ -21,6 +23,7 @@
 //! ([`crate::ratelimit`]) and audited ([`crate::audit`]).
 
 pub mod accounts;
+mod api_tokens;
 pub mod caller;
 mod me;
 pub mod password;

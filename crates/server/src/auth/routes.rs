@@ -1,28 +1,26 @@
-//! HTTP endpoints for signing in and out and for API tokens.
+//! HTTP endpoints for signing in and out, and the router of every `/auth` and token route.
 
 use std::net::IpAddr;
 
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::Router;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::response::Response;
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::routing::post;
 use muster_scim::message::ScimType;
 use rusqlite::{Connection, Transaction};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::accounts::{
     OrgUser, SystemAdmin, org_user, org_user_by_login, system_admin, system_admin_by_email,
 };
-use super::caller::{Caller, Role, bearer_token};
+use super::caller::{Role, bearer_token};
 use super::password::{verify_dummy, verify_password};
 use super::tokens::{
-    ApiTokenRequest, Owner, TokenKind, TokenPair, TokenScope, cleanup, create_api_token,
-    delete_api_token, issue_pair, list_api_tokens, lookup, mark_rotated, revoke_session,
+    Owner, TokenKind, TokenPair, cleanup, issue_pair, lookup, mark_rotated, revoke_session,
     start_session, token_hash,
 };
 use super::{no_store, session};
@@ -31,19 +29,19 @@ use crate::body::JsonBody;
 use crate::error::{AppError, AppResult};
 use crate::lifecycle::{SignInMethod, record_sign_in};
 use crate::mfa::{self, CodeError, Redeemed};
-use crate::orgs::{org_exists, require_org};
+use crate::orgs::org_exists;
 use crate::ratelimit::{ClientAddr, Scope, account_client_key, account_key, login_key};
 use crate::{AppState, Config};
 
-/// `/auth/token`, `/auth/refresh`, `/auth/logout`, `/o/{org}/api-tokens[/{id}]`, and the
-/// routes of [`mfa`] (`/auth/mfa/*`) and [`audit`] (`/o/{org}/audit`).
+/// `/auth/token`, `/auth/refresh`, `/auth/logout`, and the routes of `api_tokens`
+/// (`/o/{org}/api-tokens[/{id}]`), `me` (`/auth/password`…), [`mfa`] (`/auth/mfa/*`) and
+/// [`audit`] (`/o/{org}/audit`).
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/auth/token", post(sign_in))
         .route("/auth/refresh", post(refresh))
         .route("/auth/logout", post(logout))
-        .route("/o/{org}/api-tokens", get(list).post(create))
-        .route("/o/{org}/api-tokens/{id}", delete(revoke))
+        .merge(super::api_tokens::routes())
         .merge(super::me::routes())
         .merge(mfa::routes())
         .merge(audit::routes())
@@ -190,11 +188,27 @@ struct TokenAnswer {
     org: Option<String>,
     user: UserSummary,
     must_change_password: bool,
+    /// An admin of an organisation that requires two-factor, without it: everything but
+    /// setting it up answers 403 `mfaEnrollmentRequired` until it is on.
+    mfa_enrollment_required: bool,
 }
 
 impl TokenAnswer {
-    fn new(pair: TokenPair, config: &Config, account: Account) -> Self {
-        Self {
+    /// The answer for `account`'s new pair (`conn` tells whether it must set up
+    /// two-factor first).
+    fn new(
+        conn: &Connection,
+        pair: TokenPair,
+        config: &Config,
+        account: Account,
+    ) -> AppResult<Self> {
+        let mfa_enrollment_required = match &account.owner {
+            Owner::OrgUser { org, user_id } => {
+                super::caller::must_enrol_mfa(conn, org, user_id, account.user.role)?
+            }
+            Owner::SystemAdmin(_) => false,
+        };
+        Ok(Self {
             access_token: pair.access,
             refresh_token: pair.refresh,
             token_type: "Bearer",
@@ -202,7 +216,8 @@ impl TokenAnswer {
             org: account.org,
             user: account.user,
             must_change_password: account.must_change_password,
-        }
+            mfa_enrollment_required,
+        })
     }
 }
 
@@ -473,7 +488,7 @@ fn complete_sign_in(
         },
         now,
     )?;
-    Ok(TokenAnswer::new(pair, config, account))
+    TokenAnswer::new(tx, pair, config, account)
 }
 
 /// A refused second step: the 401's detail, and whether it counts toward the rate limits
@@ -731,7 +746,7 @@ fn rotate(
         now,
         config,
     )?;
-    Ok(Ok(TokenAnswer::new(pair, config, account)))
+    Ok(Ok(TokenAnswer::new(tx, pair, config, account)?))
 }
 
 #[derive(Deserialize)]
@@ -790,152 +805,4 @@ async fn logout(
         })
         .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct NewApiToken {
-    user_id: String,
-    name: String,
-    #[serde(default)]
-    expires_at: Option<String>,
-    /// `read` (the default) or `provision`.
-    #[serde(default)]
-    scope: Option<TokenScope>,
-}
-
-#[derive(Serialize)]
-struct CreatedApiToken {
-    token: String,
-    #[serde(flatten)]
-    listed: super::tokens::ApiToken,
-}
-
-/// `POST /o/{org}/api-tokens`: issues an API token; its secret is in this answer only.
-/// Admins and system admins who signed in within the last 10 minutes, for an API-licence
-/// account other than their own; `read` scope unless `provision` is asked for; 90 days
-/// unless `expiresAt` says otherwise (at most a year).
-async fn create(
-    caller: Caller,
-    State(state): State<AppState>,
-    ClientAddr(client): ClientAddr,
-    Path(org): Path<String>,
-    JsonBody(request): JsonBody<NewApiToken>,
-) -> AppResult<Response> {
-    caller.require_write(&org)?;
-    require_org(&state, &org).await?;
-    if caller.is_user(&org, &request.user_id) {
-        return Err(AppError::forbidden(
-            "An API token is never issued to oneself: issue it to the integration's own \
-             API-licence account.",
-        ));
-    }
-    let now = state.clock.now();
-    caller.require_recent_sign_in(now)?;
-    let expires = request
-        .expires_at
-        .as_deref()
-        .map(parse_expiry)
-        .transpose()?;
-    let actor = Actor::from_caller(&caller);
-    let created_by = caller.name().map(str::to_owned);
-    let (listed, token) = state
-        .db
-        .write(move |tx| {
-            let new = ApiTokenRequest {
-                user_id: &request.user_id,
-                name: &request.name,
-                scope: request.scope.unwrap_or(TokenScope::Read),
-                expires,
-                created_by: created_by.as_deref(),
-            };
-            let created = create_api_token(tx, &org, new, now)?;
-            let entry = Entry {
-                org: Some(&org),
-                actor,
-                action: "api_token.create",
-                target_id: Some(&created.0.id),
-                target_name: Some(&created.0.name),
-                client,
-                outcome: Outcome::Success,
-                detail: json!({
-                    "userId": created.0.user_id,
-                    "scope": created.0.scope,
-                    "expiresAt": created.0.expires_at,
-                }),
-            };
-            audit::record(tx, &entry, now)?;
-            Ok(created)
-        })
-        .await?;
-    Ok(no_store(
-        StatusCode::CREATED,
-        CreatedApiToken { token, listed },
-    ))
-}
-
-fn parse_expiry(text: &str) -> AppResult<OffsetDateTime> {
-    OffsetDateTime::parse(text.trim(), &Rfc3339).map_err(|_| {
-        AppError::invalid_value("expiresAt must be an RFC 3339 time such as 2030-01-31T00:00:00Z.")
-    })
-}
-
-#[derive(Serialize)]
-struct ApiTokenList {
-    tokens: Vec<super::tokens::ApiToken>,
-}
-
-/// `GET /o/{org}/api-tokens`: lists the org's API tokens, never their secrets. Readers
-/// (admins, viewers, system admins) may list; only admins issue and revoke.
-async fn list(
-    caller: Caller,
-    State(state): State<AppState>,
-    Path(org): Path<String>,
-) -> AppResult<Json<ApiTokenList>> {
-    caller.require_read(&org)?;
-    require_org(&state, &org).await?;
-    let tokens = state
-        .db
-        .read(move |conn| list_api_tokens(conn, &org))
-        .await?;
-    Ok(Json(ApiTokenList { tokens }))
-}
-
-/// `DELETE /o/{org}/api-tokens/{id}`: revokes an API token.
-async fn revoke(
-    caller: Caller,
-    State(state): State<AppState>,
-    ClientAddr(client): ClientAddr,
-    Path((org, id)): Path<(String, String)>,
-) -> AppResult<StatusCode> {
-    caller.require_write(&org)?;
-    require_org(&state, &org).await?;
-    let detail = format!("There is no API token '{id}' in organisation {org}.");
-    let now = state.clock.now();
-    let actor = Actor::from_caller(&caller);
-    let deleted = state
-        .db
-        .write(move |tx| {
-            let Some(deleted) = delete_api_token(tx, &org, &id)? else {
-                return Ok(false);
-            };
-            let entry = Entry {
-                org: Some(&org),
-                actor,
-                action: "api_token.revoke",
-                target_id: Some(&id),
-                target_name: Some(&deleted.name),
-                client,
-                outcome: Outcome::Success,
-                detail: json!({"userId": deleted.user_id}),
-            };
-            audit::record(tx, &entry, now)?;
-            Ok(true)
-        })
-        .await?;
-    if deleted {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(AppError::not_found(detail))
-    }
 }

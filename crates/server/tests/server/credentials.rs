@@ -652,3 +652,65 @@ async fn my_account_says_what_is_true_now_and_ends_my_other_sessions() {
     assert_eq!(me["mfaEnabled"], true, "{me}");
     assert_eq!(me["activeSessions"], 1, "{me}");
 }
+
+#[tokio::test]
+async fn an_org_that_requires_two_factor_takes_admins_straight_to_setting_it_up() {
+    let server = TestServer::start().await;
+    let acme = seed_org(&server, "acme");
+    let other_admin = seed_user(
+        &server,
+        "acme",
+        NewUser {
+            user_name: "otto",
+            role: "admin",
+            licence: "desk",
+            active: true,
+        },
+    );
+    let ada = server.sign_in(Some("acme"), &acme.admin.email).await;
+    let response = server
+        .patch(
+            "/o/acme/settings",
+            &ada.access,
+            &json!({"requireAdminMfa": true}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+
+    let answer: Value = server
+        .sign_in_raw(Some("acme"), &other_admin.email, PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["mfaEnrollmentRequired"], true, "{answer}");
+    let otto = Tokens::from_answer(&answer);
+    let body = scim_error(server.get("/o/acme/scim/v2/Users", &otto.access).await, 403).await;
+    assert_eq!(body["scimType"], "mfaEnrollmentRequired", "{body}");
+    let me: Value = server
+        .get("/auth/me", &otto.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["mfaEnrollmentRequired"], true, "{me}");
+    enable_mfa(&server, &otto.access).await;
+    assert_eq!(
+        server
+            .get("/o/acme/scim/v2/Users", &otto.access)
+            .await
+            .status(),
+        200,
+        "everything is open once two-factor is on"
+    );
+
+    // Viewers and technicians are not admins: nothing changes for them.
+    let vera = server.sign_in(Some("acme"), &acme.viewer.email).await;
+    assert_eq!(
+        server
+            .get("/o/acme/scim/v2/Users", &vera.access)
+            .await
+            .status(),
+        200
+    );
+}

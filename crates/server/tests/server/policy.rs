@@ -208,7 +208,7 @@ async fn admins_change_settings_and_others_cannot() {
         read.json::<Value>().await.unwrap(),
         json!({"passwordPolicy": "shop", "invitationHours": 48,
                "resetLinkMinutes": 1440, "magicLinkMinutes": 30,
-               "sessionDays": 30, "sessionIdleDays": 7}),
+               "sessionDays": 30, "sessionIdleDays": 7, "requireAdminMfa": false}),
         "a new org has the default settings"
     );
     scim_error(server.get("/o/acme/settings", &tech.access).await, 403).await;
@@ -221,7 +221,7 @@ async fn admins_change_settings_and_others_cannot() {
         changed.json::<Value>().await.unwrap(),
         json!({"passwordPolicy": "nist", "invitationHours": 48,
                "resetLinkMinutes": 1440, "magicLinkMinutes": 15,
-               "sessionDays": 30, "sessionIdleDays": 7}),
+               "sessionDays": 30, "sessionIdleDays": 7, "requireAdminMfa": false}),
         "the answer is the new settings; untouched ones keep their values"
     );
     let policy: Value = server

@@ -299,7 +299,8 @@ fn stops(error: &Error) -> Option<String> {
         Error::Unauthorized { .. }
         | Error::Forbidden { .. }
         | Error::Reauthenticate { .. }
-        | Error::MustChangePassword { .. } => {
+        | Error::MustChangePassword { .. }
+        | Error::MfaEnrollmentRequired { .. } => {
             Some(format!("the server refused the session ({error})."))
         }
         Error::RateLimited { retry_after, .. } => Some(match retry_after {
