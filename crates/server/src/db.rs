@@ -13,7 +13,7 @@ use crate::sealed::ServerKey;
 
 /// The schema, applied in order; `PRAGMA user_version` records how many have run. Each
 /// migration is a list of SQL batches, so modules can own the tables they define.
-fn migrations() -> [&'static [&'static str]; 3] {
+fn migrations() -> [&'static [&'static str]; 4] {
     [
         &[BASE],
         &[
@@ -26,6 +26,7 @@ fn migrations() -> [&'static [&'static str]; 3] {
             crate::audit::SCHEMA,
         ],
         &[crate::auth::session::SCHEMA, crate::mfa::ATTEMPTS_SCHEMA],
+        &[crate::mfa::SYSTEM_ADMINS_SCHEMA],
     ]
 }
 

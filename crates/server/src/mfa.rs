@@ -1,5 +1,6 @@
 //! Two-factor sign-in with TOTP (RFC 6238: HMAC-SHA-1, 6 digits, 30-second steps, one
-//! step of clock skew either way), for organisation users.
+//! step of clock skew either way), for organisation users and for system admins (whose rows
+//! have [`SYSTEM`] as their organisation).
 //!
 //! A signed-in user enrols with `POST /auth/mfa/enroll`, which answers a fresh secret (and
 //! its `otpauth://` URL for authenticator apps) that stays pending until
@@ -11,8 +12,7 @@
 //!
 //! The shared secret must be readable to check codes, so it is stored sealed with the
 //! server key ([`crate::sealed`], kept outside the database); challenges are stored as
-//! SHA-256 hashes only. System admins do not use two-factor
-//! sign-in here.
+//! SHA-256 hashes only.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -69,6 +69,47 @@ CREATE INDEX mfa_challenges_expires ON mfa_challenges (expires);
 pub const ATTEMPTS_SCHEMA: &str = r#"
 ALTER TABLE mfa_challenges ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 "#;
+
+/// Two-factor for system admins too: the tables rebuilt without the foreign key to
+/// `users`, so that a system admin's rows ([`SYSTEM`] as the organisation, their id as the
+/// user) can live beside the org users'. Users are only ever soft-deleted, and [`reset`]
+/// deletes a user's rows when two-factor is reset.
+pub const SYSTEM_ADMINS_SCHEMA: &str = r#"
+CREATE TABLE mfa_accounts (
+    org TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    created TEXT NOT NULL,
+    confirmed_at TEXT,
+    last_step INTEGER,
+    PRIMARY KEY (org, user_id)
+);
+INSERT INTO mfa_accounts SELECT org, user_id, secret, created, confirmed_at, last_step FROM mfa;
+DROP TABLE mfa;
+ALTER TABLE mfa_accounts RENAME TO mfa;
+CREATE TABLE mfa_challenges_accounts (
+    hash TEXT PRIMARY KEY,
+    org TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    created TEXT NOT NULL,
+    expires TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO mfa_challenges_accounts
+    SELECT hash, org, user_id, created, expires, attempts FROM mfa_challenges;
+DROP TABLE mfa_challenges;
+ALTER TABLE mfa_challenges_accounts RENAME TO mfa_challenges;
+CREATE INDEX mfa_challenges_user ON mfa_challenges (org, user_id);
+CREATE INDEX mfa_challenges_expires ON mfa_challenges (expires);
+"#;
+
+/// The organisation of a system admin's two-factor rows (system admins belong to none).
+pub const SYSTEM: &str = "";
+
+/// The audit log's organisation for rows of `org`: none for a system admin's.
+fn log_org(org: &str) -> Option<&str> {
+    (org != SYSTEM).then_some(org)
+}
 
 /// Wrong codes one challenge takes before it is void (the password is asked again).
 pub const CHALLENGE_ATTEMPTS: i64 = 5;
@@ -295,17 +336,19 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The org user calling with a session; two-factor sign-in is theirs alone.
-fn own_account(caller: &Caller) -> AppResult<(String, String)> {
-    match (caller.org(), caller.user_id()) {
-        (Some(org), Some(user_id)) if !caller.is_api_token() => {
-            Ok((org.to_owned(), user_id.to_owned()))
-        }
-        (Some(_), Some(_)) => Err(AppError::forbidden(
+/// The two-factor rows of the caller, who signed in with a password: `(org, user_id)` of
+/// an org user, `(SYSTEM, id)` of a system admin; API tokens have none.
+pub(crate) fn own_account(caller: &Caller) -> AppResult<(String, String)> {
+    if caller.is_api_token() {
+        return Err(AppError::forbidden(
             "API tokens cannot set up two-factor sign-in; sign in as the user.",
-        )),
+        ));
+    }
+    match (caller.org(), caller.user_id(), caller.system_admin_id()) {
+        (Some(org), Some(user_id), _) => Ok((org.to_owned(), user_id.to_owned())),
+        (_, _, Some(id)) => Ok((SYSTEM.to_owned(), id.to_owned())),
         _ => Err(AppError::forbidden(
-            "Two-factor sign-in is for users of an organisation; system admins do not enrol.",
+            "This account cannot set up two-factor sign-in.",
         )),
     }
 }
@@ -365,7 +408,7 @@ async fn enroll(
             audit::record(
                 tx,
                 &Entry {
-                    org: Some(&org),
+                    org: log_org(&org),
                     actor,
                     action: "mfa.enroll",
                     target_id: Some(&user_id),
@@ -395,6 +438,16 @@ async fn enroll(
 /// The name an authenticator app shows for the account: the primary email, else the
 /// first, else the userName.
 fn account_label(conn: &Connection, org: &str, user_id: &str) -> AppResult<String> {
+    if org == SYSTEM {
+        let email: Option<String> = conn
+            .query_row(
+                "SELECT email FROM system_admins WHERE id = ?1",
+                [user_id],
+                |row| row.get(0),
+            )
+            .optional()?;
+        return Ok(email.unwrap_or_else(|| user_id.to_owned()));
+    }
     let label: Option<String> = conn
         .query_row(
             "SELECT COALESCE(
@@ -477,7 +530,7 @@ async fn confirm(
             };
             let accepted = accept_code(&secret, &request.code, now, None)?;
             let entry = |outcome| Entry {
-                org: Some(&org),
+                org: log_org(&org),
                 actor: actor.clone(),
                 action: "mfa.confirm",
                 target_id: Some(&user_id),

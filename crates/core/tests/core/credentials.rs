@@ -158,3 +158,61 @@ async fn an_admin_of_an_org_that_requires_two_factor_sets_it_up_first() {
     assert!(!console.status().await.mfa_enrollment_required);
     console.sync(|_| {}).await.expect("everything is open now");
 }
+
+#[tokio::test]
+async fn a_system_admin_sets_up_two_factor_and_signs_in_with_a_code() {
+    let server = Muster::start("root-mfa", 5).await;
+    let root = muster_test_support::server::SYSTEM_ADMIN;
+    server.server.seed_system_admin(root);
+    let first = TestConsole::signed_in(
+        "credentials-root",
+        fail_fast(),
+        &server.url,
+        &server.org,
+        root,
+        muster_test_support::PASSWORD,
+    )
+    .await;
+    let enrolment = first
+        .start_mfa(Secret::new(muster_test_support::PASSWORD))
+        .await
+        .expect("system admins enrol too");
+    let key: String = enrolment.secret.split_whitespace().collect();
+    let bytes = totp_rs::Secret::Encoded(key).to_bytes().unwrap();
+    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).unwrap();
+    let at = |server: &Muster| u64::try_from(server.server.now().unix_timestamp()).unwrap();
+    let on = first
+        .confirm_mfa(&totp.generate(at(&server)))
+        .await
+        .unwrap();
+    assert!(on.mfa_enabled && on.system_admin, "{on:?}");
+
+    server.server.advance(time::Duration::seconds(30));
+    let home = muster_test_support::console::Home::new("credentials-root-again");
+    let second = home.console(fail_fast());
+    second
+        .save_profile(
+            muster_test_support::console::muster_profile(&server.url, &server.org),
+            false,
+        )
+        .await
+        .unwrap();
+    second
+        .open_profile(muster_test_support::console::PROFILE)
+        .await
+        .unwrap();
+    let asked = second
+        .sign_in(root, Secret::new(muster_test_support::PASSWORD))
+        .await
+        .unwrap();
+    assert_eq!(
+        asked.phase,
+        Phase::MfaRequired,
+        "the password is not enough"
+    );
+    let done = second
+        .complete_mfa(&totp.generate(at(&server)))
+        .await
+        .unwrap();
+    assert_eq!(done.phase, Phase::Ready);
+}

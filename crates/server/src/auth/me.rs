@@ -116,10 +116,7 @@ pub(crate) async fn check_own_password(
 /// When the caller has two-factor on, checks `code` (required then) within the account's
 /// two-factor limit; a wrong or used code answers 400 and counts.
 async fn check_own_code(state: &AppState, caller: &Caller, code: Option<String>) -> AppResult<()> {
-    let (Some(org), Some(user_id)) = (caller.org(), caller.user_id()) else {
-        return Ok(());
-    };
-    let (org, user_id) = (org.to_owned(), user_id.to_owned());
+    let (org, user_id) = mfa::own_account(caller)?;
     let now = state.clock.now();
     let key = caller.account_key();
     state.limits.check(Scope::MfaCode, &key, now)?;
@@ -345,12 +342,7 @@ async fn disable_mfa(
 ) -> AppResult<Json<serde_json::Value>> {
     const ACTION: &str = "mfa.disable";
     let session_id = session_of(&caller)?;
-    let (Some(org), Some(user_id)) = (caller.org(), caller.user_id()) else {
-        return Err(AppError::forbidden(
-            "Two-factor sign-in is for users of an organisation.",
-        ));
-    };
-    let (org, user_id) = (org.to_owned(), user_id.to_owned());
+    let (org, user_id) = mfa::own_account(&caller)?;
     let enabled = {
         let (org, user_id) = (org.clone(), user_id.clone());
         state
@@ -375,6 +367,14 @@ async fn disable_mfa(
         .db
         .write(move |tx| {
             mfa::reset(tx, &org, &user_id)?;
+            if org == mfa::SYSTEM {
+                tx.execute(
+                    "UPDATE sessions SET revoked = 1
+                     WHERE system_admin_id = ?1 AND revoked = 0 AND id != ?2",
+                    params![user_id, session_id],
+                )?;
+                return Ok(());
+            }
             sign_out_user_except(tx, &org, &user_id, Some(&session_id))?;
             if let Some((to, org_name)) = crate::lifecycle::actions::email_of(tx, &org, &user_id)? {
                 outbox::queue(
@@ -410,7 +410,7 @@ async fn me(
                 super::tokens::active_session_count(conn, org, user_id, now)?,
             )),
             Identity::SystemAdmin { id, .. } => Ok((
-                false,
+                mfa::is_enabled(conn, mfa::SYSTEM, id)?,
                 conn.query_row(
                     "SELECT COUNT(DISTINCT s.id) FROM sessions s JOIN tokens t ON t.session_id = s.id
                      WHERE s.system_admin_id = ?1 AND s.revoked = 0 AND t.kind = 'refresh'

@@ -418,14 +418,16 @@ async fn password_step(
     let answer = state
         .db
         .write(move |tx| {
-            if let Owner::OrgUser { org, user_id } = &account.owner
-                && mfa::is_enabled(tx, org, user_id)?
-            {
+            let (org, user_id) = match &account.owner {
+                Owner::OrgUser { org, user_id } => (org.as_str(), user_id.as_str()),
+                Owner::SystemAdmin(id) => (mfa::SYSTEM, id.as_str()),
+            };
+            if mfa::is_enabled(tx, org, user_id)? {
                 let challenge = mfa::start_challenge(tx, org, user_id, now)?;
                 audit::record(
                     tx,
                     &Entry {
-                        org: Some(org),
+                        org: account.org.as_deref(),
                         actor: account.actor(),
                         action: "session.mfa_challenge",
                         target_id: Some(user_id),
@@ -549,7 +551,8 @@ async fn code_step(
         record_failure(&state, client, no_challenge).await;
         return Err(AppError::unauthorized(NO_CHALLENGE));
     };
-    let limit_key = account_key(Some(&org), &user_id);
+    let system = org == mfa::SYSTEM;
+    let limit_key = account_key((!system).then_some(org.as_str()), &user_id);
     state.limits.check(Scope::MfaCode, &limit_key, now)?;
     state.limits.check(Scope::MfaCodeDaily, &limit_key, now)?;
     let config = state.config.clone();
@@ -557,13 +560,17 @@ async fn code_step(
     let result = state
         .db
         .write(move |tx| {
-            let Some(user) = org_user(tx, &org, &user_id)? else {
+            let account = if system {
+                system_admin(tx, &user_id)?.map(Account::system_admin)
+            } else {
+                org_user(tx, &org, &user_id)?.map(|user| Account::org_user(&org, user))
+            };
+            let Some(account) = account else {
                 return Ok(Err(Refusal::uncounted(ACCOUNT_GONE)));
             };
-            let account = Account::org_user(&org, user);
             let refuse = |problem: &'static str, reason: &'static str| -> AppResult<()> {
                 let entry = Entry {
-                    org: Some(&org),
+                    org: account.org.as_deref(),
                     actor: Actor::anonymous(),
                     action: "session.sign_in_failed",
                     target_id: Some(&user_id),

@@ -26,9 +26,9 @@ enum Who {
     Write,
     /// System admins only.
     SystemAdmin,
-    /// One's own account, signed in with a password: org users; system admins when
-    /// `system_admins`; never API tokens.
-    Own { system_admins: bool },
+    /// One's own account, signed in with a password (org users and system admins); never
+    /// API tokens.
+    Own,
 }
 
 /// The callers every row is tried with.
@@ -71,15 +71,8 @@ fn expect(who: Who, caller: Caller) -> Option<Expect> {
     Some(match (who, caller) {
         (Who::Open(_), _) => return None,
         (_, Anonymous) => Status(401),
-        (Who::Own { .. }, ApiRead | ApiProvision | OtherApi) => Status(403),
-        (Who::Own { system_admins }, SystemAdmin) => {
-            if system_admins {
-                Allowed
-            } else {
-                Status(403)
-            }
-        }
-        (Who::Own { .. }, _) => Allowed,
+        (Who::Own, ApiRead | ApiProvision | OtherApi) => Status(403),
+        (Who::Own, _) => Allowed,
         (_, OtherAdmin | OtherApi) => Status(403),
         (Who::SystemAdmin, SystemAdmin) => Allowed,
         (Who::SystemAdmin, _) => Status(403),
@@ -168,63 +161,43 @@ fn rows(f: &Fixture) -> Vec<Row> {
             Some(
                 json!({"currentPassword": "Not-the-password-1", "newPassword": "Juniper-Canoe-71-lattice"}),
             ),
-            Who::Own {
-                system_admins: true,
-            },
+            Who::Own,
         ),
         row(
             M::POST,
             "/auth/reauthenticate",
             "/auth/reauthenticate".into(),
             Some(json!({"password": PASSWORD})),
-            Who::Own {
-                system_admins: true,
-            },
+            Who::Own,
         ),
         row(
             M::POST,
             "/auth/mfa/enroll",
             "/auth/mfa/enroll".into(),
             Some(json!({"password": PASSWORD})),
-            Who::Own {
-                system_admins: false,
-            },
+            Who::Own,
         ),
         row(
             M::POST,
             "/auth/mfa/confirm",
             "/auth/mfa/confirm".into(),
             Some(json!({"code": "000000"})),
-            Who::Own {
-                system_admins: false,
-            },
+            Who::Own,
         ),
         row(
             M::POST,
             "/auth/mfa/disable",
             "/auth/mfa/disable".into(),
             Some(json!({"password": PASSWORD, "code": "000000"})),
-            Who::Own {
-                system_admins: false,
-            },
+            Who::Own,
         ),
-        row(
-            M::GET,
-            "/auth/me",
-            "/auth/me".into(),
-            None,
-            Who::Own {
-                system_admins: true,
-            },
-        ),
+        row(M::GET, "/auth/me", "/auth/me".into(), None, Who::Own),
         row(
             M::POST,
             "/auth/sessions/end-others",
             "/auth/sessions/end-others".into(),
             None,
-            Who::Own {
-                system_admins: true,
-            },
+            Who::Own,
         ),
         row(
             M::GET,

@@ -405,27 +405,9 @@ async fn wrong_codes_are_rate_limited_per_account() {
 }
 
 #[tokio::test]
-async fn only_signed_in_org_users_enrol() {
+async fn only_accounts_signed_in_with_a_password_enrol() {
     let server = TestServer::start().await;
     let acme = seed_org(&server, "acme");
-    let root = seed_system_admin(&server);
-    let root = server.sign_in(None, &root).await;
-    let body = scim_error(
-        server
-            .post(
-                "/auth/mfa/enroll",
-                &root.access,
-                &json!({"password": PASSWORD}),
-            )
-            .await,
-        403,
-    )
-    .await;
-    assert!(
-        body["detail"].as_str().unwrap().contains("system admins"),
-        "system admins do not enrol: {body}"
-    );
-
     let robot = seed_user(
         &server,
         "acme",
@@ -567,4 +549,31 @@ async fn a_challenge_is_void_after_five_wrong_codes_and_a_day_allows_twenty() {
         .answer_challenge(&challenge, &code_at(&secret, server.now()))
         .await;
     assert_eq!(response.status(), 200, "the next day");
+}
+
+#[tokio::test]
+async fn a_system_admin_signs_in_with_a_code_once_enrolled() {
+    let server = TestServer::start().await;
+    let root = seed_system_admin(&server);
+    let tokens = server.sign_in(None, &root).await;
+    let secret = enable_mfa(&server, &tokens.access).await;
+    server.advance(Duration::seconds(30));
+    let answer: Value = server
+        .sign_in_raw(None, &root, PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["mfaRequired"], true, "{answer}");
+    let challenge = answer["challenge"].as_str().unwrap();
+    let wrong = server
+        .answer_challenge(challenge, &wrong_code(&secret, server.now()))
+        .await;
+    assert_eq!(wrong.status(), 401);
+    let right = server
+        .answer_challenge(challenge, &code_at(&secret, server.now()))
+        .await;
+    assert_eq!(right.status(), 200, "the code completes the sign-in");
+    let answer: Value = right.json().await.unwrap();
+    assert_eq!(answer["user"]["systemAdmin"], true, "{answer}");
 }
