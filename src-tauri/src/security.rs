@@ -1,4 +1,4 @@
-//! The app's security settings, checked as tests (issue 8): what the webview may call,
+//! The app's security settings, checked as tests: what the webview may call,
 //! the content security policy, release-build settings, the Tauri version, and that no
 //! command's reply (or progress event) has a field that could carry a token or password.
 //! Each check reads the files the build uses, so a change that loosens one fails here.

@@ -31,7 +31,7 @@ use totp_rs::{Algorithm, Secret, TOTP};
 use crate::AppState;
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::tokens::token_hash;
-use crate::auth::{Caller, PasswordChanger, stamp};
+use crate::auth::{AccountCaller, Caller, stamp};
 use crate::body::JsonBody;
 use crate::error::{AppError, AppResult};
 use crate::ratelimit::{ClientAddr, Scope, account_key};
@@ -369,7 +369,7 @@ struct EnrolRequest {
 /// pending one, once the current password is given (a stolen access token alone cannot
 /// put the thief's authenticator on the account); 409 if two-factor sign-in is already on.
 async fn enroll(
-    PasswordChanger(caller): PasswordChanger,
+    AccountCaller(caller): AccountCaller,
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     JsonBody(request): JsonBody<EnrolRequest>,
@@ -491,7 +491,7 @@ struct Confirmed {
 /// `POST /auth/mfa/confirm` `{"code"}`: turns the pending secret on when the code is
 /// right (400 when it is not; wrong codes count toward the two-factor rate limit).
 async fn confirm(
-    PasswordChanger(caller): PasswordChanger,
+    AccountCaller(caller): AccountCaller,
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     JsonBody(request): JsonBody<CodeRequest>,

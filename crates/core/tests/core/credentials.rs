@@ -1,4 +1,4 @@
-//! The signed-in account's own credentials through the console (issue 16): a change to
+//! The signed-in account's own credentials through the console: a change to
 //! someone's password long after signing in asks for the password again, and a password
 //! set by an admin must be replaced before anything else.
 

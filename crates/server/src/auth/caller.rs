@@ -131,7 +131,7 @@ impl Caller {
     }
 
     /// Whether the account must choose a new password before anything else (only the
-    /// [`PasswordChanger`] extractor lets such a caller through).
+    /// [`AccountCaller`] extractor lets such a caller through).
     pub fn must_change_password(&self) -> bool {
         self.must_change_password
     }
@@ -207,6 +207,17 @@ impl Caller {
         }
     }
 
+    /// Whose sessions and tokens the caller's are.
+    pub(crate) fn owner(&self) -> Owner {
+        match &self.identity {
+            Identity::SystemAdmin { id, .. } => Owner::SystemAdmin(id.clone()),
+            Identity::OrgUser { org, user_id, .. } => Owner::OrgUser {
+                org: org.clone(),
+                user_id: user_id.clone(),
+            },
+        }
+    }
+
     /// The caller's account as a rate-limit key ([`account_key`]): every token of one
     /// account (its sessions, its API tokens) shares the account's limits.
     pub fn account_key(&self) -> String {
@@ -275,7 +286,7 @@ impl FromRequestParts<AppState> for Caller {
     /// The caller; 403 [`AppError::must_change_password`] while the account must choose a
     /// new password.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
-        let PasswordChanger(caller) = PasswordChanger::from_request_parts(parts, state).await?;
+        let AccountCaller(caller) = AccountCaller::from_request_parts(parts, state).await?;
         if caller.must_change_password {
             return Err(AppError::must_change_password());
         }
@@ -290,9 +301,9 @@ impl FromRequestParts<AppState> for Caller {
 /// password to choose, two-factor to set up): `POST /auth/password`, `GET /auth/me`, the
 /// two-factor set-up. A [`Caller`] without those checks.
 #[derive(Debug, Clone)]
-pub struct PasswordChanger(pub Caller);
+pub struct AccountCaller(pub Caller);
 
-impl FromRequestParts<AppState> for PasswordChanger {
+impl FromRequestParts<AppState> for AccountCaller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {

@@ -22,10 +22,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::caller::{Caller, Identity, PasswordChanger};
+use super::caller::{AccountCaller, Caller, Identity};
 use super::password::{hash_password, verify_password};
 use super::session;
-use super::tokens::sign_out_user_except;
+use super::tokens::{Owner, owner_session_count, revoke_sessions_of, sign_out_user_except};
 use crate::AppState;
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::body::JsonBody;
@@ -215,7 +215,7 @@ struct PasswordChange {
 
 /// `POST /auth/password`: 204 once the new password is set.
 async fn change_password(
-    PasswordChanger(caller): PasswordChanger,
+    AccountCaller(caller): AccountCaller,
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     JsonBody(request): JsonBody<PasswordChange>,
@@ -286,11 +286,7 @@ async fn change_password(
                         "UPDATE system_admins SET password_hash = ?2 WHERE id = ?1",
                         params![id, hash],
                     )?;
-                    tx.execute(
-                        "UPDATE sessions SET revoked = 1
-                         WHERE system_admin_id = ?1 AND revoked = 0 AND id != ?2",
-                        params![id, session_id],
-                    )?
+                    revoke_sessions_of(tx, &writer.owner(), Some(&session_id))?
                 }
             };
             session::mark_authenticated(tx, &session_id, now)?;
@@ -368,11 +364,7 @@ async fn disable_mfa(
         .write(move |tx| {
             mfa::reset(tx, &org, &user_id)?;
             if org == mfa::SYSTEM {
-                tx.execute(
-                    "UPDATE sessions SET revoked = 1
-                     WHERE system_admin_id = ?1 AND revoked = 0 AND id != ?2",
-                    params![user_id, session_id],
-                )?;
+                revoke_sessions_of(tx, &Owner::SystemAdmin(user_id), Some(&session_id))?;
                 return Ok(());
             }
             sign_out_user_except(tx, &org, &user_id, Some(&session_id))?;
@@ -396,7 +388,7 @@ async fn disable_mfa(
 /// whether two-factor is on, how many sessions are open, and whether a new password
 /// must be chosen first. Sessions only (an API token has no account page).
 async fn me(
-    PasswordChanger(caller): PasswordChanger,
+    AccountCaller(caller): AccountCaller,
     State(state): State<AppState>,
 ) -> AppResult<Json<serde_json::Value>> {
     session_of(&caller)?;
@@ -411,13 +403,7 @@ async fn me(
             )),
             Identity::SystemAdmin { id, .. } => Ok((
                 mfa::is_enabled(conn, mfa::SYSTEM, id)?,
-                conn.query_row(
-                    "SELECT COUNT(DISTINCT s.id) FROM sessions s JOIN tokens t ON t.session_id = s.id
-                     WHERE s.system_admin_id = ?1 AND s.revoked = 0 AND t.kind = 'refresh'
-                       AND t.rotated IS NULL AND t.expires > ?2",
-                    params![id, super::stamp(now)],
-                    |row| row.get(0),
-                )?,
+                owner_session_count(conn, &reader.owner(), now)?,
             )),
         })
         .await?;
@@ -441,24 +427,10 @@ async fn end_other_sessions(
     ClientAddr(client): ClientAddr,
 ) -> AppResult<Json<serde_json::Value>> {
     let session_id = session_of(&caller)?;
-    let owner = caller.clone();
+    let owner = caller.owner();
     let ended = state
         .db
-        .write(move |tx| {
-            let ended = match owner.identity() {
-                Identity::OrgUser { org, user_id, .. } => tx.execute(
-                    "UPDATE sessions SET revoked = 1
-                     WHERE org = ?1 AND user_id = ?2 AND revoked = 0 AND id != ?3",
-                    params![org, user_id, session_id],
-                )?,
-                Identity::SystemAdmin { id, .. } => tx.execute(
-                    "UPDATE sessions SET revoked = 1
-                     WHERE system_admin_id = ?1 AND revoked = 0 AND id != ?2",
-                    params![id, session_id],
-                )?,
-            };
-            Ok(ended)
-        })
+        .write(move |tx| revoke_sessions_of(tx, &owner, Some(&session_id)))
         .await?;
     record(
         &state,

@@ -41,7 +41,7 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
 pub use accounts::create_system_admin;
-pub use caller::{Caller, Identity, PasswordChanger, Role, actor_of_token};
+pub use caller::{AccountCaller, Caller, Identity, Role, actor_of_token};
 pub(crate) use me::check_own_password;
 pub use password::{hash_password, verify_password};
 pub use routes::routes;

@@ -380,11 +380,11 @@ pub(crate) fn sign_out_user_except(
     user_id: &str,
     keep: Option<&str>,
 ) -> AppResult<usize> {
-    let revoked = tx.execute(
-        "UPDATE sessions SET revoked = 1
-         WHERE org = ?1 AND user_id = ?2 AND revoked = 0 AND id IS NOT ?3",
-        params![org, user_id, keep],
-    )?;
+    let owner = Owner::OrgUser {
+        org: org.to_owned(),
+        user_id: user_id.to_owned(),
+    };
+    let revoked = revoke_sessions_of(tx, &owner, keep)?;
     let api_tokens = tx.execute(
         "DELETE FROM tokens WHERE kind = 'api' AND org = ?1 AND user_id = ?2",
         params![org, user_id],
@@ -397,6 +397,37 @@ pub(crate) fn sign_out_user_except(
         "user signed out everywhere"
     );
     Ok(revoked)
+}
+
+/// Revokes the open sessions of `owner` but `keep`; how many there were.
+pub(crate) fn revoke_sessions_of(
+    tx: &Transaction<'_>,
+    owner: &Owner,
+    keep: Option<&str>,
+) -> AppResult<usize> {
+    let (org, user_id, admin) = owner.columns();
+    Ok(tx.execute(
+        "UPDATE sessions SET revoked = 1
+         WHERE org IS ?1 AND user_id IS ?2 AND system_admin_id IS ?3 AND revoked = 0
+           AND id IS NOT ?4",
+        params![org, user_id, admin, keep],
+    )?)
+}
+
+/// How many sessions `owner` has open (see [`active_session_count`]).
+pub(crate) fn owner_session_count(
+    conn: &Connection,
+    owner: &Owner,
+    now: OffsetDateTime,
+) -> AppResult<u32> {
+    let (org, user_id, admin) = owner.columns();
+    Ok(conn.query_row(
+        "SELECT COUNT(DISTINCT s.id) FROM sessions s JOIN tokens t ON t.session_id = s.id
+         WHERE s.org IS ?1 AND s.user_id IS ?2 AND s.system_admin_id IS ?3 AND s.revoked = 0
+           AND t.kind = 'refresh' AND t.rotated IS NULL AND t.expires > ?4",
+        params![org, user_id, admin, stamp(now)],
+        |row| row.get(0),
+    )?)
 }
 
 /// How many sessions of `user_id` of `org` are open: not revoked, with a refresh token

@@ -1,4 +1,4 @@
-//! Credentials against a stolen token (issue 16): recent sign-in for changes to anyone's
+//! Credentials against a stolen token: recent sign-in for changes to anyone's
 //! credentials, no changes to one's own through the admin endpoints, one's own password
 //! and two-factor behind the current password, must-change enforced, session lifetimes,
 //! access ended with credentials, API token scope and expiry.

@@ -1,4 +1,4 @@
-//! The authorization matrix (issue 16): every route the server registers × every kind of
+//! The authorization matrix: every route the server registers × every kind of
 //! caller (anonymous, viewer, technician, admin, read-only and provisioning API tokens,
 //! system admin, and an admin and an API token of another organisation), each answer
 //! checked against what the route's row says. The rows come from one table; the routes

@@ -1,4 +1,4 @@
-//! Fuzzing with proptest at scale (issue 8): the SCIM filter parser, SCIM JSON parsing of
+//! Fuzzing with proptest at scale: the SCIM filter parser, SCIM JSON parsing of
 //! every resource, the cache file loader and the CSV importer, each fed mutations of a
 //! corpus of real inputs (kept beside this file, and the SCIM fixtures of muster-scim)
 //! and grammar-shaped noise. Nothing may panic, and what parses must behave: a parsed
