@@ -83,6 +83,12 @@ class AppState {
     this.setStatus(await call(commands.status()));
   }
 
+  /** Signs out: the session at the server, the keychain entries, the offline copy. */
+  async signOut(): Promise<void> {
+    this.setStatus(await call(commands.signOut()));
+    this.changed();
+  }
+
   async reconnect(): Promise<void> {
     try {
       this.setStatus(await call(commands.refresh()));
