@@ -2,7 +2,7 @@
 // dormancy input and bar lengths. Pure,
 // unit-tested in review.test.ts.
 import type { UserQuery_Serialize as UserQuery } from "./bindings";
-import type { Filters } from "./UsersTable";
+import type { Filters } from "../features/users/filters";
 
 /** Dormancy threshold when the screen opens. */
 export const DEFAULT_DAYS = 90;

@@ -1,37 +1,7 @@
-// CSV export and import without the screens: which export columns the table's visible
-// columns stand for, the import's field choices and the overrides sent when a column's
-// field is changed, and the words for a preview and a finished run. Pure, unit-tested.
-import type { ColumnMapping_Serialize, ColumnView, Field, ImportReport_Serialize, MappingOverride_Deserialize, RowPreview_Serialize } from "./bindings";
-import type { ColumnId } from "./columns";
-
-/** The export columns each table column stands for. */
-const EXPORT_OF: Record<ColumnId, readonly string[]> = {
-  name: ["name"],
-  email: ["email"],
-  userName: ["userName"],
-  phone: ["phone"],
-  role: ["role"],
-  licence: ["licence"],
-  status: ["status"],
-  branch: ["homeBranch", "branches"],
-  securityGroup: ["securityGroup"],
-  zones: ["zones"],
-  invitation: ["invitation"],
-  mfa: ["mfaEnabled"],
-  lastSignIn: ["lastSignIn"],
-  login: ["lastSignInMethod"],
-};
-
-/** The export's columns for the table's visible ones, in the table's order, keeping only
- * columns the engine offers (an unknown name would fail the export). */
-export function exportColumnsFor(visible: readonly ColumnId[], offered: readonly ColumnView[]): string[] {
-  const names = new Set(offered.map((c) => c.name));
-  const out: string[] = [];
-  for (const id of visible) {
-    for (const name of EXPORT_OF[id] ?? []) if (names.has(name) && !out.includes(name)) out.push(name);
-  }
-  return out;
-}
+// CSV import without the screen: the import's field choices and the overrides sent when a
+// column's field is changed, and the words for a preview and a finished run. Pure,
+// unit-tested.
+import type { ColumnMapping_Serialize, Field, ImportReport_Serialize, MappingOverride_Deserialize, RowPreview_Serialize } from "../../lib/bindings";
 
 /** The fields an import can fill, with their labels, in the preview's order. */
 export const IMPORT_FIELDS: readonly { field: Field; label: string }[] = [
@@ -98,9 +68,4 @@ export function reportText(report: ImportReport_Serialize): string {
   if (report.skipped) parts.push(`${report.skipped.toLocaleString("en-US")} skipped`);
   if (report.notRun) parts.push(`${report.notRun.toLocaleString("en-US")} not run`);
   return parts.length > 0 ? parts.join(" · ") : "Nothing was sent";
-}
-
-/** "Exported 1,204 users to users-2026-11-23.csv." */
-export function exportedText(rows: number, fileName: string): string {
-  return `Exported ${rows.toLocaleString("en-US")} ${rows === 1 ? "user" : "users"} to ${fileName}.`;
 }

@@ -1,7 +1,7 @@
 // The users table's columns: which exist, which are shown (remembered per machine), their
 // widths, and how clicking a header changes the sort. Pure, unit-tested.
-import { ago, label } from "./format";
-import type { Row } from "./UsersTable";
+import { ago, label } from "../../lib/format";
+import type { Row } from "./filters";
 
 export type ColumnId =
   | "name"

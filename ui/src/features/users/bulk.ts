@@ -1,8 +1,8 @@
 // Bulk actions on the users table without the screen: which actions the bar offers and why
 // one is disabled, the request sent to `runBulk`, the confirmation's words, and the live
 // progress folded from the channel's events. Pure, unit-tested.
-import type { BulkAction_Deserialize, BulkProgressView, BulkRequest_Deserialize, BulkResultView, BulkSelection_Deserialize, BulkSummaryView, UserQuery } from "./bindings";
-import type { Selection } from "./UsersTable";
+import type { BulkAction_Deserialize, BulkProgressView, BulkRequest_Deserialize, BulkResultView, BulkSelection_Deserialize, BulkSummaryView, UserQuery } from "../../lib/bindings";
+import type { Selection } from "./selection";
 
 export type BulkName =
   | "resend-welcome"

@@ -1,9 +1,11 @@
 // The users screen's state that outlives the screen: opening a user and coming back finds
 // the same search, filters, sort, selection, scroll position and active row. Columns and
 // sort are also remembered between runs (localStorage).
-import type { Facets } from "./bindings";
+import type { Facets } from "../../lib/bindings";
 import { loadSort, loadVisible, saveSort, saveVisible, type ColumnId, type Sort } from "./columns";
-import { emptyFilters, NO_SELECTION, WindowCache, type Filters, type Row, type Selection } from "./UsersTable";
+import { emptyFilters, type Filters, type Row } from "./filters";
+import { NO_SELECTION, type Selection } from "./selection";
+import { WindowCache } from "./WindowCache.svelte";
 
 /** Rows fetched per `searchUsers` call. */
 export const WINDOW_ROWS = 200;

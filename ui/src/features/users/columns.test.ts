@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Row } from "./UsersTable";
+import type { Row } from "./filters";
 import {
   ariaSort,
   cellText,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { BulkResultView_Serialize as BulkResultView, BulkSummaryView_Serialize as BulkSummaryView } from "./bindings";
+import type { BulkResultView_Serialize as BulkResultView, BulkSummaryView_Serialize as BulkSummaryView } from "../../lib/bindings";
 import {
   applyProgress,
   BULK_ACTIONS,
@@ -19,7 +19,8 @@ import {
   toRequest,
 } from "./bulk";
 import { DEFAULT_SORT } from "./columns";
-import { emptyFilters, NO_SELECTION, selectAllMatching, toggleSelected, toQuery } from "./UsersTable";
+import { emptyFilters, toQuery } from "./filters";
+import { NO_SELECTION, selectAllMatching, toggleSelected } from "./selection";
 
 const open = { readOnlyReason: null, feature: () => ({ available: true, reason: null }) };
 
