@@ -66,7 +66,7 @@ impl Console {
         {
             let mut state = self.state.lock().await;
             if let Some(active) = state.active.as_mut() {
-                active.must_change_password = false;
+                active.session.must_change_password = false;
             }
         }
         Ok(self.status().await)
@@ -120,7 +120,7 @@ impl Console {
         {
             let mut state = self.state.lock().await;
             if let Some(active) = state.active.as_mut() {
-                active.mfa_enrollment_required = false;
+                active.session.mfa_enrollment_required = false;
             }
         }
         self.my_account().await
@@ -186,7 +186,7 @@ impl Console {
                     answer.json::<Value>()
                 }
             });
-        self.online(sent).await
+        self.note_and_save_session(sent).await
     }
 }
 

@@ -19,8 +19,9 @@ use serde_json::Value;
 #[cfg(feature = "specta")]
 use specta::Type;
 
+use super::Console;
+use super::reads::to_search;
 use super::view::{self, Handover, UserQuery};
-use super::{Console, to_search};
 use crate::actions::{Reassign, ResponsibilityKind};
 use crate::bulk::{Cancel, Context, Job, Operation, Options, Outcome, Report, Targets};
 use crate::error::{Code, Error};
@@ -292,7 +293,7 @@ impl Console {
             _ => Ok(()),
         };
         // Only to record the connection's state; the summary says what happened to whom.
-        let _ = self.online(reached).await;
+        let _ = self.note_and_save_session(reached).await;
         let retry_ids: Vec<String> = summary
             .reports
             .iter()
@@ -401,9 +402,9 @@ fn operation_of(action: &BulkAction) -> Result<Operation, Error> {
             branches,
         } => Operation::SetBranches {
             home_branch: home_branch.as_deref().map(str::trim).map(str::to_owned),
-            branches: branches.as_ref().map(|b| super::clean(b)),
+            branches: branches.as_ref().map(|b| super::input::clean(b)),
         },
-        BulkAction::SetZones { zones } => Operation::SetZones(super::clean(zones)),
+        BulkAction::SetZones { zones } => Operation::SetZones(super::input::clean(zones)),
         BulkAction::RevokeSessions => Operation::RevokeSessions,
         BulkAction::ResetMfa => Operation::ResetMfa,
     })

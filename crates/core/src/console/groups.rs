@@ -87,7 +87,10 @@ impl Console {
     /// [`Error::NotFound`]; [`Error::Offline`] when offline and the group is not cached.
     pub async fn group(&self, id: &str) -> Result<GroupDetail, Error> {
         if let Some(client) = self.client().await? {
-            match self.online(client.groups().get(id).await).await {
+            match self
+                .note_and_save_session(client.groups().get(id).await)
+                .await
+            {
                 Ok(got) => return Ok(self.keep_group(got).await),
                 Err(Error::Offline { .. }) => {}
                 Err(error) => return Err(error),
@@ -119,7 +122,9 @@ impl Console {
             members: members.iter().map(Member::user).collect(),
             ..Group::default()
         };
-        let created = self.online(client.groups().create(&group).await).await?;
+        let created = self
+            .note_and_save_session(client.groups().create(&group).await)
+            .await?;
         Ok(self.keep_group(created).await)
     }
 
@@ -139,7 +144,7 @@ impl Console {
         let client = self.group_writer().await?;
         let rename = vec![PatchOperation::replace("displayName", json!(name))];
         let renamed = self
-            .online(client.groups().patch(id, rename, version.as_deref()).await)
+            .note_and_save_session(client.groups().patch(id, rename, version.as_deref()).await)
             .await?;
         Ok(self.keep_group(renamed).await)
     }
@@ -151,7 +156,8 @@ impl Console {
     /// What the provider answers.
     pub async fn delete_group(&self, id: &str) -> Result<(), Error> {
         let client = self.group_writer().await?;
-        self.online(client.groups().delete(id, None).await).await?;
+        self.note_and_save_session(client.groups().delete(id, None).await)
+            .await?;
         let id = id.to_owned();
         self.change(move |snapshot| {
             sync::remove_group(snapshot, &id);
@@ -199,7 +205,7 @@ impl Console {
         } else {
             groups.remove_members(id, users, None).await
         };
-        let changed = self.online(sent).await?;
+        let changed = self.note_and_save_session(sent).await?;
         Ok(self.keep_group(changed).await)
     }
 

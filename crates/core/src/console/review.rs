@@ -658,7 +658,9 @@ mod tests {
             for item in all_counts(&review) {
                 let Some(query) = &item.query else { continue };
                 linked += 1;
-                let found = index.search(&super::super::to_search(query), NOW).total;
+                let found = index
+                    .search(&super::super::reads::to_search(query), NOW)
+                    .total;
                 assert_eq!(
                     found, item.count as usize,
                     "{} at {days} days: the table must list exactly the users counted ({query:?})",

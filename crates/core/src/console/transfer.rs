@@ -10,7 +10,8 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use super::{Console, to_search};
+use super::Console;
+use super::reads::to_search;
 use crate::csv::columns::{self, ColumnView};
 use crate::csv::export::{self, ExportOptions, ExportSummary};
 use crate::csv::import::{
@@ -208,11 +209,11 @@ impl Console {
             r.user_id.is_some() || (r.code().is_some() && r.code() != Some(Code::Offline))
         });
         if let Some(row) = offline {
-            active.online = false;
-            active.offline_reason = Some(Notice::new(row.message.clone()));
+            active.link.online = false;
+            active.link.offline_reason = Some(Notice::new(row.message.clone()));
         } else if answered {
-            active.online = true;
-            active.offline_reason = None;
+            active.link.online = true;
+            active.link.offline_reason = None;
         }
     }
 }

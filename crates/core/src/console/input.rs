@@ -1,0 +1,212 @@
+//! The user form's input: checked before anything is sent, and turned into a SCIM user or
+//! PATCH operations.
+
+use muster_scim::message::{PatchOpKind, PatchOperation};
+use muster_scim::user::{self as scim_user, Licence, MultiValue, Name, Role, ShopUser, User};
+use serde_json::{Value, json};
+
+use crate::actions::{Reassign, ResponsibilityKind};
+use crate::error::Error;
+
+use super::view::{Handover, UserDetail, UserInput};
+use muster_scim::urn::SHOP_USER as SHOP;
+
+/// Checks the form before anything is sent, naming each bad field.
+pub(super) fn validate_input(input: &UserInput) -> Result<(), Error> {
+    let mut fields = Vec::new();
+    let mut bad = |field: &str, message: &str| {
+        fields.push(crate::error::FieldError {
+            field: field.to_owned(),
+            message: message.to_owned(),
+        });
+    };
+    if input.given_name.trim().is_empty() {
+        bad("givenName", "Enter a first name.");
+    }
+    if input.family_name.trim().is_empty() {
+        bad("familyName", "Enter a last name.");
+    }
+    if !scim_user::looks_like_email(input.email.trim()) {
+        bad("email", "Enter an address like name@example.com.");
+    }
+    if input.user_name.trim().is_empty() {
+        bad(
+            "userName",
+            "Enter a sign-in name (usually the email address).",
+        );
+    }
+    if fields.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation {
+            message: "Some fields need attention.".to_owned(),
+            scim_type: None,
+            fields,
+        })
+    }
+}
+
+pub(super) fn blank_to_none(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+pub(super) fn clean(list: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for item in list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(item)) {
+            out.push(item.to_owned());
+        }
+    }
+    out
+}
+
+/// The handover a deactivation or delete sends, from the wizard's choices.
+pub(super) fn reassign_of(handovers: &[Handover]) -> Result<Reassign, Error> {
+    let mut reassign = Reassign::default();
+    for handover in handovers {
+        let kind: ResponsibilityKind = serde_json::from_value(Value::String(handover.kind.clone()))
+            .map_err(|_| {
+                Error::invalid(
+                    "kind",
+                    format!("Unknown responsibility '{}'.", handover.kind),
+                )
+            })?;
+        reassign.set(kind, handover.user_id.clone());
+    }
+    Ok(reassign)
+}
+
+pub(super) fn user_from(input: &UserInput) -> User {
+    let mut user = User::new(input.user_name.trim());
+    user.name = Some(Name::new(input.given_name.trim(), input.family_name.trim()));
+    user.display_name = Some(format!(
+        "{} {}",
+        input.given_name.trim(),
+        input.family_name.trim()
+    ));
+    let mut email = MultiValue::typed(input.email.trim(), "work");
+    email.primary = Some(true);
+    user.emails = vec![email];
+    user.shop = Some(ShopUser {
+        licence: blank_to_none(&input.licence).map(|l| Licence::from(l.as_str())),
+        role: blank_to_none(&input.role).map(|r| Role::from(r.as_str())),
+        security_group: blank_to_none(&input.security_group),
+        service_groups: clean(&input.service_groups),
+        zones: clean(&input.zones),
+        home_branch: blank_to_none(&input.home_branch),
+        branches: clean(&input.branches),
+        job_role: blank_to_none(&input.job_role),
+        phone: blank_to_none(&input.phone),
+        ..ShopUser::default()
+    });
+    user
+}
+
+/// PATCH operations taking `before` to the form's values; `shop` says whether the
+/// provider takes Muster's shop extension (without it, the phone and job role go to SCIM's
+/// own `phoneNumbers` and `title`, and the shop fields, which the form hides, are left).
+pub(super) fn changes(before: &UserDetail, input: &UserInput, shop: bool) -> Vec<PatchOperation> {
+    let mut ops = Vec::new();
+    let mut set = |path: String, value: Value| {
+        ops.push(if value.is_null() {
+            PatchOperation {
+                op: PatchOpKind::Remove,
+                path: Some(path),
+                value: None,
+            }
+        } else {
+            PatchOperation {
+                op: PatchOpKind::Replace,
+                path: Some(path),
+                value: Some(value),
+            }
+        });
+    };
+    let text_changed = |old: &Option<String>, new: &str| old.as_deref().unwrap_or("") != new.trim();
+    if before.user_name != input.user_name.trim() {
+        set("userName".into(), json!(input.user_name.trim()));
+    }
+    if text_changed(&before.given_name, &input.given_name) {
+        set("name.givenName".into(), json!(input.given_name.trim()));
+    }
+    if text_changed(&before.family_name, &input.family_name) {
+        set("name.familyName".into(), json!(input.family_name.trim()));
+    }
+    if text_changed(&before.given_name, &input.given_name)
+        || text_changed(&before.family_name, &input.family_name)
+    {
+        set(
+            "displayName".into(),
+            json!(format!(
+                "{} {}",
+                input.given_name.trim(),
+                input.family_name.trim()
+            )),
+        );
+    }
+    if text_changed(&before.email, &input.email) {
+        set(
+            "emails".into(),
+            json!([{"value": input.email.trim(), "type": "work", "primary": true}]),
+        );
+    }
+    if !shop {
+        if before.phone.as_deref() != blank_to_none(&input.phone).as_deref() {
+            set(
+                "phoneNumbers".into(),
+                blank_to_none(&input.phone).map_or(
+                    Value::Null,
+                    |phone| json!([{"value": phone, "type": "work"}]),
+                ),
+            );
+        }
+        if before.job_role.as_deref() != blank_to_none(&input.job_role).as_deref() {
+            set(
+                "title".into(),
+                blank_to_none(&input.job_role).map_or(Value::Null, Value::String),
+            );
+        }
+        return ops;
+    }
+    let optional = [
+        ("phone", &before.phone, &input.phone),
+        ("jobRole", &before.job_role, &input.job_role),
+        ("licence", &before.licence, &input.licence),
+        ("role", &before.role, &input.role),
+        (
+            "securityGroup",
+            &before.security_group,
+            &input.security_group,
+        ),
+        ("homeBranch", &before.home_branch, &input.home_branch),
+    ];
+    for (name, old, new) in optional {
+        let new = blank_to_none(new);
+        if *old != new {
+            set(
+                format!("{SHOP}:{name}"),
+                new.map_or(Value::Null, Value::String),
+            );
+        }
+    }
+    let lists = [
+        (
+            "serviceGroups",
+            &before.service_groups,
+            &input.service_groups,
+        ),
+        ("zones", &before.zones, &input.zones),
+        ("branches", &before.branches, &input.branches),
+    ];
+    for (name, old, new) in lists {
+        let new = clean(new);
+        if *old != new {
+            set(format!("{SHOP}:{name}"), json!(new));
+        }
+    }
+    ops
+}

@@ -1,0 +1,497 @@
+//! Reads: sync, the table's search and facets, one user, email checks, responsibilities,
+//! the password policy and the audit log.
+
+use std::collections::BTreeMap;
+
+use muster_scim::user::{self as scim_user, User};
+use reqwest::Method;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::error::Error;
+use crate::rules::{self, Offer};
+use crate::search::{SearchQuery, SortKey};
+use crate::sync::{self, Phase as SyncPhase};
+
+use super::status::{capabilities_of, encode_capabilities, rules_account, session_held, status_of};
+use super::view::{
+    AssigneeView, AuditEntryView, AuditPage, AuditQuery, EmailCheck, FacetValue, Facets,
+    PasswordPolicyView, ResponsibilityView, StatusView, SyncProgressView, UserDetail, UserQuery,
+    UserRow, UserWindow,
+};
+use super::writes::note_save;
+use super::{Console, Data, MAX_WINDOW, active, active_mut, not_signed_in, org_of, view};
+
+impl Console {
+    /// Brings the offline copy up to date (the first time, everything, with progress).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Offline`] (the console goes offline, the copy is unchanged) and whatever
+    /// else the server answers.
+    pub async fn sync(
+        &self,
+        mut progress: impl FnMut(SyncProgressView),
+    ) -> Result<StatusView, Error> {
+        let _gate = self.sync_gate.lock().await;
+        let (client, data, store, known) = {
+            let state = self.state.lock().await;
+            let active = active(&state)?;
+            let client = active.session.client.clone().ok_or_else(not_signed_in)?;
+            let known = active.capabilities();
+            (client, active.data.clone(), active.store.clone(), known)
+        };
+        let mut snapshot = data.snapshot.clone();
+        drop(data);
+        // A system admin's copy keeps deleted users, to find and restore them, where the
+        // server lists them: what the server offers is read afresh for each of their
+        // syncs, and the first sync that includes deleted users pages through everything
+        // (users deleted earlier changed nothing since). Other copies take the
+        // capabilities of their first sync, renewed by `refresh`.
+        let mut options = sync::SyncOptions::default();
+        if client.account().is_some_and(|a| a.system_admin) {
+            let fresh = self.note_and_save_session(client.discover().await).await?;
+            options.include_deleted = fresh.list_deleted;
+            options.force_full = fresh.list_deleted && !known.is_some_and(|k| k.list_deleted);
+            options.discovered = true;
+            snapshot.capabilities = encode_capabilities(&fresh)?;
+        }
+        let now = self.clock.now();
+        let result = sync::sync_with(&client, &mut snapshot, now, &options, |p| {
+            progress(SyncProgressView {
+                phase: match p.phase {
+                    SyncPhase::Users => "users",
+                    SyncPhase::Groups => "groups",
+                    SyncPhase::Changes => "changes",
+                    SyncPhase::Ids => "ids",
+                }
+                .to_owned(),
+                fetched: view::clamp(p.fetched),
+                total: p.total.map(view::clamp),
+            });
+        })
+        .await;
+        self.note_and_save_session(result).await?;
+        let (data, saved) = tokio::task::spawn_blocking(move || {
+            let saved = store.as_ref().map(|store| store.save(&snapshot));
+            (Data::new(snapshot), saved)
+        })
+        .await
+        .map_err(|_| Error::Storage {
+            message: "The synced data could not be indexed.".to_owned(),
+        })?;
+        let mut state = self.state.lock().await;
+        let active = active_mut(&mut state)?;
+        active.data = data;
+        note_save(active, saved);
+        Ok(status_of(&state))
+    }
+
+    /// A window of the users table from the offline copy.
+    pub async fn search(&self, query: &UserQuery) -> UserWindow {
+        let data = self.data().await;
+        let search = to_search(query);
+        let now = self.clock.now();
+        let result = data.index.search(&search, now);
+        UserWindow {
+            total: view::clamp(result.total),
+            hidden: view::clamp(result.hidden),
+            offset: view::clamp(search.offset),
+            rows: result
+                .rows
+                .iter()
+                .filter_map(|&i| data.snapshot.users.get(i))
+                .map(|user| UserRow::of(user, now))
+                .collect(),
+        }
+    }
+
+    /// The values the filter chips offer, with counts.
+    pub async fn facets(&self) -> Facets {
+        let data = self.data().await;
+        facets_of(&data.snapshot.users, self.clock.now())
+    }
+
+    /// One user: fresh from the server when it answers, else from the offline copy.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`]; [`Error::Offline`] when offline and the user is not cached.
+    pub async fn user(&self, id: &str) -> Result<UserDetail, Error> {
+        if let Some(client) = self.client().await? {
+            let fetched = match client.users().get(id).await {
+                // A deleted user, for a system admin who can restore them.
+                Err(Error::NotFound { .. }) if self.lists_deleted().await => {
+                    client.users().get_including_deleted(id).await
+                }
+                other => other,
+            };
+            match self.note_and_save_session(fetched).await {
+                Ok(got) => {
+                    self.apply(&got.value).await;
+                    return Ok(self.detail(&got.value, got.etag, false).await);
+                }
+                Err(Error::Offline { .. }) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        let data = self.data().await;
+        let cached = data
+            .snapshot
+            .users
+            .iter()
+            .find(|u| u.id.as_deref() == Some(id))
+            .ok_or_else(|| Error::NotFound {
+                message: "That user is not in the offline copy.".to_owned(),
+            })?;
+        Ok(self.detail(cached, None, true).await)
+    }
+
+    /// What the create form should say about an email address: its shape, whether a
+    /// cached user has it (`except` is the user being edited), and for a clash a free
+    /// `+contractor` address for the same person's second account.
+    pub async fn check_email(&self, email: &str, except: Option<&str>) -> EmailCheck {
+        let email = email.trim();
+        if !scim_user::looks_like_email(email) {
+            return EmailCheck {
+                valid: false,
+                message: Some("Enter an address like name@example.com.".to_owned()),
+                taken_by: None,
+                suggestion: None,
+            };
+        }
+        let data = self.data().await;
+        let taken = |address: &str| {
+            data.snapshot.users.iter().find(|u| {
+                u.id.as_deref() != except
+                    && (u.user_name.eq_ignore_ascii_case(address)
+                        || u.emails.iter().any(|e| {
+                            e.value
+                                .as_deref()
+                                .is_some_and(|v| v.eq_ignore_ascii_case(address))
+                        }))
+            })
+        };
+        match taken(email) {
+            None => EmailCheck {
+                valid: true,
+                message: None,
+                taken_by: None,
+                suggestion: None,
+            },
+            Some(user) => {
+                let suggestion = email.rsplit_once('@').and_then(|(local, domain)| {
+                    let base = local.split('+').next().unwrap_or(local);
+                    ["contractor", "desk", "field"]
+                        .iter()
+                        .map(|tag| format!("{base}+{tag}@{domain}"))
+                        .find(|candidate| taken(candidate).is_none())
+                });
+                EmailCheck {
+                    valid: false,
+                    message: Some(
+                        "This address is in use. Someone with two roles needs a second address."
+                            .to_owned(),
+                    ),
+                    taken_by: Some(user.display_name().into_owned()),
+                    suggestion,
+                }
+            }
+        }
+    }
+
+    /// A user's detail as the signed-in account sees it now, with what can be done to
+    /// them by the engine's rules; while signed out or offline every action is held back
+    /// with that reason.
+    pub(super) async fn detail(
+        &self,
+        user: &User,
+        version: Option<String>,
+        from_cache: bool,
+    ) -> UserDetail {
+        let now = self.clock.now();
+        let state = self.state.lock().await;
+        let active = state.active.as_ref();
+        let account = active.and_then(rules_account);
+        let me = active
+            .and_then(|a| a.session.account.as_ref())
+            .map(|a| a.id.as_str());
+        let mut detail = UserDetail::of(user, version, me, from_cache, now);
+        let Some(active) = active else {
+            return detail;
+        };
+        let capabilities = capabilities_of(active);
+        let held = session_held(active);
+        detail.actions = rules::offers(user, account.as_ref(), &capabilities)
+            .into_iter()
+            .map(|offer| match &held {
+                Some(reason) if offer.available => Offer {
+                    available: false,
+                    reason: Some(reason.clone()),
+                    ..offer
+                },
+                _ => offer,
+            })
+            .collect();
+        detail.actions_note = rules::missing_actions_note(&capabilities).map(str::to_owned);
+        detail.locked_fields =
+            rules::locked_fields(user.id.as_deref(), account.as_ref(), &capabilities);
+        detail
+    }
+
+    /// What a user is responsible for, for the deactivate wizard.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`] on other providers.
+    pub async fn responsibilities(&self, id: &str) -> Result<Vec<ResponsibilityView>, Error> {
+        let client = self.require_client().await?;
+        let held = self
+            .note_and_save_session(client.actions().responsibilities(id).await)
+            .await?;
+        Ok(held
+            .kinds
+            .into_iter()
+            .map(|r| ResponsibilityView {
+                kind: serde_json::to_value(r.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                count: view::clamp(r.count),
+                label: r.label,
+            })
+            .collect())
+    }
+
+    /// Active users matching `query`, to take over responsibilities.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`] on other providers.
+    pub async fn assignees(&self, query: &str) -> Result<Vec<AssigneeView>, Error> {
+        let client = self.require_client().await?;
+        let found = self
+            .note_and_save_session(client.actions().assignees(query, 50).await)
+            .await?;
+        Ok(found
+            .into_iter()
+            .map(|a| AssigneeView {
+                id: a.id,
+                display_name: a.display_name,
+                user_name: a.user_name,
+            })
+            .collect())
+    }
+
+    /// The organisation's password rules.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`] on other providers.
+    pub async fn password_policy(&self) -> Result<PasswordPolicyView, Error> {
+        let client = self.require_client().await?;
+        let org = org_of(&client)?;
+        let url = format!("{}/o/{org}/policy", client.root());
+        let value: Value = self
+            .note_and_save_session(client.send(Method::GET, &url, &[], None, None, true).await)
+            .await?
+            .json()?;
+        let number = |key: &str| {
+            value
+                .get(key)
+                .and_then(Value::as_u64)
+                .map_or(0, view::clamp)
+        };
+        let flag = |key: &str| value.get(key).and_then(Value::as_bool).unwrap_or(false);
+        Ok(PasswordPolicyView {
+            style: text(&value, "style").unwrap_or_default(),
+            min_length: number("minLength"),
+            max_length: number("maxLength"),
+            require_upper: flag("requireUpper"),
+            require_lower: flag("requireLower"),
+            require_digit: flag("requireDigit"),
+            require_special: flag("requireSpecial"),
+            deny_common_passwords: flag("denyCommonPasswords"),
+            rules: value
+                .get("rules")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r.as_str().map(str::to_owned))
+                .collect(),
+        })
+    }
+
+    /// A page of the organisation's audit log (admins, viewers and support staff).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`] on other providers; [`Error::Forbidden`].
+    pub async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, Error> {
+        let client = self.require_client().await?;
+        let org = org_of(&client)?;
+        let url = format!("{}/o/{org}/audit", client.root());
+        let mut params: Vec<(&str, String)> = Vec::new();
+        for (key, value) in [
+            ("actor", &query.actor),
+            ("target", &query.target),
+            ("action", &query.action),
+            ("outcome", &query.outcome),
+            ("since", &query.since),
+            ("until", &query.until),
+        ] {
+            if let Some(value) = value.as_ref().filter(|v| !v.trim().is_empty()) {
+                params.push((key, value.trim().to_owned()));
+            }
+        }
+        params.push(("startIndex", (query.offset + 1).to_string()));
+        params.push(("count", query.limit.clamp(1, 200).to_string()));
+        let value: Value = self
+            .note_and_save_session(
+                client
+                    .send(Method::GET, &url, &params, None, None, true)
+                    .await,
+            )
+            .await?
+            .json()?;
+        let entries = value
+            .get("entries")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|e| AuditEntryView {
+                at: text(e, "at").unwrap_or_default(),
+                actor: text(e, "actorName")
+                    .or_else(|| text(e, "actorKind").map(|kind| unnamed_actor(&kind)))
+                    .unwrap_or_default(),
+                action: text(e, "action").unwrap_or_default(),
+                target: text(e, "targetName").or_else(|| text(e, "targetId")),
+                outcome: text(e, "outcome").unwrap_or_default(),
+                detail: match e.get("detail") {
+                    None | Some(Value::Null) => String::new(),
+                    Some(Value::String(s)) => s.clone(),
+                    Some(other) => other.to_string(),
+                },
+            })
+            .collect();
+        Ok(AuditPage {
+            total: value
+                .get("totalResults")
+                .and_then(Value::as_u64)
+                .map_or(0, view::clamp),
+            entries,
+        })
+    }
+}
+
+/// Words for an audit entry's actor the server does not name, by kind.
+pub(super) fn unnamed_actor(kind: &str) -> String {
+    match kind {
+        "anonymous" => "Anonymous".to_owned(),
+        "other_organisation" => "Someone of another organisation".to_owned(),
+        "system_admin" => "A system admin".to_owned(),
+        "api_token" => "An API token".to_owned(),
+        "user" => "A user".to_owned(),
+        other => other.replace('_', " "),
+    }
+}
+
+pub(super) fn text(value: &Value, key: &str) -> Option<String> {
+    value.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+pub(super) fn to_search(query: &UserQuery) -> SearchQuery {
+    let sort = serde_json::from_value::<SortKey>(Value::String(query.sort.clone()))
+        .unwrap_or(SortKey::Name);
+    SearchQuery {
+        text: query.text.clone(),
+        roles: query.roles.clone(),
+        licences: query.licences.clone(),
+        statuses: query.statuses.clone(),
+        branches: query.branches.clone(),
+        zones: query.zones.clone(),
+        security_groups: query.security_groups.clone(),
+        sign_in_methods: query.sign_in_methods.clone(),
+        invitation_states: query.invitation_states.clone(),
+        no_sign_in_for_days: query.no_sign_in_for_days,
+        hidden_statuses: if query.hide_deactivated {
+            vec!["deactivated".to_owned(), "deleted".to_owned()]
+        } else {
+            Vec::new()
+        },
+        sort,
+        descending: query.descending,
+        offset: query.offset as usize,
+        limit: query.limit.clamp(1, MAX_WINDOW) as usize,
+    }
+}
+
+pub(super) fn facets_of(users: &[User], now: OffsetDateTime) -> Facets {
+    let mut counts: [BTreeMap<String, u32>; 9] = Default::default();
+    let mut add = |slot: usize, value: &str| {
+        let value = value.trim();
+        if !value.is_empty() {
+            *counts[slot].entry(value.to_owned()).or_default() += 1;
+        }
+    };
+    for user in users {
+        add(2, user.status_name());
+        let Some(shop) = user.shop.as_ref() else {
+            continue;
+        };
+        if let Some(role) = &shop.role {
+            add(0, role.as_str());
+        }
+        if let Some(licence) = &shop.licence {
+            add(1, licence.as_str());
+        }
+        let mut branches: Vec<&str> = shop.branches.iter().map(String::as_str).collect();
+        branches.extend(shop.home_branch.as_deref());
+        branches.sort_unstable();
+        branches.dedup();
+        for branch in branches {
+            add(3, branch);
+        }
+        for zone in &shop.zones {
+            add(4, zone);
+        }
+        if let Some(group) = &shop.security_group {
+            add(5, group);
+        }
+        for group in &shop.service_groups {
+            add(6, group);
+        }
+        if let Some(method) = shop.last_sign_in.as_ref().and_then(|l| l.method.as_ref()) {
+            add(7, method.as_str());
+        }
+        if let Some(state) = user.invitation_state(now) {
+            add(8, state.as_str());
+        }
+    }
+    let [
+        roles,
+        licences,
+        statuses,
+        branches,
+        zones,
+        security,
+        service,
+        methods,
+        invitations,
+    ] = counts.map(|map| {
+        map.into_iter()
+            .map(|(value, count)| FacetValue { value, count })
+            .collect::<Vec<_>>()
+    });
+    Facets {
+        roles,
+        licences,
+        statuses,
+        branches,
+        zones,
+        security_groups: security,
+        service_groups: service,
+        sign_in_methods: methods,
+        invitation_states: invitations,
+    }
+}

@@ -1,0 +1,169 @@
+//! What the console shows about itself: phase, read-only reason, features, and the
+//! provider's capabilities kept in the copy.
+
+use serde_json::Value;
+
+use crate::actions::Action;
+use crate::client::Client;
+use crate::discovery::{Capabilities, Feature, Support};
+use crate::error::Error;
+use crate::profiles::ProfileKind;
+use crate::rules::{self};
+
+use super::profiles::profile_view;
+use super::view::{AccountView, FeatureView, Phase, StatusView};
+use super::{Active, Console, State, view};
+
+impl Console {
+    /// Keeps what the provider offers now in the copy, when the copy knew it already and
+    /// it changed (a server upgraded, an action added), so features and offers follow the
+    /// server without a full sync. A system admin's copy is left to their next sync,
+    /// which decides from the change whether to fetch deleted users.
+    pub(super) async fn renew_capabilities(&self, client: &Client, fresh: Capabilities) {
+        if client.account().is_some_and(|a| a.system_admin) {
+            return;
+        }
+        let known = {
+            let state = self.state.lock().await;
+            state.active.as_ref().and_then(Active::capabilities)
+        };
+        if known.is_none_or(|known| known == fresh) {
+            return;
+        }
+        match encode_capabilities(&fresh) {
+            Ok(value) => {
+                self.change(move |snapshot| snapshot.capabilities = value)
+                    .await;
+            }
+            // Cannot happen for a plain struct; the copy keeps what it knew.
+            Err(error) => tracing::warn!(%error, "the capabilities could not be kept"),
+        }
+    }
+}
+
+/// Capabilities as the copy keeps them.
+pub(super) fn encode_capabilities(capabilities: &Capabilities) -> Result<Value, Error> {
+    serde_json::to_value(capabilities)
+        .map_err(|e| Error::protocol(format!("cannot encode the capabilities: {e}"), b""))
+}
+
+/// Why the signed-in person may only look, if so (the engine's rule for their role).
+pub(super) fn role_read_only(active: &Active) -> Option<String> {
+    rules_account(active)?.read_only_reason()
+}
+
+/// The signed-in account as the engine's rules see it.
+pub(super) fn rules_account(active: &Active) -> Option<rules::Account> {
+    active.session.account.as_ref().map(rules::Account::from)
+}
+
+/// What the provider supports, as last read; before the first read, a Muster profile
+/// counts as a Muster server offering no actions yet, any other as plain SCIM.
+pub(super) fn capabilities_of(active: &Active) -> Capabilities {
+    active.capabilities().unwrap_or_else(|| Capabilities {
+        is_muster: matches!(active.profile.kind, ProfileKind::Muster { .. }),
+        ..Capabilities::default()
+    })
+}
+
+/// Why nothing can be changed now whoever is signed in: signed out, or offline.
+pub(super) fn session_held(active: &Active) -> Option<String> {
+    if active.session.client.is_none() {
+        Some("Sign in to make changes.".to_owned())
+    } else if !active.link.online {
+        Some("You are offline: changes are off until the server can be reached.".to_owned())
+    } else {
+        None
+    }
+}
+
+pub(super) fn status_of(state: &State) -> StatusView {
+    let default = state.profiles.default().map(|p| p.name.clone());
+    let Some(active) = state.active.as_ref() else {
+        return StatusView {
+            phase: Phase::NoProfile,
+            profile: None,
+            org: None,
+            account: None,
+            online: true,
+            offline_reason: None,
+            synced_at: None,
+            user_count: 0,
+            group_count: 0,
+            read_only: true,
+            read_only_reason: Some("Open a connection first.".to_owned()),
+            features: Vec::new(),
+            cache_notice: None,
+            session_notice: None,
+            must_change_password: false,
+            mfa_enrollment_required: false,
+        };
+    };
+    let phase = if active.session.client.is_some() {
+        Phase::Ready
+    } else if active.session.pending_mfa.is_some() {
+        Phase::MfaRequired
+    } else {
+        Phase::SignedOut
+    };
+    let read_only_reason = session_held(active).or_else(|| role_read_only(active));
+    let data = &active.data;
+    StatusView {
+        phase,
+        profile: Some(profile_view(&active.profile, default.as_deref())),
+        org: active.org.clone(),
+        account: active.session.account.as_ref().map(|a| AccountView {
+            id: a.id.clone(),
+            display_name: a.display_name.clone(),
+            role: a.role.clone(),
+            system_admin: a.system_admin,
+        }),
+        online: active.link.online,
+        offline_reason: active.link.offline_reason.clone(),
+        synced_at: data
+            .has_data()
+            .then(|| view::stamp(data.snapshot.synced_at)),
+        user_count: view::clamp(data.snapshot.users.len()),
+        group_count: view::clamp(data.snapshot.groups.len()),
+        read_only: read_only_reason.is_some(),
+        read_only_reason,
+        features: features_of(active.capabilities().as_ref()),
+        cache_notice: active.notices.cache.clone(),
+        session_notice: active.notices.session.clone(),
+        must_change_password: active.session.must_change_password,
+        mfa_enrollment_required: active.session.mfa_enrollment_required,
+    }
+}
+
+pub(super) fn features_of(capabilities: Option<&Capabilities>) -> Vec<FeatureView> {
+    let Some(capabilities) = capabilities else {
+        return Vec::new();
+    };
+    let mut features = vec![
+        ("patch", Feature::Patch),
+        ("etag", Feature::Etag),
+        ("groups", Feature::Groups),
+        ("bulk", Feature::Bulk),
+        ("shop", Feature::ShopFields),
+        ("audit", Feature::AuditLog),
+    ];
+    features.extend(
+        Action::NAMES
+            .iter()
+            .map(|n| (*n, Feature::Action((*n).to_owned()))),
+    );
+    features
+        .into_iter()
+        .map(|(name, feature)| {
+            let support = capabilities.supports(feature);
+            FeatureView {
+                name: name.to_owned(),
+                available: support.is_yes(),
+                reason: match support {
+                    Support::Yes => None,
+                    other => other.reason().map(str::to_owned),
+                },
+            }
+        })
+        .collect()
+}

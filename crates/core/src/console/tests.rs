@@ -1,1 +1,0 @@
-//! Console tests against a real muster-server.
