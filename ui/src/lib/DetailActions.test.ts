@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { actionText, offerOf, reasonsOf, successText } from "./DetailActions";
+import { actionText, disabledReason, offerOf, reasonsOf, successText } from "./DetailActions";
 import type { Offer } from "./bindings";
 
 const yes = (action: Offer["action"]): Offer => ({ action, available: true, reason: null });
@@ -21,6 +21,14 @@ describe("reasonsOf", () => {
     const offers = [yes("edit"), no("restore", "Only system admins can restore deleted users.")];
     expect(offerOf(offers, "restore")?.available).toBe(false);
     expect(offerOf(offers, "suspend")).toBeUndefined();
+  });
+
+  it("says why an action is held back", () => {
+    const offers = [yes("edit"), no("restore", "Only system admins can restore deleted users."), { action: "suspend" as const, available: false, reason: null }];
+    expect(disabledReason(offers, "edit")).toBeNull();
+    expect(disabledReason(offers, "restore")).toBe("Only system admins can restore deleted users.");
+    expect(disabledReason(offers, "suspend")).toBe("Not available.");
+    expect(disabledReason(offers, "delete")).toBe("Not offered for this user.");
   });
 
   it("words the success", () => {

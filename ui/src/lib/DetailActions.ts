@@ -50,6 +50,13 @@ export function offerOf(offers: readonly Offer[], key: ActionKey): Offer | undef
   return offers.find((o) => o.action === key);
 }
 
+/** Why the engine holds `key` back, or null when it can be done. */
+export function disabledReason(offers: readonly Offer[], key: ActionKey): string | null {
+  const offer = offerOf(offers, key);
+  if (!offer) return "Not offered for this user.";
+  return offer.available ? null : (offer.reason ?? "Not available.");
+}
+
 /** The distinct reasons among the engine's unavailable actions, each with the actions it
  * holds back (`all`: every action listed), so a reason is said once. */
 export function reasonsOf(offers: readonly Offer[]): { reason: string; actions: string[]; all: boolean }[] {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ago, label, plural } from "./format";
+import { ago, initials, label, plural } from "./format";
 
 const now = new Date("2026-11-23T12:00:00Z");
 
@@ -17,5 +17,12 @@ describe("format", () => {
     expect(label(null)).toBe("—");
     expect(plural(1, "user")).toBe("1 user");
     expect(plural(20000, "user")).toBe("20,000 users");
+  });
+
+  it("takes initials for an avatar", () => {
+    expect(initials("Ada King Lovelace")).toBe("AL");
+    expect(initials("  solo ")).toBe("S");
+    expect(initials("Émile Zola")).toBe("ÉZ");
+    expect(initials("")).toBe("?");
   });
 });
