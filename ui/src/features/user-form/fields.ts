@@ -1,7 +1,7 @@
-// Pure logic behind the console's forms: the user form (values ↔ `UserInput`, local
-// validation, server field errors, what changed meanwhile), the sign-in messages and the
-// audit filters. No Svelte, no I/O: unit-tested in forms.test.ts.
-import type { AuditQuery, UserDetail, UserInput } from "./bindings";
+// Pure logic behind the user form: values ↔ `UserInput`, local validation, server field
+// errors, what changed meanwhile, and the multi-value fields' helpers. No Svelte, no I/O:
+// unit-tested in fields.test.ts.
+import type { UserDetail, UserInput } from "../../lib/bindings";
 
 export const LICENCES = ["field", "desk", "contractor", "customer", "api", "timesheet"] as const;
 export const ROLES = ["admin", "technician", "viewer"] as const;
@@ -255,86 +255,4 @@ export function choices(known: readonly { value: string }[] | undefined, chosen:
   const values = (known ?? []).map((k) => k.value).filter((v) => v.trim() !== "");
   const extra = chosen.filter((c) => !values.some((v) => v.toLowerCase() === c.toLowerCase()));
   return [...values, ...extra];
-}
-
-// ---- sign in -------------------------------------------------------------------------
-
-/** What a failed sign-in says, by the engine's error code. */
-export function signInMessage(
-  code: string,
-  message: string,
-  step: "password" | "mfa" | "token",
-  retryAfterSeconds: number | null = null,
-): string {
-  switch (code) {
-    case "unauthorized":
-      if (step === "mfa") return "That code didn't work. Codes change every 30 seconds: type the one your app shows now.";
-      if (step === "token") return "The server refused this token. Check that it is complete and has not been revoked.";
-      return "That email and password don't match. Check them and try again.";
-    case "offline":
-      return `You can't sign in right now: ${clause(message) || "the server can't be reached"}.`;
-    case "rateLimited":
-      return retryAfterSeconds
-        ? `Too many attempts. Try again in ${retryAfterSeconds} second${retryAfterSeconds === 1 ? "" : "s"}.`
-        : "Too many attempts. Wait a minute and try again.";
-    case "keychainUnavailable":
-      return `Your sign-in can't be kept: ${clause(message) || "the system keychain can't be used"}.`;
-    default:
-      return message;
-  }
-}
-
-/** A sentence as a clause after a colon: "Cannot reach acme.test." → "cannot reach acme.test". */
-export function clause(sentence: string): string {
-  const trimmed = sentence.trim().replace(/\.$/, "");
-  return /^[A-Z][a-z]/.test(trimmed) ? trimmed[0].toLowerCase() + trimmed.slice(1) : trimmed;
-}
-
-/** A six-digit authenticator code, with spaces allowed while typing. */
-export function cleanCode(value: string): string {
-  return value.replace(/\D/g, "").slice(0, 6);
-}
-
-// ---- audit filters -------------------------------------------------------------------
-
-export type AuditFilters = {
-  action: string;
-  outcome: string;
-  /** `YYYY-MM-DD` from a date input, or "". */
-  since: string;
-  until: string;
-  target: string;
-};
-
-/** The start of a local day (`YYYY-MM-DD`) as RFC 3339, or `null`. */
-export function dayStart(day: string): string | null {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return null;
-  const date = new Date(`${day}T00:00:00`);
-  return Number.isNaN(date.getTime()) ? null : date.toISOString();
-}
-
-/** The end of a local day (`YYYY-MM-DD`) as RFC 3339, or `null`. */
-export function dayEnd(day: string): string | null {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return null;
-  const date = new Date(`${day}T23:59:59.999`);
-  return Number.isNaN(date.getTime()) ? null : date.toISOString();
-}
-
-export function auditQuery(filters: AuditFilters, offset: number, limit: number): AuditQuery {
-  return {
-    actor: null,
-    target: optional(filters.target),
-    action: optional(filters.action),
-    outcome: optional(filters.outcome),
-    since: dayStart(filters.since),
-    until: dayEnd(filters.until),
-    offset,
-    limit,
-  };
-}
-
-/** "1–50 of 1,234" for a page. */
-export function pageRange(offset: number, shown: number, total: number): string {
-  if (total === 0 || shown === 0) return `0 of ${total.toLocaleString()}`;
-  return `${(offset + 1).toLocaleString()}–${(offset + shown).toLocaleString()} of ${total.toLocaleString()}`;
 }

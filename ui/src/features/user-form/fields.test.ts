@@ -1,13 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { UserDetail } from "./bindings";
+import type { UserDetail } from "../../lib/bindings";
 import {
   addTo,
-  auditQuery,
   choices,
-  cleanCode,
   cleanList,
-  dayEnd,
-  dayStart,
   diffForms,
   emptyForm,
   formFieldOf,
@@ -16,14 +12,11 @@ import {
   isDirty,
   looksLikeEmail,
   mapFieldErrors,
-  pageRange,
   sameEmail,
-  signInMessage,
-  clause,
   toggleIn,
   userNameFollows,
   validateForm,
-} from "./forms";
+} from "./fields";
 
 function detail(overrides: Partial<UserDetail> = {}): UserDetail {
   return {
@@ -157,45 +150,5 @@ describe("multi-value helpers", () => {
     expect(toggleIn(["b"], "a")).toEqual(["b", "a"]);
     expect(choices([{ value: "Gas" }, { value: "" }], ["gas", "Solar"])).toEqual(["Gas", "Solar"]);
     expect(choices(undefined, ["x"])).toEqual(["x"]);
-  });
-});
-
-describe("sign-in messages", () => {
-  it("explains each failure", () => {
-    expect(signInMessage("unauthorized", "x", "password")).toMatch(/don't match/);
-    expect(signInMessage("unauthorized", "x", "mfa")).toMatch(/code/);
-    expect(signInMessage("unauthorized", "x", "token")).toMatch(/token/);
-    expect(signInMessage("offline", "Cannot reach acme.test.", "password")).toBe("You can't sign in right now: cannot reach acme.test.");
-    expect(signInMessage("rateLimited", "", "password", 30)).toBe("Too many attempts. Try again in 30 seconds.");
-    expect(signInMessage("keychainUnavailable", "No keychain is running.", "password")).toBe(
-      "Your sign-in can't be kept: no keychain is running.",
-    );
-    expect(clause("SCIM is off.")).toBe("SCIM is off");
-    expect(signInMessage("server", "Boom.", "password")).toBe("Boom.");
-  });
-
-  it("cleans a typed code", () => {
-    expect(cleanCode("123 456")).toBe("123456");
-    expect(cleanCode("1234567")).toBe("123456");
-  });
-});
-
-describe("audit filters", () => {
-  it("turns days into local-day bounds and blanks into null", () => {
-    expect(dayStart("")).toBeNull();
-    expect(dayStart("2026-13-45x")).toBeNull();
-    const start = new Date(dayStart("2026-11-23")!);
-    expect([start.getFullYear(), start.getMonth(), start.getDate(), start.getHours()]).toEqual([2026, 10, 23, 0]);
-    const end = new Date(dayEnd("2026-11-23")!);
-    expect([end.getDate(), end.getHours(), end.getMinutes()]).toEqual([23, 23, 59]);
-    const query = auditQuery({ action: " suspend ", outcome: "", since: "", until: "2026-11-23", target: "" }, 50, 50);
-    expect(query).toMatchObject({ action: "suspend", outcome: null, since: null, target: null, offset: 50, limit: 50 });
-    expect(query.until).not.toBeNull();
-  });
-
-  it("describes a page", () => {
-    expect(pageRange(0, 50, 1234)).toBe("1–50 of 1,234");
-    expect(pageRange(1200, 34, 1234)).toBe("1,201–1,234 of 1,234");
-    expect(pageRange(0, 0, 0)).toBe("0 of 0");
   });
 });
