@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { UserQuery_Serialize as UserQuery } from "./bindings";
+import type { UserQuery_Serialize as UserQuery } from "../../lib/bindings";
 import { barPercent, filtersFromQuery, MAX_DAYS, parseDays, share } from "./review";
-import { emptyFilters, queryKey, toQuery } from "../features/users/filters";
+import { emptyFilters, queryKey, toQuery } from "../users/filters";
 
 const base: UserQuery = {
   text: "",

@@ -1,8 +1,8 @@
 // The review screen's logic without the screen: the users table's filters for a count, the
 // dormancy input and bar lengths. Pure,
 // unit-tested in review.test.ts.
-import type { UserQuery_Serialize as UserQuery } from "./bindings";
-import type { Filters } from "../features/users/filters";
+import type { UserQuery_Serialize as UserQuery } from "../../lib/bindings";
+import type { Filters } from "../users/filters";
 
 /** Dormancy threshold when the screen opens. */
 export const DEFAULT_DAYS = 90;
