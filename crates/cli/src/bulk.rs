@@ -10,9 +10,10 @@ use clap::{ArgGroup, Args, ValueEnum};
 use muster_core::bulk::{
     Cancel, Context, Job, Operation, Options, Outcome, Report, Summary, Targets,
 };
+use muster_core::cache::OpenOutcome;
 use muster_core::query::ListQuery;
 use muster_core::search::{Index, SearchQuery};
-use muster_core::sync::{self, OpenOutcome};
+use muster_core::sync;
 use muster_scim::filter::Filter;
 use muster_scim::user::{Licence, Role, User};
 use serde::Serialize;

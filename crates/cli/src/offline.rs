@@ -9,7 +9,8 @@
 
 use std::path::PathBuf;
 
-use muster_core::sync::{self, OpenOutcome, Store};
+use muster_core::cache::{self, OpenOutcome, Store};
+use muster_core::sync;
 use muster_core::vault::Vault;
 use muster_core::{Client, Error};
 use muster_scim::group::Group;
@@ -157,7 +158,7 @@ fn mirror(vault: &Vault, profile: &str, written: Written<'_>) -> Result<(), Fail
 }
 
 /// The cached snapshot for reading while offline, with its age.
-pub fn read(vault: &Vault, profile: &str) -> Result<sync::Offline, Failure> {
+pub fn read(vault: &Vault, profile: &str) -> Result<cache::Offline, Failure> {
     let Some(store) = store(vault, profile, false)? else {
         return Err(Error::Storage {
             message: "There is no offline copy of this profile's data yet; run `muster \
@@ -166,7 +167,7 @@ pub fn read(vault: &Vault, profile: &str) -> Result<sync::Offline, Failure> {
         }
         .into());
     };
-    Ok(sync::offline_read(&store, OffsetDateTime::now_utc())?)
+    Ok(cache::offline_read(&store, OffsetDateTime::now_utc())?)
 }
 
 /// "N minutes ago" (or hours, or days) for a snapshot's age.

@@ -18,8 +18,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use muster_core::cache::{self, Snapshot, SyncState};
+use muster_core::cache::{OpenOutcome, Store};
 use muster_core::search::{Index, SearchQuery, SortKey};
-use muster_core::sync::{OpenOutcome, Store};
 use muster_scim::group::{Group, Member};
 use muster_scim::user::User;
 use muster_test_support::bench::{env_number, proc_status_kib};
@@ -59,7 +59,11 @@ fn main() {
             last_id_pass: Some(now),
             syncs_since_id_pass: 0,
         },
-        capabilities: json!({"filter": true, "patch": true}),
+        capabilities: Some(muster_core::discovery::Capabilities {
+            filter: true,
+            patch: true,
+            ..Default::default()
+        }),
         ..Snapshot::empty(now)
     };
     let json = serde_json::to_vec(&snapshot).unwrap();

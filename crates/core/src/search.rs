@@ -9,7 +9,7 @@
 //! Text is compared lower-cased, byte-wise (no locale collation).
 //!
 //! The cache file stores the built index with its snapshot
-//! ([`Store::open_indexed`](crate::sync::Store::open_indexed)), so opening the cache needs
+//! ([`Store::open_indexed`](crate::cache::Store::open_indexed)), so opening the cache needs
 //! no build; a change to what `build` produces must bump [`crate::cache::FORMAT`].
 
 use std::borrow::Cow;

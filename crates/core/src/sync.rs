@@ -24,165 +24,30 @@
 //!   leaves the caller's snapshot exactly as it was.
 //! - Writes go to the server through the [`Client`]; callers then update the snapshot
 //!   from the server's answer with [`apply_user`] / [`remove_user`] (and
-//!   [`apply_group`] / [`remove_group`]) and [`Store::save`] it.
+//!   [`apply_group`] / [`remove_group`]) and [`Store::save`](crate::cache::Store::save) it.
 //!
 //! Offline: when the server is unreachable the transport fails every request with
-//! [`Error::Offline`]; the app then reads the cached users with [`offline_read`], which
+//! [`Error::Offline`]; the app then reads the cached users with [`offline_read`](crate::cache::offline_read), which
 //! reports the snapshot's age, and writes fail with that same `Offline` error.
 //!
-//! Opening: [`Store::open_indexed`] returns the snapshot with its search [`Index`], stored
+//! Opening: [`Store::open_indexed`](crate::cache::Store::open_indexed) returns the snapshot with its search [`Index`](crate::search::Index), stored
 //! in the cache file, so the first window of the user table needs no index build.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
 
 use muster_scim::filter::Filter;
 use muster_scim::group::Group;
 use muster_scim::user::User;
 use time::OffsetDateTime;
 use time::macros::format_description;
-use zeroize::Zeroizing;
 
-use crate::cache::{self, Opened, Snapshot};
+use crate::cache::Snapshot;
 use crate::client::Client;
 use crate::error::Error;
 use crate::query::{DEFAULT_PAGE_SIZE, ListQuery, Page, attr};
-use crate::search::Index;
 
 /// The attribute incremental syncs filter on.
 const LAST_MODIFIED: &str = "meta.lastModified";
-
-/// A profile's cache file and the key that encrypts it.
-///
-/// The key is wiped from memory when the store is dropped; `Debug` never shows it.
-pub struct Store {
-    path: PathBuf,
-    key: Zeroizing<[u8; 32]>,
-}
-
-impl std::fmt::Debug for Store {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
-            .field("path", &self.path)
-            .finish_non_exhaustive()
-    }
-}
-
-/// What [`Store::open`] found on disk.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OpenOutcome {
-    /// A usable snapshot was read.
-    Fresh,
-    /// There was no cache yet.
-    Missing,
-    /// A cache existed but could not be used (it was logged); it is rebuilt by the next
-    /// sync.
-    Discarded {
-        /// Why, in words free of user data and secrets.
-        reason: String,
-    },
-}
-
-impl Store {
-    /// A store for the cache file at `path` (one per profile), encrypted under `key`
-    /// (the profile's [`SecretKind::CacheKey`](crate::vault::SecretKind::CacheKey)).
-    pub fn new(path: impl Into<PathBuf>, key: [u8; 32]) -> Self {
-        Self {
-            path: path.into(),
-            key: Zeroizing::new(key),
-        }
-    }
-
-    /// Where the cache file lives.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The cached snapshot, or an empty one (synced at `now`, no high-water mark, so the
-    /// next sync is a full one) when there is none or it could not be used.
-    pub fn open(&self, now: OffsetDateTime) -> (Snapshot, OpenOutcome) {
-        match cache::open(&self.path, &self.key) {
-            Opened::Fresh(snapshot) => (snapshot, OpenOutcome::Fresh),
-            Opened::Missing => (Snapshot::empty(now), OpenOutcome::Missing),
-            Opened::Discarded { reason } => {
-                (Snapshot::empty(now), OpenOutcome::Discarded { reason })
-            }
-        }
-    }
-
-    /// The cached snapshot with the search index stored beside it, ready for
-    /// [`Index::search`] without rebuilding: the fast way to the first window of the
-    /// user table. When there is no usable cache: an empty snapshot (as [`Store::open`])
-    /// and an empty index.
-    pub fn open_indexed(&self, now: OffsetDateTime) -> (Snapshot, Index, OpenOutcome) {
-        match cache::read_indexed(&self.path, &self.key) {
-            Ok(Some((snapshot, index))) => (snapshot, index, OpenOutcome::Fresh),
-            Ok(None) => (Snapshot::empty(now), Index::default(), OpenOutcome::Missing),
-            Err(error) => (
-                Snapshot::empty(now),
-                Index::default(),
-                OpenOutcome::Discarded {
-                    reason: cache::discarded(&error),
-                },
-            ),
-        }
-    }
-
-    /// Builds the search index of `snapshot`, encrypts both and atomically replaces the
-    /// cache file with them.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Storage`] when it cannot be written; the previous file is then intact.
-    pub fn save(&self, snapshot: &Snapshot) -> Result<(), Error> {
-        Ok(cache::write(&self.path, snapshot, &self.key)?)
-    }
-
-    /// Deletes the cache file (sign-out, profile removal).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Storage`] when the file exists and cannot be deleted.
-    pub fn remove(&self) -> Result<(), Error> {
-        Ok(cache::remove(&self.path)?)
-    }
-}
-
-/// The cached data, for reading while the server is unreachable.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Offline {
-    /// The snapshot as last synced.
-    pub snapshot: Snapshot,
-    /// How old it is: show it next to the data.
-    pub age: time::Duration,
-}
-
-/// The cached snapshot with its age at `now`, for reads while the server cannot be
-/// reached.
-///
-/// # Errors
-///
-/// [`Error::Storage`] when there is no usable cache (none yet, or it was unreadable and
-/// discarded): there is nothing to show until the server can be reached again.
-pub fn offline_read(store: &Store, now: OffsetDateTime) -> Result<Offline, Error> {
-    match store.open(now) {
-        (snapshot, OpenOutcome::Fresh) => Ok(Offline {
-            age: snapshot.age(now),
-            snapshot,
-        }),
-        (_, OpenOutcome::Missing) => Err(Error::Storage {
-            message: "There is no offline copy of this profile's data yet; connect to the \
-                      server once to sync it."
-                .to_owned(),
-        }),
-        (_, OpenOutcome::Discarded { reason }) => Err(Error::Storage {
-            message: format!(
-                "The offline copy of this profile's data could not be used ({reason}); it \
-                 will be rebuilt at the next sync with the server."
-            ),
-        }),
-    }
-}
 
 /// How [`sync_with`] behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -300,15 +165,13 @@ pub async fn sync_with(
     mut progress: impl FnMut(Progress),
 ) -> Result<SyncReport, Error> {
     let mut capabilities = None;
-    if snapshot.capabilities.is_null() {
-        capabilities = Some(discover(client).await?);
+    if snapshot.capabilities.is_none() {
+        capabilities = Some(client.discover().await?);
     }
     let can_filter = capabilities
         .as_ref()
-        .unwrap_or(&snapshot.capabilities)
-        .get("filter")
-        .and_then(serde_json::Value::as_bool)
-        .unwrap_or(false);
+        .or(snapshot.capabilities.as_ref())
+        .is_some_and(|capabilities| capabilities.filter);
     let high_water = snapshot
         .sync
         .last_modified_high_water
@@ -325,7 +188,7 @@ pub async fn sync_with(
             };
             if let Some(changes) = changes {
                 if let Some(capabilities) = capabilities {
-                    snapshot.capabilities = capabilities;
+                    snapshot.capabilities = Some(capabilities);
                 }
                 return Ok(changes.apply(snapshot, now));
             }
@@ -333,20 +196,13 @@ pub async fn sync_with(
         _ => {}
     }
     let full = fetch_full(client, options, &mut progress).await?;
-    let capabilities = match capabilities {
-        Some(capabilities) => capabilities,
-        None if options.discovered => snapshot.capabilities.clone(),
-        None => discover(client).await?,
-    };
-    snapshot.capabilities = capabilities;
+    if capabilities.is_none() && !options.discovered {
+        capabilities = Some(client.discover().await?);
+    }
+    if capabilities.is_some() {
+        snapshot.capabilities = capabilities;
+    }
     Ok(full.apply(snapshot, now))
-}
-
-/// The provider's capabilities as the snapshot keeps them.
-async fn discover(client: &Client) -> Result<serde_json::Value, Error> {
-    let capabilities = client.discover().await?;
-    serde_json::to_value(capabilities)
-        .map_err(|e| Error::protocol(format!("cannot encode the capabilities: {e}"), b""))
 }
 
 /// Everything a full sync fetched, not yet applied.

@@ -205,7 +205,7 @@ impl Console {
         let me = self.my_id().await;
         let capabilities = {
             let state = self.state.lock().await;
-            super::active(&state)?.capabilities()
+            super::active(&state)?.capabilities().cloned()
         };
         let data = self.data().await;
         let ids = match &request.selection {

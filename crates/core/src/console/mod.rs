@@ -45,6 +45,7 @@ use tokio::sync::Mutex;
 
 use crate::auth::Account;
 use crate::cache::Snapshot;
+use crate::cache::Store;
 use crate::client::{Client, MfaPending};
 use crate::clock::Clock;
 use crate::connection::ServerKind;
@@ -53,7 +54,6 @@ use crate::error::{Error, Notice};
 use crate::profiles::{Profile, Profiles};
 use crate::search::Index;
 use crate::secret::Secret;
-use crate::sync::Store;
 use crate::transport::TransportConfig;
 use crate::vault::Vault;
 
@@ -178,8 +178,9 @@ struct Notices {
 }
 
 impl Active {
-    fn capabilities(&self) -> Option<Capabilities> {
-        serde_json::from_value(self.data.snapshot.capabilities.clone()).ok()
+    /// What the provider supported when the copy last asked.
+    fn capabilities(&self) -> Option<&Capabilities> {
+        self.data.snapshot.capabilities.as_ref()
     }
 }
 

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
+use crate::cache::OpenOutcome;
 use crate::client::Client;
 use crate::error::{Error, Notice};
 use crate::profiles::{Profile, ProfileKind, Profiles};
-use crate::sync::OpenOutcome;
 
 use super::status::status_of;
 use super::store::{CopyOf, open_store};

@@ -13,7 +13,7 @@ use crate::rules::{self, Offer};
 use crate::search::{SearchQuery, SortKey};
 use crate::sync::{self, Phase as SyncPhase};
 
-use super::status::{capabilities_of, encode_capabilities, rules_account, session_held, status_of};
+use super::status::{capabilities_of, rules_account, session_held, status_of};
 use super::view::{
     AssigneeView, AuditEntryView, AuditPage, AuditQuery, EmailCheck, FacetValue, Facets,
     PasswordPolicyView, ResponsibilityView, StatusView, SyncProgressView, UserDetail, UserQuery,
@@ -38,7 +38,7 @@ impl Console {
             let state = self.state.lock().await;
             let active = active(&state)?;
             let client = active.session.client.clone().ok_or_else(not_signed_in)?;
-            let known = active.capabilities();
+            let known = active.capabilities().cloned();
             (client, active.data.clone(), active.store.clone(), known)
         };
         let mut snapshot = data.snapshot.clone();
@@ -54,7 +54,7 @@ impl Console {
             options.include_deleted = fresh.list_deleted;
             options.force_full = fresh.list_deleted && !known.is_some_and(|k| k.list_deleted);
             options.discovered = true;
-            snapshot.capabilities = encode_capabilities(&fresh)?;
+            snapshot.capabilities = Some(fresh);
         }
         let now = self.clock.now();
         let result = sync::sync_with(&client, &mut snapshot, now, &options, |p| {

@@ -1,12 +1,9 @@
 //! What the console shows about itself: phase, read-only reason, features, and the
 //! provider's capabilities kept in the copy.
 
-use serde_json::Value;
-
 use crate::actions::Action;
 use crate::client::Client;
 use crate::discovery::{Capabilities, Feature, Support};
-use crate::error::Error;
 use crate::profiles::ProfileKind;
 use crate::rules::{self};
 
@@ -25,26 +22,17 @@ impl Console {
         }
         let known = {
             let state = self.state.lock().await;
-            state.active.as_ref().and_then(Active::capabilities)
+            state
+                .active
+                .as_ref()
+                .and_then(|a| a.capabilities().cloned())
         };
         if known.is_none_or(|known| known == fresh) {
             return;
         }
-        match encode_capabilities(&fresh) {
-            Ok(value) => {
-                self.change(move |snapshot| snapshot.capabilities = value)
-                    .await;
-            }
-            // Cannot happen for a plain struct; the copy keeps what it knew.
-            Err(error) => tracing::warn!(%error, "the capabilities could not be kept"),
-        }
+        self.change(move |snapshot| snapshot.capabilities = Some(fresh))
+            .await;
     }
-}
-
-/// Capabilities as the copy keeps them.
-pub(super) fn encode_capabilities(capabilities: &Capabilities) -> Result<Value, Error> {
-    serde_json::to_value(capabilities)
-        .map_err(|e| Error::protocol(format!("cannot encode the capabilities: {e}"), b""))
 }
 
 /// Why the signed-in person may only look, if so (the engine's rule for their role).
@@ -60,10 +48,13 @@ pub(super) fn rules_account(active: &Active) -> Option<rules::Account> {
 /// What the provider supports, as last read; before the first read, a Muster profile
 /// counts as a Muster server offering no actions yet, any other as plain SCIM.
 pub(super) fn capabilities_of(active: &Active) -> Capabilities {
-    active.capabilities().unwrap_or_else(|| Capabilities {
-        is_muster: matches!(active.profile.kind, ProfileKind::Muster { .. }),
-        ..Capabilities::default()
-    })
+    active
+        .capabilities()
+        .cloned()
+        .unwrap_or_else(|| Capabilities {
+            is_muster: matches!(active.profile.kind, ProfileKind::Muster { .. }),
+            ..Capabilities::default()
+        })
 }
 
 /// Why nothing can be changed now whoever is signed in: signed out, or offline.
@@ -127,7 +118,7 @@ pub(super) fn status_of(state: &State) -> StatusView {
         group_count: view::clamp(data.snapshot.groups.len()),
         read_only: read_only_reason.is_some(),
         read_only_reason,
-        features: features_of(active.capabilities().as_ref()),
+        features: features_of(active.capabilities()),
         cache_notice: active.notices.cache.clone(),
         session_notice: active.notices.session.clone(),
         must_change_password: active.session.must_change_password,

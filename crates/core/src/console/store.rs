@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::auth::Account;
+use crate::cache::Store;
 use crate::error::Error;
 use crate::secret::Secret;
-use crate::sync::Store;
 use crate::vault::{SecretKind, Vault};
 
 /// Whose offline copy: a profile's own, or another organisation's that a system admin
@@ -48,7 +48,7 @@ fn stem(profile: &str) -> String {
     stem
 }
 
-/// The cache file of `profile` in `dir`: `{profile}.cache` (the name as [`stem`] writes
+/// The cache file of `profile` in `dir`: `{profile}.cache` (the name as `stem` writes
 /// it).
 pub fn cache_path(dir: &Path, profile: &str) -> PathBuf {
     dir.join(format!("{}.cache", stem(profile)))

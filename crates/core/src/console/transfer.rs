@@ -140,7 +140,7 @@ impl Console {
         if options.send_welcome {
             let capabilities = {
                 let state = self.state.lock().await;
-                super::active(&state)?.capabilities()
+                super::active(&state)?.capabilities().cloned()
             };
             if let Some(capabilities) = capabilities {
                 capabilities

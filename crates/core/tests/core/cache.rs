@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use muster_core::cache::{self, Opened, Snapshot, SyncState};
+use muster_core::discovery::Capabilities;
 use muster_scim::user::User;
 use muster_test_support::TempDir;
 use serde_json::json;
@@ -30,9 +31,13 @@ fn snapshot(users: usize, generation: u64) -> Snapshot {
         users: (0..users)
             .map(|i| user(i, json!({"role": "technician", "zones": ["North"]})))
             .collect(),
-        capabilities: json!({"generation": generation}),
+        capabilities: Some(Capabilities {
+            filter: true,
+            ..Capabilities::default()
+        }),
         sync: SyncState {
-            last_modified_high_water: Some("2026-05-31T00:00:00Z".into()),
+            // Tells one snapshot from the next.
+            last_modified_high_water: Some(generation.to_string()),
             last_full_sync: Some(NOW),
             ..SyncState::default()
         },
@@ -67,7 +72,7 @@ mod file {
         let Opened::Fresh(read) = cache::open(&path, &KEY) else {
             panic!("a file just written must open");
         };
-        assert_eq!(read, original, "what is read back is what was written");
+        assert_eq!(*read, original, "what is read back is what was written");
         assert_eq!(
             read.age(NOW + time::Duration::hours(2)),
             time::Duration::hours(2)
@@ -154,10 +159,10 @@ mod file {
         old.extend_from_slice(&[0x17; 4000]);
         std::fs::write(&path, &old).unwrap();
         assert!(discarded(&path, &KEY).contains("version 1"));
-        let store = muster_core::sync::Store::new(&path, KEY);
+        let store = muster_core::cache::Store::new(&path, KEY);
         let (empty, index, outcome) = store.open_indexed(NOW);
         assert!(
-            matches!(outcome, muster_core::sync::OpenOutcome::Discarded { ref reason } if reason.contains("version 1")),
+            matches!(outcome, muster_core::cache::OpenOutcome::Discarded { ref reason } if reason.contains("version 1")),
             "{outcome:?}"
         );
         assert_eq!(
@@ -169,7 +174,7 @@ mod file {
         let fresh = snapshot(4, 9);
         store.save(&fresh).unwrap();
         let (read, index, outcome) = store.open_indexed(NOW);
-        assert_eq!(outcome, muster_core::sync::OpenOutcome::Fresh);
+        assert_eq!(outcome, muster_core::cache::OpenOutcome::Fresh);
         assert_eq!(read, fresh);
         assert_eq!(index.len(), 4);
     }
@@ -219,12 +224,18 @@ mod crash {
     fn generation_snapshot(generation: u64) -> Snapshot {
         static BASE: std::sync::OnceLock<Snapshot> = std::sync::OnceLock::new();
         let mut snapshot = BASE.get_or_init(|| snapshot(USERS, 0)).clone();
-        snapshot.capabilities = json!({"generation": generation});
+        snapshot.sync.last_modified_high_water = Some(generation.to_string());
         snapshot
     }
 
     fn generation(snapshot: &Snapshot) -> u64 {
-        snapshot.capabilities["generation"].as_u64().unwrap()
+        snapshot
+            .sync
+            .last_modified_high_water
+            .as_deref()
+            .unwrap()
+            .parse()
+            .unwrap()
     }
 
     /// Writer mode: rewrites the snapshot at `$MUSTER_CACHE_TEST_WRITER` with ever newer
@@ -310,7 +321,7 @@ mod crash {
                 "round {round}: never older than before"
             );
             assert_eq!(
-                found,
+                *found,
                 generation_snapshot(found_generation),
                 "round {round}: exactly one whole snapshot, never a mix"
             );

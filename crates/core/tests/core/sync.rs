@@ -7,11 +7,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use muster_core::cache::Snapshot;
+use muster_core::cache::{OpenOutcome, Store, offline_read};
 use muster_core::connection::Connection;
 use muster_core::query::ListQuery;
-use muster_core::sync::{
-    self, OpenOutcome, Phase, Progress, Store, SyncOptions, apply_user, offline_read, remove_user,
-};
+use muster_core::sync::{self, Phase, Progress, SyncOptions, apply_user, remove_user};
 use muster_core::{Client, Error};
 use muster_scim::message::PatchOperation;
 use muster_test_support::Muster;
@@ -117,7 +116,8 @@ async fn first_sync_fetches_all_then_only_changes_and_deletions() {
     assert!(!snapshot.groups.is_empty(), "the seeded groups are synced");
     assert!(phases.contains(&Phase::Users) && phases.contains(&Phase::Groups));
     assert_eq!(
-        snapshot.capabilities["filter"], true,
+        snapshot.capabilities.as_ref().map(|c| c.filter),
+        Some(true),
         "capabilities are kept"
     );
     let first_mark = snapshot
