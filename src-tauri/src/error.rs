@@ -1,105 +1,39 @@
 //! The one error a command returns to the console: `{code, message, fix, detail, fields,
-//! retryAfterSeconds}`, made from muster-core's error: one short sentence, the steps that
+//! retryAfterSeconds}`, muster-core's [`ErrorBody`]: one short sentence, the steps that
 //! solve it, and the technical cause (also logged), which the console keeps behind a
 //! toggle. Never holds a secret (core's messages are already free of them).
 
+use muster_core::ErrorBody;
 use serde::Serialize;
 use specta::Type;
 
-/// A problem with one form field.
-#[derive(Debug, Clone, Serialize, Type)]
-#[serde(rename_all = "camelCase")]
-pub struct FieldProblem {
-    /// The field (`email`, `givenName`…).
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-/// A failed command.
+/// A failed command: the engine's [`ErrorBody`], the same shape the command line's
+/// `--json` prints.
 #[derive(Debug, Clone, Serialize, Type, thiserror::Error)]
-#[serde(rename_all = "camelCase")]
-#[error("{message}")]
-pub struct CommandError {
-    /// offline, unauthorized, forbidden, reauthenticate, mustChangePassword,
-    /// mfaEnrollmentRequired, notFound,
-    /// conflict, validation, rateLimited, keychainUnavailable, unsupported, server,
-    /// protocol, storage, stale.
-    pub code: &'static str,
-    /// What happened, for people: one short sentence.
-    pub message: String,
-    /// The steps that solve it, when a person can.
-    pub fix: Option<String>,
-    /// The technical cause (a socket path, the server's words).
-    pub detail: Option<String>,
-    /// Per-field problems, for forms.
-    pub fields: Vec<FieldProblem>,
-    /// How long to wait before trying again, when the server said.
-    pub retry_after_seconds: Option<u32>,
-}
+#[serde(transparent)]
+#[error("{}", .0.message)]
+pub struct CommandError(pub ErrorBody);
 
 impl From<muster_core::Error> for CommandError {
     fn from(error: muster_core::Error) -> Self {
-        use muster_core::Code as C;
-        use muster_core::Error as E;
-        let code = match (&error, error.code()) {
-            // A 412: the UI offers to reload rather than showing a plain conflict.
-            (E::Conflict { stale: true, .. }, _) => "stale",
-            (_, C::Offline) => "offline",
-            (_, C::Unauthorized) => "unauthorized",
-            (_, C::Forbidden) => "forbidden",
-            (_, C::Reauthenticate) => "reauthenticate",
-            (_, C::MustChangePassword) => "mustChangePassword",
-            (_, C::MfaEnrollmentRequired) => "mfaEnrollmentRequired",
-            (_, C::NotFound) => "notFound",
-            (_, C::Conflict) => "conflict",
-            (_, C::Validation) => "validation",
-            (_, C::RateLimited) => "rateLimited",
-            (_, C::KeychainUnavailable) => "keychainUnavailable",
-            (_, C::Unsupported) => "unsupported",
-            (_, C::Server) => "server",
-            (_, C::Protocol) => "protocol",
-            (_, C::Storage) => "storage",
-        };
-        let fields = match &error {
-            E::Validation { fields, .. } => fields
-                .iter()
-                .map(|f| FieldProblem {
-                    field: f.field.clone(),
-                    message: f.message.clone(),
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        let retry_after_seconds = match &error {
-            E::RateLimited {
-                retry_after: Some(after),
-                ..
-            } => Some(u32::try_from(after.as_secs()).unwrap_or(u32::MAX)),
-            _ => None,
-        };
-        let detail = error.detail();
+        let body = ErrorBody::from(&error);
         // The log keeps the cause of a network or keychain failure (a host, a socket path,
         // a D-Bus error): nothing personal. Other messages and a server's or provider's
         // words may quote a user's name or email, so only their code is logged.
-        if matches!(error, E::Offline { .. } | E::KeychainUnavailable { .. }) {
+        if matches!(
+            error,
+            muster_core::Error::Offline { .. } | muster_core::Error::KeychainUnavailable { .. }
+        ) {
             tracing::info!(
-                code,
-                message = %error,
-                detail = detail.as_deref().unwrap_or("-"),
+                code = ?body.code,
+                message = %body.message,
+                detail = body.detail.as_deref().unwrap_or("-"),
                 "a command failed"
             );
         } else {
-            tracing::debug!(code, "a command failed");
+            tracing::debug!(code = ?body.code, "a command failed");
         }
-        Self {
-            code,
-            message: error.to_string(),
-            fix: error.fix(),
-            detail,
-            fields,
-            retry_after_seconds,
-        }
+        Self(body)
     }
 }
 
@@ -145,10 +79,11 @@ mod tests {
             },
         ];
         for error in errors {
-            let wire = serde_json::to_value(error.code()).unwrap();
+            let code = error.code();
+            let sent = serde_json::to_value(CommandError::from(error)).unwrap();
             assert_eq!(
-                CommandError::from(error).code,
-                wire,
+                sent["code"],
+                serde_json::to_value(code).unwrap(),
                 "the UI branches on these"
             );
         }
@@ -161,12 +96,13 @@ mod tests {
             scim_type: None,
             stale: true,
         });
-        assert_eq!(stale.code, "stale");
-        let invalid = CommandError::from(muster_core::Error::invalid("email", "Bad address."));
-        assert_eq!(invalid.code, "validation");
+        assert_eq!(serde_json::to_value(&stale).unwrap()["code"], "stale");
+        let CommandError(invalid) =
+            CommandError::from(muster_core::Error::invalid("email", "Bad address."));
+        assert_eq!(serde_json::to_value(invalid.code).unwrap(), "validation");
         assert_eq!(invalid.fields[0].field, "email");
         assert_eq!((invalid.fix, invalid.detail), (None, None));
-        let offline = CommandError::from(muster_core::Error::Offline {
+        let CommandError(offline) = CommandError::from(muster_core::Error::Offline {
             host: "muster.example".into(),
             reason: "connection refused".into(),
         });

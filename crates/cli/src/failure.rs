@@ -175,7 +175,7 @@ pub fn code_exit(code: Code) -> u8 {
         | Code::MustChangePassword
         | Code::MfaEnrollmentRequired => exit::AUTH,
         Code::NotFound => exit::NOT_FOUND,
-        Code::Conflict => exit::CONFLICT,
+        Code::Conflict | Code::Stale => exit::CONFLICT,
         Code::Offline | Code::RateLimited => exit::NETWORK,
         Code::Validation => exit::VALIDATION,
         _ => exit::OTHER,

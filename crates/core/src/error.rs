@@ -8,10 +8,10 @@
 
 use std::time::Duration;
 
-use serde::ser::SerializeStruct;
-
-/// What kind of failure, for code that branches on it.
+/// What kind of failure, for code that branches on it (the app's TypeScript gets these as
+/// a union of strings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub enum Code {
     /// The server cannot be reached.
@@ -28,8 +28,10 @@ pub enum Code {
     MfaEnrollmentRequired,
     /// No such resource.
     NotFound,
-    /// A version conflict (412) or a uniqueness clash (409).
+    /// A uniqueness clash (409) or another conflict with the server's state.
     Conflict,
+    /// The record changed on the server since it was read (412): reload, then repeat.
+    Stale,
     /// The request was refused as invalid (field errors may say where).
     Validation,
     /// Too many requests; try again later.
@@ -48,11 +50,72 @@ pub enum Code {
 
 /// A problem with one input field.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
 pub struct FieldError {
     /// The field (an attribute path, or a form field name).
     pub field: String,
     /// What is wrong with it.
     pub message: String,
+    /// Which of the server's rules the value breaks, by id (`common`, `personal`,
+    /// `length`…), when the server names them: a password the policy refused.
+    pub rules: Vec<String>,
+}
+
+impl FieldError {
+    /// A problem with `field`, in words.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+            rules: Vec::new(),
+        }
+    }
+}
+
+/// An error as it crosses to the app or leaves the command line's `--json`: `{code,
+/// message, fix, detail, fields, retryAfterSeconds}`. One shape for both, so a script and
+/// the app branch on the same codes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    /// What kind of failure.
+    pub code: Code,
+    /// What happened, for people: one short sentence.
+    pub message: String,
+    /// The steps that solve it, when a person can.
+    pub fix: Option<String>,
+    /// The technical cause (a socket path, the server's words).
+    pub detail: Option<String>,
+    /// Per-field problems, for forms.
+    pub fields: Vec<FieldError>,
+    /// How long to wait before trying again, when the server said.
+    pub retry_after_seconds: Option<u32>,
+}
+
+impl From<&Error> for ErrorBody {
+    fn from(error: &Error) -> Self {
+        let fields = match error {
+            Error::Validation { fields, .. } => fields.clone(),
+            _ => Vec::new(),
+        };
+        let retry_after_seconds = match error {
+            Error::RateLimited {
+                retry_after: Some(after),
+                ..
+            } => Some(u32::try_from(after.as_secs()).unwrap_or(u32::MAX)),
+            _ => None,
+        };
+        Self {
+            code: error.code(),
+            message: error.to_string(),
+            fix: error.fix(),
+            detail: error.detail(),
+            fields,
+            retry_after_seconds,
+        }
+    }
 }
 
 /// A failed operation.
@@ -184,6 +247,7 @@ impl Error {
             Error::MustChangePassword { .. } => Code::MustChangePassword,
             Error::MfaEnrollmentRequired { .. } => Code::MfaEnrollmentRequired,
             Error::NotFound { .. } => Code::NotFound,
+            Error::Conflict { stale: true, .. } => Code::Stale,
             Error::Conflict { .. } => Code::Conflict,
             Error::Validation { .. } => Code::Validation,
             Error::RateLimited { .. } => Code::RateLimited,
@@ -288,10 +352,7 @@ impl Error {
         Error::Validation {
             message: message.clone(),
             scim_type: None,
-            fields: vec![FieldError {
-                field: field.to_owned(),
-                message,
-            }],
+            fields: vec![FieldError::new(field, message)],
         }
     }
 
@@ -443,34 +504,9 @@ fn looks_secret(word: &str) -> bool {
 }
 
 impl serde::Serialize for Error {
+    /// As its [`ErrorBody`].
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let fields = match self {
-            Error::Validation { fields, .. } if !fields.is_empty() => Some(fields),
-            _ => None,
-        };
-        let retry = match self {
-            Error::RateLimited {
-                retry_after: Some(after),
-                ..
-            } => Some(after.as_secs()),
-            _ => None,
-        };
-        let mut state = serializer.serialize_struct("Error", 6)?;
-        state.serialize_field("code", &self.code())?;
-        state.serialize_field("message", &self.to_string())?;
-        if let Some(fix) = self.fix() {
-            state.serialize_field("fix", &fix)?;
-        }
-        if let Some(detail) = self.detail() {
-            state.serialize_field("detail", &detail)?;
-        }
-        if let Some(fields) = fields {
-            state.serialize_field("fields", fields)?;
-        }
-        if let Some(seconds) = retry {
-            state.serialize_field("retryAfterSeconds", &seconds)?;
-        }
-        state.end()
+        ErrorBody::from(self).serialize(serializer)
     }
 }
 

@@ -40,5 +40,5 @@ pub mod users;
 pub mod vault;
 
 pub use client::Client;
-pub use error::{Code, Error, FieldError, Notice};
+pub use error::{Code, Error, ErrorBody, FieldError, Notice};
 pub use secret::Secret;

@@ -423,7 +423,16 @@ pub fn error_of(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
             retry_after: retry_after(headers),
         },
         400 | 413 | 415 | 422 => {
+            // A Muster server names the password rules a refused password breaks.
+            let unmet_rules: Option<Vec<String>> = parsed
+                .as_ref()
+                .and_then(|v| v.get("unmetRules"))
+                .and_then(|v| serde_json::from_value(v.clone()).ok());
             let fields = match (&scim_type, &detail) {
+                (_, Some(detail)) if unmet_rules.is_some() => vec![crate::error::FieldError {
+                    rules: unmet_rules.unwrap_or_default(),
+                    ..crate::error::FieldError::new("password", detail)
+                }],
                 (Some(kind), Some(detail))
                     if kind == "invalidValue"
                         || kind == "invalidSyntax"
@@ -468,12 +477,7 @@ fn field_errors(detail: &str) -> Vec<crate::error::FieldError> {
     };
     quoted
         .or_else(trailing)
-        .map(|name| {
-            vec![crate::error::FieldError {
-                field: name.to_owned(),
-                message: detail.to_owned(),
-            }]
-        })
+        .map(|name| vec![crate::error::FieldError::new(name, detail)])
         .unwrap_or_default()
 }
 

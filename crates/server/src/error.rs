@@ -17,6 +17,9 @@ pub struct AppError {
     pub detail: String,
     /// Seconds to wait before trying again, sent as `Retry-After` (429 and 503).
     pub retry_after: Option<u64>,
+    /// The ids of the password rules a refused password breaks, sent as `unmetRules`
+    /// beside the SCIM fields, so a client can mark them without reading the sentence.
+    pub unmet_rules: Vec<&'static str>,
 }
 
 impl AppError {
@@ -27,6 +30,7 @@ impl AppError {
             scim_type: None,
             detail: detail.into(),
             retry_after: None,
+            unmet_rules: Vec::new(),
         }
     }
 
@@ -37,6 +41,7 @@ impl AppError {
             scim_type: Some(scim_type),
             detail: detail.into(),
             retry_after: None,
+            unmet_rules: Vec::new(),
         }
     }
 
@@ -106,6 +111,7 @@ impl AppError {
             scim_type: Some(ScimType::Uniqueness),
             detail: detail.into(),
             retry_after: None,
+            unmet_rules: Vec::new(),
         }
     }
 
@@ -146,7 +152,13 @@ impl IntoResponse for AppError {
             scim_type: self.scim_type,
             detail: Some(self.detail),
         };
-        let mut response = (self.status, scim_json(&body)).into_response();
+        let mut response = if self.unmet_rules.is_empty() {
+            (self.status, scim_json(&body)).into_response()
+        } else {
+            let mut value = serde_json::to_value(&body).unwrap_or_default();
+            value["unmetRules"] = serde_json::json!(self.unmet_rules);
+            (self.status, scim_json(&value)).into_response()
+        };
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

@@ -385,11 +385,17 @@ pub struct PasswordPolicy {
 pub struct PolicyViolation {
     /// One sentence per failed rule, such as "Use at least 12 characters.".
     pub reasons: Vec<String>,
+    /// The failed rules' ids, in the same order: `length`, `upper`, `lower`, `digit`,
+    /// `special`, `common`, `personal`.
+    pub rules: Vec<&'static str>,
 }
 
 impl From<PolicyViolation> for AppError {
     fn from(violation: PolicyViolation) -> Self {
-        AppError::invalid_value(violation.reasons.join(" "))
+        AppError {
+            unmet_rules: violation.rules,
+            ..AppError::invalid_value(violation.reasons.join(" "))
+        }
     }
 }
 
@@ -404,47 +410,68 @@ impl PasswordPolicy {
     /// local part, given and family name (see [`personal_info`]). A password containing
     /// any of them, or any word of them, of 4 or more characters (ignoring case) fails.
     pub fn check(&self, password: &str, personal: &[&str]) -> Result<(), PolicyViolation> {
-        let mut reasons = Vec::new();
+        let mut violation = PolicyViolation {
+            reasons: Vec::new(),
+            rules: Vec::new(),
+        };
+        let mut fail = |rule: &'static str, reason: String| {
+            violation.rules.push(rule);
+            violation.reasons.push(reason);
+        };
         let length = password.chars().count();
         if length < self.min_length {
-            reasons.push(format!("Use at least {} characters.", self.min_length));
+            fail(
+                "length",
+                format!("Use at least {} characters.", self.min_length),
+            );
         }
         if length > self.max_length {
-            reasons.push(format!("Use at most {} characters.", self.max_length));
+            fail(
+                "length",
+                format!("Use at most {} characters.", self.max_length),
+            );
         }
         let classes = [
             (
                 self.require_upper,
+                "upper",
                 "Add an upper-case letter.",
                 char::is_uppercase as fn(char) -> bool,
             ),
             (
                 self.require_lower,
+                "lower",
                 "Add a lower-case letter.",
                 char::is_lowercase,
             ),
-            (self.require_digit, "Add a digit.", char::is_numeric),
+            (
+                self.require_digit,
+                "digit",
+                "Add a digit.",
+                char::is_numeric,
+            ),
             (
                 self.require_special,
+                "special",
                 "Add a special character, such as ! or #.",
                 is_special,
             ),
         ];
-        for (required, reason, test) in classes {
+        for (required, rule, reason, test) in classes {
             if required && !password.chars().any(test) {
-                reasons.push(reason.to_owned());
+                fail(rule, reason.to_owned());
             }
         }
         if self.deny_common && is_common(password) {
-            reasons.push(TOO_COMMON.to_owned());
+            fail("common", TOO_COMMON.to_owned());
         }
         if contains_personal(password, personal) {
-            reasons.push(PERSONAL.to_owned());
+            fail("personal", PERSONAL.to_owned());
         }
-        if reasons.is_empty() {
+        if violation.reasons.is_empty() {
             Ok(())
         } else {
-            Err(PolicyViolation { reasons })
+            Err(violation)
         }
     }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { call, CommandFailure, messageOf, onAccountStepRequired, onReauthenticate, problemOf } from "./api";
+import type { Code } from "./bindings";
 
 describe("a problem a person reads", () => {
   const keychain = new CommandFailure({
@@ -41,7 +42,7 @@ describe("a change that needs a recent sign-in", () => {
   const refusal = {
     status: "error" as const,
     error: {
-      code: "reauthenticate",
+      code: "reauthenticate" as Code,
       message: "Sign in again to do this.",
       fix: null,
       detail: null,
@@ -84,9 +85,25 @@ describe("a change that needs a recent sign-in", () => {
   it("tells the app when the password must be changed first", async () => {
     let told = 0;
     onAccountStepRequired(() => (told += 1));
-    const mustChange = { ...refusal, error: { ...refusal.error, code: "mustChangePassword" } };
+    const mustChange = { ...refusal, error: { ...refusal.error, code: "mustChangePassword" as Code } };
     await expect(call(Promise.resolve(mustChange))).rejects.toMatchObject({ code: "mustChangePassword" });
     expect(told).toBe(1);
     onAccountStepRequired(null);
+  });
+});
+
+describe("a refused password", () => {
+  it("names the rules it breaks by id, not by the sentence", () => {
+    const refused = new CommandFailure({
+      code: "validation",
+      message: "This password is too common.",
+      fix: null,
+      detail: null,
+      fields: [{ field: "password", message: "This password is too common.", rules: ["common"] }],
+      retryAfterSeconds: null,
+    });
+    expect(refused.rules("password")).toEqual(["common"]);
+    expect(refused.rules("email")).toEqual([]);
+    expect(refused.field("password")).toBe("This password is too common.");
   });
 });

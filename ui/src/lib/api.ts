@@ -2,14 +2,14 @@
 // or a thrown `CommandFailure`, so screens write `await call(commands.x(...))` and show
 // the failure with <ErrorBox> (its one-sentence message, "How to fix" and "Details"
 // behind toggles; `failure.fields` for forms). Errors never hold secrets.
-import type { CommandError } from "./bindings";
+import type { Code, CommandError, FieldError } from "./bindings";
 
 /** What every generated command returns. */
 export type Result<T, E> = { status: "ok"; data: T } | { status: "error"; error: E };
 
 export class CommandFailure extends Error {
-  readonly code: string;
-  readonly fields: { field: string; message: string }[];
+  readonly code: Code;
+  readonly fields: FieldError[];
   readonly retryAfterSeconds: number | null;
   /** The steps that solve it, when a person can. */
   readonly fix: string | null;
@@ -28,7 +28,16 @@ export class CommandFailure extends Error {
 
   /** The message for one form field, if the server or the engine named it. */
   field(name: string): string | undefined {
-    return this.fields.find((f) => f.field === name || f.field.endsWith(`.${name}`))?.message;
+    return this.problem(name)?.message;
+  }
+
+  /** The ids of the server's rules one form field's value breaks (a refused password's). */
+  rules(name: string): string[] {
+    return this.problem(name)?.rules ?? [];
+  }
+
+  private problem(name: string): FieldError | undefined {
+    return this.fields.find((f) => f.field === name || f.field.endsWith(`.${name}`));
   }
 }
 

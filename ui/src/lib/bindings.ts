@@ -470,6 +470,44 @@ export type BulkSummaryView_Serialize = {
 	retry: BulkRequest_Serialize | null,
 };
 
+/**
+ *  What kind of failure, for code that branches on it (the app's TypeScript gets these as
+ *  a union of strings).
+ */
+export type Code = 
+/**  The server cannot be reached. */
+"offline" | 
+/**  Not signed in, or the credentials stopped working. */
+"unauthorized" | 
+/**  Signed in, but not allowed. */
+"forbidden" | 
+/**  The change needs a recent sign-in: give the password again, then repeat it. */
+"reauthenticate" | 
+/**  The account must choose a new password before anything else. */
+"mustChangePassword" | 
+/**  The account must set up two-factor sign-in before anything else. */
+"mfaEnrollmentRequired" | 
+/**  No such resource. */
+"notFound" | 
+/**  A uniqueness clash (409) or another conflict with the server's state. */
+"conflict" | 
+/**  The record changed on the server since it was read (412): reload, then repeat. */
+"stale" | 
+/**  The request was refused as invalid (field errors may say where). */
+"validation" | 
+/**  Too many requests; try again later. */
+"rateLimited" | 
+/**  The OS keychain cannot be used. */
+"keychainUnavailable" | 
+/**  The provider lacks this feature. */
+"unsupported" | 
+/**  The server failed. */
+"server" | 
+/**  The server's answer could not be understood. */
+"protocol" | 
+/**  A local file (the offline cache) could not be read or written. */
+"storage";
+
 /**  Where one column of the file goes. */
 export type ColumnMapping = ColumnMapping_Serialize | ColumnMapping_Deserialize;
 
@@ -505,50 +543,23 @@ export type ColumnView = {
 	label: string,
 };
 
-/**  A failed command. */
+/**
+ *  A failed command: the engine's [`ErrorBody`], the same shape the command line's
+ *  `--json` prints.
+ */
 export type CommandError = CommandError_Serialize | CommandError_Deserialize;
 
-/**  A failed command. */
-export type CommandError_Deserialize = {
-	/**
-	 *  offline, unauthorized, forbidden, reauthenticate, mustChangePassword,
-	 *  mfaEnrollmentRequired, notFound,
-	 *  conflict, validation, rateLimited, keychainUnavailable, unsupported, server,
-	 *  protocol, storage, stale.
-	 */
-	code: string,
-	/**  What happened, for people: one short sentence. */
-	message: string,
-	/**  The steps that solve it, when a person can. */
-	fix?: string | null,
-	/**  The technical cause (a socket path, the server's words). */
-	detail?: string | null,
-	/**  Per-field problems, for forms. */
-	fields: FieldProblem[],
-	/**  How long to wait before trying again, when the server said. */
-	retryAfterSeconds?: number | null,
-};
+/**
+ *  A failed command: the engine's [`ErrorBody`], the same shape the command line's
+ *  `--json` prints.
+ */
+export type CommandError_Deserialize = ErrorBody_Deserialize;
 
-/**  A failed command. */
-export type CommandError_Serialize = {
-	/**
-	 *  offline, unauthorized, forbidden, reauthenticate, mustChangePassword,
-	 *  mfaEnrollmentRequired, notFound,
-	 *  conflict, validation, rateLimited, keychainUnavailable, unsupported, server,
-	 *  protocol, storage, stale.
-	 */
-	code: string,
-	/**  What happened, for people: one short sentence. */
-	message: string,
-	/**  The steps that solve it, when a person can. */
-	fix: string | null,
-	/**  The technical cause (a socket path, the server's words). */
-	detail: string | null,
-	/**  Per-field problems, for forms. */
-	fields: FieldProblem[],
-	/**  How long to wait before trying again, when the server said. */
-	retryAfterSeconds: number | null,
-};
+/**
+ *  A failed command: the engine's [`ErrorBody`], the same shape the command line's
+ *  `--json` prints.
+ */
+export type CommandError_Serialize = ErrorBody_Serialize;
 
 /**  What the create form learns about an email address as it is typed. */
 export type EmailCheck = EmailCheck_Serialize | EmailCheck_Deserialize;
@@ -575,6 +586,53 @@ export type EmailCheck_Serialize = {
 	takenBy: string | null,
 	/**  A free address for a second account of the same person (`name+contractor@…`). */
 	suggestion: string | null,
+};
+
+/**
+ *  An error as it crosses to the app or leaves the command line's `--json`: `{code,
+ *  message, fix, detail, fields, retryAfterSeconds}`. One shape for both, so a script and
+ *  the app branch on the same codes.
+ */
+export type ErrorBody = ErrorBody_Serialize | ErrorBody_Deserialize;
+
+/**
+ *  An error as it crosses to the app or leaves the command line's `--json`: `{code,
+ *  message, fix, detail, fields, retryAfterSeconds}`. One shape for both, so a script and
+ *  the app branch on the same codes.
+ */
+export type ErrorBody_Deserialize = {
+	/**  What kind of failure. */
+	code: Code,
+	/**  What happened, for people: one short sentence. */
+	message: string,
+	/**  The steps that solve it, when a person can. */
+	fix?: string | null,
+	/**  The technical cause (a socket path, the server's words). */
+	detail?: string | null,
+	/**  Per-field problems, for forms. */
+	fields: FieldError[],
+	/**  How long to wait before trying again, when the server said. */
+	retryAfterSeconds?: number | null,
+};
+
+/**
+ *  An error as it crosses to the app or leaves the command line's `--json`: `{code,
+ *  message, fix, detail, fields, retryAfterSeconds}`. One shape for both, so a script and
+ *  the app branch on the same codes.
+ */
+export type ErrorBody_Serialize = {
+	/**  What kind of failure. */
+	code: Code,
+	/**  What happened, for people: one short sentence. */
+	message: string,
+	/**  The steps that solve it, when a person can. */
+	fix: string | null,
+	/**  The technical cause (a socket path, the server's words). */
+	detail: string | null,
+	/**  Per-field problems, for forms. */
+	fields: FieldError[],
+	/**  How long to wait before trying again, when the server said. */
+	retryAfterSeconds: number | null,
 };
 
 /**  How an export went. */
@@ -620,13 +678,56 @@ export type Facets = {
 	invitationStates: FacetValue[],
 };
 
+/**
+ *  A feature the app asks the provider about: a protocol feature, or an account action
+ *  by its name. An enum, so a misspelt feature is a compile error on either side rather
+ *  than one that silently reads as missing.
+ */
+export type FeatureName = 
+/**  PATCH of users and groups. */
+"patch" | 
+/**  ETags (versions) for safe concurrent edits. */
+"etag" | 
+/**  The Groups endpoint. */
+"groups" | 
+/**  `/Bulk`. */
+"bulk" | 
+/**  Muster's shop fields (licence, role, branches, zones…). */
+"shop" | 
+/**  The organisation's audit log. */
+"audit" | 
+/**  Send (or resend) the invitation. */
+"send-welcome" | 
+/**  Email a password-reset link. */
+"send-password-reset" | 
+/**  Email a one-time sign-in link. */
+"send-magic-link" | 
+/**  Set a password for someone. */
+"set-password" | 
+/**  Suspend an account. */
+"suspend" | 
+/**  Lift a suspension. */
+"unsuspend" | 
+/**  End every session of an account. */
+"revoke-sessions" | 
+/**  Clear an account's two-factor set-up. */
+"reset-mfa" | 
+/**  Deactivate, handing responsibilities over. */
+"deactivate" | 
+/**  Reactivate a deactivated account. */
+"reactivate" | 
+/**  Delete an account. */
+"delete" | 
+/**  Restore a deleted account. */
+"restore";
+
 /**  Whether something can be used, and why not. */
 export type FeatureView = FeatureView_Serialize | FeatureView_Deserialize;
 
 /**  Whether something can be used, and why not. */
 export type FeatureView_Deserialize = {
-	/**  `patch`, `groups`, `etag`, or an action name (`suspend`…). */
-	name: string,
+	/**  Which feature. */
+	name: FeatureName,
 	/**  Whether it can be used. */
 	available: boolean,
 	/**  Why not, in words for people. */
@@ -635,8 +736,8 @@ export type FeatureView_Deserialize = {
 
 /**  Whether something can be used, and why not. */
 export type FeatureView_Serialize = {
-	/**  `patch`, `groups`, `etag`, or an action name (`suspend`…). */
-	name: string,
+	/**  Which feature. */
+	name: FeatureName,
 	/**  Whether it can be used. */
 	available: boolean,
 	/**  Why not, in words for people. */
@@ -679,20 +780,25 @@ export type Field =
 /**  Branches worked for (several). */
 "branches";
 
+/**  A problem with one input field. */
+export type FieldError = {
+	/**  The field (an attribute path, or a form field name). */
+	field: string,
+	/**  What is wrong with it. */
+	message: string,
+	/**
+	 *  Which of the server's rules the value breaks, by id (`common`, `personal`,
+	 *  `length`…), when the server names them: a password the policy refused.
+	 */
+	rules: string[],
+};
+
 /**  A field of the user form that the signed-in account may not change for this user. */
 export type FieldLock = {
 	/**  The form's field: `role`. */
 	field: string,
 	/**  Why, for people. */
 	reason: string,
-};
-
-/**  A problem with one form field. */
-export type FieldProblem = {
-	/**  The field (`email`, `givenName`…). */
-	field: string,
-	/**  What is wrong. */
-	message: string,
 };
 
 /**  A group with its members. */

@@ -2,7 +2,7 @@
 // the sync in progress. Screens read `app` and call its methods; the Rust side owns the
 // truth (every change comes back as a new `StatusView`).
 import { Channel } from "@tauri-apps/api/core";
-import { commands, type AppInfo, type OutcomeView, type StatusView, type SyncProgressView, type UserAction } from "./bindings";
+import { commands, type AppInfo, type FeatureName, type OutcomeView, type StatusView, type SyncProgressView, type UserAction } from "./bindings";
 import { call, messageOf } from "./api";
 
 export type Route =
@@ -55,7 +55,7 @@ class AppState {
   }
 
   /** Whether the server offers a feature (an action name, `patch`, `groups`…), and why not. */
-  feature(name: string): { available: boolean; reason: string | null } {
+  feature(name: FeatureName): { available: boolean; reason: string | null } {
     const found = this.status?.features.find((f) => f.name === name);
     if (!found) return { available: true, reason: null };
     return { available: found.available, reason: found.reason ?? null };

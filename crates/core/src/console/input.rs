@@ -15,10 +15,7 @@ use muster_scim::urn::SHOP_USER as SHOP;
 pub(super) fn validate_input(input: &UserInput) -> Result<(), Error> {
     let mut fields = Vec::new();
     let mut bad = |field: &str, message: &str| {
-        fields.push(crate::error::FieldError {
-            field: field.to_owned(),
-            message: message.to_owned(),
-        });
+        fields.push(crate::error::FieldError::new(field, message));
     };
     if input.given_name.trim().is_empty() {
         bad("givenName", "Enter a first name.");

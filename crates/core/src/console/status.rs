@@ -1,14 +1,13 @@
 //! What the console shows about itself: phase, read-only reason, features, and the
 //! provider's capabilities kept in the copy.
 
-use crate::actions::Action;
 use crate::client::Client;
-use crate::discovery::{Capabilities, Feature, Support};
+use crate::discovery::{Capabilities, Support};
 use crate::profiles::ProfileKind;
 use crate::rules::{self};
 
 use super::profiles::profile_view;
-use super::view::{AccountView, FeatureView, Phase, StatusView};
+use super::view::{AccountView, FeatureName, FeatureView, Phase, StatusView};
 use super::{Active, Console, State, view};
 
 impl Console {
@@ -130,25 +129,12 @@ pub(super) fn features_of(capabilities: Option<&Capabilities>) -> Vec<FeatureVie
     let Some(capabilities) = capabilities else {
         return Vec::new();
     };
-    let mut features = vec![
-        ("patch", Feature::Patch),
-        ("etag", Feature::Etag),
-        ("groups", Feature::Groups),
-        ("bulk", Feature::Bulk),
-        ("shop", Feature::ShopFields),
-        ("audit", Feature::AuditLog),
-    ];
-    features.extend(
-        Action::NAMES
-            .iter()
-            .map(|n| (*n, Feature::Action((*n).to_owned()))),
-    );
-    features
+    FeatureName::ALL
         .into_iter()
-        .map(|(name, feature)| {
-            let support = capabilities.supports(feature);
+        .map(|name| {
+            let support = capabilities.supports(name.feature());
             FeatureView {
-                name: name.to_owned(),
+                name,
                 available: support.is_yes(),
                 reason: match support {
                     Support::Yes => None,

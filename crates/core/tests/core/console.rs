@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use muster_core::console::view::{
-    Handover, Phase, ProfileInput, ServerKindView, SimpleAction, UserInput, UserQuery,
+    FeatureName, Handover, Phase, ProfileInput, ServerKindView, SimpleAction, UserInput, UserQuery,
 };
 use muster_core::{Error, Secret};
 use tokio::net::{TcpListener, TcpStream};
@@ -50,7 +50,7 @@ async fn sign_in_sync_and_search_the_whole_org() {
         status
             .features
             .iter()
-            .any(|f| f.name == "suspend" && f.available),
+            .any(|f| f.name == FeatureName::Suspend && f.available),
         "a Muster server offers its actions"
     );
 
@@ -227,7 +227,19 @@ async fn actions_run_and_the_signed_in_admin_is_protected_from_themselves() {
     let weak = console
         .set_password(&target, Secret::new("password"), true)
         .await;
-    assert!(matches!(weak, Err(Error::Validation { .. })), "{weak:?}");
+    let Err(Error::Validation { fields, .. }) = &weak else {
+        panic!("a weak password is a validation error: {weak:?}");
+    };
+    assert_eq!(fields.len(), 1, "{fields:?}");
+    assert_eq!(
+        fields[0].field, "password",
+        "the form marks the password field"
+    );
+    assert!(
+        fields[0].rules.iter().any(|rule| rule == "common"),
+        "the server names the rule by id, so the app marks it without reading the sentence: \
+         {fields:?}"
+    );
     let policy = console.password_policy().await.unwrap();
     assert!(policy.min_length >= 8 && !policy.rules.is_empty());
 

@@ -115,6 +115,11 @@ fn violations_become_invalid_value_errors() {
         .expect_err("abc breaks the shop rules");
     let error = AppError::from(violation);
     assert_eq!(error.status, 400, "a refused password is a bad request");
+    assert_eq!(
+        error.unmet_rules,
+        ["length", "upper", "digit", "special", "common"],
+        "each broken rule is named by id, in the order of the reasons"
+    );
     assert!(
         error.detail.contains("Use at least 12 characters.")
             && error.detail.contains("Add a digit."),

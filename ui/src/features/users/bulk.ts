@@ -1,7 +1,7 @@
 // Bulk actions on the users table without the screen: which actions the bar offers and why
 // one is disabled, the request sent to `runBulk`, the confirmation's words, and the live
 // progress folded from the channel's events. Pure, unit-tested.
-import type { BulkAction_Deserialize, BulkProgressView, BulkRequest_Deserialize, BulkResultView, BulkSelection_Deserialize, BulkSummaryView, UserQuery } from "../../lib/bindings";
+import type { BulkAction_Deserialize, BulkProgressView, BulkRequest_Deserialize, BulkResultView, BulkSelection_Deserialize, BulkSummaryView, FeatureName, UserQuery } from "../../lib/bindings";
 import type { Selection } from "./selection";
 
 export type BulkName =
@@ -23,7 +23,7 @@ export type BulkDef = {
   name: BulkName;
   label: string;
   /** The server feature it needs (`app.feature(name)`), if any. */
-  feature: string | null;
+  feature: FeatureName | null;
   /** Confirmed with the count first. */
   destructive: boolean;
   form: BulkForm;
@@ -54,7 +54,7 @@ export function bulkDef(name: BulkName): BulkDef {
 
 export type BulkGate = {
   readOnlyReason: string | null;
-  feature: (name: string) => { available: boolean; reason: string | null };
+  feature: (name: FeatureName) => { available: boolean; reason: string | null };
 };
 
 /** Why the action cannot be used now, or null when it can. */

@@ -37,10 +37,7 @@ fn mapping_error(message: String) -> Error {
     Error::Validation {
         message: message.clone(),
         scim_type: None,
-        fields: vec![crate::error::FieldError {
-            field: "columns".to_owned(),
-            message,
-        }],
+        fields: vec![crate::error::FieldError::new("columns", message)],
     }
 }
 
