@@ -5,7 +5,7 @@
 //! sort, every matching row, not just the window on screen), so it works offline;
 //! [`write_users`] writes any list of users in the order given.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 
 use muster_scim::user::User;
@@ -53,7 +53,6 @@ pub fn write_users<'a, W: Write>(
     let failed = |error: std::io::Error| Error::Storage {
         message: format!("The export could not be written: {error}."),
     };
-    let out = BufWriter::new(out);
     let mut csv = if options.bom {
         Writer::with_bom(out).map_err(failed)?
     } else {

@@ -6,9 +6,10 @@
 //!   mark for Excel. Cells that a spreadsheet would run as a formula (starting with `=`,
 //!   `+`, `-`, `@`, a tab or a carriage return) get a leading `'` (OWASP "CSV injection").
 //! - [`parse`] / [`read_file`]: a strict reader for files people bring: RFC 4180 quoting,
-//!   CRLF or LF line ends, a byte-order mark tolerated, size and row limits ([`Limits`]),
-//!   and errors that name the line. Rows with the wrong number of fields are kept for the
-//!   caller to report ([`Record::fields`]).
+//!   CRLF, LF or CR line ends, a byte-order mark tolerated, `;` or tab found as the
+//!   separator, size, row and field limits ([`Limits`]), and errors that name the line.
+//!   Rows with the wrong number of fields are kept for the caller to report
+//!   ([`Record::fields`]).
 //! - [`columns`]: the user columns an export offers and how each reads a user.
 //! - [`export`]: every row of a search view (or a list of users), streamed to a `Write`.
 //! - [`import`]: header mapping, a validation preview of every row before anything is
@@ -16,8 +17,10 @@
 //!
 //! Nothing here needs the network except [`import::run`]; an export works offline.
 //!
-//! A CSV dependency would bring a second set of quoting rules to keep formula-safe; the
-//! rules are short, and the tests below each file pin them.
+//! The `csv` crate reads and writes the records. What stays ours is policy it does not
+//! have: the formula guard, the separator found in the header, refusing stray quotes
+//! (`csv` reads them leniently and has no strict mode), the limits, blank lines kept as
+//! rows, and messages that name the line. The tests beside each file pin all of it.
 
 pub mod columns;
 pub mod export;
@@ -26,4 +29,4 @@ mod read;
 mod write;
 
 pub use read::{Limits, Record, Table, parse, read_file};
-pub use write::{BOM, Writer, cell};
+pub use write::{BOM, Writer};

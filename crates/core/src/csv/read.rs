@@ -1,6 +1,8 @@
-//! Reading CSV that people bring: strict about quoting (so a stray quote is found at its
-//! line, not after it has swallowed the rest of the file), lenient about what spreadsheets
-//! vary in (CRLF or LF or CR line ends, a byte-order mark, `;` or tab instead of `,`).
+//! Reading CSV that people bring. The `csv` crate splits records and fields; what is ours
+//! is the policy around it: strict about quoting (so a stray quote is found at its line,
+//! not after it has swallowed the rest of the file), lenient about what spreadsheets vary
+//! in (CRLF or LF or CR line ends, a byte-order mark, `;` or tab instead of `,`), limits,
+//! and errors that name the line.
 
 use std::io::Read;
 use std::path::Path;
@@ -111,148 +113,153 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Table, Error> {
         return Err(invalid("The file is empty.".to_owned()));
     }
     let delimiter = detect_delimiter(text);
-    let mut parser = Parser {
-        text,
-        bytes: text.as_bytes(),
-        pos: 0,
-        line: 1,
-        delimiter: delimiter as u8,
-        limits,
-    };
-    let header = parser
-        .record()?
+    let mut rows = read_records(input, delimiter as u8, limits)?.into_iter();
+    let header = rows
+        .next()
         .ok_or_else(|| invalid("The file is empty.".to_owned()))?;
-    if header.is_blank() {
-        return Err(invalid(
-            "The first line is empty; it should name the columns (a header row).".to_owned(),
-        ));
-    }
     let headers = header
         .fields
         .into_iter()
         .map(|h| h.trim().to_owned())
         .collect();
-    let mut rows = Vec::new();
-    while let Some(record) = parser.record()? {
-        if rows.len() == limits.max_rows {
+    Ok(Table {
+        headers,
+        rows: rows.collect(),
+        delimiter,
+    })
+}
+
+/// Every record of the file, the header first, each with the line it starts on, refused
+/// at the first mistake in file order. `csv` skips blank lines; they are put back here as
+/// records of one empty field, where they were, as the importer counts them (and a
+/// spreadsheet shows them as rows).
+fn read_records(input: &[u8], delimiter: u8, limits: &Limits) -> Result<Vec<Record>, Error> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(input);
+    let mut record = csv::StringRecord::new();
+    let mut records: Vec<Record> = Vec::new();
+    let mut push = |record: Record| {
+        if records.is_empty() && record.is_blank() {
+            return Err(invalid(
+                "The first line is empty; it should name the columns (a header row).".to_owned(),
+            ));
+        }
+        // The header and `max_rows` rows.
+        if records.len() > limits.max_rows {
             return Err(invalid(format!(
                 "The file has more than {} rows; split it into smaller files.",
                 limits.max_rows
             )));
         }
-        rows.push(record);
-    }
-    Ok(Table {
-        headers,
-        rows,
-        delimiter,
-    })
-}
-
-struct Parser<'a> {
-    text: &'a str,
-    bytes: &'a [u8],
-    pos: usize,
-    line: u32,
-    delimiter: u8,
-    limits: &'a Limits,
-}
-
-impl Parser<'_> {
-    /// The next record, or `None` at the end of the input.
-    fn record(&mut self) -> Result<Option<Record>, Error> {
-        if self.pos >= self.bytes.len() {
-            return Ok(None);
+        records.push(record);
+        Ok(())
+    };
+    // Where the last record starts, its line, and the line after it.
+    let (mut start, mut line, mut next_line) = (0, 1u32, 1u32);
+    loop {
+        let found = reader
+            .read_record(&mut record)
+            .map_err(|error| invalid(format!("The file cannot be read as CSV: {error}.")))?;
+        let at = match record.position() {
+            Some(at) if found => text_start(input, at.byte()),
+            _ => input.len(),
+        };
+        let row = line.saturating_add(count_line_ends(&input[start..at]));
+        for blank in next_line..row {
+            push(Record {
+                row: blank,
+                fields: vec![String::new()],
+            })?;
         }
-        let row = self.line;
-        let mut fields = Vec::new();
-        loop {
-            let field = if self.bytes.get(self.pos) == Some(&b'"') {
-                self.quoted(row, fields.len() + 1)?
-            } else {
-                self.unquoted(fields.len() + 1)?
-            };
-            fields.push(field);
-            if fields.len() > self.limits.max_fields {
-                return Err(invalid(format!(
-                    "Line {row} has more than {} fields.",
-                    self.limits.max_fields
-                )));
-            }
-            match self.bytes.get(self.pos) {
-                Some(b) if *b == self.delimiter => self.pos += 1,
-                Some(b'\r') => {
-                    self.pos += 1;
-                    if self.bytes.get(self.pos) == Some(&b'\n') {
-                        self.pos += 1;
-                    }
-                    self.line += 1;
-                    break;
-                }
-                Some(b'\n') => {
-                    self.pos += 1;
-                    self.line += 1;
-                    break;
-                }
-                _ => break,
-            }
+        if !found {
+            break;
         }
-        Ok(Some(Record { row, fields }))
-    }
-
-    /// A field in quotes, starting at the opening quote; leaves `pos` after the closing
-    /// one.
-    fn quoted(&mut self, row: u32, number: usize) -> Result<String, Error> {
-        let opened_on = self.line;
-        self.pos += 1;
-        let mut value = String::new();
-        loop {
-            let Some(offset) = memchr::memchr(b'"', &self.bytes[self.pos..]) else {
-                return Err(invalid(format!(
-                    "Line {opened_on}: field {number} opens a quote that is never closed."
-                )));
-            };
-            let end = self.pos + offset;
-            let segment = &self.text[self.pos..end];
-            self.line += count_line_ends(segment.as_bytes());
-            value.push_str(segment);
-            self.pos = end + 1;
-            if self.bytes.get(self.pos) == Some(&b'"') {
-                value.push('"');
-                self.pos += 1;
-            } else {
-                break;
-            }
-        }
-        match self.bytes.get(self.pos) {
-            None | Some(b'\r') | Some(b'\n') => Ok(value),
-            Some(b) if *b == self.delimiter => Ok(value),
-            Some(_) => Err(invalid(format!(
-                "Line {}: field {number} of the row starting on line {row} has text after its \
-                 closing quote; a quote inside a quoted field is written twice (\"\").",
-                self.line
-            ))),
-        }
-    }
-
-    /// A field without quotes; leaves `pos` at the separator or line end after it.
-    fn unquoted(&mut self, number: usize) -> Result<String, Error> {
-        let rest = &self.bytes[self.pos..];
-        let length = rest
-            .iter()
-            .position(|b| *b == self.delimiter || *b == b'\r' || *b == b'\n')
-            .unwrap_or(rest.len());
-        let field = &self.text[self.pos..self.pos + length];
-        if field.contains('"') {
+        let end = usize::try_from(reader.position().byte()).unwrap_or(input.len());
+        let text = &input[at..end.clamp(at, input.len())];
+        check_quotes(text, delimiter, row, limits.max_fields)?;
+        if record.len() > limits.max_fields {
             return Err(invalid(format!(
-                "Line {}: field {number} holds a quote but is not in quotes; put the whole \
-                 field in quotes and write the quote twice (\"\").",
-                self.line
+                "Line {row} has more than {} fields.",
+                limits.max_fields
             )));
         }
-        self.pos += length;
-        Ok(field.to_owned())
+        let fields: Vec<String> = record.iter().map(str::to_owned).collect();
+        let spanned: u32 = fields.iter().map(|f| count_line_ends(f.as_bytes())).sum();
+        (start, line, next_line) = (at, row, row.saturating_add(spanned).saturating_add(1));
+        push(Record { row, fields })?;
     }
+    Ok(records)
+}
+
+/// Where a record's text starts: `csv` gives the position just after the record before,
+/// ahead of the blank lines it skipped.
+fn text_start(input: &[u8], position: u64) -> usize {
+    let at = usize::try_from(position).map_or(input.len(), |at| at.min(input.len()));
+    let blank = input[at..]
+        .iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n'))
+        .count();
+    at + blank
+}
+
+/// Finds, in the text of one record starting on line `row`, the quoting mistakes that
+/// `csv` reads leniently and has no strict mode for: a quote inside an unquoted field
+/// (kept as text), text after a closing quote (joined to the field) and a quote never
+/// closed (the field runs on to the end of the file). Each is refused, naming its line.
+/// Fields past `max_fields` are not looked at: the row is refused for its length.
+fn check_quotes(bytes: &[u8], delimiter: u8, row: u32, max_fields: usize) -> Result<(), Error> {
+    let (mut line, mut field) = (row, 1usize);
+    let mut field_start = true;
+    let mut i = 0;
+    while let Some(&byte) = bytes.get(i) {
+        i += 1;
+        if byte == b'"' && field_start {
+            let opened_on = line;
+            loop {
+                let Some(offset) = memchr::memchr(b'"', &bytes[i..]) else {
+                    return Err(invalid(format!(
+                        "Line {opened_on}: field {field} opens a quote that is never closed."
+                    )));
+                };
+                line = line.saturating_add(count_line_ends(&bytes[i..i + offset]));
+                i += offset + 1;
+                if bytes.get(i) != Some(&b'"') {
+                    break;
+                }
+                i += 1;
+            }
+            match bytes.get(i) {
+                None | Some(b'\r' | b'\n') => {}
+                Some(b) if *b == delimiter => {}
+                Some(_) => {
+                    return Err(invalid(format!(
+                        "Line {line}: field {field} of the row starting on line {row} has text \
+                         after its closing quote; a quote inside a quoted field is written \
+                         twice (\"\")."
+                    )));
+                }
+            }
+            field_start = false;
+        } else if byte == b'"' {
+            return Err(invalid(format!(
+                "Line {line}: field {field} holds a quote but is not in quotes; put the whole \
+                 field in quotes and write the quote twice (\"\")."
+            )));
+        } else if byte == delimiter && field > max_fields {
+            break;
+        } else if byte == delimiter {
+            (field, field_start) = (field + 1, true);
+        } else if byte == b'\r' || byte == b'\n' {
+            // The end of the record.
+            break;
+        } else {
+            field_start = false;
+        }
+    }
+    Ok(())
 }
 
 /// The separator the first line (outside quotes) holds most of.
@@ -427,6 +434,117 @@ mod tests {
             ',',
             "quoted separators do not count"
         );
+    }
+
+    #[test]
+    fn rows_keep_their_line_numbers_past_blank_lines_and_line_breaks_in_fields() {
+        for text in [
+            "a,b\n\n1,\"x\ny\"\n\n\n2,z\n",
+            "a,b\r\n\r\n1,\"x\r\ny\"\r\n\r\n\r\n2,z\r\n",
+            "a,b\r\r1,\"x\ry\"\r\r\r2,z\r",
+        ] {
+            let t = table(text);
+            assert_eq!(
+                t.rows.iter().map(|r| r.row).collect::<Vec<_>>(),
+                [2, 3, 5, 6, 7],
+                "{text:?}"
+            );
+            assert_eq!(
+                t.rows.iter().map(Record::is_blank).collect::<Vec<_>>(),
+                [true, false, true, true, false],
+                "{text:?}"
+            );
+            assert_eq!(t.rows[0].fields, [""], "a blank line is one empty field");
+        }
+    }
+
+    #[test]
+    fn blank_lines_at_the_end_are_rows_but_the_last_line_end_is_not() {
+        assert_eq!(table("a\n1\n").rows.len(), 1);
+        assert_eq!(table("a\n1").rows.len(), 1);
+        let t = table("a\n1\n\n\r\n");
+        assert_eq!(
+            t.rows
+                .iter()
+                .map(|r| (r.row, r.is_blank()))
+                .collect::<Vec<_>>(),
+            [(2, false), (3, true), (4, true)]
+        );
+        let limits = Limits {
+            max_rows: 2,
+            ..Limits::default()
+        };
+        let error = parse(b"a\n1\n\n\n", &limits).unwrap_err().to_string();
+        assert!(
+            error.contains("more than 2 rows"),
+            "blank lines count: {error}"
+        );
+    }
+
+    #[test]
+    fn fields_keep_their_spaces_and_headers_are_trimmed() {
+        let t = table(" Email ,\"Name \"\n ann@x.test , Ann \n");
+        assert_eq!(t.headers, ["Email", "Name"]);
+        assert_eq!(fields(&t), [vec![" ann@x.test ", " Ann "]]);
+        assert!(
+            refusal(b" , \nann@x.test,Ann\n").contains("first line is empty"),
+            "a header of blank cells names no column"
+        );
+    }
+
+    #[test]
+    fn quote_errors_name_the_line_after_fields_that_span_lines() {
+        let after = refusal(b"a;b\n\"one\ntwo\"x;2\n");
+        assert!(
+            after.contains("Line 3: field 1 of the row starting on line 2"),
+            "{after}"
+        );
+        let inside = refusal(b"a\tb\n\"x\ny\"\t1\nok\t2 \"inch\"\n");
+        assert!(inside.contains("Line 4: field 2 holds a quote"), "{inside}");
+        let open = refusal(b"a,b\r\n\"x\r\ny\",1\r\n2,\"open\r\n3,4\r\n");
+        assert!(
+            open.contains("Line 4: field 2 opens a quote that is never closed"),
+            "{open}"
+        );
+        assert!(
+            refusal(b"na\"me,b\n1,2\n").contains("Line 1"),
+            "in the header too"
+        );
+        assert_eq!(
+            fields(&table("a;b\n\"x;\"\"y\"\"\";\"\"\n")),
+            [vec!["x;\"y\"", ""]],
+            "doubled quotes, and a quote right before a separator, are fine"
+        );
+    }
+
+    #[test]
+    fn the_separator_is_a_comma_unless_another_is_more_common() {
+        assert_eq!(table("email\nann@x.test\n").delimiter, ',', "none found");
+        assert_eq!(table("a,b;c\n1,2;3\n").delimiter, ',', "a tie: the comma");
+        assert_eq!(table("a;b\tc\n").delimiter, ';', "a tie: the semicolon");
+        assert_eq!(
+            fields(&table("a;b\n1,5;2\n")),
+            [vec!["1,5", "2"]],
+            "a comma is text in a file separated by semicolons"
+        );
+    }
+
+    #[test]
+    fn the_field_limit_names_the_line_after_fields_that_span_lines() {
+        let limits = Limits {
+            max_fields: 3,
+            ..Limits::default()
+        };
+        let error = parse(b"a\n\"x\ny\"\n1,2,3,4\n", &limits)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("Line 4 has more than 3 fields"), "{error}");
+        assert!(
+            parse(b"a\n1,2,3\n", &limits).is_ok(),
+            "exactly at the limit"
+        );
+        let error = refusal(b"a\rb\r\xFF\r");
+        assert!(error.contains("Line 3"), "CR line ends count too: {error}");
     }
 
     #[test]

@@ -129,7 +129,6 @@ impl ImportReport {
         let failed = |error: std::io::Error| Error::Storage {
             message: format!("The report could not be written: {error}."),
         };
-        let out = std::io::BufWriter::new(out);
         let mut csv = if options.bom {
             crate::csv::Writer::with_bom(out).map_err(failed)?
         } else {
