@@ -1,6 +1,11 @@
 //! The console's commands: each parses its input, calls one `Console` method and maps the
 //! error. No logic lives here (it is in muster-core, tested without a window), and no
 //! reply carries a secret: passwords and tokens only ever travel in.
+//!
+//! Every command opens a debug-level span named after it, so what core logs while it
+//! runs says which command it served. The span records no argument (`skip_all`: they hold
+//! passwords, codes and people's names) and no error text (a server's words may quote an
+//! email address); the error mapper logs each failure's code inside it.
 
 use std::sync::Arc;
 
@@ -46,6 +51,7 @@ pub struct RunInfo(pub AppInfo);
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn app_info(run: State<'_, RunInfo>) -> AppInfo {
     run.0.clone()
 }
@@ -57,6 +63,7 @@ pub struct Startup(pub tokio::sync::watch::Receiver<bool>);
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn status(console: Console_<'_>, startup: State<'_, Startup>) -> Reply<StatusView> {
     let mut opened = startup.0.clone();
     // An error means the start-up task is gone: nothing more will open by itself.
@@ -66,12 +73,14 @@ pub async fn status(console: Console_<'_>, startup: State<'_, Startup>) -> Reply
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_profiles(console: Console_<'_>) -> Reply<Vec<ProfileView>> {
     Ok(console.profiles().await)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn save_profile(
     console: Console_<'_>,
     input: ProfileInput,
@@ -82,30 +91,35 @@ pub async fn save_profile(
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn remove_profile(console: Console_<'_>, name: String) -> Reply<Vec<ProfileView>> {
     Ok(console.remove_profile(&name).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn open_profile(console: Console_<'_>, name: String) -> Reply<StatusView> {
     Ok(console.open_profile(&name).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn sign_in(console: Console_<'_>, email: String, password: String) -> Reply<StatusView> {
     Ok(console.sign_in(&email, Secret::new(password)).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn complete_mfa(console: Console_<'_>, code: String) -> Reply<StatusView> {
     Ok(console.complete_mfa(&code).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn reauthenticate(
     console: Console_<'_>,
     password: String,
@@ -116,6 +130,7 @@ pub async fn reauthenticate(
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn change_password(
     console: Console_<'_>,
     current: String,
@@ -129,24 +144,28 @@ pub async fn change_password(
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn my_account(console: Console_<'_>) -> Reply<MyAccountView> {
     Ok(console.my_account().await?)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn start_mfa(console: Console_<'_>, password: String) -> Reply<MfaEnrolmentView> {
     Ok(console.start_mfa(Secret::new(password)).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn confirm_mfa(console: Console_<'_>, code: String) -> Reply<MyAccountView> {
     Ok(console.confirm_mfa(&code).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn disable_mfa(
     console: Console_<'_>,
     password: String,
@@ -157,48 +176,56 @@ pub async fn disable_mfa(
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn end_other_sessions(console: Console_<'_>) -> Reply<u32> {
     Ok(console.end_other_sessions().await?)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn sign_in_with_token(console: Console_<'_>, token: String) -> Reply<StatusView> {
     Ok(console.sign_in_with_token(Secret::new(token)).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn refresh(console: Console_<'_>) -> Reply<StatusView> {
     Ok(console.refresh().await?)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn sign_out(console: Console_<'_>) -> Reply<StatusView> {
     Ok(console.sign_out().await?)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn organisations(console: Console_<'_>, query: String) -> Reply<Vec<OrgView>> {
     Ok(console.organisations(&query).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_favourite(console: Console_<'_>, org: String, favourite: bool) -> Reply<()> {
     Ok(console.set_favourite(&org, favourite).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn switch_org(console: Console_<'_>, org: String) -> Reply<StatusView> {
     Ok(console.switch_org(&org).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn sync(
     console: Console_<'_>,
     on_progress: Channel<SyncProgressView>,
@@ -213,24 +240,28 @@ pub async fn sync(
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn search_users(console: Console_<'_>, query: UserQuery) -> Reply<UserWindow> {
     Ok(console.search(&query).await)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn facets(console: Console_<'_>) -> Reply<Facets> {
     Ok(console.facets().await)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_user(console: Console_<'_>, id: String) -> Reply<UserDetail> {
     Ok(console.user(&id).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn check_email(
     console: Console_<'_>,
     email: String,
@@ -241,6 +272,7 @@ pub async fn check_email(
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create_user(
     console: Console_<'_>,
     input: UserInput,
@@ -251,6 +283,7 @@ pub async fn create_user(
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_user(
     console: Console_<'_>,
     id: String,
@@ -262,6 +295,7 @@ pub async fn update_user(
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn run_action(
     console: Console_<'_>,
     id: String,
@@ -272,6 +306,7 @@ pub async fn run_action(
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_password(
     console: Console_<'_>,
     id: String,
@@ -285,24 +320,28 @@ pub async fn set_password(
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn password_policy(console: Console_<'_>) -> Reply<PasswordPolicyView> {
     Ok(console.password_policy().await?)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn responsibilities(console: Console_<'_>, id: String) -> Reply<Vec<ResponsibilityView>> {
     Ok(console.responsibilities(&id).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn assignees(console: Console_<'_>, query: String) -> Reply<Vec<AssigneeView>> {
     Ok(console.assignees(&query).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn deactivate(
     console: Console_<'_>,
     id: String,
@@ -313,6 +352,7 @@ pub async fn deactivate(
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete_user(
     console: Console_<'_>,
     id: String,
@@ -323,18 +363,21 @@ pub async fn delete_user(
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_groups(console: Console_<'_>) -> Reply<Vec<GroupRow>> {
     Ok(console.groups().await)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_group(console: Console_<'_>, id: String) -> Reply<GroupDetail> {
     Ok(console.group(&id).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create_group(
     console: Console_<'_>,
     name: String,
@@ -345,6 +388,7 @@ pub async fn create_group(
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn rename_group(
     console: Console_<'_>,
     id: String,
@@ -356,12 +400,14 @@ pub async fn rename_group(
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete_group(console: Console_<'_>, id: String) -> Reply<()> {
     Ok(console.delete_group(&id).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_group_members(
     console: Console_<'_>,
     id: String,
@@ -372,6 +418,7 @@ pub async fn add_group_members(
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn remove_group_members(
     console: Console_<'_>,
     id: String,
@@ -382,12 +429,14 @@ pub async fn remove_group_members(
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn audit(console: Console_<'_>, query: AuditQuery) -> Reply<AuditPage> {
     Ok(console.audit(&query).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn review(console: Console_<'_>, days: u32) -> Reply<ReviewView> {
     Ok(console
         .review(&ReviewOptions { dormant_days: days })
@@ -396,6 +445,7 @@ pub async fn review(console: Console_<'_>, days: u32) -> Reply<ReviewView> {
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn run_bulk(
     console: Console_<'_>,
     request: BulkRequest,
@@ -411,12 +461,14 @@ pub async fn run_bulk(
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn cancel_bulk(console: Console_<'_>, job_id: String) -> bool {
     console.cancel_bulk(&job_id)
 }
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn export_columns(console: Console_<'_>) -> Vec<ColumnView> {
     console.export_columns()
 }
@@ -424,6 +476,7 @@ pub fn export_columns(console: Console_<'_>) -> Vec<ColumnView> {
 /// Asks where to save (the native dialog), then writes the view's every row there.
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn export_users(
     app: AppHandle,
     console: Console_<'_>,
@@ -446,6 +499,7 @@ pub async fn export_users(
 /// Opens the file picker, remembers the file, and returns its preview.
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn import_pick(
     app: AppHandle,
     console: Console_<'_>,
@@ -465,6 +519,7 @@ pub async fn import_pick(
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn import_preview(
     console: Console_<'_>,
     import: State<'_, ImportState>,
@@ -478,6 +533,7 @@ pub async fn import_preview(
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn import_users(
     console: Console_<'_>,
     import: State<'_, ImportState>,
@@ -502,6 +558,7 @@ pub async fn import_users(
 
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub fn cancel_import(import: State<'_, ImportState>) {
     import.cancel();
 }
@@ -509,6 +566,7 @@ pub fn cancel_import(import: State<'_, ImportState>) {
 /// Asks where to save (the native dialog), then writes the last import's report there.
 #[tauri::command]
 #[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn save_import_report(
     app: AppHandle,
     console: Console_<'_>,
@@ -528,4 +586,21 @@ pub async fn save_import_report(
     Ok(SaveOutcome::Saved {
         file_name: transfer::file_name(&path),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_command_opens_a_span_that_records_no_argument() {
+        let source = include_str!("commands.rs");
+        let commands = source.matches("#[tauri::command]\n").count();
+        let spans = source
+            .matches("#[tauri::command]\n#[specta::specta]\n#[tracing::instrument(level = \"debug\", skip_all)]\n")
+            .count();
+        assert!(commands > 50, "the commands are found: {commands}");
+        assert_eq!(
+            spans, commands,
+            "each command is instrumented, skipping its arguments"
+        );
+    }
 }
