@@ -16,12 +16,13 @@ use muster_core::console::groups::{GroupDetail, GroupRow};
 use muster_core::console::view::{
     AssigneeView, AuditPage, AuditQuery, EmailCheck, Facets, Handover, OrgView, OutcomeView,
     PasswordPolicyView, ProfileInput, ProfileView, ResponsibilityView, SimpleAction, StatusView,
-    SyncProgressView, UserDetail, UserInput, UserQuery, UserWindow,
+    SyncProgressView, UserDetail, UserInput, UserWindow,
 };
 use muster_core::console::{Console, ReviewOptions, ReviewView};
 use muster_core::csv::columns::ColumnView;
 use muster_core::csv::export::ExportOptions;
 use muster_core::csv::import::{ImportOptions, ImportProgress, ImportReport, MappingOverride};
+use muster_core::search::SearchQuery;
 use serde::Serialize;
 use specta::Type;
 use tauri::ipc::Channel;
@@ -241,7 +242,7 @@ pub async fn sync(
 #[tauri::command]
 #[specta::specta]
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn search_users(console: Console_<'_>, query: UserQuery) -> Reply<UserWindow> {
+pub async fn search_users(console: Console_<'_>, query: SearchQuery) -> Reply<UserWindow> {
     Ok(console.search(&query).await)
 }
 
@@ -480,7 +481,7 @@ pub fn export_columns(console: Console_<'_>) -> Vec<ColumnView> {
 pub async fn export_users(
     app: AppHandle,
     console: Console_<'_>,
-    query: UserQuery,
+    query: SearchQuery,
     columns: Vec<String>,
 ) -> Reply<ExportOutcome> {
     let Some(path) = transfer::ask_save_path(&app, transfer::dated_name("users")).await else {

@@ -329,7 +329,7 @@ fn matching(users: &[User], search: Option<&str>) -> Vec<String> {
     let found = index.search(
         &SearchQuery {
             text: text.to_owned(),
-            limit: usize::MAX,
+            limit: u32::MAX,
             ..SearchQuery::default()
         },
         OffsetDateTime::now_utc(),

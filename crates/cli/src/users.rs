@@ -276,7 +276,7 @@ fn search(users: Vec<User>, text: &str) -> Vec<User> {
         &SearchQuery {
             text: text.to_owned(),
             sort: SortKey::Name,
-            limit: usize::MAX,
+            limit: u32::MAX,
             ..SearchQuery::default()
         },
         OffsetDateTime::now_utc(),

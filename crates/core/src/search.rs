@@ -17,12 +17,13 @@ use std::collections::HashMap;
 
 use memchr::memmem;
 use muster_scim::user::{InvitationState, User};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// A column the results can be sorted by. Users without a value sort last either way;
 /// ties keep the order of the users given to [`Index::build`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub enum SortKey {
     /// Display name (else the formatted name, else given and family name).
@@ -74,7 +75,8 @@ impl SortKey {
 /// What the table asks for. Empty filter lists do not filter; values within one list are
 /// alternatives (OR), and lists combine with AND. Values compare case-insensitively with
 /// the wire form (`technician`, `magic_link`, a branch name…).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default, rename_all = "camelCase")]
 pub struct SearchQuery {
     /// Free text: every whitespace-separated term must occur (case-insensitively) in the
@@ -98,18 +100,29 @@ pub struct SearchQuery {
     pub invitation_states: Vec<String>,
     /// Only users who have not signed in for at least this many days, or never.
     pub no_sign_in_for_days: Option<u32>,
-    /// Statuses left out of the results (and counted in [`SearchResult::hidden`]), unless
-    /// `statuses` asks for them by name: the table leaves deactivated users out until
-    /// asked.
-    pub hidden_statuses: Vec<String>,
+    /// Leave deactivated (and deleted) users out of the results, counted in
+    /// [`SearchResult::hidden`], unless `statuses` asks for them by name: the table leaves
+    /// them out until asked.
+    pub hide_deactivated: bool,
     /// The column to sort by.
     pub sort: SortKey,
     /// Sort descending (users without a value still come last).
     pub descending: bool,
     /// The first row of the window.
-    pub offset: usize,
+    pub offset: u32,
     /// The most rows to return.
-    pub limit: usize,
+    pub limit: u32,
+}
+
+impl SearchQuery {
+    /// The same filters and sort, every match at once (an export, a bulk change).
+    pub fn every_match(&self) -> Self {
+        Self {
+            offset: 0,
+            limit: u32::MAX,
+            ..self.clone()
+        }
+    }
 }
 
 impl Default for SearchQuery {
@@ -125,7 +138,7 @@ impl Default for SearchQuery {
             sign_in_methods: Vec::new(),
             invitation_states: Vec::new(),
             no_sign_in_for_days: None,
-            hidden_statuses: Vec::new(),
+            hide_deactivated: false,
             sort: SortKey::Name,
             descending: false,
             offset: 0,
@@ -139,7 +152,7 @@ impl Default for SearchQuery {
 pub struct SearchResult {
     /// How many users match in all.
     pub total: usize,
-    /// How many more would match but for [`SearchQuery::hidden_statuses`].
+    /// How many more would match but for [`SearchQuery::hide_deactivated`].
     pub hidden: usize,
     /// The window's users, as indices into the slice given to [`Index::build`].
     pub rows: Vec<usize>,
@@ -435,7 +448,12 @@ impl Index {
             .unwrap_or(0);
         let asked: Vec<String> = query.statuses.iter().map(|s| fold(s)).collect();
         let mut hidden = Bits::none(self.len);
-        for status in &query.hidden_statuses {
+        let hidden_statuses: &[&str] = if query.hide_deactivated {
+            &["deactivated", "deleted"]
+        } else {
+            &[]
+        };
+        for status in hidden_statuses {
             let status = fold(status);
             if asked.contains(&status) {
                 continue;
@@ -501,8 +519,9 @@ impl Index {
     }
 
     fn window(&self, query: &SearchQuery, matches: &Bits, total: usize) -> Vec<usize> {
-        let end = query.offset.saturating_add(query.limit).min(total);
-        if query.offset >= end {
+        let offset = query.offset as usize;
+        let end = offset.saturating_add(query.limit as usize).min(total);
+        if offset >= end {
             return Vec::new();
         }
         let slot = SortKey::ALL
@@ -521,8 +540,8 @@ impl Index {
             .iter()
             .map(|row| *row as usize)
             .filter(|row| matches.get(*row))
-            .skip(query.offset)
-            .take(end - query.offset)
+            .skip(offset)
+            .take(end - offset)
             .collect()
     }
 }

@@ -28,7 +28,7 @@ export const commands = {
 	setFavourite: (org: string, favourite: boolean) => typedError<null, CommandError_Serialize>(__TAURI_INVOKE("set_favourite", { org, favourite })),
 	switchOrg: (org: string) => typedError<StatusView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("switch_org", { org })),
 	sync: (onProgress: Channel<SyncProgressView_Deserialize>) => typedError<StatusView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("sync", { onProgress })),
-	searchUsers: (query: UserQuery_Deserialize) => typedError<UserWindow_Serialize, CommandError_Serialize>(__TAURI_INVOKE("search_users", { query })),
+	searchUsers: (query: SearchQuery_Deserialize) => typedError<UserWindow_Serialize, CommandError_Serialize>(__TAURI_INVOKE("search_users", { query })),
 	facets: () => typedError<Facets, CommandError_Serialize>(__TAURI_INVOKE("facets")),
 	getUser: (id: string) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("get_user", { id })),
 	checkEmail: (email: string, except: string | null) => typedError<EmailCheck_Serialize, CommandError_Serialize>(__TAURI_INVOKE("check_email", { email, except })),
@@ -54,7 +54,7 @@ export const commands = {
 	cancelBulk: (jobId: string) => __TAURI_INVOKE<boolean>("cancel_bulk", { jobId }),
 	exportColumns: () => __TAURI_INVOKE<ColumnView[]>("export_columns"),
 	/**  Asks where to save (the native dialog), then writes the view's every row there. */
-	exportUsers: (query: UserQuery_Deserialize, columns: string[]) => typedError<ExportOutcome, CommandError_Serialize>(__TAURI_INVOKE("export_users", { query, columns })),
+	exportUsers: (query: SearchQuery_Deserialize, columns: string[]) => typedError<ExportOutcome, CommandError_Serialize>(__TAURI_INVOKE("export_users", { query, columns })),
 	/**  Opens the file picker, remembers the file, and returns its preview. */
 	importPick: (options: ImportOptions_Deserialize) => typedError<ImportPick_Serialize, CommandError_Serialize>(__TAURI_INVOKE("import_pick", { options })),
 	importPreview: (mapping: MappingOverride_Deserialize[], options: ImportOptions_Deserialize) => typedError<ImportPreview_Serialize, CommandError_Serialize>(__TAURI_INVOKE("import_preview", { mapping, options })),
@@ -388,7 +388,7 @@ ids: string[] } |
 /**  Every user the view's filters match in the offline copy (its window is ignored). */
 { kind: "view"; 
 /**  The view's query. */
-query: UserQuery_Deserialize };
+query: SearchQuery_Deserialize };
 
 /**  Which users a bulk action is for. */
 export type BulkSelection_Serialize = 
@@ -399,7 +399,7 @@ ids: string[] } |
 /**  Every user the view's filters match in the offline copy (its window is ignored). */
 { kind: "view"; 
 /**  The view's query. */
-query: UserQuery_Serialize };
+query: SearchQuery_Serialize };
 
 /**  A finished bulk job. */
 export type BulkSummaryView = BulkSummaryView_Serialize | BulkSummaryView_Deserialize;
@@ -1408,7 +1408,7 @@ export type ReviewCount_Deserialize = {
 	 *  The users table's filters that list exactly these users; `None` when the table
 	 *  cannot filter this way.
 	 */
-	query?: UserQuery_Deserialize | null,
+	query?: SearchQuery_Deserialize | null,
 };
 
 /**  One number on the review screen. */
@@ -1426,7 +1426,7 @@ export type ReviewCount_Serialize = {
 	 *  The users table's filters that list exactly these users; `None` when the table
 	 *  cannot filter this way.
 	 */
-	query: UserQuery_Serialize | null,
+	query: SearchQuery_Serialize | null,
 };
 
 /**  The account review, from the offline copy. */
@@ -1585,6 +1585,103 @@ export type SaveOutcome =
 /**  The file's name (without its folder). */
 fileName: string };
 
+/**
+ *  What the table asks for. Empty filter lists do not filter; values within one list are
+ *  alternatives (OR), and lists combine with AND. Values compare case-insensitively with
+ *  the wire form (`technician`, `magic_link`, a branch name…).
+ */
+export type SearchQuery = SearchQuery_Serialize | SearchQuery_Deserialize;
+
+/**
+ *  What the table asks for. Empty filter lists do not filter; values within one list are
+ *  alternatives (OR), and lists combine with AND. Values compare case-insensitively with
+ *  the wire form (`technician`, `magic_link`, a branch name…).
+ */
+export type SearchQuery_Deserialize = {
+	/**
+	 *  Free text: every whitespace-separated term must occur (case-insensitively) in the
+	 *  name, an email, the user name or a phone number.
+	 */
+	text?: string,
+	/**  Shop roles. */
+	roles?: string[],
+	/**  Licences. */
+	licences?: string[],
+	/**  Statuses (the shop status; without one, `active` or `deactivated` from `active`). */
+	statuses?: string[],
+	/**  Branches: the home branch or any branch the user works for. */
+	branches?: string[],
+	/**  Service zones. */
+	zones?: string[],
+	/**  Security groups. */
+	securityGroups?: string[],
+	/**  Methods of the last sign-in. */
+	signInMethods?: string[],
+	/**  Invitation states (pending and expired as of the search's `now`). */
+	invitationStates?: string[],
+	/**  Only users who have not signed in for at least this many days, or never. */
+	noSignInForDays?: number | null,
+	/**
+	 *  Leave deactivated (and deleted) users out of the results, counted in
+	 *  [`SearchResult::hidden`], unless `statuses` asks for them by name: the table leaves
+	 *  them out until asked.
+	 */
+	hideDeactivated?: boolean,
+	/**  The column to sort by. */
+	sort?: SortKey,
+	/**  Sort descending (users without a value still come last). */
+	descending?: boolean,
+	/**  The first row of the window. */
+	offset?: number,
+	/**  The most rows to return. */
+	limit?: number,
+};
+
+/**
+ *  What the table asks for. Empty filter lists do not filter; values within one list are
+ *  alternatives (OR), and lists combine with AND. Values compare case-insensitively with
+ *  the wire form (`technician`, `magic_link`, a branch name…).
+ */
+export type SearchQuery_Serialize = {
+	/**
+	 *  Free text: every whitespace-separated term must occur (case-insensitively) in the
+	 *  name, an email, the user name or a phone number.
+	 */
+	text: string,
+	/**  Shop roles. */
+	roles: string[],
+	/**  Licences. */
+	licences: string[],
+	/**  Statuses (the shop status; without one, `active` or `deactivated` from `active`). */
+	statuses: string[],
+	/**  Branches: the home branch or any branch the user works for. */
+	branches: string[],
+	/**  Service zones. */
+	zones: string[],
+	/**  Security groups. */
+	securityGroups: string[],
+	/**  Methods of the last sign-in. */
+	signInMethods: string[],
+	/**  Invitation states (pending and expired as of the search's `now`). */
+	invitationStates: string[],
+	/**  Only users who have not signed in for at least this many days, or never. */
+	noSignInForDays: number | null,
+	/**
+	 *  Leave deactivated (and deleted) users out of the results, counted in
+	 *  [`SearchResult::hidden`], unless `statuses` asks for them by name: the table leaves
+	 *  them out until asked.
+	 */
+	hideDeactivated: boolean,
+	/**  The column to sort by. */
+	sort: SortKey,
+	/**  Sort descending (users without a value still come last). */
+	descending: boolean,
+	/**  The first row of the window. */
+	offset: number,
+	/**  The most rows to return. */
+	limit: number,
+};
+
 /**  Which kind of server a profile talks to. */
 export type ServerKindView = 
 /**  A Muster server: password sign-in, account actions. */
@@ -1619,6 +1716,39 @@ export type SimpleAction =
 "reactivate" | 
 /**  Undo a deletion (system admins). */
 "restore";
+
+/**
+ *  A column the results can be sorted by. Users without a value sort last either way;
+ *  ties keep the order of the users given to [`Index::build`].
+ */
+export type SortKey = 
+/**  Display name (else the formatted name, else given and family name). */
+"name" | 
+/**  Primary email. */
+"email" | 
+/**  Sign-in name. */
+"userName" | 
+/**  Shop role. */
+"role" | 
+/**  Licence. */
+"licence" | 
+/**  Account status. */
+"status" | 
+/**  Home branch. */
+"branch" | 
+/**  Security group. */
+"securityGroup" | 
+/**  Time of the last sign-in. */
+"lastSignIn" | 
+/**  Creation time. */
+"created" | 
+/**  Time of the last change. */
+"lastModified" | 
+/**
+ *  When the invitation's link expires (accepted invitations and users never invited
+ *  last).
+ */
+"invitation";
 
 /**  The console's state, returned by every command that changes it. */
 export type StatusView = StatusView_Serialize | StatusView_Deserialize;
@@ -1967,98 +2097,6 @@ export type UserInput_Serialize = {
 	homeBranch: string | null,
 	/**  Branches. */
 	branches: string[],
-};
-
-/**
- *  Which users the table shows: filters (values within one list are alternatives, lists
- *  combine), the sort and the window.
- */
-export type UserQuery = UserQuery_Serialize | UserQuery_Deserialize;
-
-/**
- *  Which users the table shows: filters (values within one list are alternatives, lists
- *  combine), the sort and the window.
- */
-export type UserQuery_Deserialize = {
-	/**  Free text over name, email, user name and phone. */
-	text?: string,
-	/**  Roles. */
-	roles?: string[],
-	/**  Licences. */
-	licences?: string[],
-	/**  Statuses. */
-	statuses?: string[],
-	/**  Branches. */
-	branches?: string[],
-	/**  Zones. */
-	zones?: string[],
-	/**  Security groups. */
-	securityGroups?: string[],
-	/**  Methods of the last sign-in. */
-	signInMethods?: string[],
-	/**  Invitation states (pending, expired, accepted). */
-	invitationStates?: string[],
-	/**  Only people with no sign-in for this many days (or never). */
-	noSignInForDays?: number | null,
-	/**
-	 *  Leave deactivated (and deleted) users out unless `statuses` names them; the window
-	 *  says how many were left out.
-	 */
-	hideDeactivated?: boolean,
-	/**
-	 *  Sort column: name, email, userName, role, licence, status, branch, securityGroup,
-	 *  lastSignIn, created, lastModified, invitation.
-	 */
-	sort?: string,
-	/**  Sort descending. */
-	descending?: boolean,
-	/**  First row. */
-	offset?: number,
-	/**  Rows wanted (at most 500). */
-	limit?: number,
-};
-
-/**
- *  Which users the table shows: filters (values within one list are alternatives, lists
- *  combine), the sort and the window.
- */
-export type UserQuery_Serialize = {
-	/**  Free text over name, email, user name and phone. */
-	text: string,
-	/**  Roles. */
-	roles: string[],
-	/**  Licences. */
-	licences: string[],
-	/**  Statuses. */
-	statuses: string[],
-	/**  Branches. */
-	branches: string[],
-	/**  Zones. */
-	zones: string[],
-	/**  Security groups. */
-	securityGroups: string[],
-	/**  Methods of the last sign-in. */
-	signInMethods: string[],
-	/**  Invitation states (pending, expired, accepted). */
-	invitationStates: string[],
-	/**  Only people with no sign-in for this many days (or never). */
-	noSignInForDays: number | null,
-	/**
-	 *  Leave deactivated (and deleted) users out unless `statuses` names them; the window
-	 *  says how many were left out.
-	 */
-	hideDeactivated: boolean,
-	/**
-	 *  Sort column: name, email, userName, role, licence, status, branch, securityGroup,
-	 *  lastSignIn, created, lastModified, invitation.
-	 */
-	sort: string,
-	/**  Sort descending. */
-	descending: boolean,
-	/**  First row. */
-	offset: number,
-	/**  Rows wanted (at most 500). */
-	limit: number,
 };
 
 /**  One row of the users table. */

@@ -569,11 +569,7 @@ impl Job {
                         &built
                     }
                 };
-                let all = SearchQuery {
-                    offset: 0,
-                    limit: usize::MAX,
-                    ..(**query).clone()
-                };
+                let all = query.every_match();
                 let rows = index.search(&all, OffsetDateTime::now_utc()).rows;
                 existing(
                     rows.into_iter()

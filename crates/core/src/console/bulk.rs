@@ -20,8 +20,7 @@ use serde_json::Value;
 use specta::Type;
 
 use super::Console;
-use super::reads::to_search;
-use super::view::{self, Handover, UserQuery};
+use super::view::{self, Handover};
 use crate::actions::{Reassign, ResponsibilityKind};
 use crate::bulk::{Cancel, Context, Job, Operation, Options, Outcome, Report, Targets};
 use crate::error::{Code, Error};
@@ -85,7 +84,7 @@ pub enum BulkSelection {
     /// Every user the view's filters match in the offline copy (its window is ignored).
     View {
         /// The view's query.
-        query: Box<UserQuery>,
+        query: Box<SearchQuery>,
     },
 }
 
@@ -211,11 +210,7 @@ impl Console {
         let ids = match &request.selection {
             BulkSelection::Ids { ids } => ids.clone(),
             BulkSelection::View { query } => {
-                let search = SearchQuery {
-                    offset: 0,
-                    limit: usize::MAX,
-                    ..to_search(query)
-                };
+                let search = query.every_match();
                 let rows = data.index.search(&search, self.clock.now()).rows;
                 rows.into_iter()
                     .filter_map(|row| data.snapshot.users.get(row)?.id.clone())

@@ -10,14 +10,14 @@ use time::OffsetDateTime;
 
 use crate::error::Error;
 use crate::rules::{self, Offer};
-use crate::search::{SearchQuery, SortKey};
+use crate::search::SearchQuery;
 use crate::sync::{self, Phase as SyncPhase};
 
 use super::status::{capabilities_of, rules_account, session_held, status_of};
 use super::view::{
     AssigneeView, AuditEntryView, AuditPage, AuditQuery, EmailCheck, FacetValue, Facets,
-    PasswordPolicyView, ResponsibilityView, StatusView, SyncProgressView, UserDetail, UserQuery,
-    UserRow, UserWindow,
+    PasswordPolicyView, ResponsibilityView, StatusView, SyncProgressView, UserDetail, UserRow,
+    UserWindow,
 };
 use super::writes::note_save;
 use super::{Console, Data, MAX_WINDOW, active, active_mut, not_signed_in, org_of, view};
@@ -88,9 +88,9 @@ impl Console {
     }
 
     /// A window of the users table from the offline copy.
-    pub async fn search(&self, query: &UserQuery) -> UserWindow {
+    pub async fn search(&self, query: &SearchQuery) -> UserWindow {
         let data = self.data().await;
-        let search = to_search(query);
+        let search = windowed(query);
         let now = self.clock.now();
         let result = data.index.search(&search, now);
         UserWindow {
@@ -400,29 +400,11 @@ pub(super) fn text(value: &Value, key: &str) -> Option<String> {
     value.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
-pub(super) fn to_search(query: &UserQuery) -> SearchQuery {
-    let sort = serde_json::from_value::<SortKey>(Value::String(query.sort.clone()))
-        .unwrap_or(SortKey::Name);
+/// The table's query with its window held to between 1 and [`MAX_WINDOW`] rows.
+pub(super) fn windowed(query: &SearchQuery) -> SearchQuery {
     SearchQuery {
-        text: query.text.clone(),
-        roles: query.roles.clone(),
-        licences: query.licences.clone(),
-        statuses: query.statuses.clone(),
-        branches: query.branches.clone(),
-        zones: query.zones.clone(),
-        security_groups: query.security_groups.clone(),
-        sign_in_methods: query.sign_in_methods.clone(),
-        invitation_states: query.invitation_states.clone(),
-        no_sign_in_for_days: query.no_sign_in_for_days,
-        hidden_statuses: if query.hide_deactivated {
-            vec!["deactivated".to_owned(), "deleted".to_owned()]
-        } else {
-            Vec::new()
-        },
-        sort,
-        descending: query.descending,
-        offset: query.offset as usize,
-        limit: query.limit.clamp(1, MAX_WINDOW) as usize,
+        limit: query.limit.clamp(1, MAX_WINDOW),
+        ..query.clone()
     }
 }
 

@@ -3,7 +3,7 @@
 //! statuses, licences, roles and sign-in methods are spread. It reads the offline copy
 //! only, so it works offline, and counts everything in one pass over the cached users.
 //!
-//! Each count carries the [`UserQuery`] that lists exactly those users in the users table,
+//! Each count carries the [`SearchQuery`] that lists exactly those users in the users table,
 //! so the screen can open the table filtered to them. That is why the counting here
 //! follows the search index's rules (see [`crate::search`]) rather than the display's:
 //! values compare lower-cased and are never trimmed, a user without a shop status is
@@ -26,8 +26,9 @@ use time::OffsetDateTime;
 use specta::Type;
 
 use super::Console;
-use super::view::{self, UserQuery};
+use super::view;
 use crate::error::Error;
+use crate::search::SearchQuery;
 
 /// Dormancy threshold when none is chosen.
 pub const DEFAULT_DORMANT_DAYS: u32 = 90;
@@ -101,7 +102,7 @@ pub struct ReviewCount {
     pub count: u32,
     /// The users table's filters that list exactly these users; `None` when the table
     /// cannot filter this way.
-    pub query: Option<UserQuery>,
+    pub query: Option<SearchQuery>,
 }
 
 /// The account review, from the offline copy.
@@ -340,20 +341,20 @@ impl Tally {
             key: keys.unique("dormant"),
             label: "Dormant".to_owned(),
             count: view::clamp(self.dormant),
-            query: Some(UserQuery {
+            query: Some(SearchQuery {
                 statuses: active(),
                 sign_in_methods: methods.into_iter().map(str::to_owned).collect(),
                 no_sign_in_for_days: Some(dormant_days),
-                ..UserQuery::default()
+                ..SearchQuery::default()
             }),
         };
         let invitations = |keys: &mut Keys, state: &str, count: usize, label: &str| ReviewCount {
             key: keys.unique(&format!("{state}-invitations")),
             label: label.to_owned(),
             count: view::clamp(count),
-            query: Some(UserQuery {
+            query: Some(SearchQuery {
                 invitation_states: vec![state.to_owned()],
-                ..UserQuery::default()
+                ..SearchQuery::default()
             }),
         };
         let pending_invitations =
@@ -381,9 +382,9 @@ impl Tally {
                 key: keys.unique(&format!("status-{value}")),
                 label: words(&value),
                 count: view::clamp(count),
-                query: Some(UserQuery {
+                query: Some(SearchQuery {
                     statuses: vec![value],
-                    ..UserQuery::default()
+                    ..SearchQuery::default()
                 }),
             })
             .collect();
@@ -399,10 +400,10 @@ impl Tally {
                 key: keys.unique(&format!("method-{value}")),
                 label: words(&value),
                 count: view::clamp(count),
-                query: Some(UserQuery {
+                query: Some(SearchQuery {
                     statuses: active(),
                     sign_in_methods: vec![value],
-                    ..UserQuery::default()
+                    ..SearchQuery::default()
                 }),
             })
             .collect();
@@ -439,7 +440,7 @@ fn per_value(
     keys: &mut Keys,
     counts: &Counts,
     kind: &str,
-    set: fn(&mut UserQuery, String),
+    set: fn(&mut SearchQuery, String),
 ) -> Vec<ReviewCount> {
     let mut items: Vec<ReviewCount> = counts
         .values()
@@ -447,9 +448,9 @@ fn per_value(
         .map(|(value, count)| {
             let key = keys.unique(&format!("{kind}-{value}"));
             let label = words(&value);
-            let mut query = UserQuery {
+            let mut query = SearchQuery {
                 statuses: vec!["active".to_owned()],
-                ..UserQuery::default()
+                ..SearchQuery::default()
             };
             set(&mut query, value);
             ReviewCount {
@@ -659,7 +660,7 @@ mod tests {
                 let Some(query) = &item.query else { continue };
                 linked += 1;
                 let found = index
-                    .search(&super::super::reads::to_search(query), NOW)
+                    .search(&super::super::reads::windowed(query), NOW)
                     .total;
                 assert_eq!(
                     found, item.count as usize,

@@ -11,7 +11,6 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
 use super::Console;
-use super::reads::to_search;
 use crate::csv::columns::{self, ColumnView};
 use crate::csv::export::{self, ExportOptions, ExportSummary};
 use crate::csv::import::{
@@ -21,8 +20,6 @@ use crate::csv::{Limits, read_file};
 use crate::error::{Code, Error, Notice};
 use crate::search::SearchQuery;
 use crate::sync;
-
-use super::view::UserQuery;
 
 impl Console {
     /// The columns an export offers, in their default order.
@@ -40,18 +37,14 @@ impl Console {
     /// a write.
     pub async fn export_users<W: Write + Send + 'static>(
         &self,
-        query: &UserQuery,
+        query: &SearchQuery,
         columns: &[String],
         options: &ExportOptions,
         out: W,
     ) -> Result<ExportSummary, Error> {
         let columns = columns::select(columns)?;
         let data = self.data().await;
-        let search = SearchQuery {
-            offset: 0,
-            limit: usize::MAX,
-            ..to_search(query)
-        };
+        let search = query.every_match();
         let options = options.clone();
         let now = self.clock.now();
         tokio::task::spawn_blocking(move || {
@@ -79,7 +72,7 @@ impl Console {
     /// As [`Console::export_users`]; [`Error::Storage`] when the file cannot be created.
     pub async fn export_users_to_file(
         &self,
-        query: &UserQuery,
+        query: &SearchQuery,
         columns: &[String],
         options: &ExportOptions,
         path: &Path,

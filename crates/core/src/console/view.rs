@@ -237,46 +237,6 @@ pub struct StatusView {
     pub mfa_enrollment_required: bool,
 }
 
-/// Which users the table shows: filters (values within one list are alternatives, lists
-/// combine), the sort and the window.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(Type))]
-#[serde(default, rename_all = "camelCase")]
-pub struct UserQuery {
-    /// Free text over name, email, user name and phone.
-    pub text: String,
-    /// Roles.
-    pub roles: Vec<String>,
-    /// Licences.
-    pub licences: Vec<String>,
-    /// Statuses.
-    pub statuses: Vec<String>,
-    /// Branches.
-    pub branches: Vec<String>,
-    /// Zones.
-    pub zones: Vec<String>,
-    /// Security groups.
-    pub security_groups: Vec<String>,
-    /// Methods of the last sign-in.
-    pub sign_in_methods: Vec<String>,
-    /// Invitation states (pending, expired, accepted).
-    pub invitation_states: Vec<String>,
-    /// Only people with no sign-in for this many days (or never).
-    pub no_sign_in_for_days: Option<u32>,
-    /// Leave deactivated (and deleted) users out unless `statuses` names them; the window
-    /// says how many were left out.
-    pub hide_deactivated: bool,
-    /// Sort column: name, email, userName, role, licence, status, branch, securityGroup,
-    /// lastSignIn, created, lastModified, invitation.
-    pub sort: String,
-    /// Sort descending.
-    pub descending: bool,
-    /// First row.
-    pub offset: u32,
-    /// Rows wanted (at most 500).
-    pub limit: u32,
-}
-
 /// One row of the users table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(Type))]

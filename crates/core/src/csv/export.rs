@@ -91,11 +91,7 @@ pub fn export_view<W: Write>(
     options: &ExportOptions,
     now: OffsetDateTime,
 ) -> Result<ExportSummary, Error> {
-    let every = SearchQuery {
-        offset: 0,
-        limit: usize::MAX,
-        ..query.clone()
-    };
+    let every = query.every_match();
     let rows = index.search(&every, now).rows;
     write_users(
         out,

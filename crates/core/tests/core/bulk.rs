@@ -21,7 +21,7 @@ use muster_core::Client;
 use muster_core::actions::Reassign;
 use muster_core::bulk::{Cancel, Context, Job, Operation, Options, Outcome, Summary, Targets};
 use muster_core::console::bulk::{BulkAction, BulkOutcome, BulkRequest, BulkSelection};
-use muster_core::console::view::UserQuery;
+use muster_core::search::SearchQuery;
 use muster_core::transport::TransportConfig;
 use muster_core::{Code, Secret};
 use muster_scim::user::{Licence, MultiValue, Name, Role, User, UserStatus};
@@ -772,11 +772,11 @@ async fn the_console_runs_a_bulk_action_over_its_view_and_updates_its_copy() {
     )
     .await;
     console.sync(|_| {}).await.unwrap();
-    let view = UserQuery {
+    let view = SearchQuery {
         licences: vec!["desk".into()],
         statuses: vec!["active".into()],
         limit: 50,
-        ..UserQuery::default()
+        ..SearchQuery::default()
     };
     let shown = console.search(&view).await;
     assert!(shown.total >= 2, "the view shows some desk users");

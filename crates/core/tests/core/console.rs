@@ -13,8 +13,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use muster_core::console::view::{
-    FeatureName, Handover, Phase, ProfileInput, ServerKindView, SimpleAction, UserInput, UserQuery,
+    FeatureName, Handover, Phase, ProfileInput, ServerKindView, SimpleAction, UserInput,
 };
+use muster_core::search::{SearchQuery, SortKey};
 use muster_core::{Error, Secret};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -55,19 +56,19 @@ async fn sign_in_sync_and_search_the_whole_org() {
     );
 
     let all = console
-        .search(&UserQuery {
+        .search(&SearchQuery {
             limit: 20,
-            ..UserQuery::default()
+            ..SearchQuery::default()
         })
         .await;
     assert_eq!(all.total, status.user_count);
     assert_eq!(all.rows.len(), 20);
 
     let admin = console
-        .search(&UserQuery {
+        .search(&SearchQuery {
             text: format!("admin@{}", server.domain),
             limit: 10,
-            ..UserQuery::default()
+            ..SearchQuery::default()
         })
         .await;
     assert_eq!(admin.total, 1);
@@ -82,21 +83,21 @@ async fn sign_in_sync_and_search_the_whole_org() {
         .unwrap()
         .count;
     let filtered = console
-        .search(&UserQuery {
+        .search(&SearchQuery {
             roles: vec!["technician".into()],
             limit: 500,
-            ..UserQuery::default()
+            ..SearchQuery::default()
         })
         .await;
     assert_eq!(filtered.total, technicians, "chip counts match the filter");
 
     // Sorted descending by email, the window is in order.
     let sorted = console
-        .search(&UserQuery {
-            sort: "email".into(),
+        .search(&SearchQuery {
+            sort: SortKey::Email,
             descending: true,
             limit: 30,
-            ..UserQuery::default()
+            ..SearchQuery::default()
         })
         .await;
     let emails: Vec<_> = sorted.rows.iter().filter_map(|r| r.email.clone()).collect();
@@ -148,10 +149,10 @@ async fn forms_check_live_and_writes_update_the_offline_copy() {
         "the welcome email was sent: {created:?}"
     );
     let found = console
-        .search(&UserQuery {
+        .search(&SearchQuery {
             text: "rosa diaz".into(),
             limit: 5,
-            ..UserQuery::default()
+            ..SearchQuery::default()
         })
         .await;
     assert_eq!(found.total, 1, "the new user is searchable without a sync");
@@ -173,10 +174,10 @@ async fn forms_check_live_and_writes_update_the_offline_copy() {
         "{stale:?}"
     );
     let renamed = console
-        .search(&UserQuery {
+        .search(&SearchQuery {
             text: "diaz-holt".into(),
             limit: 5,
-            ..UserQuery::default()
+            ..SearchQuery::default()
         })
         .await;
     assert_eq!(renamed.total, 1, "the offline copy follows the edit");
@@ -190,11 +191,11 @@ async fn actions_run_and_the_signed_in_admin_is_protected_from_themselves() {
     let me = console.status().await.account.unwrap().id;
 
     let technician = console
-        .search(&UserQuery {
+        .search(&SearchQuery {
             roles: vec!["technician".into()],
             statuses: vec!["active".into()],
             limit: 2,
-            ..UserQuery::default()
+            ..SearchQuery::default()
         })
         .await;
     let target = technician.rows[0].id.clone();
@@ -332,11 +333,11 @@ async fn offline_reads_work_writes_are_refused_and_it_comes_back() {
     let console = signed_in(&server, &gate.url()).await;
     let synced = console.sync(|_| {}).await.unwrap();
     let someone = console
-        .search(&UserQuery {
+        .search(&SearchQuery {
             statuses: vec!["active".into()],
             roles: vec!["technician".into()],
             limit: 1,
-            ..UserQuery::default()
+            ..SearchQuery::default()
         })
         .await
         .rows[0]
@@ -357,9 +358,9 @@ async fn offline_reads_work_writes_are_refused_and_it_comes_back() {
     );
     // Reads still work, from the copy.
     let window = console
-        .search(&UserQuery {
+        .search(&SearchQuery {
             limit: 10,
-            ..UserQuery::default()
+            ..SearchQuery::default()
         })
         .await;
     assert_eq!(window.total, synced.user_count);
@@ -463,11 +464,11 @@ async fn an_invitation_lapses_everywhere_with_the_clock_and_no_sync() {
         .unwrap();
     assert!(invited.outcome.as_ref().unwrap().complete, "{invited:?}");
     console.sync(|_| {}).await.unwrap();
-    let find = |states: &[&str]| UserQuery {
+    let find = |states: &[&str]| SearchQuery {
         text: "lapse@".into(),
         invitation_states: states.iter().map(|s| (*s).to_owned()).collect(),
         limit: 10,
-        ..UserQuery::default()
+        ..SearchQuery::default()
     };
 
     // As sent: pending, in every place.
@@ -565,11 +566,11 @@ async fn deleting_hands_work_over_and_a_system_admin_finds_and_restores_the_user
     let console = signed_in(&server, &server.url).await;
     console.sync(|_| {}).await.unwrap();
     let technicians = console
-        .search(&UserQuery {
+        .search(&SearchQuery {
             roles: vec!["technician".into()],
             statuses: vec!["active".into()],
             limit: 40,
-            ..UserQuery::default()
+            ..SearchQuery::default()
         })
         .await;
     // A technician who holds work (the demo seeds some as primary contacts).
@@ -630,9 +631,9 @@ async fn deleting_hands_work_over_and_a_system_admin_finds_and_restores_the_user
         before + handed,
         "everything the user held went to the taker"
     );
-    let everyone = UserQuery {
+    let everyone = SearchQuery {
         limit: 500,
-        ..UserQuery::default()
+        ..SearchQuery::default()
     };
     assert!(
         console
@@ -660,10 +661,10 @@ async fn deleting_hands_work_over_and_a_system_admin_finds_and_restores_the_user
     .await;
     root.sync(|_| {}).await.unwrap();
     let deleted = root
-        .search(&UserQuery {
+        .search(&SearchQuery {
             statuses: vec!["deleted".into()],
             limit: 10,
-            ..UserQuery::default()
+            ..SearchQuery::default()
         })
         .await;
     assert_eq!(
@@ -675,10 +676,10 @@ async fn deleting_hands_work_over_and_a_system_admin_finds_and_restores_the_user
         [target.as_str()]
     );
     let hidden = root
-        .search(&UserQuery {
+        .search(&SearchQuery {
             hide_deactivated: true,
             limit: 500,
-            ..UserQuery::default()
+            ..SearchQuery::default()
         })
         .await;
     assert!(hidden.rows.iter().all(|r| r.id != target) && hidden.hidden >= 1);

@@ -28,7 +28,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use muster_core::console::Console;
-use muster_core::console::view::{Phase, UserQuery};
+use muster_core::console::view::Phase;
+use muster_core::search::SearchQuery;
 use muster_core::transport::TransportConfig;
 use muster_core::vault::Vault;
 use muster_core::{Error, Secret};
@@ -185,9 +186,9 @@ impl Drop for Rig {
 /// How many users the console's table holds.
 async fn table_total(console: &Console) -> u32 {
     console
-        .search(&UserQuery {
+        .search(&SearchQuery {
             limit: 5,
-            ..UserQuery::default()
+            ..SearchQuery::default()
         })
         .await
         .total

@@ -7,8 +7,9 @@
 use std::net::SocketAddr;
 
 use muster_core::Error;
-use muster_core::console::view::{UserQuery, UserRow};
+use muster_core::console::view::UserRow;
 use muster_core::console::{Console, ReviewCount, ReviewOptions, ReviewView};
+use muster_core::search::SearchQuery;
 use muster_core::transport::TransportConfig;
 
 use muster_test_support::Muster;
@@ -39,11 +40,11 @@ fn every_count(review: &ReviewView) -> Vec<&ReviewCount> {
 }
 
 /// Every row the table lists for `query`, a window at a time.
-async fn rows(console: &Console, query: &UserQuery) -> Vec<UserRow> {
+async fn rows(console: &Console, query: &SearchQuery) -> Vec<UserRow> {
     let mut rows = Vec::new();
     loop {
         let window = console
-            .search(&UserQuery {
+            .search(&SearchQuery {
                 offset: rows.len() as u32,
                 limit: 500,
                 ..query.clone()
@@ -112,9 +113,9 @@ async fn every_review_count_is_what_the_users_table_shows() {
     assert_eq!(review.dormant_days, 90, "the default threshold");
     let active = rows(
         &console,
-        &UserQuery {
+        &SearchQuery {
             statuses: vec!["active".into()],
-            ..UserQuery::default()
+            ..SearchQuery::default()
         },
     )
     .await;

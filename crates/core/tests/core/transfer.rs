@@ -12,11 +12,11 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use muster_core::console::view::UserQuery;
 use muster_core::csv::export::ExportOptions;
 use muster_core::csv::import::{self, ImportOptions, Known, MappingOverride, Outcome, ProblemKind};
 use muster_core::csv::{Limits, parse};
 use muster_core::query::ListQuery;
+use muster_core::search::{SearchQuery, SortKey};
 use muster_core::{Code, Error};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -122,15 +122,15 @@ async fn a_view_exports_every_matching_row_in_order_and_works_offline() {
     let server = Muster::start("transfer-export", 60).await;
     let gate = Gate::start(&server.url).await;
     let console = synced(&server, &gate.url()).await;
-    let query = UserQuery {
+    let query = SearchQuery {
         roles: vec!["technician".into()],
-        sort: "email".into(),
+        sort: SortKey::Email,
         descending: true,
         limit: 5,
-        ..UserQuery::default()
+        ..SearchQuery::default()
     };
     let everyone = console
-        .search(&UserQuery {
+        .search(&SearchQuery {
             limit: 500,
             ..query.clone()
         })
@@ -347,10 +347,10 @@ async fn an_import_lists_every_problem_then_creates_and_welcomes_only_good_rows(
         );
         assert_eq!(
             console
-                .search(&UserQuery {
+                .search(&SearchQuery {
                     text: good.clone(),
                     limit: 5,
-                    ..UserQuery::default()
+                    ..SearchQuery::default()
                 })
                 .await
                 .total,

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { UserQuery_Serialize as UserQuery } from "../../lib/bindings";
+import type { SearchQuery_Serialize as SearchQuery } from "../../lib/bindings";
 import { barPercent, filtersFromQuery, MAX_DAYS, parseDays, share } from "./review";
 import { emptyFilters, queryKey, toQuery } from "../users/filters";
 
-const base: UserQuery = {
+const base: SearchQuery = {
   text: "",
   roles: [],
   licences: [],
@@ -15,7 +15,7 @@ const base: UserQuery = {
   invitationStates: [],
   noSignInForDays: null,
   hideDeactivated: false,
-  sort: "",
+  sort: "name",
   descending: false,
   offset: 0,
   limit: 0,
@@ -23,7 +23,7 @@ const base: UserQuery = {
 
 describe("filtersFromQuery", () => {
   it("gives the users table exactly the count's filters", () => {
-    const query: UserQuery = {
+    const query: SearchQuery = {
       ...base,
       statuses: ["active"],
       signInMethods: ["magic_link", "password"],
@@ -34,11 +34,11 @@ describe("filtersFromQuery", () => {
     expect(filters).toEqual({ ...emptyFilters(), statuses: ["active"], signInMethods: ["magic_link", "password"], noSignInForDays: 45, showDeactivated: true });
     // What the table then sends is the same filter, with its own sort and window.
     const sent = toQuery(filters, { sort: "name", descending: false }, 0, 200);
-    expect({ ...sent, sort: "", offset: 0, limit: 0 }).toEqual(query);
+    expect({ ...sent, sort: "name", offset: 0, limit: 0 }).toEqual(query);
   });
 
   it("copies the lists, so the table's edits do not reach the review", () => {
-    const query: UserQuery = { ...base, licences: ["field"] };
+    const query: SearchQuery = { ...base, licences: ["field"] };
     const filters = filtersFromQuery(query);
     filters.licences.push("desk");
     expect(query.licences).toEqual(["field"]);

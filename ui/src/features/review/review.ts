@@ -1,7 +1,7 @@
 // The review screen's logic without the screen: the users table's filters for a count, the
 // dormancy input and bar lengths. Pure,
 // unit-tested in review.test.ts.
-import type { UserQuery_Serialize as UserQuery } from "../../lib/bindings";
+import type { SearchQuery_Serialize as SearchQuery } from "../../lib/bindings";
 import type { Filters } from "../users/filters";
 
 /** Dormancy threshold when the screen opens. */
@@ -11,7 +11,7 @@ export const MAX_DAYS = 36_500;
 
 /** The users table's filters that list exactly the users a count stands for. The sort
  * and the window are the table's own. */
-export function filtersFromQuery(query: UserQuery): Filters {
+export function filtersFromQuery(query: SearchQuery): Filters {
   return {
     text: query.text,
     roles: [...query.roles],

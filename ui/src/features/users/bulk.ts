@@ -1,7 +1,7 @@
 // Bulk actions on the users table without the screen: which actions the bar offers and why
 // one is disabled, the request sent to `runBulk`, the confirmation's words, and the live
 // progress folded from the channel's events. Pure, unit-tested.
-import type { BulkAction_Deserialize, BulkProgressView, BulkRequest_Deserialize, BulkResultView, BulkSelection_Deserialize, BulkSummaryView, FeatureName, UserQuery } from "../../lib/bindings";
+import type { BulkAction_Deserialize, BulkProgressView, BulkRequest_Deserialize, BulkResultView, BulkSelection_Deserialize, BulkSummaryView, FeatureName, SearchQuery } from "../../lib/bindings";
 import type { Selection } from "./selection";
 
 export type BulkName =
@@ -154,12 +154,12 @@ export function toAction(def: BulkDef, values: BulkValues): BulkAction_Deseriali
 }
 
 /** Who the action is for: the ticked rows, or everything the view matches. */
-export function toSelection(selection: Selection, query: UserQuery): BulkSelection_Deserialize {
+export function toSelection(selection: Selection, query: SearchQuery): BulkSelection_Deserialize {
   if (selection.all) return { kind: "view", query: { ...query, offset: 0, limit: 1 } };
   return { kind: "ids", ids: [...selection.ids] };
 }
 
-export function toRequest(def: BulkDef, values: BulkValues, selection: Selection, query: UserQuery): BulkRequest_Deserialize {
+export function toRequest(def: BulkDef, values: BulkValues, selection: Selection, query: SearchQuery): BulkRequest_Deserialize {
   return { action: toAction(def, values), selection: toSelection(selection, query), concurrency: null };
 }
 

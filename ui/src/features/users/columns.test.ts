@@ -16,6 +16,7 @@ import {
   saveSort,
   saveVisible,
   toggleColumn,
+  type Sort,
 } from "./columns";
 
 function memory(): Storage {
@@ -92,7 +93,7 @@ describe("visible columns", () => {
 
 describe("sorting", () => {
   it("flips the same column and starts others ascending", () => {
-    const start = { sort: "name", descending: false };
+    const start: Sort = { sort: "name", descending: false };
     expect(nextSort(start, "name")).toEqual({ sort: "name", descending: true });
     expect(nextSort(start, "email")).toEqual({ sort: "email", descending: false });
     expect(nextSort(start, "lastSignIn")).toEqual({ sort: "lastSignIn", descending: true });
@@ -100,7 +101,7 @@ describe("sorting", () => {
   });
 
   it("reports aria-sort", () => {
-    const by = { sort: "email", descending: true };
+    const by: Sort = { sort: "email", descending: true };
     expect(ariaSort(by, "email")).toBe("descending");
     expect(ariaSort({ sort: "email", descending: false }, "email")).toBe("ascending");
     expect(ariaSort(by, "name")).toBe("none");

@@ -1,6 +1,7 @@
 // The users table's columns: which exist, which are shown (remembered per machine), their
 // widths, and how clicking a header changes the sort. Pure, unit-tested.
 import { ago, label } from "../../lib/format";
+import type { SortKey } from "../../lib/bindings";
 import type { Row } from "./filters";
 
 export type ColumnId =
@@ -27,7 +28,7 @@ export type Column = {
   /** Share of the spare width. */
   grow: number;
   /** Sort key sent to `searchUsers`, when the column can be sorted. */
-  sortKey: string | null;
+  sortKey: SortKey | null;
   /** Always shown. */
   required?: boolean;
   /** A shop field: shown only where the provider has Muster's shop extension. */
@@ -135,11 +136,11 @@ export function minWidth(visible: readonly ColumnId[]): number {
   return visible.reduce((sum, id) => sum + column(id).min, CHECK_WIDTH);
 }
 
-export type Sort = { sort: string; descending: boolean };
+export type Sort = { sort: SortKey; descending: boolean };
 
 export const DEFAULT_SORT: Sort = { sort: "name", descending: false };
 
-const SORT_KEYS = new Set(COLUMNS.map((c) => c.sortKey).filter((k): k is string => k !== null));
+const SORT_KEYS = new Set<string>(COLUMNS.map((c) => c.sortKey).filter((k): k is SortKey => k !== null));
 
 /** Clicking a header: the same column flips the order; another starts ascending (the last
  * sign-in starts with the most recent). */

@@ -1,6 +1,7 @@
 // The users table's filters without the screen: the chips that set them, the query sent to
 // `searchUsers` and the count's words. Pure, unit-tested.
-import type { commands, Facets, FacetValue, UserQuery } from "../../lib/bindings";
+import type { commands, Facets, FacetValue, SearchQuery_Serialize as SearchQuery } from "../../lib/bindings";
+import type { Sort as SortOrder } from "./columns";
 
 /** What a command gives back when it works. */
 export type Data<F extends (...args: never[]) => Promise<unknown>> = Extract<Awaited<ReturnType<F>>, { status: "ok" }> extends { data: infer D } ? D : never;
@@ -8,18 +9,9 @@ export type Data<F extends (...args: never[]) => Promise<unknown>> = Extract<Awa
 /** One row of the users table, as `searchUsers` sends it. */
 export type Row = Data<typeof commands.searchUsers>["rows"][number];
 
-export type Filters = {
-  text: string;
-  roles: string[];
-  licences: string[];
-  statuses: string[];
-  branches: string[];
-  zones: string[];
-  securityGroups: string[];
-  signInMethods: string[];
-  invitationStates: string[];
-  noSignInForDays: number | null;
-  /** Deactivated users are left out of the list until asked for (as the shop tool does). */
+/** The engine's query filters (one type across the boundary), with deactivated users shown
+ * or left out (as the shop tool does, they are left out until asked for). */
+export type Filters = Omit<SearchQuery, "hideDeactivated" | "sort" | "descending" | "offset" | "limit"> & {
   showDeactivated: boolean;
 };
 
@@ -124,9 +116,9 @@ export function isFiltered(filters: Filters): boolean {
   return filters.text.trim() !== "" || filterCount(filters) > 0;
 }
 
-export type SortOrder = { sort: string; descending: boolean };
+export type { SortOrder };
 
-export function toQuery(filters: Filters, order: SortOrder, offset: number, limit: number): UserQuery {
+export function toQuery(filters: Filters, order: SortOrder, offset: number, limit: number): SearchQuery {
   return {
     text: filters.text.trim(),
     roles: [...filters.roles],
@@ -142,7 +134,7 @@ export function toQuery(filters: Filters, order: SortOrder, offset: number, limi
     sort: order.sort,
     descending: order.descending,
     offset,
-    limit: Math.max(1, Math.min(500, limit)),
+    limit,
   };
 }
 
