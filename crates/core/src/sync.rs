@@ -334,67 +334,39 @@ async fn fetch_changes(
     let window = ListQuery::filtered(attr(LAST_MODIFIED).ge(window_start))
         .with_count(page_size)
         .including_deleted(options.include_deleted);
-    let missing = |counted: Option<u64>, known: usize| {
-        counted.is_some_and(|counted| u64::try_from(known).is_ok_and(|known| counted > known))
-    };
-    let mut stragglers = 0;
-    let mut user_survey = Survey::new(
+    let (user_survey, user_stragglers) = survey_with_stragglers(
         &snapshot.users,
-        &changed_users,
+        &mut changed_users,
+        users_in_window,
         window_start_time,
         user_keys,
-    );
-    if missing(users_in_window, user_survey.in_window) {
-        let late = users.list_all(&window, |_| {}).await?;
-        stragglers += late.len();
-        changed_users.extend(late);
-        user_survey = Survey::new(
-            &snapshot.users,
-            &changed_users,
-            window_start_time,
-            user_keys,
-        );
-    }
-    let mut group_survey = Survey::new(
+        || users.list_all(&window, |_| {}),
+    )
+    .await?;
+    let (group_survey, group_stragglers) = survey_with_stragglers(
         &snapshot.groups,
-        &changed_groups,
+        &mut changed_groups,
+        groups_in_window,
         window_start_time,
         group_keys,
-    );
-    if missing(groups_in_window, group_survey.in_window) {
-        let late = groups.list_all(&window, |_| {}).await?;
-        stragglers += late.len();
-        changed_groups.extend(late);
-        group_survey = Survey::new(
-            &snapshot.groups,
-            &changed_groups,
-            window_start_time,
-            group_keys,
-        );
-    }
+        || groups.list_all(&window, |_| {}),
+    )
+    .await?;
+    let stragglers = user_stragglers + group_stragglers;
     progress(Progress {
         phase: Phase::Changes,
         fetched: u64::try_from(changed_users.len() + changed_groups.len()).unwrap_or(u64::MAX),
         total: None,
     });
 
-    let users_after = snapshot.users.len() + user_survey.append.len();
-    let groups_after = snapshot.groups.len() + group_survey.append.len();
-    let counts_differ = |total: Option<u64>, cached: usize| {
-        total.is_none_or(|total| u64::try_from(cached) != Ok(total))
-    };
-    let overdue = snapshot
-        .sync
-        .last_id_pass
-        .is_none_or(|last| now - last >= options.id_pass_interval);
-    let by_count = options.id_pass_every > 0
-        && snapshot.sync.syncs_since_id_pass.saturating_add(1) >= options.id_pass_every;
-    let ids = if options.force_id_pass
-        || overdue
-        || by_count
-        || counts_differ(user_total, users_after)
-        || counts_differ(group_total, groups_after)
-    {
+    let after = [
+        (user_total, snapshot.users.len() + user_survey.append.len()),
+        (
+            group_total,
+            snapshot.groups.len() + group_survey.append.len(),
+        ),
+    ];
+    let ids = if id_pass_due(snapshot, options, now, after) {
         Some(fetch_ids(client, options, progress).await?)
     } else {
         None
@@ -407,6 +379,53 @@ async fn fetch_changes(
         stragglers,
         ids,
     })
+}
+
+/// How `changed` merges into `cached`, after fetching the straggler window again when the
+/// server counted more resources in it (`counted`) than the merge would hold; with how
+/// many the second fetch brought.
+async fn survey_with_stragglers<T, F, Fut>(
+    cached: &[T],
+    changed: &mut Vec<T>,
+    counted: Option<u64>,
+    window_start: OffsetDateTime,
+    keys: fn(&T) -> (Option<&str>, Option<OffsetDateTime>),
+    fetch_window: F,
+) -> Result<(Survey, usize), Error>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<T>, Error>>,
+{
+    let survey = Survey::new(cached, changed, window_start, keys);
+    let missing =
+        counted.is_some_and(|counted| u64::try_from(survey.in_window).is_ok_and(|k| counted > k));
+    if !missing {
+        return Ok((survey, 0));
+    }
+    let late = fetch_window().await?;
+    let stragglers = late.len();
+    changed.extend(late);
+    Ok((Survey::new(cached, changed, window_start, keys), stragglers))
+}
+
+/// Whether the id-only pass runs: asked for, overdue, due by count, or the server's user
+/// or group total (when it gave one) differs from what the merged copy would hold.
+fn id_pass_due(
+    snapshot: &Snapshot,
+    options: &SyncOptions,
+    now: OffsetDateTime,
+    totals_and_merged: [(Option<u64>, usize); 2],
+) -> bool {
+    let overdue = snapshot
+        .sync
+        .last_id_pass
+        .is_none_or(|last| now - last >= options.id_pass_interval);
+    let by_count = options.id_pass_every > 0
+        && snapshot.sync.syncs_since_id_pass.saturating_add(1) >= options.id_pass_every;
+    let counts_differ = totals_and_merged
+        .iter()
+        .any(|(total, merged)| total.is_none_or(|total| u64::try_from(*merged) != Ok(total)));
+    options.force_id_pass || overdue || by_count || counts_differ
 }
 
 /// The total of a count request; none when the provider refused its filter.
@@ -689,95 +708,4 @@ fn format_time(at: OffsetDateTime) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use muster_scim::meta::Meta;
-    use time::macros::datetime;
-
-    fn user(id: &str, name: &str, modified: OffsetDateTime) -> User {
-        User {
-            id: Some(id.into()),
-            user_name: name.into(),
-            meta: Some(Meta {
-                last_modified: Some(modified),
-                ..Meta::default()
-            }),
-            ..User::default()
-        }
-    }
-
-    #[test]
-    fn writes_update_the_snapshot_but_not_the_mark() {
-        let mut snapshot = Snapshot::empty(datetime!(2030-01-01 0:00 UTC));
-        apply_user(
-            &mut snapshot,
-            user("a", "ann", datetime!(2030-01-02 0:00 UTC)),
-        );
-        assert_eq!(
-            snapshot.sync.last_modified_high_water, None,
-            "a write before any sync does not make the next sync an incremental one"
-        );
-        snapshot.sync.last_modified_high_water = Some("2030-01-01T00:00:00.000Z".into());
-        apply_user(
-            &mut snapshot,
-            user("b", "bob", datetime!(2030-01-01 0:00 UTC)),
-        );
-        apply_user(
-            &mut snapshot,
-            user("a", "anne", datetime!(2030-01-03 0:00:00.1234 UTC)),
-        );
-        assert_eq!(snapshot.users.len(), 2);
-        assert_eq!(snapshot.users[0].user_name, "anne", "replaced in place");
-        assert_eq!(
-            snapshot.sync.last_modified_high_water.as_deref(),
-            Some("2030-01-01T00:00:00.000Z"),
-            "only a sync moves the mark"
-        );
-        assert!(remove_user(&mut snapshot, "a"));
-        assert!(!remove_user(&mut snapshot, "a"));
-        assert_eq!(snapshot.users.len(), 1);
-    }
-
-    #[test]
-    fn the_mark_only_rises_and_is_cut_to_the_millisecond() {
-        let mut snapshot = Snapshot::empty(datetime!(2030-01-01 0:00 UTC));
-        raise_high_water(&mut snapshot, Some(datetime!(2030-01-03 0:00:00.1239 UTC)));
-        assert_eq!(
-            snapshot.sync.last_modified_high_water.as_deref(),
-            Some("2030-01-03T00:00:00.123Z"),
-            "cut, never rounded up"
-        );
-        raise_high_water(&mut snapshot, Some(datetime!(2030-01-02 0:00 UTC)));
-        assert_eq!(
-            snapshot.sync.last_modified_high_water.as_deref(),
-            Some("2030-01-03T00:00:00.123Z")
-        );
-    }
-
-    #[test]
-    fn merging_counts_new_ids_once() {
-        let t = datetime!(2030-01-01 0:00 UTC);
-        let later = datetime!(2030-01-02 0:00 UTC);
-        let cached = vec![user("a", "a", t), user("b", "b", t)];
-        let fresh = vec![
-            user("b", "b2", later),
-            user("c", "c", later),
-            user("c", "c2", later),
-        ];
-        let survey = Survey::new(&cached, &fresh, later, user_keys);
-        assert_eq!(survey.replace, [(1, 0)]);
-        assert_eq!(survey.append, [2], "the last copy of a new id, once");
-        assert_eq!(survey.in_window, 2, "b2 and c2; a is older");
-        let mut merged = cached.clone();
-        survey.merge(&mut merged, fresh.clone(), |u| u.id.as_deref());
-        let names: Vec<_> = merged.iter().map(|u| u.user_name.as_str()).collect();
-        assert_eq!(names, ["a", "b2", "c2"]);
-
-        // The slow way, should the cache have changed since the survey, agrees.
-        let survey = Survey::new(&cached, &fresh, later, user_keys);
-        let mut changed = vec![user("b", "b", t), user("a", "a", t)];
-        survey.merge(&mut changed, fresh, |u| u.id.as_deref());
-        let names: Vec<_> = changed.iter().map(|u| u.user_name.as_str()).collect();
-        assert_eq!(names, ["b2", "a", "c2"]);
-    }
-}
+mod tests;

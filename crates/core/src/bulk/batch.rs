@@ -20,7 +20,8 @@ use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
 use super::plan::{Plan, Write};
-use super::{Interrupt, Item, Operation, Outcome, Shared, Subject, Work, single};
+use super::work::{Interrupt, Item, Shared, Subject, Work, wait_words};
+use super::{Operation, Outcome, single};
 use crate::error::Error;
 use crate::transport::{error_of, retry_after};
 use crate::users::path_of;
@@ -323,7 +324,7 @@ async fn settle(
                 message: format!(
                     "The server asked to wait {}, longer than this job waits; retry the rest \
                      later.",
-                    super::wait_words(wait)
+                    wait_words(wait)
                 ),
             });
         } else {

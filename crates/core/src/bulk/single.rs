@@ -4,7 +4,8 @@
 use muster_scim::user::{User, UserStatus};
 
 use super::plan::{Plan, Write};
-use super::{Interrupt, Item, Operation, Outcome, Report, Shared, Stop, Subject, lost_answer};
+use super::work::{Interrupt, Item, Shared, Subject, backoff, lost_answer};
+use super::{Operation, Outcome, Report, Stop};
 use crate::actions::Action;
 use crate::error::{Code, Error};
 use crate::query::{ListQuery, attr};
@@ -243,7 +244,7 @@ async fn welcome(shared: &Shared, item: &Item, user: User, check_first: bool) ->
                 if sends < shared.options.max_attempts =>
             {
                 // Was it sent? The invitation shows on the user.
-                tokio::time::sleep(super::backoff(sends)).await;
+                tokio::time::sleep(backoff(sends)).await;
                 match shared
                     .finish(|| async { shared.client.users().get(&id).await })
                     .await

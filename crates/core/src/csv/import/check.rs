@@ -3,10 +3,11 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use muster_scim::schema::Schema;
-use muster_scim::user::{self as scim_user, Licence, MultiValue, Name, Role, ShopUser, User};
+use muster_scim::user::{Licence, MultiValue, Name, Role, ShopUser, User};
 use serde::{Deserialize, Serialize};
 
 use super::mapping::{ColumnMapping, Field, MappingOverride, map_columns};
+use super::row::{error, read_row};
 use super::{count, fold, mapping_error};
 use crate::csv::Table;
 use crate::error::Error;
@@ -107,7 +108,7 @@ impl Known {
     }
 
     /// The values known for `field` (home branches count as branches).
-    fn values_of(&self, field: Field) -> Option<&HashMap<String, String>> {
+    pub(super) fn values_of(&self, field: Field) -> Option<&HashMap<String, String>> {
         let field = if field == Field::HomeBranch {
             Field::Branches
         } else {
@@ -270,23 +271,23 @@ impl Plan {
 
 /// A row's values, read and checked on their own.
 #[derive(Debug, Default)]
-struct Draft {
-    row: u32,
-    email: String,
-    user_name: String,
-    given: String,
-    family: String,
-    display: String,
-    phone: Option<String>,
-    job_role: Option<String>,
-    licence: Option<String>,
-    role: Option<String>,
-    security_group: Option<String>,
-    service_groups: Vec<String>,
-    zones: Vec<String>,
-    home_branch: Option<String>,
-    branches: Vec<String>,
-    problems: Vec<Problem>,
+pub(super) struct Draft {
+    pub(super) row: u32,
+    pub(super) email: String,
+    pub(super) user_name: String,
+    pub(super) given: String,
+    pub(super) family: String,
+    pub(super) display: String,
+    pub(super) phone: Option<String>,
+    pub(super) job_role: Option<String>,
+    pub(super) licence: Option<String>,
+    pub(super) role: Option<String>,
+    pub(super) security_group: Option<String>,
+    pub(super) service_groups: Vec<String>,
+    pub(super) zones: Vec<String>,
+    pub(super) home_branch: Option<String>,
+    pub(super) branches: Vec<String>,
+    pub(super) problems: Vec<Problem>,
 }
 
 /// Checks every row of `table` (see the [module](super) documentation) and plans the users
@@ -387,172 +388,6 @@ pub fn plan(
         },
         users,
     })
-}
-
-/// Reads one row's cells and checks what can be checked on the row alone.
-fn read_row(
-    row: u32,
-    cells: &[(Field, &str)],
-    known: &Known,
-    options: &ImportOptions,
-    unchecked: &mut BTreeSet<Field>,
-) -> Draft {
-    let mut problems = Vec::new();
-    let mut value = |field: Field| -> String {
-        let text = cells
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, v)| unguard(v.trim()))
-            .unwrap_or_default();
-        if text.chars().any(char::is_control) {
-            problems.push(error(
-                ProblemKind::BadText,
-                field,
-                format!(
-                    "The {} holds a line break or another control character.",
-                    field.label()
-                ),
-            ));
-        }
-        text
-    };
-    let email = value(Field::Email);
-    let user_name = value(Field::UserName);
-    let mut given = value(Field::GivenName);
-    let mut family = value(Field::FamilyName);
-    let full = value(Field::Name);
-    let display = value(Field::DisplayName);
-    let phone = value(Field::Phone);
-    let job_role = value(Field::JobRole);
-    let licence = value(Field::Licence);
-    let role = value(Field::Role);
-    let security_group = value(Field::SecurityGroup);
-    let service_groups = value(Field::ServiceGroups);
-    let zones = value(Field::Zones);
-    let home_branch = value(Field::HomeBranch);
-    let branches = value(Field::Branches);
-
-    let whole = if full.is_empty() { &display } else { &full };
-    if (given.is_empty() || family.is_empty()) && !whole.is_empty() {
-        let (first, last) = split_name(whole);
-        if given.is_empty() {
-            given = first;
-        }
-        if family.is_empty() {
-            family = last;
-        }
-    }
-    if email.is_empty() {
-        problems.push(error(
-            ProblemKind::Missing,
-            Field::Email,
-            "No email address.".to_owned(),
-        ));
-    } else if !scim_user::looks_like_email(&email) {
-        problems.push(error(
-            ProblemKind::BadEmail,
-            Field::Email,
-            format!("'{email}' is not an email address."),
-        ));
-    }
-    for (part, field) in [(&given, Field::GivenName), (&family, Field::FamilyName)] {
-        if part.is_empty() {
-            let message = if whole.is_empty() {
-                format!("No {}.", field.label())
-            } else {
-                format!(
-                    "'{whole}' has no {}; give first and last names.",
-                    field.label()
-                )
-            };
-            problems.push(error(ProblemKind::Missing, field, message));
-        }
-    }
-    let mut check = |field: Field, raw: &str| -> Option<String> {
-        if raw.is_empty() {
-            return None;
-        }
-        let Some(values) = known.values_of(field) else {
-            unchecked.insert(field);
-            return Some(raw.to_owned());
-        };
-        if let Some(spelled) = values.get(&fold(raw)) {
-            return Some(spelled.clone());
-        }
-        let closest = closest(raw, values.values());
-        let strict = matches!(field, Field::Licence | Field::Role);
-        if strict || !options.allow_new_values {
-            let message = if strict {
-                let mut all: Vec<&str> = values.values().map(String::as_str).collect();
-                all.sort_unstable();
-                format!(
-                    "'{raw}' is not a {}; use one of: {}.",
-                    field.label(),
-                    all.join(", ")
-                )
-            } else {
-                format!("No user has the {} '{raw}'.", field.label())
-            };
-            problems.push(Problem {
-                suggestion: closest,
-                ..error(ProblemKind::Unknown, field, message)
-            });
-        } else {
-            problems.push(Problem {
-                kind: ProblemKind::Unknown,
-                severity: Severity::Warning,
-                field: Some(field),
-                message: format!("'{raw}' is a new {}: no user has it yet.", field.label()),
-                suggestion: closest,
-            });
-        }
-        Some(raw.to_owned())
-    };
-    let licence = check(Field::Licence, &licence);
-    let role = check(Field::Role, &role);
-    let security_group = check(Field::SecurityGroup, &security_group);
-    let home_branch = check(Field::HomeBranch, &home_branch);
-    let mut list = |field: Field, raw: &str| -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for item in raw.split([';', ',', '|']).map(str::trim) {
-            if let Some(item) = check(field, item)
-                && !out.iter().any(|o| o.eq_ignore_ascii_case(&item))
-            {
-                out.push(item);
-            }
-        }
-        out
-    };
-    let service_groups = list(Field::ServiceGroups, &service_groups);
-    let zones = list(Field::Zones, &zones);
-    let branches = list(Field::Branches, &branches);
-    let display = if display.is_empty() {
-        format!("{given} {family}").trim().to_owned()
-    } else {
-        display
-    };
-    Draft {
-        row,
-        user_name: if user_name.is_empty() {
-            email.clone()
-        } else {
-            user_name
-        },
-        email,
-        given,
-        family,
-        display,
-        phone: some(phone),
-        job_role: some(job_role),
-        licence,
-        role,
-        security_group,
-        service_groups,
-        zones,
-        home_branch,
-        branches,
-        problems,
-    }
 }
 
 /// The checks that need every row: the same address or user name twice in the file, and
@@ -665,40 +500,6 @@ fn user_of(draft: &Draft) -> User {
     user
 }
 
-fn error(kind: ProblemKind, field: Field, message: String) -> Problem {
-    Problem {
-        kind,
-        severity: Severity::Error,
-        field: Some(field),
-        message,
-        suggestion: None,
-    }
-}
-
-/// A cell as it was before an export defused it: `'=x` → `=x` (see [`super::cell`]).
-fn unguard(text: &str) -> String {
-    match text.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest.to_owned(),
-        _ => text.to_owned(),
-    }
-}
-
-fn some(text: String) -> Option<String> {
-    (!text.is_empty()).then_some(text)
-}
-
-/// First and last name from a full name: `Lee, Ann` (last name first), else the first
-/// word and the rest (`Ann van der Berg` → `Ann`, `van der Berg`).
-fn split_name(full: &str) -> (String, String) {
-    if let Some((last, first)) = full.split_once(',') {
-        return (first.trim().to_owned(), last.trim().to_owned());
-    }
-    match full.trim().split_once(char::is_whitespace) {
-        Some((first, rest)) => (first.to_owned(), rest.trim().to_owned()),
-        None => (full.trim().to_owned(), String::new()),
-    }
-}
-
 /// `ann+contractor@x.test` for `ann@x.test` and `contractor`, unless taken.
 fn plus_address(email: &str, tag: &str, taken: impl Fn(&str) -> bool) -> Option<String> {
     let (local, domain) = email.rsplit_once('@')?;
@@ -707,56 +508,11 @@ fn plus_address(email: &str, tag: &str, taken: impl Fn(&str) -> bool) -> Option<
     (!taken(&candidate)).then_some(candidate)
 }
 
-/// The known value closest to `wanted`: one it starts, or within a few typos.
-fn closest<'a>(wanted: &str, known: impl Iterator<Item = &'a String>) -> Option<String> {
-    let wanted = fold(wanted);
-    let mut best: Option<(usize, &String)> = None;
-    for value in known {
-        let folded = fold(value);
-        let distance = if wanted.chars().count() >= 3 && folded.starts_with(&wanted) {
-            1
-        } else {
-            edit_distance(&wanted, &folded)
-        };
-        let limit = (folded.chars().count() / 3).max(1);
-        if distance <= limit && best.is_none_or(|(d, v)| (distance, value) < (d, v)) {
-            best = Some((distance, value));
-        }
-    }
-    best.map(|(_, value)| value.clone())
-}
-
-/// Edit distance by characters, a swap of two neighbours counting as one edit
-/// (optimal string alignment): `feild` is one typo from `field`.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::csv::import::row::{closest, edit_distance, split_name};
     use crate::csv::{Limits, parse};
 
     fn existing() -> Vec<User> {
@@ -771,7 +527,7 @@ mod tests {
             zones: vec!["North".into()],
             security_group: Some("Field Standard".into()),
             service_groups: vec!["Sprinkler".into()],
-            status: Some(scim_user::UserStatus::Active),
+            status: Some(muster_scim::user::UserStatus::Active),
             ..ShopUser::default()
         });
         vec![ann]

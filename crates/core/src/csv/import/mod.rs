@@ -22,6 +22,7 @@
 
 mod check;
 mod mapping;
+mod row;
 mod run;
 
 pub use check::{
