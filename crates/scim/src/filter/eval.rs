@@ -1,32 +1,8 @@
 //! Evaluating a filter against a JSON resource (RFC 7644 §3.4.2.2 semantics), and checking
 //! a filter against a schema for the combinations the RFC calls `invalidFilter`.
 //!
-//! Decisions where the RFC is silent or loose:
-//!
-//! - **Lookup.** Object keys match attribute names ASCII-case-insensitively. A path with no
-//!   URN, or with the core schema's URN, starts at the resource root; any other URN starts
-//!   at the object under that URN's key. A bare schema URN (`…:enterprise:2.0:User pr`,
-//!   parsed as URN `…:2.0` and name `User`) names that extension object itself.
-//! - **Multiple values.** A comparison holds when *any* value holds: every element of a
-//!   multi-valued attribute, every element's sub-attribute for `emails.value`. A complex
-//!   attribute compared without a sub-attribute (`emails co "acme"`, `manager eq "26"`)
-//!   compares its `value` sub-attribute.
-//! - **`ne`** is the negation of `eq`: true when *no* value equals the literal, so it is
-//!   true for an absent attribute (`emails.type ne "work"`: no work address).
-//! - **`pr`** holds when the attribute has a value that is not `null`, `""`, `[]` or `{}`;
-//!   a list or object counts when one of its members is such a value.
-//! - **`null`.** `eq null` means "not present" (the negation of `pr`), `ne null` means
-//!   present; any other operator with `null` is false.
-//! - **Strings** compare case-insensitively (Unicode lowercase) unless the schema marks the
-//!   attribute `caseExact`; unknown attributes are case-insensitive.
-//! - **Ordering.** Numbers compare numerically, strings lexicographically by code point
-//!   (after case folding), dateTimes chronologically: when both sides parse as RFC 3339,
-//!   `eq`, `gt`, `ge`, `lt` and `le` compare instants, so `…00Z` equals `…00.000Z`. For
-//!   attributes the schema types as dateTime, values without an offset (taken as UTC) and
-//!   plain dates are accepted too.
-//! - **Leniency.** Stored booleans may be strings (`"True"`), stored numbers may be numeric
-//!   strings (`"42"`); `active eq "true"` matches a JSON `true`. Booleans only support `eq`
-//!   and `ne`. Mismatched types never match.
+//! The decisions taken where the RFC is silent or loose are documented on [`matches`], so
+//! that they show in the public docs.
 
 use std::cmp::Ordering;
 
@@ -39,8 +15,35 @@ use super::ast::{AttrPath, CompValue, CompareOp, Filter};
 use crate::schema::{Attribute, AttributeType, ResourceSchema, find_attribute};
 
 /// Whether `resource` satisfies `filter`, reading attribute definitions (`caseExact`, type)
-/// from `schema`. See the [module documentation](self) for the exact semantics. Never fails:
-/// a comparison that cannot apply (wrong type, invalid operator) is simply false.
+/// from `schema`. Never fails: a comparison that cannot apply (wrong type, invalid operator)
+/// is simply false.
+///
+/// Decisions where the RFC is silent or loose:
+///
+/// - **Lookup.** Object keys match attribute names ASCII-case-insensitively. A path with no
+///   URN, or with the core schema's URN, starts at the resource root; any other URN starts
+///   at the object under that URN's key. A bare schema URN (`…:enterprise:2.0:User pr`,
+///   parsed as URN `…:2.0` and name `User`) names that extension object itself.
+/// - **Multiple values.** A comparison holds when *any* value holds: every element of a
+///   multi-valued attribute, every element's sub-attribute for `emails.value`. A complex
+///   attribute compared without a sub-attribute (`emails co "acme"`, `manager eq "26"`)
+///   compares its `value` sub-attribute.
+/// - **`ne`** is the negation of `eq`: true when *no* value equals the literal, so it is
+///   true for an absent attribute (`emails.type ne "work"`: no work address).
+/// - **`pr`** holds when the attribute has a value that is not `null`, `""`, `[]` or `{}`;
+///   a list or object counts when one of its members is such a value.
+/// - **`null`.** `eq null` means "not present" (the negation of `pr`), `ne null` means
+///   present; any other operator with `null` is false.
+/// - **Strings** compare case-insensitively (Unicode lowercase) unless the schema marks the
+///   attribute `caseExact`; unknown attributes are case-insensitive.
+/// - **Ordering.** Numbers compare numerically, strings lexicographically by code point
+///   (after case folding), dateTimes chronologically: when both sides parse as RFC 3339,
+///   `eq`, `gt`, `ge`, `lt` and `le` compare instants, so `…00Z` equals `…00.000Z`. For
+///   attributes the schema types as dateTime, values without an offset (taken as UTC) and
+///   plain dates are accepted too.
+/// - **Leniency.** Stored booleans may be strings (`"True"`), stored numbers may be numeric
+///   strings (`"42"`); `active eq "true"` matches a JSON `true`. Booleans only support `eq`
+///   and `ne`. Mismatched types never match.
 pub fn matches(filter: &Filter, resource: &Value, schema: &ResourceSchema) -> bool {
     Evaluator {
         schema,
