@@ -478,17 +478,3 @@ fn longest_chains_evaluate() {
         &user_schema()
     ));
 }
-
-#[test]
-fn fold_helpers() {
-    assert!(contains_fold("aÄbc", "äB"));
-    assert!(!contains_fold("aÄbc", "äc"));
-    assert!(contains_fold("x", ""));
-    assert!(starts_with_fold("Ébc", "é"));
-    assert!(!starts_with_fold("É", "éa"));
-    assert!(ends_with_fold("abÉ", "BÉ"));
-    assert!(!ends_with_fold("É", "aé"));
-    assert!(!ends_with_fold("a", "ab"));
-    assert_eq!(cmp_fold("ä", "Ä"), Ordering::Equal);
-    assert_eq!(cmp_fold("B", "a"), Ordering::Greater);
-}
