@@ -16,10 +16,15 @@
 //! Adversarial input is bounded: groups nest at most [`MAX_NESTING`] deep and a filter holds
 //! at most [`MAX_TERMS`] comparisons, which bounds the depth of the tree for the recursive
 //! printer and evaluator.
+//!
+//! This file holds the grammar; [`lexer`] moves through the input and reads words and
+//! keywords, [`literal`] reads the comparison values (strings and numbers).
 
-use serde_json::Number;
+mod lexer;
+mod literal;
 
-use super::ast::{AttrPath, CompValue, CompareOp, Filter};
+use self::lexer::{ends_word, is_name_char, is_path_char, shorten};
+use super::ast::{AttrPath, CompareOp, Filter};
 
 /// How deeply `( )`, `not ( )` and `[ ]` may nest.
 const MAX_NESTING: usize = 50;
@@ -74,26 +79,11 @@ pub fn parse_attr_path(input: &str) -> Result<AttrPath, FilterError> {
     Ok(path)
 }
 
-/// Whether `c` may appear in the token that holds an attribute path (URN included).
-fn is_path_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '$' | '.' | ':')
-}
-
-/// Whether `c` may appear in an attribute name (after its first character).
-fn is_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '-' | '_')
-}
-
 /// Whether `name` matches `ATTRNAME = ALPHA *(nameChar)`, with an optional leading `$`.
 fn is_attr_name(name: &str) -> bool {
     let name = name.strip_prefix('$').unwrap_or(name);
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic()) && chars.all(is_name_char)
-}
-
-/// Whether `c` ends a bare word (an operator or keyword) in the input.
-fn ends_word(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | '"')
 }
 
 /// The state of one parse: the input and how far it has been read.
@@ -116,97 +106,6 @@ impl<'a> Parser<'a> {
             nesting: 0,
             terms: 0,
         }
-    }
-
-    /// The unread input.
-    fn rest(&self) -> &'a str {
-        self.input.get(self.pos..).unwrap_or_default()
-    }
-
-    pub(super) fn peek(&self) -> Option<char> {
-        self.rest().chars().next()
-    }
-
-    pub(super) fn at_end(&self) -> bool {
-        self.pos >= self.input.len()
-    }
-
-    /// Consumes `c` if it is next.
-    fn eat(&mut self, c: char) -> bool {
-        if self.peek() == Some(c) {
-            self.pos += c.len_utf8();
-            true
-        } else {
-            false
-        }
-    }
-
-    pub(super) fn skip_ws(&mut self) {
-        let rest = self.rest();
-        let trimmed = rest.trim_start();
-        self.pos += rest.len() - trimmed.len();
-    }
-
-    pub(super) fn error(&self, position: usize, message: impl Into<String>) -> FilterError {
-        FilterError {
-            position,
-            message: message.into(),
-        }
-    }
-
-    /// Consumes the longest run of chars matching `pred` and returns it.
-    fn take_while(&mut self, pred: impl Fn(char) -> bool) -> &'a str {
-        let rest = self.rest();
-        let len = rest.find(|c| !pred(c)).unwrap_or(rest.len());
-        self.pos += len;
-        &rest[..len]
-    }
-
-    /// Describes what comes next, for "expected X, found Y" messages.
-    fn found(&self) -> String {
-        let rest = self.rest();
-        match rest.chars().next() {
-            None => "the end of the input".to_owned(),
-            Some('"') => "a string".to_owned(),
-            Some(c) if ends_word(c) => format!("'{c}'"),
-            Some(_) => {
-                let end = rest.find(ends_word).unwrap_or(rest.len());
-                format!("'{}'", shorten(&rest[..end]))
-            }
-        }
-    }
-
-    /// Skips whitespace and fails unless the input ends there.
-    pub(super) fn expect_end(&mut self, expected: &str) -> Result<(), FilterError> {
-        self.skip_ws();
-        if self.at_end() {
-            Ok(())
-        } else {
-            Err(self.error(
-                self.pos,
-                format!("expected {expected}, found {}", self.found()),
-            ))
-        }
-    }
-
-    /// Consumes the case-insensitive keyword `keyword` if it is next as a whole word.
-    fn eat_keyword(&mut self, keyword: &str) -> bool {
-        let rest = self.rest();
-        let Some(head) = rest.as_bytes().get(..keyword.len()) else {
-            return false;
-        };
-        if !head.eq_ignore_ascii_case(keyword.as_bytes()) {
-            return false;
-        }
-        // The matched bytes are ASCII, so `keyword.len()` is a char boundary.
-        let boundary = rest[keyword.len()..]
-            .chars()
-            .next()
-            .is_none_or(|c| !(c.is_alphanumeric() || is_path_char(c)));
-        if boundary {
-            self.pos += keyword.len();
-        }
-        boundary
     }
 
     /// Enters a `(`, `not (` or `[` opened at `start`.
@@ -423,165 +322,6 @@ impl<'a> Parser<'a> {
                 ),
             ))
         }
-    }
-
-    /// `compValue = false / null / true / number / string`.
-    fn parse_value(&mut self) -> Result<CompValue, FilterError> {
-        let start = self.pos;
-        match self.peek() {
-            Some('"') => self.parse_string().map(CompValue::String),
-            Some(c) if c == '-' || c.is_ascii_digit() => self.parse_number().map(CompValue::Number),
-            Some(c) if c.is_alphabetic() => {
-                let word = self.take_while(char::is_alphanumeric);
-                if word.eq_ignore_ascii_case("true") {
-                    Ok(CompValue::Bool(true))
-                } else if word.eq_ignore_ascii_case("false") {
-                    Ok(CompValue::Bool(false))
-                } else if word.eq_ignore_ascii_case("null") {
-                    Ok(CompValue::Null)
-                } else {
-                    Err(self.error(
-                        start,
-                        format!(
-                            "expected a value (a string, number, true, false or null), \
-                             found '{}'; strings need double quotes",
-                            shorten(word)
-                        ),
-                    ))
-                }
-            }
-            _ => Err(self.error(
-                start,
-                format!(
-                    "expected a value (a string, number, true, false or null), found {}",
-                    self.found()
-                ),
-            )),
-        }
-    }
-
-    /// A JSON string with every JSON escape; the input is at the opening quote.
-    fn parse_string(&mut self) -> Result<String, FilterError> {
-        let start = self.pos;
-        self.pos += 1;
-        let mut out = String::new();
-        loop {
-            // Copy the run up to the next quote or backslash in one go.
-            let rest = self.rest();
-            let Some(stop) = rest.find(['"', '\\']) else {
-                return Err(self.error(start, "unterminated string"));
-            };
-            out.push_str(&rest[..stop]);
-            self.pos += stop + 1;
-            if rest.as_bytes()[stop] == b'"' {
-                return Ok(out);
-            }
-            let escape = self.pos - 1;
-            let Some(c) = self.peek() else {
-                return Err(self.error(start, "unterminated string"));
-            };
-            self.pos += c.len_utf8();
-            let decoded = match c {
-                '"' => '"',
-                '\\' => '\\',
-                '/' => '/',
-                'b' => '\u{8}',
-                'f' => '\u{c}',
-                'n' => '\n',
-                'r' => '\r',
-                't' => '\t',
-                'u' => self.parse_unicode_escape(escape)?,
-                other => {
-                    return Err(self.error(escape, format!("invalid escape '\\{other}'")));
-                }
-            };
-            out.push(decoded);
-        }
-    }
-
-    /// The char of a `\uXXXX` escape (the input is after the `u`), joining a surrogate pair.
-    fn parse_unicode_escape(&mut self, escape: usize) -> Result<char, FilterError> {
-        let high = self.hex4(escape)?;
-        let code = match high {
-            0xD800..=0xDBFF => {
-                let low_escape = self.pos;
-                if !self.rest().starts_with("\\u") {
-                    return Err(self.error(escape, "unpaired surrogate in '\\u' escape"));
-                }
-                self.pos += 2;
-                let low = self.hex4(low_escape)?;
-                if !(0xDC00..=0xDFFF).contains(&low) {
-                    return Err(
-                        self.error(low_escape, "expected a low surrogate '\\uDC00'-'\\uDFFF'")
-                    );
-                }
-                0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
-            }
-            0xDC00..=0xDFFF => {
-                return Err(self.error(escape, "unpaired surrogate in '\\u' escape"));
-            }
-            code => code,
-        };
-        char::from_u32(code).ok_or_else(|| self.error(escape, "invalid '\\u' escape"))
-    }
-
-    /// Four hex digits.
-    fn hex4(&mut self, escape: usize) -> Result<u32, FilterError> {
-        let digits = self.rest().as_bytes().get(..4).unwrap_or_default();
-        if digits.len() < 4 || !digits.iter().all(u8::is_ascii_hexdigit) {
-            return Err(self.error(escape, "expected four hex digits after '\\u'"));
-        }
-        self.pos += 4;
-        Ok(digits.iter().fold(0, |acc, &d| {
-            acc * 16 + char::from(d).to_digit(16).unwrap_or_default()
-        }))
-    }
-
-    /// A JSON number: `-? digits (. digits)? ([eE] [+-]? digits)?`. Leading zeros are
-    /// tolerated. Integers stay integers (`u64` / `i64`); everything else is an `f64`.
-    fn parse_number(&mut self) -> Result<Number, FilterError> {
-        let start = self.pos;
-        let negative = self.eat('-');
-        if self.take_while(|c| c.is_ascii_digit()).is_empty() {
-            return Err(self.error(self.pos, "expected a digit"));
-        }
-        let mut is_float = false;
-        if self.eat('.') {
-            is_float = true;
-            if self.take_while(|c| c.is_ascii_digit()).is_empty() {
-                return Err(self.error(self.pos, "expected a digit after '.'"));
-            }
-        }
-        if self.eat('e') || self.eat('E') {
-            is_float = true;
-            let _ = self.eat('+') || self.eat('-');
-            if self.take_while(|c| c.is_ascii_digit()).is_empty() {
-                return Err(self.error(self.pos, "expected a digit in the exponent"));
-            }
-        }
-        let text = &self.input[start..self.pos];
-        if !is_float {
-            let integer = if negative {
-                text.parse::<i64>().ok().map(Number::from)
-            } else {
-                text.parse::<u64>().ok().map(Number::from)
-            };
-            if let Some(number) = integer {
-                return Ok(number);
-            }
-        }
-        text.parse::<f64>()
-            .ok()
-            .and_then(Number::from_f64)
-            .ok_or_else(|| self.error(start, "number out of range"))
-    }
-}
-
-/// At most 20 chars of `text`, for quoting input back in messages.
-fn shorten(text: &str) -> String {
-    match text.char_indices().nth(20) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
     }
 }
 

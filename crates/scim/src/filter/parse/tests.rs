@@ -3,7 +3,10 @@
 
 #![allow(clippy::unwrap_used)]
 
+use serde_json::Number;
+
 use super::*;
+use crate::filter::CompValue;
 
 fn cmp(path: AttrPath, op: CompareOp, value: CompValue) -> Filter {
     Filter::Compare { path, op, value }
