@@ -200,7 +200,11 @@ impl<'a> Parser<'a> {
                 filter: Box::new(filter),
             });
         }
+        self.parse_comparison(path, start)
+    }
 
+    /// `pr` or an operator and a value, after the `path` of a term that starts at `start`.
+    fn parse_comparison(&mut self, path: AttrPath, start: usize) -> Result<Filter, FilterError> {
         self.terms += 1;
         if self.terms > MAX_TERMS {
             return Err(self.error(
