@@ -1,7 +1,7 @@
 //! Evaluating a filter against a JSON resource (RFC 7644 §3.4.2.2 semantics), and checking
 //! a filter against a schema for the combinations the RFC calls `invalidFilter`.
 //!
-//! The decisions taken where the RFC is silent or loose are documented on [`matches`], so
+//! The decisions taken where the RFC is silent or loose are documented on [`matches()`], so
 //! that they show in the public docs.
 
 mod fold;
