@@ -45,7 +45,7 @@ pub struct ServiceProviderConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<Meta>,
     /// Members this crate does not model (a provider's own capability flags).
-    #[serde(flatten, serialize_with = "crate::user::serialize_extra")]
+    #[serde(flatten, serialize_with = "crate::resource::serialize_extra")]
     pub extra: Map<String, Value>,
 }
 

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::lenient::{self, open_enum};
 use crate::meta::Meta;
-use crate::user::{extension_keys, normalized, serialize_extra};
+use crate::resource::{extension_keys, normalized, serialize_extra};
 use crate::{schema, urn};
 
 /// A SCIM Group.

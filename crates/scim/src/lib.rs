@@ -19,6 +19,7 @@ pub mod group;
 pub mod lenient;
 pub mod message;
 pub mod meta;
+mod resource;
 pub mod schema;
 pub mod urn;
 pub mod user;

@@ -12,16 +12,25 @@
 //! [`User::schemas`]), absent members are omitted rather than sent as `null`, and dates are
 //! RFC 3339.
 
+mod enterprise;
+mod shop;
+
+pub use self::enterprise::{EnterpriseUser, Manager};
+pub use self::shop::{
+    Invitation, InvitationState, LastSignIn, Licence, Role, ShopUser, SignInMethod, UserStatus,
+};
+
 use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserializer};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::lenient::{self, open_enum};
+use crate::lenient;
 use crate::meta::Meta;
+use crate::resource::{extension_keys, normalized, serialize_extra};
 use crate::{schema, urn};
 
 /// A SCIM User.
@@ -170,42 +179,6 @@ impl<'de> Deserialize<'de> for User {
         let value = normalized(deserializer, schema::user_schema())?;
         User::deserialize(value).map_err(de::Error::custom)
     }
-}
-
-/// Reads a JSON value and normalises it against `schema`; drops `schemas`, which this
-/// crate recomputes on output.
-pub(crate) fn normalized<'de, D: Deserializer<'de>>(
-    deserializer: D,
-    schema: &schema::ResourceSchema,
-) -> Result<Value, D::Error> {
-    let mut value = Value::deserialize(deserializer)?;
-    schema.normalize(&mut value).map_err(de::Error::custom)?;
-    if let Value::Object(map) = &mut value {
-        map.remove("schemas");
-    }
-    Ok(value)
-}
-
-/// Writes `extra` without a `schemas` member, which the resource computes itself.
-pub(crate) fn serialize_extra<S: Serializer>(
-    extra: &Map<String, Value>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serializer.collect_map(
-        extra
-            .iter()
-            .filter(|(key, _)| !key.eq_ignore_ascii_case("schemas")),
-    )
-}
-
-/// The keys of `extra` that hold extension objects (a URN key with an object value).
-pub(crate) fn extension_keys(extra: &Map<String, Value>) -> impl Iterator<Item = &str> {
-    extra.iter().filter_map(|(key, value)| {
-        let is_urn = key
-            .get(..4)
-            .is_some_and(|head| head.eq_ignore_ascii_case("urn:"));
-        (is_urn && value.is_object()).then_some(key.as_str())
-    })
 }
 
 impl User {
@@ -485,243 +458,6 @@ pub struct Address {
     pub extra: Map<String, Value>,
 }
 
-/// The enterprise User extension (RFC 7643 §4.3).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EnterpriseUser {
-    /// Employee number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub employee_number: Option<String>,
-    /// Cost centre.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost_center: Option<String>,
-    /// Organisation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization: Option<String>,
-    /// Division.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub division: Option<String>,
-    /// Department.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub department: Option<String>,
-    /// Manager. A bare string from the provider is read as the manager's `value`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub manager: Option<Manager>,
-    /// Attributes this crate does not model.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// A user's manager.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Manager {
-    /// The manager's `id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// URI of the manager's resource.
-    #[serde(rename = "$ref", default, skip_serializing_if = "Option::is_none")]
-    pub reference: Option<String>,
-    /// The manager's display name (read-only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-}
-
-/// Muster's shop extension of User.
-///
-/// The enumerated values (licence, role, status, invitation state, sign-in method) are
-/// open enums: known values parse in any case and are written canonically, while a value
-/// this version does not know is kept in `Other` instead of failing the whole user, so a
-/// client keeps working against a newer server.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ShopUser {
-    /// Product licence.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub licence: Option<Licence>,
-    /// Role in the shop software.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<Role>,
-    /// Security group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub security_group: Option<String>,
-    /// Service groups, e.g. `Sprinkler`, `Electrical`.
-    #[serde(
-        default,
-        deserialize_with = "lenient::vec_or_null",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub service_groups: Vec<String>,
-    /// Service zones.
-    #[serde(
-        default,
-        deserialize_with = "lenient::vec_or_null",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub zones: Vec<String>,
-    /// Home branch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub home_branch: Option<String>,
-    /// Branches the user may work for.
-    #[serde(
-        default,
-        deserialize_with = "lenient::vec_or_null",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub branches: Vec<String>,
-    /// Job role, e.g. `Service Technician`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub job_role: Option<String>,
-    /// Work phone.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    /// Permission flags beyond the role, e.g. `viewPricing`. Kept as strings: the set is
-    /// the server's to extend.
-    #[serde(
-        default,
-        deserialize_with = "lenient::vec_or_null",
-        skip_serializing_if = "Vec::is_empty"
-    )]
-    pub permissions: Vec<String>,
-    /// Account state (read-only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<UserStatus>,
-    /// Latest invitation (read-only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invitation: Option<Invitation>,
-    /// Most recent sign-in (read-only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_sign_in: Option<LastSignIn>,
-    /// Whether two-factor authentication is set up (read-only).
-    #[serde(
-        default,
-        deserialize_with = "lenient::option_bool",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub mfa_enabled: Option<bool>,
-    /// Signed-in sessions (read-only).
-    #[serde(
-        default,
-        deserialize_with = "lenient::option_uint",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub active_sessions: Option<u32>,
-    /// Attributes this crate does not model.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// An invitation to sign up.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Invitation {
-    /// When it was sent.
-    #[serde(
-        default,
-        with = "lenient::datetime",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub sent_at: Option<OffsetDateTime>,
-    /// When its link expires.
-    #[serde(
-        default,
-        with = "lenient::datetime",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub expires_at: Option<OffsetDateTime>,
-    /// Pending, accepted or expired.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<InvitationState>,
-}
-
-/// A sign-in.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LastSignIn {
-    /// When.
-    #[serde(
-        default,
-        with = "lenient::datetime",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub at: Option<OffsetDateTime>,
-    /// How.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub method: Option<SignInMethod>,
-}
-
-open_enum! {
-    /// A shop product licence.
-    pub enum Licence {
-        /// Mobile technicians.
-        Field = "field",
-        /// Office staff: web and app.
-        Desk = "desk",
-        /// Contractor portal.
-        Contractor = "contractor",
-        /// Customer portal.
-        Customer = "customer",
-        /// Integration access.
-        Api = "api",
-        /// Timesheets only.
-        Timesheet = "timesheet",
-    }
-}
-
-open_enum! {
-    /// A shop role.
-    pub enum Role {
-        /// Everything, including user management.
-        Admin = "admin",
-        /// Day-to-day work, no user management.
-        Technician = "technician",
-        /// Read only.
-        Viewer = "viewer",
-    }
-}
-
-open_enum! {
-    /// An account's state.
-    pub enum UserStatus {
-        /// Invited, not yet signed up.
-        Invited = "invited",
-        /// Can sign in.
-        Active = "active",
-        /// Temporarily barred and signed out everywhere.
-        Suspended = "suspended",
-        /// Cannot sign in; data kept.
-        Deactivated = "deactivated",
-        /// Soft-deleted.
-        Deleted = "deleted",
-    }
-}
-
-open_enum! {
-    /// An invitation's state.
-    pub enum InvitationState {
-        /// Sent, not used, not expired.
-        Pending = "pending",
-        /// Used to sign up.
-        Accepted = "accepted",
-        /// Past its expiry.
-        Expired = "expired",
-    }
-}
-
-open_enum! {
-    /// How a user signed in.
-    pub enum SignInMethod {
-        /// Password.
-        Password = "password",
-        /// Emailed single-use link.
-        MagicLink = "magic_link",
-        /// Google account.
-        Google = "google",
-        /// Microsoft account.
-        Microsoft = "microsoft",
-    }
-}
-
 /// A pragmatic address check: one `@`, something before it, a dotted domain after it,
 /// no spaces. Deliverability is the mail server's business. The server and the client's
 /// forms apply the same rule.
@@ -846,18 +582,6 @@ mod tests {
         assert!(
             !debug.contains("hunter2"),
             "passwords must not reach logs: {debug}"
-        );
-    }
-
-    #[test]
-    fn open_enums_keep_unknown_values() {
-        let shop: ShopUser =
-            serde_json::from_value(json!({"licence": "Desk", "role": "owner"})).unwrap();
-        assert_eq!(shop.licence, Some(Licence::Desk));
-        assert_eq!(shop.role, Some(Role::Other("owner".to_owned())));
-        assert_eq!(
-            serde_json::to_value(&shop).unwrap(),
-            json!({"licence": "desk", "role": "owner"})
         );
     }
 }

@@ -1,0 +1,45 @@
+//! What the typed resources share: User and Group read through their schema's lenient
+//! normalisation; they and the discovery documents write the attributes they do not model
+//! (`extra`) without a second `schemas`, and name the extensions kept there in `schemas`.
+
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serializer};
+use serde_json::{Map, Value};
+
+use crate::schema;
+
+/// Reads a JSON value and normalises it against `schema`; drops `schemas`, which this
+/// crate recomputes on output.
+pub(crate) fn normalized<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    schema: &schema::ResourceSchema,
+) -> Result<Value, D::Error> {
+    let mut value = Value::deserialize(deserializer)?;
+    schema.normalize(&mut value).map_err(de::Error::custom)?;
+    if let Value::Object(map) = &mut value {
+        map.remove("schemas");
+    }
+    Ok(value)
+}
+
+/// Writes `extra` without a `schemas` member, which the resource computes itself.
+pub(crate) fn serialize_extra<S: Serializer>(
+    extra: &Map<String, Value>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(
+        extra
+            .iter()
+            .filter(|(key, _)| !key.eq_ignore_ascii_case("schemas")),
+    )
+}
+
+/// The keys of `extra` that hold extension objects (a URN key with an object value).
+pub(crate) fn extension_keys(extra: &Map<String, Value>) -> impl Iterator<Item = &str> {
+    extra.iter().filter_map(|(key, value)| {
+        let is_urn = key
+            .get(..4)
+            .is_some_and(|head| head.eq_ignore_ascii_case("urn:"));
+        (is_urn && value.is_object()).then_some(key.as_str())
+    })
+}
