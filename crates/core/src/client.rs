@@ -71,6 +71,17 @@ fn transport_for(connection: &Connection, config: &TransportConfig) -> Result<Tr
     })
 }
 
+/// What one request sends apart from its credentials, kept together so that a request
+/// refused for an expired token is sent again as it was after the refresh.
+struct RequestSpec<'a> {
+    method: Method,
+    path: &'a str,
+    query: &'a [(&'a str, String)],
+    body: Option<&'a Value>,
+    if_match: Option<&'a str>,
+    idempotent: bool,
+}
+
 impl Client {
     /// Connects with credentials: a password sign-in at a Muster server (which may ask for
     /// a TOTP code), or a bearer token for any provider.
@@ -232,26 +243,22 @@ impl Client {
         if_match: Option<&str>,
         idempotent: bool,
     ) -> Result<Answer, Error> {
+        let spec = RequestSpec {
+            method,
+            path,
+            query,
+            body,
+            if_match,
+            idempotent,
+        };
         let used = self.session.lock().await.access.clone();
-        match self
-            .send_with(
-                &used,
-                method.clone(),
-                path,
-                query,
-                body,
-                if_match,
-                idempotent,
-            )
-            .await
-        {
+        match self.send_with(&used, &spec).await {
             Err(Error::Unauthorized { message }) => {
                 if !self.refresh_after(&used).await? {
                     return Err(Error::Unauthorized { message });
                 }
                 let fresh = self.session.lock().await.access.clone();
-                self.send_with(&fresh, method, path, query, body, if_match, idempotent)
-                    .await
+                self.send_with(&fresh, &spec).await
             }
             other => other,
         }
@@ -262,17 +269,15 @@ impl Client {
         self.connection.root()
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn send_with(
-        &self,
-        token: &Secret,
-        method: Method,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<&Value>,
-        if_match: Option<&str>,
-        idempotent: bool,
-    ) -> Result<Answer, Error> {
+    async fn send_with(&self, token: &Secret, spec: &RequestSpec<'_>) -> Result<Answer, Error> {
+        let RequestSpec {
+            method,
+            path,
+            query,
+            body,
+            if_match,
+            idempotent,
+        } = spec;
         let url = if path.starts_with("http://") || path.starts_with("https://") {
             same_origin(&self.base, path)?
         } else {
@@ -281,7 +286,7 @@ impl Client {
         let mut request = self
             .transport
             .http()
-            .request(method, url)
+            .request(method.clone(), url)
             .bearer_auth(token.expose())
             .header(
                 reqwest::header::ACCEPT,
@@ -298,12 +303,12 @@ impl Client {
                 .body(bytes);
         }
         if let Some(tag) = if_match {
-            request = request.header(reqwest::header::IF_MATCH, tag);
+            request = request.header(reqwest::header::IF_MATCH, *tag);
         }
         let request = request
             .build()
             .map_err(|e| Error::protocol(format!("cannot build a request: {e}"), b""))?;
-        self.transport.send(request, idempotent).await
+        self.transport.send(request, *idempotent).await
     }
 
     /// Refreshes the session unless another caller already did since `used` failed.

@@ -455,24 +455,7 @@ impl Job {
                 land(item.index, item.unfinished(stop));
             }
         }
-        let reports: Vec<Report> = reports
-            .into_iter()
-            .enumerate()
-            .map(|(index, report)| report.unwrap_or_else(|| lost(index)))
-            .collect();
-        let count =
-            |test: fn(&Outcome) -> bool| reports.iter().filter(|r| test(&r.outcome)).count();
-        Ok(Summary {
-            done: count(|o| matches!(o, Outcome::Done { .. })),
-            skipped: count(|o| matches!(o, Outcome::Skipped { .. })),
-            failed: count(|o| matches!(o, Outcome::Failed { .. })),
-            not_run: count(|o| matches!(o, Outcome::NotRun)),
-            cancelled: shared.cancel.is_cancelled(),
-            stopped: lock(&shared.stop).clone(),
-            used_bulk: shared.used_bulk.load(Ordering::Relaxed),
-            elapsed: started.elapsed(),
-            reports,
-        })
+        Ok(summarize(&shared, reports, started.elapsed()))
     }
 
     /// Checks the job makes sense before anything is sent.
@@ -604,6 +587,27 @@ impl Job {
                     .collect()
             }
         })
+    }
+}
+
+/// The job's summary from each item's report (one lost to a bug is reported as such).
+fn summarize(shared: &Shared, reports: Vec<Option<Report>>, elapsed: Duration) -> Summary {
+    let reports: Vec<Report> = reports
+        .into_iter()
+        .enumerate()
+        .map(|(index, report)| report.unwrap_or_else(|| lost(index)))
+        .collect();
+    let count = |test: fn(&Outcome) -> bool| reports.iter().filter(|r| test(&r.outcome)).count();
+    Summary {
+        done: count(|o| matches!(o, Outcome::Done { .. })),
+        skipped: count(|o| matches!(o, Outcome::Skipped { .. })),
+        failed: count(|o| matches!(o, Outcome::Failed { .. })),
+        not_run: count(|o| matches!(o, Outcome::NotRun)),
+        cancelled: shared.cancel.is_cancelled(),
+        stopped: lock(&shared.stop).clone(),
+        used_bulk: shared.used_bulk.load(Ordering::Relaxed),
+        elapsed,
+        reports,
     }
 }
 

@@ -10,7 +10,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::Operation;
-use crate::actions::Action;
+use crate::actions::{Action, Reassign};
 use crate::discovery::Capabilities;
 use crate::rules::{Account, Offer, UserAction};
 
@@ -82,22 +82,7 @@ pub(crate) fn plan(operation: &Operation, user: &User, rules: &Rules<'_>) -> Pla
             UserStatus::Suspended => offered(UserAction::Unsuspend, Action::Unsuspend, user, rules),
             _ => skip(&format!("Not suspended (the user is {status})."), true),
         },
-        Operation::Deactivate { reassign } => {
-            if status == UserStatus::Deactivated {
-                skip("Already deactivated.", true)
-            } else if rules.successors.contains(id) {
-                skip(
-                    "The user is named to take over the others' responsibilities, so stays \
-                     active.",
-                    false,
-                )
-            } else {
-                let write = Action::Deactivate {
-                    reassign: reassign.clone(),
-                };
-                offered(UserAction::Deactivate, write, user, rules)
-            }
-        }
+        Operation::Deactivate { reassign } => deactivate(reassign, &status, user, rules),
         Operation::SetLicence(licence) => {
             if shop.licence.as_ref() == Some(licence) {
                 skip(&format!("Already has the {licence} licence."), true)
@@ -129,30 +114,13 @@ pub(crate) fn plan(operation: &Operation, user: &User, rules: &Rules<'_>) -> Pla
         Operation::SetBranches {
             home_branch,
             branches,
-        } => {
-            let mut operations = Vec::new();
-            if let Some(home) = home_branch
-                && !shop
-                    .home_branch
-                    .as_deref()
-                    .is_some_and(|h| h.eq_ignore_ascii_case(home))
-            {
-                operations.push(PatchOperation::replace(
-                    format!("{SHOP}:homeBranch"),
-                    json!(home),
-                ));
-            }
-            if let Some(branches) = branches
-                && !same_set(&shop.branches, branches)
-            {
-                operations.push(list_patch("branches", branches));
-            }
-            if operations.is_empty() {
-                skip("Already has these branches.", true)
-            } else {
-                edit(operations, user, rules)
-            }
-        }
+        } => set_branches(
+            home_branch.as_deref(),
+            branches.as_deref(),
+            &shop,
+            user,
+            rules,
+        ),
         Operation::SetZones(zones) => {
             if same_set(&shop.zones, zones) {
                 skip("Already has these zones.", true)
@@ -179,6 +147,57 @@ pub(crate) fn plan(operation: &Operation, user: &User, rules: &Rules<'_>) -> Pla
                 offered(UserAction::ResetMfa, Action::ResetMfa, user, rules)
             }
         }
+    }
+}
+
+/// Deactivating `user`, handing their work over by `reassign`: skipped when already
+/// deactivated, or when they are named to take over others' work.
+fn deactivate(reassign: &Reassign, status: &UserStatus, user: &User, rules: &Rules<'_>) -> Plan {
+    let id = user.id.as_deref().unwrap_or_default();
+    if *status == UserStatus::Deactivated {
+        skip("Already deactivated.", true)
+    } else if rules.successors.contains(id) {
+        skip(
+            "The user is named to take over the others' responsibilities, so stays active.",
+            false,
+        )
+    } else {
+        let write = Action::Deactivate {
+            reassign: reassign.clone(),
+        };
+        offered(UserAction::Deactivate, write, user, rules)
+    }
+}
+
+/// Setting the home branch and/or the branches: only what differs is patched.
+fn set_branches(
+    home_branch: Option<&str>,
+    branches: Option<&[String]>,
+    shop: &ShopUser,
+    user: &User,
+    rules: &Rules<'_>,
+) -> Plan {
+    let mut operations = Vec::new();
+    if let Some(home) = home_branch
+        && !shop
+            .home_branch
+            .as_deref()
+            .is_some_and(|h| h.eq_ignore_ascii_case(home))
+    {
+        operations.push(PatchOperation::replace(
+            format!("{SHOP}:homeBranch"),
+            json!(home),
+        ));
+    }
+    if let Some(branches) = branches
+        && !same_set(&shop.branches, branches)
+    {
+        operations.push(list_patch("branches", branches));
+    }
+    if operations.is_empty() {
+        skip("Already has these branches.", true)
+    } else {
+        edit(operations, user, rules)
     }
 }
 

@@ -15,14 +15,15 @@ use muster_scim::user::{Licence, Role};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use time::OffsetDateTime;
 
 #[cfg(feature = "specta")]
 use specta::Type;
 
-use super::Console;
 use super::view::{self, Handover};
+use super::{Console, Data};
 use crate::actions::{Reassign, ResponsibilityKind};
-use crate::bulk::{Cancel, Context, Job, Operation, Options, Outcome, Report, Targets};
+use crate::bulk::{Cancel, Context, Job, Operation, Options, Outcome, Report, Summary, Targets};
 use crate::error::{Code, Error};
 use crate::search::SearchQuery;
 
@@ -207,16 +208,7 @@ impl Console {
             super::active(&state)?.capabilities().cloned()
         };
         let data = self.data().await;
-        let ids = match &request.selection {
-            BulkSelection::Ids { ids } => ids.clone(),
-            BulkSelection::View { query } => {
-                let search = query.every_match();
-                let rows = data.index.search(&search, self.clock.now()).rows;
-                rows.into_iter()
-                    .filter_map(|row| data.snapshot.users.get(row)?.id.clone())
-                    .collect()
-            }
-        };
+        let ids = selected_ids(&data, &request.selection, self.clock.now());
         let job = Job {
             operation,
             targets: Targets::Ids(ids),
@@ -289,31 +281,12 @@ impl Console {
         };
         // Only to record the connection's state; the summary says what happened to whom.
         let _ = self.note_and_save_session(reached).await;
-        let retry_ids: Vec<String> = summary
-            .reports
-            .iter()
-            .filter(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::NotRun))
-            .map(|r| r.target.clone())
-            .collect();
-        Ok(BulkSummaryView {
+        Ok(summary_view(
             job_id,
-            action: job.operation.name().to_owned(),
-            total: view::clamp(summary.reports.len()),
-            done: view::clamp(summary.done),
-            skipped: view::clamp(summary.skipped),
-            failed: view::clamp(summary.failed),
-            not_run: view::clamp(summary.not_run),
-            cancelled: summary.cancelled,
-            stopped_reason: summary.stopped.as_ref().map(|s| s.message.clone()),
-            used_bulk: summary.used_bulk,
-            elapsed_ms: view::clamp(summary.elapsed.as_millis()),
-            results: summary.reports.iter().map(result_view).collect(),
-            retry: (!retry_ids.is_empty()).then(|| BulkRequest {
-                action: request.action.clone(),
-                selection: BulkSelection::Ids { ids: retry_ids },
-                concurrency: request.concurrency,
-            }),
-        })
+            &request,
+            job.operation.name(),
+            &summary,
+        ))
     }
 
     /// Cancels the running bulk job `job_id`: requests in flight finish, no new ones
@@ -447,6 +420,55 @@ fn host_of(client: &crate::Client) -> String {
         .ok()
         .and_then(|url| url.host_str().map(str::to_owned))
         .unwrap_or_else(|| "the server".to_owned())
+}
+
+/// The ids a bulk request is for: the ones it names, or every user the table's query
+/// matches in the offline copy.
+fn selected_ids(data: &Data, selection: &BulkSelection, now: OffsetDateTime) -> Vec<String> {
+    match selection {
+        BulkSelection::Ids { ids } => ids.clone(),
+        BulkSelection::View { query } => {
+            let rows = data.index.search(&query.every_match(), now).rows;
+            rows.into_iter()
+                .filter_map(|row| data.snapshot.users.get(row)?.id.clone())
+                .collect()
+        }
+    }
+}
+
+/// What the app shows of a finished job, with the request that retries its failed and
+/// unreached users, when there are any.
+fn summary_view(
+    job_id: String,
+    request: &BulkRequest,
+    action: &str,
+    summary: &Summary,
+) -> BulkSummaryView {
+    let retry_ids: Vec<String> = summary
+        .reports
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::NotRun))
+        .map(|r| r.target.clone())
+        .collect();
+    BulkSummaryView {
+        job_id,
+        action: action.to_owned(),
+        total: view::clamp(summary.reports.len()),
+        done: view::clamp(summary.done),
+        skipped: view::clamp(summary.skipped),
+        failed: view::clamp(summary.failed),
+        not_run: view::clamp(summary.not_run),
+        cancelled: summary.cancelled,
+        stopped_reason: summary.stopped.as_ref().map(|s| s.message.clone()),
+        used_bulk: summary.used_bulk,
+        elapsed_ms: view::clamp(summary.elapsed.as_millis()),
+        results: summary.reports.iter().map(result_view).collect(),
+        retry: (!retry_ids.is_empty()).then(|| BulkRequest {
+            action: request.action.clone(),
+            selection: BulkSelection::Ids { ids: retry_ids },
+            concurrency: request.concurrency,
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -324,6 +324,51 @@ impl Tally {
         }
     }
 
+    /// Users per status, each listing exactly them.
+    fn status_counts(&self, keys: &mut Keys) -> Vec<ReviewCount> {
+        self.statuses
+            .values()
+            .into_iter()
+            .map(|(value, count)| ReviewCount {
+                key: keys.unique(&format!("status-{value}")),
+                label: words(&value),
+                count: view::clamp(count),
+                query: Some(SearchQuery {
+                    statuses: vec![value],
+                    ..SearchQuery::default()
+                }),
+            })
+            .collect()
+    }
+
+    /// Active users per method of their last sign-in, most first, then those who never
+    /// signed in.
+    fn method_counts(&self, keys: &mut Keys) -> Vec<ReviewCount> {
+        let mut counts: Vec<ReviewCount> = self
+            .methods
+            .values()
+            .into_iter()
+            .map(|(value, count)| ReviewCount {
+                key: keys.unique(&format!("method-{value}")),
+                label: words(&value),
+                count: view::clamp(count),
+                query: Some(SearchQuery {
+                    statuses: vec!["active".to_owned()],
+                    sign_in_methods: vec![value],
+                    ..SearchQuery::default()
+                }),
+            })
+            .collect();
+        counts.sort_by_key(|m| std::cmp::Reverse(m.count));
+        counts.push(ReviewCount {
+            key: keys.unique("method-never"),
+            label: "Never".to_owned(),
+            count: view::clamp(self.never),
+            query: None,
+        });
+        counts
+    }
+
     fn into_view(
         self,
         total: usize,
@@ -374,46 +419,12 @@ impl Tally {
             query: None,
         };
 
-        let statuses: Vec<ReviewCount> = self
-            .statuses
-            .values()
-            .into_iter()
-            .map(|(value, count)| ReviewCount {
-                key: keys.unique(&format!("status-{value}")),
-                label: words(&value),
-                count: view::clamp(count),
-                query: Some(SearchQuery {
-                    statuses: vec![value],
-                    ..SearchQuery::default()
-                }),
-            })
-            .collect();
+        let statuses = self.status_counts(&mut keys);
         let licences = per_value(&mut keys, &self.licences, "licence", |q, v| {
             q.licences = vec![v];
         });
         let roles = per_value(&mut keys, &self.roles, "role", |q, v| q.roles = vec![v]);
-        let mut sign_in_methods: Vec<ReviewCount> = self
-            .methods
-            .values()
-            .into_iter()
-            .map(|(value, count)| ReviewCount {
-                key: keys.unique(&format!("method-{value}")),
-                label: words(&value),
-                count: view::clamp(count),
-                query: Some(SearchQuery {
-                    statuses: active(),
-                    sign_in_methods: vec![value],
-                    ..SearchQuery::default()
-                }),
-            })
-            .collect();
-        sign_in_methods.sort_by_key(|m| std::cmp::Reverse(m.count));
-        sign_in_methods.push(ReviewCount {
-            key: keys.unique("method-never"),
-            label: "Never".to_owned(),
-            count: view::clamp(self.never),
-            query: None,
-        });
+        let sign_in_methods = self.method_counts(&mut keys);
 
         ReviewView {
             synced_at: synced_at.map(view::stamp),

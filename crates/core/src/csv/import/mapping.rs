@@ -298,17 +298,17 @@ pub fn map_columns(
         }
     }
     for (i, header) in headers.iter().enumerate() {
-        if settled[i] {
-            continue;
+        if !settled[i] {
+            mapping[i].note = Some(left_out_because(header));
         }
-        mapping[i].note = Some(if SERVER_KEPT.contains(&normalize(header).as_str()) {
-            "Left out: the server keeps this.".to_owned()
-        } else if header.trim().is_empty() {
-            "Left out: the column has no header.".to_owned()
-        } else {
-            "Left out: no field matches this header; choose one to import it.".to_owned()
-        });
     }
+    require_identity(&taken, headers)?;
+    Ok(mapping)
+}
+
+/// A column of email addresses and at least one of names: without them no row can be an
+/// invitation.
+fn require_identity(taken: &HashMap<Field, String>, headers: &[String]) -> Result<(), Error> {
     if !taken.contains_key(&Field::Email) {
         return Err(mapping_error(format!(
             "No column holds email addresses; choose the one that does. The file's columns: {}.",
@@ -328,7 +328,18 @@ pub fn map_columns(
             header_list(headers)
         )));
     }
-    Ok(mapping)
+    Ok(())
+}
+
+/// Why a column no field matched is left out.
+fn left_out_because(header: &str) -> String {
+    if SERVER_KEPT.contains(&normalize(header).as_str()) {
+        "Left out: the server keeps this.".to_owned()
+    } else if header.trim().is_empty() {
+        "Left out: the column has no header.".to_owned()
+    } else {
+        "Left out: no field matches this header; choose one to import it.".to_owned()
+    }
 }
 
 fn header_list(headers: &[String]) -> String {
