@@ -295,7 +295,8 @@ pub fn on_create(
     write_status(tx, org, user_id, status)
 }
 
-/// A replace or patch of a user, as [`check_update`] judges it.
+/// A replace or patch of a user, as [`check_update`] judges it before the write and
+/// [`on_update`] carries it through after.
 #[derive(Debug, Clone, Copy)]
 pub struct Update<'a> {
     /// The document before.
@@ -358,20 +359,23 @@ pub fn check_update(
 
 /// What a replace or patch means beyond the document, in the same transaction: SCIM
 /// `active` moves the status (deactivating keeps the responsibilities rule), and a new
-/// email or password signs the user out everywhere. `version_bumped` says whether the
+/// email or password signs the user out everywhere. `update` is the write as made (its
+/// `sets_password` says a password was stored); `version_bumped` says whether the
 /// document write already made a new version.
-#[allow(clippy::too_many_arguments)]
 pub fn on_update(
     tx: &Transaction<'_>,
     org: &str,
     user_id: &str,
-    old: &Value,
-    new: &Value,
-    requested_active: Option<bool>,
-    password_changed: bool,
+    update: &Update<'_>,
     version_bumped: bool,
-    now: OffsetDateTime,
 ) -> AppResult<()> {
+    let Update {
+        old,
+        new,
+        requested_active,
+        sets_password: password_changed,
+        now,
+    } = *update;
     let status = status_of(tx, org, user_id)?.unwrap_or(Status::Active);
     // One write, one new version: bump only if the document write did not.
     let move_to = |status: Status| -> AppResult<()> {

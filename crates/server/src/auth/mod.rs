@@ -12,6 +12,10 @@
 //!   `POST /auth/mfa/disable`, `GET /auth/me`, `POST /auth/sessions/end-others`.
 //! - `api_tokens`: listing, issuing (scope, expiry, never to oneself) and revoking API
 //!   tokens.
+//! - `sign_in`: `POST /auth/token`, a password and then a two-factor code when it is on,
+//!   rate limited and audited.
+//! - `routes`: the router of every `/auth` and token route, `POST /auth/refresh` and
+//!   `POST /auth/logout`.
 //!
 //! Routes: `POST /auth/token` (password, then a TOTP code when two-factor sign-in is on:
 //! see [`crate::mfa`]), `POST /auth/refresh`, `POST /auth/logout`,
@@ -29,6 +33,7 @@ mod me;
 pub mod password;
 mod routes;
 pub mod session;
+mod sign_in;
 pub mod tokens;
 
 use axum::Json;

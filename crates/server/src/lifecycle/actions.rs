@@ -6,6 +6,8 @@
 //! update their cache from the server's word), and leaves an audit entry whatever the
 //! outcome.
 
+use std::net::IpAddr;
+
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -271,39 +273,27 @@ pub async fn run(
     if spec.recent_sign_in {
         caller.require_recent_sign_in(state.clock.now())?;
     }
-    let body: ActionBody = if body.iter().all(u8::is_ascii_whitespace) {
-        ActionBody::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|error| {
-            AppError::bad_request(
-                muster_scim::message::ScimType::InvalidSyntax,
-                format!("The body of '{name}' is not valid: {error}."),
-            )
-        })?
-    };
+    let body = parse_body(&name, &body)?;
     let context = Context {
-        org: org.clone(),
-        id: id.clone(),
-        caller: caller.clone(),
-        now: state.clock.now(),
         base: base_url(&state, &headers, &org),
         root: root_url(&state, &headers),
+        org,
+        id,
+        caller,
+        client,
+        now: state.clock.now(),
         demo: state.config.demo,
     };
-    // Emails with links: a few per recipient, many per sending account (a bulk
-    // invitation), whatever address the sender works from.
-    let sender = caller.account_key();
-    if spec.name.starts_with("send-") {
-        state
-            .limits
-            .check(Scope::LinkUser, &format!("{org}/{id}"), context.now)?;
-        state
-            .limits
-            .check(Scope::LinkSender, &sender, context.now)?;
+    let sends_link = spec.name.starts_with("send-");
+    let link_limits = link_limits(&context);
+    if sends_link {
+        for (scope, key) in &link_limits {
+            state.limits.check(*scope, key, context.now)?;
+        }
     }
     let password_hash = match (&spec.name, &body.password) {
         (&"set-password", Some(password)) => {
-            Some(check_and_hash(&state, &org, &id, password).await?)
+            Some(check_and_hash(&state, &context.org, &context.id, password).await?)
         }
         (&"set-password", None) => {
             return Err(AppError::invalid_value("set-password needs a 'password'."));
@@ -318,16 +308,77 @@ pub async fn run(
             .write(move |tx| perform(tx, &spec, &context, body, password_hash))
             .await
     };
-    let audit_entry = |outcome: Outcome, detail: Value| {
-        let (org, id, caller) = (org.clone(), id.clone(), caller.clone());
-        let now = context.now;
-        state.db.write(move |tx| {
+    match outcome {
+        Ok((row, body, detail)) => {
+            let result = result_header(&detail);
+            record(&state, &context, action, Outcome::Success, detail).await?;
+            if sends_link {
+                for (scope, key) in &link_limits {
+                    state.limits.hit(*scope, key, context.now);
+                }
+            }
+            Ok(answer(&row, &body, result))
+        }
+        Err(error) => {
+            let outcome = if error.status == axum::http::StatusCode::FORBIDDEN {
+                Outcome::Denied
+            } else {
+                Outcome::Failed
+            };
+            let detail = json!({"status": error.status.as_u16(), "reason": error.detail});
+            record(&state, &context, action, outcome, detail).await?;
+            Err(error)
+        }
+    }
+}
+
+/// An action's body: empty (or only whitespace) for none.
+fn parse_body(name: &str, body: &[u8]) -> AppResult<ActionBody> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(ActionBody::default());
+    }
+    serde_json::from_slice(body).map_err(|error| {
+        AppError::bad_request(
+            muster_scim::message::ScimType::InvalidSyntax,
+            format!("The body of '{name}' is not valid: {error}."),
+        )
+    })
+}
+
+/// The limits an email with a link counts against: a few per recipient, many per sending
+/// account (a bulk invitation), whatever address the sender works from.
+fn link_limits(ctx: &Context) -> [(Scope, String); 2] {
+    [
+        (Scope::LinkUser, format!("{}/{}", ctx.org, ctx.id)),
+        (Scope::LinkSender, ctx.caller.account_key()),
+    ]
+}
+
+/// Records an action in the audit log, whatever its outcome.
+async fn record(
+    state: &AppState,
+    ctx: &Context,
+    action: &str,
+    outcome: Outcome,
+    detail: Value,
+) -> AppResult<()> {
+    let (org, id, caller, client, now) = (
+        ctx.org.clone(),
+        ctx.id.clone(),
+        ctx.caller.clone(),
+        ctx.client,
+        ctx.now,
+    );
+    let action = format!("user.{}", action.replace('-', "_"));
+    state
+        .db
+        .write(move |tx| {
             audit::record(
                 tx,
                 &Entry {
                     org: Some(&org),
                     actor: Actor::from_caller(&caller),
-                    action: &format!("user.{}", action.replace('-', "_")),
+                    action: &action,
                     target_id: Some(&id),
                     target_name: None,
                     client,
@@ -337,44 +388,22 @@ pub async fn run(
                 now,
             )
         })
-    };
-    match outcome {
-        Ok((row, body, detail)) => {
-            let result = result_header(&detail);
-            audit_entry(Outcome::Success, detail).await?;
-            if action.starts_with("send-") {
-                state.limits.hit(
-                    Scope::LinkUser,
-                    &format!("{}/{}", context.org, context.id),
-                    context.now,
-                );
-                state.limits.hit(Scope::LinkSender, &sender, context.now);
-            }
-            let mut response = scim_json(&body);
-            if let Ok(value) = axum::http::HeaderValue::from_str(&row.etag()) {
-                response
-                    .headers_mut()
-                    .insert(axum::http::header::ETAG, value);
-            }
-            if let Some(value) = result {
-                response.headers_mut().insert(RESULT_HEADER, value);
-            }
-            Ok(response)
-        }
-        Err(error) => {
-            let outcome = if error.status == axum::http::StatusCode::FORBIDDEN {
-                Outcome::Denied
-            } else {
-                Outcome::Failed
-            };
-            audit_entry(
-                outcome,
-                json!({"status": error.status.as_u16(), "reason": error.detail}),
-            )
-            .await?;
-            Err(error)
-        }
+        .await
+}
+
+/// A successful action's answer: the user as they now are, with their ETag and the
+/// [`RESULT_HEADER`] when the action has something to tell.
+fn answer(row: &Row, body: &Value, result: Option<axum::http::HeaderValue>) -> Response {
+    let mut response = scim_json(body);
+    if let Ok(value) = axum::http::HeaderValue::from_str(&row.etag()) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::ETAG, value);
     }
+    if let Some(value) = result {
+        response.headers_mut().insert(RESULT_HEADER, value);
+    }
+    response
 }
 
 /// The header that tells the client what an action did beyond the user it answers with:
@@ -403,6 +432,8 @@ struct Context {
     org: String,
     id: String,
     caller: Caller,
+    /// The caller's address, for the audit log.
+    client: Option<IpAddr>,
     now: OffsetDateTime,
     base: String,
     root: String,
@@ -441,6 +472,72 @@ fn perform(
     password_hash: Option<String>,
 ) -> AppResult<(Row, Value, Value)> {
     let (org, id, now) = (ctx.org.as_str(), ctx.id.as_str(), ctx.now);
+    let status = check_applies(tx, spec, ctx)?;
+    let mut detail = json!({"from": status.as_str()});
+    match spec.name {
+        "send-welcome" => detail["to"] = json!(send_welcome(tx, ctx)?),
+        "send-password-reset" => detail["to"] = json!(send_password_reset(tx, ctx)?),
+        "send-magic-link" => detail["to"] = json!(send_magic_link(tx, ctx)?),
+        "set-password" => {
+            let hash = password_hash
+                .ok_or_else(|| AppError::invalid_value("set-password needs a 'password'."))?;
+            let must_change = body.must_change.unwrap_or(true);
+            let revoked = set_password(tx, ctx, status, &hash, must_change)?;
+            detail["mustChange"] = json!(must_change);
+            detail["sessionsRevoked"] = json!(revoked);
+        }
+        "suspend" => {
+            set_status(tx, org, id, Status::Suspended, now)?;
+            detail["sessionsRevoked"] = json!(cut_access(tx, org, id, now)?);
+        }
+        "unsuspend" | "reactivate" => {
+            set_status(tx, org, id, resumed_status(tx, org, id)?, now)?;
+        }
+        "revoke-sessions" => {
+            detail["sessionsRevoked"] = json!(crate::auth::sign_out_user_blocking(tx, org, id)?);
+        }
+        "reset-mfa" => {
+            let (was_enabled, revoked) = reset_mfa(tx, ctx)?;
+            detail["sessionsRevoked"] = json!(revoked);
+            detail["wasEnabled"] = json!(was_enabled);
+        }
+        "delete" => {
+            let (moved, sessions) = super::delete_handing_over(tx, org, id, &body.reassign, now)?;
+            detail["reassigned"] = serde_json::to_value(moved).unwrap_or(Value::Null);
+            detail["sessionsRevoked"] = json!(sessions);
+        }
+        "deactivate" => {
+            let moved = responsibilities::reassign(tx, org, id, &body.reassign)?;
+            set_status(tx, org, id, Status::Deactivated, now)?;
+            detail["sessionsRevoked"] = json!(cut_access(tx, org, id, now)?);
+            detail["reassigned"] = serde_json::to_value(moved).unwrap_or(Value::Null);
+        }
+        "restore" => detail["to"] = json!(restore(tx, org, id, now)?.as_str()),
+        other => {
+            return Err(AppError::internal(format!(
+                "action {other} has no implementation"
+            )));
+        }
+    }
+    // The user as they now are: a deleted one too (the delete action answers with them).
+    let row = store::get_including_deleted(tx, Kind::User, org, id)?
+        .ok_or_else(|| AppError::not_found(format!("There is no User with id '{id}'.")))?;
+    let body = render::one(
+        tx,
+        Kind::User,
+        org,
+        &ctx.base,
+        &row,
+        &Selection::default(),
+        now,
+    )?;
+    Ok((row, body, detail))
+}
+
+/// The user's status, once the action is known to apply: 409 from a status it does not
+/// start from, 403 on oneself when that is refused, 409 when the user lacks what it needs.
+fn check_applies(tx: &Transaction<'_>, spec: &ActionSpec, ctx: &Context) -> AppResult<Status> {
+    let (org, id) = (ctx.org.as_str(), ctx.id.as_str());
     let status = current_status(tx, org, id)?;
     if !spec.from.contains(&status) {
         return Err(AppError::new(
@@ -468,149 +565,106 @@ fn perform(
             "This user has not set up two-factor: there is nothing to reset.",
         ));
     }
-    let mut detail = json!({"from": status.as_str()});
-    match spec.name {
-        "send-welcome" => {
-            let ttl = crate::policy::settings(tx, org)?.invitation_ttl;
-            let expires = now + ttl;
-            let link = issue_link(tx, ctx, LinkKind::Welcome, ttl)?;
-            tx.execute(
-                "UPDATE users SET invitation_sent = ?3, invitation_expires = ?4, \
-                 invitation_accepted = NULL WHERE org = ?1 AND id = ?2",
-                params![org, id, format_time(now), format_time(expires)],
-            )?;
-            let (to, org_name) = recipient(tx, org, id)?;
-            outbox::queue(
-                tx,
-                Some(org),
-                &outbox::welcome(&to, &org_name, &link, expires),
-                ctx.demo,
-                now,
-            )?;
-            detail["to"] = json!(to);
-        }
-        "send-password-reset" => {
-            let ttl = crate::policy::settings(tx, org)?.reset_link_ttl;
-            let link = issue_link(tx, ctx, LinkKind::Reset, ttl)?;
-            let (to, org_name) = recipient(tx, org, id)?;
-            outbox::queue(
-                tx,
-                Some(org),
-                &outbox::password_reset(&to, &org_name, &link, now + ttl),
-                ctx.demo,
-                now,
-            )?;
-            detail["to"] = json!(to);
-        }
-        "send-magic-link" => {
-            let ttl = crate::policy::settings(tx, org)?.magic_link_ttl;
-            let link = issue_link(tx, ctx, LinkKind::Magic, ttl)?;
-            let (to, org_name) = recipient(tx, org, id)?;
-            outbox::queue(
-                tx,
-                Some(org),
-                &outbox::magic_link(&to, &org_name, &link, now + ttl),
-                ctx.demo,
-                now,
-            )?;
-            detail["to"] = json!(to);
-        }
-        "set-password" => {
-            let hash = password_hash
-                .ok_or_else(|| AppError::invalid_value("set-password needs a 'password'."))?;
-            let must_change = body.must_change.unwrap_or(true);
-            tx.execute(
-                "UPDATE users SET password_hash = ?3, must_change_password = ?4 WHERE org = ?1 AND id = ?2",
-                params![org, id, hash, must_change],
-            )?;
-            if status == Status::Invited {
-                super::accept_invitation(tx, org, id, now)?;
-                tx.execute(
-                    "UPDATE users SET must_change_password = ?3 WHERE org = ?1 AND id = ?2",
-                    params![org, id, must_change],
-                )?;
-            }
-            let revoked = crate::auth::sign_out_user_blocking(tx, org, id)?;
-            let (to, org_name) = recipient(tx, org, id)?;
-            outbox::queue(
-                tx,
-                Some(org),
-                &outbox::password_changed_notice(&to, &org_name),
-                ctx.demo,
-                now,
-            )?;
-            detail["mustChange"] = json!(must_change);
-            detail["sessionsRevoked"] = json!(revoked);
-        }
-        "suspend" => {
-            set_status(tx, org, id, Status::Suspended, now)?;
-            detail["sessionsRevoked"] = json!(cut_access(tx, org, id, now)?);
-        }
-        "unsuspend" | "reactivate" => {
-            set_status(tx, org, id, resumed_status(tx, org, id)?, now)?;
-        }
-        "revoke-sessions" => {
-            detail["sessionsRevoked"] = json!(crate::auth::sign_out_user_blocking(tx, org, id)?);
-        }
-        "reset-mfa" => {
-            let was_enabled = crate::mfa::reset(tx, org, id)?;
-            detail["sessionsRevoked"] = json!(crate::auth::sign_out_user_blocking(tx, org, id)?);
-            if was_enabled {
-                let (to, org_name) = recipient(tx, org, id)?;
-                outbox::queue(
-                    tx,
-                    Some(org),
-                    &outbox::mfa_reset_notice(&to, &org_name),
-                    ctx.demo,
-                    now,
-                )?;
-            }
-            detail["wasEnabled"] = json!(was_enabled);
-        }
-        "delete" => {
-            let (moved, sessions) = super::delete_handing_over(tx, org, id, &body.reassign, now)?;
-            detail["reassigned"] = serde_json::to_value(moved).unwrap_or(Value::Null);
-            detail["sessionsRevoked"] = json!(sessions);
-        }
-        "deactivate" => {
-            let moved = responsibilities::reassign(tx, org, id, &body.reassign)?;
-            set_status(tx, org, id, Status::Deactivated, now)?;
-            detail["sessionsRevoked"] = json!(cut_access(tx, org, id, now)?);
-            detail["reassigned"] = serde_json::to_value(moved).unwrap_or(Value::Null);
-        }
-        "restore" => {
-            let before: Option<String> = tx
-                .query_row(
-                    "SELECT status_before_delete FROM users WHERE org = ?1 AND id = ?2",
-                    params![org, id],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .flatten();
-            let back = before.as_deref().map_or(Status::Deactivated, Status::parse);
-            set_status(tx, org, id, back, now)?;
-            tx.execute("UPDATE users SET deleted_at = NULL, status_before_delete = NULL WHERE org = ?1 AND id = ?2", params![org, id])?;
-            detail["to"] = json!(back.as_str());
-        }
-        other => {
-            return Err(AppError::internal(format!(
-                "action {other} has no implementation"
-            )));
-        }
-    }
-    // The user as they now are: a deleted one too (the delete action answers with them).
-    let row = store::get_including_deleted(tx, Kind::User, org, id)?
-        .ok_or_else(|| AppError::not_found(format!("There is no User with id '{id}'.")))?;
-    let body = render::one(
-        tx,
-        Kind::User,
-        org,
-        &ctx.base,
-        &row,
-        &Selection::default(),
-        now,
+    Ok(status)
+}
+
+/// `send-welcome`: a new invitation link (voiding the last), its dates on the user, and
+/// the email. Returns where it went.
+fn send_welcome(tx: &Transaction<'_>, ctx: &Context) -> AppResult<String> {
+    let (org, id, now) = (ctx.org.as_str(), ctx.id.as_str(), ctx.now);
+    let ttl = crate::policy::settings(tx, org)?.invitation_ttl;
+    let expires = now + ttl;
+    let link = issue_link(tx, ctx, LinkKind::Welcome, ttl)?;
+    tx.execute(
+        "UPDATE users SET invitation_sent = ?3, invitation_expires = ?4, \
+         invitation_accepted = NULL WHERE org = ?1 AND id = ?2",
+        params![org, id, format_time(now), format_time(expires)],
     )?;
-    Ok((row, body, detail))
+    let (to, org_name) = recipient(tx, org, id)?;
+    let message = outbox::welcome(&to, &org_name, &link, expires);
+    outbox::queue(tx, Some(org), &message, ctx.demo, now)?;
+    Ok(to)
+}
+
+/// `send-password-reset`: a reset link by email. Returns where it went.
+fn send_password_reset(tx: &Transaction<'_>, ctx: &Context) -> AppResult<String> {
+    let (org, id, now) = (ctx.org.as_str(), ctx.id.as_str(), ctx.now);
+    let ttl = crate::policy::settings(tx, org)?.reset_link_ttl;
+    let link = issue_link(tx, ctx, LinkKind::Reset, ttl)?;
+    let (to, org_name) = recipient(tx, org, id)?;
+    let message = outbox::password_reset(&to, &org_name, &link, now + ttl);
+    outbox::queue(tx, Some(org), &message, ctx.demo, now)?;
+    Ok(to)
+}
+
+/// `send-magic-link`: a sign-in link by email. Returns where it went.
+fn send_magic_link(tx: &Transaction<'_>, ctx: &Context) -> AppResult<String> {
+    let (org, id, now) = (ctx.org.as_str(), ctx.id.as_str(), ctx.now);
+    let ttl = crate::policy::settings(tx, org)?.magic_link_ttl;
+    let link = issue_link(tx, ctx, LinkKind::Magic, ttl)?;
+    let (to, org_name) = recipient(tx, org, id)?;
+    let message = outbox::magic_link(&to, &org_name, &link, now + ttl);
+    outbox::queue(tx, Some(org), &message, ctx.demo, now)?;
+    Ok(to)
+}
+
+/// `set-password`: stores the hash (an invited user thereby accepts the invitation), signs
+/// the user out everywhere and tells them by email. Returns how many sessions ended.
+fn set_password(
+    tx: &Transaction<'_>,
+    ctx: &Context,
+    status: Status,
+    hash: &str,
+    must_change: bool,
+) -> AppResult<usize> {
+    let (org, id, now) = (ctx.org.as_str(), ctx.id.as_str(), ctx.now);
+    tx.execute(
+        "UPDATE users SET password_hash = ?3, must_change_password = ?4 WHERE org = ?1 AND id = ?2",
+        params![org, id, hash, must_change],
+    )?;
+    if status == Status::Invited {
+        super::accept_invitation(tx, org, id, now)?;
+        tx.execute(
+            "UPDATE users SET must_change_password = ?3 WHERE org = ?1 AND id = ?2",
+            params![org, id, must_change],
+        )?;
+    }
+    let revoked = crate::auth::sign_out_user_blocking(tx, org, id)?;
+    let (to, org_name) = recipient(tx, org, id)?;
+    let message = outbox::password_changed_notice(&to, &org_name);
+    outbox::queue(tx, Some(org), &message, ctx.demo, now)?;
+    Ok(revoked)
+}
+
+/// `reset-mfa`: clears two-factor, signs the user out everywhere and, when it was on,
+/// tells them by email. Returns whether it was on and how many sessions ended.
+fn reset_mfa(tx: &Transaction<'_>, ctx: &Context) -> AppResult<(bool, usize)> {
+    let (org, id, now) = (ctx.org.as_str(), ctx.id.as_str(), ctx.now);
+    let was_enabled = crate::mfa::reset(tx, org, id)?;
+    let revoked = crate::auth::sign_out_user_blocking(tx, org, id)?;
+    if was_enabled {
+        let (to, org_name) = recipient(tx, org, id)?;
+        let message = outbox::mfa_reset_notice(&to, &org_name);
+        outbox::queue(tx, Some(org), &message, ctx.demo, now)?;
+    }
+    Ok((was_enabled, revoked))
+}
+
+/// `restore`: undoes a soft delete, back to the status before it (deactivated when that
+/// is unknown). Returns that status.
+fn restore(tx: &Transaction<'_>, org: &str, id: &str, now: OffsetDateTime) -> AppResult<Status> {
+    let before: Option<String> = tx
+        .query_row(
+            "SELECT status_before_delete FROM users WHERE org = ?1 AND id = ?2",
+            params![org, id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    let back = before.as_deref().map_or(Status::Deactivated, Status::parse);
+    set_status(tx, org, id, back, now)?;
+    tx.execute("UPDATE users SET deleted_at = NULL, status_before_delete = NULL WHERE org = ?1 AND id = ?2", params![org, id])?;
+    Ok(back)
 }
 
 /// The status of a user, deleted ones included; 404 if there is none.

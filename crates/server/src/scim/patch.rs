@@ -216,7 +216,15 @@ fn apply_path(
             None => whole(object, &key, def, op, value),
             Some(sub) => sub_attribute(object, &key, def, sub, op, value),
         },
-        Some(filter) => filtered(kind, object, &key, def, &top, filter, sub, op, value),
+        Some(filter) => {
+            let target = FilterTarget {
+                kind,
+                key: &key,
+                def,
+                top: &top,
+            };
+            filtered(&target, object, filter, sub, op, value)
+        }
     }
 }
 
@@ -343,20 +351,27 @@ fn set_sub(item: &mut Map<String, Value>, name: &str, op: PatchOpKind, value: Op
     }
 }
 
+/// The multi-valued attribute an operation reaches through a value filter: the
+/// resource's kind, the attribute's key in the object that holds it, its definition, and
+/// its path without a sub-attribute.
+struct FilterTarget<'a> {
+    kind: Kind,
+    key: &'a str,
+    def: &'a Attribute,
+    top: &'a AttrPath,
+}
+
 /// An operation through a value filter: `emails[type eq "work"]` or
 /// `emails[type eq "work"].value`.
-#[allow(clippy::too_many_arguments)]
 fn filtered(
-    kind: Kind,
+    target: &FilterTarget<'_>,
     object: &mut Map<String, Value>,
-    key: &str,
-    def: &Attribute,
-    top: &AttrPath,
     filter: &Filter,
     sub: Option<&str>,
     op: PatchOpKind,
     value: Option<Value>,
 ) -> AppResult<()> {
+    let FilterTarget { key, def, .. } = *target;
     if !def.multi_valued {
         return Err(AppError::bad_request(
             ScimType::InvalidPath,
@@ -380,53 +395,13 @@ fn filtered(
         ),
         None => None,
     };
-    let matcher = Filter::ValuePath {
-        path: AttrPath {
-            urn: None,
-            ..top.clone()
-        },
-        filter: Box::new(filter.clone()),
-    };
-    let schema = kind.schema();
-    let is_match = |item: &Value| {
-        let mut probe = Map::new();
-        probe.insert(def.name.clone(), Value::Array(vec![item.clone()]));
-        muster_scim::filter::matches(&matcher, &Value::Object(probe), schema)
-    };
-    let items = match object.get_mut(key) {
-        Some(Value::Array(items)) => items,
-        _ => {
-            object.insert(key.to_owned(), Value::Array(Vec::new()));
-            match object.get_mut(key) {
-                Some(Value::Array(items)) => items,
-                _ => return Err(AppError::internal("array just inserted is missing")),
-            }
-        }
-    };
-    let hits: Vec<usize> = items
-        .iter()
-        .enumerate()
-        .filter(|(_, item)| is_match(item))
-        .map(|(i, _)| i)
-        .collect();
+    let items = items_of(object, key)?;
+    let hits = matching(target, filter, items);
     if hits.is_empty() {
         return match op {
             PatchOpKind::Remove => Ok(()),
             PatchOpKind::Add | PatchOpKind::Replace => {
-                let mut created = equalities(filter).ok_or_else(|| {
-                    AppError::bad_request(
-                        ScimType::NoTarget,
-                        format!("No value of '{}' matches the filter.", def.name),
-                    )
-                })?;
-                match (sub, value) {
-                    (Some(sub), Some(value)) => {
-                        created.insert(sub, value);
-                    }
-                    (None, Some(Value::Object(values))) => created.extend(values),
-                    _ => {}
-                }
-                items.push(Value::Object(created));
+                items.push(created(def, filter, sub, value)?);
                 Ok(())
             }
         };
@@ -459,6 +434,66 @@ fn filtered(
         }
     }
     Ok(())
+}
+
+/// The values of the multi-valued attribute at `key`, made an empty list when there are
+/// none (or they are not a list).
+fn items_of<'o>(object: &'o mut Map<String, Value>, key: &str) -> AppResult<&'o mut Vec<Value>> {
+    if !matches!(object.get(key), Some(Value::Array(_))) {
+        object.insert(key.to_owned(), Value::Array(Vec::new()));
+    }
+    match object.get_mut(key) {
+        Some(Value::Array(items)) => Ok(items),
+        _ => Err(AppError::internal("array just inserted is missing")),
+    }
+}
+
+/// The positions of the values the filter matches.
+fn matching(target: &FilterTarget<'_>, filter: &Filter, items: &[Value]) -> Vec<usize> {
+    let matcher = Filter::ValuePath {
+        path: AttrPath {
+            urn: None,
+            ..target.top.clone()
+        },
+        filter: Box::new(filter.clone()),
+    };
+    let schema = target.kind.schema();
+    let is_match = |item: &Value| {
+        let mut probe = Map::new();
+        probe.insert(target.def.name.clone(), Value::Array(vec![item.clone()]));
+        muster_scim::filter::matches(&matcher, &Value::Object(probe), schema)
+    };
+    items
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| is_match(item))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The value an `add` or `replace` through a filter that matches nothing creates: what
+/// the filter's equalities pin down, with the operation's value (409 `noTarget` when the
+/// filter pins nothing down).
+fn created(
+    def: &Attribute,
+    filter: &Filter,
+    sub: Option<String>,
+    value: Option<Value>,
+) -> AppResult<Value> {
+    let mut created = equalities(filter).ok_or_else(|| {
+        AppError::bad_request(
+            ScimType::NoTarget,
+            format!("No value of '{}' matches the filter.", def.name),
+        )
+    })?;
+    match (sub, value) {
+        (Some(sub), Some(value)) => {
+            created.insert(sub, value);
+        }
+        (None, Some(Value::Object(values))) => created.extend(values),
+        _ => {}
+    }
+    Ok(Value::Object(created))
 }
 
 /// The sub-attribute values a filter of `eq` comparisons joined by `and` pins down, as

@@ -225,26 +225,41 @@ pub fn run(
             .and_then(|key| kind.column(&key))
             .map(|c| c.column),
     };
+    let list = ListRun {
+        conn,
+        kind,
+        org,
+        base,
+        now,
+        params,
+    };
     match (&plan, sort_column) {
-        (Some(sql), Some(column)) if sql.exact => {
-            run_sql(conn, kind, org, base, now, params, sql, column)
-        }
-        _ => run_scan(conn, kind, org, base, now, params, plan),
+        (Some(sql), Some(column)) if sql.exact => run_sql(&list, sql, column),
+        _ => run_scan(&list, plan),
     }
 }
 
-/// Counting, sorting and paging all done by SQLite.
-#[allow(clippy::too_many_arguments)]
-fn run_sql(
-    conn: &Connection,
+/// One list request as it runs: the connection, the organisation's resources of one kind,
+/// the base URL and time they are rendered with, and the request's parameters.
+struct ListRun<'a> {
+    conn: &'a Connection,
     kind: Kind,
-    org: &str,
-    base: &str,
+    org: &'a str,
+    base: &'a str,
     now: OffsetDateTime,
-    params: &ListParams,
-    sql: &Sql,
-    sort_column: &str,
-) -> AppResult<Page> {
+    params: &'a ListParams,
+}
+
+/// Counting, sorting and paging all done by SQLite.
+fn run_sql(list: &ListRun<'_>, sql: &Sql, sort_column: &str) -> AppResult<Page> {
+    let ListRun {
+        conn,
+        kind,
+        org,
+        base,
+        now,
+        params,
+    } = *list;
     let table = kind.table();
     let visible = params.visible(kind);
     let mut args: Vec<SqlValue> = vec![SqlValue::Text(org.to_owned())];
@@ -288,15 +303,15 @@ fn run_sql(
 }
 
 /// Narrow with whatever SQL the plan has, then decide, sort and page in Rust.
-fn run_scan(
-    conn: &Connection,
-    kind: Kind,
-    org: &str,
-    base: &str,
-    now: OffsetDateTime,
-    params: &ListParams,
-    plan: Option<Sql>,
-) -> AppResult<Page> {
+fn run_scan(list: &ListRun<'_>, plan: Option<Sql>) -> AppResult<Page> {
+    let ListRun {
+        conn,
+        kind,
+        org,
+        base,
+        now,
+        params,
+    } = *list;
     let table = kind.table();
     let mut args: Vec<SqlValue> = vec![SqlValue::Text(org.to_owned())];
     let mut where_sql = format!("t.org = ?1 AND {}", params.visible(kind));

@@ -238,17 +238,14 @@ pub async fn create(
             finish(tx, kind, &org, &base, &row.id, now)
         })
     };
-    let (row, body) = audited(
-        &state,
-        &caller,
+    let ctx = WriteCtx {
+        state: &state,
+        caller: &caller,
         client,
         kind,
-        &org,
-        None,
-        "create",
-        write.await,
-    )
-    .await?;
+        org: &org,
+    };
+    let (row, body) = audited(&ctx, None, "create", write.await).await?;
     let mut response = with_etag(scim_json(&body), &row);
     *response.status_mut() = StatusCode::CREATED;
     if let Some(location) = body.pointer("/meta/location").and_then(Value::as_str)
@@ -269,17 +266,16 @@ pub async fn replace(
     JsonBody(body): JsonBody<Value>,
 ) -> AppResult<Response> {
     let kind = kind_of(&resource)?;
-    update(
-        &state,
-        &caller,
+    let ctx = WriteCtx {
+        state: &state,
+        caller: &caller,
         client,
         kind,
-        org,
-        id,
-        &headers,
-        "replace",
-        move |current| validate::normalize(kind, body, Some(&current.doc)),
-    )
+        org: &org,
+    };
+    update(&ctx, &id, &headers, "replace", move |current| {
+        validate::normalize(kind, body, Some(&current.doc))
+    })
     .await
 }
 
@@ -294,65 +290,74 @@ pub async fn modify(
 ) -> AppResult<Response> {
     let kind = kind_of(&resource)?;
     let patch: PatchOp = serde_json::from_value(body).map_err(invalid_syntax)?;
-    update(
-        &state,
-        &caller,
+    let ctx = WriteCtx {
+        state: &state,
+        caller: &caller,
         client,
         kind,
-        org,
-        id,
-        &headers,
-        "patch",
-        move |current| {
-            let mut doc = current.doc.clone();
-            if let (Some(state), Kind::User) = (&current.state, kind) {
-                // PATCH sees `active` as clients do: derived from the status.
-                let status = lifecycle::Status::parse(state.status.as_deref().unwrap_or("active"));
-                if let Value::Object(object) = &mut doc {
-                    object.insert("active".into(), Value::Bool(status.is_active()));
-                }
+        org: &org,
+    };
+    update(&ctx, &id, &headers, "patch", move |current| {
+        let mut doc = current.doc.clone();
+        if let (Some(state), Kind::User) = (&current.state, kind) {
+            // PATCH sees `active` as clients do: derived from the status.
+            let status = lifecycle::Status::parse(state.status.as_deref().unwrap_or("active"));
+            if let Value::Object(object) = &mut doc {
+                object.insert("active".into(), Value::Bool(status.is_active()));
             }
-            super::patch::apply(kind, &mut doc, &patch.operations)?;
-            let mut incoming = validate::normalize(kind, doc, Some(&current.doc))?;
-            if kind == Kind::User
-                && let Some(state) = &current.state
+        }
+        super::patch::apply(kind, &mut doc, &patch.operations)?;
+        let mut incoming = validate::normalize(kind, doc, Some(&current.doc))?;
+        if kind == Kind::User
+            && let Some(state) = &current.state
+        {
+            // An unchanged `active` is no request to change the status.
+            let was =
+                lifecycle::Status::parse(state.status.as_deref().unwrap_or("active")).is_active();
+            if incoming.doc.get("active").and_then(Value::as_bool) == Some(was)
+                && let Value::Object(object) = &mut incoming.doc
             {
-                // An unchanged `active` is no request to change the status.
-                let was = lifecycle::Status::parse(state.status.as_deref().unwrap_or("active"))
-                    .is_active();
-                if incoming.doc.get("active").and_then(Value::as_bool) == Some(was)
-                    && let Value::Object(object) = &mut incoming.doc
-                {
-                    object.remove("active");
-                }
+                object.remove("active");
             }
-            Ok(incoming)
-        },
-    )
+        }
+        Ok(incoming)
+    })
     .await
+}
+
+/// Who writes to which resources: the server, the caller and their address, the kind of
+/// resource and the organisation. Every write is checked and audited against it.
+struct WriteCtx<'a> {
+    state: &'a AppState,
+    caller: &'a Caller,
+    client: Option<std::net::IpAddr>,
+    kind: Kind,
+    org: &'a str,
 }
 
 /// A replace or patch: read, compute the new document, check the rules, write it with
 /// its lifecycle effects in one transaction that re-checks the version, audit.
-#[allow(clippy::too_many_arguments)]
 async fn update(
-    state: &AppState,
-    caller: &Caller,
-    client: Option<std::net::IpAddr>,
-    kind: Kind,
-    org: String,
-    id: String,
+    ctx: &WriteCtx<'_>,
+    id: &str,
     headers: &HeaderMap,
     verb: &'static str,
     compute: impl FnOnce(&Row) -> AppResult<Incoming>,
 ) -> AppResult<Response> {
-    caller.require_write(&org)?;
-    crate::orgs::require_org(state, &org).await?;
+    let WriteCtx {
+        state,
+        caller,
+        kind,
+        org,
+        ..
+    } = *ctx;
+    caller.require_write(org)?;
+    crate::orgs::require_org(state, org).await?;
     let if_match = if_match(headers);
-    let base = base_url(state, headers, &org);
+    let base = base_url(state, headers, org);
     let now = state.clock.now();
     let current = {
-        let (org, id) = (org.clone(), id.clone());
+        let (org, id) = (org.to_owned(), id.to_owned());
         state
             .db
             .read(move |conn| store::get_or_404(conn, kind, &org, &id))
@@ -370,10 +375,10 @@ async fn update(
                 sets_password: password.is_some(),
                 now,
             };
-            lifecycle::check_update(caller, &org, &id, &update)?;
+            lifecycle::check_update(caller, org, id, &update)?;
         }
-        let password = hash(state, kind, &org, &doc, password).await?;
-        let (org, id) = (org.clone(), id.clone());
+        let password = hash(state, kind, org, &doc, password).await?;
+        let (org, id) = (org.to_owned(), id.to_owned());
         state
             .db
             .write(move |tx| {
@@ -390,34 +395,21 @@ async fn update(
                 let written = write_if_changed(tx, kind, &org, &old, &doc, password, now)?;
                 if kind == Kind::User {
                     let bumped = written.version != old.version;
-                    lifecycle::on_update(
-                        tx,
-                        &org,
-                        &id,
-                        &old.doc,
-                        &doc,
+                    let update = lifecycle::Update {
+                        old: &old.doc,
+                        new: &doc,
                         requested_active,
-                        password_changed,
-                        bumped,
+                        sets_password: password_changed,
                         now,
-                    )?;
+                    };
+                    lifecycle::on_update(tx, &org, &id, &update, bumped)?;
                 }
                 finish(tx, kind, &org, &base, &id, now)
             })
             .await
     }
     .await;
-    let (row, body) = audited(
-        state,
-        caller,
-        client,
-        kind,
-        &org,
-        Some(&current.id),
-        verb,
-        result,
-    )
-    .await?;
+    let (row, body) = audited(ctx, Some(&current.id), verb, result).await?;
     Ok(with_etag(scim_json(&body), &row))
 }
 
@@ -452,17 +444,14 @@ pub async fn remove(
             })
             .await
     };
-    audited(
-        &state,
-        &caller,
+    let ctx = WriteCtx {
+        state: &state,
+        caller: &caller,
         client,
         kind,
-        &org,
-        Some(&id),
-        "delete",
-        result,
-    )
-    .await?;
+        org: &org,
+    };
+    audited(&ctx, Some(&id), "delete", result).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -482,17 +471,19 @@ fn finish(
 }
 
 /// Records a SCIM write in the audit log, whatever its outcome, and passes it on.
-#[allow(clippy::too_many_arguments)]
 async fn audited<T>(
-    state: &AppState,
-    caller: &Caller,
-    client: Option<std::net::IpAddr>,
-    kind: Kind,
-    org: &str,
+    ctx: &WriteCtx<'_>,
     target: Option<&str>,
     verb: &str,
     result: AppResult<(Row, T)>,
 ) -> AppResult<(Row, T)> {
+    let WriteCtx {
+        state,
+        caller,
+        client,
+        kind,
+        org,
+    } = *ctx;
     let action = format!("{}.{verb}", kind.name().to_lowercase());
     let (outcome, target_id, detail) = match &result {
         Ok((row, _)) => (

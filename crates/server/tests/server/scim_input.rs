@@ -1,0 +1,239 @@
+//! What SCIM writes accept over HTTP: lenient input stored canonically, duplicates
+//! refused with `uniqueness`, and every kind of bad input answered with a SCIM error,
+//! never a 500.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::{Value, json};
+
+use crate::scim::{admin, create, list, person, users};
+use crate::support::{SHOP, scim_error};
+
+#[tokio::test]
+async fn lenient_input_is_accepted_and_stored_canonically() {
+    let (server, token) = admin().await;
+    let body = json!({
+        "USERNAME": "lee", "Active": "False",
+        "Name": {"FamilyName": "Lee"},
+        "emails": [{"Value": "lee@acme.test", "Primary": "true"}],
+    });
+    let response = server
+        .client
+        .post(server.url(&users("")))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        201,
+        "missing schemas, odd key case and string booleans are taken"
+    );
+    assert_eq!(response.headers()["content-type"], "application/scim+json");
+    let user: Value = response.json().await.unwrap();
+    assert_eq!(user["userName"], "lee");
+    assert_eq!(user["active"], false, "\"False\" is read as false");
+    assert_eq!(user["name"]["familyName"], "Lee");
+    assert_eq!(user["emails"][0]["primary"], true);
+}
+
+#[tokio::test]
+async fn duplicates_are_refused_with_uniqueness() {
+    let (server, token) = admin().await;
+    create(&server, &token, person("dana", "Doe")).await;
+    let same_name = server
+        .post(&users(""), &token, &person("DANA", "Other"))
+        .await;
+    let error = scim_error(same_name, 409).await;
+    assert_eq!(
+        error["scimType"], "uniqueness",
+        "userName compares case-insensitively"
+    );
+
+    let mut same_email = person("dana2", "Doe");
+    same_email["emails"] = json!([{"value": "Dana@ACME.test"}]);
+    let error = scim_error(server.post(&users(""), &token, &same_email).await, 409).await;
+    assert_eq!(error["scimType"], "uniqueness");
+    let detail = error["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("dana+contractor@acme.test"),
+        "the detail suggests a plus address: {detail}"
+    );
+}
+
+#[tokio::test]
+async fn bad_input_gets_scim_errors_never_500() {
+    let (server, token) = admin().await;
+    let raw = |body: &'static str| {
+        server
+            .client
+            .post(server.url(&users("")))
+            .bearer_auth(&token)
+            .header("content-type", "application/scim+json")
+            .body(body)
+            .send()
+    };
+    let error = scim_error(raw("{\"userName\": ").await.unwrap(), 400).await;
+    assert_eq!(error["scimType"], "invalidSyntax", "malformed JSON");
+    scim_error(raw("[1, 2]").await.unwrap(), 400).await;
+    scim_error(raw("").await.unwrap(), 400).await;
+
+    let huge = format!("{{\"userName\": \"{}\"}}", "x".repeat(1024 * 1024 + 10));
+    let response = server
+        .client
+        .post(server.url(&users("")))
+        .bearer_auth(&token)
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    scim_error(response, 413).await;
+
+    let error = scim_error(
+        server
+            .client
+            .get(server.url(&users("")))
+            .query(&[("filter", "userName xx \"a\"")])
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+        400,
+    )
+    .await;
+    assert_eq!(error["scimType"], "invalidFilter");
+    assert!(
+        error["detail"].as_str().unwrap().contains("position 9"),
+        "the detail points at the operator: {error}"
+    );
+    let error = scim_error(
+        server
+            .client
+            .get(server.url(&users("")))
+            .query(&[("filter", "active gt true")])
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+        400,
+    )
+    .await;
+    assert_eq!(error["scimType"], "invalidFilter", "gt on a boolean");
+
+    let page = list(
+        &server,
+        &token,
+        &[("count", "99999999999999999999"), ("startIndex", "-4")],
+    )
+    .await;
+    assert_eq!(
+        (page["itemsPerPage"].as_u64(), page["startIndex"].as_u64()),
+        (Some(3), Some(1)),
+        "absurd paging is clamped"
+    );
+    let error = scim_error(
+        server
+            .client
+            .get(server.url(&users("?count=lots")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+        400,
+    )
+    .await;
+    assert_eq!(error["scimType"], "invalidValue");
+
+    let mut bad_email = person("bea", "Bell");
+    bad_email["emails"] = json!([{"value": "not an email"}]);
+    let error = scim_error(server.post(&users(""), &token, &bad_email).await, 400).await;
+    assert!(
+        error["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not a valid email")
+    );
+    let error = scim_error(
+        server
+            .post(
+                &users(""),
+                &token,
+                &json!({"userName": "x", "favouriteColour": "red"}),
+            )
+            .await,
+        400,
+    )
+    .await;
+    assert!(
+        error["detail"]
+            .as_str()
+            .unwrap()
+            .contains("favouriteColour"),
+        "unknown attributes are named"
+    );
+    let error = scim_error(
+        server
+            .post(
+                &users(""),
+                &token,
+                &json!({"userName": "x", SHOP: {"licence": "platinum"}}),
+            )
+            .await,
+        400,
+    )
+    .await;
+    assert!(
+        error["detail"].as_str().unwrap().contains("field, desk"),
+        "the detail lists valid licences"
+    );
+    scim_error(
+        server
+            .post(
+                &users(""),
+                &token,
+                &json!({"name": {"familyName": "No Username"}}),
+            )
+            .await,
+        400,
+    )
+    .await;
+    scim_error(
+        server
+            .post(
+                &users(""),
+                &token,
+                &json!({"userName": "x", "active": "maybe"}),
+            )
+            .await,
+        400,
+    )
+    .await;
+
+    scim_error(server.get("/o/nope/scim/v2/Users", &token).await, 403).await;
+    scim_error(server.get("/o/acme/scim/v2/Nothing", &token).await, 404).await;
+    scim_error(
+        server.get("/o/acme/scim/v2/Users/unknown-id", &token).await,
+        404,
+    )
+    .await;
+    let response = server
+        .client
+        .delete(server.url("/o/acme/scim/v2/ServiceProviderConfig"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    scim_error(response, 405).await;
+    scim_error(
+        server
+            .client
+            .get(server.url(&users("")))
+            .bearer_auth("mst_at_forged")
+            .send()
+            .await
+            .unwrap(),
+        401,
+    )
+    .await;
+}
