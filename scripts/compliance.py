@@ -14,7 +14,7 @@ followed by the added ones; anything else counts as a failure.
 
 Two more limits of the checker meet Muster's account state, which the server computes and
 returns read-only in the shop extension (status, invitation, lastSignIn, mfaEnabled,
-activeSessions), as DESIGN.md asks:
+activeSessions), as docs/api.md describes:
 - add/replace of a whole extension compares every field, read-only ones included, with the
   value sent (which leaves them empty). Excused only when the two are equal once the
   schema's read-only fields and the extension's echo of its own `schemas` are set aside.

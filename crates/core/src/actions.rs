@@ -170,6 +170,38 @@ pub enum ResponsibilityKind {
     Other,
 }
 
+impl ResponsibilityKind {
+    /// The kinds a deactivation hands over, in the order the app asks about them.
+    pub const ALL: [Self; 4] = [
+        Self::DefaultTechnician,
+        Self::PrimaryTechnician,
+        Self::OfficeAssignee,
+        Self::WarehouseManager,
+    ];
+
+    /// The wire name (`defaultTechnician`…); `other` for a kind this version does not know.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::DefaultTechnician => "defaultTechnician",
+            Self::PrimaryTechnician => "primaryTechnician",
+            Self::OfficeAssignee => "officeAssignee",
+            Self::WarehouseManager => "warehouseManager",
+            Self::Other => "other",
+        }
+    }
+
+    /// In words for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::DefaultTechnician => "Default technician on properties",
+            Self::PrimaryTechnician => "Primary technician on open tasks",
+            Self::OfficeAssignee => "Office assignee on open tasks",
+            Self::WarehouseManager => "Warehouse manager",
+            Self::Other => "Other responsibilities",
+        }
+    }
+}
+
 /// What a user is responsible for now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -351,9 +351,8 @@ impl Profiles {
     /// Removes a profile and every keychain entry it has. The keychain entries go first: if
     /// the keychain cannot be used the profile stays, so no secret is orphaned.
     ///
-    /// Issue 5's offline cache plugs in here too: once the cache lands, removing a profile
-    /// also deletes its cache snapshot (the cache key is already removed with the
-    /// keychain entries, which makes any leftover snapshot unreadable).
+    /// The offline copy's key goes with the keychain entries, so a copy left on disk can no
+    /// longer be read; the caller deletes the file itself (see `Console::remove_profile`).
     pub fn remove(&mut self, name: &str, vault: &Vault) -> Result<(), Error> {
         if self.get(name).is_none() {
             return Err(missing(name));

@@ -288,6 +288,9 @@ macro_rules! open_enum {
         }
 
         impl $name {
+            /// Every value this version knows, in their wire form and declaration order.
+            pub const KNOWN: &'static [&'static str] = &[$( $wire, )+];
+
             /// The canonical wire form.
             pub fn as_str(&self) -> &str {
                 match self {

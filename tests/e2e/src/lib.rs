@@ -631,7 +631,7 @@ impl App {
     }
 
     /// Ends the session and stops tauri-driver, WebKitWebDriver and the app with SIGTERM to
-    /// their process group (SIGKILL would orphan WebKitWebDriver and hang CI, PLATFORM.md).
+    /// their process group (SIGKILL would orphan WebKitWebDriver and hang CI; see docs/platform.md).
     pub async fn close(mut self) {
         // The WebDriver session's end closes the window; if that does not come back, the
         // process group goes anyway.

@@ -470,6 +470,24 @@ export type BulkSummaryView_Serialize = {
 	retry: BulkRequest_Serialize | null,
 };
 
+/**  A value a form offers, with its words for people. */
+export type Choice = {
+	/**  The wire value. */
+	value: string,
+	/**  In words. */
+	label: string,
+};
+
+/**  The values the forms offer, from the engine, so the app keeps no list of its own. */
+export type Choices = {
+	/**  Licences (`field`, `desk`…). */
+	licences: string[],
+	/**  Roles (`admin`, `technician`, `viewer`). */
+	roles: string[],
+	/**  The kinds of responsibility a deactivation hands over. */
+	responsibilityKinds: Choice[],
+};
+
 /**
  *  What kind of failure, for code that branches on it (the app's TypeScript gets these as
  *  a union of strings).
@@ -1793,6 +1811,8 @@ export type StatusView_Deserialize = {
 	 *  that comes first.
 	 */
 	mfaEnrollmentRequired: boolean,
+	/**  The values the forms offer. */
+	choices: Choices,
 };
 
 /**  The console's state, returned by every command that changes it. */
@@ -1835,6 +1855,8 @@ export type StatusView_Serialize = {
 	 *  that comes first.
 	 */
 	mfaEnrollmentRequired: boolean,
+	/**  The values the forms offer. */
+	choices: Choices,
 };
 
 /**  How far a sync has got. */

@@ -2,7 +2,7 @@
 // the sync in progress. Screens read `app` and call its methods; the Rust side owns the
 // truth (every change comes back as a new `StatusView`).
 import { Channel } from "@tauri-apps/api/core";
-import { commands, type AppInfo, type FeatureName, type OutcomeView, type StatusView, type SyncProgressView, type UserAction } from "./bindings";
+import { commands, type AppInfo, type Choices, type FeatureName, type OutcomeView, type StatusView, type SyncProgressView, type UserAction } from "./bindings";
 import { call, messageOf } from "./api";
 
 export type Route =
@@ -48,6 +48,11 @@ class AppState {
 
   get ready(): boolean {
     return this.status?.phase === "ready";
+  }
+
+  /** The values the forms offer (licences, roles, responsibility kinds), from the engine. */
+  get choices(): Choices {
+    return this.status?.choices ?? { licences: [], roles: [], responsibilityKinds: [] };
   }
 
   get readOnlyReason(): string | null {

@@ -54,7 +54,7 @@ fn profiles_are_added_listed_shown_and_removed() {
     let file: serde_json::Value = serde_json::from_str(&file).unwrap();
     assert_eq!(
         file["version"], 1,
-        "the file is versioned for issue 5 to migrate"
+        "the file is versioned, so a later format can migrate it"
     );
     assert_eq!(file["default"], "acme");
 

@@ -7,7 +7,7 @@ use crate::profiles::ProfileKind;
 use crate::rules::{self};
 
 use super::profiles::profile_view;
-use super::view::{AccountView, FeatureName, FeatureView, Phase, StatusView};
+use super::view::{AccountView, Choices, FeatureName, FeatureView, Phase, StatusView};
 use super::{Active, Console, State, view};
 
 impl Console {
@@ -87,6 +87,7 @@ pub(super) fn status_of(state: &State) -> StatusView {
             session_notice: None,
             must_change_password: false,
             mfa_enrollment_required: false,
+            choices: Choices::known(),
         };
     };
     let phase = if active.session.client.is_some() {
@@ -122,6 +123,7 @@ pub(super) fn status_of(state: &State) -> StatusView {
         session_notice: active.notices.session.clone(),
         must_change_password: active.session.must_change_password,
         mfa_enrollment_required: active.session.mfa_enrollment_required,
+        choices: Choices::known(),
     }
 }
 

@@ -104,6 +104,48 @@ pub struct FeatureView {
     pub reason: Option<String>,
 }
 
+/// A value a form offers, with its words for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct Choice {
+    /// The wire value.
+    pub value: String,
+    /// In words.
+    pub label: String,
+}
+
+/// The values the forms offer, from the engine, so the app keeps no list of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct Choices {
+    /// Licences (`field`, `desk`…).
+    pub licences: Vec<String>,
+    /// Roles (`admin`, `technician`, `viewer`).
+    pub roles: Vec<String>,
+    /// The kinds of responsibility a deactivation hands over.
+    pub responsibility_kinds: Vec<Choice>,
+}
+
+impl Choices {
+    /// What this version of the engine knows.
+    pub fn known() -> Self {
+        let owned = |values: &[&str]| values.iter().map(|v| (*v).to_owned()).collect();
+        Self {
+            licences: owned(muster_scim::user::Licence::KNOWN),
+            roles: owned(muster_scim::user::Role::KNOWN),
+            responsibility_kinds: crate::actions::ResponsibilityKind::ALL
+                .iter()
+                .map(|kind| Choice {
+                    value: kind.name().to_owned(),
+                    label: kind.label().to_owned(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// The console's state, returned by every command that changes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(Type))]
@@ -143,6 +185,8 @@ pub struct StatusView {
     /// The organisation requires two-factor for admins, and this one has not set it up:
     /// that comes first.
     pub mfa_enrollment_required: bool,
+    /// The values the forms offer.
+    pub choices: Choices,
 }
 
 /// One row of the users table.

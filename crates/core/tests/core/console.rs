@@ -54,6 +54,27 @@ async fn sign_in_sync_and_search_the_whole_org() {
             .any(|f| f.name == FeatureName::Suspend && f.available),
         "a Muster server offers its actions"
     );
+    assert_eq!(
+        status.choices.roles,
+        ["admin", "technician", "viewer"],
+        "the forms offer the roles the engine knows"
+    );
+    assert!(status.choices.licences.iter().any(|l| l == "field"));
+    assert_eq!(
+        status
+            .choices
+            .responsibility_kinds
+            .iter()
+            .map(|k| k.value.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "defaultTechnician",
+            "primaryTechnician",
+            "officeAssignee",
+            "warehouseManager"
+        ],
+        "the handover asks about every kind the server moves, by its wire name"
+    );
 
     let all = console
         .search(&SearchQuery {

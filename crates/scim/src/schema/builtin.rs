@@ -1,5 +1,6 @@
 //! The built-in schemas, as data: RFC 7643 §4.1 (User), §4.2 (Group), §4.3 (enterprise
-//! User), their §8.7.1 representations, and Muster's shop extension (DESIGN.md).
+//! User), their §8.7.1 representations, and Muster's shop extension (`docs/api.md`,
+//! "The shop extension").
 
 use super::{Attribute, AttributeType, Mutability, Returned, Schema, Uniqueness};
 use crate::urn;

@@ -3,9 +3,6 @@
 // unit-tested in fields.test.ts.
 import type { UserDetail, UserInput } from "../../lib/bindings";
 
-export const LICENCES = ["field", "desk", "contractor", "customer", "api", "timesheet"] as const;
-export const ROLES = ["admin", "technician", "viewer"] as const;
-
 /** The user form as typed: every field a string or a list of strings. */
 export type UserFormValues = {
   givenName: string;

@@ -67,14 +67,6 @@ export function bulkDisabledReason(def: BulkDef, gate: BulkGate): string | null 
   return null;
 }
 
-/** The kinds of responsibility a deactivation hands over, in the wizard's order. */
-export const RESPONSIBILITY_KINDS: readonly { kind: string; label: string }[] = [
-  { kind: "defaultTechnician", label: "Default technician on properties" },
-  { kind: "primaryTechnician", label: "Primary technician on open tasks" },
-  { kind: "officeAssignee", label: "Office assignee on open tasks" },
-  { kind: "warehouseManager", label: "Warehouse manager" },
-];
-
 /** What the action's small form holds. */
 export type BulkValues = {
   licence: string;
