@@ -10,7 +10,6 @@ use clap::{ArgGroup, Args, ValueEnum};
 use muster_core::bulk::{
     Cancel, Context, Job, Operation, Options, Outcome, Report, Summary, Targets,
 };
-use muster_core::cache::OpenOutcome;
 use muster_core::query::ListQuery;
 use muster_core::search::{Index, SearchQuery};
 use muster_core::sync;
@@ -388,23 +387,12 @@ fn mirror(target: &Target, changed: Vec<User>) -> Result<(), Failure> {
     let Some(store) = offline::store(&target.vault, profile, false)? else {
         return Ok(());
     };
-    let (mut snapshot, outcome) = store.open(OffsetDateTime::now_utc());
-    match outcome {
-        OpenOutcome::Fresh => {}
-        OpenOutcome::Missing => return Ok(()),
-        OpenOutcome::Discarded { reason } => {
-            return Err(Failure::Local(format!(
-                "it could not be read ({reason}) and is rebuilt at the next sync."
-            )));
+    store.update(OffsetDateTime::now_utc(), |snapshot| {
+        for user in changed {
+            sync::apply_user(snapshot, user);
         }
-    }
-    // As for single writes (see `offline::record`): the sync mark stays where it was.
-    let mark = snapshot.sync.last_modified_high_water.clone();
-    for user in changed {
-        sync::apply_user(&mut snapshot, user);
-    }
-    snapshot.sync.last_modified_high_water = mark;
-    store.save(&snapshot)?;
+        true
+    })?;
     Ok(())
 }
 

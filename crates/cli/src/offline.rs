@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 
-use muster_core::cache::{self, OpenOutcome, Store};
+use muster_core::cache::{self, Store};
 use muster_core::sync;
 use muster_core::vault::Vault;
 use muster_core::{Client, Error};
@@ -120,40 +120,18 @@ fn mirror(vault: &Vault, profile: &str, written: Written<'_>) -> Result<(), Fail
         // No key: the file cannot be read (the next sync replaces it).
         return Ok(());
     };
-    let (mut snapshot, outcome) = store.open(OffsetDateTime::now_utc());
-    match outcome {
-        OpenOutcome::Fresh => {}
-        // Gone since the check: nothing to update.
-        OpenOutcome::Missing => return Ok(()),
-        // Saving now would leave a "copy" holding only this change.
-        OpenOutcome::Discarded { reason } => {
-            return Err(Failure::Local(format!(
-                "it could not be read ({reason}) and is rebuilt at the next sync."
-            )));
-        }
-    }
-    // `apply_user`/`apply_group` raise the sync's high-water mark to the answer's
-    // `lastModified`. But changes others made since the last sync are older than this
-    // write and not in the copy yet: with the mark past them, the next incremental sync
-    // (`meta.lastModified gt mark`) would never fetch them. So the mark stays where the
-    // last sync left it; the next sync fetches this resource again, harmlessly.
-    let mark = snapshot.sync.last_modified_high_water.clone();
-    let changed = match written {
+    store.update(OffsetDateTime::now_utc(), |snapshot| match written {
         Written::User(user) => {
-            sync::apply_user(&mut snapshot, user.clone());
+            sync::apply_user(snapshot, user.clone());
             true
         }
-        Written::UserDeleted(id) => sync::remove_user(&mut snapshot, id),
+        Written::UserDeleted(id) => sync::remove_user(snapshot, id),
         Written::Group(group) => {
-            sync::apply_group(&mut snapshot, group.clone());
+            sync::apply_group(snapshot, group.clone());
             true
         }
-        Written::GroupDeleted(id) => sync::remove_group(&mut snapshot, id),
-    };
-    snapshot.sync.last_modified_high_water = mark;
-    if changed {
-        store.save(&snapshot)?;
-    }
+        Written::GroupDeleted(id) => sync::remove_group(snapshot, id),
+    })?;
     Ok(())
 }
 

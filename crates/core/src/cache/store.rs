@@ -96,6 +96,39 @@ impl Store {
         Ok(super::write(&self.path, snapshot, &self.key)?)
     }
 
+    /// Changes the copy on disk with `edit` after a write the server answered, and saves
+    /// it when `edit` says it changed something. Only an existing, readable copy is
+    /// changed: a write never starts one (only a sync makes a whole copy), so a missing
+    /// copy is left missing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Storage`] when the copy could not be read (saving would leave a "copy"
+    /// holding only this change; the next sync rebuilds it) or written.
+    pub fn update(
+        &self,
+        now: OffsetDateTime,
+        edit: impl FnOnce(&mut Snapshot) -> bool,
+    ) -> Result<(), Error> {
+        let (mut snapshot, outcome) = self.open(now);
+        match outcome {
+            OpenOutcome::Fresh => {}
+            OpenOutcome::Missing => return Ok(()),
+            OpenOutcome::Discarded { reason } => {
+                return Err(Error::Storage {
+                    message: format!(
+                        "The offline copy could not be read ({reason}); the next sync \
+                         rebuilds it."
+                    ),
+                });
+            }
+        }
+        if edit(&mut snapshot) {
+            self.save(&snapshot)?;
+        }
+        Ok(())
+    }
+
     /// Deletes the cache file (sign-out, profile removal).
     ///
     /// # Errors

@@ -180,6 +180,43 @@ mod file {
     }
 
     #[test]
+    fn a_write_updates_only_an_existing_readable_copy() {
+        let dir = TempDir::new("update");
+        let path = dir.join("p.cache");
+        let store = muster_core::cache::Store::new(&path, KEY);
+        store.update(NOW, |_| true).unwrap();
+        assert!(!path.exists(), "a write never starts a copy");
+
+        store.save(&snapshot(3, 1)).unwrap();
+        store
+            .update(NOW, |snapshot| {
+                snapshot.users.truncate(1);
+                true
+            })
+            .unwrap();
+        assert_eq!(store.open(NOW).0.users.len(), 1, "the change is saved");
+        store
+            .update(NOW, |snapshot| {
+                snapshot.users.clear();
+                false
+            })
+            .unwrap();
+        assert_eq!(
+            store.open(NOW).0.users.len(),
+            1,
+            "an edit that changed nothing saves nothing"
+        );
+
+        std::fs::write(&path, b"not a cache file").unwrap();
+        let refused = store.update(NOW, |_| true);
+        assert!(
+            matches!(refused, Err(muster_core::Error::Storage { .. })),
+            "an unreadable copy is not replaced by one holding only this change: {refused:?}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), b"not a cache file");
+    }
+
+    #[test]
     fn no_plaintext_on_disk() {
         let dir = TempDir::new("plaintext");
         let path = dir.join("p.cache");
