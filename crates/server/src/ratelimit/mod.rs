@@ -7,31 +7,40 @@
 //!   *every* send: check, then hit.
 //! - A token bucket per authenticated account for every request under the SCIM API
 //!   ([`api_layer`], [`Limits::take_api`]): [`ApiRate::per_second`] sustained, with bursts
-//!   of up to [`ApiRate::burst`] requests. It keeps one timestamp per account (the
-//!   "theoretical arrival time" of the generic cell rate algorithm), so it costs one hash
-//!   and one short lock per request.
+//!   of up to [`ApiRate::burst`] requests, kept by `governor` (the `api` module).
+//!
+//! The windows are our own, not `governor`'s: a generic-cell-rate limiter is a token
+//! bucket that refills continuously and can only test and take at once. The windows
+//! need what it cannot give: [`Limits::check`] asks without counting (an attempt counts
+//! only once it has failed, or an email once it is sent); a refusal lasts until the
+//! oldest counted event leaves the window (the sixth wrong password in 15 minutes waits
+//! for the first to be 15 minutes old, where a bucket of 5 per 15 minutes would hand
+//! one back every 3); [`Limits::hit`] tells how many events the window holds, so that
+//! the sign-in that reaches [`LimitSettings::sign_in_account`] locks the account and is
+//! audited once; and [`Limits::clear`] forgets one key when a sign-in succeeds.
 //!
 //! Memory is bounded: keys are stored as SHA-256 digests (fixed size, whatever the client
 //! sent), each window keeps at most `max` timestamps, windows and buckets that have emptied
-//! are swept regularly, and past [`LimitSettings::max_keys`] the stalest are dropped.
+//! are swept regularly, and past [`LimitSettings::max_keys`] the stalest windows are
+//! dropped, and the buckets as [`Limits::take_api`] says.
 //!
 //! The counters live in one process and reset when it restarts; a server run behind a load
 //! balancer as several processes would need a shared store instead.
 
+mod api;
+
+pub use api::api_layer;
+
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use crate::AppState;
-use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 
 /// What is being limited. Each scope has its own [`Rule`] and its own key space.
@@ -137,12 +146,6 @@ impl ApiRate {
     pub const fn new(per_second: u32, burst: u32) -> Self {
         Self { per_second, burst }
     }
-
-    /// The time one request uses up; `None` when there is no limit.
-    fn interval(self) -> Option<Duration> {
-        (self.per_second > 0)
-            .then(|| Duration::nanoseconds(1_000_000_000 / i64::from(self.per_second)))
-    }
 }
 
 /// The rule of every scope, and how many keys may be tracked at once.
@@ -213,16 +216,9 @@ type Key = (Scope, [u8; 32]);
 pub struct Limits {
     settings: LimitSettings,
     windows: Mutex<Windows>,
-    buckets: Mutex<Buckets>,
-}
-
-/// The API buckets: for each account (by digest), the time at which its bucket will be
-/// full again. A request is allowed while that time is less than `burst` intervals ahead,
-/// and moves it one interval on. A time in the past is the same as a full bucket.
-#[derive(Debug, Default)]
-struct Buckets {
-    full_at: HashMap<[u8; 32], OffsetDateTime>,
-    hits_since_sweep: usize,
+    /// Made at the first API request, reading the clock it was given (see
+    /// [`Limits::take_api`]).
+    api: OnceLock<api::Buckets>,
 }
 
 #[derive(Debug, Default)]
@@ -246,7 +242,7 @@ impl Limits {
         Self {
             settings,
             windows: Mutex::new(Windows::default()),
-            buckets: Mutex::new(Buckets::default()),
+            api: OnceLock::new(),
         }
     }
 
@@ -297,41 +293,6 @@ impl Limits {
         events.len()
     }
 
-    /// Takes one request from the API bucket of `key` (an [`account_key`]) at `now`, or
-    /// refuses with 429 and `Retry-After`: the whole seconds (at least 1) until the bucket
-    /// holds a request again. A refused request takes nothing.
-    pub fn take_api(&self, key: &str, now: OffsetDateTime) -> AppResult<()> {
-        let rate = self.settings.api;
-        let Some(interval) = rate.interval() else {
-            return Ok(());
-        };
-        let allowance = interval * rate.burst.max(1);
-        let key: [u8; 32] = Sha256::digest(key.as_bytes()).into();
-        let mut buckets = self.lock_buckets();
-        buckets.hits_since_sweep += 1;
-        if buckets.hits_since_sweep >= SWEEP_EVERY
-            || (buckets.full_at.len() >= self.settings.max_keys
-                && !buckets.full_at.contains_key(&key))
-        {
-            buckets.hits_since_sweep = 0;
-            self.sweep_buckets(&mut buckets, now);
-        }
-        let full_at = buckets.full_at.get(&key).map_or(now, |at| (*at).max(now)) + interval;
-        let ahead = full_at - now;
-        if ahead > allowance {
-            let wait = ahead - allowance;
-            let seconds = wait.whole_seconds() + i64::from(wait.subsec_nanoseconds() > 0);
-            return Err(api_refusal(rate, u64::try_from(seconds).unwrap_or(1)));
-        }
-        buckets.full_at.insert(key, full_at);
-        Ok(())
-    }
-
-    /// How many API buckets are tracked, for tests of the memory bound.
-    pub fn tracked_buckets(&self) -> usize {
-        self.lock_buckets().full_at.len()
-    }
-
     /// Forgets the events of `scope` for `key` (a successful sign-in clears its account).
     pub fn clear(&self, scope: Scope, key: &str) {
         self.lock().events.remove(&digest(scope, key));
@@ -370,72 +331,11 @@ impl Limits {
         );
     }
 
-    /// Drops full buckets (they are the same as no bucket), then, if the table is still
-    /// full, the tenth that will be full soonest.
-    fn sweep_buckets(&self, buckets: &mut Buckets, now: OffsetDateTime) {
-        buckets.full_at.retain(|_, at| *at > now);
-        if buckets.full_at.len() < self.settings.max_keys {
-            return;
-        }
-        let limit = self.settings.max_keys - self.settings.max_keys.div_ceil(10);
-        let mut soonest: Vec<(OffsetDateTime, [u8; 32])> = buckets
-            .full_at
-            .iter()
-            .map(|(key, at)| (*at, *key))
-            .collect();
-        soonest.sort_unstable_by_key(|(at, _)| *at);
-        let excess = buckets.full_at.len() - limit;
-        for (_, key) in soonest.into_iter().take(excess) {
-            buckets.full_at.remove(&key);
-        }
-        tracing::warn!(
-            dropped = excess,
-            "API rate-limit table full; dropped the buckets nearest to full"
-        );
-    }
-
-    fn lock_buckets(&self) -> MutexGuard<'_, Buckets> {
-        // As for the windows: a poisoned table is still a usable one.
-        self.buckets.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     fn lock(&self) -> MutexGuard<'_, Windows> {
         // The counters stay usable if a thread panicked while holding them: at worst a
         // window is missing an event.
         self.windows.lock().unwrap_or_else(PoisonError::into_inner)
     }
-}
-
-fn api_refusal(rate: ApiRate, retry_after: u64) -> AppError {
-    AppError::too_many_requests(
-        retry_after,
-        format!(
-            "Too many requests from this account: the API allows {} a second, in bursts of up \
-             to {}. Try again in {}.",
-            rate.per_second,
-            rate.burst.max(1),
-            wait_text(retry_after)
-        ),
-    )
-}
-
-/// Middleware on the SCIM routes: resolves the caller and takes one request from its
-/// account's API bucket, answering 429 when it is empty. The resolved caller is left in
-/// the request's extensions, so the handler does not look the token up again. Requests
-/// without valid credentials pass through uncounted, to be refused with 401 by the
-/// handler.
-pub async fn api_layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let (mut parts, body) = request.into_parts();
-    if let Ok(caller) = Caller::from_request_parts(&mut parts, &state).await {
-        if let Err(refusal) = state
-            .limits
-            .take_api(&caller.account_key(), state.clock.now())
-        {
-            return refusal.into_response();
-        }
-        parts.extensions.insert(caller);
-    }
-    next.run(Request::from_parts(parts, body)).await
 }
 
 /// Drops events that have left the window.
@@ -635,98 +535,6 @@ mod tests {
             limits.tracked_keys() < 10,
             "windows whose events have all expired are dropped: {}",
             limits.tracked_keys()
-        );
-    }
-
-    #[test]
-    fn the_api_bucket_allows_a_burst_then_the_sustained_rate() {
-        let limits = Limits::with_settings(LimitSettings {
-            api: ApiRate::new(10, 20),
-            ..LimitSettings::default()
-        });
-        for n in 0..20 {
-            assert!(
-                limits.take_api("a", T0).is_ok(),
-                "request {n} of the burst of 20 is allowed"
-            );
-        }
-        let refused = limits.take_api("a", T0).unwrap_err();
-        assert_eq!(refused.status, 429, "the 21st at once is refused");
-        assert_eq!(
-            refused.retry_after,
-            Some(1),
-            "a tenth of a second is rounded up to a whole second"
-        );
-        assert!(
-            limits.take_api("b", T0).is_ok(),
-            "another account has its own bucket"
-        );
-        let later = T0 + Duration::seconds(1);
-        for n in 0..10 {
-            assert!(
-                limits.take_api("a", later).is_ok(),
-                "a second later, 10 more (the sustained rate) are allowed: {n}"
-            );
-        }
-        assert!(
-            limits.take_api("a", later).is_err(),
-            "and not an 11th: refused requests took nothing from the bucket"
-        );
-        assert!(
-            limits.take_api("a", T0 + Duration::minutes(1)).is_ok(),
-            "after a quiet spell the bucket is full again"
-        );
-    }
-
-    #[test]
-    fn the_api_retry_after_covers_a_slow_rate() {
-        let limits = Limits::with_settings(LimitSettings {
-            api: ApiRate::new(1, 1),
-            ..LimitSettings::default()
-        });
-        limits.take_api("a", T0).unwrap();
-        let refused = limits.take_api("a", T0).unwrap_err();
-        assert_eq!(
-            refused.retry_after,
-            Some(1),
-            "one a second: wait one second"
-        );
-        assert!(
-            limits.take_api("a", T0 + Duration::seconds(1)).is_ok(),
-            "and then it is allowed"
-        );
-        let off = Limits::with_settings(LimitSettings {
-            api: ApiRate::new(0, 0),
-            ..LimitSettings::default()
-        });
-        for _ in 0..1000 {
-            assert!(off.take_api("a", T0).is_ok(), "a rate of 0 means no limit");
-        }
-    }
-
-    #[test]
-    fn api_buckets_are_bounded() {
-        let limits = Limits::with_settings(LimitSettings {
-            max_keys: 10,
-            ..LimitSettings::default()
-        });
-        for n in 0..100 {
-            limits
-                .take_api(&format!("account {n}"), T0 + Duration::milliseconds(n))
-                .unwrap();
-        }
-        assert!(
-            limits.tracked_buckets() <= 10,
-            "no more buckets than the limit: {}",
-            limits.tracked_buckets()
-        );
-        limits
-            .take_api("late", T0 + Duration::hours(1))
-            .expect("a new account is served");
-        assert_eq!(
-            limits.tracked_buckets(),
-            1,
-            "buckets that have refilled are swept to make room"
         );
     }
 
