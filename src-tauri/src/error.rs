@@ -78,14 +78,22 @@ mod tests {
                 message: "m".into(),
             },
         ];
-        for error in errors {
-            let code = error.code();
+        let wire = [
+            "offline",
+            "unauthorized",
+            "forbidden",
+            "reauthenticate",
+            "mustChangePassword",
+            "mfaEnrollmentRequired",
+            "notFound",
+            "validation",
+            "unsupported",
+            "storage",
+            "server",
+        ];
+        for (error, expected) in errors.into_iter().zip(wire) {
             let sent = serde_json::to_value(CommandError::from(error)).unwrap();
-            assert_eq!(
-                sent["code"],
-                serde_json::to_value(code).unwrap(),
-                "the UI branches on these"
-            );
+            assert_eq!(sent["code"], expected, "the UI and scripts branch on these");
         }
     }
 

@@ -1,7 +1,8 @@
 //! How a command fails: the [`Failure`] every command returns, the exit code of each kind
 //! of failure, and how a failure is reported (on stderr the short sentence, then how to
 //! fix it and the technical details on their own lines; or `{"error": {code, message,
-//! fix?, detail?, fields?}}` on stdout with `--json`).
+//! fix, detail, fields, retryAfterSeconds}}` on stdout with `--json`: every key present,
+//! as in the app).
 
 use std::process::ExitCode;
 
@@ -104,7 +105,8 @@ impl Failure {
         muster_core::error::clause(&self.message())
     }
 
-    /// `{"error": {code, message, fields?, ...}}`.
+    /// `{"error": {code, message, fix, detail, fields, retryAfterSeconds, ...}}`: the
+    /// engine's [`ErrorBody`](muster_core::ErrorBody) shape for every failure.
     pub fn to_json(&self) -> Value {
         let mut object = match self {
             Failure::Core(core) => {
@@ -159,10 +161,16 @@ impl Failure {
     }
 }
 
+/// A failure of the command line's own (`usage`, `local`, `incomplete`) in the engine's
+/// error shape.
 fn json_map(code: &str, message: &str) -> Map<String, Value> {
     let mut object = Map::new();
     object.insert("code".into(), Value::String(code.into()));
     object.insert("message".into(), Value::String(message.into()));
+    object.insert("fix".into(), Value::Null);
+    object.insert("detail".into(), Value::Null);
+    object.insert("fields".into(), Value::Array(Vec::new()));
+    object.insert("retryAfterSeconds".into(), Value::Null);
     object
 }
 
@@ -193,6 +201,7 @@ mod tests {
             (Code::Forbidden, exit::AUTH),
             (Code::NotFound, exit::NOT_FOUND),
             (Code::Conflict, exit::CONFLICT),
+            (Code::Stale, exit::CONFLICT),
             (Code::Offline, exit::NETWORK),
             (Code::RateLimited, exit::NETWORK),
             (Code::Validation, exit::VALIDATION),
@@ -221,8 +230,17 @@ mod tests {
         assert_eq!(value["error"]["message"], "There is no User with id 'x'.");
         assert_eq!(value["error"]["responsibilities"]["total"], 3);
         assert_eq!(
-            Failure::Usage("no profile".into()).to_json()["error"]["code"],
-            "usage"
+            value["error"]["fields"],
+            json!([]),
+            "every key of the engine's shape"
         );
+        let usage = Failure::Usage("no profile".into()).to_json();
+        assert_eq!(usage["error"]["code"], "usage");
+        for key in ["fix", "detail", "fields", "retryAfterSeconds"] {
+            assert!(
+                usage["error"].get(key).is_some(),
+                "the command line's own failures have the same keys: {key}"
+            );
+        }
     }
 }

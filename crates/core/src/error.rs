@@ -2,8 +2,8 @@
 //! line acts on differently; [`Error::code`] names it. What a person reads comes in three
 //! layers: the `Display` text is one short sentence, [`Error::fix`] the steps that solve
 //! it (for this platform), and [`Error::detail`] the technical cause (a socket path, the
-//! server's words), kept out of the way. Serialisation gives `{code, message, fix?,
-//! detail?, fields?, retryAfterSeconds?}` for the IPC boundary; [`Notice`] is the same
+//! server's words), kept out of the way. Serialisation gives [`ErrorBody`] `{code, message,
+//! fix, detail, fields, retryAfterSeconds}` (every key present) for the IPC boundary; [`Notice`] is the same
 //! three layers for a standing notice. No variant ever holds a secret.
 
 use std::time::Duration;

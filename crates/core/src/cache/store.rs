@@ -116,10 +116,7 @@ impl Store {
             OpenOutcome::Missing => return Ok(()),
             OpenOutcome::Discarded { reason } => {
                 return Err(Error::Storage {
-                    message: format!(
-                        "The offline copy could not be read ({reason}); the next sync \
-                         rebuilds it."
-                    ),
+                    message: format!("It could not be read ({reason}); the next sync rebuilds it."),
                 });
             }
         }

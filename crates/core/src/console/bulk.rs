@@ -14,7 +14,6 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 use muster_scim::user::{Licence, Role};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use time::OffsetDateTime;
 
 #[cfg(feature = "specta")]
@@ -22,7 +21,6 @@ use specta::Type;
 
 use super::view::{self, Handover};
 use super::{Console, Data};
-use crate::actions::{Reassign, ResponsibilityKind};
 use crate::bulk::{Cancel, Context, Job, Operation, Options, Outcome, Report, Summary, Targets};
 use crate::error::{Code, Error};
 use crate::search::SearchQuery;
@@ -345,20 +343,7 @@ fn operation_of(action: &BulkAction) -> Result<Operation, Error> {
     Ok(match action {
         BulkAction::ResendWelcome => Operation::ResendWelcome,
         BulkAction::Deactivate { handovers } => {
-            let mut reassign = Reassign::default();
-            for handover in handovers {
-                let kind: ResponsibilityKind =
-                    serde_json::from_value(Value::String(handover.kind.clone()))
-                        .ok()
-                        .filter(|k| *k != ResponsibilityKind::Other)
-                        .ok_or_else(|| {
-                            Error::invalid(
-                                "kind",
-                                format!("Unknown responsibility '{}'.", handover.kind),
-                            )
-                        })?;
-                reassign.set(kind, handover.user_id.trim());
-            }
+            let reassign = super::input::reassign_of(handovers)?;
             Operation::Deactivate { reassign }
         }
         BulkAction::Suspend => Operation::Suspend,

@@ -61,18 +61,21 @@ pub(super) fn clean(list: &[String]) -> Vec<String> {
     out
 }
 
-/// The handover a deactivation or delete sends, from the wizard's choices.
+/// The handover a deactivation or delete sends, from the wizard's choices (single or
+/// bulk): a kind this engine does not know is refused, never dropped.
 pub(super) fn reassign_of(handovers: &[Handover]) -> Result<Reassign, Error> {
     let mut reassign = Reassign::default();
     for handover in handovers {
-        let kind: ResponsibilityKind = serde_json::from_value(Value::String(handover.kind.clone()))
-            .map_err(|_| {
+        let kind = ResponsibilityKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == handover.kind)
+            .ok_or_else(|| {
                 Error::invalid(
                     "kind",
                     format!("Unknown responsibility '{}'.", handover.kind),
                 )
             })?;
-        reassign.set(kind, handover.user_id.clone());
+        reassign.set(kind, handover.user_id.trim());
     }
     Ok(reassign)
 }
@@ -206,4 +209,30 @@ pub(super) fn changes(before: &UserDetail, input: &UserInput, shop: bool) -> Vec
         }
     }
     ops
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_handover_of_an_unknown_kind_is_refused_not_dropped() {
+        let handover = |kind: &str| Handover {
+            kind: kind.to_owned(),
+            user_id: " u2 ".to_owned(),
+        };
+        let known = reassign_of(&[handover("defaultTechnician")]);
+        assert_eq!(
+            known.ok().and_then(|r| r.default_technician),
+            Some("u2".to_owned()),
+            "a known kind names its taker, trimmed"
+        );
+        let unknown = reassign_of(&[handover("fleetManager")]);
+        assert!(
+            matches!(unknown, Err(Error::Validation { .. })),
+            "{unknown:?}"
+        );
+        let other = reassign_of(&[handover("other")]);
+        assert!(matches!(other, Err(Error::Validation { .. })), "{other:?}");
+    }
 }
