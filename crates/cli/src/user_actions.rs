@@ -271,10 +271,7 @@ fn describe(held: &Responsibilities) -> String {
     }
     let mut table = Table::new(["KIND", "COUNT", "WHAT"]);
     for kind in &held.kinds {
-        let name = serde_json::to_value(kind.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let name = kind.kind.name().to_owned();
         table.row([name, kind.count.to_string(), kind.label.clone()]);
     }
     table.lines().join("\n")

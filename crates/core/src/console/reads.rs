@@ -253,10 +253,7 @@ impl Console {
             .kinds
             .into_iter()
             .map(|r| ResponsibilityView {
-                kind: serde_json::to_value(r.kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+                kind: r.kind.name().to_owned(),
                 count: view::clamp(r.count),
                 label: r.label,
             })

@@ -18,7 +18,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use muster_scim::user::{User, UserStatus};
+use muster_scim::user::{Licence, Role, SignInMethod, User, UserStatus};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -36,21 +36,8 @@ pub const DEFAULT_DORMANT_DAYS: u32 = 90;
 /// The longest dormancy threshold (a century): longer ones are refused, not clamped.
 pub const MAX_DORMANT_DAYS: u32 = 36_500;
 
-/// The licences a Muster server knows, listed even when nobody holds them.
-const LICENCES: [&str; 6] = [
-    "field",
-    "desk",
-    "contractor",
-    "customer",
-    "api",
-    "timesheet",
-];
-/// The roles a Muster server knows.
-const ROLES: [&str; 3] = ["admin", "technician", "viewer"];
 /// The statuses always listed (`deleted` only when someone has it).
 const STATUSES: [&str; 4] = ["active", "invited", "suspended", "deactivated"];
-/// The sign-in methods a Muster server records.
-const METHODS: [&str; 4] = ["password", "magic_link", "google", "microsoft"];
 
 /// What to review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -278,9 +265,10 @@ impl Tally {
             expired: 0,
             without_mfa: 0,
             statuses: Counts::new(&STATUSES),
-            licences: Counts::new(&LICENCES),
-            roles: Counts::new(&ROLES),
-            methods: Counts::new(&METHODS),
+            // The values a Muster server knows are listed even when nobody holds them.
+            licences: Counts::new(Licence::KNOWN),
+            roles: Counts::new(Role::KNOWN),
+            methods: Counts::new(SignInMethod::KNOWN),
         }
     }
 
@@ -381,7 +369,7 @@ impl Tally {
         // Every method an active user holds, and the known ones: "signed in by some
         // method", in the filters the table has.
         let mut methods: BTreeSet<&str> = self.methods.held().collect();
-        methods.extend(METHODS);
+        methods.extend(SignInMethod::KNOWN);
         let dormant = ReviewCount {
             key: keys.unique("dormant"),
             label: "Dormant".to_owned(),
