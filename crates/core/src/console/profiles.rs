@@ -209,10 +209,8 @@ pub(super) fn muster_org(profile: &Profile) -> Option<String> {
     }
 }
 
-/// The keychain/cache name of the open profile and organisation: the profile's name for
-/// its own organisation, `name@org` for one a system admin switched to.
-/// Whose offline copy the active profile shows: the profile's, or (a system admin's
-/// switch) another organisation's through it.
+/// Whose offline copy the active profile shows: the profile's name, with the other
+/// organisation a system admin switched to (none for the profile's own).
 pub(super) fn copy_names(active: &Active) -> (String, Option<String>) {
     let org = match (&active.org, muster_org(&active.profile)) {
         (Some(org), Some(own)) if *org != own => Some(org.clone()),
