@@ -2,7 +2,7 @@
 // the sync in progress. Screens read `app` and call its methods; the Rust side owns the
 // truth (every change comes back as a new `StatusView`).
 import { Channel } from "@tauri-apps/api/core";
-import { commands, type AppInfo, type Choices, type FeatureName, type OutcomeView, type StatusView, type SyncProgressView, type UserAction } from "./bindings";
+import { commands, type AppInfo, type Choices, type FeatureName, type OrgView, type OutcomeView, type StatusView, type SyncProgressView, type UserAction } from "./bindings";
 import { call, messageOf } from "./api";
 
 export type Route =
@@ -92,6 +92,15 @@ class AppState {
   async signOut(): Promise<void> {
     this.setStatus(await call(commands.signOut()));
     this.changed();
+  }
+
+  /** Switches to another organisation (the org switcher and the palette both offer it) and
+   * shows its users. */
+  async switchOrg(org: OrgView): Promise<void> {
+    this.setStatus(await call(commands.switchOrg(org.id)));
+    this.changed();
+    this.navigate({ name: "users" });
+    this.notify(`Switched to ${org.name}.`, "success");
   }
 
   async reconnect(): Promise<void> {
