@@ -44,3 +44,9 @@ export function initials(name: string): string {
   const letters = parts.length > 1 ? [parts[0], parts[parts.length - 1]] : parts;
   return letters.map((p) => [...p][0]?.toUpperCase() ?? "").join("") || "?";
 }
+
+/** 0–100, for a progress bar. */
+export function percent(finished: number, total: number): number {
+  if (total <= 0) return 0;
+  return Math.min(100, Math.round((finished / total) * 100));
+}

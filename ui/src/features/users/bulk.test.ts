@@ -10,7 +10,6 @@ import {
   finishRun,
   formProblem,
   outcomeText,
-  percent,
   splitList,
   startRun,
   summaryText,
@@ -18,6 +17,7 @@ import {
   toRequest,
 } from "./bulk";
 import { DEFAULT_SORT } from "./columns";
+import { percent } from "../../lib/format";
 import { emptyFilters, toQuery } from "./filters";
 import { NO_SELECTION, selectAllMatching, toggleSelected } from "./selection";
 

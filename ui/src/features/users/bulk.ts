@@ -189,12 +189,6 @@ export function finishRun(run: BulkRun, summary: BulkSummaryView): BulkRun {
   return { ...run, jobId: summary.jobId, finished: summary.total - summary.notRun, total: summary.total, results: summary.results, summary };
 }
 
-/** 0–100, for the progress bar. */
-export function percent(finished: number, total: number): number {
-  if (total <= 0) return 0;
-  return Math.min(100, Math.round((finished / total) * 100));
-}
-
 /** "Done", "Skipped (already done)", "Failed", "Not run". */
 export function outcomeText(result: BulkResultView): string {
   switch (result.outcome) {
