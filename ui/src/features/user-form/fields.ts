@@ -22,6 +22,15 @@ export type UserFormValues = {
 
 export type FormField = keyof UserFormValues;
 
+/** What every section of the form is given: the values, and how a field reports. */
+export type SectionProps = {
+  values: UserFormValues;
+  /** The error to show under a field, if any. */
+  errorFor: (field: FormField) => string | undefined;
+  /** A field was typed in or changed (its server error goes). */
+  edited: (field: FormField) => void;
+};
+
 /** The fields in the order the form shows them, with their labels. */
 export const FIELD_LABELS: Record<FormField, string> = {
   givenName: "First name",
