@@ -16,8 +16,8 @@ use zeroize::Zeroize;
 use crate::client::Client;
 use crate::connection::ServerKind;
 use crate::error::Error;
+use crate::resources::{Versioned, path_of, segment, versioned};
 use crate::secret::Secret;
-use crate::users::{Versioned, path_of, segment, versioned};
 
 /// An account action.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -31,6 +31,7 @@ pub mod error;
 pub mod groups;
 pub mod profiles;
 pub mod query;
+pub mod resources;
 pub mod rules;
 pub mod search;
 pub mod secret;

@@ -27,8 +27,8 @@ use tokio::task::JoinHandle;
 
 use crate::client::Client;
 use crate::error::Error;
+use crate::resources::Resource;
 use crate::transport::Answer;
-use crate::users::Resource;
 
 /// The page size [`list_all`](crate::users::Users::list_all) asks for when the query
 /// names none.

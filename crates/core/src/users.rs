@@ -1,84 +1,27 @@
 //! Users: list (every page, with progress), one page, search, get, create, replace, patch
-//! and delete, over any SCIM 2.0 provider.
-//!
-//! Every write is sent once with the provider's version (`If-Match`) when the caller has
-//! one; reads and versioned writes may be retried by the transport. What comes back is the
-//! user as the server now holds it, with its version ([`Versioned`]): a provider that
-//! answers a PATCH with `204 No Content` (scim2-server does) is asked for the user again.
-//!
-//! This module also holds what users and [groups](crate::groups) share: [`Versioned`] and
-//! the single-resource requests, generic over the resource type.
+//! and delete, over any SCIM 2.0 provider (the [`Collection`] of users), and a deleted
+//! user read back by a system admin.
 
-use muster_scim::message::{PatchOp, PatchOperation};
 use muster_scim::user::User;
 use reqwest::Method;
-use reqwest::header::LOCATION;
-use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 use crate::client::Client;
 use crate::error::Error;
-use crate::query::{self, ListQuery, Page, Progress};
-use crate::transport::Answer;
+use crate::resources::{Collection, path_of, scim_resource, versioned};
 
-/// A resource with the version the server gave it (its `ETag`, or else `meta.version`),
-/// to send back as `If-Match` with the next change.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Versioned<T> {
-    /// The resource as the server holds it.
-    pub value: T,
-    /// Its version, when the provider supports versions.
-    pub etag: Option<String>,
-}
+pub use crate::resources::Versioned;
 
 /// Users of the connected provider: `client.users()`.
-#[derive(Debug, Clone, Copy)]
-pub struct Users<'a> {
-    client: &'a Client,
-}
+pub type Users<'a> = Collection<'a, User>;
 
 impl Client {
     /// The provider's users.
     pub fn users(&self) -> Users<'_> {
-        Users { client: self }
+        Collection::new(self)
     }
 }
 
 impl Users<'_> {
-    /// Every user matching `query`, page after page (`query.count`, or
-    /// [`query::DEFAULT_PAGE_SIZE`], at a time), calling `progress` after each page.
-    /// Each user appears once, even if data shifted between pages; attributes the engine
-    /// does not model are kept in [`User::extra`].
-    pub async fn list_all(
-        &self,
-        query: &ListQuery,
-        mut progress: impl FnMut(Progress),
-    ) -> Result<Vec<User>, Error> {
-        query::fetch_all(self.client, User::ENDPOINT, query, &mut progress).await
-    }
-
-    /// One page of users, as `query` asks.
-    pub async fn page(&self, query: &ListQuery) -> Result<Page<User>, Error> {
-        query::fetch_page(self.client, User::ENDPOINT, query).await
-    }
-
-    /// One page of users matching `query.filter` (the filter goes in the query string, as
-    /// every provider accepts). The same as [`Users::page`]; named for readability.
-    pub async fn search(&self, query: &ListQuery) -> Result<Page<User>, Error> {
-        self.page(query).await
-    }
-
-    /// One page of users by `POST /Users/.search`, for filters too long for a URL. Sent
-    /// once (it is a POST).
-    pub async fn search_post(&self, query: &ListQuery) -> Result<Page<User>, Error> {
-        query::search_page(self.client, User::ENDPOINT, query).await
-    }
-
-    /// The user with this id.
-    pub async fn get(&self, id: &str) -> Result<Versioned<User>, Error> {
-        get_one(self.client, id).await
-    }
-
     /// The user with this id, a deleted one too (a Muster server's `includeDeleted`, for
     /// system admins).
     pub async fn get_including_deleted(&self, id: &str) -> Result<Versioned<User>, Error> {
@@ -89,237 +32,6 @@ impl Users<'_> {
             .await?;
         versioned(&answer)
     }
-
-    /// Creates a user (`POST`, sent exactly once).
-    pub async fn create(&self, user: &User) -> Result<Versioned<User>, Error> {
-        create_one(self.client, user).await
-    }
-
-    /// Replaces a user (`PUT`), only if it is still at version `etag` when one is given.
-    pub async fn replace(
-        &self,
-        id: &str,
-        user: &User,
-        etag: Option<&str>,
-    ) -> Result<Versioned<User>, Error> {
-        replace_one(self.client, id, user, etag).await
-    }
-
-    /// Changes parts of a user (`PATCH`), only if it is still at version `etag` when one is
-    /// given (and only then may the request be retried).
-    pub async fn patch(
-        &self,
-        id: &str,
-        operations: Vec<PatchOperation>,
-        etag: Option<&str>,
-    ) -> Result<Versioned<User>, Error> {
-        patch_one::<User>(self.client, id, operations, etag).await
-    }
-
-    /// Deletes a user, only if it is still at version `etag` when one is given. (A Muster
-    /// server keeps the user, soft-deleted, for a system admin to restore.)
-    pub async fn delete(&self, id: &str, etag: Option<&str>) -> Result<(), Error> {
-        delete_one::<User>(self.client, id, etag).await
-    }
 }
 
-/// A SCIM resource type the engine reads and writes.
-pub(crate) trait Resource: DeserializeOwned + Send + 'static {
-    /// Its endpoint under the SCIM base: `/Users`.
-    const ENDPOINT: &'static str;
-    /// Its name, for messages: `user`.
-    const NAME: &'static str;
-    /// Its id.
-    fn id(&self) -> Option<&str>;
-    /// Its `meta.version`.
-    fn version(&self) -> Option<&str>;
-    /// Its JSON for a request body.
-    fn body(&self) -> Result<Value, serde_json::Error>;
-}
-
-impl Resource for User {
-    const ENDPOINT: &'static str = "/Users";
-    const NAME: &'static str = "user";
-
-    fn id(&self) -> Option<&str> {
-        self.id.as_deref()
-    }
-
-    fn version(&self) -> Option<&str> {
-        self.meta.as_ref().and_then(|meta| meta.version.as_deref())
-    }
-
-    fn body(&self) -> Result<Value, serde_json::Error> {
-        self.to_json()
-    }
-}
-
-/// `/Users/{id}` with the id escaped as one path segment. An empty id, `.` or `..` would
-/// name another resource, so they are refused.
-pub(crate) fn path_of<T: Resource>(id: &str) -> Result<String, Error> {
-    if matches!(id.trim(), "" | "." | "..") {
-        return Err(Error::invalid(
-            "id",
-            format!("'{id}' is not the id of a {}.", T::NAME),
-        ));
-    }
-    Ok(format!("{}/{}", T::ENDPOINT, segment(id)))
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters, so an id can never
-/// reach another path.
-pub(crate) fn segment(id: &str) -> String {
-    let mut out = String::with_capacity(id.len());
-    for byte in id.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-/// The resource in an answer, with its version from `ETag` or else `meta.version`.
-pub(crate) fn versioned<T: Resource>(answer: &Answer) -> Result<Versioned<T>, Error> {
-    let value: T = answer.json()?;
-    let etag = answer.etag().or_else(|| value.version().map(str::to_owned));
-    Ok(Versioned { value, etag })
-}
-
-fn encode<T: Resource>(resource: &T) -> Result<Value, Error> {
-    resource
-        .body()
-        .map_err(|e| Error::invalid(T::NAME, format!("The {} cannot be sent: {e}.", T::NAME)))
-}
-
-fn has_body(answer: &Answer) -> bool {
-    !answer.body.iter().all(u8::is_ascii_whitespace)
-}
-
-pub(crate) async fn get_one<T: Resource>(client: &Client, id: &str) -> Result<Versioned<T>, Error> {
-    let answer = client
-        .send(Method::GET, &path_of::<T>(id)?, &[], None, None, true)
-        .await?;
-    versioned(&answer)
-}
-
-pub(crate) async fn create_one<T: Resource>(
-    client: &Client,
-    resource: &T,
-) -> Result<Versioned<T>, Error> {
-    let body = encode(resource)?;
-    let answer = client
-        .send(Method::POST, T::ENDPOINT, &[], Some(&body), None, false)
-        .await?;
-    if has_body(&answer) {
-        return versioned(&answer);
-    }
-    // A provider that creates without answering the resource: read it where it says.
-    let location = answer
-        .headers
-        .get(LOCATION)
-        .and_then(|value| value.to_str().ok())
-        .ok_or_else(|| {
-            Error::protocol(
-                format!(
-                    "the {} was created but the answer holds neither it nor its address",
-                    T::NAME
-                ),
-                &answer.body,
-            )
-        })?;
-    let again = client
-        .send(Method::GET, location, &[], None, None, true)
-        .await?;
-    versioned(&again)
-}
-
-pub(crate) async fn replace_one<T: Resource>(
-    client: &Client,
-    id: &str,
-    resource: &T,
-    etag: Option<&str>,
-) -> Result<Versioned<T>, Error> {
-    let body = encode(resource)?;
-    let answer = client
-        .send(
-            Method::PUT,
-            &path_of::<T>(id)?,
-            &[],
-            Some(&body),
-            etag,
-            true,
-        )
-        .await?;
-    if has_body(&answer) {
-        versioned(&answer)
-    } else {
-        get_one(client, id).await
-    }
-}
-
-pub(crate) async fn patch_one<T: Resource>(
-    client: &Client,
-    id: &str,
-    operations: Vec<PatchOperation>,
-    etag: Option<&str>,
-) -> Result<Versioned<T>, Error> {
-    if operations.is_empty() {
-        return Err(Error::invalid(
-            "operations",
-            "A change needs at least one operation.",
-        ));
-    }
-    let body = serde_json::to_value(PatchOp::new(operations))
-        .map_err(|e| Error::invalid("operations", format!("The change cannot be sent: {e}.")))?;
-    // Without If-Match a repeated PATCH could apply twice (an `add` to a list): send once.
-    let answer = client
-        .send(
-            Method::PATCH,
-            &path_of::<T>(id)?,
-            &[],
-            Some(&body),
-            etag,
-            etag.is_some(),
-        )
-        .await?;
-    if has_body(&answer) {
-        versioned(&answer)
-    } else {
-        // 204 No Content (scim2-server): the change is made; read the result.
-        get_one(client, id).await
-    }
-}
-
-pub(crate) async fn delete_one<T: Resource>(
-    client: &Client,
-    id: &str,
-    etag: Option<&str>,
-) -> Result<(), Error> {
-    client
-        .send(Method::DELETE, &path_of::<T>(id)?, &[], None, etag, true)
-        .await
-        .map(|_| ())
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn ids_stay_one_path_segment() {
-        assert_eq!(segment("2819c223-7f76"), "2819c223-7f76");
-        assert_eq!(segment("../admin?x=1"), "..%2Fadmin%3Fx%3D1");
-        assert_eq!(path_of::<User>("a b/é").unwrap(), "/Users/a%20b%2F%C3%A9");
-        assert!(
-            path_of::<User>("..").is_err(),
-            "'..' would climb out of /Users"
-        );
-        assert!(
-            path_of::<User>("").is_err(),
-            "an empty id would list every user"
-        );
-    }
-}
+scim_resource!(User, "/Users", "user");

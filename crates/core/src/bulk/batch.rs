@@ -23,8 +23,8 @@ use super::plan::{Plan, Write};
 use super::work::{Interrupt, Item, Shared, Subject, Work, wait_words};
 use super::{Operation, Outcome, single};
 use crate::error::Error;
+use crate::resources::path_of;
 use crate::transport::{error_of, retry_after};
-use crate::users::path_of;
 
 /// Room left in a request for its envelope, as a share of `maxPayloadSize`.
 const PAYLOAD_SHARE: u64 = 9;

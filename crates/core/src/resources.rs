@@ -1,0 +1,292 @@
+//! What users and [groups](crate::groups) share: a [`Collection`] of one SCIM resource
+//! type with its list, search, get, create, replace, patch and delete, and [`Versioned`].
+//!
+//! Every write is sent once with the provider's version (`If-Match`) when the caller has
+//! one; reads and versioned writes may be retried by the transport. What comes back is the
+//! resource as the server now holds it, with its version: a provider that answers a PATCH
+//! with `204 No Content` (scim2-server does) is asked for the resource again.
+
+use std::marker::PhantomData;
+
+use muster_scim::message::{PatchOp, PatchOperation};
+use reqwest::Method;
+use reqwest::header::LOCATION;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::query::{self, ListQuery, Page, Progress};
+use crate::transport::Answer;
+
+/// A resource with the version the server gave it (its `ETag`, or else `meta.version`),
+/// to send back as `If-Match` with the next change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Versioned<T> {
+    /// The resource as the server holds it.
+    pub value: T,
+    /// Its version, when the provider supports versions.
+    pub etag: Option<String>,
+}
+
+/// The resources of one type at the connected provider: [`Users`](crate::users::Users)
+/// and [`Groups`](crate::groups::Groups).
+#[derive(Debug)]
+pub struct Collection<'a, T> {
+    pub(crate) client: &'a Client,
+    kind: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Collection<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Collection<'_, T> {}
+
+impl<'a, T> Collection<'a, T> {
+    pub(crate) fn new(client: &'a Client) -> Self {
+        Self {
+            client,
+            kind: PhantomData,
+        }
+    }
+}
+
+impl<T: Resource> Collection<'_, T> {
+    /// Every resource matching `query`, page after page (`query.count`, or
+    /// [`query::DEFAULT_PAGE_SIZE`], at a time), calling `progress` after each page.
+    /// Each appears once, even if data shifted between pages; attributes the engine does
+    /// not model are kept.
+    pub async fn list_all(
+        &self,
+        query: &ListQuery,
+        mut progress: impl FnMut(Progress),
+    ) -> Result<Vec<T>, Error> {
+        query::fetch_all(self.client, T::ENDPOINT, query, &mut progress).await
+    }
+
+    /// One page, as `query` asks.
+    pub async fn page(&self, query: &ListQuery) -> Result<Page<T>, Error> {
+        query::fetch_page(self.client, T::ENDPOINT, query).await
+    }
+
+    /// One page matching `query.filter` (the filter goes in the query string, as every
+    /// provider accepts). The same as [`Collection::page`]; named for readability.
+    pub async fn search(&self, query: &ListQuery) -> Result<Page<T>, Error> {
+        self.page(query).await
+    }
+
+    /// One page by `POST /{Endpoint}/.search`, for filters too long for a URL. Sent once
+    /// (it is a POST).
+    pub async fn search_post(&self, query: &ListQuery) -> Result<Page<T>, Error> {
+        query::search_page(self.client, T::ENDPOINT, query).await
+    }
+
+    /// The resource with this id.
+    pub async fn get(&self, id: &str) -> Result<Versioned<T>, Error> {
+        let answer = self
+            .client
+            .send(Method::GET, &path_of::<T>(id)?, &[], None, None, true)
+            .await?;
+        versioned(&answer)
+    }
+
+    /// Creates a resource (`POST`, sent exactly once).
+    pub async fn create(&self, resource: &T) -> Result<Versioned<T>, Error> {
+        let body = encode(resource)?;
+        let answer = self
+            .client
+            .send(Method::POST, T::ENDPOINT, &[], Some(&body), None, false)
+            .await?;
+        if has_body(&answer) {
+            return versioned(&answer);
+        }
+        // A provider that creates without answering the resource: read it where it says.
+        let location = answer
+            .headers
+            .get(LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .ok_or_else(|| {
+                Error::protocol(
+                    format!(
+                        "the {} was created but the answer holds neither it nor its address",
+                        T::NAME
+                    ),
+                    &answer.body,
+                )
+            })?;
+        let again = self
+            .client
+            .send(Method::GET, location, &[], None, None, true)
+            .await?;
+        versioned(&again)
+    }
+
+    /// Replaces a resource (`PUT`), only if it is still at version `etag` when one is
+    /// given.
+    pub async fn replace(
+        &self,
+        id: &str,
+        resource: &T,
+        etag: Option<&str>,
+    ) -> Result<Versioned<T>, Error> {
+        let body = encode(resource)?;
+        let path = path_of::<T>(id)?;
+        let answer = self
+            .client
+            .send(Method::PUT, &path, &[], Some(&body), etag, true)
+            .await?;
+        self.answered_or_read(id, &answer).await
+    }
+
+    /// Changes parts of a resource (`PATCH`), only if it is still at version `etag` when
+    /// one is given (and only then may the request be retried).
+    pub async fn patch(
+        &self,
+        id: &str,
+        operations: Vec<PatchOperation>,
+        etag: Option<&str>,
+    ) -> Result<Versioned<T>, Error> {
+        if operations.is_empty() {
+            return Err(Error::invalid(
+                "operations",
+                "A change needs at least one operation.",
+            ));
+        }
+        let body = serde_json::to_value(PatchOp::new(operations)).map_err(|e| {
+            Error::invalid("operations", format!("The change cannot be sent: {e}."))
+        })?;
+        // Without If-Match a repeated PATCH could apply twice (an `add` to a list): send once.
+        let path = path_of::<T>(id)?;
+        let answer = self
+            .client
+            .send(Method::PATCH, &path, &[], Some(&body), etag, etag.is_some())
+            .await?;
+        self.answered_or_read(id, &answer).await
+    }
+
+    /// Deletes a resource, only if it is still at version `etag` when one is given. (A
+    /// Muster server keeps a deleted user, soft-deleted, for a system admin to restore.)
+    pub async fn delete(&self, id: &str, etag: Option<&str>) -> Result<(), Error> {
+        self.client
+            .send(Method::DELETE, &path_of::<T>(id)?, &[], None, etag, true)
+            .await
+            .map(|_| ())
+    }
+
+    /// The resource in a write's answer, or, when the provider answered `204 No Content`
+    /// (scim2-server does), as it is read again: the change is made either way.
+    async fn answered_or_read(&self, id: &str, answer: &Answer) -> Result<Versioned<T>, Error> {
+        if has_body(answer) {
+            versioned(answer)
+        } else {
+            self.get(id).await
+        }
+    }
+}
+
+/// A SCIM resource type the engine reads and writes.
+pub trait Resource: DeserializeOwned + Send + 'static {
+    /// Its endpoint under the SCIM base: `/Users`.
+    const ENDPOINT: &'static str;
+    /// Its name, for messages: `user`.
+    const NAME: &'static str;
+    /// Its id.
+    fn id(&self) -> Option<&str>;
+    /// Its `meta.version`.
+    fn version(&self) -> Option<&str>;
+    /// Its JSON for a request body.
+    fn body(&self) -> Result<Value, serde_json::Error>;
+}
+
+/// Implements [`Resource`] for a `muster_scim` resource type, which all hold an `id`, a
+/// `meta` and write themselves with `to_json`: `scim_resource!(User, "/Users", "user")`.
+macro_rules! scim_resource {
+    ($type:ty, $endpoint:literal, $name:literal) => {
+        impl $crate::resources::Resource for $type {
+            const ENDPOINT: &'static str = $endpoint;
+            const NAME: &'static str = $name;
+
+            fn id(&self) -> Option<&str> {
+                self.id.as_deref()
+            }
+
+            fn version(&self) -> Option<&str> {
+                self.meta.as_ref().and_then(|meta| meta.version.as_deref())
+            }
+
+            fn body(&self) -> Result<serde_json::Value, serde_json::Error> {
+                self.to_json()
+            }
+        }
+    };
+}
+pub(crate) use scim_resource;
+
+/// `/Users/{id}` with the id escaped as one path segment. An empty id, `.` or `..` would
+/// name another resource, so they are refused.
+pub(crate) fn path_of<T: Resource>(id: &str) -> Result<String, Error> {
+    if matches!(id.trim(), "" | "." | "..") {
+        return Err(Error::invalid(
+            "id",
+            format!("'{id}' is not the id of a {}.", T::NAME),
+        ));
+    }
+    Ok(format!("{}/{}", T::ENDPOINT, segment(id)))
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters, so an id can never
+/// reach another path.
+pub(crate) fn segment(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for byte in id.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The resource in an answer, with its version from `ETag` or else `meta.version`.
+pub(crate) fn versioned<T: Resource>(answer: &Answer) -> Result<Versioned<T>, Error> {
+    let value: T = answer.json()?;
+    let etag = answer.etag().or_else(|| value.version().map(str::to_owned));
+    Ok(Versioned { value, etag })
+}
+
+fn encode<T: Resource>(resource: &T) -> Result<Value, Error> {
+    resource
+        .body()
+        .map_err(|e| Error::invalid(T::NAME, format!("The {} cannot be sent: {e}.", T::NAME)))
+}
+
+fn has_body(answer: &Answer) -> bool {
+    !answer.body.iter().all(u8::is_ascii_whitespace)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use muster_scim::user::User;
+
+    use super::*;
+
+    #[test]
+    fn ids_stay_one_path_segment() {
+        assert_eq!(segment("2819c223-7f76"), "2819c223-7f76");
+        assert_eq!(segment("../admin?x=1"), "..%2Fadmin%3Fx%3D1");
+        assert_eq!(path_of::<User>("a b/é").unwrap(), "/Users/a%20b%2F%C3%A9");
+        assert!(
+            path_of::<User>("..").is_err(),
+            "'..' would climb out of /Users"
+        );
+        assert!(
+            path_of::<User>("").is_err(),
+            "an empty id would list every user"
+        );
+    }
+}
