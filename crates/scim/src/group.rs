@@ -1,13 +1,12 @@
 //! The Group resource (RFC 7643 §4.2), typed for clients. Read leniently and written
 //! strictly, like [`User`](crate::user::User).
 
-use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::lenient::{self, open_enum};
 use crate::meta::Meta;
-use crate::resource::{extension_keys, normalized, serialize_extra};
+use crate::resource::{extension_keys, lenient_resource, serialize_extra};
 use crate::{schema, urn};
 
 /// A SCIM Group.
@@ -42,14 +41,7 @@ pub struct Group {
     pub extra: Map<String, Value>,
 }
 
-urn::serialize_tagged!(Group, |this| this.schemas());
-
-impl<'de> Deserialize<'de> for Group {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = normalized(deserializer, schema::group_schema())?;
-        Group::deserialize(value).map_err(de::Error::custom)
-    }
-}
+lenient_resource!(Group, schema::group_schema(), |this| this.schemas());
 
 impl Group {
     /// A group with just a display name.
@@ -58,25 +50,6 @@ impl Group {
             display_name: display_name.into(),
             ..Self::default()
         }
-    }
-
-    /// Reads a group from JSON, leniently.
-    ///
-    /// # Errors
-    ///
-    /// When a value cannot be coerced to its attribute's type, or the JSON is not an
-    /// object.
-    pub fn from_json(value: Value) -> Result<Self, serde_json::Error> {
-        serde_json::from_value(value)
-    }
-
-    /// Writes the group as RFC-correct JSON.
-    ///
-    /// # Errors
-    ///
-    /// Only for a date outside the years RFC 3339 can express.
-    pub fn to_json(&self) -> Result<Value, serde_json::Error> {
-        serde_json::to_value(self)
     }
 
     /// The `schemas` this group is written with: the core Group URN, then any extension

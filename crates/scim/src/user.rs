@@ -23,14 +23,13 @@ pub use self::shop::{
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::lenient;
 use crate::meta::Meta;
-use crate::resource::{extension_keys, normalized, serialize_extra};
+use crate::resource::{extension_keys, lenient_resource, serialize_extra};
 use crate::{schema, urn};
 
 /// A SCIM User.
@@ -172,14 +171,7 @@ pub struct User {
     pub extra: Map<String, Value>,
 }
 
-urn::serialize_tagged!(User, |this| this.schemas());
-
-impl<'de> Deserialize<'de> for User {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = normalized(deserializer, schema::user_schema())?;
-        User::deserialize(value).map_err(de::Error::custom)
-    }
-}
+lenient_resource!(User, schema::user_schema(), |this| this.schemas());
 
 impl User {
     /// A user with just a `userName`.
@@ -188,25 +180,6 @@ impl User {
             user_name: user_name.into(),
             ..Self::default()
         }
-    }
-
-    /// Reads a user from JSON, leniently (see the [module docs](self)).
-    ///
-    /// # Errors
-    ///
-    /// When a value cannot be coerced to its attribute's type, or the JSON is not an
-    /// object.
-    pub fn from_json(value: Value) -> Result<Self, serde_json::Error> {
-        serde_json::from_value(value)
-    }
-
-    /// Writes the user as RFC-correct JSON.
-    ///
-    /// # Errors
-    ///
-    /// Only for a date outside the years RFC 3339 can express (0 to 9999).
-    pub fn to_json(&self) -> Result<Value, serde_json::Error> {
-        serde_json::to_value(self)
     }
 
     /// The `schemas` this user is written with: the core URN, then the URN of each

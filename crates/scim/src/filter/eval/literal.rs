@@ -119,14 +119,7 @@ fn compare_numbers(a: &Number, b: &Number) -> Option<Ordering> {
 }
 
 fn parse_bool(text: &str) -> Option<bool> {
-    let text = text.trim();
-    if text.eq_ignore_ascii_case("true") {
-        Some(true)
-    } else if text.eq_ignore_ascii_case("false") {
-        Some(false)
-    } else {
-        None
-    }
+    crate::lenient::parse_bool(text.trim())
 }
 
 /// An RFC 3339 timestamp; with `lenient`, also `YYYY-MM-DDTHH:MM:SS[.fff]` without an offset
