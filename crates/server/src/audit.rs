@@ -239,16 +239,21 @@ pub fn record(conn: &Connection, entry: &Entry<'_>, now: OffsetDateTime) -> AppR
     Ok(())
 }
 
-/// Writes `entry` in a transaction of its own, logging (not returning) a failure: for
-/// events whose request must answer whatever happens to the log.
-pub async fn record_detached(state: &AppState, entry: Entry<'_>) {
+/// Writes `entry` in a transaction of its own, stamped now: for events recorded after
+/// the work's own transaction, whatever its outcome.
+pub async fn record_alone(state: &AppState, entry: &Entry<'_>) -> AppResult<()> {
     let now = state.clock.now();
-    let owned = OwnedEntry::from(&entry);
-    let result = state
+    let owned = OwnedEntry::from(entry);
+    state
         .db
         .write(move |tx| record(tx, &owned.entry(), now))
-        .await;
-    if let Err(error) = result {
+        .await
+}
+
+/// [`record_alone`], logging (not returning) a failure: for events whose request must
+/// answer whatever happens to the log.
+pub async fn record_detached(state: &AppState, entry: Entry<'_>) {
+    if let Err(error) = record_alone(state, &entry).await {
         tracing::warn!(%error, action = entry.action, "could not write an audit entry");
     }
 }
@@ -563,8 +568,7 @@ async fn list(
     Path(org): Path<String>,
     query: Result<Query<RawQuery>, QueryRejection>,
 ) -> AppResult<Json<Value>> {
-    caller.require_read(&org)?;
-    crate::orgs::require_org(&state, &org).await?;
+    crate::orgs::require_readable(&state, &caller, &org).await?;
     let Query(raw) = query.map_err(|error| {
         AppError::invalid_value(format!("The query string could not be read: {error}."))
     })?;

@@ -107,6 +107,18 @@ pub async fn require_org(state: &AppState, org: &str) -> AppResult<()> {
     }
 }
 
+/// The caller may read organisation `org`, and it exists (checked in that order).
+pub async fn require_readable(state: &AppState, caller: &Caller, org: &str) -> AppResult<()> {
+    caller.require_read(org)?;
+    require_org(state, org).await
+}
+
+/// The caller may change organisation `org`, and it exists (checked in that order).
+pub async fn require_writable(state: &AppState, caller: &Caller, org: &str) -> AppResult<()> {
+    caller.require_write(org)?;
+    require_org(state, org).await
+}
+
 /// Every organisation with its user count, by id.
 pub fn list_orgs(conn: &Connection) -> AppResult<Vec<OrgSummary>> {
     let mut statement = conn.prepare(

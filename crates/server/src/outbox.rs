@@ -144,6 +144,23 @@ fn signed(org_name: &str, text: String) -> String {
     format!("Hello,\n\n{text}\n\n— {}, via Muster\n", one_line(org_name))
 }
 
+/// The email that carries a link of `kind`, valid until `expires_at`.
+pub fn link_email(
+    kind: crate::links::LinkKind,
+    to: &str,
+    org_name: &str,
+    link: &str,
+    expires_at: OffsetDateTime,
+) -> Email {
+    use crate::links::LinkKind;
+    let write = match kind {
+        LinkKind::Welcome => welcome,
+        LinkKind::Reset => password_reset,
+        LinkKind::Magic => magic_link,
+    };
+    write(to, org_name, link, expires_at)
+}
+
 /// The invitation: a link to set a first password, valid until `expires_at`.
 pub fn welcome(to: &str, org_name: &str, link: &str, expires_at: OffsetDateTime) -> Email {
     let org = one_line(org_name);

@@ -111,6 +111,18 @@ pub struct OrgSettings {
     pub require_admin_mfa: bool,
 }
 
+impl OrgSettings {
+    /// How long a link of `kind` works.
+    pub fn link_ttl(&self, kind: crate::links::LinkKind) -> Duration {
+        use crate::links::LinkKind;
+        match kind {
+            LinkKind::Welcome => self.invitation_ttl,
+            LinkKind::Reset => self.reset_link_ttl,
+            LinkKind::Magic => self.magic_link_ttl,
+        }
+    }
+}
+
 impl Default for OrgSettings {
     fn default() -> Self {
         Self {
@@ -595,8 +607,7 @@ async fn get_settings(
     State(state): State<AppState>,
     Path(org): Path<String>,
 ) -> AppResult<Json<Value>> {
-    caller.require_read(&org)?;
-    require_org(&state, &org).await?;
+    crate::orgs::require_readable(&state, &caller, &org).await?;
     let settings = state.db.read(move |conn| settings(conn, &org)).await?;
     Ok(Json(settings.to_json()))
 }
@@ -653,8 +664,7 @@ async fn patch_settings(
     Path(org): Path<String>,
     JsonBody(change): JsonBody<SettingsChange>,
 ) -> AppResult<Json<Value>> {
-    caller.require_write(&org)?;
-    require_org(&state, &org).await?;
+    crate::orgs::require_writable(&state, &caller, &org).await?;
     let changes = change.validated()?;
     let now = state.clock.now();
     let settings = state

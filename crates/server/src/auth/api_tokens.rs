@@ -22,7 +22,6 @@ use crate::AppState;
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::body::JsonBody;
 use crate::error::{AppError, AppResult};
-use crate::orgs::require_org;
 use crate::ratelimit::ClientAddr;
 
 /// The API token routes.
@@ -62,8 +61,7 @@ async fn create(
     Path(org): Path<String>,
     JsonBody(request): JsonBody<NewApiToken>,
 ) -> AppResult<Response> {
-    caller.require_write(&org)?;
-    require_org(&state, &org).await?;
+    crate::orgs::require_writable(&state, &caller, &org).await?;
     if caller.is_user(&org, &request.user_id) {
         return Err(AppError::forbidden(
             "An API token is never issued to oneself: issue it to the integration's own \
@@ -132,8 +130,7 @@ async fn list(
     State(state): State<AppState>,
     Path(org): Path<String>,
 ) -> AppResult<Json<ApiTokenList>> {
-    caller.require_read(&org)?;
-    require_org(&state, &org).await?;
+    crate::orgs::require_readable(&state, &caller, &org).await?;
     let tokens = state
         .db
         .read(move |conn| list_api_tokens(conn, &org))
@@ -148,8 +145,7 @@ async fn revoke(
     ClientAddr(client): ClientAddr,
     Path((org, id)): Path<(String, String)>,
 ) -> AppResult<StatusCode> {
-    caller.require_write(&org)?;
-    require_org(&state, &org).await?;
+    crate::orgs::require_writable(&state, &caller, &org).await?;
     let detail = format!("There is no API token '{id}' in organisation {org}.");
     let now = state.clock.now();
     let actor = Actor::from_caller(&caller);

@@ -13,7 +13,7 @@ use axum::routing::post;
 use muster_scim::message::ScimType;
 use rusqlite::{Connection, Transaction};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::accounts::{OrgUser, SystemAdmin, org_user, system_admin};
@@ -158,6 +158,46 @@ fn actor_of_owner(conn: &Connection, owner: &Owner) -> AppResult<Actor> {
     })
 }
 
+/// An event of a session that its owner both did and had done to them: a sign-out, a
+/// refresh token used twice.
+struct SessionEvent {
+    action: &'static str,
+    outcome: Outcome,
+    detail: Value,
+}
+
+impl SessionEvent {
+    fn new(action: &'static str, outcome: Outcome, detail: Value) -> Self {
+        Self {
+            action,
+            outcome,
+            detail,
+        }
+    }
+
+    /// Appends it to the audit log in `tx`.
+    fn record(
+        self,
+        tx: &Transaction<'_>,
+        owner: &Owner,
+        client: Option<IpAddr>,
+        now: OffsetDateTime,
+    ) -> AppResult<()> {
+        let actor = actor_of_owner(tx, owner)?;
+        let entry = Entry {
+            org: owner_org(owner),
+            target_id: actor.id.as_deref(),
+            target_name: actor.name.as_deref(),
+            actor: actor.clone(),
+            action: self.action,
+            client,
+            outcome: self.outcome,
+            detail: self.detail,
+        };
+        audit::record(tx, &entry, now)
+    }
+}
+
 fn owner_org(owner: &Owner) -> Option<&str> {
     match owner {
         Owner::OrgUser { org, .. } => Some(org),
@@ -256,18 +296,9 @@ fn rotate(
     if row.rotated {
         revoke_session(tx, &session_id)?;
         tracing::warn!(%session_id, "a used refresh token was presented again; session revoked");
-        let actor = actor_of_owner(tx, &row.owner)?;
-        let entry = Entry {
-            org: owner_org(&row.owner),
-            target_id: actor.id.as_deref(),
-            target_name: actor.name.as_deref(),
-            actor: actor.clone(),
-            action: "session.refresh_reused",
-            client,
-            outcome: Outcome::Denied,
-            detail: json!({"sessionId": session_id, "sessionRevoked": true}),
-        };
-        audit::record(tx, &entry, now)?;
+        let detail = json!({"sessionId": session_id, "sessionRevoked": true});
+        let event = SessionEvent::new("session.refresh_reused", Outcome::Denied, detail);
+        event.record(tx, &row.owner, client, now)?;
         return refuse(REFRESH_REUSED);
     }
     // The session's own end and idle time, as its organisation sets them now (before
@@ -342,18 +373,9 @@ async fn logout(
                 .ok_or_else(|| AppError::unauthorized(SIGNED_OUT))?;
             tracing::info!(%session_id, "signed out");
             revoke_session(tx, &session_id)?;
-            let actor = actor_of_owner(tx, &row.owner)?;
-            let entry = Entry {
-                org: owner_org(&row.owner),
-                target_id: actor.id.as_deref(),
-                target_name: actor.name.as_deref(),
-                actor: actor.clone(),
-                action: "session.sign_out",
-                client,
-                outcome: Outcome::Success,
-                detail: json!({"sessionId": session_id}),
-            };
-            audit::record(tx, &entry, now)
+            let detail = json!({"sessionId": session_id});
+            let event = SessionEvent::new("session.sign_out", Outcome::Success, detail);
+            event.record(tx, &row.owner, client, now)
         })
         .await?;
     Ok(StatusCode::NO_CONTENT)

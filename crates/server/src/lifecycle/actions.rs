@@ -26,6 +26,7 @@ use crate::links::{self, LinkKind};
 use crate::outbox;
 use crate::ratelimit::{ClientAddr, Scope};
 use crate::responsibilities::{self, Reassign};
+use crate::scim::discovery::Readable;
 use crate::scim::kind::Kind;
 use crate::scim::render::{self, Selection};
 use crate::scim::store::{self, Row, format_time};
@@ -198,15 +199,7 @@ fn specs() -> Vec<ActionSpec> {
 }
 
 /// `GET /actions`: the capability document.
-pub async fn capabilities(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-) -> AppResult<Response> {
-    caller.require_read(&org)?;
-    crate::orgs::require_org(&state, &org).await?;
-    let base = base_url(&state, &headers, &org);
+pub async fn capabilities(Readable(base): Readable) -> AppResult<Response> {
     let actions: Vec<Value> = specs()
         .into_iter()
         .map(|spec| {
@@ -362,33 +355,18 @@ async fn record(
     outcome: Outcome,
     detail: Value,
 ) -> AppResult<()> {
-    let (org, id, caller, client, now) = (
-        ctx.org.clone(),
-        ctx.id.clone(),
-        ctx.caller.clone(),
-        ctx.client,
-        ctx.now,
-    );
     let action = format!("user.{}", action.replace('-', "_"));
-    state
-        .db
-        .write(move |tx| {
-            audit::record(
-                tx,
-                &Entry {
-                    org: Some(&org),
-                    actor: Actor::from_caller(&caller),
-                    action: &action,
-                    target_id: Some(&id),
-                    target_name: None,
-                    client,
-                    outcome,
-                    detail,
-                },
-                now,
-            )
-        })
-        .await
+    let entry = Entry {
+        org: Some(&ctx.org),
+        actor: Actor::from_caller(&ctx.caller),
+        action: &action,
+        target_id: Some(&ctx.id),
+        target_name: None,
+        client: ctx.client,
+        outcome,
+        detail,
+    };
+    audit::record_alone(state, &entry).await
 }
 
 /// A successful action's answer: the user as they now are, with their ETag and the
@@ -475,9 +453,9 @@ fn perform(
     let status = check_applies(tx, spec, ctx)?;
     let mut detail = json!({"from": status.as_str()});
     match spec.name {
-        "send-welcome" => detail["to"] = json!(send_welcome(tx, ctx)?),
-        "send-password-reset" => detail["to"] = json!(send_password_reset(tx, ctx)?),
-        "send-magic-link" => detail["to"] = json!(send_magic_link(tx, ctx)?),
+        "send-welcome" => detail["to"] = json!(send_link(tx, ctx, LinkKind::Welcome)?),
+        "send-password-reset" => detail["to"] = json!(send_link(tx, ctx, LinkKind::Reset)?),
+        "send-magic-link" => detail["to"] = json!(send_link(tx, ctx, LinkKind::Magic)?),
         "set-password" => {
             let hash = password_hash
                 .ok_or_else(|| AppError::invalid_value("set-password needs a 'password'."))?;
@@ -568,42 +546,23 @@ fn check_applies(tx: &Transaction<'_>, spec: &ActionSpec, ctx: &Context) -> AppR
     Ok(status)
 }
 
-/// `send-welcome`: a new invitation link (voiding the last), its dates on the user, and
-/// the email. Returns where it went.
-fn send_welcome(tx: &Transaction<'_>, ctx: &Context) -> AppResult<String> {
+/// `send-welcome`, `send-password-reset` and `send-magic-link`: a new link of `kind` (an
+/// invitation voids the last and dates the new one on the user) and the email that
+/// carries it. Returns where it went.
+fn send_link(tx: &Transaction<'_>, ctx: &Context, kind: LinkKind) -> AppResult<String> {
     let (org, id, now) = (ctx.org.as_str(), ctx.id.as_str(), ctx.now);
-    let ttl = crate::policy::settings(tx, org)?.invitation_ttl;
+    let ttl = crate::policy::settings(tx, org)?.link_ttl(kind);
     let expires = now + ttl;
-    let link = issue_link(tx, ctx, LinkKind::Welcome, ttl)?;
-    tx.execute(
-        "UPDATE users SET invitation_sent = ?3, invitation_expires = ?4, \
-         invitation_accepted = NULL WHERE org = ?1 AND id = ?2",
-        params![org, id, format_time(now), format_time(expires)],
-    )?;
+    let link = issue_link(tx, ctx, kind, ttl)?;
+    if kind == LinkKind::Welcome {
+        tx.execute(
+            "UPDATE users SET invitation_sent = ?3, invitation_expires = ?4, \
+             invitation_accepted = NULL WHERE org = ?1 AND id = ?2",
+            params![org, id, format_time(now), format_time(expires)],
+        )?;
+    }
     let (to, org_name) = recipient(tx, org, id)?;
-    let message = outbox::welcome(&to, &org_name, &link, expires);
-    outbox::queue(tx, Some(org), &message, ctx.demo, now)?;
-    Ok(to)
-}
-
-/// `send-password-reset`: a reset link by email. Returns where it went.
-fn send_password_reset(tx: &Transaction<'_>, ctx: &Context) -> AppResult<String> {
-    let (org, id, now) = (ctx.org.as_str(), ctx.id.as_str(), ctx.now);
-    let ttl = crate::policy::settings(tx, org)?.reset_link_ttl;
-    let link = issue_link(tx, ctx, LinkKind::Reset, ttl)?;
-    let (to, org_name) = recipient(tx, org, id)?;
-    let message = outbox::password_reset(&to, &org_name, &link, now + ttl);
-    outbox::queue(tx, Some(org), &message, ctx.demo, now)?;
-    Ok(to)
-}
-
-/// `send-magic-link`: a sign-in link by email. Returns where it went.
-fn send_magic_link(tx: &Transaction<'_>, ctx: &Context) -> AppResult<String> {
-    let (org, id, now) = (ctx.org.as_str(), ctx.id.as_str(), ctx.now);
-    let ttl = crate::policy::settings(tx, org)?.magic_link_ttl;
-    let link = issue_link(tx, ctx, LinkKind::Magic, ttl)?;
-    let (to, org_name) = recipient(tx, org, id)?;
-    let message = outbox::magic_link(&to, &org_name, &link, now + ttl);
+    let message = outbox::link_email(kind, &to, &org_name, &link, expires);
     outbox::queue(tx, Some(org), &message, ctx.demo, now)?;
     Ok(to)
 }

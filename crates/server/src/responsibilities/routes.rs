@@ -78,8 +78,7 @@ pub async fn responsibilities_handler(
     caller: Caller,
     Path((org, id)): Path<(String, String)>,
 ) -> AppResult<Json<Responsibilities>> {
-    caller.require_read(&org)?;
-    crate::orgs::require_org(&state, &org).await?;
+    crate::orgs::require_readable(&state, &caller, &org).await?;
     let answer = state
         .db
         .read(move |conn| {
@@ -140,8 +139,7 @@ pub async fn assignees_handler(
     Path(org): Path<String>,
     query: Result<Query<AssigneeQuery>, QueryRejection>,
 ) -> AppResult<Json<Vec<Assignee>>> {
-    caller.require_read(&org)?;
-    crate::orgs::require_org(&state, &org).await?;
+    crate::orgs::require_readable(&state, &caller, &org).await?;
     let Query(query) = query.map_err(|error| {
         AppError::invalid_value(format!("The query string could not be read: {error}."))
     })?;

@@ -110,8 +110,7 @@ pub async fn run(
     Path(org): Path<String>,
     request: Request,
 ) -> AppResult<Response> {
-    caller.require_write(&org)?;
-    crate::orgs::require_org(&state, &org).await?;
+    crate::orgs::require_writable(&state, &caller, &org).await?;
     let (parts, body) = request.into_parts();
     check_content_type(&parts.headers)?;
     let full_path = parts
@@ -679,29 +678,20 @@ async fn record(
     inherited: &Inherited,
     detail: Value,
 ) -> AppResult<()> {
-    let (org, caller, now) = (org.to_owned(), caller.clone(), state.clock.now());
     let client = inherited
         .connect_info
         .map(|ConnectInfo(address)| address.ip().to_canonical());
-    state
-        .db
-        .write(move |tx| {
-            audit::record(
-                tx,
-                &Entry {
-                    org: Some(&org),
-                    actor: Actor::from_caller(&caller),
-                    action: "bulk.run",
-                    target_id: None,
-                    target_name: None,
-                    client,
-                    outcome: Outcome::Success,
-                    detail,
-                },
-                now,
-            )
-        })
-        .await
+    let entry = Entry {
+        org: Some(org),
+        actor: Actor::from_caller(caller),
+        action: "bulk.run",
+        target_id: None,
+        target_name: None,
+        client,
+        outcome: Outcome::Success,
+        detail,
+    };
+    audit::record_alone(state, &entry).await
 }
 
 #[cfg(test)]

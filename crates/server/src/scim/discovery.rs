@@ -2,8 +2,8 @@
 //! the schemas that define them. Clients such as Muster's core read these to decide which
 //! features to offer.
 
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::extract::{FromRequestParts, Path, RawPathParams, State};
+use axum::http::request::Parts;
 use axum::response::Response;
 use muster_scim::schema::Schema;
 use muster_scim::urn;
@@ -17,13 +17,8 @@ use crate::error::{AppError, AppResult, scim_json};
 /// `GET /ServiceProviderConfig`.
 pub async fn service_provider_config(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(org): Path<String>,
-    headers: HeaderMap,
+    Readable(base): Readable,
 ) -> AppResult<Response> {
-    caller.require_read(&org)?;
-    crate::orgs::require_org(&state, &org).await?;
-    let base = base_url(&state, &headers, &org);
     Ok(scim_json(&json!({
         "schemas": [urn::SERVICE_PROVIDER_CONFIG],
         "documentationUri": "https://github.com/muster-app/muster",
@@ -96,59 +91,51 @@ fn schemas(base: &str) -> Vec<Value> {
 }
 
 /// `GET /ResourceTypes`.
-pub async fn list_resource_types(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-) -> AppResult<Response> {
-    caller.require_read(&org)?;
-    crate::orgs::require_org(&state, &org).await?;
-    Ok(scim_json(&list_response(resource_types(&base_url(
-        &state, &headers, &org,
-    )))))
+pub async fn list_resource_types(Readable(base): Readable) -> AppResult<Response> {
+    Ok(scim_json(&list_response(resource_types(&base))))
 }
 
 /// `GET /ResourceTypes/{id}`.
 pub async fn get_resource_type(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((org, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    Readable(base): Readable,
+    Path((_, id)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    caller.require_read(&org)?;
-    crate::orgs::require_org(&state, &org).await?;
-    one_by_id(
-        resource_types(&base_url(&state, &headers, &org)),
-        &id,
-        "resource type",
-    )
+    one_by_id(resource_types(&base), &id, "resource type")
 }
 
 /// `GET /Schemas`.
-pub async fn list_schemas(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(org): Path<String>,
-    headers: HeaderMap,
-) -> AppResult<Response> {
-    caller.require_read(&org)?;
-    crate::orgs::require_org(&state, &org).await?;
-    Ok(scim_json(&list_response(schemas(&base_url(
-        &state, &headers, &org,
-    )))))
+pub async fn list_schemas(Readable(base): Readable) -> AppResult<Response> {
+    Ok(scim_json(&list_response(schemas(&base))))
 }
 
 /// `GET /Schemas/{id}`.
 pub async fn get_schema(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((org, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    Readable(base): Readable,
+    Path((_, id)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    caller.require_read(&org)?;
-    crate::orgs::require_org(&state, &org).await?;
-    one_by_id(schemas(&base_url(&state, &headers, &org)), &id, "schema")
+    one_by_id(schemas(&base), &id, "schema")
+}
+
+/// What every discovery document starts from: the SCIM base URL of the `{org}` in the
+/// path, once the caller may read it and the organisation exists.
+#[derive(Debug)]
+pub struct Readable(pub String);
+
+impl FromRequestParts<AppState> for Readable {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Self> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::not_found("There is no such endpoint."))?;
+        let org = params
+            .iter()
+            .find_map(|(name, value)| (name == "org").then_some(value))
+            .ok_or_else(|| AppError::not_found("There is no such endpoint."))?;
+        crate::orgs::require_readable(state, &caller, org).await?;
+        Ok(Self(base_url(state, &parts.headers, org)))
+    }
 }
 
 /// The item of a discovery list whose `id` is `id` (case-insensitively), or 404.

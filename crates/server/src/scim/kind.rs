@@ -26,75 +26,43 @@ pub struct Column {
     pub folded: bool,
 }
 
+impl Column {
+    /// An attribute that compares as written, in column `column`.
+    const fn exact(path: &'static str, column: &'static str) -> Self {
+        Self {
+            path,
+            column,
+            folded: false,
+        }
+    }
+
+    /// An attribute that compares case-insensitively, folded in column `column`.
+    const fn folded(path: &'static str, column: &'static str) -> Self {
+        Self {
+            path,
+            column,
+            folded: true,
+        }
+    }
+}
+
 const USER_COLUMNS: &[Column] = &[
-    Column {
-        path: "id",
-        column: "id",
-        folded: false,
-    },
-    Column {
-        path: "username",
-        column: "user_name",
-        folded: true,
-    },
-    Column {
-        path: "externalid",
-        column: "external_id",
-        folded: false,
-    },
-    Column {
-        path: "name.familyname",
-        column: "family_name",
-        folded: true,
-    },
-    Column {
-        path: "name.givenname",
-        column: "given_name",
-        folded: true,
-    },
-    Column {
-        path: "displayname",
-        column: "display_name",
-        folded: true,
-    },
-    Column {
-        path: "meta.created",
-        column: "created",
-        folded: false,
-    },
-    Column {
-        path: "meta.lastmodified",
-        column: "modified",
-        folded: false,
-    },
+    Column::exact("id", "id"),
+    Column::folded("username", "user_name"),
+    Column::exact("externalid", "external_id"),
+    Column::folded("name.familyname", "family_name"),
+    Column::folded("name.givenname", "given_name"),
+    Column::folded("displayname", "display_name"),
+    Column::exact("meta.created", "created"),
+    Column::exact("meta.lastmodified", "modified"),
 ];
 
 const GROUP_COLUMNS: &[Column] = &[
-    Column {
-        path: "id",
-        column: "id",
-        folded: false,
-    },
-    Column {
-        path: "externalid",
-        column: "external_id",
-        folded: false,
-    },
-    Column {
-        path: "displayname",
-        column: "display_name",
-        folded: true,
-    },
-    Column {
-        path: "meta.created",
-        column: "created",
-        folded: false,
-    },
-    Column {
-        path: "meta.lastmodified",
-        column: "modified",
-        folded: false,
-    },
+    Column::exact("id", "id"),
+    Column::exact("externalid", "external_id"),
+    Column::folded("displayname", "display_name"),
+    Column::exact("meta.created", "created"),
+    Column::exact("meta.lastmodified", "modified"),
 ];
 
 static USER_SCHEMA: LazyLock<ResourceSchema> = LazyLock::new(ResourceSchema::user);

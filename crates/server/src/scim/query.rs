@@ -250,16 +250,17 @@ struct ListRun<'a> {
     params: &'a ListParams,
 }
 
+impl ListRun<'_> {
+    /// The page's rows as the resources the caller asked for.
+    fn render(&self, rows: Vec<Row>) -> AppResult<Vec<Value>> {
+        let (kind, org, selection) = (self.kind, self.org, &self.params.selection);
+        render::page(self.conn, kind, org, self.base, rows, selection, self.now)
+    }
+}
+
 /// Counting, sorting and paging all done by SQLite.
 fn run_sql(list: &ListRun<'_>, sql: &Sql, sort_column: &str) -> AppResult<Page> {
-    let ListRun {
-        conn,
-        kind,
-        org,
-        base,
-        now,
-        params,
-    } = *list;
+    let (conn, kind, org, params) = (list.conn, list.kind, list.org, list.params);
     let table = kind.table();
     let visible = params.visible(kind);
     let mut args: Vec<SqlValue> = vec![SqlValue::Text(org.to_owned())];
@@ -298,20 +299,13 @@ fn run_sql(list: &ListRun<'_>, sql: &Sql, sort_column: &str) -> AppResult<Page> 
     let rows: Vec<Row> = stmt
         .query_map(rusqlite::params_from_iter(&args), row_from_sql)?
         .collect::<Result<_, _>>()?;
-    let resources = render::page(conn, kind, org, base, rows, &params.selection, now)?;
+    let resources = list.render(rows)?;
     Ok(Page { total, resources })
 }
 
 /// Narrow with whatever SQL the plan has, then decide, sort and page in Rust.
 fn run_scan(list: &ListRun<'_>, plan: Option<Sql>) -> AppResult<Page> {
-    let ListRun {
-        conn,
-        kind,
-        org,
-        base,
-        now,
-        params,
-    } = *list;
+    let (conn, kind, org, params) = (list.conn, list.kind, list.org, list.params);
     let table = kind.table();
     let mut args: Vec<SqlValue> = vec![SqlValue::Text(org.to_owned())];
     let mut where_sql = format!("t.org = ?1 AND {}", params.visible(kind));
@@ -345,10 +339,10 @@ fn run_scan(list: &ListRun<'_>, plan: Option<Sql>) -> AppResult<Page> {
         // (with live state), so this copy is the scan's price.
         let full = render::resource(
             kind,
-            base,
+            list.base,
             row.clone(),
             groups.get(&row.id).map(Vec::as_slice),
-            now,
+            list.now,
         );
         let keep = match &params.filter {
             Some(filter) => muster_scim::filter::matches(filter, &full, schema),
@@ -380,7 +374,7 @@ fn run_scan(list: &ListRun<'_>, plan: Option<Sql>) -> AppResult<Page> {
         .take(params.count)
         .map(|(row, _)| row)
         .collect();
-    let resources = render::page(conn, kind, org, base, page, &params.selection, now)?;
+    let resources = list.render(page)?;
     Ok(Page { total, resources })
 }
 

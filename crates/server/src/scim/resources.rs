@@ -49,8 +49,7 @@ pub async fn list(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> AppResult<Response> {
     let kind = kind_of(&resource)?;
-    caller.require_read(&org)?;
-    crate::orgs::require_org(&state, &org).await?;
+    crate::orgs::require_readable(&state, &caller, &org).await?;
     let Query(pairs) = query.map_err(|error| {
         AppError::invalid_value(format!("The query string could not be read: {error}."))
     })?;
@@ -71,8 +70,7 @@ pub async fn search(
     JsonBody(body): JsonBody<Value>,
 ) -> AppResult<Response> {
     let kind = kind_of(&resource)?;
-    caller.require_read(&org)?;
-    crate::orgs::require_org(&state, &org).await?;
+    crate::orgs::require_readable(&state, &caller, &org).await?;
     let request: SearchRequest = serde_json::from_value(body).map_err(invalid_syntax)?;
     let params = ListParams::from_search(request, state.config.max_results)?;
     run_list(
@@ -119,8 +117,7 @@ pub async fn search_all(
     headers: HeaderMap,
     JsonBody(body): JsonBody<Value>,
 ) -> AppResult<Response> {
-    caller.require_read(&org)?;
-    crate::orgs::require_org(&state, &org).await?;
+    crate::orgs::require_readable(&state, &caller, &org).await?;
     let request: SearchRequest = serde_json::from_value(body).map_err(invalid_syntax)?;
     let params = ListParams::from_search(request, state.config.max_results)?;
     let base = base_url(&state, &headers, &org);
@@ -154,8 +151,7 @@ pub async fn get_one(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> AppResult<Response> {
     let kind = kind_of(&resource)?;
-    caller.require_read(&org)?;
-    crate::orgs::require_org(&state, &org).await?;
+    crate::orgs::require_readable(&state, &caller, &org).await?;
     let Query(pairs) = query.map_err(|error| {
         AppError::invalid_value(format!("The query string could not be read: {error}."))
     })?;
@@ -213,8 +209,7 @@ pub async fn create(
     JsonBody(body): JsonBody<Value>,
 ) -> AppResult<Response> {
     let kind = kind_of(&resource)?;
-    caller.require_write(&org)?;
-    crate::orgs::require_org(&state, &org).await?;
+    crate::orgs::require_writable(&state, &caller, &org).await?;
     let Incoming { mut doc, password } = validate::normalize(kind, body, None)?;
     if password.is_some() {
         // Setting anyone's password needs a recent sign-in (see `lifecycle::check_update`).
@@ -423,8 +418,7 @@ pub async fn remove(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let kind = kind_of(&resource)?;
-    caller.require_write(&org)?;
-    crate::orgs::require_org(&state, &org).await?;
+    crate::orgs::require_writable(&state, &caller, &org).await?;
     let if_match = if_match(&headers);
     let now = state.clock.now();
     let result = {
@@ -502,26 +496,17 @@ async fn audited<T>(
             json!({"status": error.status.as_u16(), "reason": error.detail}),
         ),
     };
-    let (org, caller, now) = (org.to_owned(), caller.clone(), state.clock.now());
-    state
-        .db
-        .write(move |tx| {
-            audit::record(
-                tx,
-                &Entry {
-                    org: Some(&org),
-                    actor: Actor::from_caller(&caller),
-                    action: &action,
-                    target_id: target_id.as_deref(),
-                    target_name: None,
-                    client,
-                    outcome,
-                    detail,
-                },
-                now,
-            )
-        })
-        .await?;
+    let entry = Entry {
+        org: Some(org),
+        actor: Actor::from_caller(caller),
+        action: &action,
+        target_id: target_id.as_deref(),
+        target_name: None,
+        client,
+        outcome,
+        detail,
+    };
+    audit::record_alone(state, &entry).await?;
     result
 }
 
