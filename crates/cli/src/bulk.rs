@@ -359,14 +359,7 @@ fn confirmed(action: BulkAction, total: usize) -> Result<bool, Failure> {
 /// an existing, readable copy is updated; a copy that cannot be is a warning (the changes
 /// are made; the next sync puts it right).
 fn remember(target: &Target, summary: &Summary) {
-    let changed: Vec<User> = summary
-        .reports
-        .iter()
-        .filter_map(|r| match &r.outcome {
-            Outcome::Done { user } => Some((**user).clone()),
-            _ => None,
-        })
-        .collect();
+    let changed = summary.changed_users();
     if changed.is_empty() {
         return;
     }

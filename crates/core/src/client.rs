@@ -270,14 +270,7 @@ impl Client {
     }
 
     async fn send_with(&self, token: &Secret, spec: &RequestSpec<'_>) -> Result<Answer, Error> {
-        let RequestSpec {
-            method,
-            path,
-            query,
-            body,
-            if_match,
-            idempotent,
-        } = spec;
+        let path = spec.path;
         let url = if path.starts_with("http://") || path.starts_with("https://") {
             same_origin(&self.base, path)?
         } else {
@@ -286,29 +279,29 @@ impl Client {
         let mut request = self
             .transport
             .http()
-            .request(method.clone(), url)
+            .request(spec.method.clone(), url)
             .bearer_auth(token.expose())
             .header(
                 reqwest::header::ACCEPT,
                 "application/scim+json, application/json",
             );
-        if !query.is_empty() {
-            request = request.query(query);
+        if !spec.query.is_empty() {
+            request = request.query(spec.query);
         }
-        if let Some(body) = body {
+        if let Some(body) = spec.body {
             let bytes = serde_json::to_vec(body)
                 .map_err(|e| Error::protocol(format!("cannot encode the request: {e}"), b""))?;
             request = request
                 .header(reqwest::header::CONTENT_TYPE, "application/scim+json")
                 .body(bytes);
         }
-        if let Some(tag) = if_match {
-            request = request.header(reqwest::header::IF_MATCH, *tag);
+        if let Some(tag) = spec.if_match {
+            request = request.header(reqwest::header::IF_MATCH, tag);
         }
         let request = request
             .build()
             .map_err(|e| Error::protocol(format!("cannot build a request: {e}"), b""))?;
-        self.transport.send(request, *idempotent).await
+        self.transport.send(request, spec.idempotent).await
     }
 
     /// Refreshes the session unless another caller already did since `used` failed.

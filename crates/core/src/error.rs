@@ -346,6 +346,15 @@ impl Error {
         clause(&self.to_string())
     }
 
+    /// A client-side refusal that names no field (a file, a setting of this machine).
+    pub fn refused(message: impl Into<String>) -> Self {
+        Error::Validation {
+            message: message.into(),
+            scim_type: None,
+            fields: Vec::new(),
+        }
+    }
+
     /// A client-side validation failure of one field.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();

@@ -223,10 +223,8 @@ impl Profiles {
     pub fn dir() -> Result<PathBuf, Error> {
         directories::ProjectDirs::from("app", "Muster", "Muster")
             .map(|dirs| dirs.config_dir().to_path_buf())
-            .ok_or_else(|| Error::Validation {
-                message: "Cannot find a config directory for Muster (no home directory?).".into(),
-                scim_type: None,
-                fields: Vec::new(),
+            .ok_or_else(|| {
+                Error::refused("Cannot find a config directory for Muster (no home directory?).")
             })
     }
 
@@ -478,11 +476,7 @@ fn missing(name: &str) -> Error {
 /// A local (file) problem. The error type has no variant for local I/O, so it is reported
 /// as a validation failure with a message naming the file.
 fn local(message: String) -> Error {
-    Error::Validation {
-        message,
-        scim_type: None,
-        fields: Vec::new(),
-    }
+    Error::refused(message)
 }
 
 #[cfg(test)]

@@ -205,6 +205,20 @@ pub async fn sync_with(
     Ok(full.apply(snapshot, now))
 }
 
+/// A page-progress callback that reports each page to `progress` as part of `phase`.
+fn in_phase(
+    phase: Phase,
+    progress: &mut impl FnMut(Progress),
+) -> impl FnMut(crate::query::Progress) + '_ {
+    move |page| {
+        progress(Progress {
+            phase,
+            fetched: page.fetched,
+            total: page.total,
+        });
+    }
+}
+
 /// Everything a full sync fetched, not yet applied.
 struct Full {
     users: Vec<User>,
@@ -221,23 +235,11 @@ async fn fetch_full(
         .including_deleted(options.include_deleted);
     let users = client
         .users()
-        .list_all(&query, |p| {
-            progress(Progress {
-                phase: Phase::Users,
-                fetched: p.fetched,
-                total: p.total,
-            });
-        })
+        .list_all(&query, in_phase(Phase::Users, progress))
         .await?;
     let groups = client
         .groups()
-        .list_all(&query, |p| {
-            progress(Progress {
-                phase: Phase::Groups,
-                fetched: p.fetched,
-                total: p.total,
-            });
-        })
+        .list_all(&query, in_phase(Phase::Groups, progress))
         .await?;
     Ok(Full { users, groups })
 }
@@ -546,13 +548,7 @@ async fn fetch_ids(
     .including_deleted(options.include_deleted);
     let users = client
         .users()
-        .list_all(&query, |p| {
-            progress(Progress {
-                phase: Phase::Ids,
-                fetched: p.fetched,
-                total: p.total,
-            });
-        })
+        .list_all(&query, in_phase(Phase::Ids, progress))
         .await?;
     let groups = client.groups().list_all(&query, |_| {}).await?;
     Ok((

@@ -136,14 +136,10 @@ impl Transport {
             if config.extra_ca_pem.is_some() {
                 bad_ca(&error)
             } else {
-                Error::Validation {
-                    message: format!(
-                        "Cannot set up HTTPS: {}.",
-                        root_cause(&error).unwrap_or_else(|| error.to_string())
-                    ),
-                    scim_type: None,
-                    fields: Vec::new(),
-                }
+                Error::refused(format!(
+                    "Cannot set up HTTPS: {}.",
+                    root_cause(&error).unwrap_or_else(|| error.to_string())
+                ))
             }
         })?;
         Ok(Self {

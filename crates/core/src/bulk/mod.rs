@@ -296,6 +296,18 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// The users the job changed, as the server answered them: what an offline copy takes
+    /// in.
+    pub fn changed_users(&self) -> Vec<User> {
+        self.reports
+            .iter()
+            .filter_map(|r| match &r.outcome {
+                Outcome::Done { user } => Some((**user).clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The reports of the users that failed.
     pub fn failures(&self) -> impl Iterator<Item = &Report> {
         self.reports

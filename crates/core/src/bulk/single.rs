@@ -210,14 +210,9 @@ async fn welcome(shared: &Shared, item: &Item, user: User, check_first: bool) ->
     };
     let mut sends = 0;
     if check_first {
-        match shared
-            .finish(|| async { shared.client.users().get(&id).await })
-            .await
-        {
-            Ok(got) if invitation_sent(&got.value) => {
-                return item.report(Some(&got.value), done(got.value.clone()));
-            }
-            Ok(_) => {}
+        match invited_already(shared, &id).await {
+            Ok(Some(invited)) => return item.report(Some(&invited), done(invited.clone())),
+            Ok(None) => {}
             Err(_) => return item.report(Some(&user), lost_answer()),
         }
     }
@@ -245,14 +240,9 @@ async fn welcome(shared: &Shared, item: &Item, user: User, check_first: bool) ->
             {
                 // Was it sent? The invitation shows on the user.
                 tokio::time::sleep(backoff(sends)).await;
-                match shared
-                    .finish(|| async { shared.client.users().get(&id).await })
-                    .await
-                {
-                    Ok(got) if invitation_sent(&got.value) => {
-                        return item.report(Some(&got.value), done(got.value.clone()));
-                    }
-                    Ok(_) => {}
+                match invited_already(shared, &id).await {
+                    Ok(Some(invited)) => return item.report(Some(&invited), done(invited.clone())),
+                    Ok(None) => {}
                     Err(_) => return item.report(Some(&user), failed_welcome(&error)),
                 }
             }
@@ -261,6 +251,15 @@ async fn welcome(shared: &Shared, item: &Item, user: User, check_first: bool) ->
             }
         }
     }
+}
+
+/// The user as the server holds them when they have been sent an invitation (by an
+/// earlier send whose answer was lost), `None` when they have not.
+async fn invited_already(shared: &Shared, id: &str) -> Result<Option<User>, Interrupt> {
+    let got = shared
+        .finish(|| async { shared.client.users().get(id).await })
+        .await?;
+    Ok(invitation_sent(&got.value).then_some(got.value))
 }
 
 /// Whether the user has been sent an invitation.

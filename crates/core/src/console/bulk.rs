@@ -253,14 +253,7 @@ impl Console {
             })
             .await?;
         drop(data);
-        let changed: Vec<_> = summary
-            .reports
-            .iter()
-            .filter_map(|r| match &r.outcome {
-                Outcome::Done { user } => Some((**user).clone()),
-                _ => None,
-            })
-            .collect();
+        let changed = summary.changed_users();
         if !changed.is_empty() {
             self.change(move |snapshot| {
                 for user in changed {

@@ -308,11 +308,7 @@ fn size_words(bytes: usize) -> String {
 }
 
 fn invalid(message: String) -> Error {
-    Error::Validation {
-        message,
-        scim_type: None,
-        fields: Vec::new(),
-    }
+    Error::refused(message)
 }
 
 #[cfg(test)]
