@@ -34,7 +34,7 @@ use muster_core::query::ListQuery;
 use muster_core::secret::Secret;
 use muster_core::transport::TransportConfig;
 use muster_test_support::bench::{env_number, group, median, proc_status_kib};
-use muster_test_support::process::{ServerProcess, bench_server, release_server};
+use muster_test_support::process::{BenchServer, release_server};
 use serde_json::Value;
 
 const ORG: &str = "bench";
@@ -42,27 +42,10 @@ const PAGE: u64 = 1000;
 /// Page requests muster-core keeps in flight once it knows the total.
 const IN_FLIGHT: usize = 3;
 
-/// The server process and an API token of its organisation.
-struct Server {
-    process: ServerProcess,
-    token: String,
-}
-
-impl Server {
-    /// The release muster-server over a data directory seeded once with `users` people.
-    fn start(users: usize) -> Self {
-        let (process, token) = bench_server(
-            release_server(),
-            &format!("muster-fetch-bench-{users}"),
-            ORG,
-            users,
-        );
-        Self { process, token }
-    }
-
-    fn root(&self) -> &str {
-        &self.process.url
-    }
+/// The release muster-server over a data directory seeded once with `users` people.
+fn start_server(users: usize) -> BenchServer {
+    let name = format!("muster-fetch-bench-{users}");
+    BenchServer::start(release_server(), &name, ORG, users)
 }
 
 fn main() {
@@ -72,7 +55,7 @@ fn main() {
     }
     let users: usize = env_number("BENCH_USERS", 100_000);
     let runs: usize = env_number("BENCH_RUNS", 5).max(1);
-    let server = Server::start(users);
+    let server = start_server(users);
     let scim = format!("{}/o/{ORG}/scim/v2", server.root());
 
     // Warm the server (SQLite page cache, connection set-up) once; not counted.
@@ -165,7 +148,7 @@ struct ClientRun {
 }
 
 /// Runs this binary as the client child and reads its figures.
-fn run_client(server: &Server) -> ClientRun {
+fn run_client(server: &BenchServer) -> ClientRun {
     let output = Command::new(std::env::current_exe().unwrap())
         .env("BENCH_CLIENT_ROOT", server.root())
         .env("BENCH_TOKEN", &server.token)
@@ -222,7 +205,7 @@ fn client_child(root: &str) {
 /// A curl config asking for the client's pages: `startIndex=1, 1001, …` up to `total`,
 /// each into /dev/null, printing the bytes of each. Private to its owner: it holds the
 /// benchmark's token.
-fn curl_config(server: &Server, scim: &str, total: u64) -> PathBuf {
+fn curl_config(server: &BenchServer, scim: &str, total: u64) -> PathBuf {
     let path = std::env::temp_dir().join(format!("muster-fetch-bench-{}.curl", std::process::id()));
     let mut text = format!(
         "silent\nfail\nheader = \"Authorization: Bearer {}\"\n\

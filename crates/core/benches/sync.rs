@@ -30,7 +30,7 @@ use muster_core::sync::{self, SyncOptions};
 use muster_core::transport::TransportConfig;
 use muster_scim::message::PatchOperation;
 use muster_test_support::bench::{env_number, median_duration};
-use muster_test_support::process::{ServerProcess, bench_server, release_server};
+use muster_test_support::process::{BenchServer, release_server};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -38,33 +38,16 @@ const ORG: &str = "bench";
 const CHANGES: usize = 100;
 const PAGE: u64 = 1000;
 
-/// The server process and an API token of its organisation.
-struct Server {
-    process: ServerProcess,
-    token: String,
-}
-
-impl Server {
-    /// The release muster-server over a data directory seeded once with `users` people.
-    fn start(users: usize) -> Self {
-        let (process, token) = bench_server(
-            release_server(),
-            &format!("muster-sync-bench-{users}"),
-            ORG,
-            users,
-        );
-        Self { process, token }
-    }
-
-    fn root(&self) -> &str {
-        &self.process.url
-    }
+/// The release muster-server over a data directory seeded once with `users` people.
+fn start_server(users: usize) -> BenchServer {
+    let name = format!("muster-sync-bench-{users}");
+    BenchServer::start(release_server(), &name, ORG, users)
 }
 
 fn main() {
     let users: usize = env_number("BENCH_USERS", 100_000);
     let runs: usize = env_number("BENCH_RUNS", 7).max(1);
-    let server = Server::start(users);
+    let server = start_server(users);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let client = Client::from_tokens(
         Connection::muster(server.root(), ORG),

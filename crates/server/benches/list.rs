@@ -14,7 +14,7 @@
 use std::time::{Duration, Instant};
 
 use muster_test_support::bench::env_number;
-use muster_test_support::process::bench_server;
+use muster_test_support::process::BenchServer;
 use muster_test_support::scim2::Scim2;
 use serde_json::Value;
 
@@ -36,7 +36,10 @@ fn main() {
     println!("users: {users}");
 
     // The bench profile's build of this crate's server, as its own process.
-    let (muster, token) = bench_server(
+    let BenchServer {
+        process: muster,
+        token,
+    } = BenchServer::start(
         env!("CARGO_BIN_EXE_muster-server").into(),
         &format!("muster-bench-{users}"),
         "bench",

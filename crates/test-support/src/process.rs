@@ -200,19 +200,38 @@ pub fn release_server() -> PathBuf {
     built_binary("MUSTER_SERVER_BIN", "release", "muster-server")
 }
 
-/// A benchmark's server: `bin` serving `<temp dir>/<name>`, which is seeded with `users`
-/// people of `org` the first time and reused after (seeding 100,000 takes a while), with a
-/// fresh API token of that org.
-pub fn bench_server(bin: PathBuf, name: &str, org: &str, users: usize) -> (ServerProcess, String) {
-    let data = DataDir::new(bin, std::env::temp_dir().join(name));
-    if !data.is_seeded() {
-        let started = Instant::now();
-        data.seed_org(org, users);
-        println!(
-            "seeded {users} users in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
+/// A benchmark's server process and an API token of its organisation.
+#[derive(Debug)]
+pub struct BenchServer {
+    /// The running server.
+    pub process: ServerProcess,
+    /// A fresh API token of the benchmark's organisation.
+    pub token: String,
+}
+
+impl BenchServer {
+    /// `bin` serving `<temp dir>/<name>`, which is seeded with `users` people of `org` the
+    /// first time and reused after (seeding 100,000 takes a while), with a fresh API token
+    /// of that org.
+    pub fn start(bin: PathBuf, name: &str, org: &str, users: usize) -> Self {
+        let data = DataDir::new(bin, std::env::temp_dir().join(name));
+        if !data.is_seeded() {
+            let started = Instant::now();
+            data.seed_org(org, users);
+            println!(
+                "seeded {users} users in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        let token = data.create_api_token(org, "bench-client");
+        Self {
+            process: ServerProcess::serve(data, &[]),
+            token,
+        }
     }
-    let token = data.create_api_token(org, "bench-client");
-    (ServerProcess::serve(data, &[]), token)
+
+    /// The server's root URL.
+    pub fn root(&self) -> &str {
+        &self.process.url
+    }
 }
