@@ -21,7 +21,7 @@ use axum::http::header::{
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get};
+use axum::routing::get;
 use axum::{Router, middleware};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::Value;
@@ -39,8 +39,8 @@ use crate::ratelimit::ClientAddr;
 /// The `/links/*` pages, with security headers on every response.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/links/welcome", password_routes(LinkKind::Welcome))
-        .route("/links/reset", password_routes(LinkKind::Reset))
+        .route("/links/welcome", get(welcome_form).post(welcome_submit))
+        .route("/links/reset", get(reset_form).post(reset_submit))
         .route("/links/magic", get(magic_form).post(magic_submit))
         .layer(middleware::map_response(security_headers))
 }
@@ -63,22 +63,30 @@ async fn security_headers(mut response: Response) -> Response {
     response
 }
 
-/// The page a welcome or reset link opens: the form to choose a password, and its
-/// submission.
-fn password_routes(kind: LinkKind) -> MethodRouter<AppState> {
-    get(
-        move |State(state): State<AppState>, RawQuery(query): RawQuery| async move {
-            password_form(&state, kind, query).await
-        },
-    )
-    .post(
-        move |State(state): State<AppState>,
-              ClientAddr(client): ClientAddr,
-              headers: HeaderMap,
-              body: Bytes| async move {
-            password_submit(&state, kind, client, &headers, &body).await
-        },
-    )
+async fn welcome_form(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    password_form(&state, LinkKind::Welcome, query).await
+}
+
+async fn welcome_submit(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    password_submit(&state, LinkKind::Welcome, client, &headers, &body).await
+}
+
+async fn reset_form(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    password_form(&state, LinkKind::Reset, query).await
+}
+
+async fn reset_submit(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    password_submit(&state, LinkKind::Reset, client, &headers, &body).await
 }
 
 async fn magic_form(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
