@@ -311,7 +311,8 @@ const LAST: &[&str] = &[
     "Larsen",
 ];
 
-const BRANCHES: &[&str] = &[
+/// The demo organisation's branches (its warehouses too).
+pub(crate) const BRANCHES: &[&str] = &[
     "Denver",
     "Boulder",
     "Colorado Springs",

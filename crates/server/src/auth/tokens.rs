@@ -319,21 +319,11 @@ pub(crate) fn issue_pair(
         scope: None,
         created_by: None,
     };
-    let access = new_token(TokenKind::Access);
-    let access = insert(
-        tx,
-        access,
-        token(TokenKind::Access, config.access_token_ttl),
-        now,
-    )?;
-    let refresh = new_token(TokenKind::Refresh);
-    let refresh = insert(
-        tx,
-        refresh,
-        token(TokenKind::Refresh, config.refresh_token_ttl),
-        now,
-    )?;
-    Ok(TokenPair { access, refresh })
+    let issue = |kind, ttl| insert(tx, new_token(kind), token(kind, ttl), now);
+    Ok(TokenPair {
+        access: issue(TokenKind::Access, config.access_token_ttl)?,
+        refresh: issue(TokenKind::Refresh, config.refresh_token_ttl)?,
+    })
 }
 
 /// Marks a refresh token as exchanged: it no longer works, and presenting it again

@@ -7,6 +7,7 @@ use rusqlite::{Transaction, params};
 use time::Date;
 use time::macros::date;
 
+use crate::demo::BRANCHES;
 use crate::error::AppResult;
 
 /// The people demo responsibilities are handed to: SCIM user ids, active users only.
@@ -17,16 +18,6 @@ pub struct SeedPeople {
     /// Office staff: office assignees of tasks, warehouse managers.
     pub office: Vec<String>,
 }
-
-/// One warehouse per branch; the same branches as the demo's users.
-const BRANCHES: &[&str] = &[
-    "Denver",
-    "Boulder",
-    "Colorado Springs",
-    "Fort Collins",
-    "Pueblo",
-    "Grand Junction",
-];
 
 const PLACE_NAMES: &[&str] = &[
     "Hillcrest",
@@ -215,6 +206,7 @@ pub fn seed(
     let mut insert = tx.prepare_cached(
         "INSERT INTO warehouses (org, id, name, manager) VALUES (?1, ?2, ?3, ?4)",
     )?;
+    // One warehouse per branch; the same branches as the demo's users.
     for (index, branch) in BRANCHES.iter().enumerate() {
         let id = format!("WH-{:02}", index + 1);
         let manager = pick(rng, &people.office, 1.0);
