@@ -103,6 +103,7 @@ mod tests {
             message: "changed".into(),
             scim_type: None,
             stale: true,
+            fields: Vec::new(),
         });
         assert_eq!(serde_json::to_value(&stale).unwrap()["code"], "stale");
         let CommandError(invalid) =

@@ -97,7 +97,7 @@ pub struct ErrorBody {
 impl From<&Error> for ErrorBody {
     fn from(error: &Error) -> Self {
         let fields = match error {
-            Error::Validation { fields, .. } => fields.clone(),
+            Error::Validation { fields, .. } | Error::Conflict { fields, .. } => fields.clone(),
             _ => Vec::new(),
         };
         let retry_after_seconds = match error {
@@ -177,6 +177,9 @@ pub enum Error {
         scim_type: Option<String>,
         /// True for 412: the resource changed since it was read; reload and retry.
         stale: bool,
+        /// The field whose value is taken, when the server names it (a Muster server's
+        /// `attribute` beside a 409 `uniqueness`).
+        fields: Vec<FieldError>,
     },
     /// 400 and other refusals of the input; also the engine's own checks before sending.
     #[error("{message}")]

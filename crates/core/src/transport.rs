@@ -399,15 +399,26 @@ pub fn error_of(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
             _ => Error::Forbidden { message },
         },
         404 => Error::NotFound { message },
-        409 => Error::Conflict {
-            message,
-            scim_type,
-            stale: false,
-        },
+        409 => {
+            // A Muster server names the attribute whose value is taken.
+            let fields = parsed
+                .as_ref()
+                .and_then(|v| v.get("attribute"))
+                .and_then(serde_json::Value::as_str)
+                .map(|attribute| vec![crate::error::FieldError::new(attribute, &message)])
+                .unwrap_or_default();
+            Error::Conflict {
+                message,
+                scim_type,
+                stale: false,
+                fields,
+            }
+        }
         412 => Error::Conflict {
             message,
             scim_type,
             stale: true,
+            fields: Vec::new(),
         },
         429 => Error::RateLimited {
             message,
@@ -489,14 +500,23 @@ mod tests {
                 message,
                 scim_type,
                 stale,
+                fields,
             } => {
                 assert_eq!(
                     (message.as_str(), scim_type.as_deref(), stale),
                     ("taken", Some("uniqueness"), false)
                 );
+                assert!(fields.is_empty(), "no attribute named, no field guessed");
             }
             other => panic!("409 is a conflict, got {other:?}"),
         }
+        let named =
+            br#"{"status":"409","scimType":"uniqueness","detail":"taken","attribute":"emails"}"#;
+        let error = error_of(StatusCode::CONFLICT, &HeaderMap::new(), named);
+        let body = crate::error::ErrorBody::from(&error);
+        assert_eq!(body.fields.len(), 1, "{body:?}");
+        assert_eq!(body.fields[0].field, "emails");
+        assert_eq!(body.fields[0].message, "taken");
         let stale = error_of(StatusCode::PRECONDITION_FAILED, &HeaderMap::new(), b"");
         assert!(
             matches!(stale, Error::Conflict { stale: true, .. }),

@@ -20,6 +20,9 @@ pub struct AppError {
     /// The ids of the password rules a refused password breaks, sent as `unmetRules`
     /// beside the SCIM fields, so a client can mark them without reading the sentence.
     pub unmet_rules: Vec<&'static str>,
+    /// The attribute whose value is taken, sent as `attribute` beside the SCIM fields of a
+    /// 409 `uniqueness`, so a client can mark the field without reading the sentence.
+    pub attribute: Option<&'static str>,
 }
 
 impl AppError {
@@ -31,6 +34,7 @@ impl AppError {
             detail: detail.into(),
             retry_after: None,
             unmet_rules: Vec::new(),
+            attribute: None,
         }
     }
 
@@ -42,6 +46,7 @@ impl AppError {
             detail: detail.into(),
             retry_after: None,
             unmet_rules: Vec::new(),
+            attribute: None,
         }
     }
 
@@ -112,6 +117,15 @@ impl AppError {
             detail: detail.into(),
             retry_after: None,
             unmet_rules: Vec::new(),
+            attribute: None,
+        }
+    }
+
+    /// 409 `uniqueness` of a user's `attribute` (`userName`, `emails`), named in the body.
+    pub fn taken(attribute: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            attribute: Some(attribute),
+            ..Self::uniqueness(detail)
         }
     }
 
@@ -152,13 +166,14 @@ impl IntoResponse for AppError {
             scim_type: self.scim_type,
             detail: Some(self.detail),
         };
-        let mut response = if self.unmet_rules.is_empty() {
-            (self.status, scim_json(&body)).into_response()
-        } else {
-            let mut value = serde_json::to_value(&body).unwrap_or_default();
+        let mut value = serde_json::to_value(&body).unwrap_or_default();
+        if !self.unmet_rules.is_empty() {
             value["unmetRules"] = serde_json::json!(self.unmet_rules);
-            (self.status, scim_json(&value)).into_response()
-        };
+        }
+        if let Some(attribute) = self.attribute {
+            value["attribute"] = serde_json::json!(attribute);
+        }
+        let mut response = (self.status, scim_json(&value)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

@@ -106,6 +106,7 @@ impl Console {
                     .to_owned(),
                 scim_type: None,
                 stale: true,
+                fields: Vec::new(),
             });
         }
         let before = self.detail(&current.value, None, false).await;

@@ -528,10 +528,15 @@ async fn each_error_kind_is_told_apart() {
         .expect_err("userName taken");
     match &again {
         Error::Conflict {
-            scim_type, stale, ..
+            scim_type,
+            stale,
+            fields,
+            ..
         } => {
             assert_eq!(scim_type.as_deref(), Some("uniqueness"));
             assert!(!stale, "a uniqueness clash is not a stale version");
+            let named: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+            assert_eq!(named, ["userName"], "the server names the taken attribute");
         }
         other => panic!("a taken userName is a conflict, got {other:?}"),
     }

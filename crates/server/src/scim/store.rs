@@ -385,9 +385,10 @@ fn check_unique(
             )
             .optional()?;
         if taken.is_some() {
-            return Err(AppError::uniqueness(format!(
-                "The userName '{user_name}' is already taken in this organisation."
-            )));
+            return Err(AppError::taken(
+                "userName",
+                format!("The userName '{user_name}' is already taken in this organisation."),
+            ));
         }
     }
     for email in emails_of(doc) {
@@ -399,12 +400,15 @@ fn check_unique(
             )
             .optional()?;
         if taken.is_some() {
-            return Err(AppError::uniqueness(format!(
-                "The email {email} already belongs to another account in this organisation. \
-                 Each account needs its own email; for a person with two roles, such as \
-                 customer and contractor, use an address like {}.",
-                plus_address(&email, "contractor")
-            )));
+            return Err(AppError::taken(
+                "emails",
+                format!(
+                    "The email {email} already belongs to another account in this organisation. \
+                     Each account needs its own email; for a person with two roles, such as \
+                     customer and contractor, use an address like {}.",
+                    plus_address(&email, "contractor")
+                ),
+            ));
         }
     }
     Ok(())

@@ -50,11 +50,16 @@ async fn duplicates_are_refused_with_uniqueness() {
         error["scimType"], "uniqueness",
         "userName compares case-insensitively"
     );
+    assert_eq!(
+        error["attribute"], "userName",
+        "the taken attribute is named"
+    );
 
     let mut same_email = person("dana2", "Doe");
     same_email["emails"] = json!([{"value": "Dana@ACME.test"}]);
     let error = scim_error(server.post(&users(""), &token, &same_email).await, 409).await;
     assert_eq!(error["scimType"], "uniqueness");
+    assert_eq!(error["attribute"], "emails", "the taken attribute is named");
     let detail = error["detail"].as_str().unwrap();
     assert!(
         detail.contains("dana+contractor@acme.test"),
