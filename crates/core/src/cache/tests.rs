@@ -199,3 +199,16 @@ fn varints_round_trip_at_their_edges() {
     too_long.push(0x01);
     assert_eq!(wire::test_read_varint(&too_long), None);
 }
+
+#[test]
+fn capabilities_this_version_cannot_read_count_as_not_yet_known() {
+    let StoredCapabilities(odd) =
+        serde_json::from_value(serde_json::json!({"bulk": "maybe", "actions": 7})).unwrap();
+    assert!(odd.is_none(), "an unreadable shape is not an error");
+    let StoredCapabilities(missing) = serde_json::from_value(serde_json::Value::Null).unwrap();
+    assert!(missing.is_none());
+    let known = Capabilities::default();
+    let StoredCapabilities(read) =
+        serde_json::from_value(serde_json::to_value(&known).unwrap()).unwrap();
+    assert_eq!(read, Some(known), "a readable set is kept as it was");
+}

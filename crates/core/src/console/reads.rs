@@ -474,3 +474,6 @@ pub(super) fn facets_of(users: &[User], now: OffsetDateTime) -> Facets {
         invitation_states: invitations,
     }
 }
+
+#[cfg(test)]
+mod tests;
