@@ -25,13 +25,13 @@ impl From<muster_core::Error> for CommandError {
             muster_core::Error::Offline { .. } | muster_core::Error::KeychainUnavailable { .. }
         ) {
             tracing::info!(
-                code = ?body.code,
+                code = %body.code.name(),
                 message = %body.message,
                 detail = body.detail.as_deref().unwrap_or("-"),
                 "a command failed"
             );
         } else {
-            tracing::debug!(code = ?body.code, "a command failed");
+            tracing::debug!(code = %body.code.name(), "a command failed");
         }
         Self(body)
     }

@@ -48,6 +48,16 @@ pub enum Code {
     Storage,
 }
 
+impl Code {
+    /// Its name as the app and scripts see it: `offline`, `rateLimited`… (for logs).
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|value| value.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+}
+
 /// A problem with one input field.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -525,6 +535,12 @@ impl serde::Serialize for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_code_is_logged_by_the_name_the_app_sees() {
+        assert_eq!(Code::RateLimited.name(), "rateLimited");
+        assert_eq!(Code::Stale.name(), "stale");
+    }
 
     #[test]
     fn excerpts_are_short_and_mask_tokens() {
