@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 
 use crate::client::Client;
 use crate::error::Error;
-use crate::resources::Resource;
+use crate::resources::Listed;
 use crate::transport::Answer;
 
 /// The page size [`list_all`](crate::users::Users::list_all) asks for when the query
@@ -373,7 +373,7 @@ fn split_path(path: &str) -> AttrPath {
 // Paging
 
 /// One page of `endpoint` (`/Users`, `/Groups`) by `GET`.
-pub(crate) async fn fetch_page<T: Resource>(
+pub(crate) async fn fetch_page<T: Listed>(
     client: &Client,
     endpoint: &str,
     query: &ListQuery,
@@ -385,7 +385,7 @@ pub(crate) async fn fetch_page<T: Resource>(
 }
 
 /// One page of `endpoint` by `POST {endpoint}/.search` (sent once, as every POST).
-pub(crate) async fn search_page<T: Resource>(
+pub(crate) async fn search_page<T: Listed>(
     client: &Client,
     endpoint: &str,
     query: &ListQuery,
@@ -434,7 +434,7 @@ const IN_FLIGHT: usize = 3;
 /// While a page is parsed (off the async threads) the next ones are already being fetched
 /// (up to [`IN_FLIGHT`] requests once the total is known), guessing each starts a full
 /// page after the one before; wrong guesses are abandoned and the right page asked for.
-pub(crate) async fn fetch_all<T: Resource>(
+pub(crate) async fn fetch_all<T: Listed>(
     client: &Client,
     endpoint: &'static str,
     query: &ListQuery,
@@ -514,7 +514,7 @@ impl Drop for Fetch {
 }
 
 /// Parses a page on the blocking pool, so the next page keeps arriving meanwhile.
-async fn parse_list<T: Resource>(answer: Answer) -> Result<ListResponse<T>, Error> {
+async fn parse_list<T: Listed>(answer: Answer) -> Result<ListResponse<T>, Error> {
     tokio::task::spawn_blocking(move || parse_page_body(&answer))
         .await
         .map_err(|e| Error::protocol(format!("a page could not be parsed: {e}"), b""))?
@@ -550,7 +550,7 @@ struct PlainList<T> {
 
 /// A page's body: the plain reading when it finds a total and resources, else the
 /// lenient [`ListResponse`] reading (other key case, `null` resources, no total).
-fn parse_page_body<T: Resource>(answer: &Answer) -> Result<ListResponse<T>, Error> {
+fn parse_page_body<T: Listed>(answer: &Answer) -> Result<ListResponse<T>, Error> {
     match serde_json::from_slice::<PlainList<T>>(&answer.body) {
         Ok(plain) if plain.total_results.is_some() && !plain.resources.is_empty() => {
             Ok(ListResponse {
@@ -578,7 +578,7 @@ struct Walk<T> {
     stalled: u32,
 }
 
-impl<T: Resource> Walk<T> {
+impl<T: Listed> Walk<T> {
     fn new(asked: u64) -> Self {
         Self {
             resources: Vec::new(),

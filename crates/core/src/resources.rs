@@ -67,6 +67,22 @@ impl<T: Resource> Collection<'_, T> {
         query::fetch_all(self.client, T::ENDPOINT, query, &mut progress).await
     }
 
+    /// The id of every resource matching `query`, read with `attributes=id` and nothing
+    /// else of each parsed: what the reconciliation pass compares with the offline copy.
+    pub async fn list_ids(
+        &self,
+        query: &ListQuery,
+        mut progress: impl FnMut(Progress),
+    ) -> Result<Vec<String>, Error> {
+        let query = ListQuery {
+            attributes: vec!["id".to_owned()],
+            ..query.clone()
+        };
+        let listed: Vec<IdOnly> =
+            query::fetch_all(self.client, T::ENDPOINT, &query, &mut progress).await?;
+        Ok(listed.into_iter().filter_map(|listed| listed.id).collect())
+    }
+
     /// One page, as `query` asks.
     pub async fn page(&self, query: &ListQuery) -> Result<Page<T>, Error> {
         query::fetch_page(self.client, T::ENDPOINT, query).await
@@ -187,14 +203,19 @@ impl<T: Resource> Collection<'_, T> {
     }
 }
 
+/// What a page of a list is read as: something with an id, by which a walk through the
+/// pages keeps each once.
+pub trait Listed: DeserializeOwned + Send + 'static {
+    /// Its id.
+    fn id(&self) -> Option<&str>;
+}
+
 /// A SCIM resource type the engine reads and writes.
-pub trait Resource: DeserializeOwned + Send + 'static {
+pub trait Resource: Listed {
     /// Its endpoint under the SCIM base: `/Users`.
     const ENDPOINT: &'static str;
     /// Its name, for messages: `user`.
     const NAME: &'static str;
-    /// Its id.
-    fn id(&self) -> Option<&str>;
     /// Its `meta.version`.
     fn version(&self) -> Option<&str>;
     /// Its JSON for a request body.
@@ -205,13 +226,15 @@ pub trait Resource: DeserializeOwned + Send + 'static {
 /// `meta` and write themselves with `to_json`: `scim_resource!(User, "/Users", "user")`.
 macro_rules! scim_resource {
     ($type:ty, $endpoint:literal, $name:literal) => {
-        impl $crate::resources::Resource for $type {
-            const ENDPOINT: &'static str = $endpoint;
-            const NAME: &'static str = $name;
-
+        impl $crate::resources::Listed for $type {
             fn id(&self) -> Option<&str> {
                 self.id.as_deref()
             }
+        }
+
+        impl $crate::resources::Resource for $type {
+            const ENDPOINT: &'static str = $endpoint;
+            const NAME: &'static str = $name;
 
             fn version(&self) -> Option<&str> {
                 self.meta.as_ref().and_then(|meta| meta.version.as_deref())
@@ -224,6 +247,30 @@ macro_rules! scim_resource {
     };
 }
 pub(crate) use scim_resource;
+
+/// A listed resource read for its id alone (a string, or a number some providers send),
+/// whatever else it holds.
+#[derive(Debug, serde::Deserialize)]
+struct IdOnly {
+    #[serde(default, alias = "ID", alias = "Id", deserialize_with = "id_text")]
+    id: Option<String>,
+}
+
+impl Listed for IdOnly {
+    fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+}
+
+fn id_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Ok(
+        match <Option<Value> as serde::Deserialize>::deserialize(deserializer)? {
+            Some(Value::String(text)) => Some(text),
+            Some(Value::Number(number)) => Some(number.to_string()),
+            _ => None,
+        },
+    )
+}
 
 /// `/Users/{id}` with the id escaped as one path segment. An empty id, `.` or `..` would
 /// name another resource, so they are refused.
@@ -274,6 +321,22 @@ mod tests {
     use muster_scim::user::User;
 
     use super::*;
+
+    #[test]
+    fn an_id_only_listing_reads_ids_whatever_else_comes() {
+        let read = |json: &str| serde_json::from_str::<IdOnly>(json).unwrap().id;
+        assert_eq!(
+            read(r#"{"id":"u1","schemas":["x"],"name":{"givenName":"A"}}"#).as_deref(),
+            Some("u1")
+        );
+        assert_eq!(
+            read(r#"{"ID":42}"#).as_deref(),
+            Some("42"),
+            "a numeric id, any key case"
+        );
+        assert_eq!(read(r#"{"id":null}"#), None);
+        assert_eq!(read(r#"{"userName":"no-id"}"#), None);
+    }
 
     #[test]
     fn ids_stay_one_path_segment() {

@@ -540,21 +540,15 @@ async fn fetch_ids(
     options: &SyncOptions,
     progress: &mut impl FnMut(Progress),
 ) -> Result<(HashSet<String>, HashSet<String>), Error> {
-    let query = ListQuery {
-        attributes: vec!["id".to_owned()],
-        ..ListQuery::default()
-    }
-    .with_count(options.page_size.max(1))
-    .including_deleted(options.include_deleted);
+    let query = ListQuery::default()
+        .with_count(options.page_size.max(1))
+        .including_deleted(options.include_deleted);
     let users = client
         .users()
-        .list_all(&query, in_phase(Phase::Ids, progress))
+        .list_ids(&query, in_phase(Phase::Ids, progress))
         .await?;
-    let groups = client.groups().list_all(&query, |_| {}).await?;
-    Ok((
-        users.into_iter().filter_map(|u| u.id).collect(),
-        groups.into_iter().filter_map(|g| g.id).collect(),
-    ))
+    let groups = client.groups().list_ids(&query, |_| {}).await?;
+    Ok((users.into_iter().collect(), groups.into_iter().collect()))
 }
 
 impl Changes {
