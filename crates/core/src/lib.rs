@@ -8,6 +8,7 @@
 //! - [`auth`]: password sign-in (with the TOTP step), refresh, sign-out, static tokens.
 //! - [`client`]: a signed-in [`Client`]; [`users`], [`groups`], [`actions`] and
 //!   [`discovery`] hang off it.
+//! - [`tokens`]: a Muster server's API tokens (list, issue, revoke).
 //! - [`rules`]: what may be done to a user, decided once for the app, the bulk runner and
 //!   the command line.
 //! - [`bulk`]: one operation over many users, with bounded concurrency, rate limits
@@ -35,6 +36,7 @@ pub mod rules;
 pub mod search;
 pub mod secret;
 pub mod sync;
+pub mod tokens;
 pub mod transport;
 pub mod users;
 pub mod vault;

@@ -13,6 +13,7 @@ export type Route =
   | { name: "audit"; target?: string }
   | { name: "review" }
   | { name: "groups" }
+  | { name: "api-tokens" }
   | { name: "import" }
   | { name: "connections" }
   | { name: "account" };

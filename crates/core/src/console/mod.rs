@@ -18,7 +18,7 @@
 //! system admin's organisations), `reads` (sync, search, facets, one user, the audit
 //! log), `writes` (users and account actions), [`account`] (the signed-in person's own
 //! password, two-factor and sessions), [`groups`], [`bulk`], `transfer` (CSV import and
-//! export) and `review`. `status` says what the console shows about itself, `input`
+//! export), `review` and [`tokens`] (the organisation's API tokens, admins only). `status` says what the console shows about itself, `input`
 //! checks and maps the user form, `store` names and opens the copy's files, and [`view`]
 //! holds the types that cross to the app.
 
@@ -33,6 +33,7 @@ mod review;
 mod session;
 mod status;
 mod store;
+pub mod tokens;
 mod transfer;
 pub mod view;
 mod writes;

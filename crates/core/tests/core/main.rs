@@ -18,5 +18,6 @@ mod review;
 mod rules;
 mod scim2;
 mod sync;
+mod tokens;
 mod transfer;
 mod vault;

@@ -25,6 +25,8 @@ pub enum FeatureName {
     Shop,
     /// The organisation's audit log.
     Audit,
+    /// The organisation's API tokens (admins only).
+    ApiTokens,
     /// Send (or resend) the invitation.
     SendWelcome,
     /// Email a password-reset link.
@@ -53,13 +55,14 @@ pub enum FeatureName {
 
 impl FeatureName {
     /// Every feature, in the order the status lists them.
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 19] = [
         Self::Patch,
         Self::Etag,
         Self::Groups,
         Self::Bulk,
         Self::Shop,
         Self::Audit,
+        Self::ApiTokens,
         Self::SendWelcome,
         Self::SendPasswordReset,
         Self::SendMagicLink,
@@ -74,6 +77,12 @@ impl FeatureName {
         Self::Restore,
     ];
 
+    /// Whether only an organisation's admins (and system admins) may use it: the
+    /// screens that administer the organisation rather than its users.
+    pub fn admins_only(self) -> bool {
+        matches!(self, Self::ApiTokens)
+    }
+
     /// The capability it asks about.
     pub fn feature(self) -> Feature {
         let action = |name: &str| Feature::Action(name.to_owned());
@@ -84,6 +93,7 @@ impl FeatureName {
             Self::Bulk => Feature::Bulk,
             Self::Shop => Feature::ShopFields,
             Self::Audit => Feature::AuditLog,
+            Self::ApiTokens => Feature::ApiTokens,
             Self::SendWelcome => action("send-welcome"),
             Self::SendPasswordReset => action("send-password-reset"),
             Self::SendMagicLink => action("send-magic-link"),
@@ -120,6 +130,6 @@ mod tests {
                 "the app names the feature as the server names the action"
             );
         }
-        assert_eq!(FeatureName::ALL.len(), 6 + Action::NAMES.len());
+        assert_eq!(FeatureName::ALL.len(), 7 + Action::NAMES.len());
     }
 }
