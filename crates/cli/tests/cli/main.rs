@@ -11,5 +11,6 @@ mod keychain;
 mod profiles;
 mod session;
 mod support;
+mod tokens;
 mod transfer;
 mod users;
