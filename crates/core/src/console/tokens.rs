@@ -79,7 +79,7 @@ pub struct ApiTokenInput {
 
 /// A token just issued. `secret` is shown once, with a way to copy it, and never again:
 /// the server keeps only its hash, and the engine keeps nothing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(Type))]
 #[serde(rename_all = "camelCase")]
 pub struct IssuedApiTokenView {
@@ -89,6 +89,17 @@ pub struct IssuedApiTokenView {
     pub listed: ApiTokenRow,
     /// What to tell the person, in words.
     pub message: String,
+}
+
+/// Leaves the secret out, should a reply ever be logged.
+impl std::fmt::Debug for IssuedApiTokenView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedApiTokenView")
+            .field("secret", &"<redacted>")
+            .field("listed", &self.listed)
+            .field("message", &self.message)
+            .finish()
+    }
 }
 
 /// The lifetimes the form offers, in days.
@@ -132,9 +143,17 @@ impl Console {
                         .and_then(|shop| shop.licence.as_ref())
                         .is_some_and(|licence| *licence == muster_scim::user::Licence::Api)
             })
-            .map(|user| Choice {
-                value: user.id.clone().unwrap_or_default(),
-                label: format!("{} ({})", user.display_name(), user.user_name),
+            .map(|user| {
+                let name = user.display_name();
+                Choice {
+                    value: user.id.clone().unwrap_or_default(),
+                    // The userName too, unless the name shown already holds it.
+                    label: if name.contains(user.user_name.as_str()) {
+                        name.into_owned()
+                    } else {
+                        format!("{name} ({})", user.user_name)
+                    },
+                }
             })
             .collect();
         owners.sort_by_key(|owner| owner.label.to_lowercase());

@@ -97,6 +97,10 @@ async fn an_admin_issues_sees_and_revokes_a_token_in_the_console() {
         .await
         .unwrap();
     assert!(issued.secret.starts_with("mst_api_"), "a Muster API token");
+    assert!(
+        !format!("{issued:?}").contains(&issued.secret),
+        "a logged reply would not show the secret"
+    );
     assert_eq!(
         issued.listed.owner, "integration (integration)",
         "named from the copy"
