@@ -50,6 +50,8 @@ pub const NAMES: &[&str] = &[
     "api_token_choices",
     "create_api_token",
     "revoke_api_token",
+    "org_settings",
+    "save_org_settings",
     "run_bulk",
     "cancel_bulk",
     "export_columns",

@@ -13,6 +13,7 @@ use muster_core::Secret;
 use muster_core::console::account::{MfaEnrolmentView, MyAccountView};
 use muster_core::console::bulk::{BulkProgressView, BulkRequest, BulkSummaryView};
 use muster_core::console::groups::{GroupDetail, GroupRow};
+use muster_core::console::settings::{OrgSettingsView, SettingsInput};
 use muster_core::console::tokens::{
     ApiTokenChoices, ApiTokenInput, ApiTokenRow, IssuedApiTokenView,
 };
@@ -478,6 +479,23 @@ pub async fn create_api_token(
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn revoke_api_token(console: Console_<'_>, id: String) -> Reply<Vec<ApiTokenRow>> {
     Ok(console.revoke_api_token(&id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn org_settings(console: Console_<'_>) -> Reply<OrgSettingsView> {
+    Ok(console.org_settings().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn save_org_settings(
+    console: Console_<'_>,
+    input: SettingsInput,
+) -> Reply<OrgSettingsView> {
+    Ok(console.save_org_settings(input).await?)
 }
 
 #[tauri::command]

@@ -108,6 +108,8 @@ fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         api_token_choices,
         create_api_token,
         revoke_api_token,
+        org_settings,
+        save_org_settings,
         run_bulk,
         cancel_bulk,
         export_columns,

@@ -3,10 +3,10 @@
 //! provider, from scripts, support desks and CI.
 //!
 //! One module per command group ([`profiles`], [`users`], [`user_actions`], [`transfer`]
-//! (CSV export and import), [`bulk`], [`groups`], [`tokens`] (API tokens), [`session`]),
-//! plus where secrets come from ([`credentials`]), the encrypted offline copy
-//! ([`offline`]), how things are printed ([`output`], [`columns`]) and how failures
-//! become exit codes ([`failure`]).
+//! (CSV export and import), [`bulk`], [`groups`], [`tokens`] (API tokens), [`settings`]
+//! (organisation settings), [`session`]), plus where secrets come from
+//! ([`credentials`]), the encrypted offline copy ([`offline`]), how things are printed
+//! ([`output`], [`columns`]) and how failures become exit codes ([`failure`]).
 
 mod bulk;
 mod columns;
@@ -17,6 +17,7 @@ mod offline;
 mod output;
 mod profiles;
 mod session;
+mod settings;
 mod tokens;
 mod transfer;
 mod user_actions;
@@ -126,6 +127,12 @@ enum Command {
         #[command(subcommand)]
         command: tokens::TokensCommand,
     },
+    /// Show or change the organisation's settings (admins change them, at a Muster
+    /// server).
+    Settings {
+        #[command(subcommand)]
+        command: settings::SettingsCommand,
+    },
     /// Run one action over many users (--ids, --filter, --search or --all), with
     /// progress and a summary; safe to re-run.
     Bulk(bulk::BulkArgs),
@@ -232,6 +239,7 @@ fn run(cli: Cli, out: Output) -> Result<(), Failure> {
             Command::Users { command } => users::run(command, &target, &out).await,
             Command::Groups { command } => groups::run(command, &target, &out).await,
             Command::Tokens { command } => tokens::run(command, &target, &out).await,
+            Command::Settings { command } => settings::run(command, &target, &out).await,
             Command::Bulk(args) => bulk::run(args, &target, &out).await,
         };
         let finished = target.finish().await;

@@ -179,6 +179,8 @@ pub enum Feature {
     AuditLog,
     /// API tokens of integration accounts (a Muster server's own endpoints).
     ApiTokens,
+    /// The organisation's settings (a Muster server's own endpoint).
+    OrgSettings,
     /// An account action by name, e.g. `suspend` (see
     /// [`Action::name`](crate::actions::Action::name)).
     Action(String),
@@ -255,6 +257,11 @@ impl Capabilities {
             Feature::ApiTokens => (
                 self.is_muster,
                 "This provider has no API tokens that Muster can manage; a Muster server does.",
+            ),
+            Feature::OrgSettings => (
+                self.is_muster,
+                "This provider has no organisation settings that Muster can change; a Muster \
+                 server does.",
             ),
             Feature::Action(name) => return self.action_support(name),
         };

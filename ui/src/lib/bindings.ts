@@ -58,6 +58,8 @@ export const commands = {
 	 */
 	createApiToken: (input: ApiTokenInput_Deserialize) => typedError<IssuedApiTokenView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("create_api_token", { input })),
 	revokeApiToken: (id: string) => typedError<ApiTokenRow_Serialize[], CommandError_Serialize>(__TAURI_INVOKE("revoke_api_token", { id })),
+	orgSettings: () => typedError<OrgSettingsView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("org_settings")),
+	saveOrgSettings: (input: SettingsInput_Deserialize) => typedError<OrgSettingsView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("save_org_settings", { input })),
 	runBulk: (request: BulkRequest_Deserialize, onProgress: Channel<BulkProgressView_Deserialize>) => typedError<BulkSummaryView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("run_bulk", { request, onProgress })),
 	cancelBulk: (jobId: string) => __TAURI_INVOKE<boolean>("cancel_bulk", { jobId }),
 	exportColumns: () => __TAURI_INVOKE<ColumnView[]>("export_columns"),
@@ -819,6 +821,8 @@ export type FeatureName =
 "audit" | 
 /**  The organisation's API tokens (admins only). */
 "api-tokens" | 
+/**  The organisation's settings (admins only). */
+"settings" | 
 /**  Send (or resend) the invitation. */
 "send-welcome" | 
 /**  Email a password-reset link. */
@@ -1195,6 +1199,36 @@ export type IssuedApiTokenView_Serialize = {
 	message: string,
 };
 
+/**  One lifetime's new value. */
+export type LifetimeInput = {
+	/**  Its key (`invitationHours`…). */
+	key: string,
+	/**  The value, in the lifetime's unit. */
+	value: number,
+};
+
+/**  One lifetime setting. */
+export type LifetimeView = {
+	/**  Its key (`invitationHours`…), also the field errors name. */
+	key: string,
+	/**  Its name for people. */
+	label: string,
+	/**  What it governs. */
+	help: string,
+	/**  `hours`, `minutes` or `days`. */
+	unit: string,
+	/**  The value in force, in the unit. */
+	value: number,
+	/**  The value in words ("48 hours", "3 days"). */
+	words: string,
+	/**  The least the server takes, in the unit. */
+	min: number,
+	/**  The most the server takes, in the unit. */
+	max: number,
+	/**  The choices offered (value in the unit, words), the server's default among them. */
+	presets: Choice[],
+};
+
 /**  An explicit choice for one column: the field it fills, or `None` to leave it out. */
 export type MappingOverride = MappingOverride_Serialize | MappingOverride_Deserialize;
 
@@ -1322,6 +1356,37 @@ export type Offer_Serialize = {
 	reason: string | null,
 };
 
+/**  The settings as the form shows them. */
+export type OrgSettingsView = OrgSettingsView_Serialize | OrgSettingsView_Deserialize;
+
+/**  The settings as the form shows them. */
+export type OrgSettingsView_Deserialize = {
+	/**  The password policy style in force: `shop` or `nist`. */
+	policyStyle: string,
+	/**  Both styles, each with what it asks of a password. */
+	policies: PolicyChoiceView[],
+	/**  Every lifetime, in the form's order. */
+	lifetimes: LifetimeView[],
+	/**  Whether admins must use two-factor sign-in. */
+	requireAdminMfa: boolean,
+	/**  After a change: what the server saved, in words. */
+	message?: string | null,
+};
+
+/**  The settings as the form shows them. */
+export type OrgSettingsView_Serialize = {
+	/**  The password policy style in force: `shop` or `nist`. */
+	policyStyle: string,
+	/**  Both styles, each with what it asks of a password. */
+	policies: PolicyChoiceView[],
+	/**  Every lifetime, in the form's order. */
+	lifetimes: LifetimeView[],
+	/**  Whether admins must use two-factor sign-in. */
+	requireAdminMfa: boolean,
+	/**  After a change: what the server saved, in words. */
+	message: string | null,
+};
+
 /**  An organisation a system admin can open. */
 export type OrgView = {
 	/**  Id. */
@@ -1410,6 +1475,16 @@ export type Phase =
 "mfaRequired" | 
 /**  Signed in (online or offline). */
 "ready";
+
+/**  A password policy style and the rules it asks for. */
+export type PolicyChoiceView = {
+	/**  `shop` or `nist`. */
+	value: string,
+	/**  Its name for people. */
+	label: string,
+	/**  What a password must be under it, as sentences. */
+	rules: string[],
+};
 
 /**  One problem of one row. */
 export type Problem = Problem_Serialize | Problem_Deserialize;
@@ -1843,6 +1918,29 @@ export type ServerKindView =
 "muster" | 
 /**  Any SCIM 2.0 provider: an API token. */
 "scim";
+
+/**  A change as the form sends it; what is absent stays as it is. */
+export type SettingsInput = SettingsInput_Serialize | SettingsInput_Deserialize;
+
+/**  A change as the form sends it; what is absent stays as it is. */
+export type SettingsInput_Deserialize = {
+	/**  `shop` or `nist`. */
+	policyStyle?: string | null,
+	/**  Lifetimes to change. */
+	lifetimes: LifetimeInput[],
+	/**  Whether admins must use two-factor sign-in. */
+	requireAdminMfa?: boolean | null,
+};
+
+/**  A change as the form sends it; what is absent stays as it is. */
+export type SettingsInput_Serialize = {
+	/**  `shop` or `nist`. */
+	policyStyle: string | null,
+	/**  Lifetimes to change. */
+	lifetimes: LifetimeInput[],
+	/**  Whether admins must use two-factor sign-in. */
+	requireAdminMfa: boolean | null,
+};
 
 /**  Whether a problem keeps the row from being sent. */
 export type Severity = 

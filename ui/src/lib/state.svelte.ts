@@ -14,6 +14,7 @@ export type Route =
   | { name: "review" }
   | { name: "groups" }
   | { name: "api-tokens" }
+  | { name: "settings" }
   | { name: "import" }
   | { name: "connections" }
   | { name: "account" };

@@ -27,6 +27,8 @@ pub enum FeatureName {
     Audit,
     /// The organisation's API tokens (admins only).
     ApiTokens,
+    /// The organisation's settings (admins only).
+    Settings,
     /// Send (or resend) the invitation.
     SendWelcome,
     /// Email a password-reset link.
@@ -55,7 +57,7 @@ pub enum FeatureName {
 
 impl FeatureName {
     /// Every feature, in the order the status lists them.
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 20] = [
         Self::Patch,
         Self::Etag,
         Self::Groups,
@@ -63,6 +65,7 @@ impl FeatureName {
         Self::Shop,
         Self::Audit,
         Self::ApiTokens,
+        Self::Settings,
         Self::SendWelcome,
         Self::SendPasswordReset,
         Self::SendMagicLink,
@@ -80,7 +83,7 @@ impl FeatureName {
     /// Whether only an organisation's admins (and system admins) may use it: the
     /// screens that administer the organisation rather than its users.
     pub fn admins_only(self) -> bool {
-        matches!(self, Self::ApiTokens)
+        matches!(self, Self::ApiTokens | Self::Settings)
     }
 
     /// The capability it asks about.
@@ -94,6 +97,7 @@ impl FeatureName {
             Self::Shop => Feature::ShopFields,
             Self::Audit => Feature::AuditLog,
             Self::ApiTokens => Feature::ApiTokens,
+            Self::Settings => Feature::OrgSettings,
             Self::SendWelcome => action("send-welcome"),
             Self::SendPasswordReset => action("send-password-reset"),
             Self::SendMagicLink => action("send-magic-link"),
@@ -130,6 +134,6 @@ mod tests {
                 "the app names the feature as the server names the action"
             );
         }
-        assert_eq!(FeatureName::ALL.len(), 7 + Action::NAMES.len());
+        assert_eq!(FeatureName::ALL.len(), 8 + Action::NAMES.len());
     }
 }
