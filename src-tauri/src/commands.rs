@@ -13,6 +13,10 @@ use muster_core::Secret;
 use muster_core::console::account::{MfaEnrolmentView, MyAccountView};
 use muster_core::console::bulk::{BulkProgressView, BulkRequest, BulkSummaryView};
 use muster_core::console::groups::{GroupDetail, GroupRow};
+use muster_core::console::settings::{OrgSettingsView, SettingsInput};
+use muster_core::console::tokens::{
+    ApiTokenChoices, ApiTokenInput, ApiTokenRow, IssuedApiTokenView,
+};
 use muster_core::console::view::{
     AssigneeView, AuditPage, AuditQuery, EmailCheck, Facets, Handover, OrgView, OutcomeView,
     PasswordPolicyView, ProfileInput, ProfileView, ResponsibilityView, SimpleAction, StatusView,
@@ -442,6 +446,56 @@ pub async fn review(console: Console_<'_>, days: u32) -> Reply<ReviewView> {
     Ok(console
         .review(&ReviewOptions { dormant_days: days })
         .await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn api_tokens(console: Console_<'_>) -> Reply<Vec<ApiTokenRow>> {
+    Ok(console.api_tokens().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn api_token_choices(console: Console_<'_>) -> Reply<ApiTokenChoices> {
+    Ok(console.api_token_choices().await)
+}
+
+/// The one reply that carries a credential besides a two-factor key: the new token's
+/// secret, for the screen to show once (see `security.rs`).
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn create_api_token(
+    console: Console_<'_>,
+    input: ApiTokenInput,
+) -> Reply<IssuedApiTokenView> {
+    Ok(console.create_api_token(input).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn revoke_api_token(console: Console_<'_>, id: String) -> Reply<Vec<ApiTokenRow>> {
+    Ok(console.revoke_api_token(&id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn org_settings(console: Console_<'_>) -> Reply<OrgSettingsView> {
+    Ok(console.org_settings().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn save_org_settings(
+    console: Console_<'_>,
+    input: SettingsInput,
+) -> Reply<OrgSettingsView> {
+    Ok(console.save_org_settings(input).await?)
 }
 
 #[tauri::command]

@@ -399,10 +399,15 @@ fn no_command_reply_carries_a_token_or_password() {
             fields.len()
         );
     }
-    // The one credential a reply carries on purpose: the key of a two-factor enrolment,
-    // shown once on the screen so that it can be typed into an authenticator app (its QR
-    // code is drawn from it). It is the person's own, new, and not yet in force.
-    let shown_once = ["MfaEnrolmentView.secret: string"];
+    // The credentials a reply carries on purpose, each shown once on the screen and kept
+    // nowhere: the key of a two-factor enrolment, to be typed into an authenticator app
+    // (its QR code is drawn from it; the person's own, new, and not yet in force); and a
+    // new API token, to be copied into the integration it was issued for (the server
+    // keeps only its hash, so this is the only time anyone sees it).
+    let shown_once = [
+        "MfaEnrolmentView.secret: string",
+        "IssuedApiTokenView_Serialize.secret: string",
+    ];
     let found: Vec<String> = secret_fields(&bindings)
         .into_iter()
         .filter(|field| !shown_once.contains(&field.as_str()))

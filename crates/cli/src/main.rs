@@ -3,7 +3,8 @@
 //! provider, from scripts, support desks and CI.
 //!
 //! One module per command group ([`profiles`], [`users`], [`user_actions`], [`transfer`]
-//! (CSV export and import), [`bulk`], [`groups`], [`session`]), plus where secrets come from
+//! (CSV export and import), [`bulk`], [`groups`], [`tokens`] (API tokens), [`settings`]
+//! (organisation settings), [`session`]), plus where secrets come from
 //! ([`credentials`]), the encrypted offline copy ([`offline`]), how things are printed
 //! ([`output`], [`columns`]) and how failures become exit codes ([`failure`]).
 
@@ -16,6 +17,8 @@ mod offline;
 mod output;
 mod profiles;
 mod session;
+mod settings;
+mod tokens;
 mod transfer;
 mod user_actions;
 mod users;
@@ -118,6 +121,17 @@ enum Command {
     Groups {
         #[command(subcommand)]
         command: groups::GroupsCommand,
+    },
+    /// Manage the organisation's API tokens (admins, at a Muster server).
+    Tokens {
+        #[command(subcommand)]
+        command: tokens::TokensCommand,
+    },
+    /// Show or change the organisation's settings (admins change them, at a Muster
+    /// server).
+    Settings {
+        #[command(subcommand)]
+        command: settings::SettingsCommand,
     },
     /// Run one action over many users (--ids, --filter, --search or --all), with
     /// progress and a summary; safe to re-run.
@@ -224,6 +238,8 @@ fn run(cli: Cli, out: Output) -> Result<(), Failure> {
             Command::Discover => session::discover(&target, &out).await,
             Command::Users { command } => users::run(command, &target, &out).await,
             Command::Groups { command } => groups::run(command, &target, &out).await,
+            Command::Tokens { command } => tokens::run(command, &target, &out).await,
+            Command::Settings { command } => settings::run(command, &target, &out).await,
             Command::Bulk(args) => bulk::run(args, &target, &out).await,
         };
         let finished = target.finish().await;

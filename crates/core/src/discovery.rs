@@ -177,6 +177,10 @@ pub enum Feature {
     ShopFields,
     /// The audit log (a Muster server keeps one; SCIM has none).
     AuditLog,
+    /// API tokens of integration accounts (a Muster server's own endpoints).
+    ApiTokens,
+    /// The organisation's settings (a Muster server's own endpoint).
+    OrgSettings,
     /// An account action by name, e.g. `suspend` (see
     /// [`Action::name`](crate::actions::Action::name)).
     Action(String),
@@ -249,6 +253,15 @@ impl Capabilities {
             Feature::AuditLog => (
                 self.is_muster,
                 "This provider keeps no audit log that Muster can read; a Muster server does.",
+            ),
+            Feature::ApiTokens => (
+                self.is_muster,
+                "This provider has no API tokens that Muster can manage; a Muster server does.",
+            ),
+            Feature::OrgSettings => (
+                self.is_muster,
+                "This provider has no organisation settings that Muster can change; a Muster \
+                 server does.",
             ),
             Feature::Action(name) => return self.action_support(name),
         };

@@ -8,6 +8,8 @@
 //! - [`auth`]: password sign-in (with the TOTP step), refresh, sign-out, static tokens.
 //! - [`client`]: a signed-in [`Client`]; [`users`], [`groups`], [`actions`] and
 //!   [`discovery`] hang off it.
+//! - [`tokens`]: a Muster server's API tokens (list, issue, revoke); [`settings`]: its
+//!   organisation settings (password policy, link and session lifetimes, two-factor).
 //! - [`rules`]: what may be done to a user, decided once for the app, the bulk runner and
 //!   the command line.
 //! - [`bulk`]: one operation over many users, with bounded concurrency, rate limits
@@ -35,7 +37,9 @@ pub mod resources;
 pub mod rules;
 pub mod search;
 pub mod secret;
+pub mod settings;
 pub mod sync;
+pub mod tokens;
 pub mod transport;
 pub mod users;
 pub mod vault;

@@ -82,6 +82,13 @@ impl Server {
         tokio::task::block_in_place(|| self.process.stop());
     }
 
+    /// Makes `user_name` an active API-licence account of `org` holding an API token
+    /// (`muster-server create-api-token`, on the data this server serves); returns the
+    /// token.
+    pub async fn integration(&self, org: &str, user_name: &str) -> String {
+        tokio::task::block_in_place(|| self.process.data.create_api_token(org, user_name))
+    }
+
     /// A bearer token for `org`'s seeded admin.
     pub async fn admin_token(&self, org: &str) -> String {
         self.token(org, &format!("admin@{org}.test"), PASSWORD)

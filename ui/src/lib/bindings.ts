@@ -50,6 +50,16 @@ export const commands = {
 	removeGroupMembers: (id: string, users: string[]) => typedError<GroupDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("remove_group_members", { id, users })),
 	audit: (query: AuditQuery_Deserialize) => typedError<AuditPage_Serialize, CommandError_Serialize>(__TAURI_INVOKE("audit", { query })),
 	review: (days: number) => typedError<ReviewView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("review", { days })),
+	apiTokens: () => typedError<ApiTokenRow_Serialize[], CommandError_Serialize>(__TAURI_INVOKE("api_tokens")),
+	apiTokenChoices: () => typedError<ApiTokenChoices, CommandError_Serialize>(__TAURI_INVOKE("api_token_choices")),
+	/**
+	 *  The one reply that carries a credential besides a two-factor key: the new token's
+	 *  secret, for the screen to show once (see `security.rs`).
+	 */
+	createApiToken: (input: ApiTokenInput_Deserialize) => typedError<IssuedApiTokenView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("create_api_token", { input })),
+	revokeApiToken: (id: string) => typedError<ApiTokenRow_Serialize[], CommandError_Serialize>(__TAURI_INVOKE("revoke_api_token", { id })),
+	orgSettings: () => typedError<OrgSettingsView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("org_settings")),
+	saveOrgSettings: (input: SettingsInput_Deserialize) => typedError<OrgSettingsView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("save_org_settings", { input })),
 	runBulk: (request: BulkRequest_Deserialize, onProgress: Channel<BulkProgressView_Deserialize>) => typedError<BulkSummaryView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("run_bulk", { request, onProgress })),
 	cancelBulk: (jobId: string) => __TAURI_INVOKE<boolean>("cancel_bulk", { jobId }),
 	exportColumns: () => __TAURI_INVOKE<ColumnView[]>("export_columns"),
@@ -75,6 +85,101 @@ export type AccountView = {
 	role: string,
 	/**  Reaches every organisation. */
 	systemAdmin: boolean,
+};
+
+/**  What the form to issue a token offers. */
+export type ApiTokenChoices = {
+	/**
+	 *  The accounts a token may be issued to: active, API licence, not one's own (from
+	 *  the offline copy), by name.
+	 */
+	owners: Choice[],
+	/**  The scopes, the default first, each with what it allows. */
+	scopes: Choice[],
+	/**  Lifetimes to pick from, in days, with their words. */
+	expiries: Choice[],
+	/**  The lifetime chosen unless another is, in days. */
+	defaultDays: number,
+	/**  The longest lifetime, in days (a custom value is 1 to this). */
+	maxDays: number,
+};
+
+/**  A token to issue, as the form sends it. */
+export type ApiTokenInput = ApiTokenInput_Serialize | ApiTokenInput_Deserialize;
+
+/**  A token to issue, as the form sends it. */
+export type ApiTokenInput_Deserialize = {
+	/**  The API-licence account it acts as. */
+	userId: string,
+	/**  What it is for. */
+	name: string,
+	/**  `read` or `provision`. */
+	scope: string,
+	/**  How many days it works; `None`: the server's default. */
+	days?: number | null,
+};
+
+/**  A token to issue, as the form sends it. */
+export type ApiTokenInput_Serialize = {
+	/**  The API-licence account it acts as. */
+	userId: string,
+	/**  What it is for. */
+	name: string,
+	/**  `read` or `provision`. */
+	scope: string,
+	/**  How many days it works; `None`: the server's default. */
+	days: number | null,
+};
+
+/**  One row of the API token list: never the secret. */
+export type ApiTokenRow = ApiTokenRow_Serialize | ApiTokenRow_Deserialize;
+
+/**  One row of the API token list: never the secret. */
+export type ApiTokenRow_Deserialize = {
+	/**  Its id, for revoking it. */
+	id: string,
+	/**  What it is for. */
+	name: string,
+	/**  The account it acts as, by id. */
+	ownerId: string,
+	/**  That account's name from the offline copy (its id when the copy lacks it). */
+	owner: string,
+	/**  `read` or `provision`. */
+	scope: string,
+	/**  When it was issued (RFC 3339). */
+	createdAt: string,
+	/**  Who issued it, when the server knows. */
+	createdBy?: string | null,
+	/**  When it stops working (RFC 3339), if ever. */
+	expiresAt?: string | null,
+	/**  When it was last used, to the hour (RFC 3339); `None` if never. */
+	lastUsedAt?: string | null,
+	/**  Whether it has stopped working by now. */
+	expired: boolean,
+};
+
+/**  One row of the API token list: never the secret. */
+export type ApiTokenRow_Serialize = {
+	/**  Its id, for revoking it. */
+	id: string,
+	/**  What it is for. */
+	name: string,
+	/**  The account it acts as, by id. */
+	ownerId: string,
+	/**  That account's name from the offline copy (its id when the copy lacks it). */
+	owner: string,
+	/**  `read` or `provision`. */
+	scope: string,
+	/**  When it was issued (RFC 3339). */
+	createdAt: string,
+	/**  Who issued it, when the server knows. */
+	createdBy: string | null,
+	/**  When it stops working (RFC 3339), if ever. */
+	expiresAt: string | null,
+	/**  When it was last used, to the hour (RFC 3339); `None` if never. */
+	lastUsedAt: string | null,
+	/**  Whether it has stopped working by now. */
+	expired: boolean,
 };
 
 /**  About this app run. */
@@ -714,6 +819,10 @@ export type FeatureName =
 "shop" | 
 /**  The organisation's audit log. */
 "audit" | 
+/**  The organisation's API tokens (admins only). */
+"api-tokens" | 
+/**  The organisation's settings (admins only). */
+"settings" | 
 /**  Send (or resend) the invitation. */
 "send-welcome" | 
 /**  Email a password-reset link. */
@@ -1058,6 +1167,68 @@ export type InvitationView_Serialize = {
 	expiresAt: string | null,
 };
 
+/**
+ *  A token just issued. `secret` is shown once, with a way to copy it, and never again:
+ *  the server keeps only its hash, and the engine keeps nothing.
+ */
+export type IssuedApiTokenView = IssuedApiTokenView_Serialize | IssuedApiTokenView_Deserialize;
+
+/**
+ *  A token just issued. `secret` is shown once, with a way to copy it, and never again:
+ *  the server keeps only its hash, and the engine keeps nothing.
+ */
+export type IssuedApiTokenView_Deserialize = {
+	/**  The bearer token itself. */
+	secret: string,
+	/**  How it is listed from now on. */
+	listed: ApiTokenRow_Deserialize,
+	/**  What to tell the person, in words. */
+	message: string,
+};
+
+/**
+ *  A token just issued. `secret` is shown once, with a way to copy it, and never again:
+ *  the server keeps only its hash, and the engine keeps nothing.
+ */
+export type IssuedApiTokenView_Serialize = {
+	/**  The bearer token itself. */
+	secret: string,
+	/**  How it is listed from now on. */
+	listed: ApiTokenRow_Serialize,
+	/**  What to tell the person, in words. */
+	message: string,
+};
+
+/**  One lifetime's new value. */
+export type LifetimeInput = {
+	/**  Its key (`invitationHours`…). */
+	key: string,
+	/**  The value, in the lifetime's unit. */
+	value: number,
+};
+
+/**  One lifetime setting. */
+export type LifetimeView = {
+	/**  Its key (`invitationHours`…), also the field errors name. */
+	key: string,
+	/**  Its name for people. */
+	label: string,
+	/**  What it governs. */
+	help: string,
+	/**  `hours`, `minutes` or `days`. */
+	unit: string,
+	/**  The value in force, in the unit. */
+	value: number,
+	/**  The value in words ("48 hours", "3 days"). */
+	words: string,
+	/**  The least the server takes, in the unit. */
+	min: number,
+	/**  The most the server takes, in the unit. */
+	max: number,
+	/**  The choices offered (value in the unit, words), the server's default among them. */
+	presets: Choice[],
+};
+
 /**  An explicit choice for one column: the field it fills, or `None` to leave it out. */
 export type MappingOverride = MappingOverride_Serialize | MappingOverride_Deserialize;
 
@@ -1185,6 +1356,37 @@ export type Offer_Serialize = {
 	reason: string | null,
 };
 
+/**  The settings as the form shows them. */
+export type OrgSettingsView = OrgSettingsView_Serialize | OrgSettingsView_Deserialize;
+
+/**  The settings as the form shows them. */
+export type OrgSettingsView_Deserialize = {
+	/**  The password policy style in force: `shop` or `nist`. */
+	policyStyle: string,
+	/**  Both styles, each with what it asks of a password. */
+	policies: PolicyChoiceView[],
+	/**  Every lifetime, in the form's order. */
+	lifetimes: LifetimeView[],
+	/**  Whether admins must use two-factor sign-in. */
+	requireAdminMfa: boolean,
+	/**  After a change: what the server saved, in words. */
+	message?: string | null,
+};
+
+/**  The settings as the form shows them. */
+export type OrgSettingsView_Serialize = {
+	/**  The password policy style in force: `shop` or `nist`. */
+	policyStyle: string,
+	/**  Both styles, each with what it asks of a password. */
+	policies: PolicyChoiceView[],
+	/**  Every lifetime, in the form's order. */
+	lifetimes: LifetimeView[],
+	/**  Whether admins must use two-factor sign-in. */
+	requireAdminMfa: boolean,
+	/**  After a change: what the server saved, in words. */
+	message: string | null,
+};
+
 /**  An organisation a system admin can open. */
 export type OrgView = {
 	/**  Id. */
@@ -1273,6 +1475,16 @@ export type Phase =
 "mfaRequired" | 
 /**  Signed in (online or offline). */
 "ready";
+
+/**  A password policy style and the rules it asks for. */
+export type PolicyChoiceView = {
+	/**  `shop` or `nist`. */
+	value: string,
+	/**  Its name for people. */
+	label: string,
+	/**  What a password must be under it, as sentences. */
+	rules: string[],
+};
 
 /**  One problem of one row. */
 export type Problem = Problem_Serialize | Problem_Deserialize;
@@ -1706,6 +1918,29 @@ export type ServerKindView =
 "muster" | 
 /**  Any SCIM 2.0 provider: an API token. */
 "scim";
+
+/**  A change as the form sends it; what is absent stays as it is. */
+export type SettingsInput = SettingsInput_Serialize | SettingsInput_Deserialize;
+
+/**  A change as the form sends it; what is absent stays as it is. */
+export type SettingsInput_Deserialize = {
+	/**  `shop` or `nist`. */
+	policyStyle?: string | null,
+	/**  Lifetimes to change. */
+	lifetimes: LifetimeInput[],
+	/**  Whether admins must use two-factor sign-in. */
+	requireAdminMfa?: boolean | null,
+};
+
+/**  A change as the form sends it; what is absent stays as it is. */
+export type SettingsInput_Serialize = {
+	/**  `shop` or `nist`. */
+	policyStyle: string | null,
+	/**  Lifetimes to change. */
+	lifetimes: LifetimeInput[],
+	/**  Whether admins must use two-factor sign-in. */
+	requireAdminMfa: boolean | null,
+};
 
 /**  Whether a problem keeps the row from being sent. */
 export type Severity = 

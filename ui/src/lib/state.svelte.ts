@@ -13,6 +13,8 @@ export type Route =
   | { name: "audit"; target?: string }
   | { name: "review" }
   | { name: "groups" }
+  | { name: "api-tokens" }
+  | { name: "settings" }
   | { name: "import" }
   | { name: "connections" }
   | { name: "account" };

@@ -10,6 +10,8 @@ mod groups;
 mod keychain;
 mod profiles;
 mod session;
+mod settings;
 mod support;
+mod tokens;
 mod transfer;
 mod users;

@@ -62,6 +62,20 @@ impl Server {
         self.server.users_without_work(n)
     }
 
+    /// Adds an active person of [`ORG`] with `role` who signs in with `email` and
+    /// [`ADMIN_PASSWORD`]; returns their id.
+    pub fn seed_person(&self, user_name: &str, email: &str, role: &str) -> String {
+        self.server
+            .server
+            .seed_person(ORG, user_name, email, role, ADMIN_PASSWORD)
+    }
+
+    /// Creates another organisation, `org`, and returns an API token of its integration
+    /// account (role admin).
+    pub fn other_org(&self, org: &str) -> String {
+        self.server.server.seed_org(org)
+    }
+
     /// Runs one SQL query returning one text column, on the server's database.
     pub fn query_one(&self, sql: &str) -> Option<String> {
         self.server

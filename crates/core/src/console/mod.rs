@@ -18,7 +18,8 @@
 //! system admin's organisations), `reads` (sync, search, facets, one user, the audit
 //! log), `writes` (users and account actions), [`account`] (the signed-in person's own
 //! password, two-factor and sessions), [`groups`], [`bulk`], `transfer` (CSV import and
-//! export) and `review`. `status` says what the console shows about itself, `input`
+//! export), `review`, [`tokens`] (the organisation's API tokens) and [`settings`] (its settings),
+//! both for admins only. `status` says what the console shows about itself, `input`
 //! checks and maps the user form, `store` names and opens the copy's files, and [`view`]
 //! holds the types that cross to the app.
 
@@ -31,8 +32,10 @@ mod profiles;
 mod reads;
 mod review;
 mod session;
+pub mod settings;
 mod status;
 mod store;
+pub mod tokens;
 mod transfer;
 pub mod view;
 mod writes;

@@ -118,7 +118,7 @@ pub(super) fn status_of(state: &State) -> StatusView {
         group_count: view::clamp(data.snapshot.groups.len()),
         read_only: read_only_reason.is_some(),
         read_only_reason,
-        features: features_of(active.capabilities()),
+        features: features_of(active),
         cache_notice: active.notices.cache.clone(),
         session_notice: active.notices.session.clone(),
         must_change_password: active.session.must_change_password,
@@ -127,22 +127,53 @@ pub(super) fn status_of(state: &State) -> StatusView {
     }
 }
 
-pub(super) fn features_of(capabilities: Option<&Capabilities>) -> Vec<FeatureView> {
-    let Some(capabilities) = capabilities else {
-        return Vec::new();
+pub(super) fn features_of(active: &Active) -> Vec<FeatureView> {
+    match active.capabilities() {
+        Some(capabilities) => FeatureName::ALL
+            .into_iter()
+            .map(|name| feature_view(capabilities, active, name))
+            .collect(),
+        // Before the provider's offer is first read, the features only admins may use
+        // are told all the same (from the account and the profile's kind), so that none
+        // shows, as an unknown feature would, to someone it is not for.
+        None => {
+            let assumed = capabilities_of(active);
+            FeatureName::ALL
+                .into_iter()
+                .filter(|name| name.admins_only())
+                .map(|name| feature_view(&assumed, active, name))
+                .collect()
+        }
+    }
+}
+
+/// Whether `name` can be used with this provider by the signed-in account, and why not:
+/// what the provider offers, then, for the features that administer the organisation,
+/// the account's role ([`rules::Account::admin_only_reason`]).
+pub(super) fn feature_view(
+    capabilities: &Capabilities,
+    active: &Active,
+    name: FeatureName,
+) -> FeatureView {
+    let reason = match capabilities.supports(name.feature()) {
+        Support::Yes if name.admins_only() => admin_gate(active),
+        other => other.reason().map(str::to_owned),
     };
-    FeatureName::ALL
-        .into_iter()
-        .map(|name| {
-            let support = capabilities.supports(name.feature());
-            FeatureView {
-                name,
-                available: support.is_yes(),
-                reason: match support {
-                    Support::Yes => None,
-                    other => other.reason().map(str::to_owned),
-                },
-            }
-        })
-        .collect()
+    FeatureView {
+        name,
+        available: reason.is_none(),
+        reason,
+    }
+}
+
+/// Why the signed-in account may not administer the organisation, if so. A token
+/// sign-in has no role the engine knows: it administers nothing from here.
+fn admin_gate(active: &Active) -> Option<String> {
+    match rules_account(active) {
+        Some(account) => account.admin_only_reason(),
+        None if active.session.client.is_some() => Some(
+            "Sign in with an admin's email and password to manage the organisation.".to_owned(),
+        ),
+        None => Some("Sign in as an admin to manage the organisation.".to_owned()),
+    }
 }

@@ -144,6 +144,21 @@ impl Account {
             )),
         }
     }
+
+    /// Why this account may not administer the organisation itself (its API tokens, its
+    /// settings), if so: admins and system admins may.
+    pub fn admin_only_reason(&self) -> Option<String> {
+        if self.system_admin {
+            return None;
+        }
+        match &self.role {
+            None | Some(Role::Admin) => None,
+            Some(role) => Some(format!(
+                "You are signed in as a {role}: only admins manage the organisation's API \
+                 tokens and settings."
+            )),
+        }
+    }
 }
 
 /// One action as it stands for one user.

@@ -17,6 +17,8 @@ mod resilience;
 mod review;
 mod rules;
 mod scim2;
+mod settings;
 mod sync;
+mod tokens;
 mod transfer;
 mod vault;

@@ -121,7 +121,7 @@ async fn every_screen_fits_three_sizes_and_passes_axe() {
     app.find("user-row").await;
 
     // Signed in: every screen of the console. (click, then what shows it is ready)
-    let screens: [(&str, &str, &str); 9] = [
+    let screens: [(&str, &str, &str); 11] = [
         ("users", "nav-users", "user-row"),
         ("user", "user-row", "user-detail"),
         ("import", "users-import", "import-pick"),
@@ -129,6 +129,8 @@ async fn every_screen_fits_three_sizes_and_passes_axe() {
         ("groups", "nav-groups", "group-new-name"),
         ("review", "nav-review", "review-licences"),
         ("audit", "nav-audit", "audit-row"),
+        ("api-tokens", "nav-api-tokens", "api-tokens-table"),
+        ("settings", "nav-settings", "settings-policy-preview"),
         ("connections", "nav-connections", "current-profile"),
         ("account", "nav-account", "account-mfa"),
     ];

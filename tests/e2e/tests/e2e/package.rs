@@ -8,7 +8,10 @@ use muster_e2e::{App, fresh_dir, profile, root};
 use tokio::process::Command;
 
 fn the_deb() -> PathBuf {
-    let dir = root().join("target").join(profile()).join("bundle/deb");
+    // Where Cargo builds: CARGO_TARGET_DIR when set, as scripts/e2e and Tauri honour it.
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    let dir = target.join(profile()).join("bundle/deb");
     let mut debs: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e} (scripts/e2e builds the bundles)", dir.display()))
         .flatten()

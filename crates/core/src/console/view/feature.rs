@@ -25,6 +25,10 @@ pub enum FeatureName {
     Shop,
     /// The organisation's audit log.
     Audit,
+    /// The organisation's API tokens (admins only).
+    ApiTokens,
+    /// The organisation's settings (admins only).
+    Settings,
     /// Send (or resend) the invitation.
     SendWelcome,
     /// Email a password-reset link.
@@ -53,13 +57,15 @@ pub enum FeatureName {
 
 impl FeatureName {
     /// Every feature, in the order the status lists them.
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 20] = [
         Self::Patch,
         Self::Etag,
         Self::Groups,
         Self::Bulk,
         Self::Shop,
         Self::Audit,
+        Self::ApiTokens,
+        Self::Settings,
         Self::SendWelcome,
         Self::SendPasswordReset,
         Self::SendMagicLink,
@@ -74,6 +80,12 @@ impl FeatureName {
         Self::Restore,
     ];
 
+    /// Whether only an organisation's admins (and system admins) may use it: the
+    /// screens that administer the organisation rather than its users.
+    pub fn admins_only(self) -> bool {
+        matches!(self, Self::ApiTokens | Self::Settings)
+    }
+
     /// The capability it asks about.
     pub fn feature(self) -> Feature {
         let action = |name: &str| Feature::Action(name.to_owned());
@@ -84,6 +96,8 @@ impl FeatureName {
             Self::Bulk => Feature::Bulk,
             Self::Shop => Feature::ShopFields,
             Self::Audit => Feature::AuditLog,
+            Self::ApiTokens => Feature::ApiTokens,
+            Self::Settings => Feature::OrgSettings,
             Self::SendWelcome => action("send-welcome"),
             Self::SendPasswordReset => action("send-password-reset"),
             Self::SendMagicLink => action("send-magic-link"),
@@ -120,6 +134,6 @@ mod tests {
                 "the app names the feature as the server names the action"
             );
         }
-        assert_eq!(FeatureName::ALL.len(), 6 + Action::NAMES.len());
+        assert_eq!(FeatureName::ALL.len(), 8 + Action::NAMES.len());
     }
 }
