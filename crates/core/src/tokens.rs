@@ -279,7 +279,7 @@ impl ApiTokens<'_> {
         };
         let base = format!("{}/o/{org}/api-tokens", self.client.root());
         Ok(match id {
-            Some(id) => format!("{base}/{}", crate::users::segment(id)),
+            Some(id) => format!("{base}/{}", crate::resources::segment(id)),
             None => base,
         })
     }
