@@ -41,6 +41,7 @@ pub mod settings;
 pub mod sync;
 pub mod tokens;
 pub mod transport;
+pub mod user_name;
 pub mod users;
 pub mod vault;
 

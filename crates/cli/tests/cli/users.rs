@@ -124,6 +124,13 @@ fn create_show_update_and_delete() {
     );
     assert!(shown.stdout.contains("Ann Lee"), "{}", shown.stdout);
 
+    // A field licence is for technicians: a viewer needs another licence, and the
+    // refusal names the field before anything is sent.
+    let refused = muster
+        .run(&["users", "update", &id, "--role", "viewer", "--json"])
+        .code(7)
+        .json();
+    assert_eq!(refused["error"]["fields"][0]["field"], "role", "{refused}");
     let updated = muster
         .run(&[
             "users",
@@ -131,8 +138,14 @@ fn create_show_update_and_delete() {
             &id,
             "--given",
             "Anne",
+            "--licence",
+            "desk",
             "--role",
             "viewer",
+            "--zones",
+            "North,East",
+            "--phone",
+            "+1 303 555 0100",
             "--email",
             "anne@acme.test",
             "--json",
@@ -142,10 +155,11 @@ fn create_show_update_and_delete() {
     assert_eq!(updated["name"]["givenName"], "Anne");
     assert_eq!(updated["name"]["familyName"], "Lee", "other parts stay");
     assert_eq!(updated["emails"][0]["value"], "anne@acme.test");
-    assert_eq!(
-        updated["urn:muster:params:scim:schemas:extension:shop:2.0:User"]["role"],
-        "viewer"
-    );
+    let shop = &updated["urn:muster:params:scim:schemas:extension:shop:2.0:User"];
+    assert_eq!(shop["role"], "viewer");
+    assert_eq!(shop["licence"], "desk");
+    assert_eq!(shop["zones"], serde_json::json!(["North", "East"]));
+    assert_eq!(shop["phone"], "+1 303 555 0100");
     assert_ne!(
         updated["meta"]["version"], created["meta"]["version"],
         "a new version after the change"

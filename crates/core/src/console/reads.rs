@@ -1,7 +1,7 @@
-//! Reads: sync, the table's search and facets, one user, email checks, responsibilities,
-//! the password policy and the audit log.
+//! Reads: sync, the table's search and facets, one user, email and form checks,
+//! responsibilities, the password policy and the audit log.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use muster_scim::user::{self as scim_user, User};
 use reqwest::Method;
@@ -12,12 +12,14 @@ use crate::error::Error;
 use crate::rules::{self, Offer};
 use crate::search::SearchQuery;
 use crate::sync::{self, Phase as SyncPhase};
+use crate::user_name;
 
+use super::input::problems_of;
 use super::status::{capabilities_of, rules_account, session_held, status_of};
 use super::view::{
     AssigneeView, AuditEntryView, AuditPage, AuditQuery, EmailCheck, FacetValue, Facets,
-    PasswordPolicyView, ResponsibilityView, StatusView, SyncProgressView, UserDetail, UserRow,
-    UserWindow,
+    InputCheck, PasswordPolicyView, ResponsibilityView, StatusView, SyncProgressView, UserDetail,
+    UserInput, UserRow, UserWindow,
 };
 use super::writes::note_save;
 use super::{Console, Data, MAX_WINDOW, active, active_mut, not_signed_in, org_of, view};
@@ -197,6 +199,40 @@ impl Console {
                     suggestion,
                 }
             }
+        }
+    }
+
+    /// The user form as typed: each problem that shows without the server (the list a
+    /// save is refused with before sending), and the free sign-in name the person's name
+    /// makes, numbered past the names the copy has taken (`except` is the user being
+    /// edited).
+    pub async fn check_user_input(&self, input: &UserInput, except: Option<&str>) -> InputCheck {
+        let fields = problems_of(input);
+        let Some(base) = user_name::base(&input.given_name, &input.family_name) else {
+            return InputCheck {
+                fields,
+                user_name: None,
+            };
+        };
+        let data = self.data().await;
+        // Only names that start like the base can be its candidates.
+        let taken: HashSet<String> = data
+            .snapshot
+            .users
+            .iter()
+            .filter(|u| u.id.as_deref() != except)
+            .filter(|u| {
+                u.user_name
+                    .get(..base.len())
+                    .is_some_and(|start| start.eq_ignore_ascii_case(&base))
+            })
+            .map(|u| u.user_name.to_ascii_lowercase())
+            .collect();
+        InputCheck {
+            fields,
+            user_name: user_name::suggest(&input.given_name, &input.family_name, |name| {
+                taken.contains(name)
+            }),
         }
     }
 

@@ -429,6 +429,20 @@ pub struct EmailCheck {
     pub suggestion: Option<String>,
 }
 
+/// What the user form learns as it is typed, from the engine: each field's problem, and a
+/// free sign-in name made from the person's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct InputCheck {
+    /// Each field's problem, in the form's order (the same the save would be refused
+    /// with before sending).
+    pub fields: Vec<crate::error::FieldError>,
+    /// The first initial and last name (`jsmith`), numbered when the copy has it taken
+    /// (`jsmith2`); `None` when the names make none.
+    pub user_name: Option<String>,
+}
+
 /// The organisation's password rules, for checking as the admin types.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(Type))]
