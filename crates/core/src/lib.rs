@@ -20,6 +20,7 @@
 #![deny(missing_docs)]
 
 pub mod actions;
+pub mod audit;
 pub mod auth;
 pub mod bulk;
 pub mod cache;

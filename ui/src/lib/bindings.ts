@@ -289,7 +289,7 @@ export type AuditQuery_Deserialize = {
 	until?: string | null,
 	/**  First entry. */
 	offset?: number,
-	/**  Entries wanted. */
+	/**  Entries wanted (1 to [`MAX_PAGE`]). */
 	limit?: number,
 };
 
@@ -309,7 +309,7 @@ export type AuditQuery_Serialize = {
 	until: string | null,
 	/**  First entry. */
 	offset: number,
-	/**  Entries wanted. */
+	/**  Entries wanted (1 to [`MAX_PAGE`]). */
 	limit: number,
 };
 

@@ -9,6 +9,7 @@ mod errors;
 mod groups;
 mod keychain;
 mod profiles;
+mod review;
 mod session;
 mod settings;
 mod support;

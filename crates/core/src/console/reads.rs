@@ -17,9 +17,9 @@ use crate::user_name;
 use super::input::problems_of;
 use super::status::{capabilities_of, rules_account, session_held, status_of};
 use super::view::{
-    AssigneeView, AuditEntryView, AuditPage, AuditQuery, EmailCheck, FacetValue, Facets,
-    InputCheck, PasswordPolicyView, ResponsibilityView, StatusView, SyncProgressView, UserDetail,
-    UserInput, UserRow, UserWindow,
+    AssigneeView, AuditPage, AuditQuery, EmailCheck, FacetValue, Facets, InputCheck,
+    PasswordPolicyView, ResponsibilityView, StatusView, SyncProgressView, UserDetail, UserInput,
+    UserRow, UserWindow,
 };
 use super::writes::note_save;
 use super::{Console, Data, MAX_WINDOW, active, active_mut, not_signed_in, org_of, view};
@@ -362,70 +362,8 @@ impl Console {
     /// [`Error::Unsupported`] on other providers; [`Error::Forbidden`].
     pub async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, Error> {
         let client = self.require_client().await?;
-        let org = org_of(&client)?;
-        let url = format!("{}/o/{org}/audit", client.root());
-        let mut params: Vec<(&str, String)> = Vec::new();
-        for (key, value) in [
-            ("actor", &query.actor),
-            ("target", &query.target),
-            ("action", &query.action),
-            ("outcome", &query.outcome),
-            ("since", &query.since),
-            ("until", &query.until),
-        ] {
-            if let Some(value) = value.as_ref().filter(|v| !v.trim().is_empty()) {
-                params.push((key, value.trim().to_owned()));
-            }
-        }
-        params.push(("startIndex", (query.offset + 1).to_string()));
-        params.push(("count", query.limit.clamp(1, 200).to_string()));
-        let value: Value = self
-            .note_and_save_session(
-                client
-                    .send(Method::GET, &url, &params, None, None, true)
-                    .await,
-            )
-            .await?
-            .json()?;
-        let entries = value
-            .get("entries")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .map(|e| AuditEntryView {
-                at: text(e, "at").unwrap_or_default(),
-                actor: text(e, "actorName")
-                    .or_else(|| text(e, "actorKind").map(|kind| unnamed_actor(&kind)))
-                    .unwrap_or_default(),
-                action: text(e, "action").unwrap_or_default(),
-                target: text(e, "targetName").or_else(|| text(e, "targetId")),
-                outcome: text(e, "outcome").unwrap_or_default(),
-                detail: match e.get("detail") {
-                    None | Some(Value::Null) => String::new(),
-                    Some(Value::String(s)) => s.clone(),
-                    Some(other) => other.to_string(),
-                },
-            })
-            .collect();
-        Ok(AuditPage {
-            total: value
-                .get("totalResults")
-                .and_then(Value::as_u64)
-                .map_or(0, view::clamp),
-            entries,
-        })
-    }
-}
-
-/// Words for an audit entry's actor the server does not name, by kind.
-pub(super) fn unnamed_actor(kind: &str) -> String {
-    match kind {
-        "anonymous" => "Anonymous".to_owned(),
-        "other_organisation" => "Someone of another organisation".to_owned(),
-        "system_admin" => "A system admin".to_owned(),
-        "api_token" => "An API token".to_owned(),
-        "user" => "A user".to_owned(),
-        other => other.replace('_', " "),
+        self.note_and_save_session(client.audit().page(query).await)
+            .await
     }
 }
 
