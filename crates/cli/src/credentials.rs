@@ -154,6 +154,35 @@ pub fn new_password() -> Result<Secret, Failure> {
     Ok(password)
 }
 
+/// The account's current password, for a change to its own credentials:
+/// `MUSTER_PASSWORD`, or asked without echo on a terminal.
+pub fn current_password() -> Result<Secret, Failure> {
+    match env_secret("MUSTER_PASSWORD") {
+        Some(password) => Ok(password),
+        None if std::io::stdin().is_terminal() => prompt_secret("Current password: "),
+        None => Err(Error::invalid(
+            "password",
+            "Your current password is needed: set MUSTER_PASSWORD, or run muster in a \
+             terminal to be asked.",
+        )
+        .into()),
+    }
+}
+
+/// A code from the authenticator app: `MUSTER_TOTP`, or asked on a terminal.
+pub fn one_time_code(prompt: &str) -> Result<String, Failure> {
+    match env_secret("MUSTER_TOTP") {
+        Some(code) => Ok(code.expose().to_owned()),
+        None if std::io::stdin().is_terminal() => prompt_line(prompt),
+        None => Err(Error::invalid(
+            "code",
+            "A code from the authenticator app is needed: set MUSTER_TOTP, or run muster \
+             in a terminal to be asked.",
+        )
+        .into()),
+    }
+}
+
 /// `text` without one trailing `\n` or `\r\n`.
 fn strip_line_end(text: &str) -> &str {
     text.strip_suffix('\n')

@@ -4,11 +4,12 @@
 //!
 //! One module per command group ([`profiles`], [`users`], [`user_actions`], [`transfer`]
 //! (CSV export and import), [`bulk`], [`groups`], [`tokens`] (API tokens), [`settings`]
-//! (organisation settings), [`audit`] (the audit log), [`review`] (the account review),
+//! (organisation settings), [`account`] (one's own account), [`audit`] (the audit log), [`review`] (the account review),
 //! [`session`]), plus where secrets come from
 //! ([`credentials`]), the encrypted offline copy ([`offline`]), how things are printed
 //! ([`output`], [`columns`]) and how failures become exit codes ([`failure`]).
 
+mod account;
 mod audit;
 mod bulk;
 mod columns;
@@ -136,6 +137,12 @@ enum Command {
         #[command(subcommand)]
         command: settings::SettingsCommand,
     },
+    /// Your own account at a Muster server: show it, change your password, two-factor
+    /// sign-in, end your other sessions.
+    Account {
+        #[command(subcommand)]
+        command: account::AccountCommand,
+    },
     /// Read the organisation's audit log (a Muster server's), filtered as in the app;
     /// a table, --json, or --csv FILE.
     Audit(audit::AuditArgs),
@@ -250,6 +257,7 @@ fn run(cli: Cli, out: Output) -> Result<(), Failure> {
             Command::Tokens { command } => tokens::run(command, &target, &out).await,
             Command::Settings { command } => settings::run(command, &target, &out).await,
             Command::Bulk(args) => bulk::run(args, &target, &out).await,
+            Command::Account { command } => account::run(command, &target, &out).await,
             Command::Audit(args) => audit::run(args, &target, &out).await,
             Command::Review(args) => review::run(args, &target, &out).await,
         };

@@ -19,6 +19,7 @@
 //! - [`error`], [`secret`]: the one error type, and the type secrets live in.
 #![deny(missing_docs)]
 
+pub mod account;
 pub mod actions;
 pub mod audit;
 pub mod auth;

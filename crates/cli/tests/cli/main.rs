@@ -3,6 +3,7 @@
 //! `scripts/test` leaves it out of the main run and runs it under one.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod account;
 mod actions;
 mod bulk;
 mod errors;

@@ -209,7 +209,7 @@ fn enable_mfa(server: &Server) -> String {
 }
 
 /// The code an authenticator app shows at `at`.
-fn code_at(secret: &str, at: time::OffsetDateTime) -> String {
+pub(crate) fn code_at(secret: &str, at: time::OffsetDateTime) -> String {
     let bytes = totp_rs::Secret::Encoded(secret.to_owned())
         .to_bytes()
         .unwrap();

@@ -1,15 +1,9 @@
-//! The signed-in account's own credentials, at a Muster server ("My account"): giving the
-//! password again when a change needs a recent sign-in ([`Error::Reauthenticate`]),
-//! choosing a new password (the way out of [`Error::MustChangePassword`]), setting up and
-//! turning off two-factor sign-in (the authenticator's QR code is drawn here, from the
-//! key, so no image is fetched from anywhere), and ending one's other sessions. Passwords
-//! and codes go to the server's `/auth/…` endpoints; nothing is kept.
+//! "My account" in the app: the signed-in account's own credentials (the engine's
+//! [`crate::account`] on the console's session), and the session's own state after a
+//! change: a password chosen ends the "choose a new password" state, two-factor set up
+//! ends the "set up two-factor" one.
 
-use reqwest::Method;
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-#[cfg(feature = "specta")]
-use specta::Type;
+pub use crate::account::{MfaEnrolmentView, MyAccountView, QrView};
 
 use super::Console;
 use super::view::StatusView;
@@ -29,11 +23,12 @@ impl Console {
         password: Secret,
         code: Option<String>,
     ) -> Result<(), Error> {
-        let mut body = json!({"password": password.expose()});
-        add_code(&mut body, code);
-        self.send_own(Method::POST, "reauthenticate", Some(&body))
-            .await
-            .map(|_| ())
+        let client = self.require_client().await?;
+        let sent = client
+            .own_account()
+            .reauthenticate(&password, code.as_deref())
+            .await;
+        self.note_and_save_session(sent).await
     }
 
     /// Chooses a new password, with the current one (and a current code when two-factor
@@ -51,18 +46,12 @@ impl Console {
         new: Secret,
         code: Option<String>,
     ) -> Result<StatusView, Error> {
-        if new.expose().is_empty() {
-            return Err(Error::invalid("newPassword", "Enter a new password."));
-        }
-        if new.expose() == current.expose() {
-            return Err(Error::invalid(
-                "newPassword",
-                "Choose a new password different from the current one.",
-            ));
-        }
-        let mut body = json!({"currentPassword": current.expose(), "newPassword": new.expose()});
-        add_code(&mut body, code);
-        self.send_own(Method::POST, "password", Some(&body)).await?;
+        let client = self.require_client().await?;
+        let sent = client
+            .own_account()
+            .change_password(&current, &new, code.as_deref())
+            .await;
+        self.note_and_save_session(sent).await?;
         {
             let mut state = self.state.lock().await;
             if let Some(active) = state.active.as_mut() {
@@ -78,9 +67,9 @@ impl Console {
     ///
     /// [`Error::Unsupported`] at a provider that is not Muster, or for a token sign-in.
     pub async fn my_account(&self) -> Result<MyAccountView, Error> {
-        let answer = self.send_own(Method::GET, "me", None).await?;
-        serde_json::from_value(answer)
-            .map_err(|error| Error::protocol(format!("GET /auth/me: {error}"), b""))
+        let client = self.require_client().await?;
+        let me = client.own_account().me().await;
+        self.note_and_save_session(me).await
     }
 
     /// Starts setting up two-factor sign-in with the password: the key to add to an
@@ -92,20 +81,9 @@ impl Console {
     /// [`Error::Validation`] for a wrong password; [`Error::Conflict`] when two-factor is
     /// already on.
     pub async fn start_mfa(&self, password: Secret) -> Result<MfaEnrolmentView, Error> {
-        let body = json!({"password": password.expose()});
-        let answer = self
-            .send_own(Method::POST, "mfa/enroll", Some(&body))
-            .await?;
-        let (Some(secret), Some(url)) = (
-            answer.get("secret").and_then(Value::as_str),
-            answer.get("otpauthUrl").and_then(Value::as_str),
-        ) else {
-            return Err(Error::protocol("the two-factor enrolment has no key", b""));
-        };
-        Ok(MfaEnrolmentView {
-            secret: grouped(secret),
-            qr: QrView::of(url)?,
-        })
+        let client = self.require_client().await?;
+        let started = client.own_account().start_mfa(&password).await;
+        self.note_and_save_session(started).await
     }
 
     /// Turns two-factor sign-in on with a code the authenticator app shows now.
@@ -114,9 +92,9 @@ impl Console {
     ///
     /// [`Error::Validation`] for a wrong code.
     pub async fn confirm_mfa(&self, code: &str) -> Result<MyAccountView, Error> {
-        let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-        self.send_own(Method::POST, "mfa/confirm", Some(&json!({"code": code})))
-            .await?;
+        let client = self.require_client().await?;
+        let confirmed = client.own_account().confirm_mfa(code).await;
+        self.note_and_save_session(confirmed).await?;
         {
             let mut state = self.state.lock().await;
             if let Some(active) = state.active.as_mut() {
@@ -136,10 +114,9 @@ impl Console {
         password: Secret,
         code: String,
     ) -> Result<MyAccountView, Error> {
-        let mut body = json!({"password": password.expose()});
-        add_code(&mut body, Some(code));
-        self.send_own(Method::POST, "mfa/disable", Some(&body))
-            .await?;
+        let client = self.require_client().await?;
+        let disabled = client.own_account().disable_mfa(&password, &code).await;
+        self.note_and_save_session(disabled).await?;
         self.my_account().await
     }
 
@@ -149,146 +126,8 @@ impl Console {
     ///
     /// As any request.
     pub async fn end_other_sessions(&self) -> Result<u32, Error> {
-        let answer = self
-            .send_own(Method::POST, "sessions/end-others", Some(&json!({})))
-            .await?;
-        Ok(answer
-            .get("sessionsEnded")
-            .and_then(Value::as_u64)
-            .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX)))
-    }
-
-    /// `{method} {root}/auth/{endpoint}` on the current session; the answer's JSON
-    /// (`null` for an empty one).
-    async fn send_own(
-        &self,
-        method: Method,
-        endpoint: &str,
-        body: Option<&Value>,
-    ) -> Result<Value, Error> {
         let client = self.require_client().await?;
-        if client.account().is_none() {
-            return Err(Error::Unsupported {
-                message:
-                    "Only a password sign-in to a Muster server has an account to manage here."
-                        .to_owned(),
-            });
-        }
-        let url = format!("{}/auth/{endpoint}", client.root());
-        let idempotent = method == Method::GET;
-        let sent = client
-            .send(method, &url, &[], body, None, idempotent)
-            .await
-            .and_then(|answer| {
-                if answer.body.is_empty() {
-                    Ok(Value::Null)
-                } else {
-                    answer.json::<Value>()
-                }
-            });
-        self.note_and_save_session(sent).await
-    }
-}
-
-/// The signed-in account, for "My account".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(Type))]
-#[serde(rename_all = "camelCase")]
-pub struct MyAccountView {
-    /// The account's id.
-    pub id: Option<String>,
-    /// Its userName, or a system admin's email.
-    pub name: Option<String>,
-    /// admin, technician or viewer (system admins: admin).
-    pub role: String,
-    /// Whether it is a system admin.
-    pub system_admin: bool,
-    /// Whether two-factor sign-in is on.
-    pub mfa_enabled: bool,
-    /// How many sessions are open, this one included.
-    pub active_sessions: u32,
-    /// Whether a new password must be chosen first.
-    pub must_change_password: bool,
-}
-
-/// Two-factor sign-in being set up: the key for the authenticator app, in groups of
-/// four, and the same as a QR code. Shown once, on the screen only; never stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(Type))]
-#[serde(rename_all = "camelCase")]
-pub struct MfaEnrolmentView {
-    /// The key (base32), to type in when the code cannot be scanned.
-    pub secret: String,
-    /// The `otpauth://` address of the key as a QR code.
-    pub qr: QrView,
-}
-
-/// A QR code as its modules: `size` × `size`, row by row, `true` for dark.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(Type))]
-#[serde(rename_all = "camelCase")]
-pub struct QrView {
-    /// Modules per side.
-    pub size: u32,
-    /// Every module, row by row; dark is `true`.
-    pub modules: Vec<bool>,
-}
-
-impl QrView {
-    /// `text` as a QR code (error correction level M).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Protocol`] when the text is too long for a QR code.
-    pub fn of(text: &str) -> Result<Self, Error> {
-        let code = qrcodegen::QrCode::encode_text(text, qrcodegen::QrCodeEcc::Medium)
-            .map_err(|_| Error::protocol("the enrolment key is too long for a QR code", b""))?;
-        let size = code.size();
-        let modules = (0..size)
-            .flat_map(|y| (0..size).map(move |x| (x, y)))
-            .map(|(x, y)| code.get_module(x, y))
-            .collect();
-        Ok(Self {
-            size: u32::try_from(size).unwrap_or(0),
-            modules,
-        })
-    }
-}
-
-/// A key in groups of four characters, as authenticator apps show keys.
-fn grouped(key: &str) -> String {
-    key.chars()
-        .collect::<Vec<_>>()
-        .chunks(4)
-        .map(|chunk| chunk.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Adds a non-empty two-factor code (spaces removed) to `body`.
-fn add_code(body: &mut Value, code: Option<String>) {
-    let code: Option<String> =
-        code.map(|code| code.chars().filter(|c| !c.is_whitespace()).collect());
-    if let (Some(code), Some(object)) = (code.filter(|c| !c.is_empty()), body.as_object_mut()) {
-        object.insert("code".into(), Value::String(code));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_are_grouped_and_qr_codes_drawn_here() {
-        assert_eq!(grouped("JBSWY3DPEHPK3PXP"), "JBSW Y3DP EHPK 3PXP");
-        let qr = QrView::of(
-            "otpauth://totp/Muster:ada@acme.example?secret=JBSWY3DPEHPK3PXP&issuer=Muster",
-        )
-        .unwrap_or_else(|error| panic!("{error}"));
-        assert!(qr.size >= 21, "version 1 or more: {}", qr.size);
-        assert_eq!(qr.modules.len(), (qr.size * qr.size) as usize);
-        // The finder pattern's corner is dark, the module beside the pattern light.
-        assert!(qr.modules[0]);
-        assert!(!qr.modules[7]);
+        let ended = client.own_account().end_other_sessions().await;
+        self.note_and_save_session(ended).await
     }
 }
