@@ -28,6 +28,7 @@ describe("the first sync starts by itself", () => {
     expect(firstSyncArrival({ ...ready, phase: "signedOut" })).toBeNull();
     expect(firstSyncArrival({ ...ready, mustChangePassword: true })).toBeNull();
     expect(firstSyncArrival({ ...ready, mfaEnrollmentRequired: true })).toBeNull();
+    expect(firstSyncArrival({ ...ready, noAccessReason: "Technicians do not see accounts." })).toBeNull();
     expect(firstSyncArrival(null)).toBeNull();
   });
 });

@@ -14,15 +14,16 @@ type Status = {
   account?: { id: string } | null;
   mustChangePassword?: boolean;
   mfaEnrollmentRequired?: boolean;
+  noAccessReason?: string | null;
 };
 
 /**
  * A key naming this arrival (profile, organisation, account) when a first sync should
- * start now, or null when none should: not signed in, offline, a copy exists, or the
+ * start now, or null when none should: not signed in, offline, a copy exists, the
  * account must choose a new password or set up two-factor first (the server refuses
- * everything else).
+ * everything else), or it may see no users at all (technicians).
  */
 export function firstSyncArrival(status: Status | null | undefined): string | null {
-  if (status?.phase !== "ready" || !status.online || status.syncedAt || status.mustChangePassword || status.mfaEnrollmentRequired) return null;
+  if (status?.phase !== "ready" || !status.online || status.syncedAt || status.mustChangePassword || status.mfaEnrollmentRequired || status.noAccessReason) return null;
   return `${status.profile?.name ?? ""}/${status.org ?? ""}/${status.account?.id ?? ""}`;
 }

@@ -2083,6 +2083,11 @@ export type StatusView_Deserialize = {
 	readOnly: boolean,
 	/**  Why, in words. */
 	readOnlyReason?: string | null,
+	/**
+	 *  Why the signed-in account sees no users here at all, if so (technicians: the
+	 *  server refuses them user reads); nothing is synced then.
+	 */
+	noAccessReason?: string | null,
 	/**  What the server supports, each with the reason when not. */
 	features: FeatureView_Deserialize[],
 	/**  A notice about the offline copy (discarded, cannot be kept, or not saved), if any. */
@@ -2127,6 +2132,11 @@ export type StatusView_Serialize = {
 	readOnly: boolean,
 	/**  Why, in words. */
 	readOnlyReason: string | null,
+	/**
+	 *  Why the signed-in account sees no users here at all, if so (technicians: the
+	 *  server refuses them user reads); nothing is synced then.
+	 */
+	noAccessReason: string | null,
 	/**  What the server supports, each with the reason when not. */
 	features: FeatureView_Serialize[],
 	/**  A notice about the offline copy (discarded, cannot be kept, or not saved), if any. */

@@ -173,6 +173,9 @@ pub struct StatusView {
     pub read_only: bool,
     /// Why, in words.
     pub read_only_reason: Option<String>,
+    /// Why the signed-in account sees no users here at all, if so (technicians: the
+    /// server refuses them user reads); nothing is synced then.
+    pub no_access_reason: Option<String>,
     /// What the server supports, each with the reason when not.
     pub features: Vec<FeatureView>,
     /// A notice about the offline copy (discarded, cannot be kept, or not saved), if any.

@@ -115,6 +115,10 @@ impl UserAction {
     }
 }
 
+/// What a technician is told: the server's own words for refusing them.
+const TECHNICIANS: &str = "Technicians do not see or manage accounts in Muster: an admin \
+                           manages them, and support staff (viewers) review them.";
+
 /// The signed-in account, as far as the rules care.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Account {
@@ -135,14 +139,18 @@ impl Account {
         }
         match &self.role {
             None | Some(Role::Admin) => None,
-            Some(Role::Technician) => {
-                Some("Technicians cannot manage users; ask an admin.".to_owned())
-            }
+            Some(Role::Technician) => Some(TECHNICIANS.to_owned()),
             Some(role) => Some(format!(
                 "You are signed in as a {role}: you can review accounts, but only admins change \
                  them."
             )),
         }
+    }
+
+    /// Why this account may not see users at all, if so: a technician has nothing in
+    /// Muster (a Muster server refuses them user reads), so there is nothing to sync.
+    pub fn no_access_reason(&self) -> Option<String> {
+        (!self.system_admin && self.role == Some(Role::Technician)).then(|| TECHNICIANS.to_owned())
     }
 
     /// Why this account may not administer the organisation itself (its API tokens, its

@@ -777,3 +777,54 @@ async fn deleting_hands_work_over_and_a_system_admin_finds_and_restores_the_user
         .unwrap();
     assert_ne!(restored.status, "deleted");
 }
+
+#[tokio::test]
+async fn a_technician_is_told_what_the_server_holds_and_nothing_is_fetched() {
+    let server = Muster::start("console-technician", 10).await;
+    let email = format!("tia@{}", server.domain);
+    server.server.seed_person(
+        &server.org,
+        "tia",
+        &email,
+        "technician",
+        muster_test_support::PASSWORD,
+    );
+    // The server's own words for refusing a technician the users.
+    let direct = server
+        .sign_in(&email, muster_test_support::PASSWORD)
+        .await
+        .users()
+        .page(&muster_core::query::ListQuery::default())
+        .await
+        .unwrap_err();
+    let Error::Forbidden { message: refused } = direct else {
+        panic!("a technician is refused user reads: {direct:?}");
+    };
+    let console = TestConsole::signed_in(
+        "tia",
+        fail_fast(),
+        &server.url,
+        &server.org,
+        &email,
+        muster_test_support::PASSWORD,
+    )
+    .await;
+    let status = console.status().await;
+    assert_eq!(
+        status.read_only_reason.as_deref(),
+        Some(refused.as_str()),
+        "the banner says what the server holds"
+    );
+    assert_eq!(status.no_access_reason.as_deref(), Some(refused.as_str()));
+    let sync = console.sync(|_| {}).await.unwrap_err();
+    assert!(
+        matches!(&sync, Error::Forbidden { message } if *message == refused),
+        "{sync:?}"
+    );
+    let after = console.status().await;
+    assert!(
+        after.online,
+        "a refusal known beforehand is not a lost connection"
+    );
+    assert_eq!(after.user_count, 0);
+}

@@ -249,7 +249,7 @@ impl Caller {
         self.check_org(org)?;
         match self.role() {
             Some(Role::Technician) => Err(AppError::forbidden(
-                "Technicians cannot manage users; ask an admin.",
+                "Technicians do not see or manage accounts in Muster: an admin manages them, and support staff (viewers) review them.",
             )),
             _ => Ok(()),
         }

@@ -17,7 +17,8 @@ async fn roles_decide_reading_and_writing() {
     )
     .await;
     assert_eq!(
-        body["detail"], "Technicians cannot manage users; ask an admin.",
+        body["detail"],
+        "Technicians do not see or manage accounts in Muster: an admin manages them, and support staff (viewers) review them.",
         "technicians"
     );
 
