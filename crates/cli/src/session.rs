@@ -64,6 +64,17 @@ pub async fn discover(target: &Target, out: &Output) -> Result<(), Failure> {
     }
     say!();
     print_features(&features);
+    if !caps.permissions.is_empty() {
+        say!();
+        let mut table = Table::new(["PERMISSION (users create|update --permissions)", "ALLOWS"]);
+        for permission in &caps.permissions {
+            table.row([
+                permission.name.clone(),
+                crate::output::one_line(&permission.description),
+            ]);
+        }
+        table.print();
+    }
     Ok(())
 }
 

@@ -165,6 +165,10 @@ pub struct ShopArgs {
     /// Branches the user works for (comma separated).
     #[arg(long, value_name = "A,B", value_delimiter = ',')]
     branches: Option<Vec<String>>,
+    /// Permissions beyond the role (comma separated; `muster discover` lists them), e.g.
+    /// viewPricing,mobileAppAccess; an empty value clears them.
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    permissions: Option<Vec<String>>,
 }
 
 impl ShopArgs {
@@ -186,7 +190,7 @@ impl ShopArgs {
     }
 
     /// The list fields by their attribute names, each trimmed without blanks.
-    fn lists(&self) -> [(&'static str, Option<Vec<String>>); 3] {
+    fn lists(&self) -> [(&'static str, Option<Vec<String>>); 4] {
         let clean = |list: &Option<Vec<String>>| {
             list.as_ref().map(|values| {
                 values
@@ -200,6 +204,7 @@ impl ShopArgs {
             ("serviceGroups", clean(&self.service_groups)),
             ("zones", clean(&self.zones)),
             ("branches", clean(&self.branches)),
+            ("permissions", clean(&self.permissions)),
         ]
     }
 
@@ -235,7 +240,8 @@ impl ShopArgs {
 
     /// The shop extension of a new user.
     fn shop(&self) -> ShopUser {
-        let [service_groups, zones, branches] = self.lists().map(|(_, v)| v.unwrap_or_default());
+        let [service_groups, zones, branches, permissions] =
+            self.lists().map(|(_, v)| v.unwrap_or_default());
         ShopUser {
             licence: self.licence.as_deref().map(Licence::parse),
             role: self.role.as_deref().map(Role::parse),
@@ -244,6 +250,7 @@ impl ShopArgs {
             zones,
             home_branch: self.home_branch.clone(),
             branches,
+            permissions,
             job_role: self.job_role.clone(),
             phone: self.phone.clone(),
             ..ShopUser::default()

@@ -59,6 +59,21 @@ pub struct Capabilities {
     /// Whether system admins may list deleted users (`includeDeleted`): Muster's
     /// `/actions` document says so.
     pub list_deleted: bool,
+    /// The per-user permissions the provider's software has (Muster's `/actions`
+    /// document lists them with their words), in its order; empty elsewhere.
+    pub permissions: Vec<PermissionInfo>,
+}
+
+/// One per-user permission a provider offers, as its capability document words it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PermissionInfo {
+    /// The value in the shop extension's `permissions` (`viewPricing`).
+    pub name: String,
+    /// A few words for a toggle.
+    pub label: String,
+    /// What it allows.
+    pub description: String,
 }
 
 /// Who may use an action, as the `/actions` document says.
@@ -368,6 +383,11 @@ impl Client {
             .as_ref()
             .filter(|doc| is_actions_document(doc))
             .is_some_and(|doc| doc.get("listDeleted").is_some_and(Value::is_object));
+        capabilities.permissions = actions
+            .as_ref()
+            .filter(|doc| is_actions_document(doc))
+            .map(permissions_of)
+            .unwrap_or_default();
         Ok(capabilities)
     }
 
@@ -388,6 +408,29 @@ impl Client {
             .await?
             .json()
     }
+}
+
+/// The permissions a capability document lists: each with a name (others are left out),
+/// its label falling back to the name.
+fn permissions_of(document: &Value) -> Vec<PermissionInfo> {
+    document
+        .get("permissions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| {
+            let text = |key: &str| entry.get(key).and_then(Value::as_str).map(str::trim);
+            let name = text("name").filter(|n| !n.is_empty())?;
+            Some(PermissionInfo {
+                name: name.to_owned(),
+                label: text("label")
+                    .filter(|l| !l.is_empty())
+                    .unwrap_or(name)
+                    .to_owned(),
+                description: text("description").unwrap_or_default().to_owned(),
+            })
+        })
+        .collect()
 }
 
 fn from_config(config: &ServiceProviderConfig) -> Capabilities {
@@ -578,6 +621,29 @@ mod tests {
         );
         // `actions` of the wrong type, or no document at all: nothing offered.
         assert!(action_rules(&json!({"actions": {"suspend": true}})).is_empty());
+        // Permissions need a name; a missing label is the name.
+        let permissions = permissions_of(&json!({"permissions": [
+            {"name": "viewPricing", "label": "Prices", "description": "See prices."},
+            {"name": "viewReports"},
+            {"label": "No name"},
+            "junk",
+        ]}));
+        assert_eq!(
+            permissions,
+            [
+                PermissionInfo {
+                    name: "viewPricing".into(),
+                    label: "Prices".into(),
+                    description: "See prices.".into(),
+                },
+                PermissionInfo {
+                    name: "viewReports".into(),
+                    label: "viewReports".into(),
+                    description: String::new(),
+                },
+            ]
+        );
+        assert!(permissions_of(&json!({"permissions": 7})).is_empty());
         // /Schemas that is not a list, or lists junk: no schema is served, so no
         // extension is sent, and the list still reads.
         for junk in [

@@ -19,6 +19,7 @@ pub mod mfa;
 pub mod orgs;
 pub mod outbox;
 pub mod pages;
+pub mod permissions;
 pub mod policy;
 pub mod ratelimit;
 pub mod responsibilities;

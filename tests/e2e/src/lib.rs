@@ -269,7 +269,8 @@ impl Server {
 
     /// A user's id by email.
     pub async fn id_of(&self, org: &str, email: &str) -> String {
-        let filter = format!("userName eq \"{email}\"");
+        // By address: the sign-in name the app makes for a new user is not the email.
+        let filter = format!("emails.value eq \"{email}\"");
         let found = self.list_users(org, &[("filter", &filter)]).await;
         found["Resources"][0]["id"]
             .as_str()
@@ -558,6 +559,31 @@ impl App {
             if Instant::now() >= deadline {
                 self.screenshot("failure").await;
                 panic!("{id} never showed what was expected; last text: {text:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits up to 20 s until an input's value satisfies `ok` (the engine's answers come
+    /// after typing stops); returns the value.
+    pub async fn wait_value(&self, id: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let value = match self.client.find(Locator::Css(&Self::testid(id))).await {
+                Ok(element) => element
+                    .prop("value")
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if ok(&value) {
+                return value;
+            }
+            if Instant::now() >= deadline {
+                self.screenshot("failure").await;
+                panic!("{id} never held what was expected; last value: {value:?}");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

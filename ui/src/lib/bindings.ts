@@ -592,6 +592,11 @@ export type Choices = {
 	roles: string[],
 	/**  The kinds of responsibility a deactivation hands over. */
 	responsibilityKinds: Choice[],
+	/**
+	 *  The per-user permissions the provider offers, as it words them (empty when it
+	 *  offers none): the form's toggles.
+	 */
+	permissions: PermissionChoice[],
 };
 
 /**
@@ -1506,6 +1511,16 @@ export type PasswordPolicyView = {
 	rules: string[],
 };
 
+/**  A per-user permission the form offers as a toggle. */
+export type PermissionChoice = {
+	/**  The value (`viewPricing`). */
+	value: string,
+	/**  A few words for the toggle. */
+	label: string,
+	/**  What it allows. */
+	description: string,
+};
+
 /**  Where the console is: the screen follows from it. */
 export type Phase = 
 /**  No profile is open. */
@@ -2246,6 +2261,8 @@ export type UserDetail_Deserialize = {
 	homeBranch?: string | null,
 	/**  Branches worked for. */
 	branches: string[],
+	/**  Permissions granted beyond the role (`viewPricing`…). */
+	permissions: string[],
 	/**  Account status. */
 	status: string,
 	/**  Invitation. */
@@ -2318,6 +2335,8 @@ export type UserDetail_Serialize = {
 	homeBranch: string | null,
 	/**  Branches worked for. */
 	branches: string[],
+	/**  Permissions granted beyond the role (`viewPricing`…). */
+	permissions: string[],
 	/**  Account status. */
 	status: string,
 	/**  Invitation. */
@@ -2387,6 +2406,8 @@ export type UserInput_Deserialize = {
 	homeBranch?: string | null,
 	/**  Branches. */
 	branches?: string[],
+	/**  Permissions granted beyond the role (those the provider offers). */
+	permissions?: string[],
 };
 
 /**  The editable fields of a user, for create and edit. */
@@ -2417,6 +2438,8 @@ export type UserInput_Serialize = {
 	homeBranch: string | null,
 	/**  Branches. */
 	branches: string[],
+	/**  Permissions granted beyond the role (those the provider offers). */
+	permissions: string[],
 };
 
 /**  One row of the users table. */

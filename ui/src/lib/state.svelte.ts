@@ -54,7 +54,7 @@ class AppState {
 
   /** The values the forms offer (licences, roles, responsibility kinds), from the engine. */
   get choices(): Choices {
-    return this.status?.choices ?? { licences: [], roles: [], responsibilityKinds: [] };
+    return this.status?.choices ?? { licences: [], roles: [], responsibilityKinds: [], permissions: [] };
   }
 
   get readOnlyReason(): string | null {

@@ -272,7 +272,6 @@ impl Muster {
     }
 }
 
-/// The id of the user with this userName, looked up through `muster users list`.
 /// `muster` signing in with a password as `email` (a person [`Server::seed_person`]
 /// added), instead of the admin's token.
 pub fn as_person(muster: &Muster, email: &str) -> Muster {
@@ -283,6 +282,7 @@ pub fn as_person(muster: &Muster, email: &str) -> Muster {
         .env("MUSTER_PASSWORD", ADMIN_PASSWORD)
 }
 
+/// The id of the user with this userName, looked up through `muster users list`.
 pub fn user_id(muster: &Muster, user_name: &str) -> String {
     let filter = format!("userName eq \"{user_name}\"");
     let run = muster

@@ -283,6 +283,32 @@ fn create_makes_the_sign_in_name_and_list_finds_invitations_about_to_lapse() {
         second["userName"], "jsmith2",
         "numbered past the taken name"
     );
+    let id = second["id"].as_str().unwrap();
+    let granted = muster
+        .run(&[
+            "users",
+            "update",
+            id,
+            "--permissions",
+            "viewPricing,MOBILEAPPACCESS",
+            "--json",
+        ])
+        .success()
+        .json();
+    assert_eq!(
+        granted["urn:muster:params:scim:schemas:extension:shop:2.0:User"]["permissions"],
+        serde_json::json!(["viewPricing", "mobileAppAccess"]),
+        "stored as the server spells them"
+    );
+    muster
+        .run(&["users", "update", id, "--permissions", "launchRockets"])
+        .code(7);
+    let discovered = muster.run(&["discover"]).success();
+    assert!(
+        discovered.stdout.contains("pushToShopSystem"),
+        "the server's permissions are listed: {}",
+        discovered.stdout
+    );
     let refused = muster
         .run(&[
             "users",

@@ -112,6 +112,7 @@ pub(super) fn user_from(input: &UserInput) -> User {
         zones: clean(&input.zones),
         home_branch: blank_to_none(&input.home_branch),
         branches: clean(&input.branches),
+        permissions: clean(&input.permissions),
         job_role: blank_to_none(&input.job_role),
         phone: blank_to_none(&input.phone),
         ..ShopUser::default()
@@ -214,6 +215,7 @@ pub(super) fn changes(before: &UserDetail, input: &UserInput, shop: bool) -> Vec
         ),
         ("zones", &before.zones, &input.zones),
         ("branches", &before.branches, &input.branches),
+        ("permissions", &before.permissions, &input.permissions),
     ];
     for (name, old, new) in lists {
         let new = clean(new);
@@ -243,6 +245,7 @@ mod tests {
             zones: Vec::new(),
             home_branch: None,
             branches: Vec::new(),
+            permissions: Vec::new(),
         }
     }
 

@@ -126,10 +126,42 @@ pub struct Choices {
     pub roles: Vec<String>,
     /// The kinds of responsibility a deactivation hands over.
     pub responsibility_kinds: Vec<Choice>,
+    /// The per-user permissions the provider offers, as it words them (empty when it
+    /// offers none): the form's toggles.
+    pub permissions: Vec<PermissionChoice>,
+}
+
+/// A per-user permission the form offers as a toggle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct PermissionChoice {
+    /// The value (`viewPricing`).
+    pub value: String,
+    /// A few words for the toggle.
+    pub label: String,
+    /// What it allows.
+    pub description: String,
 }
 
 impl Choices {
-    /// What this version of the engine knows.
+    /// What this version of the engine knows, with the permissions `capabilities` offer.
+    pub fn of(capabilities: &crate::discovery::Capabilities) -> Self {
+        Self {
+            permissions: capabilities
+                .permissions
+                .iter()
+                .map(|p| PermissionChoice {
+                    value: p.name.clone(),
+                    label: p.label.clone(),
+                    description: p.description.clone(),
+                })
+                .collect(),
+            ..Self::known()
+        }
+    }
+
+    /// What this version of the engine knows (no provider's permissions).
     pub fn known() -> Self {
         let owned = |values: &[&str]| values.iter().map(|v| (*v).to_owned()).collect();
         Self {
@@ -142,6 +174,7 @@ impl Choices {
                     label: kind.label().to_owned(),
                 })
                 .collect(),
+            permissions: Vec::new(),
         }
     }
 }
@@ -336,6 +369,8 @@ pub struct UserDetail {
     pub home_branch: Option<String>,
     /// Branches worked for.
     pub branches: Vec<String>,
+    /// Permissions granted beyond the role (`viewPricing`…).
+    pub permissions: Vec<String>,
     /// Account status.
     pub status: String,
     /// Invitation.
@@ -415,6 +450,8 @@ pub struct UserInput {
     pub home_branch: Option<String>,
     /// Branches.
     pub branches: Vec<String>,
+    /// Permissions granted beyond the role (those the provider offers).
+    pub permissions: Vec<String>,
 }
 
 /// What the create form learns about an email address as it is typed.
@@ -689,6 +726,7 @@ impl UserDetail {
             zones: shop.map(|s| s.zones.clone()).unwrap_or_default(),
             home_branch: shop.and_then(|s| s.home_branch.clone()),
             branches: shop.map(|s| s.branches.clone()).unwrap_or_default(),
+            permissions: shop.map(|s| s.permissions.clone()).unwrap_or_default(),
             status: user.status_name().to_owned(),
             invitation: invitation_of(user, now),
             last_sign_in_at: last.and_then(|l| l.at).map(stamp),

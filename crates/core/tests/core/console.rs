@@ -828,3 +828,45 @@ async fn a_technician_is_told_what_the_server_holds_and_nothing_is_fetched() {
     );
     assert_eq!(after.user_count, 0);
 }
+
+#[tokio::test]
+async fn permissions_are_the_servers_toggles_and_edits_send_only_the_change() {
+    let server = Muster::start("console-permissions", 10).await;
+    let console = signed_in(&server, &server.url).await;
+    console.sync(|_| {}).await.unwrap();
+    let offered = console.status().await.choices.permissions;
+    let names: Vec<&str> = offered.iter().map(|p| p.value.as_str()).collect();
+    assert!(names.contains(&"viewPricing"), "{offered:?}");
+    assert!(
+        offered
+            .iter()
+            .all(|p| !p.label.is_empty() && !p.description.is_empty())
+    );
+
+    let email = format!("pia.perm@{}", server.domain);
+    let created = console
+        .create_user(
+            &UserInput {
+                permissions: vec!["viewPricing".into(), " viewpricing ".into()],
+                ..person(&email)
+            },
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        created.permissions,
+        ["viewPricing"],
+        "cleaned, then canonical"
+    );
+    let mut edit = person(&email);
+    edit.user_name = created.user_name.clone();
+    edit.permissions = vec!["viewPricing".into(), "mobileAppAccess".into()];
+    let edited = console
+        .update_user(&created.id, &edit, created.version.clone())
+        .await
+        .unwrap();
+    assert_eq!(edited.permissions, ["viewPricing", "mobileAppAccess"]);
+    let cached = console.user(&created.id).await.unwrap();
+    assert_eq!(cached.permissions, edited.permissions, "the copy follows");
+}

@@ -467,6 +467,9 @@ impl Schema {
                 Attribute::string("permissions", "Permission flags granted beyond the role.")
                     .multi()
                     .canonical(&[
+                        "mobileAppAccess",
+                        "viewOthersAssignments",
+                        "pushToShopSystem",
                         "manageInventory",
                         "viewPricing",
                         "approveTimesheets",

@@ -226,6 +226,8 @@ pub async fn capabilities(Readable(base): Readable) -> AppResult<Response> {
             "parameter": crate::scim::query::INCLUDE_DELETED,
             "requires": "systemAdmin",
         },
+        // The per-user permissions of the shop's software, for clients to draw toggles.
+        "permissions": crate::permissions::document(),
         "meta": {"resourceType": "Actions", "location": format!("{base}/actions")},
     })))
 }

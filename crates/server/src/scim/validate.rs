@@ -233,8 +233,8 @@ fn check_immutable(kind: Kind, doc: &Map<String, Value>, previous: &Value) -> Ap
     Ok(())
 }
 
-/// Muster's rules for users beyond the schema: valid email addresses, licence and role
-/// from their closed lists (stored in canonical lower case), and a role the licence is
+/// Muster's rules for users beyond the schema: valid email addresses, licence, role and
+/// permissions from their closed lists (stored canonically), and a role the licence is
 /// for (the field licence is for technicians).
 fn check_user(doc: &mut Map<String, Value>) -> AppResult<()> {
     if let Some(Value::Array(emails)) = doc.get("emails") {
@@ -276,6 +276,30 @@ fn check_user(doc: &mut Map<String, Value>) -> AppResult<()> {
                 )));
             };
             *value = Value::String(canonical.clone());
+        }
+        if let Some(def) = shop_schema
+            .attributes
+            .iter()
+            .find(|a| a.name == "permissions")
+            && let Some(Value::Array(granted)) = shop.get_mut("permissions")
+        {
+            for value in granted.iter_mut() {
+                let known = value.as_str().and_then(|text| {
+                    def.canonical_values
+                        .iter()
+                        .find(|c| c.eq_ignore_ascii_case(text.trim()))
+                });
+                let Some(canonical) = known else {
+                    return Err(AppError::invalid_attribute(
+                        "permissions",
+                        format!(
+                            "{value} is not a permission; use any of: {}.",
+                            def.canonical_values.join(", ")
+                        ),
+                    ));
+                };
+                *value = Value::String(canonical.clone());
+            }
         }
         let text = |name: &str| shop.get(name).and_then(Value::as_str);
         let licence = text("licence").map(Licence::from);

@@ -276,3 +276,39 @@ async fn bad_input_gets_scim_errors_never_500() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn permissions_come_from_the_capability_document_and_only_those_are_taken() {
+    let (server, token) = admin().await;
+    let document: Value = server
+        .get("/o/acme/scim/v2/actions", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let permissions = document["permissions"].as_array().unwrap();
+    assert!(permissions.len() >= 3, "{document}");
+    for permission in permissions {
+        assert!(permission["label"].is_string() && permission["description"].is_string());
+    }
+    let names: Vec<&str> = permissions
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"viewOthersAssignments") && names.contains(&"pushToShopSystem"));
+
+    let mut body = person("perm", "Ission");
+    body[SHOP] = json!({"licence": "desk", "role": "viewer", "permissions": names});
+    let created = create(&server, &token, body).await;
+    assert_eq!(
+        created[SHOP]["permissions"].as_array().unwrap().len(),
+        names.len()
+    );
+    let mut unknown = person("perm2", "Ission");
+    unknown[SHOP] = json!({"permissions": ["launchRockets"]});
+    let error = scim_error(server.post(&users(""), &token, &unknown).await, 400).await;
+    assert!(
+        error["detail"].as_str().unwrap().contains("launchRockets"),
+        "{error}"
+    );
+}

@@ -59,10 +59,24 @@ async fn a_shop_admins_day() {
     app.fill("form-givenName", "Nova").await;
     app.fill("form-familyName", "Hire").await;
     app.fill("form-email", &email).await;
+    // The sign-in name is made from the name; the permissions are the server's toggles.
+    app.wait_value("form-userName", |v| v == "nhire").await;
+    app.click("form-permission-mobileAppAccess").await;
     app.screenshot("06-invite").await;
     app.click("form-submit").await;
     app.wait_text("detail-status", |t| t.to_lowercase().contains("invited"))
         .await;
+    app.wait_text("detail-permissions", |t| t.contains("Mobile app"))
+        .await;
+    let filter = format!("emails.value eq \"{email}\"");
+    let nova = server.list_users(ORG, &[("filter", &filter)]).await;
+    let nova = &nova["Resources"][0];
+    assert_eq!(nova["userName"], "nhire", "{nova}");
+    assert_eq!(
+        nova["urn:muster:params:scim:schemas:extension:shop:2.0:User"]["permissions"],
+        serde_json::json!(["mobileAppAccess"]),
+        "{nova}"
+    );
     let link = server.link_sent_to(&email).await;
     let token = link
         .split("token=")

@@ -34,6 +34,7 @@ function detail(overrides: Partial<UserDetail> = {}): UserDetail {
     zones: ["North"],
     homeBranch: "Leeds",
     branches: ["Leeds", "York"],
+    permissions: ["viewPricing"],
     status: "active",
     invitation: null,
     lastSignInAt: null,
@@ -65,6 +66,18 @@ describe("user form values", () => {
     expect(input.jobRole).toBe("Plumber");
     expect(input.serviceGroups).toEqual(["Plumbing", "Gas"]);
     expect(input.branches).toEqual(["Leeds", "York"]);
+    // Permissions the form does not offer are kept.
+    expect(input.permissions).toEqual(["viewPricing"]);
+  });
+
+  it("toggles a permission and sees it as a change", () => {
+    const loaded = formFromDetail(detail());
+    const values = formFromDetail(detail());
+    values.permissions = toggleIn(values.permissions, "mobileAppAccess");
+    expect(inputFromForm(values).permissions).toEqual(["viewPricing", "mobileAppAccess"]);
+    expect(diffForms(values, loaded).map((d) => d.field)).toEqual(["permissions"]);
+    values.permissions = toggleIn(values.permissions, "viewPricing");
+    expect(inputFromForm(values).permissions).toEqual(["mobileAppAccess"]);
   });
 
   it("does not share lists with the detail it came from", () => {

@@ -18,6 +18,7 @@ export type UserFormValues = {
   homeBranch: string;
   branches: string[];
   zones: string[];
+  permissions: string[];
 };
 
 export type FormField = keyof UserFormValues;
@@ -46,6 +47,7 @@ export const FIELD_LABELS: Record<FormField, string> = {
   homeBranch: "Home branch",
   branches: "Branches",
   zones: "Zones",
+  permissions: "Permissions",
 };
 
 export const FIELD_ORDER = Object.keys(FIELD_LABELS) as FormField[];
@@ -65,6 +67,7 @@ export function emptyForm(): UserFormValues {
     homeBranch: "",
     branches: [],
     zones: [],
+    permissions: [],
   };
 }
 
@@ -84,6 +87,7 @@ export function formFromDetail(detail: UserDetail): UserFormValues {
     homeBranch: detail.homeBranch ?? "",
     branches: [...detail.branches],
     zones: [...detail.zones],
+    permissions: [...detail.permissions],
   };
 }
 
@@ -122,6 +126,7 @@ export function inputFromForm(values: UserFormValues): UserInput {
     zones: cleanList(values.zones),
     homeBranch: optional(values.homeBranch),
     branches: cleanList(values.branches),
+    permissions: cleanList(values.permissions),
   };
 }
 
@@ -173,6 +178,7 @@ const FIELD_ALIASES: Record<string, FormField> = {
   homebranch: "homeBranch",
   branches: "branches",
   zones: "zones",
+  permissions: "permissions",
 };
 
 /**
