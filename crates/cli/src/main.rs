@@ -4,7 +4,7 @@
 //!
 //! One module per command group ([`profiles`], [`users`], [`user_actions`], [`transfer`]
 //! (CSV export and import), [`bulk`], [`groups`], [`tokens`] (API tokens), [`settings`]
-//! (organisation settings), [`session`]), plus where secrets come from
+//! (organisation settings), [`orgs`] (the server's organisations), [`session`]), plus where secrets come from
 //! ([`credentials`]), the encrypted offline copy ([`offline`]), how things are printed
 //! ([`output`], [`columns`]) and how failures become exit codes ([`failure`]).
 
@@ -14,6 +14,7 @@ mod credentials;
 mod failure;
 mod groups;
 mod offline;
+mod orgs;
 mod output;
 mod profiles;
 mod session;
@@ -133,6 +134,11 @@ enum Command {
         #[command(subcommand)]
         command: settings::SettingsCommand,
     },
+    /// Manage the server's organisations (system admins, at a Muster server).
+    Orgs {
+        #[command(subcommand)]
+        command: orgs::OrgsCommand,
+    },
     /// Run one action over many users (--ids, --filter, --search or --all), with
     /// progress and a summary; safe to re-run.
     Bulk(bulk::BulkArgs),
@@ -240,6 +246,7 @@ fn run(cli: Cli, out: Output) -> Result<(), Failure> {
             Command::Groups { command } => groups::run(command, &target, &out).await,
             Command::Tokens { command } => tokens::run(command, &target, &out).await,
             Command::Settings { command } => settings::run(command, &target, &out).await,
+            Command::Orgs { command } => orgs::run(command, &target, &out).await,
             Command::Bulk(args) => bulk::run(args, &target, &out).await,
         };
         let finished = target.finish().await;

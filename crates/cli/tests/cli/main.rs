@@ -8,6 +8,7 @@ mod bulk;
 mod errors;
 mod groups;
 mod keychain;
+mod orgs;
 mod profiles;
 mod session;
 mod settings;

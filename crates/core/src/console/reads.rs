@@ -328,21 +328,7 @@ impl Console {
         let client = self.require_client().await?;
         let org = org_of(&client)?;
         let url = format!("{}/o/{org}/audit", client.root());
-        let mut params: Vec<(&str, String)> = Vec::new();
-        for (key, value) in [
-            ("actor", &query.actor),
-            ("target", &query.target),
-            ("action", &query.action),
-            ("outcome", &query.outcome),
-            ("since", &query.since),
-            ("until", &query.until),
-        ] {
-            if let Some(value) = value.as_ref().filter(|v| !v.trim().is_empty()) {
-                params.push((key, value.trim().to_owned()));
-            }
-        }
-        params.push(("startIndex", (query.offset + 1).to_string()));
-        params.push(("count", query.limit.clamp(1, 200).to_string()));
+        let params = audit_params(query);
         let value: Value = self
             .note_and_save_session(
                 client
@@ -351,33 +337,58 @@ impl Console {
             )
             .await?
             .json()?;
-        let entries = value
-            .get("entries")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .map(|e| AuditEntryView {
-                at: text(e, "at").unwrap_or_default(),
-                actor: text(e, "actorName")
-                    .or_else(|| text(e, "actorKind").map(|kind| unnamed_actor(&kind)))
-                    .unwrap_or_default(),
-                action: text(e, "action").unwrap_or_default(),
-                target: text(e, "targetName").or_else(|| text(e, "targetId")),
-                outcome: text(e, "outcome").unwrap_or_default(),
-                detail: match e.get("detail") {
-                    None | Some(Value::Null) => String::new(),
-                    Some(Value::String(s)) => s.clone(),
-                    Some(other) => other.to_string(),
-                },
-            })
-            .collect();
-        Ok(AuditPage {
-            total: value
-                .get("totalResults")
-                .and_then(Value::as_u64)
-                .map_or(0, view::clamp),
-            entries,
+        Ok(audit_page(&value))
+    }
+}
+
+/// The query parameters of an audit log page (an organisation's or the server's).
+pub(super) fn audit_params(query: &AuditQuery) -> Vec<(&'static str, String)> {
+    let mut params: Vec<(&str, String)> = Vec::new();
+    for (key, value) in [
+        ("actor", &query.actor),
+        ("target", &query.target),
+        ("action", &query.action),
+        ("outcome", &query.outcome),
+        ("since", &query.since),
+        ("until", &query.until),
+    ] {
+        if let Some(value) = value.as_ref().filter(|v| !v.trim().is_empty()) {
+            params.push((key, value.trim().to_owned()));
+        }
+    }
+    params.push(("startIndex", (query.offset + 1).to_string()));
+    params.push(("count", query.limit.clamp(1, 200).to_string()));
+    params
+}
+
+/// An audit log page as the server answered it, in the app's shape.
+pub(super) fn audit_page(value: &Value) -> AuditPage {
+    let entries = value
+        .get("entries")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|e| AuditEntryView {
+            at: text(e, "at").unwrap_or_default(),
+            actor: text(e, "actorName")
+                .or_else(|| text(e, "actorKind").map(|kind| unnamed_actor(&kind)))
+                .unwrap_or_default(),
+            action: text(e, "action").unwrap_or_default(),
+            target: text(e, "targetName").or_else(|| text(e, "targetId")),
+            outcome: text(e, "outcome").unwrap_or_default(),
+            detail: match e.get("detail") {
+                None | Some(Value::Null) => String::new(),
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+            },
         })
+        .collect();
+    AuditPage {
+        total: value
+            .get("totalResults")
+            .and_then(Value::as_u64)
+            .map_or(0, view::clamp),
+        entries,
     }
 }
 
