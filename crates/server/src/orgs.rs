@@ -393,28 +393,32 @@ fn system_entry<'a>(
     }
 }
 
-#[derive(Serialize)]
-struct OrgList {
-    orgs: Vec<OrgSummary>,
-}
-
-/// `GET /admin/orgs`.
-async fn list(caller: Caller, State(state): State<AppState>) -> AppResult<Json<OrgList>> {
+/// What `read` lists, as `{key: [...]}`, for a system admin.
+async fn listing<T: Serialize + Send + 'static>(
+    caller: &Caller,
+    state: &AppState,
+    key: &str,
+    read: fn(&Connection) -> AppResult<Vec<T>>,
+) -> AppResult<Json<serde_json::Value>> {
     caller.require_system_admin()?;
-    let orgs = state.db.read(list_orgs).await?;
-    Ok(Json(OrgList { orgs }))
+    let items = state.db.read(read).await?;
+    let items = serde_json::to_value(items).map_err(AppError::internal)?;
+    Ok(Json(serde_json::Value::Object(
+        [(key.to_owned(), items)].into_iter().collect(),
+    )))
 }
 
-#[derive(Serialize)]
-struct PlanList {
-    plans: Vec<Plan>,
+/// `GET /admin/orgs`: `{orgs: [...]}`.
+async fn list(caller: Caller, State(state): State<AppState>) -> AppResult<Json<serde_json::Value>> {
+    listing(&caller, &state, "orgs", list_orgs).await
 }
 
-/// `GET /admin/plans`.
-async fn plans(caller: Caller, State(state): State<AppState>) -> AppResult<Json<PlanList>> {
-    caller.require_system_admin()?;
-    let plans = state.db.read(list_plans).await?;
-    Ok(Json(PlanList { plans }))
+/// `GET /admin/plans`: `{plans: [...]}`.
+async fn plans(
+    caller: Caller,
+    State(state): State<AppState>,
+) -> AppResult<Json<serde_json::Value>> {
+    listing(&caller, &state, "plans", list_plans).await
 }
 
 #[derive(Deserialize)]
@@ -457,6 +461,34 @@ async fn create(
     Ok((StatusCode::CREATED, Json(summary)))
 }
 
+/// One change to organisation `org` by a system admin, in one transaction: `work` makes
+/// it and says what to record about it; then the system-level audit entry `action`. The
+/// organisation as it now is.
+async fn change(
+    caller: Caller,
+    state: AppState,
+    client: Option<std::net::IpAddr>,
+    org: String,
+    action: &'static str,
+    work: impl FnOnce(&Transaction<'_>, &str, OffsetDateTime) -> AppResult<serde_json::Value>
+    + Send
+    + 'static,
+) -> AppResult<Json<OrgSummary>> {
+    caller.require_system_admin()?;
+    let now = state.clock.now();
+    let summary = state
+        .db
+        .write(move |tx| {
+            let detail = work(tx, &org, now)?;
+            let summary = org_summary(tx, &org)?;
+            let entry = system_entry(&caller, action, &org, Some(&summary.name), client, detail);
+            crate::audit::record(tx, &entry, now)?;
+            Ok(summary)
+        })
+        .await?;
+    Ok(Json(summary))
+}
+
 /// `POST /admin/orgs/{org}/suspend` → the organisation as it now is.
 async fn suspend(
     caller: Caller,
@@ -464,27 +496,11 @@ async fn suspend(
     ClientAddr(client): ClientAddr,
     Path(org): Path<String>,
 ) -> AppResult<Json<OrgSummary>> {
-    caller.require_system_admin()?;
-    let now = state.clock.now();
-    let summary = state
-        .db
-        .write(move |tx| {
-            let sessions = suspend_blocking(tx, &org, now)?;
-            let summary = org_summary(tx, &org)?;
-            let detail = json!({"sessionsRevoked": sessions});
-            let entry = system_entry(
-                &caller,
-                "org.suspend",
-                &org,
-                Some(&summary.name),
-                client,
-                detail,
-            );
-            crate::audit::record(tx, &entry, now)?;
-            Ok(summary)
-        })
-        .await?;
-    Ok(Json(summary))
+    change(caller, state, client, org, "org.suspend", |tx, org, now| {
+        let sessions = suspend_blocking(tx, org, now)?;
+        Ok(json!({"sessionsRevoked": sessions}))
+    })
+    .await
 }
 
 /// `POST /admin/orgs/{org}/reactivate` → the organisation as it now is.
@@ -494,26 +510,18 @@ async fn reactivate(
     ClientAddr(client): ClientAddr,
     Path(org): Path<String>,
 ) -> AppResult<Json<OrgSummary>> {
-    caller.require_system_admin()?;
-    let now = state.clock.now();
-    let summary = state
-        .db
-        .write(move |tx| {
-            reactivate_blocking(tx, &org, now)?;
-            let summary = org_summary(tx, &org)?;
-            let entry = system_entry(
-                &caller,
-                "org.reactivate",
-                &org,
-                Some(&summary.name),
-                client,
-                json!({}),
-            );
-            crate::audit::record(tx, &entry, now)?;
-            Ok(summary)
-        })
-        .await?;
-    Ok(Json(summary))
+    change(
+        caller,
+        state,
+        client,
+        org,
+        "org.reactivate",
+        |tx, org, now| {
+            reactivate_blocking(tx, org, now)?;
+            Ok(json!({}))
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -530,32 +538,23 @@ async fn set_plan(
     Path(org): Path<String>,
     JsonBody(request): JsonBody<PlanChange>,
 ) -> AppResult<Json<OrgSummary>> {
-    caller.require_system_admin()?;
-    let now = state.clock.now();
-    let summary = state
-        .db
-        .write(move |tx| {
-            let before = org_summary(tx, &org)?;
+    change(
+        caller,
+        state,
+        client,
+        org,
+        "org.set_plan",
+        move |tx, org, _| {
+            let before = org_summary(tx, org)?.plan;
             require_plan(tx, &request.plan)?;
             tx.execute(
                 "UPDATE orgs SET plan = ?2 WHERE id = ?1",
                 params![org, request.plan],
             )?;
-            let summary = org_summary(tx, &org)?;
-            let detail = json!({"before": before.plan, "after": summary.plan});
-            let entry = system_entry(
-                &caller,
-                "org.set_plan",
-                &org,
-                Some(&summary.name),
-                client,
-                detail,
-            );
-            crate::audit::record(tx, &entry, now)?;
-            Ok(summary)
-        })
-        .await?;
-    Ok(Json(summary))
+            Ok(json!({"before": before, "after": request.plan}))
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]

@@ -2,15 +2,7 @@
 //! deletes organisations (a deletion needs the id repeated); an organisation's admin and
 //! its API tokens cannot.
 
-use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, Muster, SYSTEM_ADMIN, Server};
-
-fn as_person(muster: &Muster, email: &str) -> Muster {
-    muster
-        .clone()
-        .without("MUSTER_TOKEN")
-        .env("MUSTER_EMAIL", email)
-        .env("MUSTER_PASSWORD", ADMIN_PASSWORD)
-}
+use crate::support::{ADMIN_EMAIL, SYSTEM_ADMIN, Server, as_person};
 
 fn org_in(list: &serde_json::Value, id: &str) -> Option<serde_json::Value> {
     list.as_array()

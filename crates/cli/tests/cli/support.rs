@@ -99,6 +99,16 @@ impl Server {
     }
 }
 
+/// The runner signed in as `email` with [`ADMIN_PASSWORD`] instead of the API token (a
+/// fresh sign-in each run, so it counts as recent).
+pub fn as_person(muster: &Muster, email: &str) -> Muster {
+    muster
+        .clone()
+        .without("MUSTER_TOKEN")
+        .env("MUSTER_EMAIL", email)
+        .env("MUSTER_PASSWORD", ADMIN_PASSWORD)
+}
+
 /// Runs the `muster` binary with a private config dir and a controlled environment.
 /// Clones share the config dir (and so the profiles) but not later environment changes.
 #[derive(Clone)]

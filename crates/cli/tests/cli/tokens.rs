@@ -2,20 +2,12 @@
 //! once (alone on stdout) and never again; viewers, technicians and other organisations
 //! cannot issue or revoke.
 
-use crate::support::{ADMIN_EMAIL, ADMIN_PASSWORD, Muster, Server, user_id};
+use crate::support::{ADMIN_EMAIL, Muster, Server, as_person, user_id};
 
 /// The runner signed in as the seeded admin with a password (a fresh sign-in each run,
 /// so issuing finds it recent).
 fn as_admin(muster: &Muster) -> Muster {
     as_person(muster, ADMIN_EMAIL)
-}
-
-fn as_person(muster: &Muster, email: &str) -> Muster {
-    muster
-        .clone()
-        .without("MUSTER_TOKEN")
-        .env("MUSTER_EMAIL", email)
-        .env("MUSTER_PASSWORD", ADMIN_PASSWORD)
 }
 
 #[test]

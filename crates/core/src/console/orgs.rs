@@ -181,21 +181,7 @@ impl Console {
     ///
     /// [`Error::Conflict`] when it is suspended already; as [`Console::org_rows`].
     pub async fn suspend_org(&self, id: &str) -> Result<OrgOutcome, Error> {
-        orgs::check_id("id", id.trim())?;
-        let client = self.org_admin().await?;
-        let saved = self
-            .note_and_save_session(client.organisations().suspend(id).await)
-            .await?;
-        let row = self.saved_row(&client, saved).await;
-        let message = format!(
-            "Suspended {}: its users are signed out and cannot sign in until it is \
-             reactivated.",
-            row.name
-        );
-        Ok(OrgOutcome {
-            row: Some(row),
-            message,
-        })
+        self.change_org(id, Change::Suspend).await
     }
 
     /// Reactivates suspended organisation `id`.
@@ -204,17 +190,7 @@ impl Console {
     ///
     /// [`Error::Conflict`] when it is active; as [`Console::org_rows`].
     pub async fn reactivate_org(&self, id: &str) -> Result<OrgOutcome, Error> {
-        orgs::check_id("id", id.trim())?;
-        let client = self.org_admin().await?;
-        let saved = self
-            .note_and_save_session(client.organisations().reactivate(id).await)
-            .await?;
-        let row = self.saved_row(&client, saved).await;
-        let message = format!("Reactivated {}: its users can sign in again.", row.name);
-        Ok(OrgOutcome {
-            row: Some(row),
-            message,
-        })
+        self.change_org(id, Change::Reactivate).await
     }
 
     /// Moves organisation `id` to `plan`.
@@ -224,13 +200,30 @@ impl Console {
     /// [`Error::Validation`] for a plan the server does not offer; as
     /// [`Console::org_rows`].
     pub async fn set_org_plan(&self, id: &str, plan: &str) -> Result<OrgOutcome, Error> {
+        self.change_org(id, Change::Plan(plan)).await
+    }
+
+    /// Sends one change of organisation `id`; its row as the server saved it, worded.
+    async fn change_org(&self, id: &str, change: Change<'_>) -> Result<OrgOutcome, Error> {
         orgs::check_id("id", id.trim())?;
         let client = self.org_admin().await?;
-        let saved = self
-            .note_and_save_session(client.organisations().set_plan(id, plan).await)
-            .await?;
+        let organisations = client.organisations();
+        let sent = match change {
+            Change::Suspend => organisations.suspend(id).await,
+            Change::Reactivate => organisations.reactivate(id).await,
+            Change::Plan(plan) => organisations.set_plan(id, plan).await,
+        };
+        let saved = self.note_and_save_session(sent).await?;
         let row = self.saved_row(&client, saved).await;
-        let message = format!("{} is now on the {} plan.", row.name, row.plan_name);
+        let message = match change {
+            Change::Suspend => format!(
+                "Suspended {}: its users are signed out and cannot sign in until it is \
+                 reactivated.",
+                row.name
+            ),
+            Change::Reactivate => format!("Reactivated {}: its users can sign in again.", row.name),
+            Change::Plan(_) => format!("{} is now on the {} plan.", row.name, row.plan_name),
+        };
         Ok(OrgOutcome {
             row: Some(row),
             message,
@@ -416,6 +409,14 @@ impl Console {
         state.active = Some(active);
         Ok(status_of(&state))
     }
+}
+
+/// A change to an organisation that leaves it in place.
+#[derive(Debug, Clone, Copy)]
+enum Change<'a> {
+    Suspend,
+    Reactivate,
+    Plan(&'a str),
 }
 
 /// The row of `org`, its plan named from `plans`.

@@ -8,7 +8,7 @@
 
 use muster_core::Error;
 use muster_core::console::orgs::{OrgAction, OrgInput};
-use muster_core::console::view::{AuditQuery, FeatureName};
+use muster_core::console::view::{AuditQuery, FeatureName, FeatureView};
 use muster_core::error::Code;
 use muster_test_support::console::{TestConsole, fail_fast};
 use muster_test_support::server::SYSTEM_ADMIN;
@@ -20,6 +20,16 @@ fn field_of(error: &Error) -> String {
         .first()
         .map(|f| f.field.clone())
         .unwrap_or_default()
+}
+
+/// The organisations feature as the console's status tells it.
+async fn organisations_feature(console: &TestConsole) -> FeatureView {
+    let status = console.status().await;
+    status
+        .features
+        .into_iter()
+        .find(|f| f.name == FeatureName::Organisations)
+        .unwrap()
 }
 
 #[tokio::test]
@@ -35,12 +45,7 @@ async fn a_system_admin_manages_organisations_in_the_console() {
         PASSWORD,
     )
     .await;
-    let status = console.status().await;
-    let feature = status
-        .features
-        .iter()
-        .find(|f| f.name == FeatureName::Organisations)
-        .unwrap();
+    let feature = organisations_feature(&console).await;
     assert!(
         feature.available,
         "a system admin manages organisations: {feature:?}"
@@ -173,12 +178,7 @@ async fn an_organisations_admin_is_offered_none_of_it() {
     let console = server
         .admin_console("orgs-admin", fail_fast(), &server.url)
         .await;
-    let status = console.status().await;
-    let feature = status
-        .features
-        .iter()
-        .find(|f| f.name == FeatureName::Organisations)
-        .unwrap();
+    let feature = organisations_feature(&console).await;
     assert!(!feature.available, "only system admins: {feature:?}");
     assert!(
         feature

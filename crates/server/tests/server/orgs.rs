@@ -63,6 +63,32 @@ async fn world() -> World {
     }
 }
 
+/// `GET path` with `token`, read as JSON.
+async fn get_json(server: &TestServer, path: &str, token: &str) -> Value {
+    server.get(path, token).await.json().await.unwrap()
+}
+
+/// The system-level log's `org.*` entries, newest first: each one's action and target,
+/// and the page.
+async fn org_log(server: &TestServer, root: &str) -> (Vec<(String, String)>, Value) {
+    let audit = get_json(server, "/admin/audit?action=org.*", root).await;
+    let actions = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| {
+            let text = |key: &str| entry[key].as_str().unwrap().to_owned();
+            (text("action"), text("targetId"))
+        })
+        .collect();
+    (actions, audit)
+}
+
+/// An access token of `email` in `org`.
+async fn access(server: &TestServer, org: &str, email: &str) -> String {
+    server.sign_in(Some(org), email).await.access
+}
+
 fn find<'a>(list: &'a Value, id: &str) -> &'a Value {
     list["orgs"]
         .as_array()
@@ -75,12 +101,7 @@ fn find<'a>(list: &'a Value, id: &str) -> &'a Value {
 #[tokio::test]
 async fn organisations_are_listed_created_and_replanned() {
     let World { server, root, .. } = world().await;
-    let plans: Value = server
-        .get("/admin/plans", &root)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let plans = get_json(&server, "/admin/plans", &root).await;
     let ids: Vec<&str> = plans["plans"]
         .as_array()
         .unwrap()
@@ -97,7 +118,7 @@ async fn organisations_are_listed_created_and_replanned() {
         "plans have names and descriptions for people: {plans}"
     );
 
-    let list: Value = server.get("/admin/orgs", &root).await.json().await.unwrap();
+    let list = get_json(&server, "/admin/orgs", &root).await;
     let acme = find(&list, "acme");
     assert_eq!(acme["userCount"], 4, "three people and the robot: {acme}");
     assert_eq!(
@@ -176,26 +197,13 @@ async fn organisations_are_listed_created_and_replanned() {
         .await;
     scim_error(response, 404).await;
 
-    let audit: Value = server
-        .get("/admin/audit?action=org.*", &root)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let actions: Vec<(&str, &str)> = audit["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|entry| {
-            (
-                entry["action"].as_str().unwrap(),
-                entry["targetId"].as_str().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(
-        actions,
-        [("org.set_plan", "acme"), ("org.create", "gamma")],
+    let (actions, audit) = org_log(&server, &root).await;
+    let expected = [("org.set_plan", "acme"), ("org.create", "gamma")];
+    assert!(
+        actions
+            .iter()
+            .map(|(a, t)| (a.as_str(), t.as_str()))
+            .eq(expected),
         "the system log holds the changes, newest first: {audit}"
     );
     let change = &audit["entries"][0];
@@ -220,18 +228,9 @@ async fn only_system_admins_manage_organisations() {
     let World {
         server, api_token, ..
     } = world().await;
-    let admin = server
-        .sign_in(Some("acme"), "ada@acme.example")
-        .await
-        .access;
-    let viewer = server
-        .sign_in(Some("acme"), "vera@acme.example")
-        .await
-        .access;
-    let other = server
-        .sign_in(Some("beta"), "ada@beta.example")
-        .await
-        .access;
+    let admin = access(&server, "acme", "ada@acme.example").await;
+    let viewer = access(&server, "acme", "vera@acme.example").await;
+    let other = access(&server, "beta", "ada@beta.example").await;
     let attempts = [
         (Method::GET, "/admin/orgs", None),
         (
@@ -281,7 +280,7 @@ async fn only_system_admins_manage_organisations() {
     }
     let email = seed_system_admin_twin(&server);
     let root = server.sign_in(None, &email).await.access;
-    let list: Value = server.get("/admin/orgs", &root).await.json().await.unwrap();
+    let list = get_json(&server, "/admin/orgs", &root).await;
     for id in ["acme", "beta"] {
         let org = find(&list, id);
         assert_eq!(
@@ -404,21 +403,12 @@ async fn a_suspended_organisation_is_closed_to_its_users_and_tokens() {
     assert_eq!(response.status(), 401, "ended sessions stay ended");
     server.sign_in(Some("acme"), "ada@acme.example").await;
 
-    let audit: Value = server
-        .get("/admin/audit?action=org.*", &root)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let actions: Vec<&str> = audit["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|entry| entry["action"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        actions,
-        ["org.reactivate", "org.suspend"],
+    let (actions, audit) = org_log(&server, &root).await;
+    assert!(
+        actions
+            .iter()
+            .map(|(a, _)| a.as_str())
+            .eq(["org.reactivate", "org.suspend"]),
         "both audited: {audit}"
     );
     assert_eq!(
@@ -464,22 +454,16 @@ async fn deleting_needs_the_id_repeated_and_leaves_nothing_of_the_organisation()
         root,
         api_token,
     } = world().await;
-    let admin = server
-        .sign_in(Some("acme"), "ada@acme.example")
-        .await
-        .access;
-    let beta = server
-        .sign_in(Some("beta"), "ada@beta.example")
-        .await
-        .access;
+    let admin = access(&server, "acme", "ada@acme.example").await;
+    let beta = access(&server, "beta", "ada@beta.example").await;
     // Some of everything: a group with a member, settings, a link and its email, and
     // straight into the tables two-factor rows and responsibilities.
-    let users: Value = server
-        .get("/o/acme/scim/v2/Users?filter=userName eq \"tom\"", &admin)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let users = get_json(
+        &server,
+        "/o/acme/scim/v2/Users?filter=userName eq \"tom\"",
+        &admin,
+    )
+    .await;
     let tom = users["Resources"][0]["id"].as_str().unwrap().to_owned();
     let response = server
         .post(
@@ -595,19 +579,14 @@ async fn deleting_needs_the_id_repeated_and_leaves_nothing_of_the_organisation()
     let response = server.get("/o/beta/scim/v2/Users", &beta).await;
     assert_eq!(response.status(), 200, "beta works on");
 
-    let audit: Value = server
-        .get("/admin/audit?target=acme", &root)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let audit = get_json(&server, "/admin/audit?target=acme", &root).await;
     let entry = &audit["entries"][0];
     assert_eq!(
         (&entry["action"], &entry["detail"]["usersDeleted"]),
         (&json!("org.delete"), &json!(4)),
         "the system log keeps the deletion: {audit}"
     );
-    let list: Value = server.get("/admin/orgs", &root).await.json().await.unwrap();
+    let list = get_json(&server, "/admin/orgs", &root).await;
     assert!(
         list["orgs"]
             .as_array()
