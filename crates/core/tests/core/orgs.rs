@@ -7,10 +7,11 @@
 #![allow(clippy::unwrap_used)]
 
 use muster_core::Error;
+use muster_core::Secret;
 use muster_core::console::orgs::{OrgAction, OrgInput};
 use muster_core::console::view::{AuditQuery, FeatureName, FeatureView};
 use muster_core::error::Code;
-use muster_test_support::console::{TestConsole, fail_fast};
+use muster_test_support::console::{Home, PROFILE, TestConsole, fail_fast, muster_profile};
 use muster_test_support::server::SYSTEM_ADMIN;
 use muster_test_support::{Muster, PASSWORD};
 
@@ -127,6 +128,22 @@ async fn a_system_admin_manages_organisations_in_the_console() {
     assert!(
         refused.to_string().contains("suspended"),
         "and says why: {refused}"
+    );
+    let home = Home::new("orgs-suspended");
+    let admin = home.console(fail_fast());
+    admin
+        .save_profile(muster_profile(&server.url, &server.org), false)
+        .await
+        .unwrap();
+    admin.open_profile(PROFILE).await.unwrap();
+    let signing_in = admin
+        .sign_in(&server.admin_email(), Secret::new(PASSWORD))
+        .await
+        .unwrap_err();
+    assert_eq!(signing_in.code(), Code::Forbidden, "{signing_in:?}");
+    assert!(
+        signing_in.to_string().contains("is suspended"),
+        "the sign-in screen says why, in the server's words: {signing_in}"
     );
     let reactivated = console.reactivate_org(&server.org).await.unwrap();
     assert_eq!(reactivated.row.unwrap().status, "active");
