@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::{
-    NewUser, PASSWORD, TestServer, scim_error, seed_org, seed_system_admin, seed_user,
+    PASSWORD, TestServer, scim_error, seed_api_user, seed_org, seed_system_admin,
 };
 
 /// A request with a bearer token and an optional JSON body.
@@ -40,16 +40,7 @@ async fn world() -> World {
     let server = TestServer::start().await;
     seed_org(&server, "acme");
     seed_org(&server, "beta");
-    let robot = seed_user(
-        &server,
-        "acme",
-        NewUser {
-            user_name: "robot",
-            role: "admin",
-            licence: "api",
-            active: true,
-        },
-    );
+    let robot = seed_api_user(&server, "acme", "robot");
     let now = server.now();
     let api_token = server.write(|tx| {
         muster_server::auth::issue_api_token_blocking(tx, "acme", &robot.id, "sync", now).unwrap()

@@ -74,6 +74,15 @@ pub(crate) async fn check(app: &App, size: (u32, u32), name: &str, problems: &mu
     }
 }
 
+/// Fails the test with every problem [`check`] found, if any.
+pub(crate) fn no_problems(problems: &[String]) {
+    assert!(
+        problems.is_empty(),
+        "layout and accessibility problems:\n{}",
+        problems.join("\n")
+    );
+}
+
 pub(crate) async fn resize(app: &App, (width, height): (u32, u32)) {
     app.client
         .set_window_size(width, height)
@@ -147,11 +156,7 @@ async fn every_screen_fits_three_sizes_and_passes_axe() {
             check(&app, size, name, &mut problems).await;
         }
     }
-    assert!(
-        problems.is_empty(),
-        "layout and accessibility problems:\n{}",
-        problems.join("\n")
-    );
+    no_problems(&problems);
     app.close().await;
     server.stop().await;
 }
