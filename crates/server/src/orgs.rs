@@ -579,13 +579,16 @@ async fn remove(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     Path(org): Path<String>,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> AppResult<Json<Deleted>> {
     caller.require_system_admin()?;
-    // Read after the caller's check, so that only a system admin learns what is missing.
+    // Read after the caller's check (as `JsonBody` would, but a missing body is the 400
+    // below), so that only a system admin learns what is missing.
     let confirm = if body.is_empty() {
         None
     } else {
+        crate::body::check_content_type(&headers)?;
         crate::body::parse_json::<Confirmation>(&body)?.confirm
     };
     if confirm.as_deref().map(str::trim) != Some(org.as_str()) {

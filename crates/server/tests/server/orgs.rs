@@ -512,6 +512,16 @@ async fn deleting_needs_the_id_repeated_and_leaves_nothing_of_the_organisation()
     scim_error(attempt(Some(json!({"confirm": "beta"}))).await, 400).await;
     scim_error(attempt(Some(json!({"confirm": "ACME"}))).await, 400).await;
     scim_error(attempt(Some(json!({}))).await, 400).await;
+    let as_text = server
+        .client
+        .delete(server.url("/admin/orgs/acme"))
+        .bearer_auth(&root)
+        .header("content-type", "text/plain")
+        .body(r#"{"confirm": "acme"}"#)
+        .send()
+        .await
+        .unwrap();
+    scim_error(as_text, 415).await;
     let response = server.get("/o/acme/scim/v2/Users", &api_token).await;
     assert_eq!(response.status(), 200, "a refused deletion changes nothing");
 
