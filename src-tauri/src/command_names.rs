@@ -28,6 +28,7 @@ pub const NAMES: &[&str] = &[
     "facets",
     "get_user",
     "check_email",
+    "check_user_input",
     "create_user",
     "update_user",
     "run_action",

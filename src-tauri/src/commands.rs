@@ -19,9 +19,9 @@ use muster_core::console::tokens::{
     ApiTokenChoices, ApiTokenInput, ApiTokenRow, IssuedApiTokenView,
 };
 use muster_core::console::view::{
-    AssigneeView, AuditPage, AuditQuery, EmailCheck, Facets, Handover, OrgView, OutcomeView,
-    PasswordPolicyView, ProfileInput, ProfileView, ResponsibilityView, SimpleAction, StatusView,
-    SyncProgressView, UserDetail, UserInput, UserWindow,
+    AssigneeView, AuditPage, AuditQuery, EmailCheck, Facets, Handover, InputCheck, OrgView,
+    OutcomeView, PasswordPolicyView, ProfileInput, ProfileView, ResponsibilityView, SimpleAction,
+    StatusView, SyncProgressView, UserDetail, UserInput, UserWindow,
 };
 use muster_core::console::{Console, ReviewOptions, ReviewView};
 use muster_core::csv::columns::ColumnView;
@@ -274,6 +274,17 @@ pub async fn check_email(
     except: Option<String>,
 ) -> Reply<EmailCheck> {
     Ok(console.check_email(&email, except.as_deref()).await)
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn check_user_input(
+    console: Console_<'_>,
+    input: UserInput,
+    except: Option<String>,
+) -> Reply<InputCheck> {
+    Ok(console.check_user_input(&input, except.as_deref()).await)
 }
 
 #[tauri::command]

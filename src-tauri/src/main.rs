@@ -86,6 +86,7 @@ fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         facets,
         get_user,
         check_email,
+        check_user_input,
         create_user,
         update_user,
         run_action,

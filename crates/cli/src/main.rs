@@ -4,10 +4,12 @@
 //!
 //! One module per command group ([`profiles`], [`users`], [`user_actions`], [`transfer`]
 //! (CSV export and import), [`bulk`], [`groups`], [`tokens`] (API tokens), [`settings`]
-//! (organisation settings), [`orgs`] (the server's organisations), [`session`]), plus where secrets come from
+//! (organisation settings), [`audit`] (the audit log), [`review`] (the account review),
+//! [`orgs`] (the server's organisations), [`session`]), plus where secrets come from
 //! ([`credentials`]), the encrypted offline copy ([`offline`]), how things are printed
 //! ([`output`], [`columns`]) and how failures become exit codes ([`failure`]).
 
+mod audit;
 mod bulk;
 mod columns;
 mod credentials;
@@ -17,6 +19,7 @@ mod offline;
 mod orgs;
 mod output;
 mod profiles;
+mod review;
 mod session;
 mod settings;
 mod tokens;
@@ -139,6 +142,12 @@ enum Command {
         #[command(subcommand)]
         command: orgs::OrgsCommand,
     },
+    /// Read the organisation's audit log (a Muster server's), filtered as in the app;
+    /// a table, --json, or --csv FILE.
+    Audit(audit::AuditArgs),
+    /// The account review: dormant accounts, never signed in, invitations pending and
+    /// expired, two-factor off, and users per status, licence, role and sign-in method.
+    Review(review::ReviewArgs),
     /// Run one action over many users (--ids, --filter, --search or --all), with
     /// progress and a summary; safe to re-run.
     Bulk(bulk::BulkArgs),
@@ -248,6 +257,8 @@ fn run(cli: Cli, out: Output) -> Result<(), Failure> {
             Command::Settings { command } => settings::run(command, &target, &out).await,
             Command::Orgs { command } => orgs::run(command, &target, &out).await,
             Command::Bulk(args) => bulk::run(args, &target, &out).await,
+            Command::Audit(args) => audit::run(args, &target, &out).await,
+            Command::Review(args) => review::run(args, &target, &out).await,
         };
         let finished = target.finish().await;
         outcome.and(finished)

@@ -527,7 +527,7 @@ fn members<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
 /// Every user of the organisation (see the [module](self) documentation). With
 /// `offline_only`, the offline copy without trying the server; with `copy_if_offline`,
 /// the copy when the server cannot be reached (an export, a dry run), else that failure.
-async fn org_users(
+pub(crate) async fn org_users(
     target: &Target,
     offline_only: bool,
     copy_if_offline: bool,

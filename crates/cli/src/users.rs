@@ -3,14 +3,18 @@
 //! [`crate::user_actions`].
 
 use clap::{Args, Subcommand};
+use std::collections::HashSet;
+
 use muster_core::Error;
-use muster_core::query::ListQuery;
+use muster_core::client::Client;
+use muster_core::query::{ListQuery, attr};
 use muster_core::search::{Index, SearchQuery, SortKey};
+use muster_core::user_name;
 use muster_core::users::Versioned;
 use muster_scim::filter::{Filter, parse_filter};
 use muster_scim::message::PatchOperation;
 use muster_scim::urn;
-use muster_scim::user::{Licence, MultiValue, Name, Role, ShopUser, User};
+use muster_scim::user::{Licence, MultiValue, Name, Role, ShopUser, User, licence_role_conflict};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -86,14 +90,204 @@ pub struct ListArgs {
     /// Deleted users too (system admins, on a Muster server), to find one to restore.
     #[arg(long)]
     deleted: bool,
+    /// Only users in these states: invited, active, suspended, deactivated (comma
+    /// separated or repeated). Looks over every user, as --all does.
+    #[arg(long, value_name = "STATUS", value_delimiter = ',')]
+    status: Vec<String>,
+    /// Only users whose invitation is still pending and lapses within this long: 24h, 3d
+    /// or a number of hours. Looks over every user, as --all does.
+    #[arg(long, value_name = "DURATION", value_parser = hours_arg)]
+    expiring_within: Option<u32>,
+}
+
+impl ListArgs {
+    /// The engine's search for the narrowing options, if any is given.
+    fn narrowing(&self) -> Option<SearchQuery> {
+        let text = self.search.clone().unwrap_or_default();
+        let narrows =
+            !text.trim().is_empty() || !self.status.is_empty() || self.expiring_within.is_some();
+        narrows.then(|| SearchQuery {
+            text,
+            statuses: self.status.clone(),
+            invitation_expires_within_hours: self.expiring_within,
+            sort: SortKey::Name,
+            limit: u32::MAX,
+            ..SearchQuery::default()
+        })
+    }
+}
+
+/// Parses `--expiring-within`: `24h`, `3d`, or a number of hours.
+pub fn hours_arg(text: &str) -> Result<u32, String> {
+    let text = text.trim();
+    let (number, per) = match text.char_indices().last() {
+        Some((at, 'h' | 'H')) => (&text[..at], 1),
+        Some((at, 'd' | 'D')) => (&text[..at], 24),
+        _ => (text, 1),
+    };
+    number
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .and_then(|n| n.checked_mul(per))
+        .ok_or_else(|| format!("'{text}' is not a duration: use hours or days, like 24h or 3d."))
+}
+
+/// The shop fields `users create` and `users update` set (a Muster server's shop
+/// extension; another provider is sent only what it takes).
+#[derive(Debug, Default, Args)]
+pub struct ShopArgs {
+    /// Phone number.
+    #[arg(long)]
+    phone: Option<String>,
+    /// Job role, e.g. "Service Technician".
+    #[arg(long, value_name = "TEXT")]
+    job_role: Option<String>,
+    /// Licence: field, desk, contractor, customer, api, timesheet (field is for
+    /// technicians).
+    #[arg(long)]
+    licence: Option<String>,
+    /// Role: admin, technician, viewer.
+    #[arg(long)]
+    role: Option<String>,
+    /// Security group, e.g. "Field Standard".
+    #[arg(long, value_name = "NAME")]
+    security_group: Option<String>,
+    /// Service groups (comma separated), e.g. Sprinkler,Electrical.
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    service_groups: Option<Vec<String>>,
+    /// Service zones (comma separated).
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    zones: Option<Vec<String>>,
+    /// Home branch.
+    #[arg(long, value_name = "NAME")]
+    home_branch: Option<String>,
+    /// Branches the user works for (comma separated).
+    #[arg(long, value_name = "A,B", value_delimiter = ',')]
+    branches: Option<Vec<String>>,
+}
+
+impl ShopArgs {
+    fn is_empty(&self) -> bool {
+        self.single().iter().all(|(_, v)| v.is_none())
+            && self.lists().iter().all(|(_, v)| v.is_none())
+    }
+
+    /// The one-value fields by their attribute names.
+    fn single(&self) -> [(&'static str, Option<&String>); 6] {
+        [
+            ("phone", self.phone.as_ref()),
+            ("jobRole", self.job_role.as_ref()),
+            ("licence", self.licence.as_ref()),
+            ("role", self.role.as_ref()),
+            ("securityGroup", self.security_group.as_ref()),
+            ("homeBranch", self.home_branch.as_ref()),
+        ]
+    }
+
+    /// The list fields by their attribute names, each trimmed without blanks.
+    fn lists(&self) -> [(&'static str, Option<Vec<String>>); 3] {
+        let clean = |list: &Option<Vec<String>>| {
+            list.as_ref().map(|values| {
+                values
+                    .iter()
+                    .map(|v| v.trim().to_owned())
+                    .filter(|v| !v.is_empty())
+                    .collect()
+            })
+        };
+        [
+            ("serviceGroups", clean(&self.service_groups)),
+            ("zones", clean(&self.zones)),
+            ("branches", clean(&self.branches)),
+        ]
+    }
+
+    /// A new user's role, when none is given, is the one their licence is for (as an
+    /// import fills it in): `--licence field` alone makes a technician.
+    fn fill_role(&mut self) {
+        if self.role.is_none() {
+            let licence = self.licence.as_deref().map(Licence::parse);
+            self.role = licence
+                .and_then(|l| l.required_role())
+                .map(|r| r.as_str().to_owned());
+        }
+    }
+
+    /// The licence and role the user ends up with (given here, else `before`), checked
+    /// with the engine's rule before anything is sent.
+    fn check(&self, before: Option<&ShopUser>) -> Result<(), Error> {
+        let licence = self
+            .licence
+            .as_deref()
+            .map(Licence::parse)
+            .or_else(|| before.and_then(|b| b.licence.clone()));
+        let role = self
+            .role
+            .as_deref()
+            .map(Role::parse)
+            .or_else(|| before.and_then(|b| b.role.clone()));
+        match licence_role_conflict(licence.as_ref(), role.as_ref()) {
+            Some(problem) => Err(Error::invalid("role", problem)),
+            None => Ok(()),
+        }
+    }
+
+    /// The shop extension of a new user.
+    fn shop(&self) -> ShopUser {
+        let [service_groups, zones, branches] = self.lists().map(|(_, v)| v.unwrap_or_default());
+        ShopUser {
+            licence: self.licence.as_deref().map(Licence::parse),
+            role: self.role.as_deref().map(Role::parse),
+            security_group: self.security_group.clone(),
+            service_groups,
+            zones,
+            home_branch: self.home_branch.clone(),
+            branches,
+            job_role: self.job_role.clone(),
+            phone: self.phone.clone(),
+            ..ShopUser::default()
+        }
+    }
+
+    /// PATCH operations setting each field given (an empty value removes it).
+    fn operations(&self) -> Vec<PatchOperation> {
+        let mut operations = Vec::new();
+        for (name, value) in self.single() {
+            let Some(value) = value.map(|v| v.trim()) else {
+                continue;
+            };
+            let value = match name {
+                "licence" => Licence::parse(value).as_str().to_owned(),
+                "role" => Role::parse(value).as_str().to_owned(),
+                _ => value.to_owned(),
+            };
+            let path = format!("{}:{name}", urn::SHOP_USER);
+            operations.push(if value.is_empty() {
+                PatchOperation::remove(path)
+            } else {
+                PatchOperation::replace(path, json!(value))
+            });
+        }
+        for (name, values) in self.lists() {
+            if let Some(values) = values {
+                operations.push(PatchOperation::replace(
+                    format!("{}:{name}", urn::SHOP_USER),
+                    json!(values),
+                ));
+            }
+        }
+        operations
+    }
 }
 
 /// `users create`.
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// Sign-in name.
+    /// Sign-in name; without it, made from --given and --family as the app makes it
+    /// (jsmith, jsmith2 when taken), else the email address.
     #[arg(long)]
-    user_name: String,
+    user_name: Option<String>,
     /// Email address (their own: each account needs its own).
     #[arg(long)]
     email: String,
@@ -103,12 +297,8 @@ pub struct CreateArgs {
     /// Family name.
     #[arg(long)]
     family: Option<String>,
-    /// Licence: field, desk, contractor, customer, api, timesheet.
-    #[arg(long)]
-    licence: Option<String>,
-    /// Role: admin, technician, viewer.
-    #[arg(long)]
-    role: Option<String>,
+    #[command(flatten)]
+    shop: ShopArgs,
     /// Send the welcome email after creating.
     #[arg(long)]
     invite: bool,
@@ -128,12 +318,8 @@ pub struct UpdateArgs {
     /// New family name.
     #[arg(long)]
     family: Option<String>,
-    /// New licence.
-    #[arg(long)]
-    licence: Option<String>,
-    /// New role.
-    #[arg(long)]
-    role: Option<String>,
+    #[command(flatten)]
+    shop: ShopArgs,
     /// Active or not (SCIM `active`).
     #[arg(long, value_name = "true|false")]
     active: Option<bool>,
@@ -188,15 +374,18 @@ pub async fn run(command: UsersCommand, target: &Target, out: &Output) -> Result
 async fn list(args: ListArgs, target: &Target, out: &Output) -> Result<(), Failure> {
     let columns = columns::select(args.columns.as_deref(), columns::LIST_DEFAULT)?;
     let offline_ok = args.filter.is_none();
+    let narrowing = args.narrowing();
+    // A status or an expiry is looked up over everyone, not over one page.
+    let all = args.all || !args.status.is_empty() || args.expiring_within.is_some();
     let query = ListQuery {
         filter: args.filter,
         sort_by: args.sort_by,
         descending: args.descending,
-        count: args.count.or((!args.all).then_some(LIST_PAGE)),
+        count: args.count.or((!all).then_some(LIST_PAGE)),
         include_deleted: args.deleted,
         ..ListQuery::default()
     };
-    let fetched = fetch(&query, args.all, target).await;
+    let fetched = fetch(&query, all, target).await;
     let (mut users, mut total) = match fetched {
         Ok(fetched) => fetched,
         Err(Failure::Core(explained))
@@ -210,7 +399,7 @@ async fn list(args: ListArgs, target: &Target, out: &Output) -> Result<(), Failu
                 offline::age_words(cached.age)
             );
             let mut users = cached.snapshot.users;
-            if args.all || args.search.is_some() {
+            if all || narrowing.is_some() {
                 (users, None)
             } else {
                 let total = u64::try_from(users.len()).ok();
@@ -221,8 +410,8 @@ async fn list(args: ListArgs, target: &Target, out: &Output) -> Result<(), Failu
         }
         Err(failure) => return Err(failure),
     };
-    if let Some(text) = args.search.as_deref() {
-        users = search(users, text);
+    if let Some(narrowing) = &narrowing {
+        users = narrow(users, narrowing);
         total = None;
     }
     if out.json {
@@ -265,22 +454,11 @@ async fn fetch(
     }
 }
 
-/// The users matching free `text` (name, email, username, phone), in their order; all of
-/// them for empty text.
-fn search(users: Vec<User>, text: &str) -> Vec<User> {
-    if text.trim().is_empty() {
-        return users;
-    }
+/// The users the engine's search keeps (free text over name, email, username and phone;
+/// statuses; invitations about to lapse), in their order.
+fn narrow(users: Vec<User>, query: &SearchQuery) -> Vec<User> {
     let index = Index::build(&users);
-    let result = index.search(
-        &SearchQuery {
-            text: text.to_owned(),
-            sort: SortKey::Name,
-            limit: u32::MAX,
-            ..SearchQuery::default()
-        },
-        OffsetDateTime::now_utc(),
-    );
+    let result = index.search(query, OffsetDateTime::now_utc());
     let mut keep = vec![false; users.len()];
     for row in result.rows {
         if let Some(k) = keep.get_mut(row) {
@@ -311,12 +489,9 @@ fn header(name: &str) -> String {
     name.to_uppercase()
 }
 
-async fn create(args: CreateArgs, target: &Target, out: &Output) -> Result<(), Failure> {
-    let shop = (args.licence.is_some() || args.role.is_some()).then(|| ShopUser {
-        licence: args.licence.as_deref().map(Licence::parse),
-        role: args.role.as_deref().map(Role::parse),
-        ..ShopUser::default()
-    });
+async fn create(mut args: CreateArgs, target: &Target, out: &Output) -> Result<(), Failure> {
+    args.shop.fill_role();
+    args.shop.check(None)?;
     let name = (args.given.is_some() || args.family.is_some()).then(|| Name {
         given_name: args.given.clone(),
         family_name: args.family.clone(),
@@ -327,6 +502,11 @@ async fn create(args: CreateArgs, target: &Target, out: &Output) -> Result<(), F
         .flatten()
         .collect::<Vec<_>>()
         .join(" ");
+    let client = target.client().await?;
+    let user_name = match &args.user_name {
+        Some(user_name) => user_name.clone(),
+        None => made_user_name(&args, client).await?,
+    };
     let user = User {
         name,
         display_name: (!display_name.is_empty()).then_some(display_name),
@@ -334,10 +514,9 @@ async fn create(args: CreateArgs, target: &Target, out: &Output) -> Result<(), F
             primary: Some(true),
             ..MultiValue::typed(&args.email, "work")
         }],
-        shop,
-        ..User::new(&args.user_name)
+        shop: (!args.shop.is_empty()).then(|| args.shop.shop()),
+        ..User::new(&user_name)
     };
-    let client = target.client().await?;
     let created = client.users().create(&user).await?.value;
     target.record(Written::User(&created));
     let id = created.id.clone().unwrap_or_default();
@@ -373,12 +552,12 @@ async fn update(args: UpdateArgs, target: &Target, out: &Output) -> Result<(), F
     if args.email.is_none()
         && args.given.is_none()
         && args.family.is_none()
-        && args.licence.is_none()
-        && args.role.is_none()
+        && args.shop.is_empty()
         && args.active.is_none()
     {
         return Err(Failure::Usage(
-            "Nothing to change: pass --email, --given, --family, --licence, --role or --active."
+            "Nothing to change: pass --email, --given, --family, a shop field (--licence, \
+             --role, --phone, --zones…) or --active."
                 .into(),
         ));
     }
@@ -386,6 +565,7 @@ async fn update(args: UpdateArgs, target: &Target, out: &Output) -> Result<(), F
     // A fresh read gives the version to send as If-Match: if someone else changes the user
     // between this read and the write, the server refuses with a conflict (exit 5).
     let Versioned { value: user, etag } = client.users().get(&args.id).await?;
+    args.shop.check(user.shop.as_ref())?;
     let operations = changes(&user, &args);
     let updated = client
         .users()
@@ -424,24 +604,33 @@ fn changes(user: &User, args: &UpdateArgs) -> Vec<PatchOperation> {
     if let Some(family) = &args.family {
         operations.push(PatchOperation::replace("name.familyName", json!(family)));
     }
-    if let Some(licence) = &args.licence {
-        let licence = Licence::parse(licence);
-        operations.push(PatchOperation::replace(
-            format!("{}:licence", urn::SHOP_USER),
-            json!(licence.as_str()),
-        ));
-    }
-    if let Some(role) = &args.role {
-        let role = Role::parse(role);
-        operations.push(PatchOperation::replace(
-            format!("{}:role", urn::SHOP_USER),
-            json!(role.as_str()),
-        ));
-    }
+    operations.extend(args.shop.operations());
     if let Some(active) = args.active {
         operations.push(PatchOperation::replace("active", json!(active)));
     }
     operations
+}
+
+/// The sign-in name the engine makes from the given and family names, numbered past the
+/// ones the server has taken; the email address when the names make none.
+async fn made_user_name(args: &CreateArgs, client: &Client) -> Result<String, Failure> {
+    let given = args.given.as_deref().unwrap_or_default();
+    let family = args.family.as_deref().unwrap_or_default();
+    let Some(base) = user_name::base(given, family) else {
+        return Ok(args.email.clone());
+    };
+    let query = ListQuery {
+        count: Some(1_000),
+        ..ListQuery::filtered(attr("userName").sw(base.as_str()))
+    };
+    let taken: HashSet<String> = client
+        .users()
+        .list_all(&query, |_| {})
+        .await?
+        .into_iter()
+        .map(|u| u.user_name.to_lowercase())
+        .collect();
+    Ok(user_name::suggest(given, family, |name| taken.contains(name)).unwrap_or(base))
 }
 
 /// `ann (2819c223-…)`: how messages name a user.
@@ -485,8 +674,7 @@ mod tests {
             email: None,
             given: None,
             family: None,
-            licence: None,
-            role: None,
+            shop: ShopArgs::default(),
             active: None,
         }
     }
@@ -507,7 +695,12 @@ mod tests {
             &user,
             &UpdateArgs {
                 email: Some("new@x.test".into()),
-                role: Some("Viewer".into()),
+                shop: ShopArgs {
+                    role: Some("Viewer".into()),
+                    zones: Some(vec![" North ".into(), String::new(), "East".into()]),
+                    phone: Some(String::new()),
+                    ..ShopArgs::default()
+                },
                 ..update("1")
             },
         );
@@ -515,8 +708,27 @@ mod tests {
         assert_eq!(ops[0]["path"], "emails");
         assert_eq!(ops[0]["value"][0]["value"], "home@x.test");
         assert_eq!(ops[0]["value"][1]["value"], "new@x.test");
-        assert_eq!(ops[1]["path"], format!("{}:role", urn::SHOP_USER));
-        assert_eq!(ops[1]["value"], "viewer", "roles are sent canonically");
+        assert_eq!(ops[1]["op"], "remove", "an empty value removes the field");
+        assert_eq!(ops[1]["path"], format!("{}:phone", urn::SHOP_USER));
+        assert_eq!(ops[2]["path"], format!("{}:role", urn::SHOP_USER));
+        assert_eq!(ops[2]["value"], "viewer", "roles are sent canonically");
+        assert_eq!(
+            ops[3]["value"],
+            json!(["North", "East"]),
+            "lists are cleaned"
+        );
+    }
+
+    #[test]
+    fn durations_are_hours_or_days() {
+        assert_eq!(hours_arg("24h"), Ok(24));
+        assert_eq!(hours_arg("3d"), Ok(72));
+        assert_eq!(hours_arg(" 5 "), Ok(5));
+        assert!(hours_arg("soon").is_err());
+        assert!(
+            hours_arg("999999999d").is_err(),
+            "an overflow is refused, not wrapped"
+        );
     }
 
     #[test]

@@ -20,6 +20,7 @@
 #![deny(missing_docs)]
 
 pub mod actions;
+pub mod audit;
 pub mod auth;
 pub mod bulk;
 pub mod cache;
@@ -42,6 +43,7 @@ pub mod settings;
 pub mod sync;
 pub mod tokens;
 pub mod transport;
+pub mod user_name;
 pub mod users;
 pub mod vault;
 

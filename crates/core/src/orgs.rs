@@ -10,6 +10,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::audit::{AuditPage, AuditQuery};
 use crate::client::Client;
 use crate::connection::ServerKind;
 use crate::error::Error;
@@ -180,7 +181,7 @@ impl Organisations<'_> {
     ///
     /// [`Error::Forbidden`] for anyone but a system admin.
     pub async fn list(&self) -> Result<Vec<Organisation>, Error> {
-        let value = self.get("/admin/orgs", &[]).await?;
+        let value = self.get("/admin/orgs").await?;
         parse(value.get("orgs").cloned(), "the organisation list")
     }
 
@@ -190,7 +191,7 @@ impl Organisations<'_> {
     ///
     /// [`Error::Forbidden`] for anyone but a system admin.
     pub async fn plans(&self) -> Result<Vec<Plan>, Error> {
-        let value = self.get("/admin/plans", &[]).await?;
+        let value = self.get("/admin/plans").await?;
         parse(value.get("plans").cloned(), "the plan list")
     }
 
@@ -264,14 +265,15 @@ impl Organisations<'_> {
     }
 
     /// A page of the system-level audit log (organisations created, suspended,
-    /// reactivated, re-planned and deleted; system admins' sign-ins), with the same
-    /// query parameters and answer as an organisation's log.
+    /// reactivated, re-planned and deleted; system admins' sign-ins), filtered as an
+    /// organisation's log is.
     ///
     /// # Errors
     ///
     /// [`Error::Forbidden`] for anyone but a system admin.
-    pub async fn audit(&self, query: &[(&str, String)]) -> Result<Value, Error> {
-        self.get("/admin/audit", query).await
+    pub async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, Error> {
+        let url = self.url("/admin/audit")?;
+        crate::audit::read_page(self.client, &url, query).await
     }
 
     async fn act(&self, id: &str, action: &str) -> Result<Organisation, Error> {
@@ -281,10 +283,10 @@ impl Organisations<'_> {
         parse(Some(value), "the organisation")
     }
 
-    async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Value, Error> {
+    async fn get(&self, path: &str) -> Result<Value, Error> {
         let url = self.url(path)?;
         self.client
-            .send(Method::GET, &url, query, None, None, true)
+            .send(Method::GET, &url, &[], None, None, true)
             .await?
             .json()
     }

@@ -386,6 +386,12 @@ pub fn error_of(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
             status.canonical_reason().unwrap_or("")
         )
     });
+    // A Muster server names the attribute at fault (a value taken, or refused).
+    let named = parsed
+        .as_ref()
+        .and_then(|v| v.get("attribute"))
+        .and_then(serde_json::Value::as_str)
+        .map(|attribute| vec![crate::error::FieldError::new(attribute, &message)]);
     match status.as_u16() {
         401 => Error::Unauthorized { message },
         403 => match scim_type.as_deref() {
@@ -399,21 +405,12 @@ pub fn error_of(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
             _ => Error::Forbidden { message },
         },
         404 => Error::NotFound { message },
-        409 => {
-            // A Muster server names the attribute whose value is taken.
-            let fields = parsed
-                .as_ref()
-                .and_then(|v| v.get("attribute"))
-                .and_then(serde_json::Value::as_str)
-                .map(|attribute| vec![crate::error::FieldError::new(attribute, &message)])
-                .unwrap_or_default();
-            Error::Conflict {
-                message,
-                scim_type,
-                stale: false,
-                fields,
-            }
-        }
+        409 => Error::Conflict {
+            message,
+            scim_type,
+            stale: false,
+            fields: named.unwrap_or_default(),
+        },
         412 => Error::Conflict {
             message,
             scim_type,
@@ -436,6 +433,7 @@ pub fn error_of(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
                 .and_then(|v| v.get("unmetRules"))
                 .and_then(|v| serde_json::from_value(v.clone()).ok());
             let fields = match (&scim_type, &detail) {
+                _ if named.is_some() => named.unwrap_or_default(),
                 (_, Some(detail)) if unmet_rules.is_some() => vec![crate::error::FieldError {
                     rules: unmet_rules.unwrap_or_default(),
                     ..crate::error::FieldError::new("password", detail)
@@ -529,6 +527,18 @@ mod tests {
         );
         match invalid {
             Error::Validation { fields, .. } => assert_eq!(fields[0].field, "favouriteColour"),
+            other => panic!("400 is a validation error, got {other:?}"),
+        }
+        let refused = error_of(
+            StatusCode::BAD_REQUEST,
+            &HeaderMap::new(),
+            br#"{"scimType":"invalidValue","detail":"The field licence is for the technician role.","attribute":"role"}"#,
+        );
+        match refused {
+            Error::Validation { fields, .. } => assert_eq!(
+                fields[0].field, "role",
+                "a named attribute is the field, whatever the sentence quotes"
+            ),
             other => panic!("400 is a validation error, got {other:?}"),
         }
         let pydantic = error_of(

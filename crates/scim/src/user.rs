@@ -18,6 +18,7 @@ mod shop;
 pub use self::enterprise::{EnterpriseUser, Manager};
 pub use self::shop::{
     Invitation, InvitationState, LastSignIn, Licence, Role, ShopUser, SignInMethod, UserStatus,
+    licence_role_conflict,
 };
 
 use std::borrow::Cow;

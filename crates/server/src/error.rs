@@ -20,8 +20,9 @@ pub struct AppError {
     /// The ids of the password rules a refused password breaks, sent as `unmetRules`
     /// beside the SCIM fields, so a client can mark them without reading the sentence.
     pub unmet_rules: Vec<&'static str>,
-    /// The attribute whose value is taken, sent as `attribute` beside the SCIM fields of a
-    /// 409 `uniqueness`, so a client can mark the field without reading the sentence.
+    /// The attribute at fault, sent as `attribute` beside the SCIM fields of a 409
+    /// `uniqueness` or a 400 `invalidValue`, so a client can mark the field without reading
+    /// the sentence.
     pub attribute: Option<&'static str>,
 }
 
@@ -53,6 +54,15 @@ impl AppError {
     /// 400 `invalidValue`.
     pub fn invalid_value(detail: impl Into<String>) -> Self {
         Self::bad_request(ScimType::InvalidValue, detail)
+    }
+
+    /// 400 `invalidValue` of `attribute`, named in the body (as [`AppError::taken`] does),
+    /// so a client can mark the field without reading the sentence.
+    pub fn invalid_attribute(attribute: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            attribute: Some(attribute),
+            ..Self::invalid_value(detail)
+        }
     }
 
     /// 401: no credentials, or credentials that are unknown, expired or revoked.

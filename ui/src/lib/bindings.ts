@@ -32,6 +32,7 @@ export const commands = {
 	facets: () => typedError<Facets, CommandError_Serialize>(__TAURI_INVOKE("facets")),
 	getUser: (id: string) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("get_user", { id })),
 	checkEmail: (email: string, except: string | null) => typedError<EmailCheck_Serialize, CommandError_Serialize>(__TAURI_INVOKE("check_email", { email, except })),
+	checkUserInput: (input: UserInput_Deserialize, except: string | null) => typedError<InputCheck_Serialize, CommandError_Serialize>(__TAURI_INVOKE("check_user_input", { input, except })),
 	createUser: (input: UserInput_Deserialize, sendWelcome: boolean) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("create_user", { input, sendWelcome })),
 	updateUser: (id: string, input: UserInput_Deserialize, version: string | null) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("update_user", { id, input, version })),
 	runAction: (id: string, action: SimpleAction) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("run_action", { id, action })),
@@ -296,7 +297,7 @@ export type AuditQuery_Deserialize = {
 	until?: string | null,
 	/**  First entry. */
 	offset?: number,
-	/**  Entries wanted. */
+	/**  Entries wanted (1 to [`MAX_PAGE`]). */
 	limit?: number,
 };
 
@@ -316,7 +317,7 @@ export type AuditQuery_Serialize = {
 	until: string | null,
 	/**  First entry. */
 	offset: number,
-	/**  Entries wanted. */
+	/**  Entries wanted (1 to [`MAX_PAGE`]). */
 	limit: number,
 };
 
@@ -1150,6 +1151,46 @@ export type ImportReport_Serialize = {
 	stopped: string | null,
 };
 
+/**
+ *  What the user form learns as it is typed, from the engine: each field's problem, and a
+ *  free sign-in name made from the person's name.
+ */
+export type InputCheck = InputCheck_Serialize | InputCheck_Deserialize;
+
+/**
+ *  What the user form learns as it is typed, from the engine: each field's problem, and a
+ *  free sign-in name made from the person's name.
+ */
+export type InputCheck_Deserialize = {
+	/**
+	 *  Each field's problem, in the form's order (the same the save would be refused
+	 *  with before sending).
+	 */
+	fields: FieldError[],
+	/**
+	 *  The first initial and last name (`jsmith`), numbered when the copy has it taken
+	 *  (`jsmith2`); `None` when the names make none.
+	 */
+	userName?: string | null,
+};
+
+/**
+ *  What the user form learns as it is typed, from the engine: each field's problem, and a
+ *  free sign-in name made from the person's name.
+ */
+export type InputCheck_Serialize = {
+	/**
+	 *  Each field's problem, in the form's order (the same the save would be refused
+	 *  with before sending).
+	 */
+	fields: FieldError[],
+	/**
+	 *  The first initial and last name (`jsmith`), numbered when the copy has it taken
+	 *  (`jsmith2`); `None` when the names make none.
+	 */
+	userName: string | null,
+};
+
 /**  An invitation's state. */
 export type InvitationView = InvitationView_Serialize | InvitationView_Deserialize;
 
@@ -1599,7 +1640,9 @@ export type ProblemKind =
 /**  A licence, role, branch, zone or group the organisation does not have. */
 "unknown" | 
 /**  A value holds a line break or another control character. */
-"badText";
+"badText" | 
+/**  A licence with a role it is not for (the field licence is for technicians). */
+"mismatch";
 
 /**  One problem of one row. */
 export type Problem_Deserialize = {
@@ -1947,6 +1990,11 @@ export type SearchQuery_Deserialize = {
 	/**  Only users who have not signed in for at least this many days, or never. */
 	noSignInForDays?: number | null,
 	/**
+	 *  Only users whose open invitation is still pending and expires within this many
+	 *  hours of the search's `now` (the invitations to resend before they lapse).
+	 */
+	invitationExpiresWithinHours?: number | null,
+	/**
 	 *  Leave deactivated (and deleted) users out of the results, counted in
 	 *  [`SearchResult::hidden`], unless `statuses` asks for them by name: the table leaves
 	 *  them out until asked.
@@ -1991,6 +2039,11 @@ export type SearchQuery_Serialize = {
 	invitationStates: string[],
 	/**  Only users who have not signed in for at least this many days, or never. */
 	noSignInForDays: number | null,
+	/**
+	 *  Only users whose open invitation is still pending and expires within this many
+	 *  hours of the search's `now` (the invitations to resend before they lapse).
+	 */
+	invitationExpiresWithinHours: number | null,
 	/**
 	 *  Leave deactivated (and deleted) users out of the results, counted in
 	 *  [`SearchResult::hidden`], unless `statuses` asks for them by name: the table leaves

@@ -10,6 +10,7 @@ mod groups;
 mod keychain;
 mod orgs;
 mod profiles;
+mod review;
 mod session;
 mod settings;
 mod support;

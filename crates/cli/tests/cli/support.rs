@@ -99,16 +99,6 @@ impl Server {
     }
 }
 
-/// The runner signed in as `email` with [`ADMIN_PASSWORD`] instead of the API token (a
-/// fresh sign-in each run, so it counts as recent).
-pub fn as_person(muster: &Muster, email: &str) -> Muster {
-    muster
-        .clone()
-        .without("MUSTER_TOKEN")
-        .env("MUSTER_EMAIL", email)
-        .env("MUSTER_PASSWORD", ADMIN_PASSWORD)
-}
-
 /// Runs the `muster` binary with a private config dir and a controlled environment.
 /// Clones share the config dir (and so the profiles) but not later environment changes.
 #[derive(Clone)]
@@ -289,6 +279,16 @@ impl Muster {
 }
 
 /// The id of the user with this userName, looked up through `muster users list`.
+/// `muster` signing in with a password as `email` (a person [`Server::seed_person`]
+/// added), instead of the admin's token.
+pub fn as_person(muster: &Muster, email: &str) -> Muster {
+    muster
+        .clone()
+        .without("MUSTER_TOKEN")
+        .env("MUSTER_EMAIL", email)
+        .env("MUSTER_PASSWORD", ADMIN_PASSWORD)
+}
+
 pub fn user_id(muster: &Muster, user_name: &str) -> String {
     let filter = format!("userName eq \"{user_name}\"");
     let run = muster

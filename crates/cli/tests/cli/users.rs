@@ -124,6 +124,13 @@ fn create_show_update_and_delete() {
     );
     assert!(shown.stdout.contains("Ann Lee"), "{}", shown.stdout);
 
+    // A field licence is for technicians: a viewer needs another licence, and the
+    // refusal names the field before anything is sent.
+    let refused = muster
+        .run(&["users", "update", &id, "--role", "viewer", "--json"])
+        .code(7)
+        .json();
+    assert_eq!(refused["error"]["fields"][0]["field"], "role", "{refused}");
     let updated = muster
         .run(&[
             "users",
@@ -131,8 +138,14 @@ fn create_show_update_and_delete() {
             &id,
             "--given",
             "Anne",
+            "--licence",
+            "desk",
             "--role",
             "viewer",
+            "--zones",
+            "North,East",
+            "--phone",
+            "+1 303 555 0100",
             "--email",
             "anne@acme.test",
             "--json",
@@ -142,10 +155,11 @@ fn create_show_update_and_delete() {
     assert_eq!(updated["name"]["givenName"], "Anne");
     assert_eq!(updated["name"]["familyName"], "Lee", "other parts stay");
     assert_eq!(updated["emails"][0]["value"], "anne@acme.test");
-    assert_eq!(
-        updated["urn:muster:params:scim:schemas:extension:shop:2.0:User"]["role"],
-        "viewer"
-    );
+    let shop = &updated["urn:muster:params:scim:schemas:extension:shop:2.0:User"];
+    assert_eq!(shop["role"], "viewer");
+    assert_eq!(shop["licence"], "desk");
+    assert_eq!(shop["zones"], serde_json::json!(["North", "East"]));
+    assert_eq!(shop["phone"], "+1 303 555 0100");
     assert_ne!(
         updated["meta"]["version"], created["meta"]["version"],
         "a new version after the change"
@@ -229,4 +243,101 @@ fn export_writes_rfc_4180_csv_that_spreadsheets_cannot_run() {
             "an export of personal data is private to its owner"
         );
     }
+}
+
+#[test]
+fn create_makes_the_sign_in_name_and_list_finds_invitations_about_to_lapse() {
+    let server = Server::start();
+    let muster = server.muster();
+    let create = |email: &str, invite: bool| {
+        let mut args = vec![
+            "users",
+            "create",
+            "--email",
+            email,
+            "--given",
+            "Jo",
+            "--family",
+            "Smith",
+            "--licence",
+            "field",
+            "--zones",
+            "North",
+            "--json",
+        ];
+        if invite {
+            args.push("--invite");
+        }
+        muster.run(&args).success().json()
+    };
+    let first = create("jo.smith@acme.test", true);
+    assert_eq!(first["userName"], "jsmith", "the initial and the last name");
+    let shop = &first["urn:muster:params:scim:schemas:extension:shop:2.0:User"];
+    assert_eq!(
+        shop["role"], "technician",
+        "a field licence alone makes a technician"
+    );
+    assert_eq!(shop["zones"], serde_json::json!(["North"]));
+    let second = create("jo.smith2@acme.test", false);
+    assert_eq!(
+        second["userName"], "jsmith2",
+        "numbered past the taken name"
+    );
+    let refused = muster
+        .run(&[
+            "users",
+            "create",
+            "--email",
+            "boss@acme.test",
+            "--licence",
+            "field",
+            "--role",
+            "admin",
+            "--json",
+        ])
+        .code(7)
+        .json();
+    assert_eq!(refused["error"]["fields"][0]["field"], "role");
+
+    // The invitation lasts the organisation's 48 hours: lapsing within 3 days, not 24 hours.
+    let lapsing = |within: &str| -> Vec<String> {
+        let listed = muster
+            .run(&[
+                "users",
+                "list",
+                "--status",
+                "invited",
+                "--expiring-within",
+                within,
+                "--json",
+            ])
+            .success()
+            .json();
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["userName"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (days, hours) = (lapsing("3d"), lapsing("24h"));
+    assert!(days.contains(&"jsmith".to_owned()), "{days:?}");
+    assert!(
+        !days.contains(&"jsmith2".to_owned()),
+        "never invited: {days:?}"
+    );
+    assert!(!hours.contains(&"jsmith".to_owned()), "{hours:?}");
+    assert!(hours.iter().all(|h| days.contains(h)), "sooner is a subset");
+    let invited = muster
+        .run(&["users", "list", "--status", "invited", "--json"])
+        .success()
+        .json();
+    let invited = invited.as_array().unwrap();
+    assert!(
+        invited.iter().any(|u| u["userName"] == "jsmith2"),
+        "--status alone lists every invited user, across pages"
+    );
+    muster
+        .run(&["users", "list", "--expiring-within", "soon"])
+        .code(2);
 }

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use muster_scim::message::PatchOperation;
-use muster_scim::user::{InvitationState, ShopUser, User, UserStatus};
+use muster_scim::user::{InvitationState, ShopUser, User, UserStatus, licence_role_conflict};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -86,6 +86,8 @@ pub(crate) fn plan(operation: &Operation, user: &User, rules: &Rules<'_>) -> Pla
         Operation::SetLicence(licence) => {
             if shop.licence.as_ref() == Some(licence) {
                 skip(&format!("Already has the {licence} licence."), true)
+            } else if let Some(why) = licence_role_conflict(Some(licence), shop.role.as_ref()) {
+                skip(&why, false)
             } else {
                 edit(
                     vec![PatchOperation::replace(
@@ -100,6 +102,8 @@ pub(crate) fn plan(operation: &Operation, user: &User, rules: &Rules<'_>) -> Pla
         Operation::SetRole(role) => {
             if shop.role.as_ref() == Some(role) {
                 skip(&format!("Already has the {role} role."), true)
+            } else if let Some(why) = licence_role_conflict(shop.licence.as_ref(), Some(role)) {
+                skip(&why, false)
             } else {
                 edit(
                     vec![PatchOperation::replace(
@@ -420,6 +424,30 @@ mod tests {
             )),
             Some(true)
         );
+    }
+
+    #[test]
+    fn a_licence_and_role_that_do_not_go_together_are_skipped_unsent() {
+        let technician = user("x", UserStatus::Active);
+        let Plan::Skip { reason, already } = decide(&Operation::SetRole(Role::Viewer), &technician)
+        else {
+            panic!("a field technician cannot be made a viewer");
+        };
+        assert!(reason.contains("field licence"), "{reason}");
+        assert!(!already, "not done: left as it is, with the reason");
+        let mut viewer = user("y", UserStatus::Active);
+        if let Some(shop) = viewer.shop.as_mut() {
+            shop.licence = Some(Licence::Desk);
+            shop.role = Some(Role::Viewer);
+        }
+        assert!(matches!(
+            decide(&Operation::SetLicence(Licence::Field), &viewer),
+            Plan::Skip { already: false, .. }
+        ));
+        assert!(matches!(
+            decide(&Operation::SetLicence(Licence::Timesheet), &viewer),
+            Plan::Act(_)
+        ));
     }
 
     #[test]

@@ -6,32 +6,45 @@ use muster_scim::user::{self as scim_user, Licence, MultiValue, Name, Role, Shop
 use serde_json::{Value, json};
 
 use crate::actions::{Reassign, ResponsibilityKind};
-use crate::error::Error;
+use crate::error::{Error, FieldError};
 
 use super::view::{Handover, UserDetail, UserInput};
 use muster_scim::urn::SHOP_USER as SHOP;
 
-/// Checks the form before anything is sent, naming each bad field.
-pub(super) fn validate_input(input: &UserInput) -> Result<(), Error> {
+/// Every problem of the form that shows without asking the server, by field: the same
+/// list the form shows as the admin types and the check before sending.
+pub(super) fn problems_of(input: &UserInput) -> Vec<FieldError> {
     let mut fields = Vec::new();
-    let mut bad = |field: &str, message: &str| {
-        fields.push(crate::error::FieldError::new(field, message));
-    };
+    let mut bad = |field: &str, message: &str| fields.push(FieldError::new(field, message));
     if input.given_name.trim().is_empty() {
         bad("givenName", "Enter a first name.");
     }
     if input.family_name.trim().is_empty() {
         bad("familyName", "Enter a last name.");
     }
-    if !scim_user::looks_like_email(input.email.trim()) {
+    let email = input.email.trim();
+    if email.is_empty() {
+        bad("email", "Enter an email address.");
+    } else if !scim_user::looks_like_email(email) {
         bad("email", "Enter an address like name@example.com.");
     }
-    if input.user_name.trim().is_empty() {
-        bad(
-            "userName",
-            "Enter a sign-in name (usually the email address).",
-        );
+    let user_name = input.user_name.trim();
+    if user_name.is_empty() {
+        bad("userName", "Enter a sign-in name.");
+    } else if user_name.chars().any(char::is_whitespace) {
+        bad("userName", "A sign-in name cannot contain spaces.");
     }
+    let licence = blank_to_none(&input.licence).map(|l| Licence::from(l.as_str()));
+    let role = blank_to_none(&input.role).map(|r| Role::from(r.as_str()));
+    if let Some(problem) = scim_user::licence_role_conflict(licence.as_ref(), role.as_ref()) {
+        bad("role", &problem);
+    }
+    fields
+}
+
+/// Checks the form before anything is sent, naming each bad field.
+pub(super) fn validate_input(input: &UserInput) -> Result<(), Error> {
+    let fields = problems_of(input);
     if fields.is_empty() {
         Ok(())
     } else {
@@ -214,6 +227,71 @@ pub(super) fn changes(before: &UserDetail, input: &UserInput, shop: bool) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn form() -> UserInput {
+        UserInput {
+            user_name: "jsmith".into(),
+            given_name: "Jo".into(),
+            family_name: "Smith".into(),
+            email: "jo@acme.test".into(),
+            phone: None,
+            job_role: None,
+            licence: Some("field".into()),
+            role: Some("technician".into()),
+            security_group: None,
+            service_groups: Vec::new(),
+            zones: Vec::new(),
+            home_branch: None,
+            branches: Vec::new(),
+        }
+    }
+
+    fn fields_of(input: &UserInput) -> Vec<String> {
+        problems_of(input).into_iter().map(|f| f.field).collect()
+    }
+
+    #[test]
+    fn each_bad_field_is_named_once() {
+        assert!(
+            problems_of(&form()).is_empty(),
+            "{:?}",
+            problems_of(&form())
+        );
+        assert!(validate_input(&form()).is_ok());
+        let blank = UserInput {
+            user_name: " ".into(),
+            given_name: String::new(),
+            family_name: String::new(),
+            email: String::new(),
+            ..form()
+        };
+        assert_eq!(
+            fields_of(&blank),
+            ["givenName", "familyName", "email", "userName"]
+        );
+        let odd = UserInput {
+            user_name: "jo smith".into(),
+            email: "jo@".into(),
+            role: Some("Admin".into()),
+            ..form()
+        };
+        assert_eq!(fields_of(&odd), ["email", "userName", "role"]);
+        let role = &problems_of(&odd)[2].message;
+        assert!(role.contains("technician"), "{role}");
+        let desk = UserInput {
+            licence: Some("Desk".into()),
+            role: None,
+            ..form()
+        };
+        assert!(
+            fields_of(&desk).is_empty(),
+            "a desk licence takes any role or none"
+        );
+        assert!(matches!(
+            validate_input(&odd),
+            Err(Error::Validation { ref fields, .. }) if fields.len() == 3
+        ));
+    }
 
     #[test]
     fn a_handover_of_an_unknown_kind_is_refused_not_dropped() {

@@ -17,7 +17,6 @@ use crate::error::Error;
 use crate::orgs::{self, NewOrganisation, OrgStatus, Organisation, Plan};
 
 use super::profiles::placeholder;
-use super::reads::{audit_page, audit_params};
 use super::status::{capabilities_of, feature_view, status_of};
 use super::view::{AuditPage, AuditQuery, Choice, FeatureName, OrgView, StatusView};
 use super::{Console, active, active_mut, not_signed_in, store, view};
@@ -264,10 +263,8 @@ impl Console {
     /// As [`Console::org_rows`].
     pub async fn system_audit(&self, query: &AuditQuery) -> Result<AuditPage, Error> {
         let client = self.org_admin().await?;
-        let value = self
-            .note_and_save_session(client.organisations().audit(&audit_params(query)).await)
-            .await?;
-        Ok(audit_page(&value))
+        self.note_and_save_session(client.organisations().audit(query).await)
+            .await
     }
 
     /// The row of an organisation the server just answered, its plan named from the

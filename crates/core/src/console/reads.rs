@@ -1,7 +1,7 @@
-//! Reads: sync, the table's search and facets, one user, email checks, responsibilities,
-//! the password policy and the audit log.
+//! Reads: sync, the table's search and facets, one user, email and form checks,
+//! responsibilities, the password policy and the audit log.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use muster_scim::user::{self as scim_user, User};
 use reqwest::Method;
@@ -12,12 +12,14 @@ use crate::error::Error;
 use crate::rules::{self, Offer};
 use crate::search::SearchQuery;
 use crate::sync::{self, Phase as SyncPhase};
+use crate::user_name;
 
+use super::input::problems_of;
 use super::status::{capabilities_of, rules_account, session_held, status_of};
 use super::view::{
-    AssigneeView, AuditEntryView, AuditPage, AuditQuery, EmailCheck, FacetValue, Facets,
-    PasswordPolicyView, ResponsibilityView, StatusView, SyncProgressView, UserDetail, UserRow,
-    UserWindow,
+    AssigneeView, AuditPage, AuditQuery, EmailCheck, FacetValue, Facets, InputCheck,
+    PasswordPolicyView, ResponsibilityView, StatusView, SyncProgressView, UserDetail, UserInput,
+    UserRow, UserWindow,
 };
 use super::writes::note_save;
 use super::{Console, Data, MAX_WINDOW, active, active_mut, not_signed_in, org_of, view};
@@ -200,6 +202,40 @@ impl Console {
         }
     }
 
+    /// The user form as typed: each problem that shows without the server (the list a
+    /// save is refused with before sending), and the free sign-in name the person's name
+    /// makes, numbered past the names the copy has taken (`except` is the user being
+    /// edited).
+    pub async fn check_user_input(&self, input: &UserInput, except: Option<&str>) -> InputCheck {
+        let fields = problems_of(input);
+        let Some(base) = user_name::base(&input.given_name, &input.family_name) else {
+            return InputCheck {
+                fields,
+                user_name: None,
+            };
+        };
+        let data = self.data().await;
+        // Only names that start like the base can be its candidates.
+        let taken: HashSet<String> = data
+            .snapshot
+            .users
+            .iter()
+            .filter(|u| u.id.as_deref() != except)
+            .filter(|u| {
+                u.user_name
+                    .get(..base.len())
+                    .is_some_and(|start| start.eq_ignore_ascii_case(&base))
+            })
+            .map(|u| u.user_name.to_ascii_lowercase())
+            .collect();
+        InputCheck {
+            fields,
+            user_name: user_name::suggest(&input.given_name, &input.family_name, |name| {
+                taken.contains(name)
+            }),
+        }
+    }
+
     /// A user's detail as the signed-in account sees it now, with what can be done to
     /// them by the engine's rules; while signed out or offline every action is held back
     /// with that reason.
@@ -326,81 +362,8 @@ impl Console {
     /// [`Error::Unsupported`] on other providers; [`Error::Forbidden`].
     pub async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, Error> {
         let client = self.require_client().await?;
-        let org = org_of(&client)?;
-        let url = format!("{}/o/{org}/audit", client.root());
-        let params = audit_params(query);
-        let value: Value = self
-            .note_and_save_session(
-                client
-                    .send(Method::GET, &url, &params, None, None, true)
-                    .await,
-            )
-            .await?
-            .json()?;
-        Ok(audit_page(&value))
-    }
-}
-
-/// The query parameters of an audit log page (an organisation's or the server's).
-pub(super) fn audit_params(query: &AuditQuery) -> Vec<(&'static str, String)> {
-    let mut params: Vec<(&str, String)> = Vec::new();
-    for (key, value) in [
-        ("actor", &query.actor),
-        ("target", &query.target),
-        ("action", &query.action),
-        ("outcome", &query.outcome),
-        ("since", &query.since),
-        ("until", &query.until),
-    ] {
-        if let Some(value) = value.as_ref().filter(|v| !v.trim().is_empty()) {
-            params.push((key, value.trim().to_owned()));
-        }
-    }
-    params.push(("startIndex", (query.offset + 1).to_string()));
-    params.push(("count", query.limit.clamp(1, 200).to_string()));
-    params
-}
-
-/// An audit log page as the server answered it, in the app's shape.
-pub(super) fn audit_page(value: &Value) -> AuditPage {
-    let entries = value
-        .get("entries")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .map(|e| AuditEntryView {
-            at: text(e, "at").unwrap_or_default(),
-            actor: text(e, "actorName")
-                .or_else(|| text(e, "actorKind").map(|kind| unnamed_actor(&kind)))
-                .unwrap_or_default(),
-            action: text(e, "action").unwrap_or_default(),
-            target: text(e, "targetName").or_else(|| text(e, "targetId")),
-            outcome: text(e, "outcome").unwrap_or_default(),
-            detail: match e.get("detail") {
-                None | Some(Value::Null) => String::new(),
-                Some(Value::String(s)) => s.clone(),
-                Some(other) => other.to_string(),
-            },
-        })
-        .collect();
-    AuditPage {
-        total: value
-            .get("totalResults")
-            .and_then(Value::as_u64)
-            .map_or(0, view::clamp),
-        entries,
-    }
-}
-
-/// Words for an audit entry's actor the server does not name, by kind.
-pub(super) fn unnamed_actor(kind: &str) -> String {
-    match kind {
-        "anonymous" => "Anonymous".to_owned(),
-        "other_organisation" => "Someone of another organisation".to_owned(),
-        "system_admin" => "A system admin".to_owned(),
-        "api_token" => "An API token".to_owned(),
-        "user" => "A user".to_owned(),
-        other => other.replace('_', " "),
+        self.note_and_save_session(client.audit().page(query).await)
+            .await
     }
 }
 

@@ -429,6 +429,20 @@ pub struct EmailCheck {
     pub suggestion: Option<String>,
 }
 
+/// What the user form learns as it is typed, from the engine: each field's problem, and a
+/// free sign-in name made from the person's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct InputCheck {
+    /// Each field's problem, in the form's order (the same the save would be refused
+    /// with before sending).
+    pub fields: Vec<crate::error::FieldError>,
+    /// The first initial and last name (`jsmith`), numbered when the copy has it taken
+    /// (`jsmith2`); `None` when the names make none.
+    pub user_name: Option<String>,
+}
+
 /// The organisation's password rules, for checking as the admin types.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(Type))]
@@ -516,58 +530,7 @@ pub struct Handover {
     pub user_id: String,
 }
 
-/// Which audit entries to show.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(Type))]
-#[serde(default, rename_all = "camelCase")]
-pub struct AuditQuery {
-    /// Actor id.
-    pub actor: Option<String>,
-    /// Target id.
-    pub target: Option<String>,
-    /// Action name.
-    pub action: Option<String>,
-    /// success, denied or failed.
-    pub outcome: Option<String>,
-    /// From (RFC 3339).
-    pub since: Option<String>,
-    /// Until (RFC 3339).
-    pub until: Option<String>,
-    /// First entry.
-    pub offset: u32,
-    /// Entries wanted.
-    pub limit: u32,
-}
-
-/// One audit entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(Type))]
-#[serde(rename_all = "camelCase")]
-pub struct AuditEntryView {
-    /// When (RFC 3339).
-    pub at: String,
-    /// Who (name, or kind).
-    pub actor: String,
-    /// What.
-    pub action: String,
-    /// To whom (name or id).
-    pub target: Option<String>,
-    /// success, denied or failed.
-    pub outcome: String,
-    /// Details, as text.
-    pub detail: String,
-}
-
-/// A page of the audit log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(Type))]
-#[serde(rename_all = "camelCase")]
-pub struct AuditPage {
-    /// Matching entries in all.
-    pub total: u32,
-    /// This page, newest first.
-    pub entries: Vec<AuditEntryView>,
-}
+pub use crate::audit::{AuditEntryView, AuditPage, AuditQuery};
 
 /// An organisation a system admin can open.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -107,6 +107,9 @@ pub struct SearchQuery {
     pub invitation_states: Vec<String>,
     /// Only users who have not signed in for at least this many days, or never.
     pub no_sign_in_for_days: Option<u32>,
+    /// Only users whose open invitation is still pending and expires within this many
+    /// hours of the search's `now` (the invitations to resend before they lapse).
+    pub invitation_expires_within_hours: Option<u32>,
     /// Leave deactivated (and deleted) users out of the results, counted in
     /// [`SearchResult::hidden`], unless `statuses` asks for them by name: the table leaves
     /// them out until asked.
@@ -145,6 +148,7 @@ impl Default for SearchQuery {
             sign_in_methods: Vec::new(),
             invitation_states: Vec::new(),
             no_sign_in_for_days: None,
+            invitation_expires_within_hours: None,
             hide_deactivated: false,
             sort: SortKey::Name,
             descending: false,
@@ -262,12 +266,16 @@ impl Index {
     }
 
     /// The users matching `query`, sorted and windowed; `now` anchors
-    /// [`SearchQuery::no_sign_in_for_days`] and which invitations are pending or expired.
+    /// [`SearchQuery::no_sign_in_for_days`], which invitations are pending or expired, and
+    /// which expire soon.
     pub fn search(&self, query: &SearchQuery, now: OffsetDateTime) -> SearchResult {
         let mut matches = Bits::all(self.len);
         self.filter_facets(query, now, &mut matches);
         if let Some(days) = query.no_sign_in_for_days {
             self.filter_idle(days, now, &mut matches);
+        }
+        if let Some(hours) = query.invitation_expires_within_hours {
+            self.filter_expiring(hours, now, &mut matches);
         }
         self.filter_text(&query.text, &mut matches);
         let hidden = self.filter_hidden(query, &mut matches);
@@ -351,6 +359,18 @@ impl Index {
             .saturating_sub(i64::from(days) * 86_400);
         for (row, at) in self.last_sign_in.iter().enumerate() {
             if matches!(at, Some(at) if *at > cutoff) {
+                matches.clear(row);
+            }
+        }
+    }
+
+    /// Keeps the users whose open invitation is pending at `now` and expires within
+    /// `hours` of it.
+    fn filter_expiring(&self, hours: u32, now: OffsetDateTime, matches: &mut Bits) {
+        let now = now.unix_timestamp();
+        let until = now.saturating_add(i64::from(hours) * 3_600);
+        for (row, expires) in self.invitation_expires.iter().enumerate() {
+            if !matches!(expires, Some(at) if *at > now && *at <= until) {
                 matches.clear(row);
             }
         }

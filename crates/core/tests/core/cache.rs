@@ -432,6 +432,44 @@ mod search {
         users
     }
 
+    #[test]
+    fn invitations_expiring_soon_are_the_pending_ones_within_the_hours() {
+        let invited = |index: usize, state: &str, hours: i64| {
+            let mut user = user(index, json!({"status": "invited"}));
+            user.shop.as_mut().unwrap().invitation = Some(muster_scim::user::Invitation {
+                state: Some(state.into()),
+                expires_at: Some(NOW + time::Duration::hours(hours)),
+                ..Default::default()
+            });
+            user
+        };
+        let users = vec![
+            invited(0, "pending", 2),
+            invited(1, "pending", 30),
+            invited(2, "pending", -1),
+            invited(3, "accepted", 3),
+            user(4, json!({"status": "active"})),
+        ];
+        let index = Index::build(&users);
+        let within = |hours: u32| {
+            sorted(rows(
+                &index,
+                SearchQuery {
+                    invitation_expires_within_hours: Some(hours),
+                    ..SearchQuery::default()
+                },
+            ))
+        };
+        assert_eq!(
+            within(24),
+            [0],
+            "expired and accepted ones are not expiring"
+        );
+        assert_eq!(within(48), [0, 1]);
+        assert_eq!(within(0), Vec::<usize>::new());
+        assert_eq!(within(u32::MAX), [0, 1], "any number of hours is taken");
+    }
+
     fn rows(index: &Index, query: SearchQuery) -> Vec<usize> {
         let result = index.search(&query, NOW);
         assert_eq!(

@@ -158,6 +158,63 @@ async fn forms_check_live_and_writes_update_the_offline_copy() {
     };
     assert!(fields.iter().any(|f| f.field == "email"));
 
+    // The form as typed: each field's problem, and a free sign-in name from the name.
+    let rosa = console.check_user_input(&person("rosa@x.test"), None).await;
+    assert!(rosa.fields.is_empty(), "{rosa:?}");
+    assert_eq!(rosa.user_name.as_deref(), Some("rdiaz"));
+    let tomas = |email: &str| UserInput {
+        given_name: "Tomás".into(),
+        family_name: "Reyes".into(),
+        ..person(email)
+    };
+    let first = console
+        .create_user(
+            &UserInput {
+                user_name: "treyes".into(),
+                ..tomas(&format!("tomas.reyes@{}", server.domain))
+            },
+            false,
+        )
+        .await
+        .unwrap();
+    let second = console.check_user_input(&tomas("t2@x.test"), None).await;
+    assert_eq!(
+        second.user_name.as_deref(),
+        Some("treyes2"),
+        "numbered past the name the copy has"
+    );
+    let own = console
+        .check_user_input(&tomas("t2@x.test"), Some(&first.id))
+        .await;
+    assert_eq!(
+        own.user_name.as_deref(),
+        Some("treyes"),
+        "one's own name is not taken from oneself"
+    );
+    let field_admin = UserInput {
+        role: Some("admin".into()),
+        user_name: "a b".into(),
+        ..person("a@x.test")
+    };
+    let refused = console.check_user_input(&field_admin, None).await;
+    let named: Vec<&str> = refused.fields.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(named, ["userName", "role"], "{refused:?}");
+    // The server holds the same rule: a field licence with the admin role is refused at
+    // the role.
+    let Err(Error::Validation { fields, .. }) = console
+        .create_user(
+            &UserInput {
+                role: Some("admin".into()),
+                ..person(&format!("field.admin@{}", server.domain))
+            },
+            false,
+        )
+        .await
+    else {
+        panic!("a field licence with the admin role is refused");
+    };
+    assert_eq!(fields[0].field, "role");
+
     let email = format!("rosa.diaz@{}", server.domain);
     let created = console.create_user(&person(&email), true).await.unwrap();
     assert_eq!(created.status, "invited");

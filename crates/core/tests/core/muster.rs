@@ -25,7 +25,12 @@ fn person(user_name: &str, given: &str, family: &str, role: Role) -> User {
             ..MultiValue::typed(format!("{user_name}@core.test"), "work")
         }],
         shop: Some(ShopUser {
-            licence: Some(Licence::Field),
+            // The field licence is for technicians; office staff are on desk licences.
+            licence: Some(if role == Role::Technician {
+                Licence::Field
+            } else {
+                Licence::Desk
+            }),
             role: Some(role),
             ..ShopUser::default()
         }),

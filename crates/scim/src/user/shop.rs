@@ -160,6 +160,33 @@ open_enum! {
     }
 }
 
+impl Licence {
+    /// The role this licence is for, if it is for one: the field licence is for
+    /// technicians (the shop products' seed rule: a mobile licence goes with the
+    /// Technician security group, which is Muster's technician role).
+    pub fn required_role(&self) -> Option<Role> {
+        match self {
+            Self::Field => Some(Role::Technician),
+            _ => None,
+        }
+    }
+}
+
+/// Why `licence` and `role` do not go together, if they do not: a licence that is for one
+/// role with another role or none. One sentence, naming the fix; the server refuses such a
+/// user and the client says so before sending.
+pub fn licence_role_conflict(licence: Option<&Licence>, role: Option<&Role>) -> Option<String> {
+    let required = licence?.required_role()?;
+    if role == Some(&required) {
+        return None;
+    }
+    Some(format!(
+        "The {} licence is for the {required} role: choose {required} as the role, or \
+         another licence.",
+        licence.map(Licence::as_str).unwrap_or_default()
+    ))
+}
+
 open_enum! {
     /// An account's state.
     pub enum UserStatus {
@@ -207,6 +234,23 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_field_licence_goes_with_the_technician_role_only() {
+        let field = Some(&Licence::Field);
+        assert_eq!(licence_role_conflict(field, Some(&Role::Technician)), None);
+        let admin = licence_role_conflict(field, Some(&Role::Admin)).unwrap();
+        assert!(admin.contains("technician"), "{admin}");
+        assert!(
+            licence_role_conflict(field, None).is_some(),
+            "no role is not technician"
+        );
+        assert_eq!(
+            licence_role_conflict(Some(&Licence::Desk), Some(&Role::Viewer)),
+            None
+        );
+        assert_eq!(licence_role_conflict(None, Some(&Role::Admin)), None);
+    }
 
     #[test]
     fn open_enums_keep_unknown_values() {

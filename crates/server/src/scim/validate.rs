@@ -6,6 +6,7 @@
 use muster_scim::message::ScimType;
 use muster_scim::schema::{Attribute, AttributeType, Mutability, Returned};
 use muster_scim::urn;
+use muster_scim::user::{Licence, Role, licence_role_conflict};
 use serde_json::{Map, Value};
 
 use super::kind::Kind;
@@ -232,8 +233,9 @@ fn check_immutable(kind: Kind, doc: &Map<String, Value>, previous: &Value) -> Ap
     Ok(())
 }
 
-/// Muster's rules for users beyond the schema: valid email addresses, and licence and
-/// role from their closed lists (stored in canonical lower case).
+/// Muster's rules for users beyond the schema: valid email addresses, licence and role
+/// from their closed lists (stored in canonical lower case), and a role the licence is
+/// for (the field licence is for technicians).
 fn check_user(doc: &mut Map<String, Value>) -> AppResult<()> {
     if let Some(Value::Array(emails)) = doc.get("emails") {
         for email in emails {
@@ -274,6 +276,12 @@ fn check_user(doc: &mut Map<String, Value>) -> AppResult<()> {
                 )));
             };
             *value = Value::String(canonical.clone());
+        }
+        let text = |name: &str| shop.get(name).and_then(Value::as_str);
+        let licence = text("licence").map(Licence::from);
+        let role = text("role").map(Role::from);
+        if let Some(problem) = licence_role_conflict(licence.as_ref(), role.as_ref()) {
+            return Err(AppError::invalid_attribute("role", problem));
         }
     }
     Ok(())

@@ -155,7 +155,7 @@ async fn nobody_changes_their_own_credentials_through_the_admin_endpoints() {
             "email",
         ),
         (
-            json!({"op": "replace", "path": format!("{SHOP}:licence"), "value": "field"}),
+            json!({"op": "replace", "path": format!("{SHOP}:licence"), "value": "timesheet"}),
             "licence",
         ),
         (

@@ -39,6 +39,40 @@ async fn lenient_input_is_accepted_and_stored_canonically() {
 }
 
 #[tokio::test]
+async fn the_field_licence_is_for_technicians_on_create_and_patch() {
+    let (server, token) = admin().await;
+    let mut boss = person("bo", "Boss");
+    boss[SHOP] = json!({"licence": "field", "role": "admin"});
+    let error = scim_error(server.post(&users(""), &token, &boss).await, 400).await;
+    assert_eq!(error["scimType"], "invalidValue");
+    assert_eq!(error["attribute"], "role", "the field at fault is named");
+    let mut roleless = person("ro", "Less");
+    roleless[SHOP] = json!({"licence": "Field"});
+    scim_error(server.post(&users(""), &token, &roleless).await, 400).await;
+
+    let mut tech = person("tia", "Tech");
+    tech[SHOP] = json!({"licence": "field", "role": "Technician"});
+    let tech = create(&server, &token, tech).await;
+    let path = users(&format!("/{}", tech["id"].as_str().unwrap()));
+    let patch = |path: String, value: &str| {
+        json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": path, "value": value}],
+        })
+    };
+    let promote = patch(format!("{SHOP}:role"), "viewer");
+    let error = scim_error(server.patch(&path, &token, &promote).await, 400).await;
+    assert_eq!(
+        error["attribute"], "role",
+        "a PATCH is held to the same rule"
+    );
+    let to_desk = patch(format!("{SHOP}:licence"), "desk");
+    assert_eq!(server.patch(&path, &token, &to_desk).await.status(), 200);
+    let now_viewer = server.patch(&path, &token, &promote).await;
+    assert_eq!(now_viewer.status(), 200, "a desk licence takes any role");
+}
+
+#[tokio::test]
 async fn duplicates_are_refused_with_uniqueness() {
     let (server, token) = admin().await;
     create(&server, &token, person("dana", "Doe")).await;

@@ -14,6 +14,7 @@ const base: SearchQuery = {
   signInMethods: [],
   invitationStates: [],
   noSignInForDays: null,
+  invitationExpiresWithinHours: null,
   hideDeactivated: false,
   sort: "name",
   descending: false,

@@ -23,6 +23,7 @@ export function filtersFromQuery(query: SearchQuery): Filters {
     signInMethods: [...query.signInMethods],
     invitationStates: [...query.invitationStates],
     noSignInForDays: query.noSignInForDays,
+    invitationExpiresWithinHours: query.invitationExpiresWithinHours,
     // A count's users are exactly the table's rows, deactivated ones included.
     showDeactivated: !query.hideDeactivated,
   };

@@ -1,4 +1,4 @@
-// Pure logic behind the user form: values ↔ `UserInput`, local validation, server field
+// Pure logic behind the user form: values ↔ `UserInput`, server and engine field
 // errors, what changed meanwhile, and the multi-value fields' helpers. No Svelte, no I/O:
 // unit-tested in fields.test.ts.
 import type { UserDetail, UserInput } from "../../lib/bindings";
@@ -148,23 +148,11 @@ export function sameEmail(a: string | null | undefined, b: string | null | undef
 }
 
 /**
- * The sign-in name follows the email until someone types their own: it does while it is
- * empty or still equal to the email it was copied from.
+ * A new user's sign-in name follows the one proposed (the engine's, made from the name)
+ * until someone types their own: it does while it is empty or still the last proposal.
  */
-export function userNameFollows(userName: string, previousEmail: string): boolean {
-  return userName.trim() === "" || userName.trim() === previousEmail.trim();
-}
-
-/** Problems the form can see by itself, by field (the engine checks the same). */
-export function validateForm(values: UserFormValues): Partial<Record<FormField, string>> {
-  const errors: Partial<Record<FormField, string>> = {};
-  if (!values.givenName.trim()) errors.givenName = "Enter a first name.";
-  if (!values.familyName.trim()) errors.familyName = "Enter a last name.";
-  if (!values.email.trim()) errors.email = "Enter an email address.";
-  else if (!looksLikeEmail(values.email)) errors.email = "Enter an address like name@example.com.";
-  if (!values.userName.trim()) errors.userName = "Enter a sign-in name (usually the email address).";
-  else if (/\s/.test(values.userName.trim())) errors.userName = "A sign-in name cannot contain spaces.";
-  return errors;
+export function userNameFollows(userName: string, proposed: string): boolean {
+  return userName.trim() === "" || userName.trim() === proposed.trim();
 }
 
 const FIELD_ALIASES: Record<string, FormField> = {

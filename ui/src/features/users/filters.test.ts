@@ -10,6 +10,8 @@ import {
   isFiltered,
   queryKey,
   toggleDormant,
+  toggleExpiring,
+  hoursText,
   toggleValue,
   toQuery,
   type SortOrder,
@@ -76,6 +78,17 @@ describe("filters", () => {
     expect(filterCount(f)).toBe(2);
     f = toggleDormant(f, 90);
     expect(f.noSignInForDays).toBeNull();
+  });
+
+  it("toggles the lapsing-invitation choice and sends it", () => {
+    let f = toggleExpiring(emptyFilters(), 24);
+    expect(f.invitationExpiresWithinHours).toBe(24);
+    expect(filterCount(f)).toBe(1);
+    f = toggleExpiring(f, 72);
+    expect(toQuery(f, { sort: "name", descending: false }, 0, 10).invitationExpiresWithinHours).toBe(72);
+    expect(toggleExpiring(f, 72).invitationExpiresWithinHours).toBeNull();
+    expect(hoursText(24)).toBe("24 hours");
+    expect(hoursText(72)).toBe("3 days");
   });
 
   it("knows when anything filters", () => {

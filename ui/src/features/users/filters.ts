@@ -15,7 +15,7 @@ export type Filters = Omit<SearchQuery, "hideDeactivated" | "sort" | "descending
   showDeactivated: boolean;
 };
 
-export type ListKey = Exclude<keyof Filters, "text" | "noSignInForDays" | "showDeactivated">;
+export type ListKey = Exclude<keyof Filters, "text" | "noSignInForDays" | "invitationExpiresWithinHours" | "showDeactivated">;
 
 export function emptyFilters(): Filters {
   return {
@@ -29,6 +29,7 @@ export function emptyFilters(): Filters {
     signInMethods: [],
     invitationStates: [],
     noSignInForDays: null,
+    invitationExpiresWithinHours: null,
     showDeactivated: false,
   };
 }
@@ -63,6 +64,14 @@ export const FACET_GROUPS: readonly FacetGroup[] = [
 export const SCIM_STATUSES: readonly string[] = ["active", "deactivated"];
 
 export const DORMANT_DAYS: readonly number[] = [30, 60, 90];
+
+/** The "invitation lapses within" chips, in hours: pending invitations to resend. */
+export const EXPIRING_HOURS: readonly number[] = [24, 72];
+
+/** "24 hours", "3 days". */
+export function hoursText(hours: number): string {
+  return hours % 24 === 0 && hours > 24 ? `${hours / 24} days` : `${hours} hours`;
+}
 
 /** The dormant chips: the usual thresholds, and one chosen elsewhere (the review screen)
  * so that it shows, on, and can be cleared. */
@@ -106,8 +115,14 @@ export function toggleDormant(filters: Filters, days: number): Filters {
   return { ...filters, noSignInForDays: filters.noSignInForDays === days ? null : days };
 }
 
+/** The lapsing-invitation chips are one choice too. */
+export function toggleExpiring(filters: Filters, hours: number): Filters {
+  return { ...filters, invitationExpiresWithinHours: filters.invitationExpiresWithinHours === hours ? null : hours };
+}
+
 export function filterCount(filters: Filters): number {
   let n = filters.noSignInForDays === null ? 0 : 1;
+  if (filters.invitationExpiresWithinHours !== null) n += 1;
   for (const group of FACET_GROUPS) n += filters[group.list].length;
   return n;
 }
@@ -130,6 +145,7 @@ export function toQuery(filters: Filters, order: SortOrder, offset: number, limi
     signInMethods: [...filters.signInMethods],
     invitationStates: [...filters.invitationStates],
     noSignInForDays: filters.noSignInForDays,
+    invitationExpiresWithinHours: filters.invitationExpiresWithinHours,
     hideDeactivated: !filters.showDeactivated,
     sort: order.sort,
     descending: order.descending,
@@ -141,7 +157,7 @@ export function toQuery(filters: Filters, order: SortOrder, offset: number, limi
 /** Identifies a query apart from its window: equal keys mean the same rows. */
 export function queryKey(filters: Filters, order: SortOrder): string {
   const q = toQuery(filters, order, 0, 1);
-  return JSON.stringify([q.text, q.roles, q.licences, q.statuses, q.branches, q.zones, q.securityGroups, q.signInMethods, q.invitationStates, q.noSignInForDays, q.hideDeactivated, q.sort, q.descending]);
+  return JSON.stringify([q.text, q.roles, q.licences, q.statuses, q.branches, q.zones, q.securityGroups, q.signInMethods, q.invitationStates, q.noSignInForDays, q.invitationExpiresWithinHours, q.hideDeactivated, q.sort, q.descending]);
 }
 
 /** "20,000 users", or "12 of 20,000 users" when filtered. */

@@ -162,6 +162,8 @@ pub enum ProblemKind {
     Unknown,
     /// A value holds a line break or another control character.
     BadText,
+    /// A licence with a role it is not for (the field licence is for technicians).
+    Mismatch,
 }
 
 /// Whether a problem keeps the row from being sent.
@@ -630,6 +632,39 @@ mod tests {
         assert_eq!(odd[4].suggestion.as_deref(), Some("North"));
         assert_eq!(problems(&plan, 9), [(ProblemKind::Ragged, None)]);
         assert_eq!(plan.ready().count(), 1, "only good rows are planned");
+    }
+
+    #[test]
+    fn a_field_licence_needs_the_technician_role() {
+        let plan = plan_of(
+            "email,name,licence,role\n\
+             tech@acme.test,Tia Tech,field,technician\n\
+             boss@acme.test,Bo Boss,field,admin\n\
+             none@acme.test,No Role,Field,\n\
+             desk@acme.test,Di Desk,desk,viewer\n\
+             typo@acme.test,Ty Po,field,technican\n",
+            &ImportOptions::default(),
+        );
+        assert!(problems(&plan, 2).is_empty());
+        assert_eq!(problems(&plan, 3), [(ProblemKind::Mismatch, Some("role"))]);
+        assert!(problems(&plan, 4).is_empty(), "{:?}", problems(&plan, 4));
+        assert_eq!(
+            plan.preview().rows[2].role.as_deref(),
+            Some("technician"),
+            "a field licence with no role given is a technician's"
+        );
+        assert!(
+            problems(&plan, 5).is_empty(),
+            "other licences take any role"
+        );
+        assert_eq!(
+            problems(&plan, 6),
+            [(ProblemKind::Unknown, Some("role"))],
+            "an unknown role is one problem, not two"
+        );
+        let mismatch = &plan.preview().rows[1].problems[0];
+        assert_eq!(mismatch.severity, Severity::Error);
+        assert!(mismatch.message.contains("technician"), "{mismatch:?}");
     }
 
     #[test]

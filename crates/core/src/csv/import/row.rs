@@ -1,6 +1,7 @@
 //! One row of an import file read and checked on its own: cells trimmed and defused
-//! exports undone, names filled in from a whole name, the address checked, and licences,
-//! roles, branches, zones and groups checked against the known values.
+//! exports undone, names filled in from a whole name, the address checked, licences,
+//! roles, branches, zones and groups checked against the known values, and the role the
+//! licence is for (filled in when the row gives none).
 
 use std::collections::BTreeSet;
 
@@ -47,6 +48,7 @@ pub(super) fn read_row(
     };
     let licence = checker.one(Field::Licence, &licence);
     let role = checker.one(Field::Role, &role);
+    let role = licence_role(licence.as_deref(), role, checker.problems);
     let security_group = checker.one(Field::SecurityGroup, &security_group);
     let home_branch = checker.one(Field::HomeBranch, &home_branch);
     let service_groups = checker.list(Field::ServiceGroups, &service_groups);
@@ -79,6 +81,28 @@ pub(super) fn read_row(
         branches,
         problems,
     }
+}
+
+/// The role a row ends up with: the one it gives, else the one its licence is for (a
+/// field licence with no role is a technician's); a known role the licence is not for is
+/// a problem (an unknown one has its problem already).
+fn licence_role(
+    licence: Option<&str>,
+    role: Option<String>,
+    problems: &mut Vec<Problem>,
+) -> Option<String> {
+    let licence = licence.map(scim_user::Licence::from);
+    let Some(role) = role else {
+        let required = licence.as_ref().and_then(scim_user::Licence::required_role);
+        return required.map(|r| r.as_str().to_owned());
+    };
+    let known = scim_user::Role::from(role.as_str());
+    if !matches!(known, scim_user::Role::Other(_))
+        && let Some(problem) = scim_user::licence_role_conflict(licence.as_ref(), Some(&known))
+    {
+        problems.push(error(ProblemKind::Mismatch, Field::Role, problem));
+    }
+    Some(role)
 }
 
 /// The trimmed text of `field`'s cell (empty when the file has no such column), with a
