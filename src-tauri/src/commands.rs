@@ -13,6 +13,7 @@ use muster_core::Secret;
 use muster_core::console::account::{MfaEnrolmentView, MyAccountView};
 use muster_core::console::bulk::{BulkProgressView, BulkRequest, BulkSummaryView};
 use muster_core::console::groups::{GroupDetail, GroupRow};
+use muster_core::console::orgs::{OrgChoices, OrgInput, OrgOutcome, OrgRow};
 use muster_core::console::settings::{OrgSettingsView, SettingsInput};
 use muster_core::console::tokens::{
     ApiTokenChoices, ApiTokenInput, ApiTokenRow, IssuedApiTokenView,
@@ -507,6 +508,62 @@ pub async fn save_org_settings(
     input: SettingsInput,
 ) -> Reply<OrgSettingsView> {
     Ok(console.save_org_settings(input).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn org_rows(console: Console_<'_>) -> Reply<Vec<OrgRow>> {
+    Ok(console.org_rows().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn org_choices(console: Console_<'_>) -> Reply<OrgChoices> {
+    Ok(console.org_choices().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn create_org(console: Console_<'_>, input: OrgInput) -> Reply<OrgOutcome> {
+    Ok(console.create_org(input).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn suspend_org(console: Console_<'_>, id: String) -> Reply<OrgOutcome> {
+    Ok(console.suspend_org(&id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn reactivate_org(console: Console_<'_>, id: String) -> Reply<OrgOutcome> {
+    Ok(console.reactivate_org(&id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn set_org_plan(console: Console_<'_>, id: String, plan: String) -> Reply<OrgOutcome> {
+    Ok(console.set_org_plan(&id, &plan).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn delete_org(console: Console_<'_>, id: String, confirm: String) -> Reply<OrgOutcome> {
+    Ok(console.delete_org(&id, &confirm).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn system_audit(console: Console_<'_>, query: AuditQuery) -> Reply<AuditPage> {
+    Ok(console.system_audit(&query).await?)
 }
 
 #[tauri::command]

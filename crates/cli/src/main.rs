@@ -4,7 +4,8 @@
 //!
 //! One module per command group ([`profiles`], [`users`], [`user_actions`], [`transfer`]
 //! (CSV export and import), [`bulk`], [`groups`], [`tokens`] (API tokens), [`settings`]
-//! (organisation settings), [`account`] (one's own account), [`audit`] (the audit log), [`review`] (the account review),
+//! (organisation settings), [`account`] (one's own account), [`audit`] (the audit
+//! log), [`review`] (the account review), [`orgs`] (the server's organisations),
 //! [`session`]), plus where secrets come from
 //! ([`credentials`]), the encrypted offline copy ([`offline`]), how things are printed
 //! ([`output`], [`columns`]) and how failures become exit codes ([`failure`]).
@@ -17,6 +18,7 @@ mod credentials;
 mod failure;
 mod groups;
 mod offline;
+mod orgs;
 mod output;
 mod profiles;
 mod review;
@@ -143,6 +145,11 @@ enum Command {
         #[command(subcommand)]
         command: account::AccountCommand,
     },
+    /// Manage the server's organisations (system admins, at a Muster server).
+    Orgs {
+        #[command(subcommand)]
+        command: orgs::OrgsCommand,
+    },
     /// Read the organisation's audit log (a Muster server's), filtered as in the app;
     /// a table, --json, or --csv FILE.
     Audit(audit::AuditArgs),
@@ -256,6 +263,7 @@ fn run(cli: Cli, out: Output) -> Result<(), Failure> {
             Command::Groups { command } => groups::run(command, &target, &out).await,
             Command::Tokens { command } => tokens::run(command, &target, &out).await,
             Command::Settings { command } => settings::run(command, &target, &out).await,
+            Command::Orgs { command } => orgs::run(command, &target, &out).await,
             Command::Bulk(args) => bulk::run(args, &target, &out).await,
             Command::Account { command } => account::run(command, &target, &out).await,
             Command::Audit(args) => audit::run(args, &target, &out).await,

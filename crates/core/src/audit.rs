@@ -99,28 +99,37 @@ impl AuditLog<'_> {
             });
         };
         let url = format!("{}/o/{org}/audit", self.client.root());
-        let mut params: Vec<(&str, String)> = Vec::new();
-        for (key, value) in [
-            ("actor", &query.actor),
-            ("target", &query.target),
-            ("action", &query.action),
-            ("outcome", &query.outcome),
-            ("since", &query.since),
-            ("until", &query.until),
-        ] {
-            if let Some(value) = value.as_ref().filter(|v| !v.trim().is_empty()) {
-                params.push((key, value.trim().to_owned()));
-            }
-        }
-        params.push(("startIndex", (query.offset.saturating_add(1)).to_string()));
-        params.push(("count", query.limit.clamp(1, MAX_PAGE).to_string()));
-        let value: Value = self
-            .client
-            .send(Method::GET, &url, &params, None, None, true)
-            .await?
-            .json()?;
-        Ok(page_of(&value))
+        read_page(self.client, &url, query).await
     }
+}
+
+/// The page `query` asks for of the log at `url` (an organisation's, or the server's own
+/// at `/admin/audit`, which answers alike).
+pub(crate) async fn read_page(
+    client: &Client,
+    url: &str,
+    query: &AuditQuery,
+) -> Result<AuditPage, Error> {
+    let mut params: Vec<(&str, String)> = Vec::new();
+    for (key, value) in [
+        ("actor", &query.actor),
+        ("target", &query.target),
+        ("action", &query.action),
+        ("outcome", &query.outcome),
+        ("since", &query.since),
+        ("until", &query.until),
+    ] {
+        if let Some(value) = value.as_ref().filter(|v| !v.trim().is_empty()) {
+            params.push((key, value.trim().to_owned()));
+        }
+    }
+    params.push(("startIndex", (query.offset.saturating_add(1)).to_string()));
+    params.push(("count", query.limit.clamp(1, MAX_PAGE).to_string()));
+    let value: Value = client
+        .send(Method::GET, url, &params, None, None, true)
+        .await?
+        .json()?;
+    Ok(page_of(&value))
 }
 
 /// A page read leniently: what is missing is empty, not an error.

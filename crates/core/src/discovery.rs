@@ -196,6 +196,8 @@ pub enum Feature {
     ApiTokens,
     /// The organisation's settings (a Muster server's own endpoint).
     OrgSettings,
+    /// The server's organisations, for system admins (a Muster server's own endpoints).
+    Organisations,
     /// An account action by name, e.g. `suspend` (see
     /// [`Action::name`](crate::actions::Action::name)).
     Action(String),
@@ -277,6 +279,11 @@ impl Capabilities {
                 self.is_muster,
                 "This provider has no organisation settings that Muster can change; a Muster \
                  server does.",
+            ),
+            Feature::Organisations => (
+                self.is_muster,
+                "This provider has no organisations that Muster can manage; a Muster server \
+                 does.",
             ),
             Feature::Action(name) => return self.action_support(name),
         };

@@ -33,6 +33,7 @@ pub mod csv;
 pub mod discovery;
 pub mod error;
 pub mod groups;
+pub mod orgs;
 pub mod profiles;
 pub mod query;
 pub mod resources;

@@ -368,6 +368,10 @@ pub const MUST_CHANGE_PASSWORD: &str = "mustChangePassword";
 /// admins and this one has none yet; only setting it up (`/auth/mfa/enroll`) is allowed.
 pub const MFA_ENROLLMENT_REQUIRED: &str = "mfaEnrollmentRequired";
 
+/// Muster's own `scimType` on a 403: the organisation is suspended by a system admin; its
+/// users cannot sign in and nothing under `/o/{org}/` answers until it is reactivated.
+pub const ORG_SUSPENDED: &str = "orgSuspended";
+
 /// An error response (RFC 7644 §3.12). `status` is written as a string, as the RFC says,
 /// and read as a string or a number (Okta's examples send a number).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,9 +3,11 @@
 //! organisations and user changes are written with [`record`]; writes refused with 401 or
 //! 403 under `/o/{org}/` are written by the [`denied_layer`] middleware.
 //!
-//! Rows are never changed: SQLite triggers abort any `UPDATE` or `DELETE` on the table.
-//! That guards against the server's own bugs, not against someone holding the database
-//! file, who can drop the triggers.
+//! Rows are never changed: SQLite triggers abort any `UPDATE` or `DELETE` on the table,
+//! except deleting the rows of an organisation that no longer exists (a system admin
+//! deleted it, and nothing of it stays; the system-level entry saying so does). That
+//! guards against the server's own bugs, not against someone holding the database file,
+//! who can drop the triggers.
 //!
 //! Nothing secret is written: [`record`] strips detail keys that name passwords, tokens,
 //! secrets, codes or challenges (and fails debug builds, so the mistake is found in tests).
@@ -13,7 +15,9 @@
 //! accounts.
 //!
 //! `GET /o/{org}/audit` lists an organisation's entries, newest first, for readers
-//! (admins, viewers, system admins).
+//! (admins, viewers, system admins); `GET /admin/audit` the system-level entries (those
+//! of no organisation: system admins' sign-ins, organisations created, suspended,
+//! reactivated, re-planned and deleted), for system admins.
 
 use std::net::IpAddr;
 
@@ -60,6 +64,15 @@ CREATE INDEX audit_target ON audit (org, target_id, seq);
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"#;
+
+/// Lets the rows of a deleted organisation go: the delete trigger now aborts only while
+/// the row's organisation exists, or for system-level rows.
+pub const PURGE_SCHEMA: &str = r#"
+DROP TRIGGER audit_no_delete;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+WHEN OLD.org IS NULL OR EXISTS (SELECT 1 FROM orgs WHERE id = OLD.org)
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 "#;
 
@@ -351,7 +364,9 @@ fn strip_secrets(value: &mut Value) -> Vec<String> {
 /// `GET /o/{org}/audit`. Already merged into [`crate::auth::routes`], so `app` gets it
 /// with the other sign-in routes.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/o/{org}/audit", get(list))
+    Router::new()
+        .route("/o/{org}/audit", get(list))
+        .route("/admin/audit", get(system_list))
 }
 
 /// An audit entry as listed.
@@ -405,14 +420,15 @@ pub struct Filter {
     pub count: usize,
 }
 
-/// The entries of `org` matching `filter`, newest first: how many match, and the page.
+/// The entries of `org` (`None`: the system-level ones) matching `filter`, newest first:
+/// how many match, and the page.
 pub fn list_entries(
     conn: &Connection,
-    org: &str,
+    org: Option<&str>,
     filter: &Filter,
 ) -> AppResult<(u64, Vec<Listed>)> {
-    let mut clauses = vec!["org = ?".to_owned()];
-    let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(org.to_owned())];
+    let mut clauses = vec!["org IS ?".to_owned()];
+    let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(org.map(str::to_owned))];
     if let Some(actor) = &filter.actor {
         clauses.push("(actor_id = ? OR actor_name = ? COLLATE NOCASE)".into());
         args.push(Box::new(actor.clone()));
@@ -569,6 +585,25 @@ async fn list(
     query: Result<Query<RawQuery>, QueryRejection>,
 ) -> AppResult<Json<Value>> {
     crate::orgs::require_readable(&state, &caller, &org).await?;
+    page(&state, Some(org), query).await
+}
+
+/// `GET /admin/audit?…` (the same filters): the system-level entries, for system admins.
+async fn system_list(
+    caller: Caller,
+    State(state): State<AppState>,
+    query: Result<Query<RawQuery>, QueryRejection>,
+) -> AppResult<Json<Value>> {
+    caller.require_system_admin()?;
+    page(&state, None, query).await
+}
+
+/// A page of `org`'s entries (`None`: system-level) as `query` asks.
+async fn page(
+    state: &AppState,
+    org: Option<String>,
+    query: Result<Query<RawQuery>, QueryRejection>,
+) -> AppResult<Json<Value>> {
     let Query(raw) = query.map_err(|error| {
         AppError::invalid_value(format!("The query string could not be read: {error}."))
     })?;
@@ -576,7 +611,7 @@ async fn list(
     let start_index = filter.start_index;
     let (total, entries) = state
         .db
-        .read(move |conn| list_entries(conn, &org, &filter))
+        .read(move |conn| list_entries(conn, org.as_deref(), &filter))
         .await?;
     let page = Page {
         total_results: total,

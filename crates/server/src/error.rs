@@ -114,6 +114,17 @@ impl AppError {
         }
     }
 
+    /// 403 `orgSuspended`: organisation `org` is suspended, so nothing of it may be used.
+    pub fn org_suspended(org: &str) -> Self {
+        Self {
+            scim_type: Some(ScimType::Other(muster_scim::message::ORG_SUSPENDED.into())),
+            ..Self::forbidden(format!(
+                "Organisation {org} is suspended: its users cannot sign in or use the API \
+                 until a system admin reactivates it."
+            ))
+        }
+    }
+
     /// 404.
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, detail)

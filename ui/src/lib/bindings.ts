@@ -61,6 +61,14 @@ export const commands = {
 	revokeApiToken: (id: string) => typedError<ApiTokenRow_Serialize[], CommandError_Serialize>(__TAURI_INVOKE("revoke_api_token", { id })),
 	orgSettings: () => typedError<OrgSettingsView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("org_settings")),
 	saveOrgSettings: (input: SettingsInput_Deserialize) => typedError<OrgSettingsView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("save_org_settings", { input })),
+	orgRows: () => typedError<OrgRow[], CommandError_Serialize>(__TAURI_INVOKE("org_rows")),
+	orgChoices: () => typedError<OrgChoices, CommandError_Serialize>(__TAURI_INVOKE("org_choices")),
+	createOrg: (input: OrgInput_Deserialize) => typedError<OrgOutcome_Serialize, CommandError_Serialize>(__TAURI_INVOKE("create_org", { input })),
+	suspendOrg: (id: string) => typedError<OrgOutcome_Serialize, CommandError_Serialize>(__TAURI_INVOKE("suspend_org", { id })),
+	reactivateOrg: (id: string) => typedError<OrgOutcome_Serialize, CommandError_Serialize>(__TAURI_INVOKE("reactivate_org", { id })),
+	setOrgPlan: (id: string, plan: string) => typedError<OrgOutcome_Serialize, CommandError_Serialize>(__TAURI_INVOKE("set_org_plan", { id, plan })),
+	deleteOrg: (id: string, confirm: string) => typedError<OrgOutcome_Serialize, CommandError_Serialize>(__TAURI_INVOKE("delete_org", { id, confirm })),
+	systemAudit: (query: AuditQuery_Deserialize) => typedError<AuditPage_Serialize, CommandError_Serialize>(__TAURI_INVOKE("system_audit", { query })),
 	runBulk: (request: BulkRequest_Deserialize, onProgress: Channel<BulkProgressView_Deserialize>) => typedError<BulkSummaryView_Serialize, CommandError_Serialize>(__TAURI_INVOKE("run_bulk", { request, onProgress })),
 	cancelBulk: (jobId: string) => __TAURI_INVOKE<boolean>("cancel_bulk", { jobId }),
 	exportColumns: () => __TAURI_INVOKE<ColumnView[]>("export_columns"),
@@ -829,6 +837,8 @@ export type FeatureName =
 "api-tokens" | 
 /**  The organisation's settings (admins only). */
 "settings" | 
+/**  The server's organisations (system admins only). */
+"organisations" | 
 /**  Send (or resend) the invitation. */
 "send-welcome" | 
 /**  Email a password-reset link. */
@@ -1400,6 +1410,91 @@ export type Offer_Serialize = {
 	available: boolean,
 	/**  Why not, when not. */
 	reason: string | null,
+};
+
+/**  What may be done to an organisation as it is now. */
+export type OrgAction = 
+/**  Suspend it (it is active). */
+"suspend" | 
+/**  Reactivate it (it is suspended). */
+"reactivate" | 
+/**  Move it to another plan. */
+"set-plan" | 
+/**  Delete it for good. */
+"delete";
+
+/**  What the form to create an organisation offers. */
+export type OrgChoices = {
+	/**  The server's plans, in its order, each with what it includes. */
+	plans: Choice[],
+	/**  The plan chosen unless another is. */
+	defaultPlan: string,
+	/**  What an id may be, in words. */
+	idRule: string,
+};
+
+/**  An organisation to create, as the form sends it. */
+export type OrgInput = OrgInput_Serialize | OrgInput_Deserialize;
+
+/**  An organisation to create, as the form sends it. */
+export type OrgInput_Deserialize = {
+	/**  Its id. */
+	id: string,
+	/**  Its name. */
+	name: string,
+	/**  Its plan; `None`: the server's default. */
+	plan?: string | null,
+};
+
+/**  An organisation to create, as the form sends it. */
+export type OrgInput_Serialize = {
+	/**  Its id. */
+	id: string,
+	/**  Its name. */
+	name: string,
+	/**  Its plan; `None`: the server's default. */
+	plan: string | null,
+};
+
+/**  A change to an organisation, as the server saved it. */
+export type OrgOutcome = OrgOutcome_Serialize | OrgOutcome_Deserialize;
+
+/**  A change to an organisation, as the server saved it. */
+export type OrgOutcome_Deserialize = {
+	/**  The organisation as it now is; `None` after a deletion. */
+	row?: OrgRow | null,
+	/**  What happened, in words. */
+	message: string,
+};
+
+/**  A change to an organisation, as the server saved it. */
+export type OrgOutcome_Serialize = {
+	/**  The organisation as it now is; `None` after a deletion. */
+	row: OrgRow | null,
+	/**  What happened, in words. */
+	message: string,
+};
+
+/**  One row of the organisations table. */
+export type OrgRow = {
+	/**  Its id. */
+	id: string,
+	/**  Its name. */
+	name: string,
+	/**  How many users it has. */
+	users: number,
+	/**  Its plan's id. */
+	plan: string,
+	/**  Its plan's name (the id when the server does not list it). */
+	planName: string,
+	/**  `active` or `suspended`. */
+	status: string,
+	/**  The status in words. */
+	statusLabel: string,
+	/**  When it was created (RFC 3339). */
+	created: string,
+	/**  What may be done to it now, in the order to offer them. */
+	offers: OrgAction[],
 };
 
 /**  The settings as the form shows them. */

@@ -15,6 +15,7 @@ export type Route =
   | { name: "groups" }
   | { name: "api-tokens" }
   | { name: "settings" }
+  | { name: "orgs" }
   | { name: "import" }
   | { name: "connections" }
   | { name: "account" };

@@ -9,6 +9,7 @@ mod bulk;
 mod errors;
 mod groups;
 mod keychain;
+mod orgs;
 mod profiles;
 mod review;
 mod session;

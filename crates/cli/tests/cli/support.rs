@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 
+pub use muster_test_support::server::SYSTEM_ADMIN;
 use muster_test_support::server::{Muster as SeededServer, OwnRuntime};
 use muster_test_support::{PASSWORD, TempDir};
 use serde_json::Value;
@@ -74,6 +75,11 @@ impl Server {
     /// account (role admin).
     pub fn other_org(&self, org: &str) -> String {
         self.server.server.seed_org(org)
+    }
+
+    /// Adds the system admin [`SYSTEM_ADMIN`], who signs in with [`ADMIN_PASSWORD`].
+    pub fn seed_system_admin(&self) {
+        self.server.server.seed_system_admin(SYSTEM_ADMIN);
     }
 
     /// Runs one SQL query returning one text column, on the server's database.

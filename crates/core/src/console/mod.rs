@@ -27,7 +27,7 @@ pub mod account;
 pub mod bulk;
 pub mod groups;
 mod input;
-mod orgs;
+pub mod orgs;
 mod profiles;
 mod reads;
 mod review;

@@ -142,7 +142,7 @@ pub(super) fn features_of(active: &Active) -> Vec<FeatureView> {
             let assumed = capabilities_of(active);
             FeatureName::ALL
                 .into_iter()
-                .filter(|name| name.admins_only())
+                .filter(|name| name.admins_only() || name.system_admins_only())
                 .map(|name| feature_view(&assumed, active, name))
                 .collect()
         }
@@ -159,12 +159,22 @@ pub(super) fn feature_view(
 ) -> FeatureView {
     let reason = match capabilities.supports(name.feature()) {
         Support::Yes if name.admins_only() => admin_gate(active),
+        Support::Yes if name.system_admins_only() => system_admin_gate(active),
         other => other.reason().map(str::to_owned),
     };
     FeatureView {
         name,
         available: reason.is_none(),
         reason,
+    }
+}
+
+/// Why the signed-in account may not administer the server, if so. A token sign-in is an
+/// organisation's: it administers nothing from here.
+fn system_admin_gate(active: &Active) -> Option<String> {
+    match rules_account(active) {
+        Some(account) => account.system_admin_only_reason(),
+        None => Some("Sign in as a system admin to manage the server's organisations.".to_owned()),
     }
 }
 

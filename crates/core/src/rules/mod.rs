@@ -167,6 +167,16 @@ impl Account {
             )),
         }
     }
+
+    /// Why this account may not administer the server itself (its organisations), if so:
+    /// only system admins may.
+    pub fn system_admin_only_reason(&self) -> Option<String> {
+        (!self.system_admin).then(|| {
+            "Only system admins manage the server's organisations; an organisation's own \
+             admins cannot."
+                .to_owned()
+        })
+    }
 }
 
 /// One action as it stands for one user.

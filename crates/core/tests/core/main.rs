@@ -12,6 +12,7 @@ mod credentials;
 mod faults;
 mod fuzz;
 mod muster;
+mod orgs;
 mod origin;
 mod resilience;
 mod review;

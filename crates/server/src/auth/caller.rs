@@ -358,6 +358,12 @@ fn resolve(
     now: OffsetDateTime,
 ) -> AppResult<(Caller, Option<String>)> {
     let row = lookup(conn, hash)?.ok_or_else(|| AppError::unauthorized(UNKNOWN_TOKEN))?;
+    // Before the session's own state: a suspended organisation's sessions are revoked,
+    // and its users are told why rather than only that they were signed out.
+    if let (Owner::OrgUser { org, .. }, TokenKind::Access | TokenKind::Api) = (&row.owner, row.kind)
+    {
+        crate::orgs::require_not_suspended(conn, org)?;
+    }
     match row.kind {
         TokenKind::Refresh => return Err(AppError::unauthorized(REFRESH_AS_BEARER)),
         TokenKind::Access if row.session_revoked => return Err(AppError::unauthorized(SIGNED_OUT)),

@@ -253,6 +253,16 @@ async fn password_step(
         record_failure(&state, client, failure("not_active", None)).await;
         return Err(AppError::unauthorized(refusal));
     }
+    if let Some(org) = account.org.clone() {
+        let open = state
+            .db
+            .read(move |conn| crate::orgs::require_not_suspended(conn, &org))
+            .await;
+        if let Err(error) = open {
+            record_failure(&state, client, failure("org_suspended", None)).await;
+            return Err(error);
+        }
+    }
 
     let config = state.config.clone();
     let answer = state
@@ -339,6 +349,10 @@ fn complete_sign_in(
     now: OffsetDateTime,
     config: &Config,
 ) -> AppResult<TokenAnswer> {
+    if let Owner::OrgUser { org, .. } = &account.owner {
+        // Also after a two-factor code: the organisation may have been suspended since.
+        crate::orgs::require_not_suspended(tx, org)?;
+    }
     cleanup(tx, now)?;
     let pair = start_session(tx, &account.owner, now, config)?;
     if let Owner::OrgUser { org, user_id } = &account.owner {

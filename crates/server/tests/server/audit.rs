@@ -601,8 +601,17 @@ async fn org_creation_is_recorded() {
         )
         .await;
     assert_eq!(response.status(), 201, "created");
-    let page = audit_page(&server, &root.access, "?action=org.create").await;
+    let response = server
+        .get("/admin/audit?action=org.create", &root.access)
+        .await;
+    let page: Value = response.json().await.unwrap();
     let entry = &page["entries"][0];
+    assert_eq!(
+        entry["org"],
+        Value::Null,
+        "in the system-level log, which outlives the organisation"
+    );
+    assert_eq!(entry["targetId"], "acme", "naming the organisation");
     assert_eq!(entry["targetName"], "Acme Sprinklers", "{entry}");
     assert_eq!(entry["actorKind"], "system_admin", "by a system admin");
     assert_eq!(entry["actorName"], "root@muster.example", "known by email");

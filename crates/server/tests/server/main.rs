@@ -10,6 +10,7 @@ mod lifecycle;
 mod links;
 mod matrix;
 mod mfa;
+mod orgs;
 mod policy;
 mod ratelimit;
 mod responsibilities;

@@ -198,6 +198,18 @@ pub fn seed_user(server: &TestServer, org: &str, new: NewUser<'_>) -> User {
     }
 }
 
+/// Inserts an active API-licence account `user_name` of `org` with the admin role (an
+/// integration), as [`seed_user`] does.
+pub fn seed_api_user(server: &TestServer, org: &str, user_name: &str) -> User {
+    let integration = NewUser {
+        user_name,
+        role: "admin",
+        licence: "api",
+        active: true,
+    };
+    seed_user(server, org, integration)
+}
+
 /// Sets a user's lifecycle status (`users.status`: invited, active, suspended,
 /// deactivated, deleted) straight in the table.
 pub fn set_status(server: &TestServer, org: &str, user_id: &str, status: &str) {

@@ -1,6 +1,7 @@
 //! Every screen at three window sizes (1024×768, 1280×800, 1920×1080): a screenshot of
 //! each, no form field spilling out of its card, and axe-core (the accessibility engine,
-//! from npm) finding no serious or critical violation.
+//! from npm) finding no serious or critical violation. (A system admin's Organisations
+//! screen is checked the same way in `orgs`, signed in as one.)
 
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use serde_json::Value;
 
 const ORG: &str = "e2e-layout";
 const DOMAIN: &str = "e2e-layout.test";
-const SIZES: [(u32, u32); 3] = [(1024, 768), (1280, 800), (1920, 1080)];
+pub(crate) const SIZES: [(u32, u32); 3] = [(1024, 768), (1280, 800), (1920, 1080)];
 
 /// axe-core's serious and critical violations on the page as it is, one line each.
 async fn violations(app: &App) -> Vec<String> {
@@ -62,7 +63,7 @@ async fn spilling(app: &App) -> Vec<String> {
 }
 
 /// Screenshots the page as `layout-WxH-NAME` and collects its spills and violations.
-async fn check(app: &App, size: (u32, u32), name: &str, problems: &mut Vec<String>) {
+pub(crate) async fn check(app: &App, size: (u32, u32), name: &str, problems: &mut Vec<String>) {
     let shot = format!("layout-{}x{}-{name}", size.0, size.1);
     app.screenshot(&shot).await;
     for spill in spilling(app).await {
@@ -73,7 +74,16 @@ async fn check(app: &App, size: (u32, u32), name: &str, problems: &mut Vec<Strin
     }
 }
 
-async fn resize(app: &App, (width, height): (u32, u32)) {
+/// Fails the test with every problem [`check`] found, if any.
+pub(crate) fn no_problems(problems: &[String]) {
+    assert!(
+        problems.is_empty(),
+        "layout and accessibility problems:\n{}",
+        problems.join("\n")
+    );
+}
+
+pub(crate) async fn resize(app: &App, (width, height): (u32, u32)) {
     app.client
         .set_window_size(width, height)
         .await
@@ -83,7 +93,7 @@ async fn resize(app: &App, (width, height): (u32, u32)) {
 
 /// Loads axe-core into the page (again after a reload would be needed; the app is a
 /// single page, so once per launch).
-async fn load_axe(app: &App) {
+pub(crate) async fn load_axe(app: &App) {
     let axe = std::fs::read_to_string(root().join("ui/node_modules/axe-core/axe.min.js"))
         .expect("axe-core is installed with the console's npm packages (scripts/ui)");
     app.client
@@ -146,11 +156,7 @@ async fn every_screen_fits_three_sizes_and_passes_axe() {
             check(&app, size, name, &mut problems).await;
         }
     }
-    assert!(
-        problems.is_empty(),
-        "layout and accessibility problems:\n{}",
-        problems.join("\n")
-    );
+    no_problems(&problems);
     app.close().await;
     server.stop().await;
 }

@@ -55,6 +55,7 @@ export function paletteCommands(shown: UserDetail | null, ui: PaletteUi): Comman
     { id: "groups", icon: "◫", title: "Go to Groups", keywords: ["teams", "members", "group"], show: ready && app.feature("groups").available, run: ui.go({ name: "groups" }) },
     { id: "api-tokens", icon: "⚿", title: "API tokens", keywords: ["integration", "token", "scim", "provisioning", "key"], show: ready && app.feature("api-tokens").available, run: ui.go({ name: "api-tokens" }) },
     { id: "settings", icon: "⚙", title: "Organisation settings", keywords: ["policy", "password", "invitation", "link", "lifetime", "session", "two-factor", "mfa"], show: ready && app.feature("settings").available, run: ui.go({ name: "settings" }) },
+    { id: "orgs", icon: "▦", title: "Organisations", keywords: ["tenants", "plan", "billing", "suspend", "server", "system"], show: ready && app.feature("organisations").available, run: ui.go({ name: "orgs" }) },
     { id: "audit", icon: "◷", title: "Audit log", keywords: ["history", "events", "log"], show: ready && app.feature("audit").available, run: ui.go({ name: "audit" }) },
     {
       id: "connections",

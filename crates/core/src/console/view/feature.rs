@@ -29,6 +29,8 @@ pub enum FeatureName {
     ApiTokens,
     /// The organisation's settings (admins only).
     Settings,
+    /// The server's organisations (system admins only).
+    Organisations,
     /// Send (or resend) the invitation.
     SendWelcome,
     /// Email a password-reset link.
@@ -57,7 +59,7 @@ pub enum FeatureName {
 
 impl FeatureName {
     /// Every feature, in the order the status lists them.
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 21] = [
         Self::Patch,
         Self::Etag,
         Self::Groups,
@@ -66,6 +68,7 @@ impl FeatureName {
         Self::Audit,
         Self::ApiTokens,
         Self::Settings,
+        Self::Organisations,
         Self::SendWelcome,
         Self::SendPasswordReset,
         Self::SendMagicLink,
@@ -86,6 +89,11 @@ impl FeatureName {
         matches!(self, Self::ApiTokens | Self::Settings)
     }
 
+    /// Whether only system admins may use it: the screens that administer the server.
+    pub fn system_admins_only(self) -> bool {
+        matches!(self, Self::Organisations)
+    }
+
     /// The capability it asks about.
     pub fn feature(self) -> Feature {
         let action = |name: &str| Feature::Action(name.to_owned());
@@ -98,6 +106,7 @@ impl FeatureName {
             Self::Audit => Feature::AuditLog,
             Self::ApiTokens => Feature::ApiTokens,
             Self::Settings => Feature::OrgSettings,
+            Self::Organisations => Feature::Organisations,
             Self::SendWelcome => action("send-welcome"),
             Self::SendPasswordReset => action("send-password-reset"),
             Self::SendMagicLink => action("send-magic-link"),
@@ -134,6 +143,6 @@ mod tests {
                 "the app names the feature as the server names the action"
             );
         }
-        assert_eq!(FeatureName::ALL.len(), 8 + Action::NAMES.len());
+        assert_eq!(FeatureName::ALL.len(), 9 + Action::NAMES.len());
     }
 }
