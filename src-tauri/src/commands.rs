@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use muster_core::Secret;
+use muster_core::actions::Invite;
 use muster_core::console::account::{MfaEnrolmentView, MyAccountView};
 use muster_core::console::bulk::{BulkProgressView, BulkRequest, BulkSummaryView};
 use muster_core::console::groups::{GroupDetail, GroupRow};
@@ -293,9 +294,9 @@ pub async fn check_user_input(
 pub async fn create_user(
     console: Console_<'_>,
     input: UserInput,
-    send_welcome: bool,
+    welcome: Option<Invite>,
 ) -> Reply<UserDetail> {
-    Ok(console.create_user(&input, send_welcome).await?)
+    Ok(console.create_user(&input, welcome).await?)
 }
 
 #[tauri::command]

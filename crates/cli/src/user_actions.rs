@@ -70,12 +70,49 @@ impl Handover {
 }
 
 /// The action subcommands of `muster users`.
+/// How an invitation goes out (`users invite`, `users create --invite`).
+#[derive(Debug, Default, Clone, Copy, clap::Args)]
+pub struct InviteArgs {
+    /// The invitation is for the mobile app (the email says to sign in there).
+    #[arg(long)]
+    mobile: bool,
+    /// The welcome page also asks for a code sent to the user's phone by SMS.
+    #[arg(long)]
+    sms_code: bool,
+}
+
+impl InviteArgs {
+    /// Whether any option is given.
+    pub fn is_set(self) -> bool {
+        self.mobile || self.sms_code
+    }
+
+    /// Whether the welcome page is to ask for an SMS code.
+    pub fn sms_code(self) -> bool {
+        self.sms_code
+    }
+
+    /// The engine's invitation options.
+    pub fn invite(self) -> muster_core::actions::Invite {
+        muster_core::actions::Invite {
+            channel: if self.mobile {
+                muster_core::actions::InviteChannel::Mobile
+            } else {
+                muster_core::actions::InviteChannel::Web
+            },
+            sms_code: self.sms_code,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ActionCommand {
     /// Send (or resend) the invitation email; a resend voids the previous link.
     Invite {
         /// The user's id.
         id: String,
+        #[command(flatten)]
+        options: InviteArgs,
     },
     /// Email a single-use password-reset link.
     SendReset {
@@ -157,7 +194,11 @@ pub async fn run(command: ActionCommand, target: &Target, out: &Output) -> Resul
             return out.value(&held, || describe(&held));
         }
         ActionCommand::Actions { id } => return actions(&id, target, out).await,
-        ActionCommand::Invite { id } => (id, Action::SendWelcome, "Sent the invitation to"),
+        ActionCommand::Invite { id, options } => (
+            id,
+            Action::SendWelcome(options.invite()),
+            "Sent the invitation to",
+        ),
         ActionCommand::SendReset { id } => (
             id,
             Action::SendPasswordReset,

@@ -309,6 +309,8 @@ pub struct CreateArgs {
     /// Send the welcome email after creating.
     #[arg(long)]
     invite: bool,
+    #[command(flatten)]
+    invite_options: crate::user_actions::InviteArgs,
 }
 
 /// `users update`.
@@ -497,6 +499,24 @@ fn header(name: &str) -> String {
 }
 
 async fn create(mut args: CreateArgs, target: &Target, out: &Output) -> Result<(), Failure> {
+    if args.invite_options.is_set() && !args.invite {
+        return Err(Failure::Usage(
+            "--mobile and --sms-code say how to invite: add --invite.".into(),
+        ));
+    }
+    if args.invite_options.sms_code()
+        && args
+            .shop
+            .phone
+            .as_deref()
+            .is_none_or(|p| p.trim().is_empty())
+    {
+        return Err(Error::invalid(
+            "phone",
+            "An SMS code needs a phone number: add --phone, or invite without --sms-code.",
+        )
+        .into());
+    }
     args.shop.fill_role();
     args.shop.check(None)?;
     let name = (args.given.is_some() || args.family.is_some()).then(|| Name {
@@ -531,9 +551,10 @@ async fn create(mut args: CreateArgs, target: &Target, out: &Output) -> Result<(
         return out.value(&created, || format!("Created {}.", who(&created)));
     }
     // The user exists now; if the invitation fails, say so but keep the exit code honest.
+    let action = muster_core::actions::Action::SendWelcome(args.invite_options.invite());
     let invited = client
         .actions()
-        .run(&id, muster_core::actions::Action::SendWelcome)
+        .run(&id, action.clone())
         .await
         .map_err(|error| {
             Failure::explained(
@@ -548,9 +569,9 @@ async fn create(mut args: CreateArgs, target: &Target, out: &Output) -> Result<(
     target.record(Written::User(&invited));
     out.value(&invited, || {
         format!(
-            "Created {} and sent the invitation to {}.",
+            "Created {}. {}",
             who(&invited),
-            invited.primary_email().unwrap_or("their email")
+            action.done_message(&invited, &Default::default())
         )
     })
 }

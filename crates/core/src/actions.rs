@@ -19,11 +19,43 @@ use crate::error::Error;
 use crate::resources::{Versioned, path_of, segment, versioned};
 use crate::secret::Secret;
 
+/// How an invitation goes out: the app it is for, and whether the welcome page also asks
+/// for a code sent to the user's phone by SMS (a Muster server's `send-welcome` options).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(default, rename_all = "camelCase")]
+pub struct Invite {
+    /// The app the email says to sign in to.
+    pub channel: InviteChannel,
+    /// Ask for a code sent by SMS (the user needs a phone number).
+    pub sms_code: bool,
+}
+
+/// The app an invitation is for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "lowercase")]
+pub enum InviteChannel {
+    /// The web app.
+    #[default]
+    Web,
+    /// The mobile app.
+    Mobile,
+}
+
+impl Action {
+    /// The plain invitation: for the web app, no SMS code.
+    pub fn welcome() -> Self {
+        Self::SendWelcome(Invite::default())
+    }
+}
+
 /// An account action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// Send (or resend) the invitation; a resend voids the previous link. Invited users.
-    SendWelcome,
+    /// Send (or resend) the invitation, with its options; a resend voids the previous
+    /// link. Invited users.
+    SendWelcome(Invite),
     /// Email a single-use password-reset link. Active users.
     SendPasswordReset,
     /// Email a single-use sign-in link. Active users.
@@ -80,7 +112,7 @@ impl Action {
     /// The action's name on the wire: `send-welcome`, `set-password`…
     pub fn name(&self) -> &'static str {
         match self {
-            Action::SendWelcome => "send-welcome",
+            Action::SendWelcome(_) => "send-welcome",
             Action::SendPasswordReset => "send-password-reset",
             Action::SendMagicLink => "send-magic-link",
             Action::SetPassword { .. } => "set-password",
@@ -98,6 +130,8 @@ impl Action {
     /// The request body, for the actions that take one.
     fn body(&self) -> Option<Value> {
         match self {
+            // The plain invitation sends no body, as any Muster server takes it.
+            Action::SendWelcome(invite) if *invite != Invite::default() => Some(json!(invite)),
             Action::SetPassword {
                 password,
                 must_change,
@@ -277,7 +311,15 @@ impl Action {
             Some(n) => format!("{text} and signed out of {}.", sessions(n)),
         };
         match self {
-            Action::SendWelcome => format!("Invitation sent to {email}."),
+            Action::SendWelcome(invite) if invite.sms_code => format!(
+                "Invitation sent to {email}, with a code by SMS to {}.",
+                user.shop
+                    .as_ref()
+                    .and_then(|s| s.phone.as_deref())
+                    .or_else(|| user.phone_numbers.first().and_then(|p| p.value.as_deref()))
+                    .unwrap_or("their phone")
+            ),
+            Action::SendWelcome(_) => format!("Invitation sent to {email}."),
             Action::SendPasswordReset => format!("Password reset link sent to {email}."),
             Action::SendMagicLink => format!("Sign-in link sent to {email}."),
             Action::SetPassword { .. } => {
@@ -461,7 +503,7 @@ mod tests {
             "Jane Doe is suspended and signed out of 1 session."
         );
         assert_eq!(
-            Action::SendWelcome.done_message(&jane, &ActionResult::default()),
+            Action::welcome().done_message(&jane, &ActionResult::default()),
             "Invitation sent to jane@shop.test."
         );
         let set = Action::SetPassword {

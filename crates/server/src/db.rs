@@ -13,7 +13,7 @@ use crate::sealed::ServerKey;
 
 /// The schema, applied in order; `PRAGMA user_version` records how many have run. Each
 /// migration is a list of SQL batches, so modules can own the tables they define.
-fn migrations() -> [&'static [&'static str]; 5] {
+fn migrations() -> [&'static [&'static str]; 6] {
     [
         &[BASE],
         &[
@@ -28,6 +28,10 @@ fn migrations() -> [&'static [&'static str]; 5] {
         &[crate::auth::session::SCHEMA, crate::mfa::ATTEMPTS_SCHEMA],
         &[crate::mfa::SYSTEM_ADMINS_SCHEMA],
         &[crate::orgs::SCHEMA, crate::audit::PURGE_SCHEMA],
+        &[
+            crate::lifecycle::invite::SCHEMA,
+            crate::outbox::CHANNEL_SCHEMA,
+        ],
     ]
 }
 

@@ -12,6 +12,7 @@
 //! ```
 
 pub mod actions;
+pub mod invite;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::{Map, Value, json};

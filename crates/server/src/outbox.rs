@@ -122,6 +122,44 @@ pub fn queue(
     Ok(())
 }
 
+/// The column that tells text messages from email: SMS is kept in the outbox (Muster has
+/// no SMS gateway; a deployment's relay reads them there), never sent by SMTP.
+pub const CHANNEL_SCHEMA: &str = r#"
+ALTER TABLE outbox ADD COLUMN channel TEXT NOT NULL DEFAULT 'email';
+"#;
+
+/// Stores a text message to `phone` for `org` in the caller's transaction. The log names
+/// the number only (in demo mode, the text too, so a newcomer can follow it).
+pub fn queue_sms(
+    tx: &Transaction<'_>,
+    org: Option<&str>,
+    phone: &str,
+    text: &str,
+    demo: bool,
+    now: OffsetDateTime,
+) -> AppResult<()> {
+    let to = one_line(phone);
+    tx.execute(
+        "INSERT INTO outbox (org, recipient, recipient_folded, subject, body, created, channel)
+         VALUES (?1, ?2, ?3, 'SMS', ?4, ?5, 'sms')",
+        params![org, to, to.to_lowercase(), text, stamp(now)],
+    )?;
+    if demo {
+        tracing::info!(to, text, "sms (demo)");
+    } else {
+        tracing::info!(to, "sms queued");
+    }
+    Ok(())
+}
+
+/// The text that carries an invitation's verification code.
+pub fn sms_code_text(org_name: &str, code: &str) -> String {
+    format!(
+        "{code} is your {} verification code. Enter it with your new password. Never share it.",
+        one_line(org_name)
+    )
+}
+
 /// `text` with line breaks and other control characters turned into spaces, so an org
 /// name cannot smuggle headers into a subject line.
 fn one_line(text: &str) -> String {
@@ -179,6 +217,39 @@ pub fn welcome(to: &str, org_name: &str, link: &str, expires_at: OffsetDateTime)
         body: signed(&org, body),
         link: Some(link.to_owned()),
     }
+}
+
+/// The invitation with its options: for the mobile app it says where to sign in after;
+/// with an SMS code, that the page will ask for it.
+pub fn welcome_with(
+    to: &str,
+    org_name: &str,
+    link: &str,
+    expires_at: OffsetDateTime,
+    invite: crate::lifecycle::invite::Invite,
+) -> Email {
+    let mut email = welcome(to, org_name, link, expires_at);
+    let mut notes = Vec::new();
+    if invite.channel == crate::lifecycle::invite::Channel::Mobile {
+        notes.push(format!(
+            "Then sign in to the {} mobile app with your email address and that password.",
+            one_line(org_name)
+        ));
+    }
+    if invite.sms_code {
+        notes.push(
+            "The page also asks for the 6-digit code we are sending to your phone by SMS."
+                .to_owned(),
+        );
+    }
+    if !notes.is_empty() {
+        email.body = email.body.replacen(
+            "\n\nThe link works once",
+            &format!("\n\n{}\n\nThe link works once", notes.join(" ")),
+            1,
+        );
+    }
+    email
 }
 
 /// A password-reset link, valid until `expires_at`.
@@ -286,6 +357,8 @@ struct Listed {
     subject: String,
     body: String,
     link: Option<String>,
+    /// `email` or `sms`.
+    channel: String,
     created_at: String,
     delivered_at: Option<String>,
     attempts: i64,
@@ -335,7 +408,7 @@ fn list_mail(conn: &Connection, query: &ListQuery) -> AppResult<(i64, Vec<Listed
     )?;
     let mut statement = conn.prepare(
         "SELECT seq, org, recipient, subject, body, link, created, delivered_at, attempts,
-                last_error
+                last_error, channel
          FROM outbox WHERE ?1 IS NULL OR recipient_folded = ?1
          ORDER BY seq DESC LIMIT ?2 OFFSET ?3",
     )?;
@@ -354,6 +427,7 @@ fn list_mail(conn: &Connection, query: &ListQuery) -> AppResult<(i64, Vec<Listed
                 delivered_at: row.get(7)?,
                 attempts: row.get(8)?,
                 last_error: row.get(9)?,
+                channel: row.get(10)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -547,7 +621,7 @@ pub async fn deliver_pending(state: &AppState, relay: &Relay) -> AppResult<usize
 fn due_mail(conn: &Connection, now: OffsetDateTime) -> AppResult<Vec<Pending>> {
     let mut statement = conn.prepare(
         "SELECT seq, recipient, subject, body, attempts FROM outbox
-         WHERE delivered_at IS NULL AND attempts < ?1
+         WHERE delivered_at IS NULL AND attempts < ?1 AND channel = 'email'
            AND (next_attempt IS NULL OR next_attempt <= ?2)
          ORDER BY seq LIMIT ?3",
     )?;

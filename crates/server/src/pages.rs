@@ -5,6 +5,8 @@
 //! - `GET|POST /links/magic`: sign in without a password. The GET only shows a button, so
 //!   mail scanners that fetch links do not use them up; the POST uses the link.
 //!
+//! A welcome link sent with an SMS code asks for it too; a wrong code re-renders the form
+//! and counts, and the fifth cancels the link.
 //! A refused password re-renders the form with every reason and leaves the link unused.
 //! Unknown links answer 404, expired, used or cancelled ones 410, links of suspended,
 //! deactivated or deleted users 403, each with a page saying what happened and what to do.
@@ -30,6 +32,7 @@ use time::OffsetDateTime;
 use crate::AppState;
 use crate::audit::{self, Actor, ActorKind, Entry, Outcome};
 use crate::error::{AppError, AppResult};
+use crate::lifecycle::invite::{self, Channel, CodeCheck, Invite};
 use crate::lifecycle::{self, SignInMethod};
 use crate::links::{self, LinkError, LinkKind, LinkUse};
 use crate::outbox;
@@ -145,6 +148,8 @@ async fn magic_submit(
 #[derive(Debug)]
 struct Holder {
     link: LinkUse,
+    /// A welcome link's options (the app it is for, whether it asks for an SMS code).
+    invite: Invite,
     org_name: String,
     user_name: String,
     email: Option<String>,
@@ -169,7 +174,13 @@ fn load(
     now: OffsetDateTime,
 ) -> AppResult<Result<Holder, Refusal>> {
     match links::peek(conn, token, kind, now) {
-        Ok(link) => holder(conn, link),
+        Ok(link) => {
+            let mut found = holder(conn, link)?;
+            if let (Ok(holder), LinkKind::Welcome) = (&mut found, kind) {
+                holder.invite = invite::of_link(conn, token)?;
+            }
+            Ok(found)
+        }
         Err(LinkError::Storage) => Err(AppError::internal("link lookup failed")),
         Err(error) => Ok(Err(Refusal::Link(error))),
     }
@@ -214,6 +225,7 @@ fn holder(conn: &Connection, link: LinkUse) -> AppResult<Result<Holder, Refusal>
         })
         .optional()?;
     Ok(Ok(Holder {
+        invite: Invite::default(),
         org_name: org_name.unwrap_or_else(|| link.org.clone()),
         user_name: doc["userName"].as_str().unwrap_or(&user_name).to_owned(),
         email: primary_email(&doc),
@@ -279,6 +291,32 @@ async fn password_submit(
     let reasons = password_problems(&holder, &password, form.get("confirm"));
     if !reasons.is_empty() {
         return password_page(kind, &holder, &token, &reasons, StatusCode::BAD_REQUEST);
+    }
+    if holder.invite.sms_code {
+        let (link, code) = (token.clone(), form.get("code").to_owned());
+        let checked = state
+            .db
+            .write(move |tx| invite::check_code(tx, &link, &code, now))
+            .await;
+        match checked {
+            Ok(CodeCheck::Right) => {}
+            Ok(CodeCheck::Wrong { left }) => {
+                let reason = format!(
+                    "That is not the code we sent by SMS: {left} {} left.",
+                    if left == 1 { "try" } else { "tries" }
+                );
+                return password_page(kind, &holder, &token, &[reason], StatusCode::BAD_REQUEST);
+            }
+            Ok(CodeCheck::Cancelled) => {
+                return message_page(
+                    StatusCode::GONE,
+                    "This invitation was cancelled",
+                    "The SMS code was wrong too many times, so this invitation no longer \
+                     works. Ask your administrator to send a new one.",
+                );
+            }
+            Err(error) => return failure_page(&error),
+        }
     }
     match set_password(state, kind, token, password, client).await {
         Ok(Ok(holder)) => password_done_page(kind, &holder),
@@ -624,7 +662,7 @@ fn password_page(
          required aria-describedby=\"rules\">\n\
          <label for=\"confirm\">Type it again</label>\n\
          <input id=\"confirm\" name=\"confirm\" type=\"password\" autocomplete=\"new-password\" \
-         required>\n\
+         required>\n{code}\
          <button type=\"submit\">{button}</button>\n</form>\n\
          <section id=\"rules\" class=\"rules\"><h2>Password rules</h2>{rules}</section>",
         org = escape(&holder.org_name),
@@ -632,6 +670,13 @@ fn password_page(
         token = escape(token),
         user = escape(&holder.user_name),
         rules = list(&holder.policy.describe()),
+        code = if holder.invite.sms_code {
+            "<label for=\"code\">Code from the SMS we sent you</label>\n\
+             <input id=\"code\" name=\"code\" type=\"text\" inputmode=\"numeric\" \
+             autocomplete=\"one-time-code\" pattern=\"[0-9 ]{6,7}\" required>\n"
+        } else {
+            ""
+        },
     );
     page(status, title, &main)
 }
@@ -642,8 +687,13 @@ fn password_done_page(kind: LinkKind, holder: &Holder) -> Response {
         LinkKind::Welcome => done_page(
             "You're all set",
             &format!(
-                "Your password is set. You can now sign in to {org} with your email address \
-                 and your new password."
+                "Your password is set. You can now sign in to {org}{app} with your email \
+                 address and your new password.",
+                app = if holder.invite.channel == Channel::Mobile {
+                    "'s mobile app"
+                } else {
+                    ""
+                },
             ),
         ),
         LinkKind::Reset | LinkKind::Magic => done_page(

@@ -308,10 +308,11 @@ impl Server {
             .as_u16()
     }
 
-    /// The latest email's link sent to `to` (from the outbox, as a system admin).
-    pub async fn link_sent_to(&self, to: &str) -> String {
+    /// What the outbox holds for `to` (an address or a phone number), as a system admin
+    /// reads it: newest first.
+    async fn outbox_to(&self, to: &str) -> Value {
         let token = self.token("", "ops@e2e.test", PASSWORD).await;
-        let mail: Value = reqwest::Client::new()
+        reqwest::Client::new()
             .get(format!("{}/admin/outbox", self.url))
             .query(&[("to", to)])
             .bearer_auth(token)
@@ -320,7 +321,24 @@ impl Server {
             .expect("outbox request")
             .json()
             .await
-            .expect("outbox answer");
+            .expect("outbox answer")
+    }
+
+    /// The code in the latest text message to `phone` (from the outbox, as a system
+    /// admin): its first six digits.
+    pub async fn sms_code_sent_to(&self, phone: &str) -> String {
+        let mail = self.outbox_to(phone).await;
+        let text = mail["Resources"]
+            .as_array()
+            .and_then(|all| all.iter().find(|m| m["channel"] == "sms"))
+            .and_then(|m| m["body"].as_str())
+            .unwrap_or_else(|| panic!("no SMS was sent to {phone}: {mail}"));
+        text.chars().filter(char::is_ascii_digit).take(6).collect()
+    }
+
+    /// The latest email's link sent to `to` (from the outbox, as a system admin).
+    pub async fn link_sent_to(&self, to: &str) -> String {
+        let mail = self.outbox_to(to).await;
         mail["Resources"]
             .as_array()
             .and_then(|all| all.iter().rev().find_map(|m| m["link"].as_str()))

@@ -33,7 +33,7 @@ export const commands = {
 	getUser: (id: string) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("get_user", { id })),
 	checkEmail: (email: string, except: string | null) => typedError<EmailCheck_Serialize, CommandError_Serialize>(__TAURI_INVOKE("check_email", { email, except })),
 	checkUserInput: (input: UserInput_Deserialize, except: string | null) => typedError<InputCheck_Serialize, CommandError_Serialize>(__TAURI_INVOKE("check_user_input", { input, except })),
-	createUser: (input: UserInput_Deserialize, sendWelcome: boolean) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("create_user", { input, sendWelcome })),
+	createUser: (input: UserInput_Deserialize, welcome: Invite_Deserialize | null) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("create_user", { input, welcome })),
 	updateUser: (id: string, input: UserInput_Deserialize, version: string | null) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("update_user", { id, input, version })),
 	runAction: (id: string, action: SimpleAction) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("run_action", { id, action })),
 	setPassword: (id: string, password: string, mustChange: boolean) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("set_password", { id, password, mustChange })),
@@ -1221,6 +1221,41 @@ export type InvitationView_Serialize = {
 	sentAt: string | null,
 	/**  When its link expires (RFC 3339). */
 	expiresAt: string | null,
+};
+
+/**
+ *  How an invitation goes out: the app it is for, and whether the welcome page also asks
+ *  for a code sent to the user's phone by SMS (a Muster server's `send-welcome` options).
+ */
+export type Invite = Invite_Serialize | Invite_Deserialize;
+
+/**  The app an invitation is for. */
+export type InviteChannel = 
+/**  The web app. */
+"web" | 
+/**  The mobile app. */
+"mobile";
+
+/**
+ *  How an invitation goes out: the app it is for, and whether the welcome page also asks
+ *  for a code sent to the user's phone by SMS (a Muster server's `send-welcome` options).
+ */
+export type Invite_Deserialize = {
+	/**  The app the email says to sign in to. */
+	channel?: InviteChannel,
+	/**  Ask for a code sent by SMS (the user needs a phone number). */
+	smsCode?: boolean,
+};
+
+/**
+ *  How an invitation goes out: the app it is for, and whether the welcome page also asks
+ *  for a code sent to the user's phone by SMS (a Muster server's `send-welcome` options).
+ */
+export type Invite_Serialize = {
+	/**  The app the email says to sign in to. */
+	channel: InviteChannel,
+	/**  Ask for a code sent by SMS (the user needs a phone number). */
+	smsCode: boolean,
 };
 
 /**

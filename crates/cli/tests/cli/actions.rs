@@ -45,9 +45,7 @@ fn invite_sends_the_welcome_email() {
         ])
         .success();
     assert!(
-        at_once
-            .stdout
-            .contains("sent the invitation to ike@acme.test"),
+        at_once.stdout.contains("Invitation sent to ike@acme.test."),
         "{}",
         at_once.stdout
     );
@@ -268,5 +266,46 @@ fn actions_shows_what_can_be_done_now_and_why_not() {
     assert!(
         listed.contains(&"unsuspend") && !listed.contains(&"suspend"),
         "{after}"
+    );
+}
+
+#[test]
+fn an_invitation_for_the_mobile_app_with_an_sms_code() {
+    let server = Server::start();
+    let muster = server.muster();
+    let args = |email: &str| {
+        vec![
+            "users",
+            "create",
+            "--email",
+            email,
+            "--given",
+            "Mo",
+            "--family",
+            "Bile",
+            "--invite",
+            "--mobile",
+            "--sms-code",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<String>>()
+    };
+    let without: Vec<String> = args("mo@acme.test");
+    let refs: Vec<&str> = without.iter().map(String::as_str).collect();
+    let refused = muster.run(&refs).code(7);
+    assert!(refused.stderr.contains("--phone"), "{}", refused.stderr);
+    muster
+        .run(&["users", "create", "--email", "x@acme.test", "--sms-code"])
+        .code(2);
+    let mut with = args("mo@acme.test");
+    with.extend(["--phone".to_owned(), "+1 303 555 0188".to_owned()]);
+    let refs: Vec<&str> = with.iter().map(String::as_str).collect();
+    let sent = muster.run(&refs).success();
+    assert!(
+        sent.stdout
+            .contains("with a code by SMS to +1 303 555 0188"),
+        "{}",
+        sent.stdout
     );
 }

@@ -259,7 +259,7 @@ fn resend_welcome(user: &User, status: &UserStatus, shop: &ShopUser, rules: &Rul
             );
         }
     }
-    offered(UserAction::SendWelcome, Action::SendWelcome, user, rules)
+    offered(UserAction::SendWelcome, Action::welcome(), user, rules)
 }
 
 /// Whether two lists hold the same values, case and order aside.
@@ -494,7 +494,7 @@ mod tests {
         let mut invited = user("x", UserStatus::Invited);
         assert!(matches!(
             decide(&Operation::ResendWelcome, &invited),
-            Plan::Act(Write::Action(Action::SendWelcome))
+            Plan::Act(Write::Action(Action::SendWelcome(_)))
         ));
         let now = OffsetDateTime::now_utc();
         let shop = invited.shop.as_mut().unwrap();

@@ -218,7 +218,7 @@ async fn welcome(shared: &Shared, item: &Item, user: User, check_first: bool) ->
     }
     loop {
         let sent = shared
-            .finish(|| async { shared.client.actions().run(&id, Action::SendWelcome).await })
+            .finish(|| async { shared.client.actions().run(&id, Action::welcome()).await })
             .await;
         sends += 1;
         match sent {

@@ -6,7 +6,7 @@ use muster_scim::message::PatchOperation;
 use muster_scim::user::User;
 use serde_json::json;
 
-use crate::actions::{Action, ActionResult};
+use crate::actions::{Action, ActionResult, Invite};
 use crate::cache::Snapshot;
 use crate::client::Client;
 use crate::discovery::Capabilities;
@@ -15,24 +15,33 @@ use crate::rules::{self, UserAction};
 use crate::secret::Secret;
 use crate::sync::{self};
 
-use super::input::{changes, reassign_of, user_from, validate_input};
+use super::input::{blank_to_none, changes, reassign_of, user_from, validate_input};
 use super::status::{capabilities_of, rules_account};
 use super::view::{Handover, OutcomeView, SimpleAction, UserDetail, UserInput};
 use super::{Active, Console, Data, active};
 
 impl Console {
-    /// Creates (invites) a user and, with `send_welcome`, emails the invitation.
+    /// Creates (invites) a user and, with `welcome`, sends the invitation as it says (the
+    /// app it is for, an SMS code).
     ///
     /// # Errors
     ///
-    /// [`Error::Validation`] with field errors for a bad form; [`Error::Conflict`] for an
-    /// address in use; [`Error::Offline`].
+    /// [`Error::Validation`] with field errors for a bad form (an SMS code without a
+    /// phone number among them); [`Error::Conflict`] for an address in use;
+    /// [`Error::Offline`].
     pub async fn create_user(
         &self,
         input: &UserInput,
-        send_welcome: bool,
+        welcome: Option<Invite>,
     ) -> Result<UserDetail, Error> {
         validate_input(input)?;
+        if welcome.is_some_and(|w| w.sms_code) && blank_to_none(&input.phone).is_none() {
+            return Err(Error::invalid(
+                "phone",
+                "An SMS code needs a phone number: enter one, or send the invitation without \
+                 a code.",
+            ));
+        }
         let client = self.writer().await?;
         // Only the extensions the provider takes (another provider refuses Muster's).
         let mut user = user_from(input);
@@ -48,10 +57,11 @@ impl Console {
             complete: true,
             retry: None,
         };
-        if send_welcome {
+        if let Some(invite) = welcome {
             let id = user.id.clone().unwrap_or_default();
+            let action = Action::SendWelcome(invite);
             match self
-                .note_and_save_session(client.actions().run(&id, Action::SendWelcome).await)
+                .note_and_save_session(client.actions().run(&id, action.clone()).await)
                 .await
             {
                 Ok(sent) => {
@@ -59,7 +69,7 @@ impl Console {
                     etag = sent.etag;
                     outcome.message = format!(
                         "{name} is added. {}",
-                        Action::SendWelcome.done_message(&user, &ActionResult::default())
+                        action.done_message(&user, &ActionResult::default())
                     );
                 }
                 // The user exists now whatever the invitation did: say both, and offer
@@ -137,7 +147,7 @@ impl Console {
     /// [`Error::Unsupported`] when the server lacks it; [`Error::Forbidden`]…
     pub async fn run_action(&self, id: &str, action: SimpleAction) -> Result<UserDetail, Error> {
         let action = match action {
-            SimpleAction::SendWelcome => Action::SendWelcome,
+            SimpleAction::SendWelcome => Action::welcome(),
             SimpleAction::SendPasswordReset => Action::SendPasswordReset,
             SimpleAction::SendMagicLink => Action::SendMagicLink,
             SimpleAction::Suspend => Action::Suspend,

@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use muster_core::actions::Invite;
 use muster_core::console::view::{
     FeatureName, Handover, Phase, ProfileInput, ServerKindView, SimpleAction, UserInput,
 };
@@ -150,7 +151,7 @@ async fn forms_check_live_and_writes_update_the_offline_copy() {
                 email: "nope".into(),
                 ..person("x")
             },
-            false,
+            None,
         )
         .await
     else {
@@ -173,7 +174,7 @@ async fn forms_check_live_and_writes_update_the_offline_copy() {
                 user_name: "treyes".into(),
                 ..tomas(&format!("tomas.reyes@{}", server.domain))
             },
-            false,
+            None,
         )
         .await
         .unwrap();
@@ -207,7 +208,7 @@ async fn forms_check_live_and_writes_update_the_offline_copy() {
                 role: Some("admin".into()),
                 ..person(&format!("field.admin@{}", server.domain))
             },
-            false,
+            None,
         )
         .await
     else {
@@ -216,7 +217,10 @@ async fn forms_check_live_and_writes_update_the_offline_copy() {
     assert_eq!(fields[0].field, "role");
 
     let email = format!("rosa.diaz@{}", server.domain);
-    let created = console.create_user(&person(&email), true).await.unwrap();
+    let created = console
+        .create_user(&person(&email), Some(Invite::default()))
+        .await
+        .unwrap();
     assert_eq!(created.status, "invited");
     assert!(
         created
@@ -537,7 +541,7 @@ async fn an_invitation_lapses_everywhere_with_the_clock_and_no_sync() {
     )
     .await;
     let invited = console
-        .create_user(&person("lapse@console-clock.test"), true)
+        .create_user(&person("lapse@console-clock.test"), Some(Invite::default()))
         .await
         .unwrap();
     assert!(invited.outcome.as_ref().unwrap().complete, "{invited:?}");
@@ -850,7 +854,7 @@ async fn permissions_are_the_servers_toggles_and_edits_send_only_the_change() {
                 permissions: vec!["viewPricing".into(), " viewpricing ".into()],
                 ..person(&email)
             },
-            false,
+            None,
         )
         .await
         .unwrap();
@@ -869,4 +873,49 @@ async fn permissions_are_the_servers_toggles_and_edits_send_only_the_change() {
     assert_eq!(edited.permissions, ["viewPricing", "mobileAppAccess"]);
     let cached = console.user(&created.id).await.unwrap();
     assert_eq!(cached.permissions, edited.permissions, "the copy follows");
+}
+
+#[tokio::test]
+async fn an_invitation_with_an_sms_code_needs_a_phone_and_says_where_the_code_went() {
+    let server = Muster::start("console-sms", 10).await;
+    let console = signed_in(&server, &server.url).await;
+    console.sync(|_| {}).await.unwrap();
+    let sms = Invite {
+        channel: muster_core::actions::InviteChannel::Mobile,
+        sms_code: true,
+    };
+    let email = format!("sia.sms@{}", server.domain);
+    let refused = console
+        .create_user(&person(&email), Some(sms))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, Error::Validation { fields, .. } if fields[0].field == "phone"),
+        "{refused:?}"
+    );
+    let found = console
+        .search(&SearchQuery {
+            text: email.clone(),
+            ..SearchQuery::default()
+        })
+        .await;
+    assert_eq!(found.total, 0, "nothing was created");
+    let created = console
+        .create_user(
+            &UserInput {
+                phone: Some("+1 303 555 0177".into()),
+                ..person(&email)
+            },
+            Some(sms),
+        )
+        .await
+        .unwrap();
+    let outcome = created.outcome.unwrap();
+    assert!(outcome.complete, "{outcome:?}");
+    assert!(
+        outcome.message.contains("SMS to +1 303 555 0177"),
+        "{}",
+        outcome.message
+    );
+    assert_eq!(created.status, "invited");
 }

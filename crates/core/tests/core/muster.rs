@@ -351,7 +351,7 @@ async fn every_lifecycle_action_runs_once_and_answers_the_user() {
     let newbie = id(&new.value).to_owned();
 
     let welcomed = actions
-        .run(&newbie, Action::SendWelcome)
+        .run(&newbie, Action::welcome())
         .await
         .expect("send-welcome");
     assert_eq!(status(&welcomed.value), Some(UserStatus::Invited));
@@ -585,7 +585,7 @@ async fn each_error_kind_is_told_apart() {
     let target = id(&first.value);
     let mut limited = None;
     for _ in 0..10 {
-        match actions.run(target, Action::SendWelcome).await {
+        match actions.run(target, Action::welcome()).await {
             Ok(_) => continue,
             Err(error) => {
                 limited = Some(error);

@@ -233,7 +233,7 @@ async fn the_server_dying_mid_sync_keeps_the_last_copy_and_recovers() {
     assert_eq!(status.user_count, first.user_count, "the last copy is kept");
     assert_eq!(table_total(&console).await, first.user_count);
     let refused = console
-        .create_user(&person(&format!("rosa@{}", rig.domain)), false)
+        .create_user(&person(&format!("rosa@{}", rig.domain)), None)
         .await
         .unwrap_err();
     assert!(matches!(refused, Error::Offline { .. }), "{refused:?}");
@@ -547,7 +547,7 @@ async fn a_full_disk_while_writing_the_cache_loses_nothing_and_saves_once_freed(
 
     // A change made now is kept too (in memory, and said not saved).
     let email = format!("rosa@{}", rig.domain);
-    console.create_user(&person(&email), false).await.unwrap();
+    console.create_user(&person(&email), None).await.unwrap();
     let status = console.status().await;
     assert_eq!(status.user_count, synced.user_count + 1);
     assert!(
@@ -681,7 +681,7 @@ async fn the_keychain_leaving_mid_session_keeps_the_session_in_memory_until_it_i
         // The offline copy is still saved: its key was read at sign-in.
         assert_eq!(synced.cache_notice, None);
         let email = format!("rosa@{}", rig.domain);
-        console.create_user(&person(&email), false).await.unwrap();
+        console.create_user(&person(&email), None).await.unwrap();
         // A start while the keychain is away opens the copy? It cannot: its key is in
         // the keychain. It says so plainly instead.
         let away = rig.console();

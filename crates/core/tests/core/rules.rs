@@ -258,7 +258,7 @@ async fn attempt(client: &Client, id: &str, action: UserAction) -> Result<(), St
         UserAction::Delete => Action::Delete {
             reassign: Reassign::default(),
         },
-        UserAction::SendWelcome => Action::SendWelcome,
+        UserAction::SendWelcome => Action::welcome(),
         UserAction::SendPasswordReset => Action::SendPasswordReset,
         UserAction::SendMagicLink => Action::SendMagicLink,
         UserAction::SetPassword => Action::SetPassword {

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
+use super::invite;
 use super::{Status, set_status};
 use crate::AppState;
 use crate::audit::{self, Actor, Entry, Outcome};
@@ -68,7 +69,10 @@ fn specs() -> Vec<ActionSpec> {
         ActionSpec {
             name: "send-welcome",
             description: "Send (or resend) the invitation email; a resend voids the previous link.",
-            body: None,
+            body: Some(json!({
+                "channel": "web (default) or mobile: the app the email says to sign in to",
+                "smsCode": "true: the welcome page also asks for a code sent by SMS to the user's phone",
+            })),
             system_admin_only: false,
             from: &[Invited],
             not_on_self: None,
@@ -242,6 +246,10 @@ struct ActionBody {
     must_change: Option<bool>,
     #[serde(default)]
     reassign: Reassign,
+    /// `send-welcome`: the app the invitation is for.
+    channel: Option<invite::Channel>,
+    /// `send-welcome`: ask for a code sent by SMS on the welcome page.
+    sms_code: Option<bool>,
 }
 
 /// `POST /Users/{id}/actions/{name}`.
@@ -453,11 +461,28 @@ fn perform(
 ) -> AppResult<(Row, Value, Value)> {
     let (org, id, now) = (ctx.org.as_str(), ctx.id.as_str(), ctx.now);
     let status = check_applies(tx, spec, ctx)?;
+    if spec.name != "send-welcome" && (body.channel.is_some() || body.sms_code.is_some()) {
+        return Err(AppError::invalid_value(
+            "Only 'send-welcome' takes 'channel' and 'smsCode'.",
+        ));
+    }
     let mut detail = json!({"from": status.as_str()});
     match spec.name {
-        "send-welcome" => detail["to"] = json!(send_link(tx, ctx, LinkKind::Welcome)?),
-        "send-password-reset" => detail["to"] = json!(send_link(tx, ctx, LinkKind::Reset)?),
-        "send-magic-link" => detail["to"] = json!(send_link(tx, ctx, LinkKind::Magic)?),
+        "send-welcome" => {
+            let options = invite::Invite {
+                channel: body.channel.unwrap_or_default(),
+                sms_code: body.sms_code.unwrap_or(false),
+            };
+            detail["to"] = json!(send_link(tx, ctx, LinkKind::Welcome, options)?);
+            detail["channel"] = json!(options.channel.as_str());
+            detail["smsCode"] = json!(options.sms_code);
+        }
+        "send-password-reset" => {
+            detail["to"] = json!(send_link(tx, ctx, LinkKind::Reset, Default::default())?);
+        }
+        "send-magic-link" => {
+            detail["to"] = json!(send_link(tx, ctx, LinkKind::Magic, Default::default())?);
+        }
         "set-password" => {
             let hash = password_hash
                 .ok_or_else(|| AppError::invalid_value("set-password needs a 'password'."))?;
@@ -549,13 +574,19 @@ fn check_applies(tx: &Transaction<'_>, spec: &ActionSpec, ctx: &Context) -> AppR
 }
 
 /// `send-welcome`, `send-password-reset` and `send-magic-link`: a new link of `kind` (an
-/// invitation voids the last and dates the new one on the user) and the email that
-/// carries it. Returns where it went.
-fn send_link(tx: &Transaction<'_>, ctx: &Context, kind: LinkKind) -> AppResult<String> {
+/// invitation voids the last, dates the new one on the user and takes its options) and
+/// the email that carries it. Returns where it went.
+fn send_link(
+    tx: &Transaction<'_>,
+    ctx: &Context,
+    kind: LinkKind,
+    options: invite::Invite,
+) -> AppResult<String> {
     let (org, id, now) = (ctx.org.as_str(), ctx.id.as_str(), ctx.now);
     let ttl = crate::policy::settings(tx, org)?.link_ttl(kind);
     let expires = now + ttl;
-    let link = issue_link(tx, ctx, kind, ttl)?;
+    let token = links::issue(tx, org, id, kind, ttl, now)?;
+    let link = links::url(&ctx.root, kind, &token);
     if kind == LinkKind::Welcome {
         tx.execute(
             "UPDATE users SET invitation_sent = ?3, invitation_expires = ?4, \
@@ -564,7 +595,23 @@ fn send_link(tx: &Transaction<'_>, ctx: &Context, kind: LinkKind) -> AppResult<S
         )?;
     }
     let (to, org_name) = recipient(tx, org, id)?;
-    let message = outbox::link_email(kind, &to, &org_name, &link, expires);
+    let message = if kind == LinkKind::Welcome {
+        let doc = store::get_or_404(tx, Kind::User, org, id)?.doc;
+        let code = invite::new_code(options, invite::phone_of(&doc).as_deref())?;
+        invite::record(
+            tx,
+            &token,
+            options,
+            code.as_ref().map(|(code, _)| code.as_str()),
+        )?;
+        if let Some((code, phone)) = &code {
+            let text = outbox::sms_code_text(&org_name, code);
+            outbox::queue_sms(tx, Some(org), phone, &text, ctx.demo, now)?;
+        }
+        outbox::welcome_with(&to, &org_name, &link, expires, options)
+    } else {
+        outbox::link_email(kind, &to, &org_name, &link, expires)
+    };
     outbox::queue(tx, Some(org), &message, ctx.demo, now)?;
     Ok(to)
 }
@@ -666,16 +713,6 @@ pub fn cut_access(
 ) -> AppResult<usize> {
     links::void_all(tx, org, id, now)?;
     crate::auth::sign_out_user_blocking(tx, org, id)
-}
-
-fn issue_link(
-    tx: &Transaction<'_>,
-    ctx: &Context,
-    kind: LinkKind,
-    ttl: time::Duration,
-) -> AppResult<String> {
-    let token = links::issue(tx, &ctx.org, &ctx.id, kind, ttl, ctx.now)?;
-    Ok(links::url(&ctx.root, kind, &token))
 }
 
 /// [`recipient`], or `None` when the user has no address to send to (a notice is then

@@ -526,3 +526,147 @@ async fn capabilities_statuses_and_link_rate_limits() {
         "the limit lifts"
     );
 }
+
+#[tokio::test]
+async fn an_invitation_for_the_mobile_app_asks_for_a_code_sent_by_sms() {
+    let f = fixture().await;
+    let user = f.create("sia", json!({})).await;
+    let id = user["id"].as_str().unwrap();
+    let options = json!({"channel": "mobile", "smsCode": true});
+    let refused = f
+        .action(&f.admin, id, "send-welcome", options.clone())
+        .await;
+    let error = scim_error(refused, 400).await;
+    assert_eq!(error["attribute"], "phone", "no phone, no SMS: {error}");
+    let odd = f
+        .action(&f.admin, id, "send-welcome", json!({"channel": "fax"}))
+        .await;
+    scim_error(odd, 400).await;
+    let elsewhere = f
+        .action(
+            &f.admin,
+            &f.org.technician.id,
+            "revoke-sessions",
+            json!({"smsCode": true}),
+        )
+        .await;
+    scim_error(elsewhere, 400).await;
+
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": format!("{SHOP}:phone"), "value": "+1 303 555 0142"}]});
+    let patched = f
+        .server
+        .patch(&format!("/o/acme/scim/v2/Users/{id}"), &f.admin, &patch)
+        .await;
+    assert_eq!(patched.status(), 200);
+    f.ok(id, "send-welcome", options).await;
+    let email = f.last_email("sia@acme.test").await;
+    let body = email["body"].as_str().unwrap();
+    assert!(
+        body.contains("mobile app") && body.contains("SMS"),
+        "{body}"
+    );
+    let sms = f.last_email("%2B1%20303%20555%200142").await;
+    assert_eq!(sms["channel"], "sms", "{sms}");
+    let text = sms["body"].as_str().unwrap();
+    let code: String = text.chars().take_while(char::is_ascii_digit).collect();
+    assert_eq!(code.len(), 6, "{text}");
+    assert!(sms["link"].is_null(), "the text carries no link");
+
+    let link = email["link"].as_str().unwrap().to_owned();
+    let page = f.server.client.get(&link).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains("name=\"code\""), "the page asks for the code");
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    let submit = |code: String| {
+        let (client, url, token) = (
+            f.server.client.clone(),
+            f.server.url("/links/welcome"),
+            token.clone(),
+        );
+        async move {
+            client
+                .post(url)
+                .form(&[
+                    ("token", token.as_str()),
+                    ("password", GOOD_PASSWORD),
+                    ("confirm", GOOD_PASSWORD),
+                    ("code", code.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let first = submit(wrong.to_owned()).await;
+    assert_eq!(first.status(), 400);
+    assert!(first.text().await.unwrap().contains("4 tries left"));
+    let accepted = submit(format!("{} {}", &code[..3], &code[3..])).await;
+    assert_eq!(
+        accepted.status(),
+        200,
+        "the right code, spaced as people type it"
+    );
+    assert!(accepted.text().await.unwrap().contains("mobile app"));
+    assert_eq!(f.sign_in_status("sia@acme.test", GOOD_PASSWORD).await, 200);
+}
+
+#[tokio::test]
+async fn five_wrong_sms_codes_cancel_the_invitation() {
+    let f = fixture().await;
+    let user = f
+        .create(
+            "sam",
+            json!({"phoneNumbers": [{"value": "+1 720 555 0199"}]}),
+        )
+        .await;
+    let id = user["id"].as_str().unwrap();
+    f.ok(id, "send-welcome", json!({"smsCode": true})).await;
+    let code: String = f.last_email("%2B1%20720%20555%200199").await["body"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .take(6)
+        .collect();
+    let link = f.last_email("sam@acme.test").await["link"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let mut last = 0;
+    for _ in 0..5 {
+        last = f
+            .server
+            .client
+            .post(f.server.url("/links/welcome"))
+            .form(&[
+                ("token", token.as_str()),
+                ("password", GOOD_PASSWORD),
+                ("confirm", GOOD_PASSWORD),
+                ("code", wrong),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+    }
+    assert_eq!(last, 410, "the fifth wrong code cancels the link");
+    let late = f
+        .server
+        .client
+        .post(f.server.url("/links/welcome"))
+        .form(&[
+            ("token", token.as_str()),
+            ("password", GOOD_PASSWORD),
+            ("confirm", GOOD_PASSWORD),
+            ("code", code.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(late.status(), 410, "not even the right code works after");
+    assert_ne!(f.sign_in_status("sam@acme.test", GOOD_PASSWORD).await, 200);
+}

@@ -100,6 +100,52 @@ async fn a_shop_admins_day() {
         "the invited user can sign in with their password"
     );
 
+    // --- invite for the mobile app, with a code by SMS --------------------------------
+    app.click("nav-create").await;
+    let sia = format!("sia.mobile@{DOMAIN}");
+    let phone = "+1 303 555 0166";
+    app.fill("form-givenName", "Sia").await;
+    app.fill("form-familyName", "Mobile").await;
+    app.fill("form-email", &sia).await;
+    app.fill("form-phone", phone).await;
+    app.click("form-channel-mobile").await;
+    app.click("form-sms-code").await;
+    app.screenshot("06b-invite-mobile-sms").await;
+    app.click("form-submit").await;
+    app.wait_text("detail-status", |t| t.to_lowercase().contains("invited"))
+        .await;
+    let code = server.sms_code_sent_to(phone).await;
+    let link = server.link_sent_to(&sia).await;
+    let page = reqwest::get(&link).await.expect("the welcome page answers");
+    assert!(
+        page.text()
+            .await
+            .unwrap_or_default()
+            .contains("name=\"code\""),
+        "the welcome page asks for the SMS code"
+    );
+    let token = link.split("token=").nth(1).expect("a token").to_owned();
+    let welcomed = reqwest::Client::new()
+        .post(format!("{}/links/welcome", server.url))
+        .form(&[
+            ("token", token.as_str()),
+            ("password", "Copper-Meadow-8142!t"),
+            ("confirm", "Copper-Meadow-8142!t"),
+            ("code", code.as_str()),
+        ])
+        .send()
+        .await
+        .expect("the welcome page answers");
+    assert!(welcomed.status().is_success(), "{}", welcomed.status());
+    assert!(
+        welcomed
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("mobile app"),
+        "the page says where to sign in"
+    );
+
     // --- set a password ---------------------------------------------------------------
     // Reload the detail: the invitation is accepted now.
     app.click("nav-users").await;

@@ -209,7 +209,7 @@ pub async fn run(
                     result.outcome = Outcome::Created;
                     result.message = "Created; no welcome email was sent.".to_owned();
                 } else {
-                    match client.actions().run(&id, Action::SendWelcome).await {
+                    match client.actions().run(&id, Action::welcome()).await {
                         Ok(sent) => {
                             answer = sent.value;
                             result.outcome = Outcome::Invited;
