@@ -34,8 +34,8 @@ pub struct AuditArgs {
     /// From: an RFC 3339 time, a date (2026-12-01), or a while ago (24h, 7d).
     #[arg(long, value_name = "WHEN", value_parser = when_arg)]
     since: Option<String>,
-    /// Until: as --since.
-    #[arg(long, value_name = "WHEN", value_parser = when_arg)]
+    /// Until: as --since (a date means the end of that day).
+    #[arg(long, value_name = "WHEN", value_parser = until_arg)]
     until: Option<String>,
     /// How many entries, newest first (default 50).
     #[arg(long, value_name = "N", default_value_t = 50, conflicts_with = "all")]
@@ -48,8 +48,24 @@ pub struct AuditArgs {
     csv: Option<PathBuf>,
 }
 
+/// `--until` as RFC 3339: as [`when_arg`], but a bare date means the end of that day
+/// (its last second), so `--until 2026-12-01` takes in the 1st.
+pub fn until_arg(text: &str) -> Result<String, String> {
+    let date_format = time::macros::format_description!("[year]-[month]-[day]");
+    match time::Date::parse(text.trim(), &date_format) {
+        Ok(date) => date
+            .with_hms(23, 59, 59)
+            .map_err(|error| error.to_string())?
+            .assume_utc()
+            .format(&Rfc3339)
+            .map_err(|error| error.to_string()),
+        Err(_) => when_arg(text),
+    }
+}
+
 /// `--since`/`--until` as RFC 3339: a time as given, a date at midnight UTC, or a
-/// duration back from now.
+/// while back from now with its unit (`24h`, `7d`; a bare number is not taken, as `2026`
+/// could be a year).
 pub fn when_arg(text: &str) -> Result<String, String> {
     let text = text.trim();
     if OffsetDateTime::parse(text, &Rfc3339).is_ok() {
@@ -63,7 +79,8 @@ pub fn when_arg(text: &str) -> Result<String, String> {
             .format(&Rfc3339)
             .map_err(|error| error.to_string());
     }
-    let hours = hours_arg(text).map_err(|_| {
+    let unit = text.ends_with(['h', 'H', 'd', 'D']);
+    let hours = hours_arg(text).ok().filter(|_| unit).ok_or_else(|| {
         format!("'{text}' is not a time: use 2026-12-01T09:00:00Z, 2026-12-01, or 24h or 7d ago.")
     })?;
     (OffsetDateTime::now_utc() - time::Duration::hours(i64::from(hours)))
@@ -169,4 +186,29 @@ fn write_csv(path: &Path, entries: &[AuditEntryView]) -> Result<(), Failure> {
         eprintln!("Wrote {} entries to {}.", entries.len(), path.display());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_rfc_3339_dates_or_a_while_ago_with_a_unit() {
+        assert_eq!(
+            when_arg("2026-12-01T09:00:00Z").as_deref(),
+            Ok("2026-12-01T09:00:00Z")
+        );
+        assert_eq!(
+            when_arg("2026-12-01").as_deref(),
+            Ok("2026-12-01T00:00:00Z")
+        );
+        assert_eq!(
+            until_arg("2026-12-01").as_deref(),
+            Ok("2026-12-01T23:59:59Z"),
+            "the whole day"
+        );
+        assert!(when_arg("7d").is_ok_and(|at| at.ends_with('Z')));
+        assert!(when_arg("2026").is_err(), "a bare number could be a year");
+        assert!(when_arg("soon").is_err());
+    }
 }

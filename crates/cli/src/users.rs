@@ -92,7 +92,12 @@ pub struct ListArgs {
     deleted: bool,
     /// Only users in these states: invited, active, suspended, deactivated (comma
     /// separated or repeated). Looks over every user, as --all does.
-    #[arg(long, value_name = "STATUS", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "STATUS",
+        value_delimiter = ',',
+        value_parser = ["invited", "active", "suspended", "deactivated", "deleted"]
+    )]
     status: Vec<String>,
     /// Only users whose invitation is still pending and lapses within this long: 24h, 3d
     /// or a number of hours. Looks over every user, as --all does.
@@ -422,6 +427,10 @@ async fn list(args: ListArgs, target: &Target, out: &Output) -> Result<(), Failu
     if let Some(narrowing) = &narrowing {
         users = narrow(users, narrowing);
         total = None;
+        // Looked up over everyone: --count keeps the first so many of the matches.
+        if let Some(count) = args.count.filter(|_| all && !args.all) {
+            users.truncate(usize::try_from(count).unwrap_or(usize::MAX));
+        }
     }
     if out.json {
         return out.json(&users);

@@ -5,8 +5,8 @@
 //! app's "My account" and `muster account` use it. Passwords and codes are sent once and
 //! kept nowhere.
 //!
-//! Only a password sign-in to a Muster server has an account here; a token or another
-//! provider gives [`Error::Unsupported`].
+//! Only a session signed in with a password at a Muster server (or kept from one) has an
+//! account here; a bearer token or another provider gives [`Error::Unsupported`].
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use specta::Type;
 
 use crate::client::Client;
+use crate::connection::ServerKind;
 use crate::error::Error;
 use crate::secret::Secret;
 
@@ -159,7 +160,11 @@ impl OwnAccount<'_> {
         endpoint: &str,
         body: Option<&Value>,
     ) -> Result<Value, Error> {
-        if self.client.account().is_none() {
+        // A password sign-in knows its account; a session kept from one (`muster login`)
+        // has a refresh token; a bearer token has neither, and no account to manage.
+        let session = self.client.account().is_some() || self.client.can_refresh().await;
+        let muster = matches!(self.client.connection().kind, ServerKind::Muster { .. });
+        if !session || !muster {
             return Err(Error::Unsupported {
                 message:
                     "Only a password sign-in to a Muster server has an account to manage here."

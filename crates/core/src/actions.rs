@@ -144,6 +144,23 @@ impl Action {
     }
 }
 
+/// The phone a Muster server texts a user's code to: the shop field `phone`, else the
+/// primary (or first) SCIM phone number, as the server picks it.
+fn sms_phone(user: &User) -> Option<&str> {
+    let shop = user.shop.as_ref().and_then(|s| s.phone.as_deref());
+    let numbers = &user.phone_numbers;
+    let scim = numbers
+        .iter()
+        .find(|p| p.primary == Some(true))
+        .or_else(|| numbers.first())
+        .and_then(|p| p.value.as_deref());
+    [shop, scim]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .find(|p| !p.is_empty())
+}
+
 /// Who takes over each kind of responsibility of a user being deactivated: user ids.
 /// A kind the user holds must be named, or the server refuses the deactivation.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -313,11 +330,7 @@ impl Action {
         match self {
             Action::SendWelcome(invite) if invite.sms_code => format!(
                 "Invitation sent to {email}, with a code by SMS to {}.",
-                user.shop
-                    .as_ref()
-                    .and_then(|s| s.phone.as_deref())
-                    .or_else(|| user.phone_numbers.first().and_then(|p| p.value.as_deref()))
-                    .unwrap_or("their phone")
+                sms_phone(user).unwrap_or("their phone")
             ),
             Action::SendWelcome(_) => format!("Invitation sent to {email}."),
             Action::SendPasswordReset => format!("Password reset link sent to {email}."),

@@ -2230,7 +2230,8 @@ export type StatusView_Deserialize = {
 	readOnlyReason?: string | null,
 	/**
 	 *  Why the signed-in account sees no users here at all, if so (technicians: the
-	 *  server refuses them user reads); nothing is synced then.
+	 *  server refuses them user reads), as of their sign-in: the app does not sync by
+	 *  itself then; a sync asks the server, whose answer stands (a role changed since).
 	 */
 	noAccessReason?: string | null,
 	/**  What the server supports, each with the reason when not. */
@@ -2279,7 +2280,8 @@ export type StatusView_Serialize = {
 	readOnlyReason: string | null,
 	/**
 	 *  Why the signed-in account sees no users here at all, if so (technicians: the
-	 *  server refuses them user reads); nothing is synced then.
+	 *  server refuses them user reads), as of their sign-in: the app does not sync by
+	 *  itself then; a sync asks the server, whose answer stands (a role changed since).
 	 */
 	noAccessReason: string | null,
 	/**  What the server supports, each with the reason when not. */

@@ -126,6 +126,10 @@ fn login_keeps_the_session_in_the_keychain_and_logout_forgets_it() {
         "a password session can be refreshed"
     );
 
+    // The kept session has an account to manage (`muster account` on it).
+    let me = muster.run(&["account", "show", "--json"]).success().json();
+    assert_eq!(me["role"], "admin", "{me}");
+
     // Later commands need no credentials; --all keeps the offline copy.
     let users = muster
         .run(&["users", "list", "--all", "--json"])

@@ -78,6 +78,7 @@ fn the_audit_log_filters_pages_and_exports() {
         "an hour ago takes in the create"
     );
     muster.run(&["audit", "--since", "soon"]).code(2);
+    muster.run(&["audit", "--since", "2026"]).code(2);
     muster.run(&["audit", "--outcome", "maybe"]).code(2);
 
     // Technicians have nothing in Muster, the log included.

@@ -366,4 +366,16 @@ fn create_makes_the_sign_in_name_and_list_finds_invitations_about_to_lapse() {
     muster
         .run(&["users", "list", "--expiring-within", "soon"])
         .code(2);
+    muster.run(&["users", "list", "--status", "invted"]).code(2);
+    let one = muster
+        .run(&[
+            "users", "list", "--status", "invited", "--count", "1", "--json",
+        ])
+        .success()
+        .json();
+    assert_eq!(
+        one.as_array().unwrap().len(),
+        1,
+        "--count keeps so many matches"
+    );
 }

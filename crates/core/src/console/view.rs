@@ -207,7 +207,8 @@ pub struct StatusView {
     /// Why, in words.
     pub read_only_reason: Option<String>,
     /// Why the signed-in account sees no users here at all, if so (technicians: the
-    /// server refuses them user reads); nothing is synced then.
+    /// server refuses them user reads), as of their sign-in: the app does not sync by
+    /// itself then; a sync asks the server, whose answer stands (a role changed since).
     pub no_access_reason: Option<String>,
     /// What the server supports, each with the reason when not.
     pub features: Vec<FeatureView>,

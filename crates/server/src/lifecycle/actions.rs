@@ -469,9 +469,11 @@ fn perform(
     let mut detail = json!({"from": status.as_str()});
     match spec.name {
         "send-welcome" => {
+            // A resend that says nothing keeps the last invitation's options.
+            let last = invite::last_of(tx, org, id)?;
             let options = invite::Invite {
-                channel: body.channel.unwrap_or_default(),
-                sms_code: body.sms_code.unwrap_or(false),
+                channel: body.channel.unwrap_or(last.channel),
+                sms_code: body.sms_code.unwrap_or(last.sms_code),
             };
             detail["to"] = json!(send_link(tx, ctx, LinkKind::Welcome, options)?);
             detail["channel"] = json!(options.channel.as_str());

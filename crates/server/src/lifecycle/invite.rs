@@ -4,8 +4,9 @@
 //! can be set, so a forwarded or intercepted email is not enough to take the account.
 //!
 //! The code is six digits, sent through the outbox as an SMS to the user's phone (the
-//! shop field `phone`, else SCIM `phoneNumbers`; none is a 400 naming `phone`). Only its
-//! SHA-256 is kept, on the link; five wrong codes cancel the link.
+//! shop field `phone`, else SCIM `phoneNumbers`; none is a 400 naming `phone`). The link
+//! keeps only a hash of it with the link's token; five wrong codes cancel the link. A
+//! resend without options keeps the last invitation's.
 
 use rand::Rng;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -81,9 +82,11 @@ pub fn phone_of(doc: &Value) -> Option<String> {
             .or_else(|| numbers.first())
             .and_then(|n| n.get("value").and_then(Value::as_str))
     });
-    shop.or(scim)
+    [shop, scim]
+        .into_iter()
+        .flatten()
         .map(str::trim)
-        .filter(|p| !p.is_empty())
+        .find(|p| !p.is_empty())
         .map(str::to_owned)
 }
 
@@ -106,6 +109,33 @@ pub fn new_code(invite: Invite, phone: Option<&str>) -> AppResult<Option<(String
     Ok(Some((code, phone.to_owned())))
 }
 
+/// The options of the user's latest invitation (the default when there was none): a
+/// resend that says nothing keeps them, so resending never drops the SMS code.
+pub fn last_of(conn: &Connection, org: &str, user_id: &str) -> AppResult<Invite> {
+    let row: Option<(String, bool)> = conn
+        .query_row(
+            "SELECT channel, sms_code_hash IS NOT NULL FROM link_tokens
+             WHERE org = ?1 AND user_id = ?2 AND kind = 'welcome'
+             ORDER BY created DESC, rowid DESC LIMIT 1",
+            params![org, user_id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    Ok(
+        row.map_or_else(Invite::default, |(channel, sms_code)| Invite {
+            channel: Channel::of(&channel),
+            sms_code,
+        }),
+    )
+}
+
+/// The stored form of a link's SMS code: a hash of the code with the link's token, which
+/// only the link's holder has (the table keeps the token's hash alone), so the six digits
+/// cannot be tried against it without the link.
+fn code_hash(token: &str, code: &str) -> String {
+    token_hash(&format!("{token}:{code}"))
+}
+
 /// Records `invite` (and the hash of its `code`) on the welcome link `token`.
 pub fn record(
     tx: &Transaction<'_>,
@@ -118,7 +148,7 @@ pub fn record(
         params![
             token_hash(token),
             invite.channel.as_str(),
-            code.map(token_hash)
+            code.map(|code| code_hash(token, code))
         ],
     )?;
     Ok(())
@@ -176,7 +206,7 @@ pub fn check_code(
         return Ok(CodeCheck::Right);
     };
     let typed: String = code.chars().filter(char::is_ascii_digit).collect();
-    if !typed.is_empty() && constant_time_eq(&token_hash(&typed), &expected) {
+    if !typed.is_empty() && constant_time_eq(&code_hash(token, &typed), &expected) {
         return Ok(CodeCheck::Right);
     }
     let failures = failures + 1;
@@ -220,6 +250,13 @@ mod tests {
             json!({"phoneNumbers": [{"value": "+1 111"}, {"value": "+1 222", "primary": true}]});
         assert_eq!(phone_of(&scim).as_deref(), Some("+1 222"));
         assert_eq!(phone_of(&json!({"phoneNumbers": [{"value": "  "}]})), None);
+        let blank_shop = json!({muster_scim::urn::SHOP_USER: {"phone": " "},
+                                "phoneNumbers": [{"value": "+1 333"}]});
+        assert_eq!(
+            phone_of(&blank_shop).as_deref(),
+            Some("+1 333"),
+            "a blank field is none"
+        );
         assert!(constant_time_eq("ab", "ab") && !constant_time_eq("ab", "ac"));
         assert!(!constant_time_eq("ab", "abc"));
     }

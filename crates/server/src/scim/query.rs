@@ -15,7 +15,7 @@ use muster_scim::message::{SearchRequest, SortOrder};
 use muster_scim::schema::AttributeType;
 use rusqlite::Connection;
 use rusqlite::types::Value as SqlValue;
-use serde_json::Value;
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::kind::{Kind, fold};
@@ -285,6 +285,10 @@ fn run_sql(list: &ListRun<'_>, sql: &Sql, sort_column: &str) -> AppResult<Page> 
     } else {
         format!("t.{sort_column} {direction} NULLS LAST, t.seq {direction}")
     };
+    if params.selection.is_ids_only(kind) {
+        let resources = ids_page(list, sql, &args, visible, &order, offset)?;
+        return Ok(Page { total, resources });
+    }
     // Sort and skip row ids only, then read the page's documents: the sorter never
     // carries documents, and the skip can stay inside an index.
     let columns = row_columns(kind);
@@ -301,6 +305,56 @@ fn run_sql(list: &ListRun<'_>, sql: &Sql, sort_column: &str) -> AppResult<Page> 
         .collect::<Result<_, _>>()?;
     let resources = list.render(rows)?;
     Ok(Page { total, resources })
+}
+
+/// A page of `schemas` and `id` only (`attributes=id`): read without parsing, rendering
+/// or projecting any document. Which extensions a resource has (its `schemas`, as
+/// [`render::resource`] lists them) is read by SQLite from the stored JSON.
+fn ids_page(
+    list: &ListRun<'_>,
+    sql: &Sql,
+    args: &[SqlValue],
+    visible: &str,
+    order: &str,
+    offset: usize,
+) -> AppResult<Vec<Value>> {
+    let (kind, params) = (list.kind, list.params);
+    let schema = kind.schema();
+    let extensions: Vec<&str> = schema
+        .extensions
+        .iter()
+        .map(|(ext, _)| ext.id.as_str())
+        .collect();
+    let flags: String = extensions
+        .iter()
+        .map(|urn| {
+            // A URN is the schema's own constant; quoted for the JSON path all the same.
+            let path = format!("$.\"{}\"", urn.replace('"', ""));
+            format!(
+                ", ifnull(json_type(t.doc, '{path}') = 'object' AND json_extract(t.doc, '{path}') <> '{{}}', 0)"
+            )
+        })
+        .collect();
+    let page_sql = format!(
+        "SELECT t.id{flags} FROM {table} t WHERE t.org = ?1 AND {visible} AND ({}) \
+         ORDER BY {order} LIMIT {} OFFSET {}",
+        sql.text,
+        params.count,
+        offset,
+        table = kind.table(),
+    );
+    let mut stmt = list.conn.prepare(&page_sql)?;
+    let core = Value::String(schema.core.id.clone());
+    let rows = stmt.query_map(rusqlite::params_from_iter(args), |row| {
+        let mut schemas = vec![core.clone()];
+        for (index, urn) in extensions.iter().enumerate() {
+            if row.get::<_, bool>(index + 1)? {
+                schemas.push(Value::String((*urn).to_owned()));
+            }
+        }
+        Ok(json!({"schemas": schemas, "id": row.get::<_, String>(0)?}))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Narrow with whatever SQL the plan has, then decide, sort and page in Rust.

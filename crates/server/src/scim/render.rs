@@ -58,6 +58,17 @@ impl Selection {
         })
     }
 
+    /// Whether only `id` was asked for (a client reconciling its copy): the answer is each
+    /// resource's `schemas` and `id`, which the list can read without the documents.
+    pub fn is_ids_only(&self, kind: Kind) -> bool {
+        let core = &kind.schema().core.id;
+        self.excluded.is_empty()
+            && matches!(self.attributes.as_slice(), [path]
+                if path.name.eq_ignore_ascii_case("id")
+                    && path.sub_attr.is_none()
+                    && path.urn.as_deref().is_none_or(|u| u.eq_ignore_ascii_case(core)))
+    }
+
     /// Whether nothing was asked for: the full default representation.
     pub fn is_default(&self) -> bool {
         self.attributes.is_empty() && self.excluded.is_empty()

@@ -91,7 +91,7 @@ pub fn normalize(kind: Kind, body: Value, previous: Option<&Value>) -> AppResult
         check_immutable(kind, &out, previous)?;
     }
     if kind == Kind::User {
-        check_user(&mut out)?;
+        check_user(&mut out, previous)?;
     }
     Ok(Incoming {
         doc: Value::Object(out),
@@ -235,8 +235,9 @@ fn check_immutable(kind: Kind, doc: &Map<String, Value>, previous: &Value) -> Ap
 
 /// Muster's rules for users beyond the schema: valid email addresses, licence, role and
 /// permissions from their closed lists (stored canonically), and a role the licence is
-/// for (the field licence is for technicians).
-fn check_user(doc: &mut Map<String, Value>) -> AppResult<()> {
+/// for (the field licence is for technicians). `previous` is the stored user on PUT and
+/// PATCH: what it held already is not refused again.
+fn check_user(doc: &mut Map<String, Value>, previous: Option<&Value>) -> AppResult<()> {
     if let Some(Value::Array(emails)) = doc.get("emails") {
         for email in emails {
             let Some(address) = email.get("value").and_then(Value::as_str) else {
@@ -277,38 +278,85 @@ fn check_user(doc: &mut Map<String, Value>) -> AppResult<()> {
             };
             *value = Value::String(canonical.clone());
         }
+        let before = previous.and_then(|p| p.get(urn::SHOP_USER));
         if let Some(def) = shop_schema
             .attributes
             .iter()
             .find(|a| a.name == "permissions")
-            && let Some(Value::Array(granted)) = shop.get_mut("permissions")
         {
-            for value in granted.iter_mut() {
-                let known = value.as_str().and_then(|text| {
-                    def.canonical_values
-                        .iter()
-                        .find(|c| c.eq_ignore_ascii_case(text.trim()))
-                });
-                let Some(canonical) = known else {
-                    return Err(AppError::invalid_attribute(
-                        "permissions",
-                        format!(
-                            "{value} is not a permission; use any of: {}.",
-                            def.canonical_values.join(", ")
-                        ),
-                    ));
-                };
-                *value = Value::String(canonical.clone());
-            }
+            check_permissions(shop, &def.canonical_values, before)?;
         }
-        let text = |name: &str| shop.get(name).and_then(Value::as_str);
-        let licence = text("licence").map(Licence::from);
-        let role = text("role").map(Role::from);
-        if let Some(problem) = licence_role_conflict(licence.as_ref(), role.as_ref()) {
-            return Err(AppError::invalid_attribute("role", problem));
-        }
+        check_licence_role(shop, before)?;
     }
     Ok(())
+}
+
+/// `permissions`, each one the server offers (made canonical) or one the user held
+/// already (kept, so a flag the server no longer offers does not block other changes), no
+/// value twice.
+fn check_permissions(
+    shop: &mut Map<String, Value>,
+    offered: &[String],
+    before: Option<&Value>,
+) -> AppResult<()> {
+    let Some(Value::Array(granted)) = shop.get_mut("permissions") else {
+        return Ok(());
+    };
+    let held: Vec<&str> = before
+        .and_then(|b| b.get("permissions"))
+        .and_then(Value::as_array)
+        .map(|held| held.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut kept: Vec<Value> = Vec::new();
+    for value in granted.iter() {
+        let text = value.as_str().map(str::trim).unwrap_or_default();
+        let name = offered
+            .iter()
+            .find(|c| c.eq_ignore_ascii_case(text))
+            .map(String::as_str)
+            .or_else(|| held.iter().copied().find(|h| *h == text));
+        let Some(name) = name else {
+            return Err(AppError::invalid_attribute(
+                "permissions",
+                format!(
+                    "{value} is not a permission; use any of: {}.",
+                    offered.join(", ")
+                ),
+            ));
+        };
+        if !kept.iter().any(|k| k.as_str() == Some(name)) {
+            kept.push(Value::String(name.to_owned()));
+        }
+    }
+    *granted = kept;
+    Ok(())
+}
+
+/// A role the licence is for: filled in when the licence is set and no role is given (the
+/// field licence makes a technician, as an import does), refused when another is given. A
+/// user stored before the rule keeps their pair until one of the two changes.
+fn check_licence_role(shop: &mut Map<String, Value>, before: Option<&Value>) -> AppResult<()> {
+    let text = |map: &Map<String, Value>, name: &str| {
+        map.get(name).and_then(Value::as_str).map(str::to_owned)
+    };
+    let before = before.and_then(Value::as_object);
+    let licence = text(shop, "licence").map(|l| Licence::from(l.as_str()));
+    let licence_set = before.is_none_or(|b| text(b, "licence") != text(shop, "licence"));
+    if licence_set
+        && text(shop, "role").is_none()
+        && let Some(required) = licence.as_ref().and_then(Licence::required_role)
+    {
+        shop.insert("role".into(), Value::String(required.as_str().to_owned()));
+    }
+    let role = text(shop, "role").map(|r| Role::from(r.as_str()));
+    let unchanged = before.is_some_and(|before| {
+        text(before, "licence") == text(shop, "licence")
+            && text(before, "role") == text(shop, "role")
+    });
+    match licence_role_conflict(licence.as_ref(), role.as_ref()) {
+        Some(problem) if !unchanged => Err(AppError::invalid_attribute("role", problem)),
+        _ => Ok(()),
+    }
 }
 
 pub use muster_scim::user::looks_like_email;

@@ -560,6 +560,16 @@ async fn an_invitation_for_the_mobile_app_asks_for_a_code_sent_by_sms() {
         .await;
     assert_eq!(patched.status(), 200);
     f.ok(id, "send-welcome", options).await;
+    // A resend that says nothing keeps the options: a new code goes out too.
+    f.ok(id, "send-welcome", json!({})).await;
+    let texts: Value = f
+        .server
+        .get("/admin/outbox?to=%2B1%20303%20555%200142", &f.root)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(texts["totalResults"], 2, "one code per invitation: {texts}");
     let email = f.last_email("sia@acme.test").await;
     let body = email["body"].as_str().unwrap();
     assert!(

@@ -48,7 +48,11 @@ async fn the_field_licence_is_for_technicians_on_create_and_patch() {
     assert_eq!(error["attribute"], "role", "the field at fault is named");
     let mut roleless = person("ro", "Less");
     roleless[SHOP] = json!({"licence": "Field"});
-    scim_error(server.post(&users(""), &token, &roleless).await, 400).await;
+    let filled = create(&server, &token, roleless).await;
+    assert_eq!(
+        filled[SHOP]["role"], "technician",
+        "a field licence with no role given makes a technician"
+    );
 
     let mut tech = person("tia", "Tech");
     tech[SHOP] = json!({"licence": "field", "role": "Technician"});
@@ -70,6 +74,32 @@ async fn the_field_licence_is_for_technicians_on_create_and_patch() {
     assert_eq!(server.patch(&path, &token, &to_desk).await.status(), 200);
     let now_viewer = server.patch(&path, &token, &promote).await;
     assert_eq!(now_viewer.status(), 200, "a desk licence takes any role");
+
+    // A user stored before the rule (field and admin, a flag no longer offered) can still
+    // be changed otherwise, and deprovisioned; only a change to the pair is held to it.
+    let legacy = create(&server, &token, person("leg", "Acy")).await;
+    let legacy_id = legacy["id"].as_str().unwrap().to_owned();
+    let shop = json!({"licence": "field", "role": "admin", "permissions": ["oldFlag"]});
+    server.write(|tx| {
+        tx.execute(
+            "UPDATE users SET doc = json_set(doc, ?2, json(?3)) WHERE id = ?1",
+            rusqlite::params![legacy_id, format!("$.\"{SHOP}\""), shop.to_string()],
+        )
+        .unwrap()
+    });
+    let legacy_path = users(&format!("/{legacy_id}"));
+    let rename = patch("name.familyName".to_owned(), "Acy-Two");
+    assert_eq!(
+        server.patch(&legacy_path, &token, &rename).await.status(),
+        200
+    );
+    let off = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                     "Operations": [{"op": "replace", "path": "active", "value": false}]});
+    let deprovisioned = server.patch(&legacy_path, &token, &off).await;
+    assert_eq!(deprovisioned.status(), 200, "deprovisioning works");
+    let viewer = patch(format!("{SHOP}:role"), "viewer");
+    let error = scim_error(server.patch(&legacy_path, &token, &viewer).await, 400).await;
+    assert_eq!(error["attribute"], "role");
 }
 
 #[tokio::test]
@@ -303,6 +333,14 @@ async fn permissions_come_from_the_capability_document_and_only_those_are_taken(
     assert_eq!(
         created[SHOP]["permissions"].as_array().unwrap().len(),
         names.len()
+    );
+    let mut twice = person("perm3", "Ission");
+    twice[SHOP] = json!({"permissions": ["viewPricing", "VIEWPRICING", " viewpricing "]});
+    let twice = create(&server, &token, twice).await;
+    assert_eq!(
+        twice[SHOP]["permissions"],
+        json!(["viewPricing"]),
+        "no value twice"
     );
     let mut unknown = person("perm2", "Ission");
     unknown[SHOP] = json!({"permissions": ["launchRockets"]});

@@ -127,3 +127,63 @@ async fn attribute_selection_follows_returned_rules() {
     assert!(without.get("emails").is_none() && without.get("meta").is_none());
     assert_eq!(without["id"], id, "id is always returned");
 }
+
+#[tokio::test]
+async fn ids_only_pages_answer_what_the_full_projection_would() {
+    let (server, token) = admin().await;
+    for (name, extension) in [
+        ("i1", None),
+        ("i2", Some(ENTERPRISE)),
+        ("i3", Some(crate::support::SHOP)),
+    ] {
+        let mut body = person(name, "Ids");
+        if let Some(urn) = extension {
+            body[urn] = if urn == ENTERPRISE {
+                json!({"department": "Ops"})
+            } else {
+                json!({"licence": "desk", "role": "viewer"})
+            };
+        }
+        create(&server, &token, body).await;
+    }
+    // `attributes=id,id` names id twice: the general projection, for comparison.
+    for query in [
+        vec![("count", "100")],
+        vec![("count", "2"), ("startIndex", "3")],
+        vec![
+            ("filter", r#"name.familyName eq "Ids""#),
+            ("sortBy", "userName"),
+            ("sortOrder", "descending"),
+        ],
+    ] {
+        let fast = list(
+            &server,
+            &token,
+            &[query.clone(), vec![("attributes", "id")]].concat(),
+        )
+        .await;
+        let general = list(
+            &server,
+            &token,
+            &[query.clone(), vec![("attributes", "id,id")]].concat(),
+        )
+        .await;
+        assert_eq!(fast, general, "{query:?}");
+        let first = &fast["Resources"][0];
+        assert!(
+            first["id"].is_string() && first["schemas"][0] == USER,
+            "{first}"
+        );
+        assert!(first.get("meta").is_none() && first.get("userName").is_none());
+    }
+    let shop = list(
+        &server,
+        &token,
+        &[("filter", r#"userName eq "i3""#), ("attributes", "id")],
+    )
+    .await;
+    assert_eq!(
+        shop["Resources"][0]["schemas"],
+        json!([USER, crate::support::SHOP])
+    );
+}

@@ -13,7 +13,6 @@ import {
   mapFieldErrors,
   sameEmail,
   toggleIn,
-  userNameFollows,
 } from "./fields";
 
 function detail(overrides: Partial<UserDetail> = {}): UserDetail {
@@ -104,12 +103,6 @@ describe("validation", () => {
     expect(sameEmail(" Jane@Acme.test", "jane@acme.test")).toBe(true);
   });
 
-  it("lets the sign-in name follow the proposal until edited", () => {
-    expect(userNameFollows("", "")).toBe(true);
-    expect(userNameFollows("", "jsmith")).toBe(true);
-    expect(userNameFollows("jsmith", "jsmith")).toBe(true);
-    expect(userNameFollows("jsmith2", "jsmith")).toBe(false);
-  });
 });
 
 describe("server field errors", () => {

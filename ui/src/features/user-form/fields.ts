@@ -152,14 +152,6 @@ export function sameEmail(a: string | null | undefined, b: string | null | undef
   return (a ?? "").trim().toLowerCase() === (b ?? "").trim().toLowerCase();
 }
 
-/**
- * A new user's sign-in name follows the one proposed (the engine's, made from the name)
- * until someone types their own: it does while it is empty or still the last proposal.
- */
-export function userNameFollows(userName: string, proposed: string): boolean {
-  return userName.trim() === "" || userName.trim() === proposed.trim();
-}
-
 const FIELD_ALIASES: Record<string, FormField> = {
   givenname: "givenName",
   familyname: "familyName",
