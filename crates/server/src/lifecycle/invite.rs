@@ -112,20 +112,10 @@ pub fn new_code(invite: Invite, phone: Option<&str>) -> AppResult<Option<(String
 /// The options of the user's latest invitation (the default when there was none): a
 /// resend that says nothing keeps them, so resending never drops the SMS code.
 pub fn last_of(conn: &Connection, org: &str, user_id: &str) -> AppResult<Invite> {
-    let row: Option<(String, bool)> = conn
-        .query_row(
-            "SELECT channel, sms_code_hash IS NOT NULL FROM link_tokens
-             WHERE org = ?1 AND user_id = ?2 AND kind = 'welcome'
-             ORDER BY created DESC, rowid DESC LIMIT 1",
-            params![org, user_id],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .optional()?;
-    Ok(
-        row.map_or_else(Invite::default, |(channel, sms_code)| Invite {
-            channel: Channel::of(&channel),
-            sms_code,
-        }),
+    options(
+        conn,
+        "org = ?1 AND user_id = ?2 AND kind = 'welcome' ORDER BY created DESC, rowid DESC",
+        params![org, user_id],
     )
 }
 
@@ -156,10 +146,18 @@ pub fn record(
 
 /// A welcome link's options, as [`record`] kept them (the default for another link).
 pub fn of_link(conn: &Connection, token: &str) -> AppResult<Invite> {
+    options(conn, "hash = ?1", params![token_hash(token)])
+}
+
+/// The options of the first link `rest` (a `WHERE` clause, ordered) finds; the default
+/// when it finds none.
+fn options(conn: &Connection, rest: &str, args: impl rusqlite::Params) -> AppResult<Invite> {
     let row: Option<(String, bool)> = conn
         .query_row(
-            "SELECT channel, sms_code_hash IS NOT NULL FROM link_tokens WHERE hash = ?1",
-            [token_hash(token)],
+            &format!(
+                "SELECT channel, sms_code_hash IS NOT NULL FROM link_tokens WHERE {rest} LIMIT 1"
+            ),
+            args,
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()?;
