@@ -21,6 +21,7 @@ use time::OffsetDateTime;
 use super::kind::{Kind, fold};
 use super::render::{self, Selection};
 use super::store::{self, Row, normalize_time, row_columns, row_from_sql};
+use crate::db::Counts;
 use crate::error::{AppError, AppResult};
 use muster_scim::message::ScimType;
 
@@ -201,6 +202,7 @@ pub struct Page {
 /// Runs a list request against one organisation's resources of one kind.
 pub fn run(
     conn: &Connection,
+    counts: &mut Counts,
     kind: Kind,
     org: &str,
     base: &str,
@@ -234,7 +236,7 @@ pub fn run(
         params,
     };
     match (&plan, sort_column) {
-        (Some(sql), Some(column)) if sql.exact => run_sql(&list, sql, column),
+        (Some(sql), Some(column)) if sql.exact => run_sql(&list, counts, sql, column),
         _ => run_scan(&list, plan),
     }
 }
@@ -259,7 +261,12 @@ impl ListRun<'_> {
 }
 
 /// Counting, sorting and paging all done by SQLite.
-fn run_sql(list: &ListRun<'_>, sql: &Sql, sort_column: &str) -> AppResult<Page> {
+fn run_sql(
+    list: &ListRun<'_>,
+    counts: &mut Counts,
+    sql: &Sql,
+    sort_column: &str,
+) -> AppResult<Page> {
     let (conn, kind, org, params) = (list.conn, list.kind, list.org, list.params);
     let table = kind.table();
     let visible = params.visible(kind);
@@ -269,8 +276,8 @@ fn run_sql(list: &ListRun<'_>, sql: &Sql, sort_column: &str) -> AppResult<Page> 
         "SELECT count(*) FROM {table} t WHERE t.org = ?1 AND {visible} AND ({})",
         sql.text
     );
-    let total: i64 = conn.query_row(&count_sql, rusqlite::params_from_iter(&args), |r| r.get(0))?;
-    let total = usize::try_from(total).unwrap_or(0);
+    // Counted once while nothing changes: a client walking the pages pays for it once.
+    let total = counts.count(conn, &count_sql, &args)?;
     let offset = params.start_index.saturating_sub(1);
     if params.count == 0 || offset >= total {
         return Ok(Page {

@@ -187,3 +187,36 @@ async fn ids_only_pages_answer_what_the_full_projection_would() {
         json!([USER, crate::support::SHOP])
     );
 }
+
+#[tokio::test]
+async fn totals_follow_every_write_although_walks_count_once() {
+    let (server, token) = admin().await;
+    let total = |page: &Value| page["totalResults"].as_u64().unwrap();
+    // Every reader answers at least once, so each has a count to reuse.
+    let mut before = 0;
+    for _ in 0..8 {
+        before = total(&list(&server, &token, &[("attributes", "id"), ("count", "1")]).await);
+    }
+    let created = create(&server, &token, person("tally", "Count")).await;
+    for _ in 0..8 {
+        let page = list(&server, &token, &[("attributes", "id"), ("count", "1")]).await;
+        assert_eq!(
+            total(&page),
+            before + 1,
+            "a new user is counted by every reader"
+        );
+    }
+    let id = created["id"].as_str().unwrap();
+    let deleted = server
+        .client
+        .delete(server.url(&users(&format!("/{id}"))))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    for _ in 0..8 {
+        let page = list(&server, &token, &[("count", "1")]).await;
+        assert_eq!(total(&page), before, "a deleted user is no longer counted");
+    }
+}
