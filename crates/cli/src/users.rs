@@ -395,7 +395,13 @@ async fn list(args: ListArgs, target: &Target, out: &Output) -> Result<(), Failu
         filter: args.filter,
         sort_by: args.sort_by,
         descending: args.descending,
-        count: args.count.or((!all).then_some(LIST_PAGE)),
+        // A status or an expiry walks everyone in full pages: --count then limits the
+        // matches (below), not the page size.
+        count: if all && !args.all {
+            None
+        } else {
+            args.count.or((!all).then_some(LIST_PAGE))
+        },
         include_deleted: args.deleted,
         ..ListQuery::default()
     };
