@@ -341,7 +341,8 @@ impl Server {
         let mail = self.outbox_to(to).await;
         mail["Resources"]
             .as_array()
-            .and_then(|all| all.iter().rev().find_map(|m| m["link"].as_str()))
+            // Newest first: the latest link (a resend voids the ones before).
+            .and_then(|all| all.iter().find_map(|m| m["link"].as_str()))
             .unwrap_or_else(|| panic!("no link was sent to {to}: {mail}"))
             .to_owned()
     }
