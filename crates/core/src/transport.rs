@@ -386,11 +386,16 @@ pub fn error_of(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
             status.canonical_reason().unwrap_or("")
         )
     });
-    // A Muster server names the attribute at fault (a value taken, or refused).
-    let named = parsed
-        .as_ref()
-        .and_then(|v| v.get("attribute"))
-        .and_then(serde_json::Value::as_str)
+    // A Muster server names the attribute at fault (a value taken, or refused) in a
+    // header; older ones put it in the body.
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    let named = header("muster-attribute")
+        .or_else(|| field("attribute"))
         .map(|attribute| vec![crate::error::FieldError::new(attribute, &message)]);
     match status.as_u16() {
         401 => Error::Unauthorized { message },
@@ -428,10 +433,14 @@ pub fn error_of(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
         },
         400 | 413 | 415 | 422 => {
             // A Muster server names the password rules a refused password breaks.
-            let unmet_rules: Option<Vec<String>> = parsed
-                .as_ref()
-                .and_then(|v| v.get("unmetRules"))
-                .and_then(|v| serde_json::from_value(v.clone()).ok());
+            let unmet_rules: Option<Vec<String>> = header("muster-unmet-rules")
+                .map(|rules| rules.split(',').map(str::trim).map(str::to_owned).collect())
+                .or_else(|| {
+                    parsed
+                        .as_ref()
+                        .and_then(|v| v.get("unmetRules"))
+                        .and_then(|v| serde_json::from_value(v.clone()).ok())
+                });
             let fields = match (&scim_type, &detail) {
                 _ if named.is_some() => named.unwrap_or_default(),
                 (_, Some(detail)) if unmet_rules.is_some() => vec![crate::error::FieldError {
@@ -539,6 +548,30 @@ mod tests {
                 fields[0].field, "role",
                 "a named attribute is the field, whatever the sentence quotes"
             ),
+            other => panic!("400 is a validation error, got {other:?}"),
+        }
+        let mut named = HeaderMap::new();
+        named.insert("muster-attribute", "phone".parse().unwrap());
+        let refused = error_of(
+            StatusCode::BAD_REQUEST,
+            &named,
+            br#"{"scimType":"invalidValue","detail":"An SMS code needs a phone number."}"#,
+        );
+        match refused {
+            Error::Validation { fields, .. } => assert_eq!(fields[0].field, "phone"),
+            other => panic!("400 is a validation error, got {other:?}"),
+        }
+        let mut rules = HeaderMap::new();
+        rules.insert("muster-unmet-rules", "length,upper".parse().unwrap());
+        match error_of(
+            StatusCode::BAD_REQUEST,
+            &rules,
+            br#"{"scimType":"invalidValue","detail":"Use at least 12 characters."}"#,
+        ) {
+            Error::Validation { fields, .. } => {
+                assert_eq!(fields[0].field, "password");
+                assert_eq!(fields[0].rules, ["length", "upper"], "the header's rules");
+            }
             other => panic!("400 is a validation error, got {other:?}"),
         }
         let pydantic = error_of(

@@ -17,12 +17,11 @@ pub struct AppError {
     pub detail: String,
     /// Seconds to wait before trying again, sent as `Retry-After` (429 and 503).
     pub retry_after: Option<u64>,
-    /// The ids of the password rules a refused password breaks, sent as `unmetRules`
-    /// beside the SCIM fields, so a client can mark them without reading the sentence.
+    /// The ids of the password rules a refused password breaks, sent in the
+    /// [`UNMET_RULES_HEADER`], so a client can mark them without reading the sentence.
     pub unmet_rules: Vec<&'static str>,
-    /// The attribute at fault, sent as `attribute` beside the SCIM fields of a 409
-    /// `uniqueness` or a 400 `invalidValue`, so a client can mark the field without reading
-    /// the sentence.
+    /// The attribute at fault of a 409 `uniqueness` or a 400 `invalidValue`, sent in the
+    /// [`ATTRIBUTE_HEADER`], so a client can mark the field without reading the sentence.
     pub attribute: Option<&'static str>,
 }
 
@@ -187,14 +186,20 @@ impl IntoResponse for AppError {
             scim_type: self.scim_type,
             detail: Some(self.detail),
         };
-        let mut value = serde_json::to_value(&body).unwrap_or_default();
-        if !self.unmet_rules.is_empty() {
-            value["unmetRules"] = serde_json::json!(self.unmet_rules);
-        }
+        let mut response = (self.status, scim_json(&body)).into_response();
+        // What Muster says besides (the attribute at fault, the password rules broken)
+        // rides in headers: a SCIM error body takes no other members, and strict clients
+        // refuse one that has them.
         if let Some(attribute) = self.attribute {
-            value["attribute"] = serde_json::json!(attribute);
+            response
+                .headers_mut()
+                .insert(ATTRIBUTE_HEADER, HeaderValue::from_static(attribute));
         }
-        let mut response = (self.status, scim_json(&value)).into_response();
+        if !self.unmet_rules.is_empty()
+            && let Ok(rules) = HeaderValue::from_str(&self.unmet_rules.join(","))
+        {
+            response.headers_mut().insert(UNMET_RULES_HEADER, rules);
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -209,6 +214,13 @@ impl IntoResponse for AppError {
         response
     }
 }
+
+/// The header naming the attribute at fault of a 400 `invalidValue` or 409 `uniqueness`.
+pub const ATTRIBUTE_HEADER: &str = "muster-attribute";
+
+/// The header listing the ids of the password rules a refused password breaks,
+/// comma-separated.
+pub const UNMET_RULES_HEADER: &str = "muster-unmet-rules";
 
 /// The SCIM media type every answer carries.
 pub const SCIM_MEDIA_TYPE: &str = "application/scim+json";

@@ -341,7 +341,8 @@ impl TestServer {
     }
 }
 
-/// Asserts an answer is a SCIM error with `status`, and returns its body.
+/// Asserts an answer is a SCIM error with `status` and nothing but RFC 7644's members, and
+/// returns its body, with the attribute the `Muster-Attribute` header names as `attribute`.
 pub async fn scim_error(response: reqwest::Response, status: u16) -> Value {
     assert_eq!(response.status(), status, "expected a {status} answer");
     let content_type = response.headers()["content-type"]
@@ -352,10 +353,30 @@ pub async fn scim_error(response: reqwest::Response, status: u16) -> Value {
         content_type.starts_with("application/scim+json"),
         "errors are SCIM error bodies, got {content_type}"
     );
-    let body: Value = response.json().await.unwrap();
+    let attribute = response
+        .headers()
+        .get(muster_server::error::ATTRIBUTE_HEADER)
+        .map(|value| value.to_str().unwrap().to_owned());
+    let mut body: Value = response.json().await.unwrap();
     assert!(
         body["detail"].is_string(),
         "a SCIM error says what went wrong: {body}"
     );
+    let members: Vec<&str> = body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert!(
+        members
+            .iter()
+            .all(|m| ["schemas", "status", "scimType", "detail"].contains(m)),
+        "a SCIM error body has no other members (strict clients refuse them): {body}"
+    );
+    // The attribute at fault rides in a header; put beside the body for the tests.
+    if let Some(attribute) = attribute {
+        body["attribute"] = Value::String(attribute);
+    }
     body
 }
