@@ -11,9 +11,14 @@ use crate::error::{Error, FieldError};
 use super::view::{Handover, UserDetail, UserInput};
 use muster_scim::urn::SHOP_USER as SHOP;
 
+/// The licence and role a user holds already (the user being edited), as text.
+pub(super) type Held<'a> = Option<(Option<&'a str>, Option<&'a str>)>;
+
 /// Every problem of the form that shows without asking the server, by field: the same
-/// list the form shows as the admin types and the check before sending.
-pub(super) fn problems_of(input: &UserInput) -> Vec<FieldError> {
+/// list the form shows as the admin types and the check before sending. `held` is the
+/// licence and role of the user being edited: a pair they hold already is not refused
+/// again (the server keeps a pair stored before its rule until one of the two changes).
+pub(super) fn problems_of(input: &UserInput, held: Held<'_>) -> Vec<FieldError> {
     let mut fields = Vec::new();
     let mut bad = |field: &str, message: &str| fields.push(FieldError::new(field, message));
     if input.given_name.trim().is_empty() {
@@ -34,17 +39,30 @@ pub(super) fn problems_of(input: &UserInput) -> Vec<FieldError> {
     } else if user_name.chars().any(char::is_whitespace) {
         bad("userName", "A sign-in name cannot contain spaces.");
     }
-    let licence = blank_to_none(&input.licence).map(|l| Licence::from(l.as_str()));
-    let role = blank_to_none(&input.role).map(|r| Role::from(r.as_str()));
-    if let Some(problem) = scim_user::licence_role_conflict(licence.as_ref(), role.as_ref()) {
+    if let Some(problem) = pair_problem(input, held) {
         bad("role", &problem);
     }
     fields
 }
 
+/// Why the form's licence and role do not go together, unless the user holds them already.
+pub(super) fn pair_problem(input: &UserInput, held: Held<'_>) -> Option<String> {
+    let (licence, role) = (blank_to_none(&input.licence), blank_to_none(&input.role));
+    let same = |a: Option<&str>, b: &Option<String>| {
+        a.map(str::to_lowercase) == b.as_deref().map(str::to_lowercase)
+    };
+    if held.is_some_and(|(l, r)| same(l, &licence) && same(r, &role)) {
+        return None;
+    }
+    scim_user::licence_role_conflict(
+        licence.as_deref().map(Licence::from).as_ref(),
+        role.as_deref().map(Role::from).as_ref(),
+    )
+}
+
 /// Checks the form before anything is sent, naming each bad field.
-pub(super) fn validate_input(input: &UserInput) -> Result<(), Error> {
-    let fields = problems_of(input);
+pub(super) fn validate_input(input: &UserInput, held: Held<'_>) -> Result<(), Error> {
+    let fields = problems_of(input, held);
     if fields.is_empty() {
         Ok(())
     } else {
@@ -250,17 +268,20 @@ mod tests {
     }
 
     fn fields_of(input: &UserInput) -> Vec<String> {
-        problems_of(input).into_iter().map(|f| f.field).collect()
+        problems_of(input, None)
+            .into_iter()
+            .map(|f| f.field)
+            .collect()
     }
 
     #[test]
     fn each_bad_field_is_named_once() {
         assert!(
-            problems_of(&form()).is_empty(),
+            problems_of(&form(), None).is_empty(),
             "{:?}",
-            problems_of(&form())
+            problems_of(&form(), None)
         );
-        assert!(validate_input(&form()).is_ok());
+        assert!(validate_input(&form(), None).is_ok());
         let blank = UserInput {
             user_name: " ".into(),
             given_name: String::new(),
@@ -279,7 +300,7 @@ mod tests {
             ..form()
         };
         assert_eq!(fields_of(&odd), ["email", "userName", "role"]);
-        let role = &problems_of(&odd)[2].message;
+        let role = &problems_of(&odd, None)[2].message;
         assert!(role.contains("technician"), "{role}");
         let desk = UserInput {
             licence: Some("Desk".into()),
@@ -291,9 +312,36 @@ mod tests {
             "a desk licence takes any role or none"
         );
         assert!(matches!(
-            validate_input(&odd),
+            validate_input(&odd, None),
             Err(Error::Validation { ref fields, .. }) if fields.len() == 3
         ));
+    }
+
+    #[test]
+    fn a_pair_the_user_holds_already_is_not_refused_again() {
+        let legacy = UserInput {
+            role: Some("admin".into()),
+            ..form()
+        };
+        let held = Some((Some("field"), Some("Admin")));
+        assert!(
+            problems_of(&legacy, held).is_empty(),
+            "unchanged: another edit goes through"
+        );
+        assert_eq!(
+            problems_of(&legacy, None).len(),
+            1,
+            "a new user is held to the rule"
+        );
+        let changed = UserInput {
+            role: Some("viewer".into()),
+            ..form()
+        };
+        assert_eq!(
+            problems_of(&changed, held).len(),
+            1,
+            "a changed pair is checked"
+        );
     }
 
     #[test]

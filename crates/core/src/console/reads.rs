@@ -207,14 +207,29 @@ impl Console {
     /// makes, numbered past the names the copy has taken (`except` is the user being
     /// edited).
     pub async fn check_user_input(&self, input: &UserInput, except: Option<&str>) -> InputCheck {
-        let fields = problems_of(input);
+        let data = self.data().await;
+        // The user being edited, as the copy has them: a licence and role they hold
+        // already are not refused again.
+        let edited = except.and_then(|id| {
+            data.snapshot
+                .users
+                .iter()
+                .find(|u| u.id.as_deref() == Some(id))
+        });
+        let shop = edited.and_then(|u| u.shop.as_ref());
+        let held = edited.map(|_| {
+            (
+                shop.and_then(|s| s.licence.as_ref()).map(|l| l.as_str()),
+                shop.and_then(|s| s.role.as_ref()).map(|r| r.as_str()),
+            )
+        });
+        let fields = problems_of(input, held);
         let Some(base) = user_name::base(&input.given_name, &input.family_name) else {
             return InputCheck {
                 fields,
                 user_name: None,
             };
         };
-        let data = self.data().await;
         // Only names that start like the base can be its candidates.
         let taken: HashSet<String> = data
             .snapshot

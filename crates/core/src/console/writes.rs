@@ -15,7 +15,7 @@ use crate::rules::{self, UserAction};
 use crate::secret::Secret;
 use crate::sync::{self};
 
-use super::input::{blank_to_none, changes, reassign_of, user_from, validate_input};
+use super::input::{blank_to_none, changes, pair_problem, reassign_of, user_from, validate_input};
 use super::status::{capabilities_of, rules_account};
 use super::view::{Handover, OutcomeView, SimpleAction, UserDetail, UserInput};
 use super::{Active, Console, Data, active};
@@ -34,7 +34,7 @@ impl Console {
         input: &UserInput,
         welcome: Option<Invite>,
     ) -> Result<UserDetail, Error> {
-        validate_input(input)?;
+        validate_input(input, None)?;
         if welcome.is_some_and(|w| w.sms_code) && blank_to_none(&input.phone).is_none() {
             return Err(Error::invalid(
                 "phone",
@@ -104,7 +104,9 @@ impl Console {
         input: &UserInput,
         version: Option<String>,
     ) -> Result<UserDetail, Error> {
-        validate_input(input)?;
+        // The licence and role are checked against what the user holds, once read.
+        let own_pair = Some((input.licence.as_deref(), input.role.as_deref()));
+        validate_input(input, own_pair)?;
         let client = self.writer().await?;
         let current = self
             .note_and_save_session(client.users().get(id).await)
@@ -120,6 +122,12 @@ impl Console {
             });
         }
         let before = self.detail(&current.value, None, false).await;
+        if let Some(problem) = pair_problem(
+            input,
+            Some((before.licence.as_deref(), before.role.as_deref())),
+        ) {
+            return Err(Error::invalid("role", problem));
+        }
         for lock in &before.locked_fields {
             if lock.field == "role" && input.role != before.role {
                 return Err(Error::invalid("role", lock.reason.clone()));
