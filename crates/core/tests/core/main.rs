@@ -7,6 +7,7 @@
 mod auth;
 mod bulk;
 mod cache;
+mod choices;
 mod console;
 mod credentials;
 mod faults;
@@ -18,6 +19,7 @@ mod resilience;
 mod review;
 mod rules;
 mod scim2;
+mod search;
 mod settings;
 mod sync;
 mod tokens;
