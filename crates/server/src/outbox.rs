@@ -201,22 +201,7 @@ pub fn link_email(
 
 /// The invitation: a link to set a first password, valid until `expires_at`.
 pub fn welcome(to: &str, org_name: &str, link: &str, expires_at: OffsetDateTime) -> Email {
-    let org = one_line(org_name);
-    let body = format!(
-        "{org} has set up an account for you. To start using it, choose your password here:\n\n\
-         {link}\n\n\
-         The link works once and expires on {when}. If it has expired, ask your \
-         administrator to send a new invitation.\n\n\
-         If you weren't expecting this email, you can ignore it: nothing happens until the \
-         link is used.",
-        when = when(expires_at),
-    );
-    Email {
-        to: to.to_owned(),
-        subject: format!("You're invited to {org}: set your password"),
-        body: signed(&org, body),
-        link: Some(link.to_owned()),
-    }
+    invitation(to, org_name, link, expires_at, &[])
 }
 
 /// The invitation with its options: for the mobile app it says where to sign in after;
@@ -228,7 +213,6 @@ pub fn welcome_with(
     expires_at: OffsetDateTime,
     invite: crate::lifecycle::invite::Invite,
 ) -> Email {
-    let mut email = welcome(to, org_name, link, expires_at);
     let mut notes = Vec::new();
     if invite.channel == crate::lifecycle::invite::Channel::Mobile {
         notes.push(format!(
@@ -242,14 +226,39 @@ pub fn welcome_with(
                 .to_owned(),
         );
     }
-    if !notes.is_empty() {
-        email.body = email.body.replacen(
-            "\n\nThe link works once",
-            &format!("\n\n{}\n\nThe link works once", notes.join(" ")),
-            1,
-        );
+    invitation(to, org_name, link, expires_at, &notes)
+}
+
+/// The invitation's email, with `notes` (one paragraph) after the link when there are any.
+fn invitation(
+    to: &str,
+    org_name: &str,
+    link: &str,
+    expires_at: OffsetDateTime,
+    notes: &[String],
+) -> Email {
+    let org = one_line(org_name);
+    let notes = if notes.is_empty() {
+        String::new()
+    } else {
+        format!("{}\n\n", notes.join(" "))
+    };
+    let body = format!(
+        "{org} has set up an account for you. To start using it, choose your password here:\n\n\
+         {link}\n\n\
+         {notes}\
+         The link works once and expires on {when}. If it has expired, ask your \
+         administrator to send a new invitation.\n\n\
+         If you weren't expecting this email, you can ignore it: nothing happens until the \
+         link is used.",
+        when = when(expires_at),
+    );
+    Email {
+        to: to.to_owned(),
+        subject: format!("You're invited to {org}: set your password"),
+        body: signed(&org, body),
+        link: Some(link.to_owned()),
     }
-    email
 }
 
 /// A password-reset link, valid until `expires_at`.
