@@ -125,7 +125,7 @@ pub(super) fn status_of(state: &State) -> StatusView {
         session_notice: active.notices.session.clone(),
         must_change_password: active.session.must_change_password,
         mfa_enrollment_required: active.session.mfa_enrollment_required,
-        choices: Choices::of(&capabilities_of(active)),
+        choices: Choices::of(active.capabilities()),
     }
 }
 

@@ -145,11 +145,12 @@ pub struct PermissionChoice {
 }
 
 impl Choices {
-    /// What this version of the engine knows, with the permissions `capabilities` offer.
-    pub fn of(capabilities: &crate::discovery::Capabilities) -> Self {
+    /// What this version of the engine knows, with the permissions the provider offers
+    /// (none before its offer is first read).
+    pub fn of(capabilities: Option<&crate::discovery::Capabilities>) -> Self {
         Self {
             permissions: capabilities
-                .permissions
+                .map_or(&[][..], |c| c.permissions.as_slice())
                 .iter()
                 .map(|p| PermissionChoice {
                     value: p.name.clone(),
