@@ -379,3 +379,37 @@ fn create_makes_the_sign_in_name_and_list_finds_invitations_about_to_lapse() {
         "--count keeps so many matches"
     );
 }
+
+#[test]
+fn a_user_stored_before_the_licence_rule_can_still_be_updated() {
+    let server = Server::start();
+    let muster = server.muster();
+    let created = muster
+        .run(&[
+            "users",
+            "create",
+            "--email",
+            "old.hand@acme.test",
+            "--licence",
+            "desk",
+            "--role",
+            "admin",
+            "--json",
+        ])
+        .success()
+        .json();
+    let id = created["id"].as_str().unwrap();
+    // Stored before the rule: a field licence beside the admin role.
+    let shop = "urn:muster:params:scim:schemas:extension:shop:2.0:User";
+    let changed = server.query_one(&format!(
+        "UPDATE users SET doc = json_set(doc, '$.\"{shop}\".licence', 'field') \
+         WHERE id = '{id}' RETURNING id"
+    ));
+    assert_eq!(changed.as_deref(), Some(id));
+    muster
+        .run(&["users", "update", id, "--phone", "+1 303 555 0123"])
+        .success();
+    muster
+        .run(&["users", "update", id, "--role", "viewer"])
+        .code(7);
+}
