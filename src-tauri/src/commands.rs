@@ -284,8 +284,11 @@ pub async fn check_user_input(
     console: Console_<'_>,
     input: UserInput,
     except: Option<String>,
+    welcome: Option<Invite>,
 ) -> Reply<InputCheck> {
-    Ok(console.check_user_input(&input, except.as_deref()).await)
+    Ok(console
+        .check_user_input(&input, except.as_deref(), welcome)
+        .await)
 }
 
 #[tauri::command]

@@ -5,7 +5,7 @@ use muster_scim::message::{PatchOpKind, PatchOperation};
 use muster_scim::user::{self as scim_user, Licence, MultiValue, Name, Role, ShopUser, User};
 use serde_json::{Value, json};
 
-use crate::actions::{Reassign, ResponsibilityKind};
+use crate::actions::{Invite, Reassign, ResponsibilityKind};
 use crate::error::{Error, FieldError};
 
 use super::view::{Handover, UserDetail, UserInput};
@@ -43,6 +43,17 @@ pub(super) fn problems_of(input: &UserInput, held: Held<'_>) -> Vec<FieldError> 
         bad("role", &problem);
     }
     fields
+}
+
+/// Why an invitation sent as `welcome` asks cannot go to the form's person: an SMS code
+/// needs a phone number.
+pub(super) fn invite_problem(input: &UserInput, welcome: Option<Invite>) -> Option<FieldError> {
+    (welcome.is_some_and(|w| w.sms_code) && blank_to_none(&input.phone).is_none()).then(|| {
+        FieldError::new(
+            "phone",
+            "An SMS code needs a phone number: enter one, or send the invitation without a code.",
+        )
+    })
 }
 
 /// Why the form's licence and role do not go together, unless the user holds them already.

@@ -8,13 +8,14 @@ use reqwest::Method;
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use crate::actions::Invite;
 use crate::error::Error;
 use crate::rules::{self, Offer};
 use crate::search::SearchQuery;
 use crate::sync::{self, Phase as SyncPhase};
 use crate::user_name;
 
-use super::input::problems_of;
+use super::input::{invite_problem, problems_of};
 use super::status::{capabilities_of, rules_account, session_held, status_of};
 use super::view::{
     AssigneeView, AuditPage, AuditQuery, EmailCheck, FacetValue, Facets, InputCheck,
@@ -203,10 +204,15 @@ impl Console {
     }
 
     /// The user form as typed: each problem that shows without the server (the list a
-    /// save is refused with before sending), and the free sign-in name the person's name
-    /// makes, numbered past the names the copy has taken (`except` is the user being
-    /// edited).
-    pub async fn check_user_input(&self, input: &UserInput, except: Option<&str>) -> InputCheck {
+    /// save is refused with before sending, with the invitation `welcome` would send), and
+    /// the free sign-in name the person's name makes, numbered past the names the copy has
+    /// taken (`except` is the user being edited).
+    pub async fn check_user_input(
+        &self,
+        input: &UserInput,
+        except: Option<&str>,
+        welcome: Option<Invite>,
+    ) -> InputCheck {
         let data = self.data().await;
         // The user being edited, as the copy has them: a licence and role they hold
         // already are not refused again.
@@ -223,7 +229,8 @@ impl Console {
                 shop.and_then(|s| s.role.as_ref()).map(|r| r.as_str()),
             )
         });
-        let fields = problems_of(input, held);
+        let mut fields = problems_of(input, held);
+        fields.extend(invite_problem(input, welcome));
         let Some(base) = user_name::base(&input.given_name, &input.family_name) else {
             return InputCheck {
                 fields,

@@ -15,7 +15,7 @@ use crate::rules::{self, UserAction};
 use crate::secret::Secret;
 use crate::sync::{self};
 
-use super::input::{blank_to_none, changes, pair_problem, reassign_of, user_from, validate_input};
+use super::input::{changes, invite_problem, pair_problem, reassign_of, user_from, validate_input};
 use super::status::{capabilities_of, rules_account};
 use super::view::{Handover, OutcomeView, SimpleAction, UserDetail, UserInput};
 use super::{Active, Console, Data, active};
@@ -35,12 +35,8 @@ impl Console {
         welcome: Option<Invite>,
     ) -> Result<UserDetail, Error> {
         validate_input(input, None)?;
-        if welcome.is_some_and(|w| w.sms_code) && blank_to_none(&input.phone).is_none() {
-            return Err(Error::invalid(
-                "phone",
-                "An SMS code needs a phone number: enter one, or send the invitation without \
-                 a code.",
-            ));
+        if let Some(problem) = invite_problem(input, welcome) {
+            return Err(Error::invalid(&problem.field, problem.message));
         }
         let client = self.writer().await?;
         // Only the extensions the provider takes (another provider refuses Muster's).

@@ -110,6 +110,11 @@ async fn an_invitation_with_an_sms_code_needs_a_phone_and_says_where_the_code_we
         sms_code: true,
     };
     let email = format!("sia.sms@{}", server.domain);
+    let checked = console
+        .check_user_input(&person(&email), None, Some(sms))
+        .await;
+    let named: Vec<&str> = checked.fields.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(named, ["phone"], "the form says so as it is typed");
     let refused = console
         .create_user(&person(&email), Some(sms))
         .await

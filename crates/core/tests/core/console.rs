@@ -160,7 +160,9 @@ async fn forms_check_live_and_writes_update_the_offline_copy() {
     assert!(fields.iter().any(|f| f.field == "email"));
 
     // The form as typed: each field's problem, and a free sign-in name from the name.
-    let rosa = console.check_user_input(&person("rosa@x.test"), None).await;
+    let rosa = console
+        .check_user_input(&person("rosa@x.test"), None, None)
+        .await;
     assert!(rosa.fields.is_empty(), "{rosa:?}");
     assert_eq!(rosa.user_name.as_deref(), Some("rdiaz"));
     let tomas = |email: &str| UserInput {
@@ -178,14 +180,16 @@ async fn forms_check_live_and_writes_update_the_offline_copy() {
         )
         .await
         .unwrap();
-    let second = console.check_user_input(&tomas("t2@x.test"), None).await;
+    let second = console
+        .check_user_input(&tomas("t2@x.test"), None, None)
+        .await;
     assert_eq!(
         second.user_name.as_deref(),
         Some("treyes2"),
         "numbered past the name the copy has"
     );
     let own = console
-        .check_user_input(&tomas("t2@x.test"), Some(&first.id))
+        .check_user_input(&tomas("t2@x.test"), Some(&first.id), None)
         .await;
     assert_eq!(
         own.user_name.as_deref(),
@@ -197,7 +201,7 @@ async fn forms_check_live_and_writes_update_the_offline_copy() {
         user_name: "a b".into(),
         ..person("a@x.test")
     };
-    let refused = console.check_user_input(&field_admin, None).await;
+    let refused = console.check_user_input(&field_admin, None, None).await;
     let named: Vec<&str> = refused.fields.iter().map(|f| f.field.as_str()).collect();
     assert_eq!(named, ["userName", "role"], "{refused:?}");
     // The server holds the same rule: a field licence with the admin role is refused at
