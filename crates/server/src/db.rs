@@ -13,7 +13,7 @@ use crate::sealed::ServerKey;
 
 /// The schema, applied in order; `PRAGMA user_version` records how many have run. Each
 /// migration is a list of SQL batches, so modules can own the tables they define.
-fn migrations() -> [&'static [&'static str]; 6] {
+fn migrations() -> [&'static [&'static str]; 7] {
     [
         &[BASE],
         &[
@@ -32,6 +32,7 @@ fn migrations() -> [&'static [&'static str]; 6] {
             crate::lifecycle::invite::SCHEMA,
             crate::outbox::CHANNEL_SCHEMA,
         ],
+        &[crate::scim::photo::SCHEMA],
     ]
 }
 

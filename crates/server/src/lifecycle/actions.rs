@@ -232,6 +232,8 @@ pub async fn capabilities(Readable(base): Readable) -> AppResult<Response> {
         },
         // The per-user permissions of the shop's software, for clients to draw toggles.
         "permissions": crate::permissions::document(),
+        // Profile photos: upload (PNG or JPEG), read, remove.
+        "photo": crate::scim::photo::capability(&base),
         "meta": {"resourceType": "Actions", "location": format!("{base}/actions")},
     })))
 }

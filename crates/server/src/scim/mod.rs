@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod discovery;
 pub mod kind;
 pub mod patch;
+pub mod photo;
 pub mod query;
 pub mod render;
 pub mod resources;
@@ -34,6 +35,12 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/.search", post(resources::search_all))
         .route("/Bulk", post(bulk::run))
         .route("/actions", get(crate::lifecycle::actions::capabilities))
+        .route(
+            "/Users/{id}/photo",
+            get(photo::get).put(photo::put).delete(photo::remove).layer(
+                axum::extract::DefaultBodyLimit::max(photo::MAX_UPLOAD_BYTES),
+            ),
+        )
         .route(
             "/Users/{id}/actions/{name}",
             post(crate::lifecycle::actions::run),

@@ -324,12 +324,12 @@ pub async fn modify(
 
 /// Who writes to which resources: the server, the caller and their address, the kind of
 /// resource and the organisation. Every write is checked and audited against it.
-struct WriteCtx<'a> {
-    state: &'a AppState,
-    caller: &'a Caller,
-    client: Option<std::net::IpAddr>,
-    kind: Kind,
-    org: &'a str,
+pub(super) struct WriteCtx<'a> {
+    pub(super) state: &'a AppState,
+    pub(super) caller: &'a Caller,
+    pub(super) client: Option<std::net::IpAddr>,
+    pub(super) kind: Kind,
+    pub(super) org: &'a str,
 }
 
 /// A replace or patch: read, compute the new document, check the rules, write it with
@@ -453,7 +453,7 @@ pub async fn remove(
 
 /// After a write: the row as stored now (lifecycle effects included) and its full
 /// representation.
-fn finish(
+pub(super) fn finish(
     tx: &rusqlite::Transaction<'_>,
     kind: Kind,
     org: &str,
@@ -467,7 +467,7 @@ fn finish(
 }
 
 /// Records a SCIM write in the audit log, whatever its outcome, and passes it on.
-async fn audited<T>(
+pub(super) async fn audited<T>(
     ctx: &WriteCtx<'_>,
     target: Option<&str>,
     verb: &str,
@@ -556,7 +556,7 @@ async fn hash(
     Ok(PasswordChange::Set(hash))
 }
 
-fn if_match(headers: &HeaderMap) -> Option<String> {
+pub(super) fn if_match(headers: &HeaderMap) -> Option<String> {
     headers
         .get(header::IF_MATCH)
         .and_then(|h| h.to_str().ok())
@@ -572,7 +572,7 @@ fn etag_matches(tags: &str, row: &Row) -> bool {
         .any(|tag| tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == current)
 }
 
-fn check_if_match(tags: Option<&str>, row: &Row) -> AppResult<()> {
+pub(super) fn check_if_match(tags: Option<&str>, row: &Row) -> AppResult<()> {
     match tags {
         Some(tags) if !etag_matches(tags, row) => Err(AppError::precondition_failed(format!(
             "The resource has changed: its version is now {}. Read it again before changing it.",
@@ -588,7 +588,7 @@ fn set_etag(response: &mut Response, row: &Row) {
     }
 }
 
-fn with_etag(mut response: Response, row: &Row) -> Response {
+pub(super) fn with_etag(mut response: Response, row: &Row) -> Response {
     set_etag(&mut response, row);
     response
 }

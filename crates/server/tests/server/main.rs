@@ -11,6 +11,7 @@ mod links;
 mod matrix;
 mod mfa;
 mod orgs;
+mod photos;
 mod policy;
 mod ratelimit;
 mod responsibilities;

@@ -457,6 +457,29 @@ fn rows(f: &Fixture) -> Vec<Row> {
             Who::SystemAdmin,
         ),
     ]);
+    rows.extend([
+        row(
+            M::GET,
+            "/o/{org}/scim/v2/Users/{id}/photo",
+            format!("{SCIM}/Users/{user}/photo"),
+            None,
+            Who::Read,
+        ),
+        row(
+            M::PUT,
+            "/o/{org}/scim/v2/Users/{id}/photo",
+            format!("{SCIM}/Users/{user}/photo"),
+            None,
+            Who::Write,
+        ),
+        row(
+            M::DELETE,
+            "/o/{org}/scim/v2/Users/{id}/photo",
+            format!("{SCIM}/Users/{user}/photo"),
+            None,
+            Who::Write,
+        ),
+    ]);
     let actions = [
         ("send-welcome", Who::Write, None),
         ("send-password-reset", Who::Write, None),
