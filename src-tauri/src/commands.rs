@@ -15,6 +15,7 @@ use muster_core::console::account::{MfaEnrolmentView, MyAccountView};
 use muster_core::console::bulk::{BulkProgressView, BulkRequest, BulkSummaryView};
 use muster_core::console::groups::{GroupDetail, GroupRow};
 use muster_core::console::orgs::{OrgChoices, OrgInput, OrgOutcome, OrgRow};
+use muster_core::console::photos::{PhotoPreview, PhotoView};
 use muster_core::console::settings::{OrgSettingsView, SettingsInput};
 use muster_core::console::tokens::{
     ApiTokenChoices, ApiTokenInput, ApiTokenRow, IssuedApiTokenView,
@@ -312,6 +313,46 @@ pub async fn update_user(
     version: Option<String>,
 ) -> Reply<UserDetail> {
     Ok(console.update_user(&id, &input, version).await?)
+}
+
+/// Checks a file the form read as a photo (`file`: a `data:` URL).
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn check_photo(console: Console_<'_>, file: String) -> Reply<PhotoPreview> {
+    Ok(console.check_photo(&file).await?)
+}
+
+/// Sets a user's photo from a file the form read (`file`: a `data:` URL).
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn set_photo(
+    console: Console_<'_>,
+    id: String,
+    file: String,
+    version: Option<String>,
+) -> Reply<UserDetail> {
+    Ok(console.set_photo(&id, &file, version).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn remove_photo(
+    console: Console_<'_>,
+    id: String,
+    version: Option<String>,
+) -> Reply<UserDetail> {
+    Ok(console.remove_photo(&id, version).await?)
+}
+
+/// The photos of the users on screen that can be shown.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn user_photos(console: Console_<'_>, ids: Vec<String>) -> Reply<Vec<PhotoView>> {
+    Ok(console.photos(&ids).await)
 }
 
 #[tauri::command]

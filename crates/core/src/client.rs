@@ -77,9 +77,17 @@ struct RequestSpec<'a> {
     method: Method,
     path: &'a str,
     query: &'a [(&'a str, String)],
-    body: Option<&'a Value>,
+    body: Payload<'a>,
     if_match: Option<&'a str>,
     idempotent: bool,
+}
+
+/// A request's body: SCIM JSON, or bytes of a given type (a photo).
+#[derive(Clone, Copy)]
+enum Payload<'a> {
+    None,
+    Json(&'a Value),
+    Bytes(&'a [u8], &'a str),
 }
 
 impl Client {
@@ -247,18 +255,44 @@ impl Client {
             method,
             path,
             query,
-            body,
+            body: body.map_or(Payload::None, Payload::Json),
             if_match,
             idempotent,
         };
+        self.send_spec(&spec).await
+    }
+
+    /// Sends `bytes` of type `content_type` to `path` (a photo upload): as
+    /// [`Client::send`], retried only when the method is idempotent.
+    pub async fn send_bytes(
+        &self,
+        method: Method,
+        path: &str,
+        bytes: &[u8],
+        content_type: &str,
+        if_match: Option<&str>,
+    ) -> Result<Answer, Error> {
+        let idempotent = method.is_idempotent();
+        let spec = RequestSpec {
+            method,
+            path,
+            query: &[],
+            body: Payload::Bytes(bytes, content_type),
+            if_match,
+            idempotent,
+        };
+        self.send_spec(&spec).await
+    }
+
+    async fn send_spec(&self, spec: &RequestSpec<'_>) -> Result<Answer, Error> {
         let used = self.session.lock().await.access.clone();
-        match self.send_with(&used, &spec).await {
+        match self.send_with(&used, spec).await {
             Err(Error::Unauthorized { message }) => {
                 if !self.refresh_after(&used).await? {
                     return Err(Error::Unauthorized { message });
                 }
                 let fresh = self.session.lock().await.access.clone();
-                self.send_with(&fresh, &spec).await
+                self.send_with(&fresh, spec).await
             }
             other => other,
         }
@@ -288,12 +322,20 @@ impl Client {
         if !spec.query.is_empty() {
             request = request.query(spec.query);
         }
-        if let Some(body) = spec.body {
-            let bytes = serde_json::to_vec(body)
-                .map_err(|e| Error::protocol(format!("cannot encode the request: {e}"), b""))?;
-            request = request
-                .header(reqwest::header::CONTENT_TYPE, "application/scim+json")
-                .body(bytes);
+        match spec.body {
+            Payload::None => {}
+            Payload::Json(body) => {
+                let bytes = serde_json::to_vec(body)
+                    .map_err(|e| Error::protocol(format!("cannot encode the request: {e}"), b""))?;
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, "application/scim+json")
+                    .body(bytes);
+            }
+            Payload::Bytes(bytes, content_type) => {
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, content_type)
+                    .body(bytes.to_vec());
+            }
         }
         if let Some(tag) = spec.if_match {
             request = request.header(reqwest::header::IF_MATCH, tag);

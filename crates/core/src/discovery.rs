@@ -62,6 +62,9 @@ pub struct Capabilities {
     /// The per-user permissions the provider's software has (Muster's `/actions`
     /// document lists them with their words), in its order; empty elsewhere.
     pub permissions: Vec<PermissionInfo>,
+    /// The largest profile photo the provider takes, in bytes, when it takes photos
+    /// (Muster's `/actions` document offers `photo`); `None` elsewhere.
+    pub photo_max_bytes: Option<u64>,
 }
 
 /// One per-user permission a provider offers, as its capability document words it.
@@ -395,6 +398,12 @@ impl Client {
             .filter(|doc| is_actions_document(doc))
             .map(permissions_of)
             .unwrap_or_default();
+        capabilities.photo_max_bytes = actions
+            .as_ref()
+            .filter(|doc| is_actions_document(doc))
+            .and_then(|doc| doc.pointer("/photo/maxBytes"))
+            .and_then(Value::as_u64)
+            .filter(|max| *max > 0);
         Ok(capabilities)
     }
 

@@ -34,6 +34,7 @@ pub mod discovery;
 pub mod error;
 pub mod groups;
 pub mod orgs;
+pub mod photos;
 pub mod profiles;
 pub mod query;
 pub mod resources;

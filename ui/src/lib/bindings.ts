@@ -35,6 +35,13 @@ export const commands = {
 	checkUserInput: (input: UserInput_Deserialize, except: string | null, welcome: Invite_Deserialize | null) => typedError<InputCheck_Serialize, CommandError_Serialize>(__TAURI_INVOKE("check_user_input", { input, except, welcome })),
 	createUser: (input: UserInput_Deserialize, welcome: Invite_Deserialize | null) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("create_user", { input, welcome })),
 	updateUser: (id: string, input: UserInput_Deserialize, version: string | null) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("update_user", { id, input, version })),
+	/**  Checks a file the form read as a photo (`file`: a `data:` URL). */
+	checkPhoto: (file: string) => typedError<PhotoPreview, CommandError_Serialize>(__TAURI_INVOKE("check_photo", { file })),
+	/**  Sets a user's photo from a file the form read (`file`: a `data:` URL). */
+	setPhoto: (id: string, file: string, version: string | null) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("set_photo", { id, file, version })),
+	removePhoto: (id: string, version: string | null) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("remove_photo", { id, version })),
+	/**  The photos of the users on screen that can be shown. */
+	userPhotos: (ids: string[]) => typedError<PhotoView[], CommandError_Serialize>(__TAURI_INVOKE("user_photos", { ids })),
 	runAction: (id: string, action: SimpleAction) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("run_action", { id, action })),
 	setPassword: (id: string, password: string, mustChange: boolean) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("set_password", { id, password, mustChange })),
 	passwordPolicy: () => typedError<PasswordPolicyView, CommandError_Serialize>(__TAURI_INVOKE("password_policy")),
@@ -593,7 +600,10 @@ export type Choice = {
 };
 
 /**  The values the forms offer, from the engine, so the app keeps no list of its own. */
-export type Choices = {
+export type Choices = Choices_Serialize | Choices_Deserialize;
+
+/**  The values the forms offer, from the engine, so the app keeps no list of its own. */
+export type Choices_Deserialize = {
 	/**  Licences (`field`, `desk`…). */
 	licences: string[],
 	/**  Roles (`admin`, `technician`, `viewer`). */
@@ -605,6 +615,31 @@ export type Choices = {
 	 *  offers none): the form's toggles.
 	 */
 	permissions: PermissionChoice[],
+	/**
+	 *  The largest photo file the provider takes, in bytes; `None` when it takes none
+	 *  (the form then has no photo field).
+	 */
+	photoMaxBytes?: number | null,
+};
+
+/**  The values the forms offer, from the engine, so the app keeps no list of its own. */
+export type Choices_Serialize = {
+	/**  Licences (`field`, `desk`…). */
+	licences: string[],
+	/**  Roles (`admin`, `technician`, `viewer`). */
+	roles: string[],
+	/**  The kinds of responsibility a deactivation hands over. */
+	responsibilityKinds: Choice[],
+	/**
+	 *  The per-user permissions the provider offers, as it words them (empty when it
+	 *  offers none): the form's toggles.
+	 */
+	permissions: PermissionChoice[],
+	/**
+	 *  The largest photo file the provider takes, in bytes; `None` when it takes none
+	 *  (the form then has no photo field).
+	 */
+	photoMaxBytes: number | null,
 };
 
 /**
@@ -1662,6 +1697,22 @@ export type Phase =
 /**  Signed in (online or offline). */
 "ready";
 
+/**  A chosen file that may be sent as a photo. */
+export type PhotoPreview = {
+	/**  The file as a `data:` URL of its real type, for the form to show. */
+	dataUrl: string,
+	/**  Its size in bytes. */
+	bytes: number,
+};
+
+/**  The photo of one user, as a `data:` URL the screen shows as it is. */
+export type PhotoView = {
+	/**  User id. */
+	id: string,
+	/**  `data:image/jpeg;base64,…`. */
+	dataUrl: string,
+};
+
 /**  A password policy style and the rules it asks for. */
 export type PolicyChoiceView = {
 	/**  `shop` or `nist`. */
@@ -2251,7 +2302,7 @@ export type StatusView_Deserialize = {
 	 */
 	mfaEnrollmentRequired: boolean,
 	/**  The values the forms offer. */
-	choices: Choices,
+	choices: Choices_Deserialize,
 };
 
 /**  The console's state, returned by every command that changes it. */
@@ -2301,7 +2352,7 @@ export type StatusView_Serialize = {
 	 */
 	mfaEnrollmentRequired: boolean,
 	/**  The values the forms offer. */
-	choices: Choices,
+	choices: Choices_Serialize,
 };
 
 /**  How far a sync has got. */
@@ -2373,6 +2424,10 @@ export type UserDetail_Deserialize = {
 	familyName?: string | null,
 	/**  Name to show. */
 	displayName: string,
+	/**  One or two letters to show where there is no photo. */
+	initials: string,
+	/**  The user has a photo (`Console::photos` reads it). */
+	hasPhoto: boolean,
 	/**  Primary email. */
 	email?: string | null,
 	/**  Phone. */
@@ -2447,6 +2502,10 @@ export type UserDetail_Serialize = {
 	familyName: string | null,
 	/**  Name to show. */
 	displayName: string,
+	/**  One or two letters to show where there is no photo. */
+	initials: string,
+	/**  The user has a photo (`Console::photos` reads it). */
+	hasPhoto: boolean,
 	/**  Primary email. */
 	email: string | null,
 	/**  Phone. */
@@ -2613,6 +2672,10 @@ export type UserRow_Deserialize = {
 	invitationLabel?: string | null,
 	/**  Two-factor on. */
 	mfaEnabled?: boolean | null,
+	/**  One or two letters to show where there is no photo. */
+	initials: string,
+	/**  The user has a photo (`Console::photos` reads it). */
+	hasPhoto: boolean,
 };
 
 /**  One row of the users table. */
@@ -2651,6 +2714,10 @@ export type UserRow_Serialize = {
 	invitationLabel: string | null,
 	/**  Two-factor on. */
 	mfaEnabled: boolean | null,
+	/**  One or two letters to show where there is no photo. */
+	initials: string,
+	/**  The user has a photo (`Console::photos` reads it). */
+	hasPhoto: boolean,
 };
 
 /**  A window of the users table. */

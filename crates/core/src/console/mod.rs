@@ -28,6 +28,7 @@ pub mod bulk;
 pub mod groups;
 mod input;
 pub mod orgs;
+pub mod photos;
 mod profiles;
 mod reads;
 mod review;
@@ -152,6 +153,8 @@ struct Session {
     /// not asked again on every request, only when the session changes or on
     /// [`Console::refresh`].
     offered: Option<Secret>,
+    /// Photos read this session.
+    photos: photos::PhotoMemory,
 }
 
 /// Whether the server could be reached at the last request, and if not, why.

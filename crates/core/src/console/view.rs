@@ -129,6 +129,9 @@ pub struct Choices {
     /// The per-user permissions the provider offers, as it words them (empty when it
     /// offers none): the form's toggles.
     pub permissions: Vec<PermissionChoice>,
+    /// The largest photo file the provider takes, in bytes; `None` when it takes none
+    /// (the form then has no photo field).
+    pub photo_max_bytes: Option<u32>,
 }
 
 /// A per-user permission the form offers as a toggle.
@@ -158,6 +161,9 @@ impl Choices {
                     description: p.description.clone(),
                 })
                 .collect(),
+            photo_max_bytes: capabilities
+                .and_then(|c| c.photo_max_bytes)
+                .map(|max| u32::try_from(max).unwrap_or(u32::MAX)),
             ..Self::known()
         }
     }
@@ -176,6 +182,7 @@ impl Choices {
                 })
                 .collect(),
             permissions: Vec::new(),
+            photo_max_bytes: None,
         }
     }
 }
@@ -266,6 +273,10 @@ pub struct UserRow {
     pub invitation_label: Option<String>,
     /// Two-factor on.
     pub mfa_enabled: Option<bool>,
+    /// One or two letters to show where there is no photo.
+    pub initials: String,
+    /// The user has a photo (`Console::photos` reads it).
+    pub has_photo: bool,
 }
 
 /// A window of the users table.
@@ -351,6 +362,10 @@ pub struct UserDetail {
     pub family_name: Option<String>,
     /// Name to show.
     pub display_name: String,
+    /// One or two letters to show where there is no photo.
+    pub initials: String,
+    /// The user has a photo (`Console::photos` reads it).
+    pub has_photo: bool,
     /// Primary email.
     pub email: Option<String>,
     /// Phone.
@@ -648,6 +663,8 @@ impl UserRow {
             invitation_expires_at: invitation.as_ref().and_then(|i| i.expires_at.clone()),
             invitation_label: invitation.and_then(|i| i.label),
             mfa_enabled: shop.and_then(|s| s.mfa_enabled),
+            initials: crate::photos::initials(user),
+            has_photo: crate::photos::photo_url(user).is_some(),
         }
     }
 }
@@ -712,6 +729,8 @@ impl UserDetail {
             given_name: user.name.as_ref().and_then(|n| n.given_name.clone()),
             family_name: user.name.as_ref().and_then(|n| n.family_name.clone()),
             display_name: user.display_name().into_owned(),
+            initials: crate::photos::initials(user),
+            has_photo: crate::photos::photo_url(user).is_some(),
             email: user.primary_email().map(str::to_owned),
             phone: phone_of(user),
             job_role: shop

@@ -15,6 +15,7 @@ mod fuzz;
 mod muster;
 mod orgs;
 mod origin;
+mod photos;
 mod resilience;
 mod review;
 mod rules;
