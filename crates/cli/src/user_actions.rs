@@ -172,6 +172,19 @@ pub enum ActionCommand {
         /// The user's id.
         id: String,
     },
+    /// Set the user's profile photo from a PNG or JPEG file (a Muster server shrinks it to
+    /// 256 pixels and stores it as a new JPEG).
+    SetPhoto {
+        /// The user's id.
+        id: String,
+        /// The image file.
+        file: std::path::PathBuf,
+    },
+    /// Remove the user's profile photo.
+    RemovePhoto {
+        /// The user's id.
+        id: String,
+    },
     /// Show what the user is responsible for (deactivation hands it over).
     Responsibilities {
         /// The user's id.
@@ -194,6 +207,10 @@ pub async fn run(command: ActionCommand, target: &Target, out: &Output) -> Resul
             return out.value(&held, || describe(&held));
         }
         ActionCommand::Actions { id } => return actions(&id, target, out).await,
+        ActionCommand::SetPhoto { id, file } => {
+            return photo(&id, Some(&file), target, out).await;
+        }
+        ActionCommand::RemovePhoto { id } => return photo(&id, None, target, out).await,
         ActionCommand::Invite { id, options } => (
             id,
             Action::SendWelcome(options.invite()),
@@ -240,6 +257,48 @@ pub async fn run(command: ActionCommand, target: &Target, out: &Output) -> Resul
     out.value(&user, || {
         format!("{done} {}{}.", who(&user), status_note(&user))
     })
+}
+
+/// `users set-photo ID FILE` (with a file) and `users remove-photo ID`.
+async fn photo(
+    id: &str,
+    file: Option<&std::path::Path>,
+    target: &Target,
+    out: &Output,
+) -> Result<(), Failure> {
+    let client = target.client().await?;
+    let max = client
+        .discover()
+        .await?
+        .photo_max_bytes
+        .ok_or_else(|| Error::Unsupported {
+            message: "This server does not take profile photos.".to_owned(),
+        })?;
+    let user = match file {
+        Some(path) => {
+            let unreadable = |error: std::io::Error| {
+                Error::invalid(
+                    "photo",
+                    format!("{} could not be read: {error}.", path.display()),
+                )
+            };
+            // A file too large is refused before it is read.
+            muster_core::photos::check_size(
+                std::fs::metadata(path).map_err(unreadable)?.len(),
+                max,
+            )?;
+            let bytes = std::fs::read(path).map_err(unreadable)?;
+            client.set_photo(id, &bytes, max, None).await?.value
+        }
+        None => client.remove_photo(id, None).await?.value,
+    };
+    target.record(Written::User(&user));
+    let done = if file.is_some() {
+        "Set the photo of"
+    } else {
+        "Removed the photo of"
+    };
+    out.value(&user, || format!("{done} {}.", who(&user)))
 }
 
 /// `users actions ID`: the engine's offers for the user, as the signed-in account.

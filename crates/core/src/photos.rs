@@ -82,19 +82,7 @@ fn what_it_is(bytes: &[u8]) -> &'static str {
 ///
 /// [`Error::Validation`] on the `photo` field, saying what is wrong.
 pub fn check_upload(bytes: &[u8], max_bytes: u64) -> Result<ImageKind, Error> {
-    if bytes.is_empty() {
-        return Err(Error::invalid("photo", "The file is empty."));
-    }
-    if bytes.len() as u64 > max_bytes {
-        return Err(Error::invalid(
-            "photo",
-            format!(
-                "The photo is {}; the server takes at most {}. Choose a smaller image.",
-                size(bytes.len() as u64),
-                size(max_bytes)
-            ),
-        ));
-    }
+    check_size(bytes.len() as u64, max_bytes)?;
     ImageKind::sniff(bytes).ok_or_else(|| {
         let what = what_it_is(bytes);
         let what = if what == "not an image" {
@@ -107,6 +95,28 @@ pub fn check_upload(bytes: &[u8], max_bytes: u64) -> Result<ImageKind, Error> {
             format!("{what}: choose a PNG or JPEG image, whatever the file is called."),
         )
     })
+}
+
+/// Checks a photo file's size (`bytes` long) before anything reads or sends it.
+///
+/// # Errors
+///
+/// [`Error::Validation`] on the `photo` field for an empty file or one over `max_bytes`.
+pub fn check_size(bytes: u64, max_bytes: u64) -> Result<(), Error> {
+    if bytes == 0 {
+        return Err(Error::invalid("photo", "The file is empty."));
+    }
+    if bytes > max_bytes {
+        return Err(Error::invalid(
+            "photo",
+            format!(
+                "The photo is {}; the server takes at most {}. Choose a smaller image.",
+                size(bytes),
+                size(max_bytes)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// `3.4 MB`, `820 KB`.

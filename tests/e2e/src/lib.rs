@@ -540,6 +540,15 @@ impl App {
             .unwrap_or_else(|e| panic!("cannot click {id}: {e}"));
     }
 
+    /// Picks `path` in a file input (as the file chooser would).
+    pub async fn choose_file(&self, id: &str, path: &Path) {
+        let input = self.find(id).await;
+        input
+            .send_keys(&path.display().to_string())
+            .await
+            .unwrap_or_else(|e| panic!("cannot choose a file in {id}: {e}"));
+    }
+
     /// Replaces the text of an input.
     pub async fn fill(&self, id: &str, text: &str) {
         let input = self.find(id).await;

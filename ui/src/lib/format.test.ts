@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ago, initials, label, plural } from "./format";
+import { ago, label, plural } from "./format";
 
 const now = new Date("2026-11-23T12:00:00Z");
 
@@ -19,10 +19,4 @@ describe("format", () => {
     expect(plural(20000, "user")).toBe("20,000 users");
   });
 
-  it("takes initials for an avatar", () => {
-    expect(initials("Ada King Lovelace")).toBe("AL");
-    expect(initials("  solo ")).toBe("S");
-    expect(initials("Émile Zola")).toBe("ÉZ");
-    expect(initials("")).toBe("?");
-  });
 });

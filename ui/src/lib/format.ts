@@ -38,13 +38,6 @@ export function plural(count: number, word: string): string {
   return `${count.toLocaleString()} ${word}${count === 1 ? "" : "s"}`;
 }
 
-/** Up to two letters for an avatar: the first and last names' first letters. */
-export function initials(name: string): string {
-  const parts = name.trim().split(/\s+/).filter(Boolean);
-  const letters = parts.length > 1 ? [parts[0], parts[parts.length - 1]] : parts;
-  return letters.map((p) => [...p][0]?.toUpperCase() ?? "").join("") || "?";
-}
-
 /** 0–100, for a progress bar. */
 export function percent(finished: number, total: number): number {
   if (total <= 0) return 0;

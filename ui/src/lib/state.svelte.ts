@@ -4,6 +4,7 @@
 import { Channel } from "@tauri-apps/api/core";
 import { commands, type AppInfo, type Choices, type FeatureName, type OrgView, type OutcomeView, type StatusView, type SyncProgressView, type UserAction } from "./bindings";
 import { call, messageOf } from "./api";
+import { photos } from "./photos.svelte";
 
 export type Route =
   | { name: "users" }
@@ -55,7 +56,7 @@ class AppState {
 
   /** The values the forms offer (licences, roles, responsibility kinds), from the engine. */
   get choices(): Choices {
-    return this.status?.choices ?? { licences: [], roles: [], responsibilityKinds: [], permissions: [] };
+    return this.status?.choices ?? { licences: [], roles: [], responsibilityKinds: [], permissions: [], photoMaxBytes: null };
   }
 
   get readOnlyReason(): string | null {
@@ -152,6 +153,8 @@ class AppState {
     try {
       this.setStatus(await call(commands.sync(channel)));
       this.dataVersion++;
+      // A photo may have changed on the server: the engine knows from the new copy.
+      photos.refresh();
     } catch (error) {
       this.fail(error);
     } finally {

@@ -309,3 +309,63 @@ fn an_invitation_for_the_mobile_app_with_an_sms_code() {
         sent.stdout
     );
 }
+
+/// A 1×1 PNG.
+const PNG: &[u8] = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\x0d\x49\x44\x41\x54\x78\xda\x63\x64\xf8\xcf\x50\x0f\x00\x03\x86\x01\x80\x5a\x34\x7d\x6b\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82";
+
+#[test]
+fn a_photo_is_set_from_a_file_judged_by_its_content_and_removed() {
+    let server = Server::start();
+    let muster = server.muster();
+    let created = muster
+        .run(&[
+            "users",
+            "create",
+            "--user-name",
+            "pam",
+            "--email",
+            "pam@acme.test",
+            "--json",
+        ])
+        .success()
+        .json();
+    let id = created["id"].as_str().unwrap();
+    let dir = muster_test_support::TempDir::new("cli-photo");
+
+    // A web page named like an image is refused before anything is sent.
+    let disguised = dir.path().join("pam.png");
+    std::fs::write(&disguised, b"<html><body>not a photo</body></html>").unwrap();
+    let refused = muster
+        .run(&["users", "set-photo", id, disguised.to_str().unwrap()])
+        .code(7);
+    assert!(refused.stderr.contains("a web page"), "{}", refused.stderr);
+    let missing = dir.path().join("nowhere.jpg");
+    let refused = muster
+        .run(&["users", "set-photo", id, missing.to_str().unwrap()])
+        .code(7);
+    assert!(
+        refused.stderr.contains("could not be read"),
+        "{}",
+        refused.stderr
+    );
+
+    let real = dir.path().join("pam-photo.png");
+    std::fs::write(&real, PNG).unwrap();
+    let set = muster
+        .run(&["users", "set-photo", id, real.to_str().unwrap(), "--json"])
+        .success()
+        .json();
+    let url = set["photos"][0]["value"].as_str().unwrap();
+    assert!(url.contains(&format!("/Users/{id}/photo?v=")), "{url}");
+    let said = muster.run(&["users", "remove-photo", id]).success();
+    assert!(
+        said.stdout.starts_with("Removed the photo of"),
+        "{}",
+        said.stdout
+    );
+    let shown = muster
+        .run(&["users", "show", id, "--json"])
+        .success()
+        .json();
+    assert!(shown.get("photos").is_none(), "{shown}");
+}

@@ -82,7 +82,12 @@ async fn a_photo_is_checked_set_shown_and_removed() {
         .await
         .unwrap();
     assert!(!removed.has_photo);
-    assert!(console.photos(std::slice::from_ref(&created.id)).await.is_empty());
+    assert!(
+        console
+            .photos(std::slice::from_ref(&created.id))
+            .await
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -111,7 +116,12 @@ async fn a_photo_url_elsewhere_is_never_fetched() {
     console.sync(|_| {}).await.unwrap();
     let detail = console.user(&created.id).await.unwrap();
     assert!(detail.has_photo, "the user has a photo URL");
-    assert!(console.photos(std::slice::from_ref(&created.id)).await.is_empty());
+    assert!(
+        console
+            .photos(std::slice::from_ref(&created.id))
+            .await
+            .is_empty()
+    );
     let knock = tokio::time::timeout(Duration::from_millis(300), listener.accept()).await;
     assert!(knock.is_err(), "nothing connected to the other address");
 }

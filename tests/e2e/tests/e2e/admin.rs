@@ -62,16 +62,42 @@ async fn a_shop_admins_day() {
     // The sign-in name is made from the name; the permissions are the server's toggles.
     app.wait_value("form-userName", |v| v == "nhire").await;
     app.click("form-permission-mobileAppAccess").await;
+    // A photo: a web page named like an image is refused by its content, then a real one.
+    let files = muster_e2e::fresh_dir("photos");
+    let disguised = files.join("nova.png");
+    std::fs::write(&disguised, "<html><body>not a photo</body></html>").expect("a file");
+    app.choose_file("form-photo-file", &disguised).await;
+    app.wait_text("form-photo-error", |t| t.contains("a web page"))
+        .await;
+    let photo = files.join("nova-portrait.png");
+    image::RgbImage::from_fn(320, 320, |x, y| {
+        image::Rgb([(x * 255 / 320) as u8, 120, (y * 255 / 320) as u8])
+    })
+    .save(&photo)
+    .expect("a PNG");
+    app.choose_file("form-photo-file", &photo).await;
+    app.find("form-photo-preview").await;
     app.screenshot("06-invite").await;
     app.click("form-submit").await;
     app.wait_text("detail-status", |t| t.to_lowercase().contains("invited"))
         .await;
     app.wait_text("detail-permissions", |t| t.contains("Mobile app"))
         .await;
+    // The server's re-encoded photo, shown from a data: URL the engine built.
+    let shown = app.find("avatar-photo").await;
+    let src = shown.attr("src").await.ok().flatten().unwrap_or_default();
+    assert!(src.starts_with("data:image/jpeg;base64,"), "{src:.40}");
+    app.screenshot("06c-user-photo").await;
     let filter = format!("emails.value eq \"{email}\"");
     let nova = server.list_users(ORG, &[("filter", &filter)]).await;
     let nova = &nova["Resources"][0];
     assert_eq!(nova["userName"], "nhire", "{nova}");
+    assert!(
+        nova["photos"][0]["value"]
+            .as_str()
+            .is_some_and(|url| url.contains("/photo?v=")),
+        "{nova}"
+    );
     assert_eq!(
         nova["urn:muster:params:scim:schemas:extension:shop:2.0:User"]["permissions"],
         serde_json::json!(["mobileAppAccess"]),

@@ -23,6 +23,8 @@ function detail(overrides: Partial<UserDetail> = {}): UserDetail {
     givenName: "Jane",
     familyName: "Smith",
     displayName: "Jane Smith",
+    initials: "JS",
+    hasPhoto: false,
     email: "jane@acme.test",
     phone: null,
     jobRole: "Plumber",

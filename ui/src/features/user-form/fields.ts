@@ -23,6 +23,10 @@ export type UserFormValues = {
 
 export type FormField = keyof UserFormValues;
 
+/** What saving the form does to the user's photo: set it from a chosen file (a `data:`
+ * URL the engine checked, with its preview), or remove it. */
+export type PhotoChange = { kind: "set"; file: string; preview: string; name: string } | { kind: "remove" };
+
 /** What every section of the form is given: the values, and how a field reports. */
 export type SectionProps = {
   values: UserFormValues;

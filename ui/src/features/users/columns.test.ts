@@ -36,6 +36,8 @@ function memory(): Storage {
 const row: Row = {
   id: "u1",
   name: "Jane Doe",
+  initials: "JD",
+  hasPhoto: false,
   email: "jane@shop.test",
   userName: "jane@shop.test",
   phone: null,
