@@ -72,6 +72,13 @@ pub async fn put(
     body: Result<Bytes, BytesRejection>,
 ) -> AppResult<Response> {
     crate::orgs::require_writable(&state, &caller, &org).await?;
+    let jpeg = match body {
+        Ok(upload) => tokio::task::spawn_blocking(move || reencode(&upload))
+            .await
+            .map_err(|error| AppError::internal(format!("photo task: {error}")))
+            .and_then(|encoded| encoded),
+        Err(_) => Err(too_large()),
+    };
     let ctx = WriteCtx {
         state: &state,
         caller: &caller,
@@ -79,42 +86,7 @@ pub async fn put(
         kind: Kind::User,
         org: &org,
     };
-    let result = async {
-        let upload = body.map_err(|_| too_large())?;
-        let jpeg = tokio::task::spawn_blocking(move || reencode(&upload))
-            .await
-            .map_err(|error| AppError::internal(format!("photo task: {error}")))??;
-        let base = base_url(&state, &headers, &org);
-        let if_match = if_match(&headers);
-        let now = state.clock.now();
-        let (org, id) = (org.clone(), id.clone());
-        state
-            .db
-            .write(move |tx| {
-                let old = store::get_or_404(tx, Kind::User, &org, &id)?;
-                check_if_match(if_match.as_deref(), &old)?;
-                let digest = hex(&Sha256::digest(&jpeg)[..8]);
-                let mut doc = old.doc.clone();
-                doc["photos"] = json!([{
-                    "value": format!("{base}/Users/{id}/photo?v={digest}"),
-                    "type": "photo",
-                    "primary": true,
-                }]);
-                tx.execute(
-                    "INSERT INTO photos (org, user_id, jpeg) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (org, user_id) DO UPDATE SET jpeg = excluded.jpeg",
-                    params![org, id, jpeg],
-                )?;
-                if doc != old.doc {
-                    store::update(tx, Kind::User, &org, &old, &doc, PasswordChange::Keep, now)?;
-                }
-                finish(tx, Kind::User, &org, &base, &id, now)
-            })
-            .await
-    }
-    .await;
-    let (row, body) = audited(&ctx, Some(&id), "set-photo", result).await?;
-    Ok(with_etag(scim_json(&body), &row))
+    change(&ctx, &id, &headers, jpeg.map(Some)).await
 }
 
 /// `DELETE /Users/{id}/photo`: removes the stored photo and its entry in `photos` (a
@@ -135,29 +107,62 @@ pub async fn remove(
         kind: Kind::User,
         org: &org,
     };
-    let base = base_url(&state, &headers, &org);
-    let if_match = if_match(&headers);
-    let now = state.clock.now();
-    let result = {
-        let (org, id) = (org.clone(), id.clone());
-        state
-            .db
-            .write(move |tx| {
-                let old = store::get_or_404(tx, Kind::User, &org, &id)?;
-                check_if_match(if_match.as_deref(), &old)?;
-                tx.execute(
-                    "DELETE FROM photos WHERE org = ?1 AND user_id = ?2",
-                    params![org, id],
-                )?;
-                let doc = without_own_photo(&old.doc, &id);
-                if doc != old.doc {
-                    store::update(tx, Kind::User, &org, &old, &doc, PasswordChange::Keep, now)?;
-                }
-                finish(tx, Kind::User, &org, &base, &id, now)
-            })
-            .await
+    change(&ctx, &id, &headers, Ok(None)).await
+}
+
+/// Sets user `id`'s photo to `jpeg` (`Some`) or removes it (`None`) in one transaction
+/// with its `photos` entry, honouring `If-Match`; audited whatever the outcome, an upload
+/// refused before (`Err`) too. Answers with the user.
+async fn change(
+    ctx: &WriteCtx<'_>,
+    id: &str,
+    headers: &HeaderMap,
+    jpeg: AppResult<Option<Vec<u8>>>,
+) -> AppResult<Response> {
+    let verb = if matches!(jpeg, Ok(None)) {
+        "remove-photo"
+    } else {
+        "set-photo"
     };
-    let (row, body) = audited(&ctx, Some(&id), "remove-photo", result).await?;
+    let state = ctx.state;
+    let base = base_url(state, headers, ctx.org);
+    let if_match = if_match(headers);
+    let now = state.clock.now();
+    let (org, user) = (ctx.org.to_owned(), id.to_owned());
+    let result = match jpeg {
+        Err(refused) => Err(refused),
+        Ok(jpeg) => {
+            state
+                .db
+                .write(move |tx| {
+                    let old = store::get_or_404(tx, Kind::User, &org, &user)?;
+                    check_if_match(if_match.as_deref(), &old)?;
+                    let doc = match &jpeg {
+                        Some(jpeg) => {
+                            tx.execute(
+                                "INSERT INTO photos (org, user_id, jpeg) VALUES (?1, ?2, ?3)
+                                 ON CONFLICT (org, user_id) DO UPDATE SET jpeg = excluded.jpeg",
+                                params![org, user, jpeg],
+                            )?;
+                            with_own_photo(&old.doc, &base, &user, jpeg)
+                        }
+                        None => {
+                            tx.execute(
+                                "DELETE FROM photos WHERE org = ?1 AND user_id = ?2",
+                                params![org, user],
+                            )?;
+                            without_own_photo(&old.doc, &user)
+                        }
+                    };
+                    if doc != old.doc {
+                        store::update(tx, Kind::User, &org, &old, &doc, PasswordChange::Keep, now)?;
+                    }
+                    finish(tx, Kind::User, &org, &base, &user, now)
+                })
+                .await
+        }
+    };
+    let (row, body) = audited(ctx, Some(id), verb, result).await?;
     Ok(with_etag(scim_json(&body), &row))
 }
 
@@ -257,6 +262,19 @@ pub fn reencode(upload: &[u8]) -> AppResult<Vec<u8>> {
         .encode_image(&flat)
         .map_err(|error| AppError::internal(format!("photo encoding: {error}")))?;
     Ok(jpeg)
+}
+
+/// `doc` naming this server's photo of user `id` as its one photo, with a digest of the
+/// stored bytes in the URL.
+fn with_own_photo(doc: &Value, base: &str, id: &str, jpeg: &[u8]) -> Value {
+    let digest = hex(&Sha256::digest(jpeg)[..8]);
+    let mut doc = doc.clone();
+    doc["photos"] = json!([{
+        "value": format!("{base}/Users/{id}/photo?v={digest}"),
+        "type": "photo",
+        "primary": true,
+    }]);
+    doc
 }
 
 /// `doc` without the `photos` entries that point at this server's photo of user `id`.
