@@ -27,10 +27,22 @@ pub struct Output {
 impl Output {
     /// Prints `value` as JSON.
     pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), Failure> {
-        let text = serde_json::to_string_pretty(value)
-            .map_err(|error| Failure::Local(format!("Cannot encode the answer: {error}.")))?;
-        let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "{text}").or_else(closed_pipe_is_fine)
+        // Written as it is encoded: a list of every user is never a second copy in memory.
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        match serde_json::to_writer_pretty(&mut stdout, value) {
+            Ok(()) => {}
+            Err(error) => match error.io_error_kind() {
+                Some(kind) => return closed_pipe_is_fine(std::io::Error::from(kind)),
+                None => {
+                    return Err(Failure::Local(format!(
+                        "Cannot encode the answer: {error}."
+                    )));
+                }
+            },
+        }
+        writeln!(stdout)
+            .and_then(|()| stdout.flush())
+            .or_else(closed_pipe_is_fine)
     }
 
     /// Prints `value` as JSON with `--json`, else the text `human` makes.

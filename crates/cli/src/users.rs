@@ -410,6 +410,7 @@ async fn list(args: ListArgs, target: &Target, out: &Output) -> Result<(), Failu
         ..ListQuery::default()
     };
     let fetched = fetch(&query, all, target).await;
+    let walked_all = all && fetched.is_ok();
     let (mut users, mut total) = match fetched {
         Ok(fetched) => fetched,
         Err(Failure::Core(explained))
@@ -442,25 +443,33 @@ async fn list(args: ListArgs, target: &Target, out: &Output) -> Result<(), Failu
             users.truncate(usize::try_from(count).unwrap_or(usize::MAX));
         }
     }
-    if out.json {
-        return out.json(&users);
+    let printed = if out.json {
+        out.json(&users)
+    } else {
+        print_users(&users, &columns);
+        let shown = u64::try_from(users.len()).unwrap_or(u64::MAX);
+        match total {
+            Some(total) if total > shown => say!(
+                "{} of {} users; --all lists every one.",
+                thousands(shown),
+                thousands(total)
+            ),
+            _ if users.is_empty() => say!("No users."),
+            _ => {}
+        }
+        Ok(())
+    };
+    // Having walked every user, bring the offline copy up to date too; once they are
+    // printed and let go, so the list and the copy are not in memory at once.
+    drop(users);
+    if walked_all {
+        let client = target.client().await?;
+        offline::refresh_quietly(client, &target.vault, &target.profile.name).await;
     }
-    print_users(&users, &columns);
-    let shown = u64::try_from(users.len()).unwrap_or(u64::MAX);
-    match total {
-        Some(total) if total > shown => say!(
-            "{} of {} users; --all lists every one.",
-            thousands(shown),
-            thousands(total)
-        ),
-        _ if users.is_empty() => say!("No users."),
-        _ => {}
-    }
-    Ok(())
+    printed
 }
 
-/// The users `query` asks for, from the server; with `all`, every one, and then the
-/// offline copy is brought up to date.
+/// The users `query` asks for, from the server; with `all`, every one.
 async fn fetch(
     query: &ListQuery,
     all: bool,
@@ -474,7 +483,6 @@ async fn fetch(
             .list_all(query, |p| progress.update(p.fetched, p.total))
             .await?;
         progress.finish();
-        offline::refresh_quietly(client, &target.vault, &target.profile.name).await;
         Ok((users, None))
     } else {
         let page = client.users().page(query).await?;
