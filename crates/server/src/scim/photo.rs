@@ -10,12 +10,11 @@
 
 use std::io::Cursor;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use image::{ImageFormat, ImageReader, Limits, Rgb, RgbImage};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, Rgb, RgbImage};
 use rusqlite::{OptionalExtension, params};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -40,6 +39,14 @@ const MAX_DECODED_SIDE: u32 = 8000;
 const MAX_DECODED_BYTES: u64 = 256 * 1024 * 1024;
 /// The stored JPEG's quality.
 const QUALITY: u8 = 85;
+/// How many uploads are decoded at once: each may take [`MAX_DECODED_BYTES`], so more
+/// wait their turn a moment and are then told to try again (503), rather than exhausting
+/// the server's memory.
+const DECODING_AT_ONCE: usize = 2;
+/// How long an upload waits for its turn to be decoded.
+const DECODE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+static DECODING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(DECODING_AT_ONCE);
 
 /// The table of stored photos, one per user.
 pub const SCHEMA: &str = "
@@ -69,16 +76,11 @@ pub async fn put(
     ClientAddr(client): ClientAddr,
     Path((org, id)): Path<(String, String)>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> AppResult<Response> {
+    // The caller's right first: nobody else's upload is even read.
     crate::orgs::require_writable(&state, &caller, &org).await?;
-    let jpeg = match body {
-        Ok(upload) => tokio::task::spawn_blocking(move || reencode(&upload))
-            .await
-            .map_err(|error| AppError::internal(format!("photo task: {error}")))
-            .and_then(|encoded| encoded),
-        Err(_) => Err(too_large()),
-    };
+    let jpeg = read_and_reencode(body).await;
     let ctx = WriteCtx {
         state: &state,
         caller: &caller,
@@ -176,7 +178,11 @@ pub async fn get(
     let jpeg: Vec<u8> = state
         .db
         .read(move |conn| {
-            store::get_or_404(conn, Kind::User, &org, &id)?;
+            let row = store::get_or_404(conn, Kind::User, &org, &id)?;
+            // A write through SCIM that dropped the photo from `photos` hides it too.
+            if !names_own_photo(&row.doc, &id) {
+                return Err(AppError::not_found(format!("User '{id}' has no photo.")));
+            }
             conn.query_row(
                 "SELECT jpeg FROM photos WHERE org = ?1 AND user_id = ?2",
                 params![org, id],
@@ -201,14 +207,44 @@ pub async fn get(
     Ok(response)
 }
 
-fn too_large() -> AppError {
-    AppError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        format!(
-            "The photo is larger than {} MB: choose a smaller image.",
-            MAX_UPLOAD_BYTES / (1024 * 1024)
-        ),
-    )
+/// Reads an upload (at most [`MAX_UPLOAD_BYTES`]) and re-encodes it on the blocking pool,
+/// a few at a time.
+async fn read_and_reencode(body: Body) -> AppResult<Vec<u8>> {
+    let upload = axum::body::to_bytes(body, MAX_UPLOAD_BYTES)
+        .await
+        .map_err(|error| {
+            let too_large = std::error::Error::source(&error)
+                .is_some_and(|cause| cause.is::<http_body_util::LengthLimitError>());
+            if too_large {
+                AppError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!(
+                        "The photo is larger than {} MB: choose a smaller image.",
+                        MAX_UPLOAD_BYTES / (1024 * 1024)
+                    ),
+                )
+            } else {
+                AppError::invalid_value("The photo did not arrive whole: send it again.")
+            }
+        })?;
+    let busy = || {
+        let mut error = AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The server is reading other photos: try again in a moment.",
+        );
+        error.retry_after = Some(2);
+        error
+    };
+    let permit = tokio::time::timeout(DECODE_WAIT, DECODING.acquire())
+        .await
+        .map_err(|_| busy())?
+        .map_err(|_| busy())?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        reencode(&upload)
+    })
+    .await
+    .map_err(|error| AppError::internal(format!("photo task: {error}")))?
 }
 
 /// Checks that `upload` is a PNG or JPEG image within the limits and returns it shrunk to
@@ -242,14 +278,23 @@ pub fn reencode(upload: &[u8]) -> AppResult<Vec<u8>> {
     limits.max_image_height = Some(MAX_DECODED_SIDE);
     limits.max_alloc = Some(MAX_DECODED_BYTES);
     reader.limits(limits);
-    let image = reader.decode().map_err(|error| {
+    let unreadable = |error: image::ImageError| {
         AppError::invalid_value(match error {
-            image::ImageError::Limits(_) => {
-                format!("The photo is too large to read: at most {MAX_DECODED_SIDE} pixels a side.")
-            }
+            image::ImageError::Limits(_) => format!(
+                "The photo is too large to read (it may be at most {MAX_DECODED_SIDE} pixels a \
+                 side, in ordinary colour depth)."
+            ),
             other => format!("The photo could not be read as an image: {other}."),
         })
-    })?;
+    };
+    let mut decoder = reader.into_decoder().map_err(unreadable)?;
+    // A phone's portrait is stored sideways with an EXIF note saying so: turned upright
+    // here, since the note does not survive the re-encoding.
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
+    image.apply_orientation(orientation);
     let small = image.thumbnail(SIDE, SIDE).into_rgba8();
     let flat = RgbImage::from_fn(small.width(), small.height(), |x, y| {
         let [r, g, b, a] = small.get_pixel(x, y).0;
@@ -277,15 +322,49 @@ fn with_own_photo(doc: &Value, base: &str, id: &str, jpeg: &[u8]) -> Value {
     doc
 }
 
+/// Whether `url` is this server's photo of user `id` (whatever host it was written with).
+fn is_own_photo(url: &str, id: &str) -> bool {
+    url.split('?')
+        .next()
+        .unwrap_or_default()
+        .ends_with(&format!("/Users/{id}/photo"))
+}
+
+/// Whether user `id`'s document names this server's photo of them.
+fn names_own_photo(doc: &Value, id: &str) -> bool {
+    doc["photos"].as_array().is_some_and(|photos| {
+        photos
+            .iter()
+            .any(|p| is_own_photo(p["value"].as_str().unwrap_or_default(), id))
+    })
+}
+
+/// User `id`'s `photos` as rendered: this server's photo named under `base`, the address
+/// the client reached the server at (as `meta.location` is), not the one the upload came
+/// through; any other entry as stored.
+pub fn rendered(photos: &mut Value, base: &str, id: &str) {
+    let Some(photos) = photos.as_array_mut() else {
+        return;
+    };
+    for photo in photos {
+        let Some(url) = photo["value"].as_str() else {
+            continue;
+        };
+        if is_own_photo(url, id) {
+            let query = url
+                .split_once('?')
+                .map(|(_, q)| format!("?{q}"))
+                .unwrap_or_default();
+            photo["value"] = Value::String(format!("{base}/Users/{id}/photo{query}"));
+        }
+    }
+}
+
 /// `doc` without the `photos` entries that point at this server's photo of user `id`.
 fn without_own_photo(doc: &Value, id: &str) -> Value {
     let mut doc = doc.clone();
-    let suffix = format!("/Users/{id}/photo");
     if let Some(Value::Array(photos)) = doc.get_mut("photos") {
-        photos.retain(|photo| {
-            let url = photo["value"].as_str().unwrap_or_default();
-            !url.split('?').next().unwrap_or_default().ends_with(&suffix)
-        });
+        photos.retain(|photo| !is_own_photo(photo["value"].as_str().unwrap_or_default(), id));
         if photos.is_empty()
             && let Value::Object(object) = &mut doc
         {
@@ -373,6 +452,19 @@ mod tests {
     }
 
     #[test]
+    fn a_portrait_noted_sideways_comes_back_upright() {
+        // 40 × 20 as stored, with EXIF orientation 6 (turn 90° clockwise to show).
+        let stored = image::RgbImage::from_pixel(40, 20, Rgb([10, 200, 10]));
+        let exif = b"MM\x00\x2a\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06\x00\x00\x00\x00\x00\x00".to_vec();
+        let mut jpeg = Vec::new();
+        let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90);
+        image::ImageEncoder::set_exif_metadata(&mut encoder, exif).unwrap();
+        encoder.encode_image(&stored).unwrap();
+        let back = image::load_from_memory(&reencode(&jpeg).unwrap()).unwrap();
+        assert_eq!((back.width(), back.height()), (SIDE / 2, SIDE), "upright, then fitted");
+    }
+
+    #[test]
     fn removing_keeps_a_photo_set_by_another_client() {
         let doc = json!({"photos": [
             {"value": "https://h/o/a/scim/v2/Users/u1/photo?v=ab", "type": "photo"},
@@ -383,5 +475,15 @@ mod tests {
         assert_eq!(left["photos"][0]["value"], "https://cdn.example/u1.jpg");
         let only_ours = json!({"photos": [{"value": "https://h/o/a/scim/v2/Users/u1/photo"}]});
         assert!(without_own_photo(&only_ours, "u1").get("photos").is_none());
+        assert!(names_own_photo(&only_ours, "u1"));
+        assert!(!names_own_photo(&left, "u1"));
+        // Rendered under the address the reader reached the server at.
+        let mut photos = doc["photos"].clone();
+        rendered(&mut photos, "http://127.0.0.1:9/o/a/scim/v2", "u1");
+        assert_eq!(
+            photos[0]["value"],
+            "http://127.0.0.1:9/o/a/scim/v2/Users/u1/photo?v=ab"
+        );
+        assert_eq!(photos[1]["value"], "https://cdn.example/u1.jpg");
     }
 }

@@ -100,7 +100,10 @@ pub fn resource(
     out.insert("schemas".into(), Value::Array(schemas));
     out.insert("id".into(), Value::String(row.id.clone()));
     if let Value::Object(doc) = std::mem::take(&mut row.doc) {
-        for (key, value) in doc {
+        for (key, mut value) in doc {
+            if key == "photos" && kind == Kind::User {
+                super::photo::rendered(&mut value, base, &row.id);
+            }
             if key != "schemas" {
                 out.insert(key, value);
             }

@@ -140,6 +140,68 @@ async fn another_organisations_user_is_out_of_reach() {
 }
 
 #[tokio::test]
+async fn the_photo_url_follows_the_address_the_reader_used_and_a_scim_write_can_drop_it() {
+    let (server, token) = admin().await;
+    let user = create(&server, &token, person("ned", "Ned")).await;
+    let id = user["id"].as_str().unwrap();
+    // Uploaded through another name for the server.
+    let port = server.base.rsplit(':').next().unwrap().to_owned();
+    let uploaded = server
+        .client
+        .put(server.url(&users(&format!("/{id}/photo"))))
+        .bearer_auth(&token)
+        .header("host", format!("localhost:{port}"))
+        .body(png(20, 20))
+        .send()
+        .await
+        .unwrap();
+    let uploaded: Value = uploaded.json().await.unwrap();
+    let through = uploaded["photos"][0]["value"].as_str().unwrap().to_owned();
+    assert!(
+        through.starts_with(&format!("http://localhost:{port}/")),
+        "{through}"
+    );
+    let read: Value = server
+        .get(&users(&format!("/{id}")), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let url = read["photos"][0]["value"].as_str().unwrap();
+    assert!(
+        url.starts_with(&server.url(&users(&format!("/{id}/photo?v=")))),
+        "{url}"
+    );
+
+    // A stale If-Match is refused and the photo stays as it was.
+    let stale = server
+        .client
+        .put(server.url(&users(&format!("/{id}/photo"))))
+        .bearer_auth(&token)
+        .header("if-match", user["meta"]["version"].as_str().unwrap())
+        .body(png(30, 30))
+        .send()
+        .await
+        .unwrap();
+    scim_error(stale, 412).await;
+
+    // Another client's SCIM write takes `photos` away: the photo is not served any more.
+    let patched = server
+        .patch(
+            &users(&format!("/{id}")),
+            &token,
+            &serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "remove", "path": "photos"}],
+            }),
+        )
+        .await;
+    assert_eq!(patched.status(), 200);
+    let photo = server.get(&users(&format!("/{id}/photo")), &token).await;
+    scim_error(photo, 404).await;
+}
+
+#[tokio::test]
 async fn removing_the_photo_takes_it_and_its_url_away() {
     let (server, token) = admin().await;
     let user = create(&server, &token, person("max", "Max")).await;
