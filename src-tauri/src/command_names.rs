@@ -31,6 +31,7 @@ pub const NAMES: &[&str] = &[
     "check_user_input",
     "create_user",
     "update_user",
+    "check_photo_size",
     "check_photo",
     "set_photo",
     "remove_photo",

@@ -315,6 +315,21 @@ pub async fn update_user(
     Ok(console.update_user(&id, &input, version).await?)
 }
 
+/// Checks a chosen file's size before the form reads it (`bytes`: the file's size, a
+/// JavaScript number).
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn check_photo_size(console: Console_<'_>, bytes: f64) -> Reply<()> {
+    // Whole and non-negative as a File's size is; anything else counts as too large.
+    let bytes = if bytes.is_finite() && bytes >= 0.0 && bytes < 2f64.powi(53) {
+        bytes as u64
+    } else {
+        u64::MAX
+    };
+    Ok(console.check_photo_size(bytes).await?)
+}
+
 /// Checks a file the form read as a photo (`file`: a `data:` URL).
 #[tauri::command]
 #[specta::specta]

@@ -89,6 +89,7 @@ fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         check_user_input,
         create_user,
         update_user,
+        check_photo_size,
         check_photo,
         set_photo,
         remove_photo,

@@ -35,13 +35,18 @@ export const commands = {
 	checkUserInput: (input: UserInput_Deserialize, except: string | null, welcome: Invite_Deserialize | null) => typedError<InputCheck_Serialize, CommandError_Serialize>(__TAURI_INVOKE("check_user_input", { input, except, welcome })),
 	createUser: (input: UserInput_Deserialize, welcome: Invite_Deserialize | null) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("create_user", { input, welcome })),
 	updateUser: (id: string, input: UserInput_Deserialize, version: string | null) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("update_user", { id, input, version })),
+	/**
+	 *  Checks a chosen file's size before the form reads it (`bytes`: the file's size, a
+	 *  JavaScript number).
+	 */
+	checkPhotoSize: (bytes: number | null) => typedError<null, CommandError_Serialize>(__TAURI_INVOKE("check_photo_size", { bytes })),
 	/**  Checks a file the form read as a photo (`file`: a `data:` URL). */
 	checkPhoto: (file: string) => typedError<PhotoPreview, CommandError_Serialize>(__TAURI_INVOKE("check_photo", { file })),
 	/**  Sets a user's photo from a file the form read (`file`: a `data:` URL). */
 	setPhoto: (id: string, file: string, version: string | null) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("set_photo", { id, file, version })),
 	removePhoto: (id: string, version: string | null) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("remove_photo", { id, version })),
 	/**  The photos of the users on screen that can be shown. */
-	userPhotos: (ids: string[]) => typedError<PhotoView[], CommandError_Serialize>(__TAURI_INVOKE("user_photos", { ids })),
+	userPhotos: (ids: string[]) => typedError<PhotoView_Serialize[], CommandError_Serialize>(__TAURI_INVOKE("user_photos", { ids })),
 	runAction: (id: string, action: SimpleAction) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("run_action", { id, action })),
 	setPassword: (id: string, password: string, mustChange: boolean) => typedError<UserDetail_Serialize, CommandError_Serialize>(__TAURI_INVOKE("set_password", { id, password, mustChange })),
 	passwordPolicy: () => typedError<PasswordPolicyView, CommandError_Serialize>(__TAURI_INVOKE("password_policy")),
@@ -1705,12 +1710,38 @@ export type PhotoPreview = {
 	bytes: number,
 };
 
-/**  The photo of one user, as a `data:` URL the screen shows as it is. */
-export type PhotoView = {
+/**
+ *  The photo of one user as it stands: a `data:` URL the screen shows as it is, or
+ *  `None` when there is none to show (no photo, a photo elsewhere than the server, or not
+ *  an image). A user whose photo could not be read now (offline) is left out of the
+ *  answer, to be asked for again.
+ */
+export type PhotoView = PhotoView_Serialize | PhotoView_Deserialize;
+
+/**
+ *  The photo of one user as it stands: a `data:` URL the screen shows as it is, or
+ *  `None` when there is none to show (no photo, a photo elsewhere than the server, or not
+ *  an image). A user whose photo could not be read now (offline) is left out of the
+ *  answer, to be asked for again.
+ */
+export type PhotoView_Deserialize = {
 	/**  User id. */
 	id: string,
 	/**  `data:image/jpeg;base64,…`. */
-	dataUrl: string,
+	dataUrl?: string | null,
+};
+
+/**
+ *  The photo of one user as it stands: a `data:` URL the screen shows as it is, or
+ *  `None` when there is none to show (no photo, a photo elsewhere than the server, or not
+ *  an image). A user whose photo could not be read now (offline) is left out of the
+ *  answer, to be asked for again.
+ */
+export type PhotoView_Serialize = {
+	/**  User id. */
+	id: string,
+	/**  `data:image/jpeg;base64,…`. */
+	dataUrl: string | null,
 };
 
 /**  A password policy style and the rules it asks for. */

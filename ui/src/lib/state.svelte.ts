@@ -78,6 +78,8 @@ class AppState {
   setStatus(status: StatusView): void {
     const wasOffline = this.status && !this.status.online;
     this.status = status;
+    // Photos belong to one session: another profile, organisation or account starts afresh.
+    photos.session(status.account ? `${status.profile?.name ?? ""}\n${status.org ?? ""}\n${status.account.id}` : null);
     if (!status.online && !this.retryTimer) {
       // Back online by itself: try the server every 10 seconds while offline.
       this.retryTimer = setInterval(() => void this.reconnect(), 10_000);

@@ -15,8 +15,9 @@ use super::status::capabilities_of;
 use super::view::UserDetail;
 use super::{Console, active};
 
-/// How many photos the session keeps in memory (a few dozen kilobytes each).
-const KEPT: usize = 400;
+/// How many bytes of photos the session keeps in memory (a Muster server's are a few
+/// dozen kilobytes each; another provider's may be up to [`photos::MAX_SHOWN_BYTES`]).
+const KEPT_BYTES: usize = 32 * 1024 * 1024;
 /// How many photos one call reads at most (a screenful of rows).
 const PER_CALL: usize = 100;
 /// How many photos are read at once.
@@ -33,7 +34,10 @@ pub struct PhotoPreview {
     pub bytes: u32,
 }
 
-/// The photo of one user, as a `data:` URL the screen shows as it is.
+/// The photo of one user as it stands: a `data:` URL the screen shows as it is, or
+/// `None` when there is none to show (no photo, a photo elsewhere than the server, or not
+/// an image). A user whose photo could not be read now (offline) is left out of the
+/// answer, to be asked for again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(Type))]
 #[serde(rename_all = "camelCase")]
@@ -41,7 +45,7 @@ pub struct PhotoView {
     /// User id.
     pub id: String,
     /// `data:image/jpeg;base64,…`.
-    pub data_url: String,
+    pub data_url: Option<String>,
 }
 
 /// Photos read this session, by URL (a URL names one version of a photo); `None` for a
@@ -50,6 +54,7 @@ pub struct PhotoView {
 pub(super) struct PhotoMemory {
     by_url: HashMap<String, Option<String>>,
     order: VecDeque<String>,
+    bytes: usize,
 }
 
 impl PhotoMemory {
@@ -58,12 +63,18 @@ impl PhotoMemory {
     }
 
     fn keep(&mut self, url: String, shown: Option<String>) {
-        if self.by_url.insert(url.clone(), shown).is_none() {
-            self.order.push_back(url);
+        let size = url.len() + shown.as_ref().map_or(0, String::len);
+        match self.by_url.insert(url.clone(), shown) {
+            Some(before) => self.bytes -= url.len() + before.map_or(0, |b| b.len()),
+            None => self.order.push_back(url),
         }
-        while self.order.len() > KEPT {
-            if let Some(oldest) = self.order.pop_front() {
-                self.by_url.remove(&oldest);
+        self.bytes += size;
+        while self.bytes > KEPT_BYTES {
+            let Some(oldest) = self.order.pop_front() else {
+                break;
+            };
+            if let Some(gone) = self.by_url.remove(&oldest) {
+                self.bytes -= oldest.len() + gone.map_or(0, |g| g.len());
             }
         }
     }
@@ -78,6 +89,17 @@ impl Console {
             .ok_or_else(|| Error::Unsupported {
                 message: "This server does not take profile photos.".to_owned(),
             })
+    }
+
+    /// Checks a chosen file's size before the form reads it: not empty, and no larger
+    /// than the provider takes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Validation`] on the `photo` field; [`Error::Unsupported`] when the
+    /// provider takes no photos.
+    pub async fn check_photo_size(&self, bytes: u64) -> Result<(), Error> {
+        photos::check_size(bytes, self.photo_limit().await?)
     }
 
     /// Checks a file the form read (a `data:` URL or base64) as a photo: its size and
@@ -149,45 +171,50 @@ impl Console {
         Ok(self.detail(&saved.value, saved.etag, false).await)
     }
 
-    /// The photos of users `ids` (the rows on screen, at most a hundred) that can be
-    /// shown: read from the server once per photo version and kept for the session.
-    /// Users without a photo, photos elsewhere than the server, and photos that cannot
-    /// be read now are left out: the screen shows initials for them.
+    /// The photos of users `ids` (the rows on screen, at most a hundred): read from the
+    /// server once per photo version and kept for the session. Each user asked for is in
+    /// the answer, with `None` for one without a photo to show, except those whose photo
+    /// could not be read now (offline), to be asked for again. The reads' outcome goes
+    /// through the session like any request's (a refreshed session is kept, a lost
+    /// connection or an ended session is noted).
     pub async fn photos(&self, ids: &[String]) -> Vec<PhotoView> {
         let wanted: std::collections::HashSet<&str> =
             ids.iter().take(PER_CALL).map(String::as_str).collect();
         let data = self.data().await;
-        let urls: Vec<(String, String)> = data
-            .snapshot
-            .users
-            .iter()
-            .filter_map(|user| {
-                let id = user.id.as_deref().filter(|id| wanted.contains(id))?;
-                Some((id.to_owned(), photo_url(user)?.to_owned()))
-            })
-            .collect();
+        let mut known = Vec::new();
+        let mut urls: Vec<(String, String)> = Vec::new();
+        for user in &data.snapshot.users {
+            let Some(id) = user.id.as_deref().filter(|id| wanted.contains(id)) else {
+                continue;
+            };
+            match photo_url(user) {
+                Some(url) => urls.push((id.to_owned(), url.to_owned())),
+                None => known.push(PhotoView {
+                    id: id.to_owned(),
+                    data_url: None,
+                }),
+            }
+        }
         drop(data);
-        let (client, mut known, missing) = {
+        let (client, missing) = {
             let state = self.state.lock().await;
             let Ok(active) = active(&state) else {
                 return Vec::new();
             };
             let memory = &active.session.photos;
-            let mut known = Vec::new();
             let mut missing = Vec::new();
             for (id, url) in urls {
                 match memory.get(&url) {
-                    Some(Some(shown)) => known.push(PhotoView {
+                    Some(shown) => known.push(PhotoView {
                         id,
                         data_url: shown.clone(),
                     }),
-                    Some(None) => {}
                     None => missing.push((id, url)),
                 }
             }
-            (active.session.client.clone(), known, missing)
+            (active.session.client.clone(), missing)
         };
-        let Some(client) = client else {
+        let Some(client) = client.filter(|_| !missing.is_empty()) else {
             return known;
         };
         // A few at a time, as a browser would.
@@ -209,24 +236,38 @@ impl Console {
                 None => break,
             }
         }
-        let mut state = self.state.lock().await;
-        if let Some(active) = state.active.as_mut() {
-            for (id, url, read) in read_now {
-                match read {
-                    Ok(shown) => {
-                        if let Some(data_url) = &shown {
+        let mut outcome = Ok(());
+        {
+            let mut state = self.state.lock().await;
+            if let Some(active) = state.active.as_mut() {
+                for (id, url, read) in read_now {
+                    match read {
+                        Ok(shown) => {
                             known.push(PhotoView {
                                 id,
-                                data_url: data_url.clone(),
+                                data_url: shown.clone(),
                             });
+                            active.session.photos.keep(url, shown);
                         }
-                        active.session.photos.keep(url, shown);
+                        // A photo the server does not have (any more): none to show.
+                        Err(Error::NotFound { .. }) => {
+                            known.push(PhotoView { id, data_url: None });
+                            active.session.photos.keep(url, None);
+                        }
+                        // Offline, or the session refused: left out, asked again later.
+                        Err(error) => {
+                            tracing::debug!(%error, "photo not read");
+                            if outcome.is_ok() {
+                                outcome = Err(error);
+                            }
+                        }
                     }
-                    // Offline or refused now: initials this time, asked again next time.
-                    Err(error) => tracing::debug!(%error, "photo not read"),
                 }
             }
         }
+        // Like any request's: a session refreshed by the reads is kept in the keychain,
+        // a lost connection or an ended session is noted.
+        let _ = self.note_and_save_session(outcome).await;
         known
     }
 }

@@ -73,7 +73,10 @@ async fn a_photo_is_checked_set_shown_and_removed() {
     let shown = console.photos(std::slice::from_ref(&created.id)).await;
     assert_eq!(shown.len(), 1);
     assert!(
-        shown[0].data_url.starts_with("data:image/jpeg;base64,"),
+        shown[0]
+            .data_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("data:image/jpeg;base64,")),
         "the server's re-encoded JPEG"
     );
 
@@ -82,12 +85,9 @@ async fn a_photo_is_checked_set_shown_and_removed() {
         .await
         .unwrap();
     assert!(!removed.has_photo);
-    assert!(
-        console
-            .photos(std::slice::from_ref(&created.id))
-            .await
-            .is_empty()
-    );
+    let none = console.photos(std::slice::from_ref(&created.id)).await;
+    assert_eq!(none.len(), 1, "told: no photo");
+    assert_eq!(none[0].data_url, None);
 }
 
 #[tokio::test]
@@ -116,12 +116,9 @@ async fn a_photo_url_elsewhere_is_never_fetched() {
     console.sync(|_| {}).await.unwrap();
     let detail = console.user(&created.id).await.unwrap();
     assert!(detail.has_photo, "the user has a photo URL");
-    assert!(
-        console
-            .photos(std::slice::from_ref(&created.id))
-            .await
-            .is_empty()
-    );
+    let shown = console.photos(std::slice::from_ref(&created.id)).await;
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].data_url, None, "nothing to show from elsewhere");
     let knock = tokio::time::timeout(Duration::from_millis(300), listener.accept()).await;
     assert!(knock.is_err(), "nothing connected to the other address");
 }

@@ -461,7 +461,11 @@ mod tests {
         image::ImageEncoder::set_exif_metadata(&mut encoder, exif).unwrap();
         encoder.encode_image(&stored).unwrap();
         let back = image::load_from_memory(&reencode(&jpeg).unwrap()).unwrap();
-        assert_eq!((back.width(), back.height()), (SIDE / 2, SIDE), "upright, then fitted");
+        assert_eq!(
+            (back.width(), back.height()),
+            (SIDE / 2, SIDE),
+            "upright, then fitted"
+        );
     }
 
     #[test]
