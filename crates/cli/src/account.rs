@@ -61,26 +61,7 @@ pub async fn run(command: AccountCommand, target: &Target, out: &Output) -> Resu
     match (command, current, new) {
         (AccountCommand::Show, ..) => {
             let me = own.me().await?;
-            out.value(&me, || {
-                format!(
-                    "{} ({}{}), two-factor {}, {} open session{}{}.",
-                    me.name.as_deref().unwrap_or("?"),
-                    me.role,
-                    if me.system_admin {
-                        ", system admin"
-                    } else {
-                        ""
-                    },
-                    if me.mfa_enabled { "on" } else { "off" },
-                    me.active_sessions,
-                    if me.active_sessions == 1 { "" } else { "s" },
-                    if me.must_change_password {
-                        "; a new password must be chosen (muster account password)"
-                    } else {
-                        ""
-                    },
-                )
-            })
+            out.value(&me, || describe(&me))
         }
         (AccountCommand::Password, Some(current), Some(new)) => {
             // With two-factor on, a code too: one not used to sign in (the server takes
@@ -101,21 +82,7 @@ pub async fn run(command: AccountCommand, target: &Target, out: &Output) -> Resu
             },
             Some(password),
             _,
-        ) => {
-            let enrolment = own.start_mfa(&password).await?;
-            if out.json {
-                return out.json(&enrolment);
-            }
-            print_enrolment(&enrolment);
-            if !std::io::stdin().is_terminal() {
-                say!("Then turn it on with: muster account mfa confirm");
-                return Ok(());
-            }
-            let code = one_time_code("Code from the app: ")?;
-            own.confirm_mfa(&code).await?;
-            say!("Two-factor sign-in is on.");
-            Ok(())
-        }
+        ) => set_up_mfa(&own, &password, out).await,
         (
             AccountCommand::Mfa {
                 command: MfaCommand::Confirm,
@@ -154,6 +121,49 @@ pub async fn run(command: AccountCommand, target: &Target, out: &Output) -> Resu
             "The command's input was not read.".to_owned(),
         )),
     }
+}
+
+/// `account show` in words.
+fn describe(me: &muster_core::account::MyAccountView) -> String {
+    format!(
+        "{} ({}{}), two-factor {}, {} open session{}{}.",
+        me.name.as_deref().unwrap_or("?"),
+        me.role,
+        if me.system_admin {
+            ", system admin"
+        } else {
+            ""
+        },
+        if me.mfa_enabled { "on" } else { "off" },
+        me.active_sessions,
+        if me.active_sessions == 1 { "" } else { "s" },
+        if me.must_change_password {
+            "; a new password must be chosen (muster account password)"
+        } else {
+            ""
+        },
+    )
+}
+
+/// `account mfa setup`: the key and its QR code, then (on a terminal) the first code.
+async fn set_up_mfa(
+    own: &muster_core::account::OwnAccount<'_>,
+    password: &muster_core::Secret,
+    out: &Output,
+) -> Result<(), Failure> {
+    let enrolment = own.start_mfa(password).await?;
+    if out.json {
+        return out.json(&enrolment);
+    }
+    print_enrolment(&enrolment);
+    if !std::io::stdin().is_terminal() {
+        say!("Then turn it on with: muster account mfa confirm");
+        return Ok(());
+    }
+    let code = one_time_code("Code from the app: ")?;
+    own.confirm_mfa(&code).await?;
+    say!("Two-factor sign-in is on.");
+    Ok(())
 }
 
 /// The key and its QR code, for the authenticator app.

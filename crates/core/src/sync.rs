@@ -329,32 +329,20 @@ async fn fetch_changes(
     let (mut changed_users, mut changed_groups) = (changed_users?, changed_groups?);
     let (user_total, group_total) = (user_total?.total, group_total?.total);
 
-    // Stragglers: the server holds more resources stamped in the window than the cache
-    // would; fetch the window again (merged by id, so what is already known is simply
-    // replaced).
-    let window_start_time = parse_time(&window_start).unwrap_or(since);
-    let window = ListQuery::filtered(attr(LAST_MODIFIED).ge(window_start))
-        .with_count(page_size)
-        .including_deleted(options.include_deleted);
-    let (user_survey, user_stragglers) = survey_with_stragglers(
-        &snapshot.users,
-        &mut changed_users,
-        users_in_window,
-        window_start_time,
-        user_keys,
-        || users.list_all(&window, |_| {}),
+    let window = Window {
+        start: window_start,
+        since,
+        users: users_in_window,
+        groups: groups_in_window,
+    };
+    let (user_survey, group_survey, stragglers) = surveys(
+        client,
+        snapshot,
+        (&mut changed_users, &mut changed_groups),
+        window,
+        options,
     )
     .await?;
-    let (group_survey, group_stragglers) = survey_with_stragglers(
-        &snapshot.groups,
-        &mut changed_groups,
-        groups_in_window,
-        window_start_time,
-        group_keys,
-        || groups.list_all(&window, |_| {}),
-    )
-    .await?;
-    let stragglers = user_stragglers + group_stragglers;
     progress(Progress {
         phase: Phase::Changes,
         fetched: u64::try_from(changed_users.len() + changed_groups.len()).unwrap_or(u64::MAX),
@@ -381,6 +369,56 @@ async fn fetch_changes(
         stragglers,
         ids,
     })
+}
+
+/// The straggler window: where it starts, and how many users and groups the server
+/// counted in it (when it could count).
+struct Window {
+    start: String,
+    since: OffsetDateTime,
+    users: Option<u64>,
+    groups: Option<u64>,
+}
+
+/// How the changed users and groups merge into the copy. Stragglers: when the server holds
+/// more resources stamped in the window than the copy would, the window is fetched again
+/// (merged by id, so what is already known is simply replaced). Returns the two surveys
+/// and how many came late.
+async fn surveys(
+    client: &Client,
+    snapshot: &Snapshot,
+    (changed_users, changed_groups): (&mut Vec<User>, &mut Vec<Group>),
+    window: Window,
+    options: &SyncOptions,
+) -> Result<(Survey, Survey, usize), Error> {
+    let start_time = parse_time(&window.start).unwrap_or(window.since);
+    let query = ListQuery::filtered(attr(LAST_MODIFIED).ge(window.start))
+        .with_count(options.page_size.max(1))
+        .including_deleted(options.include_deleted);
+    let (users, groups) = (client.users(), client.groups());
+    let (user_survey, user_stragglers) = survey_with_stragglers(
+        &snapshot.users,
+        changed_users,
+        window.users,
+        start_time,
+        user_keys,
+        || users.list_all(&query, |_| {}),
+    )
+    .await?;
+    let (group_survey, group_stragglers) = survey_with_stragglers(
+        &snapshot.groups,
+        changed_groups,
+        window.groups,
+        start_time,
+        group_keys,
+        || groups.list_all(&query, |_| {}),
+    )
+    .await?;
+    Ok((
+        user_survey,
+        group_survey,
+        user_stragglers + group_stragglers,
+    ))
 }
 
 /// How `changed` merges into `cached`, after fetching the straggler window again when the

@@ -441,21 +441,7 @@ pub fn error_of(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
                         .and_then(|v| v.get("unmetRules"))
                         .and_then(|v| serde_json::from_value(v.clone()).ok())
                 });
-            let fields = match (&scim_type, &detail) {
-                _ if named.is_some() => named.unwrap_or_default(),
-                (_, Some(detail)) if unmet_rules.is_some() => vec![crate::error::FieldError {
-                    rules: unmet_rules.unwrap_or_default(),
-                    ..crate::error::FieldError::new("password", detail)
-                }],
-                (Some(kind), Some(detail))
-                    if kind == "invalidValue"
-                        || kind == "invalidSyntax"
-                        || kind == "mutability" =>
-                {
-                    field_errors(detail)
-                }
-                _ => Vec::new(),
-            };
+            let fields = refused_fields(named, unmet_rules, scim_type.as_deref(), detail);
             Error::Validation {
                 message,
                 scim_type,
@@ -467,6 +453,30 @@ pub fn error_of(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error {
             message,
         },
         _ => Error::protocol(format!("unexpected HTTP status {}", status.as_u16()), body),
+    }
+}
+
+/// The fields a refused input names: the attribute the server named, else the password
+/// with the rules it breaks, else what a SCIM `detail` names.
+fn refused_fields(
+    named: Option<Vec<crate::error::FieldError>>,
+    unmet_rules: Option<Vec<String>>,
+    scim_type: Option<&str>,
+    detail: Option<String>,
+) -> Vec<crate::error::FieldError> {
+    if let Some(named) = named {
+        return named;
+    }
+    let Some(detail) = detail else {
+        return Vec::new();
+    };
+    match (scim_type, unmet_rules) {
+        (_, Some(rules)) => vec![crate::error::FieldError {
+            rules,
+            ..crate::error::FieldError::new("password", &detail)
+        }],
+        (Some("invalidValue" | "invalidSyntax" | "mutability"), None) => field_errors(&detail),
+        _ => Vec::new(),
     }
 }
 

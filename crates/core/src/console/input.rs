@@ -154,67 +154,80 @@ pub(super) fn user_from(input: &UserInput) -> User {
 /// own `phoneNumbers` and `title`, and the shop fields, which the form hides, are left).
 pub(super) fn changes(before: &UserDetail, input: &UserInput, shop: bool) -> Vec<PatchOperation> {
     let mut ops = Vec::new();
-    let mut set = |path: String, value: Value| {
-        ops.push(if value.is_null() {
-            PatchOperation {
-                op: PatchOpKind::Remove,
-                path: Some(path),
-                value: None,
-            }
-        } else {
-            PatchOperation {
-                op: PatchOpKind::Replace,
-                path: Some(path),
-                value: Some(value),
-            }
-        });
-    };
     let text_changed = |old: &Option<String>, new: &str| old.as_deref().unwrap_or("") != new.trim();
     if before.user_name != input.user_name.trim() {
-        set("userName".into(), json!(input.user_name.trim()));
+        ops.push(set("userName".into(), json!(input.user_name.trim())));
     }
-    if text_changed(&before.given_name, &input.given_name) {
-        set("name.givenName".into(), json!(input.given_name.trim()));
+    let given = text_changed(&before.given_name, &input.given_name);
+    let family = text_changed(&before.family_name, &input.family_name);
+    if given {
+        ops.push(set("name.givenName".into(), json!(input.given_name.trim())));
     }
-    if text_changed(&before.family_name, &input.family_name) {
-        set("name.familyName".into(), json!(input.family_name.trim()));
+    if family {
+        ops.push(set(
+            "name.familyName".into(),
+            json!(input.family_name.trim()),
+        ));
     }
-    if text_changed(&before.given_name, &input.given_name)
-        || text_changed(&before.family_name, &input.family_name)
-    {
-        set(
-            "displayName".into(),
-            json!(format!(
-                "{} {}",
-                input.given_name.trim(),
-                input.family_name.trim()
-            )),
-        );
+    if given || family {
+        let display = format!("{} {}", input.given_name.trim(), input.family_name.trim());
+        ops.push(set("displayName".into(), json!(display)));
     }
     if text_changed(&before.email, &input.email) {
-        set(
+        ops.push(set(
             "emails".into(),
             json!([{"value": input.email.trim(), "type": "work", "primary": true}]),
-        );
+        ));
     }
-    if !shop {
-        if before.phone.as_deref() != blank_to_none(&input.phone).as_deref() {
-            set(
-                "phoneNumbers".into(),
-                blank_to_none(&input.phone).map_or(
-                    Value::Null,
-                    |phone| json!([{"value": phone, "type": "work"}]),
-                ),
-            );
-        }
-        if before.job_role.as_deref() != blank_to_none(&input.job_role).as_deref() {
-            set(
-                "title".into(),
-                blank_to_none(&input.job_role).map_or(Value::Null, Value::String),
-            );
-        }
-        return ops;
+    if shop {
+        ops.extend(shop_changes(before, input));
+    } else {
+        ops.extend(scim_contact_changes(before, input));
     }
+    ops
+}
+
+/// Replace `path` with `value`, or remove it for `null`.
+fn set(path: String, value: Value) -> PatchOperation {
+    if value.is_null() {
+        PatchOperation {
+            op: PatchOpKind::Remove,
+            path: Some(path),
+            value: None,
+        }
+    } else {
+        PatchOperation {
+            op: PatchOpKind::Replace,
+            path: Some(path),
+            value: Some(value),
+        }
+    }
+}
+
+/// The phone and job role as SCIM's own `phoneNumbers` and `title` (no shop extension).
+fn scim_contact_changes(before: &UserDetail, input: &UserInput) -> Vec<PatchOperation> {
+    let mut ops = Vec::new();
+    if before.phone.as_deref() != blank_to_none(&input.phone).as_deref() {
+        ops.push(set(
+            "phoneNumbers".into(),
+            blank_to_none(&input.phone).map_or(
+                Value::Null,
+                |phone| json!([{"value": phone, "type": "work"}]),
+            ),
+        ));
+    }
+    if before.job_role.as_deref() != blank_to_none(&input.job_role).as_deref() {
+        ops.push(set(
+            "title".into(),
+            blank_to_none(&input.job_role).map_or(Value::Null, Value::String),
+        ));
+    }
+    ops
+}
+
+/// The shop extension's fields that changed.
+fn shop_changes(before: &UserDetail, input: &UserInput) -> Vec<PatchOperation> {
+    let mut ops = Vec::new();
     let optional = [
         ("phone", &before.phone, &input.phone),
         ("jobRole", &before.job_role, &input.job_role),
@@ -230,10 +243,10 @@ pub(super) fn changes(before: &UserDetail, input: &UserInput, shop: bool) -> Vec
     for (name, old, new) in optional {
         let new = blank_to_none(new);
         if *old != new {
-            set(
+            ops.push(set(
                 format!("{SHOP}:{name}"),
                 new.map_or(Value::Null, Value::String),
-            );
+            ));
         }
     }
     let lists = [
@@ -249,7 +262,7 @@ pub(super) fn changes(before: &UserDetail, input: &UserInput, shop: bool) -> Vec
     for (name, old, new) in lists {
         let new = clean(new);
         if *old != new {
-            set(format!("{SHOP}:{name}"), json!(new));
+            ops.push(set(format!("{SHOP}:{name}"), json!(new)));
         }
     }
     ops

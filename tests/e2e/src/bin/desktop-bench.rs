@@ -180,7 +180,10 @@ async fn search_ipc(app: &App, text: &str) -> (f64, serde_json::Value) {
         const query = {
             text, roles: [], licences: [], statuses: [], branches: [], zones: [],
             securityGroups: [], signInMethods: [], invitationStates: [],
-            noSignInForDays: null, sort: "name", descending: false, offset: 0, limit: 200,
+            noSignInForDays: null, invitationExpiresWithinHours: null,
+            // As the users screen asks by default (deactivated users until shown).
+            hideDeactivated: true,
+            sort: "name", descending: false, offset: 0, limit: 200,
         };
         const start = performance.now();
         window.__TAURI_INTERNALS__.invoke("search_users", { query })
