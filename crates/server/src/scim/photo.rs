@@ -81,13 +81,7 @@ pub async fn put(
     // The caller's right first: nobody else's upload is even read.
     crate::orgs::require_writable(&state, &caller, &org).await?;
     let jpeg = read_and_reencode(body).await;
-    let ctx = WriteCtx {
-        state: &state,
-        caller: &caller,
-        client,
-        kind: Kind::User,
-        org: &org,
-    };
+    let ctx = user_write(&state, &caller, client, &org);
     change(&ctx, &id, &headers, jpeg.map(Some)).await
 }
 
@@ -102,14 +96,24 @@ pub async fn remove(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     crate::orgs::require_writable(&state, &caller, &org).await?;
-    let ctx = WriteCtx {
-        state: &state,
-        caller: &caller,
+    let ctx = user_write(&state, &caller, client, &org);
+    change(&ctx, &id, &headers, Ok(None)).await
+}
+
+/// A write to a user of `org` by `caller`.
+fn user_write<'a>(
+    state: &'a AppState,
+    caller: &'a Caller,
+    client: Option<std::net::IpAddr>,
+    org: &'a str,
+) -> WriteCtx<'a> {
+    WriteCtx {
+        state,
+        caller,
         client,
         kind: Kind::User,
-        org: &org,
-    };
-    change(&ctx, &id, &headers, Ok(None)).await
+        org,
+    }
 }
 
 /// Sets user `id`'s photo to `jpeg` (`Some`) or removes it (`None`) in one transaction
