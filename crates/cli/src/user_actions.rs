@@ -298,7 +298,17 @@ async fn photo(
     } else {
         "Removed the photo of"
     };
-    out.value(&user, || format!("{done} {}.", who(&user)))
+    out.value(&user, || {
+        let left = muster_core::photos::photo_url(&user).filter(|_| file.is_none());
+        match left {
+            // A photo another system set through SCIM is not the server's to remove.
+            Some(url) => format!(
+                "{done} {}; the photo another system set stays: {url}",
+                who(&user)
+            ),
+            None => format!("{done} {}.", who(&user)),
+        }
+    })
 }
 
 /// `users actions ID`: the engine's offers for the user, as the signed-in account.

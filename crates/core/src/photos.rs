@@ -119,6 +119,11 @@ pub fn check_size(bytes: u64, max_bytes: u64) -> Result<(), Error> {
     Ok(())
 }
 
+/// What a form says about the photo it takes: "PNG or JPEG, up to 5 MB."
+pub fn hint(max_bytes: u64) -> String {
+    format!("PNG or JPEG, up to {}.", size(max_bytes))
+}
+
 /// `3.4 MB`, `820 KB`.
 fn size(bytes: u64) -> String {
     const MB: u64 = 1024 * 1024;
@@ -287,6 +292,7 @@ mod tests {
             panic!("a validation error")
         };
         assert_eq!(fields[0].field, "photo");
+        assert_eq!(hint(5 * 1024 * 1024), "PNG or JPEG, up to 5 MB.");
     }
 
     #[test]

@@ -625,6 +625,8 @@ export type Choices_Deserialize = {
 	 *  (the form then has no photo field).
 	 */
 	photoMaxBytes?: number | null,
+	/**  What the photo field says it takes ("PNG or JPEG, up to 5 MB."), with it. */
+	photoHint?: string | null,
 };
 
 /**  The values the forms offer, from the engine, so the app keeps no list of its own. */
@@ -645,6 +647,8 @@ export type Choices_Serialize = {
 	 *  (the form then has no photo field).
 	 */
 	photoMaxBytes: number | null,
+	/**  What the photo field says it takes ("PNG or JPEG, up to 5 MB."), with it. */
+	photoHint: string | null,
 };
 
 /**

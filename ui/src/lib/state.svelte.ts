@@ -56,7 +56,7 @@ class AppState {
 
   /** The values the forms offer (licences, roles, responsibility kinds), from the engine. */
   get choices(): Choices {
-    return this.status?.choices ?? { licences: [], roles: [], responsibilityKinds: [], permissions: [], photoMaxBytes: null };
+    return this.status?.choices ?? { licences: [], roles: [], responsibilityKinds: [], permissions: [], photoMaxBytes: null, photoHint: null };
   }
 
   get readOnlyReason(): string | null {

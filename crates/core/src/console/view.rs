@@ -132,6 +132,8 @@ pub struct Choices {
     /// The largest photo file the provider takes, in bytes; `None` when it takes none
     /// (the form then has no photo field).
     pub photo_max_bytes: Option<u32>,
+    /// What the photo field says it takes ("PNG or JPEG, up to 5 MB."), with it.
+    pub photo_hint: Option<String>,
 }
 
 /// A per-user permission the form offers as a toggle.
@@ -164,6 +166,9 @@ impl Choices {
             photo_max_bytes: capabilities
                 .and_then(|c| c.photo_max_bytes)
                 .map(|max| u32::try_from(max).unwrap_or(u32::MAX)),
+            photo_hint: capabilities
+                .and_then(|c| c.photo_max_bytes)
+                .map(crate::photos::hint),
             ..Self::known()
         }
     }
@@ -183,6 +188,7 @@ impl Choices {
                 .collect(),
             permissions: Vec::new(),
             photo_max_bytes: None,
+            photo_hint: None,
         }
     }
 }

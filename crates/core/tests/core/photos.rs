@@ -29,6 +29,10 @@ async fn a_photo_is_checked_set_shown_and_removed() {
         Some(5 * 1024 * 1024),
         "the server's offer"
     );
+    assert_eq!(
+        console.status().await.choices.photo_hint.as_deref(),
+        Some("PNG or JPEG, up to 5 MB.")
+    );
 
     let svg = "data:image/png;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+PC9zdmc+";
     let refused = console.check_photo(svg).await.unwrap_err();
