@@ -710,6 +710,19 @@ impl App {
     }
 }
 
+impl Drop for App {
+    /// A test that panics drops its app without [`App::close`]: its process group is ended
+    /// too (SIGTERM, as `close` does), so no tauri-driver is left behind holding its ports
+    /// and the display for the next run. After `close` the driver is reaped and has no id.
+    fn drop(&mut self) {
+        if let Some(pid) = self.driver.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", "--", &format!("-{pid}")])
+                .status();
+        }
+    }
+}
+
 fn hyper_connector() -> hyper_util::client::legacy::connect::HttpConnector {
     hyper_util::client::legacy::connect::HttpConnector::new()
 }
