@@ -147,6 +147,7 @@ fn main() {
     );
     drop(rebuilt);
     keystrokes(&index, &snapshot.users, now);
+    one_edit(&store, &snapshot);
     println!(
         "peak RSS of this process (VmHWM, includes generating): {} kB",
         proc_status_kib("VmHWM")
@@ -156,6 +157,33 @@ fn main() {
     } else {
         cache::remove(&path).unwrap();
         let _ = std::fs::remove_dir(&dir);
+    }
+}
+
+/// One user's edit put into the copy as the console does it after the server answered
+/// (`console/writes.rs` `change`): a clone of the whole snapshot, the user replaced, the
+/// index rebuilt for the new copy, and the file saved with that index.
+fn one_edit(store: &Store, snapshot: &Snapshot) {
+    let mut edited = snapshot.users[snapshot.users.len() / 2].clone();
+    edited.title = Some("Edited in the benchmark".into());
+    for run in 1..=3 {
+        let started = Instant::now();
+        let mut copy = snapshot.clone();
+        let cloned = started.elapsed();
+        muster_core::sync::apply_user(&mut copy, edited.clone());
+        let applied = started.elapsed();
+        let index = Index::build(&copy.users);
+        let indexed = started.elapsed();
+        store.save_indexed(&copy, &index).unwrap();
+        let saved = started.elapsed();
+        drop((copy, index));
+        println!(
+            "one edit into the copy (run {run}): clone {cloned:?}, apply {:?}, index {:?}, \
+             save {:?}; total {saved:?}",
+            applied - cloned,
+            indexed - applied,
+            saved - indexed
+        );
     }
 }
 

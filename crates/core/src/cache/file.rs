@@ -324,8 +324,10 @@ pub(super) fn remove_stale_temps(path: &Path, older_than: Duration) {
     }
 }
 
-/// The plaintext segments of `snapshot` and of its index, in file order.
-pub(super) fn encode(snapshot: &Snapshot) -> Result<Vec<Plain>, CacheError> {
+/// The plaintext segments of `snapshot` and of its index, in file order; `built` is the
+/// snapshot's index when the caller has it already (else it is built here, while the
+/// users are encoded).
+pub(super) fn encode(snapshot: &Snapshot, built: Option<&Index>) -> Result<Vec<Plain>, CacheError> {
     let head = Head {
         format: snapshot.format,
         synced_at: snapshot.synced_at,
@@ -347,19 +349,22 @@ pub(super) fn encode(snapshot: &Snapshot) -> Result<Vec<Plain>, CacheError> {
             wire::segment(chunk, codec::group).map(|bytes| (Kind::Groups, chunk.len(), bytes))
         }));
     }
-    // The index is built (on its own threads) while the users are encoded.
-    let (index, encoded) = std::thread::scope(|scope| {
-        let index = scope.spawn(|| Index::build(&snapshot.users));
+    // The index is built (on its own threads) while the users are encoded, unless given.
+    let (parts, encoded) = std::thread::scope(|scope| {
+        let parts = scope.spawn(|| match built {
+            Some(index) => index.to_parts(),
+            None => Index::build(&snapshot.users).into_parts(),
+        });
         let encoded = parallel(tasks, || (), |(), task| task());
-        let index = index
+        let parts = parts
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (index, encoded)
+        (parts, encoded)
     });
     let mut segments = vec![(Kind::Head, 0, head)];
     for segment in encoded {
         segments.push(segment?);
     }
-    segments.extend(index_codec::index(index.into_parts()));
+    segments.extend(index_codec::index(parts));
     Ok(segments)
 }

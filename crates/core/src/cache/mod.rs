@@ -196,7 +196,30 @@ pub enum Opened {
 /// When the snapshot cannot be encoded, randomness is unavailable, or the file system
 /// refuses (the previous file is then left as it was).
 pub fn write(path: &Path, snapshot: &Snapshot, key: &[u8; 32]) -> Result<(), CacheError> {
-    let segments = encode(snapshot)?;
+    write_with(path, snapshot, None, key)
+}
+
+/// [`write`] with the snapshot's index as the caller built it, so it is not built again.
+///
+/// # Errors
+///
+/// As [`write`].
+pub fn write_indexed(
+    path: &Path,
+    snapshot: &Snapshot,
+    index: &crate::search::Index,
+    key: &[u8; 32],
+) -> Result<(), CacheError> {
+    write_with(path, snapshot, Some(index), key)
+}
+
+fn write_with(
+    path: &Path,
+    snapshot: &Snapshot,
+    index: Option<&crate::search::Index>,
+    key: &[u8; 32],
+) -> Result<(), CacheError> {
+    let segments = encode(snapshot, index)?;
     let (header, segments) = seal(segments, key)?;
     let dir = parent_dir(path);
     fs::create_dir_all(&dir)?;

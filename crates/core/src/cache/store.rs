@@ -96,6 +96,22 @@ impl Store {
         Ok(super::write(&self.path, snapshot, &self.key)?)
     }
 
+    /// [`Store::save`] with the index already built for `snapshot` (the console's), which
+    /// is then stored as it is rather than built again.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::save`].
+    pub fn save_indexed(
+        &self,
+        snapshot: &Snapshot,
+        index: &crate::search::Index,
+    ) -> Result<(), Error> {
+        Ok(super::write_indexed(
+            &self.path, snapshot, index, &self.key,
+        )?)
+    }
+
     /// Changes the copy on disk with `edit` after a write the server answered, and saves
     /// it when `edit` says it changed something. Only an existing, readable copy is
     /// changed: a write never starts one (only a sync makes a whole copy), so a missing

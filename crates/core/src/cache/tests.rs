@@ -212,3 +212,21 @@ fn capabilities_this_version_cannot_read_count_as_not_yet_known() {
         serde_json::from_value(serde_json::to_value(&known).unwrap()).unwrap();
     assert_eq!(read, Some(known), "a readable set is kept as it was");
 }
+
+#[test]
+fn an_index_passed_in_is_stored_as_the_one_built_here_would_be() {
+    let original = snapshot();
+    let built = Index::build(&original.users);
+    assert_eq!(
+        encode(&original, Some(&built)).unwrap(),
+        encode(&original, None).unwrap(),
+        "the same plaintext, segment for segment"
+    );
+    let temp = Temp::new("indexed");
+    write_indexed(&temp.file(), &original, &built, &KEY).unwrap();
+    let (read, index) = read_indexed(&temp.file(), &KEY).unwrap().unwrap();
+    assert_eq!(read, original);
+    let now = OffsetDateTime::UNIX_EPOCH;
+    let query = crate::search::SearchQuery::default();
+    assert_eq!(index.search(&query, now), built.search(&query, now));
+}

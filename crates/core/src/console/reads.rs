@@ -76,8 +76,12 @@ impl Console {
         .await;
         self.note_and_save_session(result).await?;
         let (data, saved) = tokio::task::spawn_blocking(move || {
-            let saved = store.as_ref().map(|store| store.save(&snapshot));
-            (Data::new(snapshot), saved)
+            // The index is built once, for the console and the file.
+            let data = Data::new(snapshot);
+            let saved = store
+                .as_ref()
+                .map(|store| store.save_indexed(&data.snapshot, &data.index));
+            (data, saved)
         })
         .await
         .map_err(|_| Error::Storage {

@@ -329,8 +329,12 @@ impl Console {
             let mut snapshot = data.snapshot.clone();
             drop(data);
             edit(&mut snapshot);
-            let saved = store.as_ref().map(|store| store.save(&snapshot));
-            (Data::new(snapshot), saved)
+            // The index is built once, for the console and the file.
+            let data = Data::new(snapshot);
+            let saved = store
+                .as_ref()
+                .map(|store| store.save_indexed(&data.snapshot, &data.index));
+            (data, saved)
         })
         .await;
         let mut state = self.state.lock().await;

@@ -25,6 +25,35 @@ pub(crate) struct Parts {
 }
 
 impl Index {
+    /// A copy of the index's contents, for storing an index kept in use (a copy is a few
+    /// milliseconds; building it again over every user is a few hundred).
+    pub(crate) fn to_parts(&self) -> Parts {
+        Parts {
+            len: self.len,
+            text: self.text.clone(),
+            starts: self.starts.clone(),
+            facets: self
+                .facets
+                .iter()
+                .map(|facet| {
+                    let mut values: Vec<(String, Vec<u64>)> = facet
+                        .iter()
+                        .map(|(value, bits)| (value.clone(), bits.words.clone()))
+                        .collect();
+                    values.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                    values
+                })
+                .collect(),
+            last_sign_in: self.last_sign_in.clone(),
+            invitation_expires: self.invitation_expires.clone(),
+            orders: self
+                .orders
+                .iter()
+                .map(|order| (order.ascending.clone(), order.descending.clone()))
+                .collect(),
+        }
+    }
+
     /// The index's contents, for the cache file to store (see [`crate::cache`]).
     pub(crate) fn into_parts(self) -> Parts {
         Parts {
