@@ -445,6 +445,16 @@ impl Notice {
     }
 }
 
+/// A size in words, for people: `3.4 MB`, `10 MB`, `820 KB` (a file's, or a limit's).
+pub(crate) fn size_words(bytes: u64) -> String {
+    const MB: u64 = 1024 * 1024;
+    if bytes >= MB {
+        format!("{:.1} MB", bytes as f64 / MB as f64).replace(".0 MB", " MB")
+    } else {
+        format!("{} KB", bytes.div_ceil(1024))
+    }
+}
+
 /// The first 120 characters of a body, on one line, with anything that looks like a secret
 /// masked (see [`redact`]).
 pub fn excerpt(body: &[u8]) -> String {

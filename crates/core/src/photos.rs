@@ -13,7 +13,7 @@ use muster_scim::user::User;
 use reqwest::Method;
 
 use crate::client::Client;
-use crate::error::Error;
+use crate::error::{Error, size_words};
 use crate::resources::{Versioned, path_of, versioned};
 
 /// The largest photo the engine shows, as served. A Muster server serves 256-pixel JPEGs
@@ -47,6 +47,15 @@ impl ImageKind {
             Self::Png => "image/png",
             Self::Jpeg => "image/jpeg",
         }
+    }
+
+    /// `bytes` (an image of this kind) as a `data:` URL, whatever their size.
+    pub fn data_url(self, bytes: &[u8]) -> String {
+        format!(
+            "data:{};base64,{}",
+            self.mime(),
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        )
     }
 }
 
@@ -111,8 +120,8 @@ pub fn check_size(bytes: u64, max_bytes: u64) -> Result<(), Error> {
             "photo",
             format!(
                 "The photo is {}; the server takes at most {}. Choose a smaller image.",
-                size(bytes),
-                size(max_bytes)
+                size_words(bytes),
+                size_words(max_bytes)
             ),
         ));
     }
@@ -121,17 +130,7 @@ pub fn check_size(bytes: u64, max_bytes: u64) -> Result<(), Error> {
 
 /// What a form says about the photo it takes: "PNG or JPEG, up to 5 MB."
 pub fn hint(max_bytes: u64) -> String {
-    format!("PNG or JPEG, up to {}.", size(max_bytes))
-}
-
-/// `3.4 MB`, `820 KB`.
-fn size(bytes: u64) -> String {
-    const MB: u64 = 1024 * 1024;
-    if bytes >= MB {
-        format!("{:.1} MB", bytes as f64 / MB as f64).replace(".0 MB", " MB")
-    } else {
-        format!("{} KB", bytes.div_ceil(1024))
-    }
+    format!("PNG or JPEG, up to {}.", size_words(max_bytes))
 }
 
 /// The bytes of a file the screen read: a `data:` URL (its declared type is ignored) or
@@ -154,13 +153,7 @@ pub fn decode_upload(text: &str) -> Result<Vec<u8>, Error> {
 /// any server; `None` unless they are a PNG or JPEG of at most [`MAX_SHOWN_BYTES`].
 pub fn data_url(bytes: &[u8]) -> Option<String> {
     let kind = ImageKind::sniff(bytes)?;
-    (bytes.len() <= MAX_SHOWN_BYTES).then(|| {
-        format!(
-            "data:{};base64,{}",
-            kind.mime(),
-            base64::engine::general_purpose::STANDARD.encode(bytes)
-        )
-    })
+    (bytes.len() <= MAX_SHOWN_BYTES).then(|| kind.data_url(bytes))
 }
 
 /// The URL of a user's photo: the primary entry of type `photo`, else any `photo`, else

@@ -112,18 +112,10 @@ impl Console {
     pub async fn check_photo(&self, file: &str) -> Result<PhotoPreview, Error> {
         let max = self.photo_limit().await?;
         let bytes = decode_upload(file)?;
-        check_upload(&bytes, max)?;
-        let data_url = photos::data_url(&bytes).unwrap_or_else(|| {
-            // Larger than the engine shows once stored: the form still previews it.
-            let kind = photos::ImageKind::sniff(&bytes).map_or("image/jpeg", |k| k.mime());
-            use base64::Engine as _;
-            format!(
-                "data:{kind};base64,{}",
-                base64::engine::general_purpose::STANDARD.encode(&bytes)
-            )
-        });
+        // Previewed whatever its size (what is stored is the server's small re-encoding).
+        let kind = check_upload(&bytes, max)?;
         Ok(PhotoPreview {
-            data_url,
+            data_url: kind.data_url(&bytes),
             bytes: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
         })
     }

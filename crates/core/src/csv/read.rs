@@ -94,7 +94,7 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Table, Error> {
     if input.len() > limits.max_bytes {
         return Err(invalid(format!(
             "The file is larger than {}; split it into smaller files.",
-            size_words(limits.max_bytes)
+            crate::error::size_words(u64::try_from(limits.max_bytes).unwrap_or(u64::MAX))
         )));
     }
     if input.starts_with(b"\xFF\xFE") || input.starts_with(b"\xFE\xFF") {
@@ -297,14 +297,6 @@ fn count_line_ends(bytes: &[u8]) -> u32 {
         }
     }
     count
-}
-
-fn size_words(bytes: usize) -> String {
-    if bytes >= 1024 * 1024 {
-        format!("{} MB", bytes / (1024 * 1024))
-    } else {
-        format!("{} KB", bytes.div_ceil(1024))
-    }
 }
 
 fn invalid(message: String) -> Error {
