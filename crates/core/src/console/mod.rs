@@ -111,6 +111,14 @@ impl Data {
         Arc::new(Self { snapshot, index })
     }
 
+    /// The data of `snapshot`, and the result of saving it to `store` with the same
+    /// index (built once, for the console and the file).
+    fn saved(snapshot: Snapshot, store: Option<&Store>) -> (Arc<Self>, Option<Result<(), Error>>) {
+        let data = Self::new(snapshot);
+        let saved = store.map(|store| store.save_indexed(&data.snapshot, &data.index));
+        (data, saved)
+    }
+
     fn empty() -> Arc<Self> {
         Self::new(Snapshot::empty(OffsetDateTime::UNIX_EPOCH))
     }

@@ -75,18 +75,12 @@ impl Console {
         })
         .await;
         self.note_and_save_session(result).await?;
-        let (data, saved) = tokio::task::spawn_blocking(move || {
-            // The index is built once, for the console and the file.
-            let data = Data::new(snapshot);
-            let saved = store
-                .as_ref()
-                .map(|store| store.save_indexed(&data.snapshot, &data.index));
-            (data, saved)
-        })
-        .await
-        .map_err(|_| Error::Storage {
-            message: "The synced data could not be indexed.".to_owned(),
-        })?;
+        let (data, saved) =
+            tokio::task::spawn_blocking(move || Data::saved(snapshot, store.as_deref()))
+                .await
+                .map_err(|_| Error::Storage {
+                    message: "The synced data could not be indexed.".to_owned(),
+                })?;
         let mut state = self.state.lock().await;
         let active = active_mut(&mut state)?;
         active.data = data;

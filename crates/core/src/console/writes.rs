@@ -329,12 +329,7 @@ impl Console {
             let mut snapshot = data.snapshot.clone();
             drop(data);
             edit(&mut snapshot);
-            // The index is built once, for the console and the file.
-            let data = Data::new(snapshot);
-            let saved = store
-                .as_ref()
-                .map(|store| store.save_indexed(&data.snapshot, &data.index));
-            (data, saved)
+            Data::saved(snapshot, store.as_deref())
         })
         .await;
         let mut state = self.state.lock().await;
