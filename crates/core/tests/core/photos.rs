@@ -10,8 +10,8 @@ use std::time::Duration;
 use muster_core::Error;
 use muster_core::search::SearchQuery;
 use muster_scim::message::PatchOperation;
-use muster_test_support::Muster;
-use muster_test_support::console::person;
+use muster_test_support::console::{TestConsole, fail_fast, person};
+use muster_test_support::{Muster, PASSWORD};
 use serde_json::json;
 
 use crate::console::signed_in;
@@ -125,4 +125,39 @@ async fn a_photo_url_elsewhere_is_never_fetched() {
     assert_eq!(shown[0].data_url, None, "nothing to show from elsewhere");
     let knock = tokio::time::timeout(Duration::from_millis(300), listener.accept()).await;
     assert!(knock.is_err(), "nothing connected to the other address");
+}
+
+#[tokio::test]
+async fn a_viewer_cannot_set_or_remove_a_photo() {
+    let server = Muster::start("console-photo-viewer", 5).await;
+    let email = format!("vic.viewer@{}", server.domain);
+    server
+        .server
+        .seed_person(&server.org, "vic", &email, "viewer", PASSWORD);
+    let viewer = TestConsole::signed_in(
+        "vic",
+        fail_fast(),
+        &server.url,
+        &server.org,
+        &email,
+        PASSWORD,
+    )
+    .await;
+    viewer.sync(|_| {}).await.unwrap();
+    let someone = viewer
+        .search(&SearchQuery::default())
+        .await
+        .rows
+        .into_iter()
+        .find(|row| row.email.as_deref() != Some(email.as_str()))
+        .unwrap();
+    let set = viewer.set_photo(&someone.id, PNG, None).await.unwrap_err();
+    assert!(matches!(set, Error::Forbidden { .. }), "{set:?}");
+    let removed = viewer.remove_photo(&someone.id, None).await.unwrap_err();
+    assert!(matches!(removed, Error::Forbidden { .. }), "{removed:?}");
+    // Reading is what a viewer may do: asked for, the row is answered.
+    assert_eq!(
+        viewer.photos(std::slice::from_ref(&someone.id)).await.len(),
+        1
+    );
 }
