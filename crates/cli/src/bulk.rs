@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::sync::Arc;
 
 use clap::{ArgGroup, Args, ValueEnum};
 use muster_core::bulk::{
@@ -305,7 +306,7 @@ fn clean(values: &[String]) -> Vec<String> {
 }
 
 /// Every user the filter (or --all) names, fresh from the server.
-async fn fetch(args: &BulkArgs, client: &muster_core::Client) -> Result<Vec<User>, Failure> {
+async fn fetch(args: &BulkArgs, client: &muster_core::Client) -> Result<Vec<Arc<User>>, Failure> {
     let query = ListQuery {
         filter: args.filter.clone(),
         ..ListQuery::default()
@@ -316,11 +317,11 @@ async fn fetch(args: &BulkArgs, client: &muster_core::Client) -> Result<Vec<User
         .list_all(&query, |p| progress.update(p.fetched, p.total))
         .await?;
     progress.finish();
-    Ok(users)
+    Ok(users.into_iter().map(Arc::new).collect())
 }
 
 /// The ids of `users` whose text holds `search` (all of them without one).
-fn matching(users: &[User], search: Option<&str>) -> Vec<String> {
+fn matching(users: &[Arc<User>], search: Option<&str>) -> Vec<String> {
     let Some(text) = search.filter(|t| !t.trim().is_empty()) else {
         return users.iter().filter_map(|u| u.id.clone()).collect();
     };

@@ -9,6 +9,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use clap::Args;
@@ -261,7 +262,7 @@ pub async fn export(args: ExportArgs, target: &Target, out: &Output) -> Result<(
 }
 
 /// The users `filter` matches, by the SCIM reference semantics (as a server decides).
-fn filtered(users: Vec<User>, filter: &Filter) -> Vec<User> {
+fn filtered(users: Vec<Arc<User>>, filter: &Filter) -> Vec<Arc<User>> {
     let schema = ResourceSchema::user();
     users
         .into_iter()
@@ -531,7 +532,7 @@ pub(crate) async fn org_users(
     target: &Target,
     offline_only: bool,
     copy_if_offline: bool,
-) -> Result<Vec<User>, Failure> {
+) -> Result<Vec<Arc<User>>, Failure> {
     if !offline_only {
         match fetch_users(target).await {
             Err(Failure::Core(explained))
@@ -576,7 +577,7 @@ pub(crate) async fn org_users(
 
 /// Every user, from the server: through the offline copy (synced, then saved) when the
 /// keychain holds or takes its key, else by listing them all.
-async fn fetch_users(target: &Target) -> Result<Vec<User>, Failure> {
+async fn fetch_users(target: &Target) -> Result<Vec<Arc<User>>, Failure> {
     let client = target.client().await?;
     let mut progress = Progress::on_terminal();
     let store = offline::store(&target.vault, &target.profile.name, true)
@@ -598,14 +599,15 @@ async fn fetch_users(target: &Target) -> Result<Vec<User>, Failure> {
             }
             snapshot.users
         }
-        None => {
-            client
-                .users()
-                .list_all(&ListQuery::default(), |p| {
-                    progress.update(p.fetched, p.total)
-                })
-                .await?
-        }
+        None => client
+            .users()
+            .list_all(&ListQuery::default(), |p| {
+                progress.update(p.fetched, p.total)
+            })
+            .await?
+            .into_iter()
+            .map(Arc::new)
+            .collect(),
     };
     progress.finish();
     Ok(users)

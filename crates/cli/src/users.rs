@@ -4,6 +4,7 @@
 
 use clap::{Args, Subcommand};
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use muster_core::Error;
 use muster_core::client::Client;
@@ -423,7 +424,9 @@ async fn list(args: ListArgs, target: &Target, out: &Output) -> Result<(), Failu
                 "Offline: showing the snapshot from {}.",
                 offline::age_words(cached.age)
             );
-            let mut users = cached.snapshot.users;
+            let mut users: Vec<User> = (cached.snapshot.users.into_iter())
+                .map(Arc::unwrap_or_clone)
+                .collect();
             if all || narrowing.is_some() {
                 (users, None)
             } else {

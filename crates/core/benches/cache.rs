@@ -15,6 +15,7 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use muster_core::cache::{self, Snapshot, SyncState};
@@ -51,7 +52,7 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("profile.cache");
     let snapshot = Snapshot {
-        users,
+        users: users.into_iter().map(Arc::new).collect(),
         groups,
         sync: SyncState {
             last_modified_high_water: Some("2026-01-01T00:00:00.000Z".into()),
@@ -161,10 +162,10 @@ fn main() {
 }
 
 /// One user's edit put into the copy as the console does it after the server answered
-/// (`console/writes.rs` `change`): a clone of the whole snapshot, the user replaced, the
-/// index rebuilt for the new copy, and the file saved with that index.
+/// (`console/writes.rs` `change`): a copy of the snapshot (sharing its users), the user
+/// replaced, the index rebuilt for the new copy, and the file saved with that index.
 fn one_edit(store: &Store, snapshot: &Snapshot) {
-    let mut edited = snapshot.users[snapshot.users.len() / 2].clone();
+    let mut edited = User::clone(&snapshot.users[snapshot.users.len() / 2]);
     edited.title = Some("Edited in the benchmark".into());
     for run in 1..=3 {
         let started = Instant::now();
@@ -215,7 +216,7 @@ fn open_child(path: &Path) {
 
 /// 200 queries as a person types them: growing prefixes of names, emails and phone
 /// numbers, with and without filters and sorts.
-fn keystrokes(index: &Index, users: &[User], now: OffsetDateTime) {
+fn keystrokes(index: &Index, users: &[Arc<User>], now: OffsetDateTime) {
     let mut rng = StdRng::seed_from_u64(7);
     let mut queries = Vec::new();
     while queries.len() < 200 {

@@ -33,7 +33,9 @@
 //! Opening: [`Store::open_indexed`](crate::cache::Store::open_indexed) returns the snapshot with its search [`Index`](crate::search::Index), stored
 //! in the cache file, so the first window of the user table needs no index build.
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use muster_scim::filter::Filter;
 use muster_scim::group::Group;
@@ -248,7 +250,7 @@ impl Full {
     fn apply(self, snapshot: &mut Snapshot, now: OffsetDateTime) -> SyncReport {
         let fetched = self.users.len() + self.groups.len();
         let high_water = newest(&self.users, &self.groups);
-        snapshot.users = self.users;
+        snapshot.users = shared(self.users);
         snapshot.groups = self.groups;
         // A full list is its own reconciliation; the mark restarts from what is there now
         // (the old one may be ahead of the server's clock after a restore).
@@ -269,7 +271,7 @@ impl Full {
 
 /// Everything an incremental sync fetched, not yet applied.
 struct Changes {
-    users: Vec<User>,
+    users: Vec<Arc<User>>,
     groups: Vec<Group>,
     /// How each merges into the snapshot it was fetched for.
     user_survey: Survey,
@@ -326,7 +328,7 @@ async fn fetch_changes(
         users.page(&count_only),
         groups.page(&count_only),
     );
-    let (mut changed_users, mut changed_groups) = (changed_users?, changed_groups?);
+    let (mut changed_users, mut changed_groups) = (shared(changed_users?), changed_groups?);
     let (user_total, group_total) = (user_total?.total, group_total?.total);
 
     let window = Window {
@@ -387,7 +389,7 @@ struct Window {
 async fn surveys(
     client: &Client,
     snapshot: &Snapshot,
-    (changed_users, changed_groups): (&mut Vec<User>, &mut Vec<Group>),
+    (changed_users, changed_groups): (&mut Vec<Arc<User>>, &mut Vec<Group>),
     window: Window,
     options: &SyncOptions,
 ) -> Result<(Survey, Survey, usize), Error> {
@@ -402,7 +404,7 @@ async fn surveys(
         window.users,
         start_time,
         user_keys,
-        || users.list_all(&query, |_| {}),
+        || async { users.list_all(&query, |_| {}).await.map(shared) },
     )
     .await?;
     let (group_survey, group_stragglers) = survey_with_stragglers(
@@ -477,7 +479,8 @@ fn count_if_supported<T>(page: Result<Page<T>, Error>) -> Result<Option<u64>, Er
     }
 }
 
-fn user_keys(user: &User) -> (Option<&str>, Option<OffsetDateTime>) {
+fn user_keys<U: Borrow<User>>(user: &U) -> (Option<&str>, Option<OffsetDateTime>) {
+    let user = user.borrow();
     (
         user.id.as_deref(),
         user.meta.as_ref().and_then(|m| m.last_modified),
@@ -627,7 +630,9 @@ impl Changes {
 /// last sync; raising the mark past their changes would hide them from every later sync).
 /// The next sync fetches this user again, and the merge by id makes that harmless.
 pub fn apply_user(snapshot: &mut Snapshot, user: User) {
-    merge(&mut snapshot.users, vec![user], |u| u.id.as_deref());
+    merge(&mut snapshot.users, vec![Arc::new(user)], |u| {
+        u.id.as_deref()
+    });
 }
 
 /// Drops the user with `id` from the snapshot (after the server deleted it); `true` when
@@ -700,9 +705,16 @@ fn retain_known<T>(
     before - cached.len()
 }
 
+/// Users as the snapshot holds them, each shared.
+fn shared(users: Vec<User>) -> Vec<Arc<User>> {
+    users.into_iter().map(Arc::new).collect()
+}
+
 /// The newest `meta.lastModified` among users and groups.
-fn newest(users: &[User], groups: &[Group]) -> Option<OffsetDateTime> {
-    let users = users.iter().filter_map(|u| u.meta.as_ref()?.last_modified);
+fn newest<U: Borrow<User>>(users: &[U], groups: &[Group]) -> Option<OffsetDateTime> {
+    let users = users
+        .iter()
+        .filter_map(|u| u.borrow().meta.as_ref()?.last_modified);
     let groups = groups.iter().filter_map(|g| g.meta.as_ref()?.last_modified);
     users.chain(groups).max()
 }

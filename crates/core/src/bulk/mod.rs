@@ -202,7 +202,7 @@ pub struct Job {
 #[derive(Debug, Clone, Default)]
 pub struct Context<'a> {
     /// Known users (the offline copy, or a list just fetched).
-    pub users: &'a [User],
+    pub users: &'a [Arc<User>],
     /// A search index over `users`, if one is built (else one is built when needed).
     pub index: Option<&'a Index>,
     /// Whether `users` was read from the server just now (then a skip needs no fresh read).
@@ -537,7 +537,7 @@ impl Job {
         let by_id: HashMap<&str, &User> = context
             .users
             .iter()
-            .filter_map(|u| u.id.as_deref().map(|id| (id, u)))
+            .filter_map(|u| u.id.as_deref().map(|id| (id, &**u)))
             .collect();
         let existing = |ids: Vec<String>| {
             let mut seen = HashSet::new();

@@ -1,5 +1,7 @@
 //! Users and groups in the binary form of [`wire`](super::wire).
 
+use std::sync::Arc;
+
 use muster_scim::group::{Group, Member, MemberType};
 use muster_scim::meta::Meta;
 use muster_scim::user::{
@@ -11,17 +13,21 @@ use super::CacheError;
 
 use super::wire::{In, Out, Read, bad};
 
-/// Decodes a segment of users written by [`segment`](super::wire::segment) into `place`, which must have
-/// room for exactly as many.
-pub(super) fn read_users(bytes: &[u8], place: &mut [User]) -> Read<()> {
+/// Decodes a segment of `count` users written by [`segment`](super::wire::segment), each
+/// in its own allocation (the snapshot shares them).
+pub(super) fn read_users(bytes: &[u8], count: usize) -> Read<Vec<Arc<User>>> {
     let mut input = In::new(bytes)?;
-    if input.len()? != place.len() {
+    if input.len()? != count {
         return Err(bad("user count"));
     }
-    for slot in place {
-        read_user(&mut input, slot)?;
+    let mut users = Vec::with_capacity(count);
+    for _ in 0..count {
+        let mut user = Arc::new(User::default());
+        read_user(&mut input, Arc::make_mut(&mut user))?;
+        users.push(user);
     }
-    input.end()
+    input.end()?;
+    Ok(users)
 }
 
 pub(super) fn user<'a>(out: &mut Out<'a>, user: &'a User) -> Result<(), CacheError> {

@@ -341,7 +341,8 @@ pub(super) fn encode(snapshot: &Snapshot, built: Option<&Index>) -> Result<Vec<P
     let mut tasks: Vec<Task<'_>> = Vec::new();
     for chunk in snapshot.users.chunks(SEGMENT_ITEMS) {
         tasks.push(Box::new(move || {
-            wire::segment(chunk, codec::user).map(|bytes| (Kind::Users, chunk.len(), bytes))
+            wire::segment(chunk, |out, user| codec::user(out, user))
+                .map(|bytes| (Kind::Users, chunk.len(), bytes))
         }));
     }
     for chunk in snapshot.groups.chunks(SEGMENT_ITEMS) {

@@ -1,11 +1,9 @@
-//! Reading a file: every segment read, authenticated and decoded on all cores, users
-//! decoded in place.
+//! Reading a file: every segment read, authenticated and decoded on all cores.
 
 use std::fs::File;
 use std::io;
-use std::mem::MaybeUninit;
 use std::path::Path;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chacha20poly1305::XChaCha20Poly1305;
 use chacha20poly1305::aead::KeyInit;
@@ -17,8 +15,8 @@ use super::file::{Entry, Sealed, malformed, read_header};
 use super::index_codec;
 use super::wire;
 use super::{
-    CacheError, ClassifyText, FORMAT, Head, Kind, NONCE_LEN, SEGMENT_ITEMS, Snapshot,
-    StoredCapabilities, SyncState, Unusable,
+    CacheError, ClassifyText, FORMAT, Head, Kind, NONCE_LEN, Snapshot, StoredCapabilities,
+    SyncState, Unusable,
 };
 use crate::search::{self, Index};
 
@@ -38,21 +36,10 @@ pub(super) enum Part {
     Skipped,
 }
 
-/// Work for a core while a file is loaded.
-pub(super) enum Job<'u> {
-    /// Touch the memory of some users-to-be, so that the kernel maps it on every core
-    /// at once rather than on one while the room is made.
-    Touch(&'u mut [MaybeUninit<User>]),
-    /// Decrypt and decode a segment that is not users.
-    Part(Entry),
-    /// Decrypt a user segment and decode it into its place.
-    Users(Entry, &'u mut [User]),
-}
-
+/// A decrypted and decoded segment: users, or another part with its number in the file.
 pub(super) enum Done {
-    Touched,
+    Users(usize, Vec<Arc<User>>),
     Part(usize, Part),
-    Users,
 }
 
 /// Reads, authenticates and decodes the file at `path`, with its index when `want_index`.
@@ -124,79 +111,55 @@ fn read_head(
     Ok(head)
 }
 
-/// Every segment after the head, decrypted and decoded: the users, and the other parts in
-/// file order.
-///
-/// The users' memory is touched on every core while the other segments are decrypted and
-/// decoded (largest first, so that the cores finish together); then the users are decoded
-/// in place, so none is moved afterwards.
+/// Every segment after the head, decrypted and decoded: the users in file order, and the
+/// other parts in file order. The largest segments go first, so that the cores finish
+/// together.
 fn decode_segments(
     sealed: &Sealed<'_>,
     entries: &[Entry],
     user_count: usize,
     want_index: bool,
-) -> Result<(Vec<User>, Vec<Part>), CacheError> {
-    let mut users: Vec<User> = Vec::with_capacity(user_count);
-    let mut jobs: Vec<Job<'_>> = users
-        .spare_capacity_mut()
-        .chunks_mut(SEGMENT_ITEMS)
-        .map(Job::Touch)
-        .collect();
-    let mut others: Vec<Entry> = entries[1..]
-        .iter()
-        .filter(|entry| entry.kind != Kind::Users)
-        .copied()
-        .collect();
-    others.sort_by_key(|entry| std::cmp::Reverse(entry.len));
-    jobs.extend(others.into_iter().map(Job::Part));
-    let work = |buffer: &mut Vec<u8>, job: Job<'_>| run_job(sealed, want_index, buffer, job);
+) -> Result<(Vec<Arc<User>>, Vec<Part>), CacheError> {
+    let mut jobs: Vec<Entry> = entries[1..].to_vec();
+    jobs.sort_by_key(|entry| std::cmp::Reverse(entry.len));
+    let work = |buffer: &mut Vec<u8>, entry: Entry| run_job(sealed, want_index, buffer, entry);
+    let mut users = Vec::new();
     let mut parts = Vec::new();
     for done in parallel(jobs, Vec::new, work) {
         match done? {
+            Done::Users(number, chunk) => users.push((number, chunk)),
             Done::Part(number, part) => parts.push((number, part)),
-            Done::Touched | Done::Users => {}
         }
     }
-    // Writing what is already mapped: quick.
-    users.resize_with(user_count, User::default);
-    let mut place = users.as_mut_slice();
-    let mut jobs = Vec::new();
-    for entry in entries.iter().filter(|entry| entry.kind == Kind::Users) {
-        let (here, rest) = std::mem::take(&mut place).split_at_mut(entry.items);
-        place = rest;
-        jobs.push(Job::Users(*entry, here));
-    }
-    for done in parallel(jobs, Vec::new, work) {
-        done?;
+    users.sort_by_key(|(number, _)| *number);
+    let mut all = Vec::with_capacity(user_count);
+    for (_, chunk) in users {
+        all.extend(chunk);
     }
     parts.sort_by_key(|(number, _)| *number);
-    Ok((users, parts.into_iter().map(|(_, part)| part).collect()))
+    Ok((all, parts.into_iter().map(|(_, part)| part).collect()))
 }
 
-/// One core's share of loading: `job`, with `buffer` to decrypt into.
+/// One core's share of loading: the segment `entry`, with `buffer` to decrypt into.
 fn run_job(
     sealed: &Sealed<'_>,
     want_index: bool,
     buffer: &mut Vec<u8>,
-    job: Job<'_>,
+    entry: Entry,
 ) -> Result<Done, CacheError> {
-    match job {
-        Job::Touch(room) => {
-            // One user in so many that the gaps are shorter than a page: every page is
-            // touched, with fewer writes.
-            let stride = (4096 / std::mem::size_of::<User>()).max(1);
-            for slot in room.iter_mut().step_by(stride) {
-                slot.write(User::default());
-            }
-            Ok(Done::Touched)
+    match entry.kind {
+        Kind::Users => {
+            let plain = sealed.open(&entry, buffer)?;
+            let users = codec::read_users(plain, entry.items).map_err(CacheError::Unusable)?;
+            Ok(Done::Users(entry.number, users))
         }
-        Job::Part(entry) if entry.kind == Kind::IndexText && want_index => {
+        Kind::IndexText if want_index => {
             let mut text = Vec::new();
             sealed.open(&entry, &mut text)?;
             text.truncate(entry.len);
             Ok(Done::Part(entry.number, Part::Text(text)))
         }
-        Job::Part(entry) => {
+        _ => {
             let plain = sealed.open(&entry, buffer)?;
             let part = if entry.kind.is_index() && !want_index {
                 Part::Skipped
@@ -204,11 +167,6 @@ fn run_job(
                 decode_part(entry.kind, plain).map_err(CacheError::Unusable)?
             };
             Ok(Done::Part(entry.number, part))
-        }
-        Job::Users(entry, place) => {
-            let plain = sealed.open(&entry, buffer)?;
-            codec::read_users(plain, place).map_err(CacheError::Unusable)?;
-            Ok(Done::Users)
         }
     }
 }

@@ -39,6 +39,7 @@ mod wire;
 use std::fs::{self};
 use std::io;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use muster_scim::group::Group;
@@ -87,9 +88,10 @@ pub struct Snapshot {
     /// When the data was last brought up to date with the server.
     #[serde(with = "time::serde::rfc3339")]
     pub synced_at: OffsetDateTime,
-    /// The cached users.
+    /// The cached users, each shared: a copy of the snapshot (a sync's or a write's
+    /// working copy) shares every user it does not change, instead of copying them all.
     #[serde(with = "strict_users")]
-    pub users: Vec<User>,
+    pub users: Vec<Arc<User>>,
     /// The cached groups.
     pub groups: Vec<Group>,
     /// What the provider supported when last asked; `None` before the first sync.
@@ -362,6 +364,8 @@ struct Head<C, S> {
 /// reading that providers' answers need normalises every user through a
 /// `serde_json::Value`, which is several times slower.
 mod strict_users {
+    use std::sync::Arc;
+
     use muster_scim::user::User;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -382,17 +386,17 @@ mod strict_users {
     }
 
     pub(super) fn serialize<S: Serializer>(
-        users: &[User],
+        users: &[Arc<User>],
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(users.iter().map(Out))
+        serializer.collect_seq(users.iter().map(|user| Out(user)))
     }
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
-    ) -> Result<Vec<User>, D::Error> {
+    ) -> Result<Vec<Arc<User>>, D::Error> {
         let users = Vec::<In>::deserialize(deserializer)?;
-        Ok(users.into_iter().map(|user| user.0).collect())
+        Ok(users.into_iter().map(|user| Arc::new(user.0)).collect())
     }
 }
 

@@ -68,6 +68,7 @@ fn snapshot() -> Snapshot {
                 },
                 ..User::new(format!("user {i}"))
             })
+            .map(Arc::new)
             .collect(),
         groups: vec![Group {
             id: Some("g".into()),

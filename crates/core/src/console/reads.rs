@@ -1,6 +1,7 @@
 //! Reads: sync, the table's search and facets, one user, email and form checks,
 //! responsibilities, the password policy and the audit log.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashSet};
 
 use muster_scim::user::{self as scim_user, User};
@@ -399,7 +400,7 @@ pub(super) fn windowed(query: &SearchQuery) -> SearchQuery {
     }
 }
 
-pub(super) fn facets_of(users: &[User], now: OffsetDateTime) -> Facets {
+pub(super) fn facets_of<U: Borrow<User>>(users: &[U], now: OffsetDateTime) -> Facets {
     let mut counts: [BTreeMap<String, u32>; 9] = Default::default();
     let mut add = |slot: usize, value: &str| {
         let value = value.trim();
@@ -408,6 +409,7 @@ pub(super) fn facets_of(users: &[User], now: OffsetDateTime) -> Facets {
         }
     };
     for user in users {
+        let user = user.borrow();
         add(2, user.status_name());
         let Some(shop) = user.shop.as_ref() else {
             continue;

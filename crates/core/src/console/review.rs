@@ -15,7 +15,7 @@
 //! What the users table cannot filter on yet (two-factor, "never signed in") is counted
 //! all the same, with no query: the screen shows it without a link.
 
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use muster_scim::user::{Licence, Role, SignInMethod, User, UserStatus};
@@ -152,8 +152,8 @@ impl ReviewView {
     /// The review of `users` at `now`, with `dormant_days` as the threshold (check it
     /// with [`ReviewOptions::check`] first: a query with an out-of-range threshold is
     /// no use to the users table). One pass over `users`.
-    pub fn of(
-        users: &[User],
+    pub fn of<U: Borrow<User>>(
+        users: &[U],
         synced_at: Option<OffsetDateTime>,
         dormant_days: u32,
         now: OffsetDateTime,
@@ -164,7 +164,7 @@ impl ReviewView {
             .map_or(i64::MIN, OffsetDateTime::unix_timestamp);
         let mut tally = Tally::new();
         for user in users {
-            tally.add(user, cutoff, now);
+            tally.add(user.borrow(), cutoff, now);
         }
         tally.into_view(users.len(), synced_at, dormant_days, now)
     }

@@ -5,6 +5,7 @@
 //! sort, every matching row, not just the window on screen), so it works offline;
 //! [`write_users`] writes any list of users in the order given.
 
+use std::borrow::Borrow;
 use std::io::Write;
 use std::path::Path;
 
@@ -82,9 +83,9 @@ pub fn write_users<'a, W: Write>(
 /// # Errors
 ///
 /// [`Error::Storage`] when `out` refuses a write.
-pub fn export_view<W: Write>(
+pub fn export_view<W: Write, U: Borrow<User>>(
     out: W,
-    users: &[User],
+    users: &[U],
     index: &Index,
     query: &SearchQuery,
     columns: &[Column],
@@ -95,7 +96,9 @@ pub fn export_view<W: Write>(
     let rows = index.search(&every, now).rows;
     write_users(
         out,
-        rows.iter().filter_map(|&row| users.get(row)),
+        rows.iter()
+            .filter_map(|&row| users.get(row))
+            .map(Borrow::borrow),
         columns,
         options,
         now,

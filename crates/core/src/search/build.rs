@@ -62,7 +62,7 @@ pub(super) fn last_sign_in(user: &User) -> Option<i64> {
         .map(OffsetDateTime::unix_timestamp)
 }
 
-pub(super) fn build_facets(users: &[User]) -> Vec<HashMap<String, Bits>> {
+pub(super) fn build_facets(users: &[&User]) -> Vec<HashMap<String, Bits>> {
     FACETS
         .iter()
         .map(|facet| {
@@ -94,7 +94,7 @@ pub(super) fn build_facets(users: &[User]) -> Vec<HashMap<String, Bits>> {
 }
 
 /// The searchable text of all users, and where each starts.
-pub(super) fn build_text(users: &[User]) -> (Vec<u8>, Vec<usize>) {
+pub(super) fn build_text(users: &[&User]) -> (Vec<u8>, Vec<usize>) {
     let mut text = Vec::with_capacity(users.len() * 128);
     let mut starts = Vec::with_capacity(users.len() + 1);
     for user in users {
@@ -193,7 +193,7 @@ pub(super) fn sort_time(user: &User, key: SortKey) -> Option<i128> {
     at.map(OffsetDateTime::unix_timestamp_nanos)
 }
 
-pub(super) fn build_orders(users: &[User], keys: &[SortKey]) -> Vec<Order> {
+pub(super) fn build_orders(users: &[&User], keys: &[SortKey]) -> Vec<Order> {
     keys.iter()
         .map(|key| match key {
             SortKey::LastSignIn

@@ -12,6 +12,7 @@
 //! ([`Store::open_indexed`](crate::cache::Store::open_indexed)), so opening the cache needs
 //! no build; a change to what `build` produces must bump [`crate::cache::FORMAT`].
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 
 use memchr::memmem;
@@ -220,8 +221,10 @@ struct Order {
 }
 
 impl Index {
-    /// Indexes `users`.
-    pub fn build(users: &[User]) -> Self {
+    /// Indexes `users` (as the snapshot holds them, or plain).
+    pub fn build<U: Borrow<User>>(users: &[U]) -> Self {
+        let users: Vec<&User> = users.iter().map(Borrow::borrow).collect();
+        let users = users.as_slice();
         // Two threads of about equal work: facets and four sort orders, the rest.
         let ((facets, first), (later, (text, starts), (last_sign_in, invitation_expires))) =
             std::thread::scope(|scope| {
@@ -231,10 +234,10 @@ impl Index {
                     build_orders(users, &SortKey::ALL[4..]),
                     build_text(users),
                     (
-                        users.iter().map(last_sign_in).collect::<Vec<_>>(),
+                        users.iter().map(|u| last_sign_in(u)).collect::<Vec<_>>(),
                         users
                             .iter()
-                            .map(open_invitation_expires)
+                            .map(|u| open_invitation_expires(u))
                             .collect::<Vec<_>>(),
                     ),
                 );

@@ -3,6 +3,8 @@
 //! filter and sort of the search itself is in `search.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::Arc;
+
 use muster_core::cache::{self, Opened, Snapshot, SyncState};
 use muster_core::discovery::Capabilities;
 use muster_scim::user::User;
@@ -30,7 +32,7 @@ pub(crate) fn user(index: usize, shop: serde_json::Value) -> User {
 fn snapshot(users: usize, generation: u64) -> Snapshot {
     Snapshot {
         users: (0..users)
-            .map(|i| user(i, json!({"role": "technician", "zones": ["North"]})))
+            .map(|i| Arc::new(user(i, json!({"role": "technician", "zones": ["North"]}))))
             .collect(),
         capabilities: Some(Capabilities {
             filter: true,
@@ -222,13 +224,15 @@ mod file {
         let dir = TempDir::new("plaintext");
         let path = dir.join("p.cache");
         let mut data = snapshot(2, 1);
-        data.users[0] = User::from_json(json!({
-            "userName": "zebulon.quixote",
-            "displayName": "Zebulon Quixote",
-            "emails": [{"value": "zq-unique@plaintext.test"}],
-            "urn:example:ext": {"apiToken": "mst_at_SEEKRIT0123456789abcdef"},
-        }))
-        .unwrap();
+        data.users[0] = Arc::new(
+            User::from_json(json!({
+                "userName": "zebulon.quixote",
+                "displayName": "Zebulon Quixote",
+                "emails": [{"value": "zq-unique@plaintext.test"}],
+                "urn:example:ext": {"apiToken": "mst_at_SEEKRIT0123456789abcdef"},
+            }))
+            .unwrap(),
+        );
         cache::write(&path, &data, &KEY).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         for needle in [
@@ -393,7 +397,7 @@ mod stored_index {
         let path = dir.join("p.cache");
         let built = Index::build(&users);
         let data = Snapshot {
-            users,
+            users: users.into_iter().map(Arc::new).collect(),
             ..Snapshot::empty(NOW)
         };
         cache::write(&path, &data, &KEY).unwrap();

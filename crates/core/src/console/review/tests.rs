@@ -237,7 +237,7 @@ fn counts_follow_the_definitions() {
 
 #[test]
 fn an_empty_copy_reviews_to_zeros_and_bad_thresholds_are_refused() {
-    let review = ReviewView::of(&[], None, 90, NOW);
+    let review = ReviewView::of::<User>(&[], None, 90, NOW);
     assert_eq!(
         (review.total, review.active, review.dormant.count),
         (0, 0, 0)

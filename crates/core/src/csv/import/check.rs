@@ -1,5 +1,6 @@
 //! Step 2 of an import: every row read and checked, and the users to create planned.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use muster_scim::schema::Schema;
@@ -34,7 +35,7 @@ impl Known {
     /// Known values from the server's schema (licences and roles) and from `users`, the
     /// organisation's users (the offline copy, or a fresh list): their addresses, user
     /// names, and the branches, zones, security and service groups they hold.
-    pub fn from_users(users: &[User]) -> Self {
+    pub fn from_users<U: Borrow<User>>(users: &[U]) -> Self {
         let mut known = Known {
             user_count: users.len(),
             ..Known::default()
@@ -50,6 +51,7 @@ impl Known {
             }
         }
         for user in users {
+            let user = user.borrow();
             let existing = Existing {
                 name: user.display_name().into_owned(),
                 status: user.status_name().to_owned(),

@@ -211,6 +211,11 @@ fn licence(user: &User) -> Option<Licence> {
     user.shop.as_ref().and_then(|s| s.licence.clone())
 }
 
+/// Users as the offline copy holds them (what `Context::users` takes).
+fn shared(users: &[User]) -> Vec<Arc<User>> {
+    users.iter().cloned().map(Arc::new).collect()
+}
+
 fn ids(users: &[User]) -> Vec<String> {
     users.iter().map(|u| u.id.clone().unwrap()).collect()
 }

@@ -25,7 +25,7 @@ async fn a_second_run_finds_everything_done_and_changes_nothing() {
         .run(
             &server.client(),
             Context {
-                users: &stale,
+                users: &shared(&stale),
                 ..Context::default()
             },
             |_| {},
@@ -53,7 +53,7 @@ async fn a_second_run_finds_everything_done_and_changes_nothing() {
         .run(
             &server.client(),
             Context {
-                users: &stale,
+                users: &shared(&stale),
                 ..Context::default()
             },
             |_| {},
@@ -85,7 +85,7 @@ async fn a_second_run_finds_everything_done_and_changes_nothing() {
         .run(
             &server.client(),
             Context {
-                users: &fresh,
+                users: &shared(&fresh),
                 fresh: true,
                 ..Context::default()
             },
@@ -138,7 +138,7 @@ async fn bulk_endpoint_and_one_by_one_give_the_same_result() {
     .run(
         &server.client(),
         Context {
-            users: &records,
+            users: &shared(&records),
             ..Context::default()
         },
         |_| {},
@@ -172,7 +172,7 @@ async fn bulk_endpoint_and_one_by_one_give_the_same_result() {
     .run(
         &server.client(),
         Context {
-            users: &records,
+            users: &shared(&records),
             ..Context::default()
         },
         |_| {},
@@ -353,7 +353,7 @@ async fn a_lost_answer_is_checked_before_anything_is_sent_again() {
         .run(
             &client,
             Context {
-                users: &people,
+                users: &shared(&people),
                 capabilities: Some(&capabilities),
                 ..Context::default()
             },
@@ -392,7 +392,7 @@ async fn welcomes_go_again_to_invited_users_once() {
         .run(
             &server.client(),
             Context {
-                users: &all,
+                users: &shared(&all),
                 ..Context::default()
             },
             |_| {},

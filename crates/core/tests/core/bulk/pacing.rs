@@ -57,7 +57,7 @@ async fn a_429_pauses_every_worker_and_the_job_finishes_without_failures() {
     .run(
         &server.client(),
         Context {
-            users: &records,
+            users: &shared(&records),
             ..Context::default()
         },
         |_| {},

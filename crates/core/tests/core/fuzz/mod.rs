@@ -12,7 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use muster_core::cache::{self, Snapshot, SyncState};
 use muster_core::csv::import::{ImportOptions, Known, plan};
@@ -300,6 +300,7 @@ fn snapshot() -> Snapshot {
             }))
             .unwrap()
         })
+        .map(Arc::new)
         .collect();
     Snapshot {
         users,
