@@ -111,10 +111,20 @@ impl Data {
         Arc::new(Self { snapshot, index })
     }
 
-    /// The data of `snapshot`, and the result of saving it to `store` with the same
-    /// index (built once, for the console and the file).
-    fn saved(snapshot: Snapshot, store: Option<&Store>) -> (Arc<Self>, Option<Result<(), Error>>) {
-        let data = Self::new(snapshot);
+    /// The data of `snapshot`, a working copy of `before`'s snapshot, and the result of
+    /// saving it to `store` with the same index: `before`'s brought up to date when only
+    /// a few users changed (a write, a quiet sync), else built afresh; once, for the
+    /// console and the file.
+    fn saved(
+        before: &Data,
+        snapshot: Snapshot,
+        store: Option<&Store>,
+    ) -> (Arc<Self>, Option<Result<(), Error>>) {
+        let index = before
+            .index
+            .updated(&before.snapshot.users, &snapshot.users)
+            .unwrap_or_else(|| Index::build(&snapshot.users));
+        let data = Arc::new(Self { snapshot, index });
         let saved = store.map(|store| store.save_indexed(&data.snapshot, &data.index));
         (data, saved)
     }

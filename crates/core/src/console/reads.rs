@@ -45,8 +45,8 @@ impl Console {
             let known = active.capabilities().cloned();
             (client, active.data.clone(), active.store.clone(), known)
         };
+        // A working copy: it shares every user with `data` until the sync replaces them.
         let mut snapshot = data.snapshot.clone();
-        drop(data);
         // A system admin's copy keeps deleted users, to find and restore them, where the
         // server lists them: what the server offers is read afresh for each of their
         // syncs, and the first sync that includes deleted users pages through everything
@@ -77,7 +77,7 @@ impl Console {
         .await;
         self.note_and_save_session(result).await?;
         let (data, saved) =
-            tokio::task::spawn_blocking(move || Data::saved(snapshot, store.as_deref()))
+            tokio::task::spawn_blocking(move || Data::saved(&data, snapshot, store.as_deref()))
                 .await
                 .map_err(|_| Error::Storage {
                     message: "The synced data could not be indexed.".to_owned(),

@@ -327,9 +327,8 @@ impl Console {
         };
         let built = tokio::task::spawn_blocking(move || {
             let mut snapshot = data.snapshot.clone();
-            drop(data);
             edit(&mut snapshot);
-            Data::saved(snapshot, store.as_deref())
+            Data::saved(&data, snapshot, store.as_deref())
         })
         .await;
         let mut state = self.state.lock().await;

@@ -1,7 +1,7 @@
 //! A bit set over the indexed users: one bit per row, 64 to a word.
 
 /// A fixed-size bit set over users.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(super) struct Bits {
     pub(super) words: Vec<u64>,
 }

@@ -23,6 +23,7 @@ use time::OffsetDateTime;
 mod bits;
 mod build;
 mod parts;
+mod update;
 
 use bits::Bits;
 use build::{build_facets, build_orders, build_text, last_sign_in, open_invitation_expires};
@@ -194,8 +195,9 @@ const FACETS: [Facet; 8] = [
     Facet::InvitationState,
 ];
 
-/// A search index over a slice of users. Rebuild it when the users change.
-#[derive(Debug, Default)]
+/// A search index over a slice of users. Rebuild it when the users change, or bring it
+/// up to date with [`Index::updated`] when a few did.
+#[derive(Debug, Default, PartialEq)]
 pub struct Index {
     len: usize,
     /// Every user's searchable text, lower-cased, fields separated and rows ended by `\n`.
@@ -214,7 +216,7 @@ pub struct Index {
 }
 
 /// A sort key's permutations: each lists every user, those without a value last.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 struct Order {
     ascending: Vec<u32>,
     descending: Vec<u32>,

@@ -3,8 +3,13 @@
 //! to lapse, as of a fixed clock.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::Arc;
+
 use muster_scim::user::User;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use serde_json::json;
+use time::format_description::well_known::Rfc3339;
 
 use crate::cache::{NOW, user};
 use muster_core::search::{Index, SearchQuery, SortKey};
@@ -351,4 +356,64 @@ fn windows_carry_the_total() {
         (111, 5),
         "user1, user10-19, user100-199"
     );
+}
+
+/// Someone with values drawn from short lists, so that many share a value (ties keep
+/// row order), some lack one (they sort last), and names differ in case and accents.
+fn someone(rng: &mut StdRng, row: usize) -> Arc<User> {
+    let mut pick = |options: &[&'static str]| options[rng.random_range(0..options.len())];
+    let name = pick(&["Ann Lopez", "ann lopez", "Émile Zola", "Bob", "", "Zoë"]);
+    let role = pick(&["technician", "admin", "viewer", ""]);
+    let licence = pick(&["field", "desk", "contractor"]);
+    let status = pick(&["active", "suspended", "invited", "deactivated"]);
+    let branch = pick(&["Denver", "denver", "Boulder", ""]);
+    let zones = [pick(&["North", "South", "East"]), pick(&["North", "West"])];
+    let method = pick(&["password", "google", ""]);
+    let days = pick(&["1", "1", "30", ""]);
+    let invitation = pick(&["accepted", "pending", "expired", ""]);
+    let mut shop = json!({"role": role, "licence": licence, "status": status,
+        "homeBranch": branch, "branches": [branch], "zones": zones,
+        "securityGroup": format!("SG {role}")});
+    if !method.is_empty() && !days.is_empty() {
+        let at = NOW - time::Duration::days(days.parse().unwrap());
+        shop["lastSignIn"] = json!({"at": at.format(&Rfc3339).unwrap(), "method": method});
+    }
+    if !invitation.is_empty() {
+        let expires = (NOW + time::Duration::days(2)).format(&Rfc3339).unwrap();
+        shop["invitation"] = json!({"state": invitation, "expiresAt": expires});
+    }
+    let mut user = user(row, shop);
+    user.display_name = (!name.is_empty()).then(|| name.to_owned());
+    Arc::new(user)
+}
+
+#[test]
+fn an_index_mended_for_a_few_changed_or_added_users_is_the_one_built_afresh() {
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut users: Vec<Arc<User>> = (0..300).map(|row| someone(&mut rng, row)).collect();
+    let mut index = Index::build(&users);
+    for round in 0..40 {
+        let mut next = users.clone();
+        for _ in 0..rng.random_range(0..6) {
+            let row = rng.random_range(0..next.len());
+            next[row] = someone(&mut rng, row);
+        }
+        for _ in 0..rng.random_range(0..3) {
+            next.push(someone(&mut rng, next.len()));
+        }
+        let mended = index
+            .updated(&users, &next)
+            .expect("a few changed users are mended");
+        assert_eq!(mended, Index::build(&next), "round {round}");
+        (users, index) = (next, mended);
+    }
+
+    // A removed user moves the rows after it; too many changes, or an index of other
+    // users, are built afresh.
+    let mut fewer = users.clone();
+    fewer.remove(3);
+    assert!(index.updated(&users, &fewer).is_none());
+    let copied: Vec<Arc<User>> = users.iter().map(|u| Arc::new(User::clone(u))).collect();
+    assert!(index.updated(&users, &copied).is_none());
+    assert!(index.updated(&copied[..10], &copied[..10]).is_none());
 }
