@@ -17,6 +17,7 @@ mod columns;
 mod credentials;
 mod failure;
 mod groups;
+mod listing;
 mod offline;
 mod orgs;
 mod output;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use muster_core::Error;
 use muster_core::client::Client;
 use muster_core::query::{ListQuery, attr};
-use muster_core::search::{Index, SearchQuery, SortKey};
+use muster_core::search::{SearchQuery, SortKey};
 use muster_core::user_name;
 use muster_core::users::Versioned;
 use muster_scim::filter::{Filter, parse_filter};
@@ -17,13 +17,13 @@ use muster_scim::message::PatchOperation;
 use muster_scim::urn;
 use muster_scim::user::{Licence, MultiValue, Name, Role, ShopUser, User, licence_role_conflict};
 use serde_json::{Value, json};
-use time::OffsetDateTime;
 
 use crate::Target;
 use crate::columns::{self, Column};
 use crate::failure::Failure;
+use crate::listing;
 use crate::offline::{self, Written};
-use crate::output::{Output, Progress, Table, say, thousands};
+use crate::output::{Output, Table, say, thousands};
 use crate::transfer::{self, ExportArgs, ImportArgs};
 use crate::user_actions::{self, ActionCommand};
 
@@ -410,12 +410,19 @@ async fn list(args: ListArgs, target: &Target, out: &Output) -> Result<(), Failu
         include_deleted: args.deleted,
         ..ListQuery::default()
     };
-    let fetched = fetch(&query, all, target).await;
+    // Every user as JSON is written page by page as it is read, never all held.
+    let streamed = args.all && narrowing.is_none() && out.json;
+    let (fetched, printing) = if streamed {
+        let (streamed, started) = listing::stream(&query, target).await;
+        (streamed.map(|()| (Vec::new(), None)), started)
+    } else {
+        (listing::fetch(&query, all, target).await, false)
+    };
     let walked_all = all && fetched.is_ok();
     let (mut users, mut total) = match fetched {
         Ok(fetched) => fetched,
         Err(Failure::Core(explained))
-            if offline_ok && matches!(explained.error, Error::Offline { .. }) =>
+            if offline_ok && !printing && matches!(explained.error, Error::Offline { .. }) =>
         {
             let Ok(cached) = offline::read(&target.vault, &target.profile.name) else {
                 return Err(Failure::Core(explained));
@@ -439,14 +446,16 @@ async fn list(args: ListArgs, target: &Target, out: &Output) -> Result<(), Failu
         Err(failure) => return Err(failure),
     };
     if let Some(narrowing) = &narrowing {
-        users = narrow(users, narrowing);
+        users = listing::narrow(users, narrowing);
         total = None;
         // Looked up over everyone: --count keeps the first so many of the matches.
         if let Some(count) = args.count.filter(|_| all && !args.all) {
             users.truncate(usize::try_from(count).unwrap_or(usize::MAX));
         }
     }
-    let printed = if out.json {
+    let printed = if streamed && walked_all {
+        Ok(())
+    } else if out.json {
         out.json(&users)
     } else {
         print_users(&users, &columns);
@@ -470,45 +479,6 @@ async fn list(args: ListArgs, target: &Target, out: &Output) -> Result<(), Failu
         offline::refresh_quietly(client, &target.vault, &target.profile.name).await;
     }
     printed
-}
-
-/// The users `query` asks for, from the server; with `all`, every one.
-async fn fetch(
-    query: &ListQuery,
-    all: bool,
-    target: &Target,
-) -> Result<(Vec<User>, Option<u64>), Failure> {
-    let client = target.client().await?;
-    if all {
-        let mut progress = Progress::on_terminal();
-        let users = client
-            .users()
-            .list_all(query, |p| progress.update(p.fetched, p.total))
-            .await?;
-        progress.finish();
-        Ok((users, None))
-    } else {
-        let page = client.users().page(query).await?;
-        Ok((page.resources, page.total))
-    }
-}
-
-/// The users the engine's search keeps (free text over name, email, username and phone;
-/// statuses; invitations about to lapse), in their order.
-fn narrow(users: Vec<User>, query: &SearchQuery) -> Vec<User> {
-    let index = Index::build(&users);
-    let result = index.search(query, OffsetDateTime::now_utc());
-    let mut keep = vec![false; users.len()];
-    for row in result.rows {
-        if let Some(k) = keep.get_mut(row) {
-            *k = true;
-        }
-    }
-    users
-        .into_iter()
-        .zip(keep)
-        .filter_map(|(user, k)| k.then_some(user))
-        .collect()
 }
 
 fn print_users(users: &[User], columns: &[Column]) {

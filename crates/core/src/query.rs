@@ -440,6 +440,40 @@ pub(crate) async fn fetch_all<T: Listed>(
     query: &ListQuery,
     progress: &mut impl FnMut(Progress),
 ) -> Result<Vec<T>, Error> {
+    let walk = walk(client, endpoint, query, progress, |_| Ok(())).await?;
+    Ok(walk.into_resources())
+}
+
+/// Walks every page as [`fetch_all`] does, handing each page's resources to `page` as
+/// soon as it is read instead of keeping them all: what a caller that writes them out
+/// as they come needs, holding one page at a time (and the ids seen). An id met again on
+/// a later page is left out, its first copy having been handed on already.
+///
+/// # Errors
+///
+/// What [`fetch_all`] returns, and any error of `page`, which ends the walk.
+pub(crate) async fn for_each_page<T: Listed>(
+    client: &Client,
+    endpoint: &'static str,
+    query: &ListQuery,
+    progress: &mut impl FnMut(Progress),
+    mut page: impl FnMut(Vec<T>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    walk(client, endpoint, query, progress, |walk| {
+        page(walk.hand_on())
+    })
+    .await?;
+    Ok(())
+}
+
+/// The walk itself; `after_page` sees it after each page is taken in.
+async fn walk<T: Listed>(
+    client: &Client,
+    endpoint: &'static str,
+    query: &ListQuery,
+    progress: &mut impl FnMut(Progress),
+    mut after_page: impl FnMut(&mut Walk<T>) -> Result<(), Error>,
+) -> Result<Walk<T>, Error> {
     let asked = query.count.unwrap_or(DEFAULT_PAGE_SIZE).max(1);
     let mut walk = Walk::new(asked);
     let mut start = query.start_index.max(1);
@@ -456,8 +490,9 @@ pub(crate) async fn fetch_all<T: Listed>(
         let list = parse_list::<T>(answer).await?;
         let next = walk.absorb(list, start)?;
         progress(walk.progress());
+        after_page(&mut walk)?;
         let Some(next) = next else {
-            return Ok(walk.into_resources());
+            return Ok(walk);
         };
         current = match ahead.pop_front() {
             Some(fetch) if fetch.start == next => fetch,
@@ -566,8 +601,11 @@ fn parse_page_body<T: Listed>(answer: &Answer) -> Result<ListResponse<T>, Error>
 
 /// The state of a walk through every page.
 struct Walk<T> {
+    /// The resources taken in and not yet handed on.
     resources: Vec<T>,
-    /// Index in `resources` of each id seen.
+    /// How many were handed on before `resources` (see [`Walk::hand_on`]).
+    handed_on: usize,
+    /// Place of each id seen, counting those handed on.
     seen: HashMap<String, usize>,
     /// The page size to expect: what was asked, or less once the provider showed a cap.
     step: u64,
@@ -582,6 +620,7 @@ impl<T: Listed> Walk<T> {
     fn new(asked: u64) -> Self {
         Self {
             resources: Vec::new(),
+            handed_on: 0,
             seen: HashMap::new(),
             step: asked,
             largest: 0,
@@ -650,10 +689,13 @@ impl<T: Listed> Walk<T> {
         for resource in resources {
             let slot = resource.id().and_then(|id| self.seen.get(id).copied());
             match slot {
-                Some(index) => self.resources[index] = resource,
+                // Its first copy was handed on already: that one stands.
+                Some(index) if index < self.handed_on => {}
+                Some(index) => self.resources[index - self.handed_on] = resource,
                 None => {
                     if let Some(id) = resource.id() {
-                        self.seen.insert(id.to_owned(), self.resources.len());
+                        self.seen
+                            .insert(id.to_owned(), self.handed_on + self.resources.len());
                     }
                     self.resources.push(resource);
                     added += 1;
@@ -665,13 +707,19 @@ impl<T: Listed> Walk<T> {
 
     fn progress(&self) -> Progress {
         Progress {
-            fetched: len_u64(self.resources.len()),
+            fetched: len_u64(self.handed_on + self.resources.len()),
             total: self.total,
         }
     }
 
     fn into_resources(self) -> Vec<T> {
         self.resources
+    }
+
+    /// The resources taken in since the last call; the ids stay seen.
+    fn hand_on(&mut self) -> Vec<T> {
+        self.handed_on += self.resources.len();
+        std::mem::take(&mut self.resources)
     }
 }
 

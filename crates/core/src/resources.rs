@@ -67,6 +67,22 @@ impl<T: Resource> Collection<'_, T> {
         query::fetch_all(self.client, T::ENDPOINT, query, &mut progress).await
     }
 
+    /// Every resource matching `query` as [`Collection::list_all`] walks them, each page's
+    /// handed to `page` as soon as it is read rather than all kept: one page in memory at
+    /// a time. An id met again on a later page is left out (its first copy was handed on).
+    ///
+    /// # Errors
+    ///
+    /// As [`Collection::list_all`], and any error `page` returns, which ends the walk.
+    pub async fn for_each_page(
+        &self,
+        query: &ListQuery,
+        mut progress: impl FnMut(Progress),
+        page: impl FnMut(Vec<T>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        query::for_each_page(self.client, T::ENDPOINT, query, &mut progress, page).await
+    }
+
     /// The id of every resource matching `query`, read with `attributes=id` and nothing
     /// else of each parsed: what the reconciliation pass compares with the offline copy.
     pub async fn list_ids(

@@ -48,11 +48,14 @@ impl Server {
     /// A `muster` runner with a profile `test` (the default) for this server, signing in
     /// with the API token.
     pub fn muster(&self) -> Muster {
+        self.muster_at(&self.base)
+    }
+
+    /// As [`Server::muster`], reaching the server at `base` (a proxy in front of it).
+    pub fn muster_at(&self, base: &str) -> Muster {
         let muster = Muster::new().env("MUSTER_TOKEN", &self.token);
         muster
-            .run(&[
-                "profiles", "add", "test", "--server", &self.base, "--org", ORG,
-            ])
+            .run(&["profiles", "add", "test", "--server", base, "--org", ORG])
             .success();
         muster
     }

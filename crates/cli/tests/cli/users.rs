@@ -413,3 +413,42 @@ fn a_user_stored_before_the_licence_rule_can_still_be_updated() {
         .run(&["users", "update", id, "--role", "viewer"])
         .code(7);
 }
+
+/// `--all --json` writes each page as it is read; a walk that fails after the first page
+/// leaves the list cut off, says so, and fails (the offline copy cannot stand in for the
+/// part already written).
+#[test]
+fn a_list_streamed_page_by_page_that_fails_midway_is_cut_off_and_says_so() {
+    use muster_test_support::proxy::{Fault, Proxy};
+
+    let server = Server::start();
+    let upstream = server.base.trim_start_matches("http://").parse().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let proxy = runtime.block_on(Proxy::start(upstream));
+    let muster = server.muster_at(&proxy.base);
+
+    let whole = muster
+        .run(&["users", "list", "--all", "--count", "7", "--json"])
+        .success();
+    assert_eq!(whole.json().as_array().unwrap().len(), SEEDED_USERS + 1);
+
+    // The first page passes; every later one is refused.
+    let refused = Fault::Status {
+        status: 400,
+        retry_after: None,
+    };
+    proxy.script(std::iter::once(Fault::Pass).chain(std::iter::repeat_n(refused, 20)));
+    let cut = muster.run(&["users", "list", "--all", "--count", "7", "--json"]);
+    assert_ne!(cut.code, 0, "{}", cut.stderr);
+    assert!(cut.stdout.starts_with("[\n  {"), "{}", cut.stdout);
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&cut.stdout).is_err(),
+        "a cut-off list is not a complete JSON document: {}",
+        cut.stdout
+    );
+    assert!(
+        cut.stderr.contains("cut off after 7 users"),
+        "{}",
+        cut.stderr
+    );
+}

@@ -136,6 +136,24 @@ fn without_total_a_short_page_ends_the_walk() {
 }
 
 #[test]
+fn pages_handed_on_as_read_keep_the_first_copy_of_an_id_and_count_in_progress() {
+    let ids =
+        |users: &[User]| -> Vec<String> { users.iter().map(|u| u.id.clone().unwrap()).collect() };
+    let mut walk = Walk::<User>::new(2);
+    walk.absorb(list(&["a", "b"], Some(5)), 1).unwrap();
+    assert_eq!(ids(&walk.hand_on()), ["a", "b"]);
+    let mut later = list(&["b", "c", "c"], Some(5));
+    later.resources[0].display_name = Some("changed".into());
+    later.resources[2].display_name = Some("second c".into());
+    walk.absorb(later, 3).unwrap();
+    let second = walk.hand_on();
+    assert_eq!(ids(&second), ["c"], "b was handed on already; c once");
+    assert_eq!(second[0].display_name.as_deref(), Some("second c"));
+    assert_eq!(walk.progress().fetched, 3);
+    assert!(walk.hand_on().is_empty());
+}
+
+#[test]
 fn duplicates_keep_the_later_copy_in_the_first_place() {
     let mut walk = Walk::<User>::new(2);
     walk.absorb(list(&["a", "b"], Some(3)), 1).unwrap();

@@ -1,0 +1,214 @@
+//! Reading users for `muster users list`: one page, every user, or every user written out
+//! as JSON page by page as they are read (`--all --json`), so that a list of a hundred
+//! thousand people is never all in memory at once.
+
+use std::io::Write;
+
+use muster_core::Error;
+use muster_core::query::ListQuery;
+use muster_core::search::{Index, SearchQuery};
+use muster_scim::user::User;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::Target;
+use crate::failure::Failure;
+use crate::output::{Progress, closed_pipe_is_fine};
+
+/// The users `query` asks for, from the server; with `all`, every one.
+pub(crate) async fn fetch(
+    query: &ListQuery,
+    all: bool,
+    target: &Target,
+) -> Result<(Vec<User>, Option<u64>), Failure> {
+    let client = target.client().await?;
+    if all {
+        let mut progress = Progress::on_terminal();
+        let users = client
+            .users()
+            .list_all(query, |p| progress.update(p.fetched, p.total))
+            .await?;
+        progress.finish();
+        Ok((users, None))
+    } else {
+        let page = client.users().page(query).await?;
+        Ok((page.resources, page.total))
+    }
+}
+
+/// Every user `query` lists, written to stdout as JSON page by page as they are read: the
+/// same text `Output::json` prints for the whole list. Also says whether any of it was
+/// written: a failure after that leaves the list cut off (said on stderr), and is not one
+/// the offline copy can stand in for.
+pub(crate) async fn stream(query: &ListQuery, target: &Target) -> (Result<(), Failure>, bool) {
+    let client = match target.client().await {
+        Ok(client) => client,
+        Err(failure) => return (Err(failure), false),
+    };
+    let mut progress = Progress::on_terminal();
+    let mut array = JsonArray::new(std::io::BufWriter::new(std::io::stdout()));
+    let walked = client
+        .users()
+        .for_each_page(
+            query,
+            |p| progress.update(p.fetched, p.total),
+            |users| array.extend(&users),
+        )
+        .await;
+    progress.finish();
+    let started = array.started();
+    let written = array.written();
+    let finished = match walked {
+        // Stopped by the writer: its own failure says why (a closed pipe is none).
+        Err(_) if array.stopped.is_some() => array.finish(),
+        Err(error) => Err(error.into()),
+        Ok(()) => array.finish(),
+    };
+    if finished.is_err() && started {
+        eprintln!("The list above is cut off after {written} users.");
+    }
+    (finished, started)
+}
+
+/// The users the engine's search keeps (free text over name, email, username and phone;
+/// statuses; invitations about to lapse), in their order.
+pub(crate) fn narrow(users: Vec<User>, query: &SearchQuery) -> Vec<User> {
+    let index = Index::build(&users);
+    let result = index.search(query, OffsetDateTime::now_utc());
+    let mut keep = vec![false; users.len()];
+    for row in result.rows {
+        if let Some(k) = keep.get_mut(row) {
+            *k = true;
+        }
+    }
+    users
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(user, k)| k.then_some(user))
+        .collect()
+}
+
+/// A JSON array written item by item, as `serde_json::to_writer_pretty` writes a whole
+/// one (two spaces a level), then a newline.
+struct JsonArray<W: Write> {
+    out: W,
+    written: usize,
+    /// What stopped the writing; nothing more is written after it.
+    stopped: Option<Stop>,
+}
+
+/// Why a [`JsonArray`] stopped before its end.
+enum Stop {
+    /// The reader went away (`muster users list --all --json | head`): not a failure.
+    Closed,
+    Failed(Failure),
+}
+
+impl<W: Write> JsonArray<W> {
+    fn new(out: W) -> Self {
+        Self {
+            out,
+            written: 0,
+            stopped: None,
+        }
+    }
+
+    fn started(&self) -> bool {
+        self.written > 0
+    }
+
+    fn written(&self) -> usize {
+        self.written
+    }
+
+    /// Writes `items`. A failure is kept for [`JsonArray::finish`] and returned as an
+    /// error that ends the walk.
+    fn extend<T: Serialize>(&mut self, items: &[T]) -> Result<(), Error> {
+        for item in items {
+            if let Err(stop) = self.push(item) {
+                self.stopped = Some(stop);
+                return Err(Error::Storage {
+                    message: "The list could not be written.".to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn push<T: Serialize>(&mut self, item: &T) -> Result<(), Stop> {
+        let text = serde_json::to_vec_pretty(item).map_err(|error| {
+            Stop::Failed(Failure::Local(format!(
+                "Cannot encode the answer: {error}."
+            )))
+        })?;
+        let lead: &[u8] = if self.written == 0 {
+            b"[\n  "
+        } else {
+            b",\n  "
+        };
+        let mut write = || -> std::io::Result<()> {
+            self.out.write_all(lead)?;
+            // One level deeper: every line of the item indented by two more spaces.
+            for (number, line) in text.split(|b| *b == b'\n').enumerate() {
+                if number > 0 {
+                    self.out.write_all(b"\n  ")?;
+                }
+                self.out.write_all(line)?;
+            }
+            Ok(())
+        };
+        write().map_err(|error| match closed_pipe_is_fine(error) {
+            Ok(()) => Stop::Closed,
+            Err(failure) => Stop::Failed(failure),
+        })?;
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Closes the array, or returns what stopped it; a closed pipe ends it quietly.
+    fn finish(mut self) -> Result<(), Failure> {
+        match self.stopped.take() {
+            Some(Stop::Closed) => return Ok(()),
+            Some(Stop::Failed(failure)) => return Err(failure),
+            None => {}
+        }
+        let end: &[u8] = if self.written == 0 { b"[]\n" } else { b"\n]\n" };
+        self.out
+            .write_all(end)
+            .and_then(|()| self.out.flush())
+            .or_else(closed_pipe_is_fine)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    fn streamed(pages: &[Vec<serde_json::Value>]) -> String {
+        let mut out = Vec::new();
+        let mut array = JsonArray::new(&mut out);
+        for page in pages {
+            array.extend(page).unwrap();
+        }
+        array.finish().unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn the_array_written_page_by_page_is_the_text_of_the_whole_list() {
+        let items = vec![
+            json!({"id": "a", "emails": [{"value": "a@x.test", "primary": true}], "empty": []}),
+            json!({"id": "b", "note": "two\nlines", "nested": {"deep": {"x": 1}}, "o": {}}),
+            json!("plain"),
+            json!([1, [2, 3]]),
+        ];
+        let whole = format!("{}\n", serde_json::to_string_pretty(&items).unwrap());
+        assert_eq!(streamed(&[items[..1].to_vec(), items[1..].to_vec()]), whole);
+        assert_eq!(streamed(&[vec![], items.clone(), vec![]]), whole);
+        let none: Vec<serde_json::Value> = Vec::new();
+        let empty = format!("{}\n", serde_json::to_string_pretty(&none).unwrap());
+        assert_eq!(streamed(&[]), empty);
+    }
+}
