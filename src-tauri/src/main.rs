@@ -137,6 +137,7 @@ fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
 }
 
 fn main() -> std::process::ExitCode {
+    let began = std::time::Instant::now();
     rendering::ensure_suitable();
     let args = match parse_args() {
         Ok(args) => args,
@@ -145,7 +146,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    match run(args) {
+    match run(args, began) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("muster-desktop: {error}");
@@ -154,7 +155,7 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+fn run(args: Args, began: std::time::Instant) -> Result<(), Box<dyn std::error::Error>> {
     let builder = specta_builder();
     tauri::Builder::default()
         // Dialogs open from Rust only: the capability grants the webview none of its commands.
@@ -208,7 +209,10 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                     });
                 }
             }
-            tracing::info!(demo = args.demo, "Muster started");
+            // How long the window and the webview took to make (the default profile starts
+            // opening now).
+            let setup_ms = began.elapsed().as_millis();
+            tracing::info!(demo = args.demo, setup_ms, "Muster started");
             Ok(())
         })
         .on_window_event(window_state::on_event)

@@ -433,9 +433,11 @@ impl App {
     }
 
     /// Starts tauri-driver and the app at `app` (an installed copy, say) with its config,
-    /// cache and data dirs under `home`.
+    /// cache and data dirs under `home`; it logs at `info`, or as `MUSTER_E2E_LOG` says
+    /// (`debug` times every command, for a look at where a start goes).
     pub async fn launch_binary(app: &Path, home: &Path) -> Self {
-        Self::launch_logging(app, home, "info").await
+        let log = std::env::var("MUSTER_E2E_LOG").unwrap_or_else(|_| "info".to_owned());
+        Self::launch_logging(app, home, &log).await
     }
 
     /// As [`App::launch_binary`], with the app's log filter (`MUSTER_LOG`) set to `log`.

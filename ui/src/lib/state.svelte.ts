@@ -5,6 +5,7 @@ import { Channel } from "@tauri-apps/api/core";
 import { commands, type AppInfo, type Choices, type FeatureName, type OrgView, type OutcomeView, type StatusView, type SyncProgressView, type UserAction } from "./bindings";
 import { call, messageOf } from "./api";
 import { photos } from "./photos.svelte";
+import { markOnce } from "./marks";
 
 export type Route =
   | { name: "users" }
@@ -72,7 +73,9 @@ class AppState {
 
   async start(): Promise<void> {
     this.info = await commands.appInfo();
+    markOnce("info");
     await this.refreshStatus();
+    markOnce("status");
   }
 
   setStatus(status: StatusView): void {
