@@ -431,7 +431,10 @@ async fn list(args: ListArgs, target: &Target, out: &Output) -> Result<(), Failu
                 "Offline: showing the snapshot from {}.",
                 offline::age_words(cached.age)
             );
-            let mut users: Vec<User> = (cached.snapshot.users.into_iter())
+            let mut users: Vec<User> = cached
+                .snapshot
+                .users
+                .into_iter()
                 .map(Arc::unwrap_or_clone)
                 .collect();
             if all || narrowing.is_some() {

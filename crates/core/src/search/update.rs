@@ -25,9 +25,10 @@ use super::{Bits, FACETS, Index, Order, SortKey, fold};
 const MOST_MENDED: usize = 256;
 
 impl Index {
-    /// The index of `new`, from this index of `old`: mended for the rows whose users
-    /// changed (by pointer) or were appended; `None` when a fresh build is the way (rows
-    /// removed or reordered, more than a few changed, or this index not of `old`).
+    /// The index of `new`, from this index of `old` (the caller's word: only the length is
+    /// checked), mended for the rows whose users changed (by pointer) or were appended;
+    /// `None` when a fresh build is the way: users removed (every row after them moves),
+    /// more than a few rows changed, or `old` not as long as this index.
     pub fn updated(&self, old: &[Arc<User>], new: &[Arc<User>]) -> Option<Self> {
         if self.len != old.len() || new.len() < old.len() {
             return None;
