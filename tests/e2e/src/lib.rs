@@ -649,6 +649,38 @@ impl App {
         self.find("user-row").await;
     }
 
+    /// How many toasts are on screen, and the text of each visible element matching `css`
+    /// that one of them covers.
+    pub async fn toasts_covering(&self, css: &str) -> (u64, Vec<String>) {
+        let script = r#"
+            const [css] = arguments;
+            const toasts = [...document.querySelectorAll(".toast")].map((t) => t.getBoundingClientRect());
+            const covered = [...document.querySelectorAll(css)].filter((el) => {
+                const r = el.getBoundingClientRect();
+                return r.width > 0 && r.height > 0 && toasts.some((t) =>
+                    r.left < t.right && t.left < r.right && r.top < t.bottom && t.top < r.bottom);
+            });
+            return [toasts.length, covered.map((el) => el.textContent.trim())];
+        "#;
+        let value = self
+            .client
+            .execute(script, vec![serde_json::json!(css)])
+            .await
+            .expect("the overlap script runs");
+        let toasts = value
+            .get(0)
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
+        let covered = value
+            .get(1)
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        (toasts, covered)
+    }
+
     /// Saves a screenshot as `target/e2e-screenshots/NAME.png`.
     pub async fn screenshot(&self, name: &str) {
         // Let the last DOM update paint.

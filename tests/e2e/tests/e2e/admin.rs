@@ -52,6 +52,20 @@ async fn a_shop_admins_day() {
     app.wait_text("detail-status", |t| t.to_lowercase().contains("active"))
         .await;
     app.screenshot("05-user-detail").await;
+    // A toast stands beside the page's column of actions, over none of them: the admin's
+    // own page has the longest column (what they cannot do to themselves, and why).
+    app.click("action-send-password-reset").await;
+    let mut shown = (0, Vec::new());
+    for _ in 0..50 {
+        shown = app.toasts_covering("aside.actions button").await;
+        if shown.0 > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(shown.0 > 0, "the reset link is announced");
+    assert!(shown.1.is_empty(), "a toast covers {:?}", shown.1);
+    app.screenshot("05b-toast-beside-actions").await;
 
     // --- invite a user and follow the link from the outbox ----------------------------
     app.click("nav-create").await;
