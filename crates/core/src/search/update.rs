@@ -28,9 +28,13 @@ impl Index {
     /// The index of `new`, from this index of `old` (the caller's word: only the length is
     /// checked), mended for the rows whose users changed (by pointer) or were appended;
     /// `None` when a fresh build is the way: users removed (every row after them moves),
-    /// more than a few rows changed, or `old` not as long as this index.
+    /// more than a few rows changed, `old` not as long as this index, or this index not a
+    /// built one (the empty `Index::default()` of a copy that was missing).
     pub fn updated(&self, old: &[Arc<User>], new: &[Arc<User>]) -> Option<Self> {
-        if self.len != old.len() || new.len() < old.len() {
+        let built = self.orders.len() == SortKey::ALL.len()
+            && self.facets.len() == FACETS.len()
+            && self.starts.len() == self.len + 1;
+        if !built || self.len != old.len() || new.len() < old.len() {
             return None;
         }
         let mut changed: Vec<usize> = Vec::new();

@@ -416,4 +416,12 @@ fn an_index_mended_for_a_few_changed_or_added_users_is_the_one_built_afresh() {
     let copied: Vec<Arc<User>> = users.iter().map(|u| Arc::new(User::clone(u))).collect();
     assert!(index.updated(&users, &copied).is_none());
     assert!(index.updated(&copied[..10], &copied[..10]).is_none());
+
+    // The empty index of a missing copy has nothing to mend: the first sync builds.
+    let few = &users[..50];
+    let first = Index::default().updated(&[], few);
+    assert!(first.is_none_or(|first| first == Index::build(few)));
+    let empty: [Arc<User>; 0] = [];
+    let mended = Index::build(&empty).updated(&[], few).unwrap();
+    assert_eq!(mended, Index::build(few), "from a built empty index");
 }
