@@ -36,16 +36,27 @@ pub(crate) async fn fetch(
     }
 }
 
+/// How a streamed list ended.
+pub(crate) enum Streamed {
+    /// Every user was written.
+    Whole,
+    /// The reader went away first (`muster users list --all --json | head`).
+    ReaderGone,
+}
+
 /// Every user `query` lists, written to stdout as JSON page by page as they are read: the
 /// same text `Output::json` prints for the whole list. Also says whether any of it was
 /// written: a failure after that leaves the list cut off (said on stderr), and is not one
 /// the offline copy can stand in for.
-pub(crate) async fn stream(query: &ListQuery, target: &Target) -> (Result<(), Failure>, bool) {
+pub(crate) async fn stream(
+    query: &ListQuery,
+    target: &Target,
+) -> (Result<Streamed, Failure>, bool) {
     let client = match target.client().await {
         Ok(client) => client,
         Err(failure) => return (Err(failure), false),
     };
-    let mut progress = Progress::on_terminal();
+    let mut progress = Progress::beside_output();
     let mut array = JsonArray::new(std::io::BufWriter::new(std::io::stdout()));
     let walked = client
         .users()
@@ -57,17 +68,24 @@ pub(crate) async fn stream(query: &ListQuery, target: &Target) -> (Result<(), Fa
         .await;
     progress.finish();
     let started = array.started();
-    let written = array.written();
-    let finished = match walked {
+    let ended = match walked {
         // Stopped by the writer: its own failure says why (a closed pipe is none).
         Err(_) if array.stopped.is_some() => array.finish(),
-        Err(error) => Err(error.into()),
+        Err(error) => {
+            // What is written stands before the words that say it ends there.
+            if started {
+                match array.flush() {
+                    Ok(()) => {
+                        eprintln!("The list above is cut off after {} users.", array.written())
+                    }
+                    Err(_) => eprintln!("The list above is cut off."),
+                }
+            }
+            Err(error.into())
+        }
         Ok(()) => array.finish(),
     };
-    if finished.is_err() && started {
-        eprintln!("The list above is cut off after {written} users.");
-    }
-    (finished, started)
+    (ended, started)
 }
 
 /// The users the engine's search keeps (free text over name, email, username and phone;
@@ -124,12 +142,16 @@ impl<W: Write> JsonArray<W> {
     /// Writes `items`. A failure is kept for [`JsonArray::finish`] and returned as an
     /// error that ends the walk.
     fn extend<T: Serialize>(&mut self, items: &[T]) -> Result<(), Error> {
+        let stopped = || Error::Storage {
+            message: "The list could not be written.".to_owned(),
+        };
+        if self.stopped.is_some() {
+            return Err(stopped());
+        }
         for item in items {
             if let Err(stop) = self.push(item) {
                 self.stopped = Some(stop);
-                return Err(Error::Storage {
-                    message: "The list could not be written.".to_owned(),
-                });
+                return Err(stopped());
             }
         }
         Ok(())
@@ -165,18 +187,23 @@ impl<W: Write> JsonArray<W> {
         Ok(())
     }
 
-    /// Closes the array, or returns what stopped it; a closed pipe ends it quietly.
-    fn finish(mut self) -> Result<(), Failure> {
+    /// Writes out what is buffered.
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+
+    /// Closes the array, or says what stopped it; a closed pipe ends it quietly.
+    fn finish(mut self) -> Result<Streamed, Failure> {
         match self.stopped.take() {
-            Some(Stop::Closed) => return Ok(()),
+            Some(Stop::Closed) => return Ok(Streamed::ReaderGone),
             Some(Stop::Failed(failure)) => return Err(failure),
             None => {}
         }
         let end: &[u8] = if self.written == 0 { b"[]\n" } else { b"\n]\n" };
-        self.out
-            .write_all(end)
-            .and_then(|()| self.out.flush())
-            .or_else(closed_pipe_is_fine)
+        match self.out.write_all(end).and_then(|()| self.out.flush()) {
+            Ok(()) => Ok(Streamed::Whole),
+            Err(error) => closed_pipe_is_fine(error).map(|()| Streamed::ReaderGone),
+        }
     }
 }
 
@@ -192,8 +219,39 @@ mod tests {
         for page in pages {
             array.extend(page).unwrap();
         }
-        array.finish().unwrap();
+        assert!(matches!(array.finish(), Ok(Streamed::Whole)));
         String::from_utf8(out).unwrap()
+    }
+
+    /// A reader that takes `left` bytes, then goes away.
+    struct Leaving {
+        left: usize,
+    }
+
+    impl Write for Leaving {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            if self.left == 0 {
+                return Err(std::io::ErrorKind::BrokenPipe.into());
+            }
+            let took = bytes.len().min(self.left);
+            self.left -= took;
+            Ok(took)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_reader_that_goes_away_ends_the_walk_quietly_and_says_so() {
+        let mut array = JsonArray::new(Leaving { left: 10 });
+        let page = vec![json!({"id": "a", "userName": "someone long enough"}); 3];
+        assert!(array.extend(&page).is_err(), "the walk is told to stop");
+        let written = array.written();
+        assert!(array.extend(&page).is_err(), "and nothing more is written");
+        assert_eq!(array.written(), written);
+        assert!(matches!(array.finish(), Ok(Streamed::ReaderGone)));
     }
 
     #[test]

@@ -174,6 +174,15 @@ impl Progress {
         }
     }
 
+    /// A progress line only if stderr is a terminal and stdout is not: for output written
+    /// while the fetch goes on, which the line would otherwise be drawn over.
+    pub fn beside_output() -> Self {
+        Self {
+            enabled: std::io::stderr().is_terminal() && !std::io::stdout().is_terminal(),
+            width: 0,
+        }
+    }
+
     /// Shows how far a fetch is.
     pub fn update(&mut self, fetched: u64, total: Option<u64>) {
         if !self.enabled {

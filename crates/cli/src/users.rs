@@ -412,13 +412,17 @@ async fn list(args: ListArgs, target: &Target, out: &Output) -> Result<(), Failu
     };
     // Every user as JSON is written page by page as it is read, never all held.
     let streamed = args.all && narrowing.is_none() && out.json;
-    let (fetched, printing) = if streamed {
+    let (fetched, printing, reader_gone) = if streamed {
         let (streamed, started) = listing::stream(&query, target).await;
-        (streamed.map(|()| (Vec::new(), None)), started)
+        let gone = matches!(streamed, Ok(listing::Streamed::ReaderGone));
+        (streamed.map(|_| (Vec::new(), None)), started, gone)
     } else {
-        (listing::fetch(&query, all, target).await, false)
+        (listing::fetch(&query, all, target).await, false, false)
     };
-    let walked_all = all && fetched.is_ok();
+    // Every user walked (and, streamed, written): the moment to refresh the copy too.
+    let walked_all = all && fetched.is_ok() && !reader_gone;
+    // Written already, as it came (else the offline copy stands in, printed below).
+    let delivered = streamed && fetched.is_ok();
     let (mut users, mut total) = match fetched {
         Ok(fetched) => fetched,
         Err(Failure::Core(explained))
@@ -456,7 +460,7 @@ async fn list(args: ListArgs, target: &Target, out: &Output) -> Result<(), Failu
             users.truncate(usize::try_from(count).unwrap_or(usize::MAX));
         }
     }
-    let printed = if streamed && walked_all {
+    let printed = if delivered {
         Ok(())
     } else if out.json {
         out.json(&users)

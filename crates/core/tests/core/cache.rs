@@ -91,6 +91,22 @@ mod file {
         cache::remove(&path).unwrap();
     }
 
+    /// Segments of 4,096 users are decoded on every core, largest first: the users still
+    /// come back in the order they were written, across segments.
+    #[test]
+    fn users_of_many_segments_come_back_in_their_order() {
+        let dir = TempDir::new("segments");
+        let path = dir.join("p.cache");
+        let original = snapshot(2 * 4096 + 1, 1);
+        cache::write(&path, &original, &KEY).unwrap();
+        let read = cache::read(&path, &KEY).unwrap().unwrap();
+        let ids = |s: &Snapshot| -> Vec<Option<String>> {
+            s.users.iter().map(|u| u.id.clone()).collect()
+        };
+        assert_eq!(read.users.len(), 2 * 4096 + 1);
+        assert_eq!(ids(&read), ids(&original));
+    }
+
     #[test]
     fn wrong_key_is_discarded() {
         let dir = TempDir::new("wrong-key");

@@ -93,7 +93,9 @@ async fn measure(users: usize) {
         app.find("user-row").await;
         // WebDriver looks for the row every 250 ms: the page's own mark says when it came.
         let (marks, first_row) = page_marks(&app, launched_at).await;
-        let rows = first_row.map_or_else(|| launched.elapsed(), Duration::from_secs_f64);
+        let rows = first_row
+            .and_then(|at| Duration::try_from_secs_f64(at).ok())
+            .unwrap_or_else(|| launched.elapsed());
         starts.push((session, rows));
         println!("  in the page: {marks}");
         app.close().await;

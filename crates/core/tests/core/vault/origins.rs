@@ -6,6 +6,7 @@ use axum::routing::any;
 use muster_core::Secret;
 use muster_core::console::Console;
 use muster_core::console::view::Phase;
+use muster_core::search::SearchQuery;
 use muster_core::vault::SecretKind;
 use muster_test_support::Muster;
 use muster_test_support::console::{Home, PROFILE, fail_fast, muster_profile, sign_in};
@@ -68,6 +69,25 @@ async fn admin_console(server: &Muster, home: &Home) -> Console {
     )
     .await;
     console
+}
+
+/// The first sync into a copy just made (its key new, no file yet: the index starts as
+/// the empty one of a missing copy) lists every user it brought.
+#[tokio::test]
+async fn a_first_sync_into_a_new_copy_lists_every_user() {
+    let server = Muster::start("first-copy", 12).await;
+    let home = Home::new("first-copy");
+    let console = admin_console(&server, &home).await;
+    let status = console.sync(|_| {}).await.unwrap();
+    let found = console
+        .search(&SearchQuery {
+            limit: 100,
+            ..SearchQuery::default()
+        })
+        .await;
+    assert!(status.user_count > 12, "{status:?}");
+    assert_eq!(found.total, status.user_count);
+    assert_eq!(found.rows.len(), found.total as usize, "counted and listed");
 }
 
 #[tokio::test]
