@@ -55,17 +55,14 @@ async fn a_shop_admins_day() {
     // A toast stands beside the page's column of actions, over none of them: the admin's
     // own page has the longest column (what they cannot do to themselves, and why).
     app.click("action-send-password-reset").await;
-    let mut shown = (0, Vec::new());
-    for _ in 0..50 {
-        shown = app.toasts_covering("aside.actions button").await;
-        if shown.0 > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(shown.0 > 0, "the reset link is announced");
-    assert!(shown.1.is_empty(), "a toast covers {:?}", shown.1);
+    assert_no_toast_covers_actions(&app).await;
     app.screenshot("05b-toast-beside-actions").await;
+    // On a wide window too, where the page stops growing and its column moves in.
+    crate::layout::resize(&app, (1900, 800)).await;
+    app.click("action-send-password-reset").await;
+    assert_no_toast_covers_actions(&app).await;
+    app.screenshot("05c-toast-beside-actions-wide").await;
+    crate::layout::resize(&app, (1280, 800)).await;
 
     // --- invite a user and follow the link from the outbox ----------------------------
     app.click("nav-create").await;
@@ -281,6 +278,20 @@ async fn a_shop_admins_day() {
 }
 
 /// Finds a user by email in the table and opens them.
+/// Waits for a toast, then checks that none covers a button of the user page's actions.
+async fn assert_no_toast_covers_actions(app: &App) {
+    let mut shown = (0, Vec::new());
+    for _ in 0..50 {
+        shown = app.toasts_covering("aside.actions button").await;
+        if shown.0 > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(shown.0 > 0, "the reset link is announced");
+    assert!(shown.1.is_empty(), "a toast covers {:?}", shown.1);
+}
+
 async fn open_user(app: &App, email: &str) {
     app.click("nav-users").await;
     app.fill("user-search", email).await;
