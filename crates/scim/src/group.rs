@@ -2,11 +2,11 @@
 //! strictly, like [`User`](crate::user::User).
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
+use crate::Extra;
 use crate::lenient::{self, open_enum};
 use crate::meta::Meta;
-use crate::resource::{extension_keys, lenient_resource, serialize_extra};
+use crate::resource::{extension_keys, lenient_resource, serialize_extra_of};
 use crate::{schema, urn};
 
 /// A SCIM Group.
@@ -37,8 +37,8 @@ pub struct Group {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<Meta>,
     /// Attributes this crate does not model, including extensions.
-    #[serde(flatten, serialize_with = "serialize_extra")]
-    pub extra: Map<String, Value>,
+    #[serde(flatten, serialize_with = "serialize_extra_of")]
+    pub extra: Extra,
 }
 
 lenient_resource!(Group, schema::group_schema(), |this| this.schemas());
@@ -78,7 +78,7 @@ pub struct Member {
     pub display: Option<String>,
     /// Sub-attributes this crate does not model.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 impl Member {

@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 pub mod discovery;
+mod extra;
 pub mod filter;
 pub mod group;
 pub mod lenient;
@@ -23,3 +24,5 @@ mod resource;
 pub mod schema;
 pub mod urn;
 pub mod user;
+
+pub use extra::Extra;

@@ -25,12 +25,12 @@ use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use crate::Extra;
 use crate::lenient;
 use crate::meta::Meta;
-use crate::resource::{extension_keys, lenient_resource, serialize_extra};
+use crate::resource::{extension_keys, lenient_resource, serialize_extra_of};
 use crate::{schema, urn};
 
 /// A SCIM User.
@@ -168,8 +168,8 @@ pub struct User {
     pub meta: Option<Meta>,
     /// Attributes this crate does not model, including unknown extensions; kept so that
     /// a read-modify-write round trip loses nothing.
-    #[serde(flatten, serialize_with = "serialize_extra")]
-    pub extra: Map<String, Value>,
+    #[serde(flatten, serialize_with = "serialize_extra_of")]
+    pub extra: Extra,
 }
 
 lenient_resource!(User, schema::user_schema(), |this| this.schemas());
@@ -335,7 +335,7 @@ pub struct Name {
     pub honorific_suffix: Option<String>,
     /// Sub-attributes this crate does not model.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 impl Name {
@@ -374,7 +374,7 @@ pub struct MultiValue {
     pub reference: Option<String>,
     /// Sub-attributes this crate does not model.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 impl MultiValue {
@@ -429,7 +429,7 @@ pub struct Address {
     pub primary: Option<bool>,
     /// Sub-attributes this crate does not model.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// A pragmatic address check: one `@`, something before it, a dotted domain after it,
@@ -451,7 +451,7 @@ pub fn looks_like_email(address: &str) -> bool {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn person(doc: Value) -> User {
         User::from_json(doc).unwrap()

@@ -62,7 +62,7 @@ fn snapshot() -> Snapshot {
                     ..Default::default()
                 }),
                 extra: if i == 1 {
-                    extra.clone()
+                    extra.clone().into()
                 } else {
                     Default::default()
                 },

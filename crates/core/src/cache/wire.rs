@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use muster_scim::Extra;
 use serde_json::{Map, Value};
 use time::{OffsetDateTime, UtcOffset};
 
@@ -377,10 +378,12 @@ impl<'a> In<'a> {
         Ok(items)
     }
 
-    pub(super) fn extra(&mut self) -> Read<Map<String, Value>> {
+    pub(super) fn extra(&mut self) -> Read<Extra> {
         match self.len()? {
-            0 => Ok(Map::new()),
-            len => serde_json::from_slice(self.take(len - 1)?).map_err(|_| bad("attributes")),
+            0 => Ok(Extra::default()),
+            len => serde_json::from_slice::<Map<String, Value>>(self.take(len - 1)?)
+                .map(Extra::from)
+                .map_err(|_| bad("attributes")),
         }
     }
 

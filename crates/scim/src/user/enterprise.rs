@@ -1,8 +1,8 @@
 //! The enterprise User extension (RFC 7643 §4.3), keyed by
 //! [`urn::ENTERPRISE_USER`](crate::urn::ENTERPRISE_USER).
 
+use crate::Extra;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 /// The enterprise User extension (RFC 7643 §4.3).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -28,7 +28,7 @@ pub struct EnterpriseUser {
     pub manager: Option<Manager>,
     /// Attributes this crate does not model.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// A user's manager.

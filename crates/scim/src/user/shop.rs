@@ -2,9 +2,9 @@
 //! licence, role, where the person works, and the account state the server maintains.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use crate::Extra;
 use crate::lenient::{self, open_enum};
 
 /// Muster's shop extension of User.
@@ -88,7 +88,7 @@ pub struct ShopUser {
     pub active_sessions: Option<u32>,
     /// Attributes this crate does not model.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 /// An invitation to sign up.
