@@ -156,6 +156,21 @@ impl std::ops::Deref for TestConsole {
 }
 
 impl crate::Muster {
+    /// A console of a fresh home called `tag`, signed in straight to the server as `email`
+    /// (someone of this organisation, or the system admin, with the shared password),
+    /// giving up fast.
+    pub async fn console_as(&self, tag: &str, email: &str) -> TestConsole {
+        TestConsole::signed_in(
+            tag,
+            fail_fast(),
+            &self.url,
+            &self.org,
+            email,
+            crate::PASSWORD,
+        )
+        .await
+    }
+
     /// A console of a fresh home signed in as this organisation's admin, through `url`
     /// (the server's, or a proxy's in front of it).
     pub async fn admin_console(

@@ -8,7 +8,7 @@ use muster_core::Error;
 use muster_core::actions::{Invite, InviteChannel};
 use muster_core::console::view::UserInput;
 use muster_core::search::SearchQuery;
-use muster_test_support::console::{TestConsole, fail_fast, person};
+use muster_test_support::console::person;
 use muster_test_support::{Muster, PASSWORD};
 
 use crate::console::signed_in;
@@ -31,15 +31,7 @@ async fn a_technician_is_told_what_the_server_holds() {
     let Error::Forbidden { message: refused } = direct else {
         panic!("a technician is refused user reads: {direct:?}");
     };
-    let console = TestConsole::signed_in(
-        "tia",
-        fail_fast(),
-        &server.url,
-        &server.org,
-        &email,
-        PASSWORD,
-    )
-    .await;
+    let console = server.console_as("tia", &email).await;
     let status = console.status().await;
     assert_eq!(
         status.read_only_reason.as_deref(),

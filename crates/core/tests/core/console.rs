@@ -736,15 +736,12 @@ async fn deleting_hands_work_over_and_a_system_admin_finds_and_restores_the_user
     server
         .server
         .seed_system_admin(muster_test_support::server::SYSTEM_ADMIN);
-    let root = TestConsole::signed_in(
-        "console-delete-root",
-        fail_fast(),
-        &server.url,
-        &server.org,
-        muster_test_support::server::SYSTEM_ADMIN,
-        muster_test_support::PASSWORD,
-    )
-    .await;
+    let root = server
+        .console_as(
+            "console-delete-root",
+            muster_test_support::server::SYSTEM_ADMIN,
+        )
+        .await;
     root.sync(|_| {}).await.unwrap();
     let deleted = root
         .search(&SearchQuery {

@@ -164,15 +164,7 @@ async fn a_system_admin_sets_up_two_factor_and_signs_in_with_a_code() {
     let server = Muster::start("root-mfa", 5).await;
     let root = muster_test_support::server::SYSTEM_ADMIN;
     server.server.seed_system_admin(root);
-    let first = TestConsole::signed_in(
-        "credentials-root",
-        fail_fast(),
-        &server.url,
-        &server.org,
-        root,
-        muster_test_support::PASSWORD,
-    )
-    .await;
+    let first = server.console_as("credentials-root", root).await;
     let enrolment = first
         .start_mfa(Secret::new(muster_test_support::PASSWORD))
         .await

@@ -37,15 +37,7 @@ async fn organisations_feature(console: &TestConsole) -> FeatureView {
 async fn a_system_admin_manages_organisations_in_the_console() {
     let server = Muster::start("orgs-console", 5).await;
     server.server.seed_system_admin(SYSTEM_ADMIN);
-    let console = TestConsole::signed_in(
-        "orgs-root",
-        fail_fast(),
-        &server.url,
-        &server.org,
-        SYSTEM_ADMIN,
-        PASSWORD,
-    )
-    .await;
+    let console = server.console_as("orgs-root", SYSTEM_ADMIN).await;
     let feature = organisations_feature(&console).await;
     assert!(
         feature.available,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use muster_core::Error;
 use muster_core::search::SearchQuery;
 use muster_scim::message::PatchOperation;
-use muster_test_support::console::{TestConsole, fail_fast, person};
+use muster_test_support::console::person;
 use muster_test_support::{Muster, PASSWORD};
 use serde_json::json;
 
@@ -134,15 +134,7 @@ async fn a_viewer_cannot_set_or_remove_a_photo() {
     server
         .server
         .seed_person(&server.org, "vic", &email, "viewer", PASSWORD);
-    let viewer = TestConsole::signed_in(
-        "vic",
-        fail_fast(),
-        &server.url,
-        &server.org,
-        &email,
-        PASSWORD,
-    )
-    .await;
+    let viewer = server.console_as("vic", &email).await;
     viewer.sync(|_| {}).await.unwrap();
     let someone = viewer
         .search(&SearchQuery::default())

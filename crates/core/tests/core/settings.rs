@@ -14,7 +14,7 @@ use muster_core::console::settings::{LifetimeInput, SettingsInput};
 use muster_core::console::view::{AuditQuery, FeatureName};
 use muster_core::settings::{PolicyStyle, SettingsChange};
 use muster_core::transport::TransportConfig;
-use muster_test_support::console::{TestConsole, fail_fast};
+use muster_test_support::console::fail_fast;
 use muster_test_support::{Muster, PASSWORD};
 
 fn lifetime(key: &str, value: u32) -> LifetimeInput {
@@ -139,15 +139,7 @@ async fn only_admins_of_the_organisation_change_the_settings() {
             matches!(changed, Error::Forbidden { .. }),
             "{role}: {changed:?}"
         );
-        let console = TestConsole::signed_in(
-            name,
-            fail_fast(),
-            &server.url,
-            &server.org,
-            &email,
-            PASSWORD,
-        )
-        .await;
+        let console = server.console_as(name, &email).await;
         let refused = console.org_settings().await.unwrap_err();
         assert!(
             matches!(refused, Error::Forbidden { .. }),

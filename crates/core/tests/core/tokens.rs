@@ -13,7 +13,7 @@ use muster_core::console::tokens::ApiTokenInput;
 use muster_core::console::view::{AuditQuery, FeatureName};
 use muster_core::tokens::{NewApiToken, TokenScope};
 use muster_core::transport::TransportConfig;
-use muster_test_support::console::{TestConsole, fail_fast};
+use muster_test_support::console::fail_fast;
 use muster_test_support::{Muster, PASSWORD};
 
 /// The id of the seeded integration account (API licence, admin role).
@@ -207,15 +207,7 @@ async fn viewers_and_technicians_do_not_manage_tokens() {
         }
 
         // The console shows them no API token screen, and says why.
-        let console = TestConsole::signed_in(
-            name,
-            fail_fast(),
-            &server.url,
-            &server.org,
-            &email,
-            PASSWORD,
-        )
-        .await;
+        let console = server.console_as(name, &email).await;
         let _ = console.sync(|_| {}).await;
         let status = console.status().await;
         if let Some(feature) = status
