@@ -6,7 +6,7 @@
 //! the RFC requires.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::lenient::{self, deserialize_any_case};
 use crate::meta::Meta;
@@ -46,7 +46,7 @@ pub struct ServiceProviderConfig {
     pub meta: Option<Meta>,
     /// Members this crate does not model (a provider's own capability flags).
     #[serde(flatten, serialize_with = "crate::resource::serialize_extra")]
-    pub extra: Map<String, Value>,
+    pub extra: crate::Extra,
 }
 
 serialize_tagged!(ServiceProviderConfig, |_this| vec![

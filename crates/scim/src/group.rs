@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::Extra;
 use crate::lenient::{self, open_enum};
 use crate::meta::Meta;
-use crate::resource::{extension_keys, lenient_resource, serialize_extra_of};
+use crate::resource::{extension_keys, lenient_resource, serialize_extra};
 use crate::{schema, urn};
 
 /// A SCIM Group.
@@ -37,7 +37,7 @@ pub struct Group {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<Meta>,
     /// Attributes this crate does not model, including extensions.
-    #[serde(flatten, serialize_with = "serialize_extra_of")]
+    #[serde(flatten, serialize_with = "serialize_extra")]
     pub extra: Extra,
 }
 

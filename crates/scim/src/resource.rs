@@ -62,22 +62,7 @@ pub(crate) fn normalized<'de, D: Deserializer<'de>>(
 
 /// Writes `extra` without a `schemas` member, which the resource computes itself.
 pub(crate) fn serialize_extra<S: Serializer>(
-    extra: &Map<String, Value>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serialize_unmodelled(extra, serializer)
-}
-
-/// [`serialize_extra`] for a resource's [`Extra`](crate::Extra).
-pub(crate) fn serialize_extra_of<S: Serializer>(
     extra: &crate::Extra,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serialize_unmodelled(extra, serializer)
-}
-
-fn serialize_unmodelled<S: Serializer>(
-    extra: &Map<String, Value>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     serializer.collect_map(

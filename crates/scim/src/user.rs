@@ -30,7 +30,7 @@ use time::OffsetDateTime;
 use crate::Extra;
 use crate::lenient;
 use crate::meta::Meta;
-use crate::resource::{extension_keys, lenient_resource, serialize_extra_of};
+use crate::resource::{extension_keys, lenient_resource, serialize_extra};
 use crate::{schema, urn};
 
 /// A SCIM User.
@@ -168,7 +168,7 @@ pub struct User {
     pub meta: Option<Meta>,
     /// Attributes this crate does not model, including unknown extensions; kept so that
     /// a read-modify-write round trip loses nothing.
-    #[serde(flatten, serialize_with = "serialize_extra_of")]
+    #[serde(flatten, serialize_with = "serialize_extra")]
     pub extra: Extra,
 }
 
