@@ -39,8 +39,7 @@ pub enum TokensCommand {
 }
 
 fn scope_arg(text: &str) -> Result<TokenScope, String> {
-    text.parse()
-        .map_err(|_| "expected read or provision".to_owned())
+    TokenScope::parse(text).ok_or_else(|| "expected read or provision".to_owned())
 }
 
 /// Runs `muster tokens ...`.

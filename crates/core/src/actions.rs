@@ -280,17 +280,7 @@ pub struct Responsibility {
     pub label: String,
 }
 
-/// An active user who can take over responsibilities.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Assignee {
-    /// User id: the value to put in [`Reassign`].
-    pub id: String,
-    /// Display name.
-    pub display_name: String,
-    /// userName.
-    pub user_name: String,
-}
+pub use muster_api::responsibilities::Assignee;
 
 /// What an action did beyond the user it answers with, as the server says (Muster's
 /// `muster-action-result` header); empty when it says nothing.

@@ -1,40 +1,5 @@
-//! The time the engine reads: the system clock, or one a test sets. Whatever depends on
-//! time (an invitation pending or expired, how long since a sign-in) is decided with it
-//! when shown, never stored as a fact.
+//! The time the engine reads: the system clock, or one a test sets (`muster-api`'s, which
+//! the server reads too). Whatever depends on time (an invitation pending or expired, how
+//! long since a sign-in) is decided with it when shown, never stored as a fact.
 
-use std::sync::Arc;
-
-use time::OffsetDateTime;
-
-/// A source of the current time.
-#[derive(Clone)]
-pub struct Clock(Arc<dyn Fn() -> OffsetDateTime + Send + Sync>);
-
-impl Clock {
-    /// The system clock.
-    pub fn system() -> Self {
-        Self(Arc::new(OffsetDateTime::now_utc))
-    }
-
-    /// A clock that reads whatever `now` returns (tests move time with it).
-    pub fn from_fn(now: impl Fn() -> OffsetDateTime + Send + Sync + 'static) -> Self {
-        Self(Arc::new(now))
-    }
-
-    /// The current time, UTC.
-    pub fn now(&self) -> OffsetDateTime {
-        (self.0)()
-    }
-}
-
-impl Default for Clock {
-    fn default() -> Self {
-        Self::system()
-    }
-}
-
-impl std::fmt::Debug for Clock {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Clock")
-    }
-}
+pub use muster_api::Clock;

@@ -7,7 +7,6 @@
 //! Only a Muster server has them; any other provider gives [`Error::Unsupported`].
 
 use reqwest::Method;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::audit::{AuditPage, AuditQuery};
@@ -15,79 +14,9 @@ use crate::client::Client;
 use crate::connection::ServerKind;
 use crate::error::Error;
 
-/// The longest organisation id the server takes.
-pub const MAX_ID: usize = 63;
-
-/// The longest organisation name the server takes, in characters.
-pub const MAX_NAME: usize = 200;
-
-/// What an organisation id may be, in words for people.
-pub const ID_RULE: &str = "1 to 63 lower-case letters, digits and '-'";
-
-/// Whether an organisation may be used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OrgStatus {
-    /// Its users sign in and its API answers.
-    Active,
-    /// Nobody signs in to it and its API refuses everything until it is reactivated.
-    Suspended,
-}
-
-impl OrgStatus {
-    /// Its name on the wire.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Suspended => "suspended",
-        }
-    }
-}
-
-/// An organisation as the server lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Organisation {
-    /// Its id, as in `/o/{id}/...`.
-    pub id: String,
-    /// Its name.
-    pub name: String,
-    /// When it was created (RFC 3339).
-    pub created: String,
-    /// How many users it has.
-    #[serde(default)]
-    pub user_count: u64,
-    /// Its plan's id.
-    pub plan: String,
-    /// Active or suspended.
-    pub status: OrgStatus,
-}
-
-/// A billing plan the server offers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Plan {
-    /// Its id (`free`, `standard`, `enterprise`).
-    pub id: String,
-    /// Its name for people.
-    pub name: String,
-    /// What it includes.
-    #[serde(default)]
-    pub description: String,
-}
-
-/// What a deletion removed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeletedOrganisation {
-    /// Its id.
-    pub id: String,
-    /// Its name.
-    pub name: String,
-    /// How many users it had (all gone).
-    #[serde(default)]
-    pub users_deleted: u64,
-}
+pub use muster_api::orgs::{
+    DeletedOrganisation, ID_RULE, MAX_ID, MAX_NAME, OrgStatus, Organisation, Plan,
+};
 
 /// Checks an organisation id as the server would.
 ///
@@ -95,8 +24,7 @@ pub struct DeletedOrganisation {
 ///
 /// [`Error::Validation`] naming `field`.
 pub fn check_id(field: &str, id: &str) -> Result<(), Error> {
-    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
-    if (1..=MAX_ID).contains(&id.len()) && id.chars().all(allowed) {
+    if muster_api::orgs::is_org_id(id) {
         Ok(())
     } else if id.is_empty() {
         Err(Error::invalid(
@@ -131,8 +59,7 @@ impl NewOrganisation {
     /// [`Error::Validation`] naming `id` or `name`.
     pub fn check(&self) -> Result<(), Error> {
         check_id("id", self.id.trim())?;
-        let name = self.name.trim();
-        if name.is_empty() || name.chars().count() > MAX_NAME {
+        if !muster_api::orgs::is_org_name(&self.name) {
             return Err(Error::invalid(
                 "name",
                 format!("Give the organisation a name of 1 to {MAX_NAME} characters."),

@@ -303,15 +303,13 @@ pub(crate) fn path_of<T: Resource>(id: &str) -> Result<String, Error> {
 /// Percent-encodes everything but RFC 3986 unreserved characters, so an id can never
 /// reach another path.
 pub(crate) fn segment(id: &str) -> String {
-    let mut out = String::with_capacity(id.len());
-    for byte in id.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    const SEGMENT: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    utf8_percent_encode(id, SEGMENT).to_string()
 }
 
 /// The resource in an answer, with its version from `ETag` or else `meta.version`.

@@ -5,11 +5,7 @@
 //!
 //! Only a Muster server has them; any other provider gives [`Error::Unsupported`].
 
-use std::fmt;
-use std::str::FromStr;
-
 use reqwest::Method;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -19,106 +15,16 @@ use crate::connection::ServerKind;
 use crate::error::Error;
 use crate::secret::Secret;
 
-/// The longest lifetime the server allows an API token, in days (it counts a year as up
-/// to 366 days; the engine offers a calendar year at most).
-pub const MAX_DAYS: u32 = 365;
+pub use muster_api::tokens::{ApiToken, DEFAULT_DAYS, MAX_DAYS, MAX_NAME, TokenScope};
 
-/// The lifetime the server gives a token whose issuer does not choose one, in days.
-pub const DEFAULT_DAYS: u32 = 90;
-
-/// The longest name the server takes, in characters.
-pub const MAX_NAME: usize = 100;
-
-/// What an API token may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TokenScope {
-    /// Reads, as a viewer would.
-    Read,
-    /// Reads and writes, as its account's role allows (an identity provider provisioning
-    /// users).
-    Provision,
-}
-
-impl TokenScope {
-    /// Both scopes, the default first.
-    pub const ALL: [Self; 2] = [Self::Read, Self::Provision];
-
-    /// Its name on the wire.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Read => "read",
-            Self::Provision => "provision",
-        }
-    }
-
-    /// What it allows, in words for people.
-    pub fn description(self) -> &'static str {
-        match self {
-            Self::Read => "Read only: lists and reads users and groups, as a viewer would.",
-            Self::Provision => {
-                "Provision: reads, and creates, changes and deactivates users as its account's \
-                 role allows (for an identity provider)."
-            }
-        }
-    }
-}
-
-impl fmt::Display for TokenScope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for TokenScope {
-    type Err = Error;
-
-    fn from_str(text: &str) -> Result<Self, Error> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "read" => Ok(Self::Read),
-            "provision" => Ok(Self::Provision),
-            _ => Err(Error::invalid(
-                "scope",
-                "Choose the scope read or provision.",
-            )),
-        }
-    }
-}
-
-/// An API token as the server lists it: never its secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiToken {
-    /// Its id, for revoking it.
-    pub id: String,
-    /// What it is for.
-    pub name: String,
-    /// The API-licence account it acts as.
-    pub user_id: String,
-    /// What it may do.
-    pub scope: TokenScope,
-    /// When it was issued (RFC 3339).
-    pub created_at: String,
-    /// Who issued it (a userName or a system admin's email), when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_by: Option<String>,
-    /// When it stops working (RFC 3339), if ever.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<String>,
-    /// When it was last used, to the hour (RFC 3339); `None` if never.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_used_at: Option<String>,
-}
-
-impl ApiToken {
-    /// Whether it has stopped working by `now` (a listing keeps expired tokens until
-    /// they are revoked).
-    pub fn expired(&self, now: OffsetDateTime) -> bool {
-        self.expires_at
-            .as_deref()
-            .and_then(|at| OffsetDateTime::parse(at, &Rfc3339).ok())
-            .is_some_and(|at| at <= now)
-    }
+/// Reads a scope's name, as [`TokenScope::parse`] does.
+///
+/// # Errors
+///
+/// [`Error::Validation`] naming `scope` for anything but `read` or `provision`.
+pub fn parse_scope(text: &str) -> Result<TokenScope, Error> {
+    TokenScope::parse(text)
+        .ok_or_else(|| Error::invalid("scope", "Choose the scope read or provision."))
 }
 
 /// A token to issue.
@@ -149,8 +55,7 @@ impl NewApiToken {
                 "Choose the API-licence account the token is for.",
             ));
         }
-        let name = self.name.trim();
-        if name.is_empty() || name.chars().count() > MAX_NAME {
+        if !muster_api::tokens::is_token_name(&self.name) {
             return Err(Error::invalid(
                 "name",
                 format!(
@@ -326,15 +231,9 @@ mod tests {
 
     #[test]
     fn scopes_read_as_the_server_names_them() {
-        assert_eq!(
-            "Provision".parse::<TokenScope>().ok(),
-            Some(TokenScope::Provision)
-        );
-        assert_eq!(" read ".parse::<TokenScope>().ok(), Some(TokenScope::Read));
-        assert_eq!(
-            field_of("write".parse::<TokenScope>().unwrap_err()),
-            "scope"
-        );
+        assert_eq!(parse_scope("Provision").ok(), Some(TokenScope::Provision));
+        assert_eq!(parse_scope(" read ").ok(), Some(TokenScope::Read));
+        assert_eq!(field_of(parse_scope("write").unwrap_err()), "scope");
         assert_eq!(
             serde_json::to_value(TokenScope::Provision).ok(),
             Some(json!("provision"))

@@ -32,7 +32,6 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use time::OffsetDateTime;
 use tower_http::trace::TraceLayer;
 
 use crate::db::Db;
@@ -42,31 +41,7 @@ use crate::error::AppError;
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Where the current time comes from: the wall clock, or a fixed one in tests.
-#[derive(Clone)]
-pub struct Clock(Arc<dyn Fn() -> OffsetDateTime + Send + Sync>);
-
-impl Clock {
-    /// The system clock.
-    pub fn system() -> Self {
-        Self(Arc::new(OffsetDateTime::now_utc))
-    }
-
-    /// A clock that reads whatever `now` returns, for tests that move time.
-    pub fn from_fn(now: impl Fn() -> OffsetDateTime + Send + Sync + 'static) -> Self {
-        Self(Arc::new(now))
-    }
-
-    /// The current time, UTC.
-    pub fn now(&self) -> OffsetDateTime {
-        (self.0)()
-    }
-}
-
-impl std::fmt::Debug for Clock {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Clock")
-    }
-}
+pub use muster_api::Clock;
 
 /// Settings that are fixed for the life of the process.
 #[derive(Debug, Clone)]

@@ -466,15 +466,14 @@ fn account_label(conn: &Connection, org: &str, user_id: &str) -> AppResult<Strin
 
 /// Percent-encodes everything but RFC 3986 unreserved characters and `@`.
 fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~@".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    const LABEL: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'@');
+    utf8_percent_encode(text, LABEL).to_string()
 }
 
 #[derive(Deserialize)]

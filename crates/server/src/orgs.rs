@@ -58,69 +58,20 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/plans", get(plans))
 }
 
-/// Whether an organisation may be used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OrgStatus {
-    /// Its users sign in and its API answers.
-    Active,
-    /// Nobody signs in to it and nothing under `/o/{org}/` answers (403 `orgSuspended`).
-    Suspended,
-}
+pub use muster_api::orgs::{DeletedOrganisation, OrgStatus, Organisation, Plan};
 
-impl OrgStatus {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Suspended => "suspended",
-        }
+/// A stored status read back; anything unknown reads as suspended (least access).
+fn status_of_column(text: &str) -> OrgStatus {
+    if text == OrgStatus::Active.name() {
+        OrgStatus::Active
+    } else {
+        OrgStatus::Suspended
     }
-
-    /// The stored name read back; anything unknown reads as suspended (least access).
-    fn from_column(text: &str) -> Self {
-        if text == "active" {
-            Self::Active
-        } else {
-            Self::Suspended
-        }
-    }
-}
-
-/// An organisation as listed.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OrgSummary {
-    /// Its id, as in `/o/{id}/...`.
-    pub id: String,
-    /// Its name.
-    pub name: String,
-    /// When it was created (RFC 3339).
-    pub created: String,
-    /// How many users it has.
-    pub user_count: u64,
-    /// Its plan's id (see `GET /admin/plans`).
-    pub plan: String,
-    /// Active or suspended.
-    pub status: OrgStatus,
-}
-
-/// A billing plan, as `GET /admin/plans` lists it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Plan {
-    /// Its id (`free`, `standard`, `enterprise`).
-    pub id: String,
-    /// Its name for people.
-    pub name: String,
-    /// What it includes, in one sentence.
-    pub description: String,
 }
 
 /// Checks an organisation id: 1 to 63 lower-case letters, digits and `-`.
 pub fn validate_org_id(id: &str) -> AppResult<()> {
-    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
-    if (1..=63).contains(&id.len()) && id.chars().all(allowed) {
+    if muster_api::orgs::is_org_id(id) {
         Ok(())
     } else {
         Err(AppError::invalid_value(format!(
@@ -150,12 +101,13 @@ fn create_with_plan(
     now: OffsetDateTime,
 ) -> AppResult<()> {
     validate_org_id(id)?;
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(AppError::invalid_value(
-            "An organisation needs a name of 1 to 200 characters.",
-        ));
+    if !muster_api::orgs::is_org_name(name) {
+        return Err(AppError::invalid_value(format!(
+            "An organisation needs a name of 1 to {} characters.",
+            muster_api::orgs::MAX_NAME
+        )));
     }
+    let name = name.trim();
     require_plan(tx, plan)?;
     if org_exists(tx, id)? {
         return Err(AppError::uniqueness(format!(
@@ -189,7 +141,7 @@ pub fn org_status(conn: &Connection, id: &str) -> AppResult<Option<OrgStatus>> {
             row.get::<_, String>(0)
         })
         .optional()?
-        .map(|status| OrgStatus::from_column(&status)))
+        .map(|status| status_of_column(&status)))
 }
 
 /// 403 `orgSuspended` when organisation `org` exists and is suspended: for signing in and
@@ -233,19 +185,19 @@ pub async fn require_writable(state: &AppState, caller: &Caller, org: &str) -> A
 const SUMMARY_COLUMNS: &str = "id, name, created, plan, status,
      (SELECT COUNT(*) FROM users WHERE users.org = orgs.id)";
 
-fn summary_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<OrgSummary> {
-    Ok(OrgSummary {
+fn summary_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Organisation> {
+    Ok(Organisation {
         id: row.get(0)?,
         name: row.get(1)?,
         created: row.get(2)?,
         plan: row.get(3)?,
-        status: OrgStatus::from_column(&row.get::<_, String>(4)?),
+        status: status_of_column(&row.get::<_, String>(4)?),
         user_count: row.get::<_, i64>(5)?.try_into().unwrap_or(0),
     })
 }
 
 /// Every organisation with its user count, plan and status, by id.
-pub fn list_orgs(conn: &Connection) -> AppResult<Vec<OrgSummary>> {
+pub fn list_orgs(conn: &Connection) -> AppResult<Vec<Organisation>> {
     let mut statement = conn.prepare(&format!("SELECT {SUMMARY_COLUMNS} FROM orgs ORDER BY id"))?;
     let orgs = statement
         .query_map([], summary_of)?
@@ -254,7 +206,7 @@ pub fn list_orgs(conn: &Connection) -> AppResult<Vec<OrgSummary>> {
 }
 
 /// Organisation `id` as listed; 404 when there is none.
-pub fn org_summary(conn: &Connection, id: &str) -> AppResult<OrgSummary> {
+pub fn org_summary(conn: &Connection, id: &str) -> AppResult<Organisation> {
     conn.query_row(
         &format!("SELECT {SUMMARY_COLUMNS} FROM orgs WHERE id = ?1"),
         [id],
@@ -330,12 +282,12 @@ fn move_status(
     if from == to {
         return Err(AppError::new(
             StatusCode::CONFLICT,
-            format!("Organisation {id} is already {}.", to.as_str()),
+            format!("Organisation {id} is already {}.", to.name()),
         ));
     }
     tx.execute(
         "UPDATE orgs SET status = ?2, status_changed = ?3 WHERE id = ?1",
-        params![id, to.as_str(), stamp(now)],
+        params![id, to.name(), stamp(now)],
     )?;
     Ok(())
 }
@@ -473,7 +425,7 @@ async fn change(
     work: impl FnOnce(&Transaction<'_>, &str, OffsetDateTime) -> AppResult<serde_json::Value>
     + Send
     + 'static,
-) -> AppResult<Json<OrgSummary>> {
+) -> AppResult<Json<Organisation>> {
     caller.require_system_admin()?;
     let now = state.clock.now();
     let summary = state
@@ -495,7 +447,7 @@ async fn suspend(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     Path(org): Path<String>,
-) -> AppResult<Json<OrgSummary>> {
+) -> AppResult<Json<Organisation>> {
     change(caller, state, client, org, "org.suspend", |tx, org, now| {
         let sessions = suspend_blocking(tx, org, now)?;
         Ok(json!({"sessionsRevoked": sessions}))
@@ -509,7 +461,7 @@ async fn reactivate(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     Path(org): Path<String>,
-) -> AppResult<Json<OrgSummary>> {
+) -> AppResult<Json<Organisation>> {
     change(
         caller,
         state,
@@ -537,7 +489,7 @@ async fn set_plan(
     ClientAddr(client): ClientAddr,
     Path(org): Path<String>,
     JsonBody(request): JsonBody<PlanChange>,
-) -> AppResult<Json<OrgSummary>> {
+) -> AppResult<Json<Organisation>> {
     change(
         caller,
         state,
@@ -563,15 +515,6 @@ struct Confirmation {
     confirm: Option<String>,
 }
 
-/// What a deletion answers.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Deleted {
-    id: String,
-    name: String,
-    users_deleted: u64,
-}
-
 /// `DELETE /admin/orgs/{org}` `{"confirm": "<org>"}` → what was deleted. Without the id
 /// repeated in `confirm`, 400 and nothing happens.
 async fn remove(
@@ -581,7 +524,7 @@ async fn remove(
     Path(org): Path<String>,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
-) -> AppResult<Json<Deleted>> {
+) -> AppResult<Json<DeletedOrganisation>> {
     caller.require_system_admin()?;
     // Read after the caller's check (as `JsonBody` would, but a missing body is the 400
     // below), so that only a system admin learns what is missing.
@@ -613,7 +556,7 @@ async fn remove(
                 detail,
             );
             crate::audit::record(tx, &entry, now)?;
-            Ok(Deleted {
+            Ok(DeletedOrganisation {
                 id: summary.id,
                 name: summary.name,
                 users_deleted: users,

@@ -36,16 +36,10 @@ pub enum CopyOf<'a> {
 /// `_` and `.` written as `%XX`, so that whatever the name holds (`/`, `..`, characters a
 /// file system refuses) the file stays in its folder and no two names share one.
 fn stem(profile: &str) -> String {
-    use std::fmt::Write as _;
-    let mut stem = String::with_capacity(profile.len());
-    for byte in profile.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.') {
-            stem.push(char::from(byte));
-        } else {
-            let _ = write!(stem, "%{byte:02X}");
-        }
-    }
-    stem
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    const STEM: &percent_encoding::AsciiSet =
+        &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
+    utf8_percent_encode(profile, STEM).to_string()
 }
 
 /// The cache file of `profile` in `dir`: `{profile}.cache` (the name as `stem` writes

@@ -192,7 +192,7 @@ impl Console {
         let new = NewApiToken {
             user_id: input.user_id,
             name: input.name,
-            scope: input.scope.parse()?,
+            scope: tokens::parse_scope(&input.scope)?,
             days: input.days,
         };
         new.check()?;

@@ -17,7 +17,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -185,36 +184,18 @@ pub(crate) fn lookup(conn: &Connection, hash: &str) -> AppResult<Option<TokenRow
         rotated: raw.rotated,
         session_revoked: raw.revoked,
         session: session::Times::parse(raw.session)?,
-        scope: TokenScope::from_column(raw.scope.as_deref()),
+        scope: scope_of_column(raw.scope.as_deref()),
         last_used: raw.last_used.as_deref().map(parse_stamp).transpose()?,
     }))
 }
 
-/// What an API token may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TokenScope {
-    /// Read users and groups, as a viewer.
-    Read,
-    /// Read and write, as its account's role allows: an identity provider provisioning.
-    Provision,
-}
+pub use muster_api::tokens::TokenScope;
 
-impl TokenScope {
-    /// The `tokens.scope` value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Read => "read",
-            Self::Provision => "provision",
-        }
-    }
-
-    /// The stored scope; tokens from before scopes (NULL) could write, so they still may.
-    fn from_column(scope: Option<&str>) -> Self {
-        match scope {
-            Some("read") => Self::Read,
-            _ => Self::Provision,
-        }
+/// The stored scope; tokens from before scopes (NULL) could write, so they still may.
+fn scope_of_column(scope: Option<&str>) -> TokenScope {
+    match scope {
+        Some("read") => TokenScope::Read,
+        _ => TokenScope::Provision,
     }
 }
 
@@ -269,7 +250,7 @@ fn insert(
             new.name,
             stamp(now),
             new.expires.map(stamp),
-            new.scope.map(TokenScope::as_str),
+            new.scope.map(TokenScope::name),
             new.created_by,
         ],
     )?;
@@ -454,36 +435,15 @@ pub fn active_session_counts(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// An API token as listed: everything but the secret.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiToken {
-    /// Its id, for revoking it.
-    pub id: String,
-    /// What it is for.
-    pub name: String,
-    /// The API-licence user it acts as.
-    pub user_id: String,
-    /// What it may do.
-    pub scope: TokenScope,
-    /// When it was issued (RFC 3339).
-    pub created_at: String,
-    /// Who issued it (a userName or a system admin's email); absent for tokens issued on
-    /// the server's command line.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by: Option<String>,
-    /// When it stops working (RFC 3339); absent only for tokens from before expiries.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<String>,
-    /// When it was last used, to the hour (RFC 3339); absent if never.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_used_at: Option<String>,
-}
+pub use muster_api::tokens::ApiToken;
 
 /// How long an API token works unless its issuer chooses: 90 days.
-pub const API_TOKEN_DEFAULT_TTL: time::Duration = time::Duration::days(90);
-/// The longest an API token may work: one year.
-pub const API_TOKEN_MAX_TTL: time::Duration = time::Duration::days(366);
+pub const API_TOKEN_DEFAULT_TTL: time::Duration =
+    time::Duration::days(muster_api::tokens::DEFAULT_DAYS as i64);
+/// The longest an API token may work: a year, counted as 366 days so that a year from
+/// any day fits.
+pub const API_TOKEN_MAX_TTL: time::Duration =
+    time::Duration::days(muster_api::tokens::MAX_DAYS as i64 + 1);
 
 /// What a new API token is.
 #[derive(Debug, Clone, Copy)]
@@ -507,10 +467,12 @@ pub(crate) fn create_api_token(
     now: OffsetDateTime,
 ) -> AppResult<(ApiToken, String)> {
     let (user_id, name) = (request.user_id, request.name.trim());
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::invalid_value(
-            "Give the API token a name of 1 to 100 characters, such as the integration it is for.",
-        ));
+    if !muster_api::tokens::is_token_name(name) {
+        return Err(AppError::invalid_value(format!(
+            "Give the API token a name of 1 to {} characters, such as the integration it is \
+             for.",
+            muster_api::tokens::MAX_NAME
+        )));
     }
     let expires = request.expires.unwrap_or(now + API_TOKEN_DEFAULT_TTL);
     if expires <= now {
@@ -613,7 +575,7 @@ pub(crate) fn list_api_tokens(conn: &Connection, org: &str) -> AppResult<Vec<Api
                 id: row.get(0)?,
                 name: row.get(1)?,
                 user_id: row.get(2)?,
-                scope: TokenScope::from_column(row.get::<_, Option<String>>(3)?.as_deref()),
+                scope: scope_of_column(row.get::<_, Option<String>>(3)?.as_deref()),
                 created_at: row.get(4)?,
                 created_by: row.get(5)?,
                 expires_at: row.get(6)?,

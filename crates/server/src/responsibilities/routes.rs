@@ -119,17 +119,7 @@ pub const DEFAULT_ASSIGNEES: usize = 50;
 /// The most assignees one list returns.
 pub const MAX_ASSIGNEES: usize = 200;
 
-/// A user who can take over work.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Assignee {
-    /// SCIM id: the value to put in [`Reassign`](super::Reassign).
-    pub id: String,
-    /// Display name (or formatted name, or userName when there is none).
-    pub display_name: String,
-    /// userName.
-    pub user_name: String,
-}
+pub use muster_api::responsibilities::Assignee;
 
 /// `GET /o/{org}/assignees?kind=&q=&count=`: active users (never invited, suspended,
 /// deactivated or deleted ones), by display name.
