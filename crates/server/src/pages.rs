@@ -16,7 +16,7 @@
 use std::net::IpAddr;
 
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
     X_FRAME_OPTIONS,
@@ -46,9 +46,7 @@ use form::{Form, token_of_query};
 /// The `/links/*` pages, with security headers on every response.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/links/welcome", get(welcome_form).post(welcome_submit))
-        .route("/links/reset", get(reset_form).post(reset_submit))
-        .route("/links/magic", get(magic_form).post(magic_submit))
+        .route("/links/{kind}", get(link_form).post(link_submit))
         .layer(middleware::map_response(security_headers))
 }
 
@@ -70,33 +68,42 @@ async fn security_headers(mut response: Response) -> Response {
     response
 }
 
-async fn welcome_form(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    password_form(&state, LinkKind::Welcome, query).await
+/// The link kind a page's path names (`/links/welcome`…); any other path is 404.
+fn kind_of_path(kind: &str) -> Option<LinkKind> {
+    LinkKind::ALL
+        .into_iter()
+        .find(|known| known.as_str() == kind)
 }
 
-async fn welcome_submit(
+/// `GET /links/{kind}?token=…`: the link's page.
+async fn link_form(
     State(state): State<AppState>,
+    Path(kind): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    match kind_of_path(&kind) {
+        Some(LinkKind::Magic) => magic_form(&state, query).await,
+        Some(kind) => password_form(&state, kind, query).await,
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// `POST /links/{kind}`: the link's form sent.
+async fn link_submit(
+    State(state): State<AppState>,
+    Path(kind): Path<String>,
     ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    password_submit(&state, LinkKind::Welcome, client, &headers, &body).await
+    match kind_of_path(&kind) {
+        Some(LinkKind::Magic) => magic_submit(&state, client, &headers, &body).await,
+        Some(kind) => password_submit(&state, kind, client, &headers, &body).await,
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
-async fn reset_form(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    password_form(&state, LinkKind::Reset, query).await
-}
-
-async fn reset_submit(
-    State(state): State<AppState>,
-    ClientAddr(client): ClientAddr,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    password_submit(&state, LinkKind::Reset, client, &headers, &body).await
-}
-
-async fn magic_form(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+async fn magic_form(state: &AppState, query: Option<String>) -> Response {
     let token = token_of_query(query.as_deref());
     let now = state.clock.now();
     let found = state
@@ -111,12 +118,12 @@ async fn magic_form(State(state): State<AppState>, RawQuery(query): RawQuery) ->
 }
 
 async fn magic_submit(
-    State(state): State<AppState>,
-    ClientAddr(client): ClientAddr,
-    headers: HeaderMap,
-    body: Bytes,
+    state: &AppState,
+    client: Option<IpAddr>,
+    headers: &HeaderMap,
+    body: &[u8],
 ) -> Response {
-    let form = match Form::read(&headers, &body) {
+    let form = match Form::read(headers, body) {
         Ok(form) => form,
         Err(problem) => return problem.page(),
     };
@@ -681,5 +688,15 @@ mod tests {
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;",
             "every character that could end text or an attribute is escaped"
         );
+    }
+
+    #[test]
+    fn a_page_is_found_only_by_its_kind_exactly() {
+        for kind in LinkKind::ALL {
+            assert_eq!(kind_of_path(kind.as_str()), Some(kind));
+        }
+        for other in ["", "Welcome", "magic ", "../reset", "links"] {
+            assert_eq!(kind_of_path(other), None, "{other:?}");
+        }
     }
 }
