@@ -13,7 +13,7 @@ use muster_core::bulk::{
 };
 use muster_core::query::ListQuery;
 use muster_core::search::{Index, SearchQuery};
-use muster_core::sync;
+use muster_core::users::clean_list;
 use muster_scim::filter::Filter;
 use muster_scim::user::{Licence, Role, User};
 use serde::Serialize;
@@ -23,7 +23,7 @@ use time::OffsetDateTime;
 use crate::Target;
 use crate::credentials::prompt_line;
 use crate::failure::{Failure, code_exit, exit};
-use crate::offline;
+use crate::offline::{self, Written};
 use crate::output::{Output, Progress, say, thousands};
 
 /// What `muster bulk --help` says after the options.
@@ -280,10 +280,10 @@ fn operation_of(args: &BulkArgs) -> Result<Operation, Failure> {
             }
             Operation::SetBranches {
                 home_branch: args.branch.as_deref().map(|b| b.trim().to_owned()),
-                branches: args.branches.as_deref().map(clean),
+                branches: args.branches.as_deref().map(clean_list),
             }
         }
-        BulkAction::SetZones => Operation::SetZones(clean(
+        BulkAction::SetZones => Operation::SetZones(clean_list(
             args.zones
                 .as_deref()
                 .ok_or_else(|| Failure::Usage("set-zones needs --zones.".to_owned()))?,
@@ -292,17 +292,6 @@ fn operation_of(args: &BulkArgs) -> Result<Operation, Failure> {
             reassign: args.handover.reassign(),
         },
     })
-}
-
-/// Values trimmed, blanks and repeats dropped.
-fn clean(values: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for value in values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
-        if !out.iter().any(|o| o.eq_ignore_ascii_case(value)) {
-            out.push(value.to_owned());
-        }
-    }
-    out
 }
 
 /// Every user the filter (or --all) names, fresh from the server.
@@ -356,38 +345,17 @@ fn confirmed(action: BulkAction, total: usize) -> Result<bool, Failure> {
     Ok(matches!(answer.to_lowercase().as_str(), "y" | "yes"))
 }
 
-/// Puts every user the job changed into the profile's offline copy, in one write. Only
-/// an existing, readable copy is updated; a copy that cannot be is a warning (the changes
-/// are made; the next sync puts it right).
+/// Puts every user the job changed into the profile's offline copy, in one write
+/// ([`offline::record`]).
 fn remember(target: &Target, summary: &Summary) {
     let changed = summary.changed_users();
-    if changed.is_empty() {
-        return;
-    }
-    if let Err(failure) = mirror(target, changed) {
-        eprintln!(
-            "Warning: the changes are made, but the offline copy was not updated: {}. \
-             `muster sync` brings it up to date.",
-            failure.clause()
+    if !changed.is_empty() {
+        offline::record(
+            &target.vault,
+            &target.profile.name,
+            Written::Users(&changed),
         );
     }
-}
-
-fn mirror(target: &Target, changed: Vec<User>) -> Result<(), Failure> {
-    let profile = &target.profile.name;
-    if !offline::path(profile)?.exists() {
-        return Ok(());
-    }
-    let Some(store) = offline::store(&target.vault, profile, false)? else {
-        return Ok(());
-    };
-    store.update(OffsetDateTime::now_utc(), |snapshot| {
-        for user in changed {
-            sync::apply_user(snapshot, user);
-        }
-        true
-    })?;
-    Ok(())
 }
 
 /// The exit code and message when not every user was done or skipped.

@@ -88,6 +88,8 @@ pub async fn refresh_quietly(client: &Client, vault: &Vault, profile: &str) {
 pub enum Written<'a> {
     /// A user created or changed (a create, a patch, an account action).
     User(&'a User),
+    /// The users one bulk job changed.
+    Users(&'a [User]),
     /// The user with this id was deleted.
     UserDeleted(&'a str),
     /// A group created or changed.
@@ -103,9 +105,13 @@ pub enum Written<'a> {
 /// and the next sync puts it right.
 pub fn record(vault: &Vault, profile: &str, written: Written<'_>) {
     if let Err(failure) = mirror(vault, profile, written) {
+        let what = match written {
+            Written::Users(_) => "the changes are made",
+            _ => "the change is made",
+        };
         eprintln!(
-            "Warning: the change is made, but the offline copy was not updated: {}. \
-             `muster sync` brings it up to date.",
+            "Warning: {what}, but the offline copy was not updated: {}. `muster sync` brings \
+             it up to date.",
             failure.clause()
         );
     }
@@ -123,6 +129,12 @@ fn mirror(vault: &Vault, profile: &str, written: Written<'_>) -> Result<(), Fail
     store.update(OffsetDateTime::now_utc(), |snapshot| match written {
         Written::User(user) => {
             sync::apply_user(snapshot, user.clone());
+            true
+        }
+        Written::Users(users) => {
+            for user in users {
+                sync::apply_user(snapshot, user.clone());
+            }
             true
         }
         Written::UserDeleted(id) => sync::remove_user(snapshot, id),

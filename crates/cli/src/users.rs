@@ -11,7 +11,7 @@ use muster_core::client::Client;
 use muster_core::query::{ListQuery, attr};
 use muster_core::search::{SearchQuery, SortKey};
 use muster_core::user_name;
-use muster_core::users::Versioned;
+use muster_core::users::{Versioned, clean_list};
 use muster_scim::filter::{Filter, parse_filter};
 use muster_scim::message::PatchOperation;
 use muster_scim::urn;
@@ -195,17 +195,9 @@ impl ShopArgs {
         ]
     }
 
-    /// The list fields by their attribute names, each trimmed without blanks.
+    /// The list fields by their attribute names, each trimmed without blanks or repeats.
     fn lists(&self) -> [(&'static str, Option<Vec<String>>); 4] {
-        let clean = |list: &Option<Vec<String>>| {
-            list.as_ref().map(|values| {
-                values
-                    .iter()
-                    .map(|v| v.trim().to_owned())
-                    .filter(|v| !v.is_empty())
-                    .collect()
-            })
-        };
+        let clean = |list: &Option<Vec<String>>| list.as_deref().map(clean_list);
         [
             ("serviceGroups", clean(&self.service_groups)),
             ("zones", clean(&self.zones)),

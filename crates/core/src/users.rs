@@ -11,6 +11,18 @@ use crate::resources::{Collection, path_of, scim_resource, versioned};
 
 pub use crate::resources::Versioned;
 
+/// A list field's values as they are sent: each trimmed, blanks dropped, and a value
+/// repeated (in any case) kept once, as first given.
+pub fn clean_list(values: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for value in values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(value)) {
+            out.push(value.to_owned());
+        }
+    }
+    out
+}
+
 /// Users of the connected provider: `client.users()`.
 pub type Users<'a> = Collection<'a, User>;
 
@@ -35,3 +47,15 @@ impl Users<'_> {
 }
 
 scim_resource!(User, "/Users", "user");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_is_sent_trimmed_without_blanks_or_repeats() {
+        let given = [" North ", "", "south", "NORTH", "  ", "South", "east"].map(String::from);
+        assert_eq!(clean_list(&given), ["North", "south", "east"]);
+        assert!(clean_list(&[]).is_empty());
+    }
+}

@@ -93,15 +93,7 @@ pub(super) fn blank_to_none(value: &Option<String>) -> Option<String> {
         .map(str::to_owned)
 }
 
-pub(super) fn clean(list: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for item in list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        if !out.iter().any(|o| o.eq_ignore_ascii_case(item)) {
-            out.push(item.to_owned());
-        }
-    }
-    out
-}
+pub(super) use crate::users::clean_list as clean;
 
 /// The handover a deactivation or delete sends, from the wizard's choices (single or
 /// bulk): a kind this engine does not know is refused, never dropped.

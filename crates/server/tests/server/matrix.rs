@@ -509,7 +509,10 @@ fn rows(f: &Fixture) -> Vec<Row> {
     }
     // A forged token is unknown on every link page, and a page of no kind is not there.
     for kind in ["welcome", "reset", "magic", "other"] {
-        let (route, path) = ("/links/{kind}", format!("/links/{kind}?token=mst_lnk_forged"));
+        let (route, path) = (
+            "/links/{kind}",
+            format!("/links/{kind}?token=mst_lnk_forged"),
+        );
         rows.push(row(M::GET, route, path.clone(), None, Who::Open(404)));
         rows.push(Row {
             form: Some("token=mst_lnk_forged&password=Juniper-Canoe-71-lattice"),
