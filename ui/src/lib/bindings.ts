@@ -860,53 +860,19 @@ export type Facets = {
 };
 
 /**
- *  A feature the app asks the provider about: a protocol feature, or an account action
- *  by its name. An enum, so a misspelt feature is a compile error on either side rather
- *  than one that silently reads as missing.
+ *  A feature the app asks the provider about: one of the provider's features or screens,
+ *  or an account action by its name (`suspend`…, as [`UserAction`] names it). An enum, so a
+ *  misspelt feature is a compile error on either side rather than one that silently reads
+ *  as missing. On the wire it is the bare name: `"patch"`, `"api-tokens"`, `"suspend"`.
  */
 export type FeatureName = 
-/**  PATCH of users and groups. */
-"patch" | 
-/**  ETags (versions) for safe concurrent edits. */
-"etag" | 
-/**  The Groups endpoint. */
-"groups" | 
-/**  `/Bulk`. */
-"bulk" | 
-/**  Muster's shop fields (licence, role, branches, zones…). */
-"shop" | 
-/**  The organisation's audit log. */
-"audit" | 
-/**  The organisation's API tokens (admins only). */
-"api-tokens" | 
-/**  The organisation's settings (admins only). */
-"settings" | 
-/**  The server's organisations (system admins only). */
-"organisations" | 
-/**  Send (or resend) the invitation. */
-"send-welcome" | 
-/**  Email a password-reset link. */
-"send-password-reset" | 
-/**  Email a one-time sign-in link. */
-"send-magic-link" | 
-/**  Set a password for someone. */
-"set-password" | 
-/**  Suspend an account. */
-"suspend" | 
-/**  Lift a suspension. */
-"unsuspend" | 
-/**  End every session of an account. */
-"revoke-sessions" | 
-/**  Clear an account's two-factor set-up. */
-"reset-mfa" | 
-/**  Deactivate, handing responsibilities over. */
-"deactivate" | 
-/**  Reactivate a deactivated account. */
-"reactivate" | 
-/**  Delete an account. */
-"delete" | 
-/**  Restore a deleted account. */
-"restore";
+/**  A feature or screen of the provider. */
+ProviderFeature | 
+/**
+ *  An account action (every one but `edit`, which the rules decide from PATCH and the
+ *  role: [`offers`](crate::rules::offers)).
+ */
+UserAction;
 
 /**  Whether something can be used, and why not. */
 export type FeatureView = FeatureView_Serialize | FeatureView_Deserialize;
@@ -1875,6 +1841,27 @@ export type ProfileView_Serialize = {
 	/**  Opened first when the app starts. */
 	isDefault: boolean,
 };
+
+/**  A feature or screen of the provider, beside its account actions. */
+export type ProviderFeature = 
+/**  PATCH of users and groups. */
+"patch" | 
+/**  ETags (versions) for safe concurrent edits. */
+"etag" | 
+/**  The Groups endpoint. */
+"groups" | 
+/**  `/Bulk`. */
+"bulk" | 
+/**  Muster's shop fields (licence, role, branches, zones…). */
+"shop" | 
+/**  The organisation's audit log. */
+"audit" | 
+/**  The organisation's API tokens (admins only). */
+"api-tokens" | 
+/**  The organisation's settings (admins only). */
+"settings" | 
+/**  The server's organisations (system admins only). */
+"organisations";
 
 /**  A QR code as its modules: `size` × `size`, row by row, `true` for dark. */
 export type QrView = {

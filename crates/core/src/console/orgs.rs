@@ -4,7 +4,7 @@
 //! the id typed again, the system-level audit log), each change answered with what the
 //! server saved.
 //!
-//! Who may administer them is [`FeatureName::Organisations`] as the status reports it
+//! Who may administer them is [`ProviderFeature::Organisations`] as the status reports it
 //! (system admins only), asked here again before anything is sent.
 
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,7 @@ use crate::orgs::{self, NewOrganisation, OrgStatus, Organisation, Plan};
 
 use super::profiles::placeholder;
 use super::status::{capabilities_of, feature_view, status_of};
-use super::view::{AuditPage, AuditQuery, Choice, FeatureName, OrgView, StatusView};
+use super::view::{AuditPage, AuditQuery, Choice, OrgView, ProviderFeature, StatusView};
 use super::{Console, active, active_mut, not_signed_in, store, view};
 
 /// What may be done to an organisation as it is now.
@@ -278,13 +278,13 @@ impl Console {
     }
 
     /// The client, when the signed-in account may administer the server's organisations
-    /// (the same answer the status gives for [`FeatureName::Organisations`]).
+    /// (the same answer the status gives for [`ProviderFeature::Organisations`]).
     async fn org_admin(&self) -> Result<Client, Error> {
         let state = self.state.lock().await;
         let active = active(&state)?;
         let client = active.session.client.clone().ok_or_else(not_signed_in)?;
         let capabilities = capabilities_of(active);
-        let feature = feature_view(&capabilities, active, FeatureName::Organisations);
+        let feature = feature_view(&capabilities, active, ProviderFeature::Organisations.into());
         match feature.reason {
             None => Ok(client),
             Some(message) if !capabilities.is_muster => Err(Error::Unsupported { message }),

@@ -4,7 +4,7 @@
 //! before saving it); two-factor for admins. A change is sent as one `PATCH` and answered
 //! with what the server saved, worded.
 //!
-//! Who may use this is [`FeatureName::Settings`] as the status reports it, asked here
+//! Who may use this is [`ProviderFeature::Settings`] as the status reports it, asked here
 //! again before anything is sent.
 
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use specta::Type;
 
 use super::status::{capabilities_of, feature_view};
-use super::view::{Choice, FeatureName};
+use super::view::{Choice, ProviderFeature};
 use super::{Console, active, not_signed_in};
 use crate::client::Client;
 use crate::error::Error;
@@ -257,7 +257,7 @@ impl Console {
                     .to_owned(),
             });
         }
-        match feature_view(&capabilities, active, FeatureName::Settings).reason {
+        match feature_view(&capabilities, active, ProviderFeature::Settings.into()).reason {
             Some(message) => Err(Error::Forbidden { message }),
             None => Ok(client),
         }

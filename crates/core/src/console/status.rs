@@ -131,8 +131,7 @@ pub(super) fn status_of(state: &State) -> StatusView {
 
 pub(super) fn features_of(active: &Active) -> Vec<FeatureView> {
     match active.capabilities() {
-        Some(capabilities) => FeatureName::ALL
-            .into_iter()
+        Some(capabilities) => FeatureName::all()
             .map(|name| feature_view(capabilities, active, name))
             .collect(),
         // Before the provider's offer is first read, the features only admins may use
@@ -140,8 +139,7 @@ pub(super) fn features_of(active: &Active) -> Vec<FeatureView> {
         // shows, as an unknown feature would, to someone it is not for.
         None => {
             let assumed = capabilities_of(active);
-            FeatureName::ALL
-                .into_iter()
+            FeatureName::all()
                 .filter(|name| name.admins_only() || name.system_admins_only())
                 .map(|name| feature_view(&assumed, active, name))
                 .collect()

@@ -3,7 +3,7 @@
 //! copy's active API-licence accounts, the scopes, the expiry presets), issuing a token
 //! (its secret returned once, for the screen to show and forget) and revoking one.
 //!
-//! Who may use this is [`FeatureName::ApiTokens`] as the status reports it, asked here
+//! Who may use this is [`ProviderFeature::ApiTokens`] as the status reports it, asked here
 //! again before anything is sent.
 
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use specta::Type;
 
 use super::status::{capabilities_of, feature_view};
-use super::view::{Choice, FeatureName};
+use super::view::{Choice, ProviderFeature};
 use super::{Console, active, not_signed_in};
 use crate::client::Client;
 use crate::error::Error;
@@ -229,7 +229,7 @@ impl Console {
     }
 
     /// The client, when the signed-in account may manage API tokens here (the same
-    /// answer the status gives for [`FeatureName::ApiTokens`]).
+    /// answer the status gives for [`ProviderFeature::ApiTokens`]).
     async fn token_admin(&self) -> Result<Client, Error> {
         let state = self.state.lock().await;
         let active = active(&state)?;
@@ -242,7 +242,7 @@ impl Console {
                     .to_owned(),
             });
         }
-        let feature = feature_view(&capabilities, active, FeatureName::ApiTokens);
+        let feature = feature_view(&capabilities, active, ProviderFeature::ApiTokens.into());
         match feature.reason {
             Some(message) => Err(Error::Forbidden { message }),
             None => Ok(client),

@@ -14,7 +14,7 @@ use crate::error::Notice;
 use crate::rules::{FieldLock, Offer, UserAction};
 
 mod feature;
-pub use feature::FeatureName;
+pub use feature::{FeatureName, ProviderFeature};
 
 /// A saved connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,6 +16,7 @@ use muster_core::actions::Invite;
 use muster_core::console::view::{
     FeatureName, Handover, Phase, ProfileInput, ServerKindView, SimpleAction, UserInput,
 };
+use muster_core::rules::UserAction;
 use muster_core::search::{SearchQuery, SortKey};
 use muster_core::{Error, Secret};
 use tokio::net::{TcpListener, TcpStream};
@@ -52,7 +53,7 @@ async fn sign_in_sync_and_search_the_whole_org() {
         status
             .features
             .iter()
-            .any(|f| f.name == FeatureName::Suspend && f.available),
+            .any(|f| f.name == FeatureName::Action(UserAction::Suspend) && f.available),
         "a Muster server offers its actions"
     );
     assert_eq!(

@@ -9,7 +9,7 @@
 use muster_core::Error;
 use muster_core::Secret;
 use muster_core::console::orgs::{OrgAction, OrgInput};
-use muster_core::console::view::{AuditQuery, FeatureName, FeatureView};
+use muster_core::console::view::{AuditQuery, FeatureView, ProviderFeature};
 use muster_core::error::Code;
 use muster_test_support::console::{Home, PROFILE, TestConsole, fail_fast, muster_profile};
 use muster_test_support::server::SYSTEM_ADMIN;
@@ -29,7 +29,7 @@ async fn organisations_feature(console: &TestConsole) -> FeatureView {
     status
         .features
         .into_iter()
-        .find(|f| f.name == FeatureName::Organisations)
+        .find(|f| f.name == ProviderFeature::Organisations.into())
         .unwrap()
 }
 

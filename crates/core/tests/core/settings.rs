@@ -11,7 +11,7 @@ use muster_core::auth::Tokens;
 use muster_core::client::Client;
 use muster_core::connection::Connection;
 use muster_core::console::settings::{LifetimeInput, SettingsInput};
-use muster_core::console::view::{AuditQuery, FeatureName};
+use muster_core::console::view::{AuditQuery, ProviderFeature};
 use muster_core::settings::{PolicyStyle, SettingsChange};
 use muster_core::transport::TransportConfig;
 use muster_test_support::console::fail_fast;
@@ -34,7 +34,7 @@ async fn an_admin_changes_the_settings_and_sees_what_the_server_saved() {
     let feature = status
         .features
         .iter()
-        .find(|f| f.name == FeatureName::Settings)
+        .find(|f| f.name == ProviderFeature::Settings.into())
         .unwrap();
     assert!(feature.available, "{feature:?}");
 
@@ -150,7 +150,7 @@ async fn only_admins_of_the_organisation_change_the_settings() {
             .await
             .features
             .into_iter()
-            .find(|f| f.name == FeatureName::Settings)
+            .find(|f| f.name == ProviderFeature::Settings.into())
             .unwrap();
         assert!(!feature.available, "{role}: {feature:?}");
     }

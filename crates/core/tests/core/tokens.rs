@@ -10,7 +10,7 @@ use muster_core::auth::Tokens;
 use muster_core::client::Client;
 use muster_core::connection::Connection;
 use muster_core::console::tokens::ApiTokenInput;
-use muster_core::console::view::{AuditQuery, FeatureName};
+use muster_core::console::view::{AuditQuery, ProviderFeature};
 use muster_core::tokens::{NewApiToken, TokenScope};
 use muster_core::transport::TransportConfig;
 use muster_test_support::console::fail_fast;
@@ -50,7 +50,7 @@ async fn an_admin_issues_sees_and_revokes_a_token_in_the_console() {
     let feature = status
         .features
         .iter()
-        .find(|f| f.name == FeatureName::ApiTokens)
+        .find(|f| f.name == ProviderFeature::ApiTokens.into())
         .unwrap();
     assert!(
         feature.available,
@@ -213,7 +213,7 @@ async fn viewers_and_technicians_do_not_manage_tokens() {
         if let Some(feature) = status
             .features
             .iter()
-            .find(|f| f.name == FeatureName::ApiTokens)
+            .find(|f| f.name == ProviderFeature::ApiTokens.into())
         {
             assert!(!feature.available, "{role}: {feature:?}");
             assert!(

@@ -5,14 +5,28 @@ use serde::{Deserialize, Serialize};
 use specta::Type;
 
 use crate::discovery::Feature;
+use crate::rules::UserAction;
 
-/// A feature the app asks the provider about: a protocol feature, or an account action
-/// by its name. An enum, so a misspelt feature is a compile error on either side rather
-/// than one that silently reads as missing.
+/// A feature the app asks the provider about: one of the provider's features or screens,
+/// or an account action by its name (`suspend`…, as [`UserAction`] names it). An enum, so a
+/// misspelt feature is a compile error on either side rather than one that silently reads
+/// as missing. On the wire it is the bare name: `"patch"`, `"api-tokens"`, `"suspend"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(untagged)]
+pub enum FeatureName {
+    /// A feature or screen of the provider.
+    Provider(ProviderFeature),
+    /// An account action (every one but `edit`, which the rules decide from PATCH and the
+    /// role: [`offers`](crate::rules::offers)).
+    Action(UserAction),
+}
+
+/// A feature or screen of the provider, beside its account actions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(Type))]
 #[serde(rename_all = "kebab-case")]
-pub enum FeatureName {
+pub enum ProviderFeature {
     /// PATCH of users and groups.
     Patch,
     /// ETags (versions) for safe concurrent edits.
@@ -31,35 +45,11 @@ pub enum FeatureName {
     Settings,
     /// The server's organisations (system admins only).
     Organisations,
-    /// Send (or resend) the invitation.
-    SendWelcome,
-    /// Email a password-reset link.
-    SendPasswordReset,
-    /// Email a one-time sign-in link.
-    SendMagicLink,
-    /// Set a password for someone.
-    SetPassword,
-    /// Suspend an account.
-    Suspend,
-    /// Lift a suspension.
-    Unsuspend,
-    /// End every session of an account.
-    RevokeSessions,
-    /// Clear an account's two-factor set-up.
-    ResetMfa,
-    /// Deactivate, handing responsibilities over.
-    Deactivate,
-    /// Reactivate a deactivated account.
-    Reactivate,
-    /// Delete an account.
-    Delete,
-    /// Restore a deleted account.
-    Restore,
 }
 
-impl FeatureName {
-    /// Every feature, in the order the status lists them.
-    pub const ALL: [Self; 21] = [
+impl ProviderFeature {
+    /// Every one, in the order the status lists them.
+    pub const ALL: [Self; 9] = [
         Self::Patch,
         Self::Etag,
         Self::Groups,
@@ -69,56 +59,55 @@ impl FeatureName {
         Self::ApiTokens,
         Self::Settings,
         Self::Organisations,
-        Self::SendWelcome,
-        Self::SendPasswordReset,
-        Self::SendMagicLink,
-        Self::SetPassword,
-        Self::Suspend,
-        Self::Unsuspend,
-        Self::RevokeSessions,
-        Self::ResetMfa,
-        Self::Deactivate,
-        Self::Reactivate,
-        Self::Delete,
-        Self::Restore,
     ];
+}
+
+impl From<ProviderFeature> for FeatureName {
+    fn from(feature: ProviderFeature) -> Self {
+        Self::Provider(feature)
+    }
+}
+
+impl FeatureName {
+    /// Every feature, in the order the status lists them: the provider's, then the
+    /// account actions.
+    pub fn all() -> impl Iterator<Item = Self> {
+        let actions = UserAction::ALL
+            .into_iter()
+            .filter(|a| *a != UserAction::Edit);
+        (ProviderFeature::ALL.into_iter().map(Self::Provider)).chain(actions.map(Self::Action))
+    }
 
     /// Whether only an organisation's admins (and system admins) may use it: the
     /// screens that administer the organisation rather than its users.
     pub fn admins_only(self) -> bool {
-        matches!(self, Self::ApiTokens | Self::Settings)
+        matches!(
+            self,
+            Self::Provider(ProviderFeature::ApiTokens | ProviderFeature::Settings)
+        )
     }
 
     /// Whether only system admins may use it: the screens that administer the server.
     pub fn system_admins_only(self) -> bool {
-        matches!(self, Self::Organisations)
+        self == Self::Provider(ProviderFeature::Organisations)
     }
 
     /// The capability it asks about.
     pub fn feature(self) -> Feature {
-        let action = |name: &str| Feature::Action(name.to_owned());
-        match self {
-            Self::Patch => Feature::Patch,
-            Self::Etag => Feature::Etag,
-            Self::Groups => Feature::Groups,
-            Self::Bulk => Feature::Bulk,
-            Self::Shop => Feature::ShopFields,
-            Self::Audit => Feature::AuditLog,
-            Self::ApiTokens => Feature::ApiTokens,
-            Self::Settings => Feature::OrgSettings,
-            Self::Organisations => Feature::Organisations,
-            Self::SendWelcome => action("send-welcome"),
-            Self::SendPasswordReset => action("send-password-reset"),
-            Self::SendMagicLink => action("send-magic-link"),
-            Self::SetPassword => action("set-password"),
-            Self::Suspend => action("suspend"),
-            Self::Unsuspend => action("unsuspend"),
-            Self::RevokeSessions => action("revoke-sessions"),
-            Self::ResetMfa => action("reset-mfa"),
-            Self::Deactivate => action("deactivate"),
-            Self::Reactivate => action("reactivate"),
-            Self::Delete => action("delete"),
-            Self::Restore => action("restore"),
+        let feature = match self {
+            Self::Action(action) => return Feature::Action(action.name().to_owned()),
+            Self::Provider(feature) => feature,
+        };
+        match feature {
+            ProviderFeature::Patch => Feature::Patch,
+            ProviderFeature::Etag => Feature::Etag,
+            ProviderFeature::Groups => Feature::Groups,
+            ProviderFeature::Bulk => Feature::Bulk,
+            ProviderFeature::Shop => Feature::ShopFields,
+            ProviderFeature::Audit => Feature::AuditLog,
+            ProviderFeature::ApiTokens => Feature::ApiTokens,
+            ProviderFeature::Settings => Feature::OrgSettings,
+            ProviderFeature::Organisations => Feature::Organisations,
         }
     }
 }
@@ -131,9 +120,8 @@ mod tests {
     #[test]
     fn every_account_action_is_a_feature_by_its_own_name() {
         for name in Action::NAMES {
-            let feature = FeatureName::ALL
-                .into_iter()
-                .find(|f| f.feature() == Feature::Action(name.to_owned()));
+            let feature =
+                FeatureName::all().find(|f| f.feature() == Feature::Action(name.to_owned()));
             let Some(feature) = feature else {
                 panic!("no feature asks about the action {name}");
             };
@@ -143,6 +131,23 @@ mod tests {
                 "the app names the feature as the server names the action"
             );
         }
-        assert_eq!(FeatureName::ALL.len(), 9 + Action::NAMES.len());
+        assert_eq!(FeatureName::all().count(), 9 + Action::NAMES.len());
+    }
+
+    #[test]
+    fn a_feature_is_its_bare_name_on_the_wire() {
+        for feature in FeatureName::all() {
+            let text = serde_json::to_value(feature).unwrap();
+            assert!(text.is_string(), "{text}");
+            assert_eq!(
+                serde_json::from_value::<FeatureName>(text).ok(),
+                Some(feature)
+            );
+        }
+        assert_eq!(
+            serde_json::to_value(FeatureName::from(ProviderFeature::ApiTokens)).ok(),
+            Some(serde_json::json!("api-tokens"))
+        );
+        assert!(serde_json::from_value::<FeatureName>(serde_json::json!("suspnd")).is_err());
     }
 }
