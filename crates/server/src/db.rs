@@ -11,6 +11,10 @@ use rusqlite::{Connection, OpenFlags, Transaction};
 use crate::error::{AppError, AppResult};
 use crate::sealed::ServerKey;
 
+mod walks;
+
+pub use walks::Walks;
+
 /// The schema, applied in order; `PRAGMA user_version` records how many have run. Each
 /// migration is a list of SQL batches, so modules can own the tables they define.
 fn migrations() -> [&'static [&'static str]; 7] {
@@ -161,49 +165,11 @@ struct Inner {
     key: Arc<ServerKey>,
 }
 
-/// A read-only connection and the counts it has made.
+/// A read-only connection and what it remembers of the lists it serves.
 #[derive(Debug)]
 struct Reader {
     conn: Connection,
-    counts: Counts,
-}
-
-/// The most counts a reader keeps (a few per list a client walks); past it they start over.
-const MAX_COUNTS: usize = 256;
-
-/// Counts a reader connection has made, each with SQLite's `data_version` at the time:
-/// a paged walk counts its matches once, not once per page. `data_version` changes on a
-/// connection whenever another one commits, and readers never write, so a count is reused
-/// only while the database is as it was.
-#[derive(Debug, Default)]
-pub struct Counts {
-    known: std::collections::HashMap<String, (i64, usize)>,
-}
-
-impl Counts {
-    /// The `count(*)` that `sql` with `args` answers on `conn`, reused while nothing was
-    /// committed since it was made.
-    pub fn count(
-        &mut self,
-        conn: &Connection,
-        sql: &str,
-        args: &[rusqlite::types::Value],
-    ) -> rusqlite::Result<usize> {
-        let version: i64 = conn.query_row("PRAGMA data_version", [], |row| row.get(0))?;
-        let key = format!("{sql}\u{1f}{args:?}");
-        if let Some((at, count)) = self.known.get(&key)
-            && *at == version
-        {
-            return Ok(*count);
-        }
-        let count: i64 = conn.query_row(sql, rusqlite::params_from_iter(args), |row| row.get(0))?;
-        let count = usize::try_from(count).unwrap_or(0);
-        if self.known.len() >= MAX_COUNTS {
-            self.known.clear();
-        }
-        self.known.insert(key, (version, count));
-        Ok(count)
-    }
+    walks: Walks,
 }
 
 /// Why the database could not be opened.
@@ -259,7 +225,7 @@ impl Db {
             configure(&reader).map_err(sqlite)?;
             readers.push(Mutex::new(Reader {
                 conn: reader,
-                counts: Counts::default(),
+                walks: Walks::default(),
             }));
         }
         Ok(Self {
@@ -292,19 +258,20 @@ impl Db {
         .await
     }
 
-    /// Runs `f` on a reader connection with that reader's [`Counts`], off the async
-    /// runtime: for lists, whose `totalResults` stays counted while nothing changes.
-    pub async fn read_counting<T, F>(&self, f: F) -> AppResult<T>
+    /// Runs `f` on a reader connection with that reader's [`Walks`], off the async
+    /// runtime: for lists, whose `totalResults` stays counted and whose page ends stay
+    /// known while nothing changes.
+    pub async fn read_walking<T, F>(&self, f: F) -> AppResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection, &mut Counts) -> AppResult<T> + Send + 'static,
+        F: FnOnce(&Connection, &mut Walks) -> AppResult<T> + Send + 'static,
     {
         let inner = self.inner.clone();
         run_blocking(move || {
             let index = inner.next_reader.fetch_add(1, Ordering::Relaxed) % inner.readers.len();
             let mut reader = lock(&inner.readers[index])?;
-            let Reader { conn, counts } = &mut *reader;
-            f(conn, counts)
+            let Reader { conn, walks } = &mut *reader;
+            f(conn, walks)
         })
         .await
     }

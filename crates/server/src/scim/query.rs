@@ -15,15 +15,17 @@ use muster_scim::message::{SearchRequest, SortOrder};
 use muster_scim::schema::AttributeType;
 use rusqlite::Connection;
 use rusqlite::types::Value as SqlValue;
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::kind::{Kind, fold};
 use super::render::{self, Selection};
 use super::store::{self, Row, normalize_time, row_columns, row_from_sql};
-use crate::db::Counts;
+use crate::db::Walks;
 use crate::error::{AppError, AppResult};
 use muster_scim::message::ScimType;
+
+mod paged;
 
 /// The list query parameter that includes soft-deleted users.
 pub const INCLUDE_DELETED: &str = "includeDeleted";
@@ -202,7 +204,7 @@ pub struct Page {
 /// Runs a list request against one organisation's resources of one kind.
 pub fn run(
     conn: &Connection,
-    counts: &mut Counts,
+    walks: &mut Walks,
     kind: Kind,
     org: &str,
     base: &str,
@@ -236,7 +238,7 @@ pub fn run(
         params,
     };
     match (&plan, sort_column) {
-        (Some(sql), Some(column)) if sql.exact => run_sql(&list, counts, sql, column),
+        (Some(sql), Some(column)) if sql.exact => paged::run_sql(&list, walks, sql, column),
         _ => run_scan(&list, plan),
     }
 }
@@ -258,110 +260,6 @@ impl ListRun<'_> {
         let (kind, org, selection) = (self.kind, self.org, &self.params.selection);
         render::page(self.conn, kind, org, self.base, rows, selection, self.now)
     }
-}
-
-/// Counting, sorting and paging all done by SQLite.
-fn run_sql(
-    list: &ListRun<'_>,
-    counts: &mut Counts,
-    sql: &Sql,
-    sort_column: &str,
-) -> AppResult<Page> {
-    let (conn, kind, org, params) = (list.conn, list.kind, list.org, list.params);
-    let table = kind.table();
-    let visible = params.visible(kind);
-    let mut args: Vec<SqlValue> = vec![SqlValue::Text(org.to_owned())];
-    args.extend(sql.params.iter().cloned());
-    let count_sql = format!(
-        "SELECT count(*) FROM {table} t WHERE t.org = ?1 AND {visible} AND ({})",
-        sql.text
-    );
-    // Counted once while nothing changes: a client walking the pages pays for it once.
-    let total = counts.count(conn, &count_sql, &args)?;
-    let offset = params.start_index.saturating_sub(1);
-    if params.count == 0 || offset >= total {
-        return Ok(Page {
-            total,
-            resources: Vec::new(),
-        });
-    }
-    let direction = if params.descending { "DESC" } else { "ASC" };
-    // Creation order walks the primary key; any other column sorts missing values last.
-    let order = if sort_column == "seq" {
-        format!("t.seq {direction}")
-    } else {
-        format!("t.{sort_column} {direction} NULLS LAST, t.seq {direction}")
-    };
-    if params.selection.is_ids_only(kind) {
-        let resources = ids_page(list, sql, &args, visible, &order, offset)?;
-        return Ok(Page { total, resources });
-    }
-    // Sort and skip row ids only, then read the page's documents: the sorter never
-    // carries documents, and the skip can stay inside an index.
-    let columns = row_columns(kind);
-    let page_sql = format!(
-        "SELECT {columns} FROM {table} t WHERE t.seq IN (\
-           SELECT t.seq FROM {table} t WHERE t.org = ?1 AND {visible} AND ({}) \
-           ORDER BY {order} LIMIT {} OFFSET {}) \
-         ORDER BY {order}",
-        sql.text, params.count, offset
-    );
-    let mut stmt = conn.prepare(&page_sql)?;
-    let rows: Vec<Row> = stmt
-        .query_map(rusqlite::params_from_iter(&args), row_from_sql)?
-        .collect::<Result<_, _>>()?;
-    let resources = list.render(rows)?;
-    Ok(Page { total, resources })
-}
-
-/// A page of `schemas` and `id` only (`attributes=id`): read without parsing, rendering
-/// or projecting any document. Which extensions a resource has (its `schemas`, as
-/// [`render::resource`] lists them) is read by SQLite from the stored JSON.
-fn ids_page(
-    list: &ListRun<'_>,
-    sql: &Sql,
-    args: &[SqlValue],
-    visible: &str,
-    order: &str,
-    offset: usize,
-) -> AppResult<Vec<Value>> {
-    let (kind, params) = (list.kind, list.params);
-    let schema = kind.schema();
-    let extensions: Vec<&str> = schema
-        .extensions
-        .iter()
-        .map(|(ext, _)| ext.id.as_str())
-        .collect();
-    let flags: String = extensions
-        .iter()
-        .map(|urn| {
-            // A URN is the schema's own constant; quoted for the JSON path all the same.
-            let path = format!("$.\"{}\"", urn.replace('"', ""));
-            format!(
-                ", ifnull(json_type(t.doc, '{path}') = 'object' AND json_extract(t.doc, '{path}') <> '{{}}', 0)"
-            )
-        })
-        .collect();
-    let page_sql = format!(
-        "SELECT t.id{flags} FROM {table} t WHERE t.org = ?1 AND {visible} AND ({}) \
-         ORDER BY {order} LIMIT {} OFFSET {}",
-        sql.text,
-        params.count,
-        offset,
-        table = kind.table(),
-    );
-    let mut stmt = list.conn.prepare(&page_sql)?;
-    let core = Value::String(schema.core.id.clone());
-    let rows = stmt.query_map(rusqlite::params_from_iter(args), |row| {
-        let mut schemas = vec![core.clone()];
-        for (index, urn) in extensions.iter().enumerate() {
-            if row.get::<_, bool>(index + 1)? {
-                schemas.push(Value::String((*urn).to_owned()));
-            }
-        }
-        Ok(json!({"schemas": schemas, "id": row.get::<_, String>(0)?}))
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Narrow with whatever SQL the plan has, then decide, sort and page in Rust.

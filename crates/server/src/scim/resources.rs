@@ -94,9 +94,7 @@ async fn run_list(
     let now = state.clock.now();
     let page = state
         .db
-        .read_counting(move |conn, counts| {
-            query::run(conn, counts, kind, &org, &base, now, &params)
-        })
+        .read_walking(move |conn, walks| query::run(conn, walks, kind, &org, &base, now, &params))
         .await?;
     Ok(scim_json(&list_body(page.total, start, page.resources)))
 }
@@ -127,15 +125,15 @@ pub async fn search_all(
     let now = state.clock.now();
     let (total, resources) = state
         .db
-        .read_counting(move |conn, counts| {
-            let users = query::run(conn, counts, Kind::User, &org, &base, now, &params)?;
+        .read_walking(move |conn, walks| {
+            let users = query::run(conn, walks, Kind::User, &org, &base, now, &params)?;
             let remaining = params.count - users.resources.len();
             let groups_params = ListParams {
                 start_index: params.start_index.saturating_sub(users.total).max(1),
                 count: remaining,
                 ..params.clone()
             };
-            let groups = query::run(conn, counts, Kind::Group, &org, &base, now, &groups_params)?;
+            let groups = query::run(conn, walks, Kind::Group, &org, &base, now, &groups_params)?;
             let mut resources = users.resources;
             resources.extend(groups.resources);
             Ok((users.total + groups.total, resources))

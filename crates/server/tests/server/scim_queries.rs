@@ -220,3 +220,88 @@ async fn totals_follow_every_write_although_walks_count_once() {
         assert_eq!(total(&page), before, "a deleted user is no longer counted");
     }
 }
+
+/// The ids of every page of 4 from the start, each page asked for on its own.
+async fn walk(
+    server: &crate::support::TestServer,
+    token: &str,
+    query: &[(&str, &str)],
+) -> Vec<String> {
+    let mut seen = Vec::new();
+    loop {
+        let start = (seen.len() + 1).to_string();
+        let mut asked = query.to_vec();
+        asked.extend([("startIndex", start.as_str()), ("count", "4")]);
+        let page = list(server, token, &asked).await;
+        let resources = page["Resources"].as_array().unwrap().clone();
+        seen.extend(
+            resources
+                .iter()
+                .map(|r| r["id"].as_str().unwrap().to_owned()),
+        );
+        if resources.len() < 4 {
+            return seen;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_walk_page_by_page_lists_what_one_page_would_also_after_a_write() {
+    let (server, token) = admin().await;
+    for n in 0..30 {
+        create(&server, &token, person(&format!("walker{n:02}"), "Walker")).await;
+    }
+    let whole = |query: Vec<(&'static str, &'static str)>| {
+        let (server, token) = (&server, &token);
+        async move {
+            let mut asked = query;
+            asked.push(("count", "1000"));
+            let page = list(server, token, &asked).await;
+            page["Resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let queries: [Vec<(&str, &str)>; 4] = [
+        vec![],
+        vec![("attributes", "id")],
+        vec![("sortOrder", "descending")],
+        vec![("attributes", "id"), ("sortOrder", "descending")],
+    ];
+    for query in &queries {
+        let expected = whole(query.clone()).await;
+        assert!(expected.len() > 30, "{query:?}");
+        // Every reader serves pages of the walk, and later walks start from where its
+        // earlier pages ended.
+        for round in 0..4 {
+            assert_eq!(
+                walk(&server, &token, query).await,
+                expected,
+                "{query:?}, walk {round}"
+            );
+        }
+    }
+    // A user early in the list goes: every later page moves up by one, as a single page
+    // would say, although the readers knew where the pages ended before.
+    let gone = whole(vec![]).await[2].clone();
+    let deleted = server
+        .client
+        .delete(server.url(&users(&format!("/{gone}"))))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    for query in &queries {
+        let expected = whole(query.clone()).await;
+        assert!(!expected.contains(&gone));
+        assert_eq!(
+            walk(&server, &token, query).await,
+            expected,
+            "{query:?} after the delete"
+        );
+    }
+}
