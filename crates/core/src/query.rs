@@ -29,6 +29,7 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::resources::Listed;
 use crate::transport::Answer;
+use serde_json::value::RawValue;
 
 /// The page size [`list_all`](crate::users::Users::list_all) asks for when the query
 /// names none.
@@ -559,7 +560,7 @@ async fn parse_list<T: Listed>(answer: Answer) -> Result<ListResponse<T>, Error>
 /// from the bytes, it costs a sixth less than [`ListResponse`]'s any-case reading, which
 /// goes through a JSON tree first.
 #[derive(serde::Deserialize)]
-#[serde(bound(deserialize = "T: serde::de::DeserializeOwned"))]
+#[serde(bound(deserialize = "T: serde::Deserialize<'de>"))]
 struct PlainList<T> {
     #[serde(
         rename = "totalResults",
@@ -583,20 +584,46 @@ struct PlainList<T> {
     resources: Vec<T>,
 }
 
-/// A page's body: the plain reading when it finds a total and resources, else the
-/// lenient [`ListResponse`] reading (other key case, `null` resources, no total).
-fn parse_page_body<T: Listed>(answer: &Answer) -> Result<ListResponse<T>, Error> {
-    match serde_json::from_slice::<PlainList<T>>(&answer.body) {
-        Ok(plain) if plain.total_results.is_some() && !plain.resources.is_empty() => {
-            Ok(ListResponse {
-                total_results: plain.total_results,
-                items_per_page: plain.items_per_page,
-                start_index: plain.start_index,
-                resources: plain.resources,
-            })
-        }
-        _ => answer.json::<ListResponse<T>>(),
+impl<T> PlainList<T> {
+    /// Whether the plain reading found what a page has: a total and resources.
+    fn is_whole(&self) -> bool {
+        self.total_results.is_some() && !self.resources.is_empty()
     }
+
+    fn into_response<R>(self, resources: Vec<R>) -> ListResponse<R> {
+        ListResponse {
+            total_results: self.total_results,
+            items_per_page: self.items_per_page,
+            start_index: self.start_index,
+            resources,
+        }
+    }
+}
+
+/// A page's body: the plain reading when it finds a total and resources (each resource
+/// read from its own text where the type says so, [`Listed::BY_TEXT`]), else the lenient
+/// [`ListResponse`] reading (other key case, `null` resources, no total).
+fn parse_page_body<T: Listed>(answer: &Answer) -> Result<ListResponse<T>, Error> {
+    if T::BY_TEXT {
+        if let Ok(plain) = serde_json::from_slice::<PlainList<&RawValue>>(&answer.body)
+            && plain.is_whole()
+        {
+            let read: Result<Vec<T>, _> = plain
+                .resources
+                .iter()
+                .map(|text| T::from_listed_text(text.get()))
+                .collect();
+            if let Ok(resources) = read {
+                return Ok(plain.into_response(resources));
+            }
+        }
+    } else if let Ok(mut plain) = serde_json::from_slice::<PlainList<T>>(&answer.body)
+        && plain.is_whole()
+    {
+        let resources = std::mem::take(&mut plain.resources);
+        return Ok(plain.into_response(resources));
+    }
+    answer.json::<ListResponse<T>>()
 }
 
 /// The state of a walk through every page.

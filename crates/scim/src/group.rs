@@ -44,6 +44,17 @@ pub struct Group {
 lenient_resource!(Group, schema::group_schema(), |this| this.schemas());
 
 impl Group {
+    /// Whether it holds attributes this crate does not model (in its own `extra` or a
+    /// member's).
+    pub fn holds_unmodelled(&self) -> bool {
+        !self.extra.is_empty() || self.members.iter().any(|member| !member.extra.is_empty())
+    }
+
+    /// Gives back the room its member list holds beyond its length.
+    pub fn shrink_to_fit(&mut self) {
+        self.members.shrink_to_fit();
+    }
+
     /// A group with just a display name.
     pub fn new(display_name: impl Into<String>) -> Self {
         Self {

@@ -175,6 +175,69 @@ pub struct User {
 lenient_resource!(User, schema::user_schema(), |this| this.schemas());
 
 impl User {
+    /// Whether it holds attributes this crate does not model, at any depth (in an
+    /// `extra` of the user, its name, a multi-valued entry, an address or an extension).
+    pub fn holds_unmodelled(&self) -> bool {
+        let lists = [
+            &self.emails,
+            &self.phone_numbers,
+            &self.ims,
+            &self.photos,
+            &self.groups,
+            &self.entitlements,
+            &self.roles,
+            &self.x509_certificates,
+        ];
+        !self.extra.is_empty()
+            || self
+                .name
+                .as_ref()
+                .is_some_and(|name| !name.extra.is_empty())
+            || lists
+                .iter()
+                .flat_map(|list| list.iter())
+                .any(|v| !v.extra.is_empty())
+            || self
+                .addresses
+                .iter()
+                .any(|address| !address.extra.is_empty())
+            || self
+                .enterprise
+                .as_ref()
+                .is_some_and(|e| !e.extra.is_empty())
+            || self
+                .shop
+                .as_ref()
+                .is_some_and(|shop| !shop.extra.is_empty())
+    }
+
+    /// Gives back the room its lists hold beyond their length.
+    pub fn shrink_to_fit(&mut self) {
+        for list in [
+            &mut self.emails,
+            &mut self.phone_numbers,
+            &mut self.ims,
+            &mut self.photos,
+            &mut self.groups,
+            &mut self.entitlements,
+            &mut self.roles,
+            &mut self.x509_certificates,
+        ] {
+            list.shrink_to_fit();
+        }
+        self.addresses.shrink_to_fit();
+        if let Some(shop) = &mut self.shop {
+            for list in [
+                &mut shop.service_groups,
+                &mut shop.zones,
+                &mut shop.branches,
+                &mut shop.permissions,
+            ] {
+                list.shrink_to_fit();
+            }
+        }
+    }
+
     /// A user with just a `userName`.
     pub fn new(user_name: impl Into<String>) -> Self {
         Self {

@@ -3,7 +3,7 @@
 use muster_scim::user::{Licence, MultiValue, ShopUser, User};
 use proptest::prelude::*;
 
-fn user() -> impl Strategy<Value = User> {
+pub fn user() -> impl Strategy<Value = User> {
     (
         "[a-z0-9.@+-]{1,30}",
         proptest::option::of("\\PC{0,20}"),
