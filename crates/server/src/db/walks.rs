@@ -15,12 +15,13 @@ use std::collections::{BTreeMap, HashMap};
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
-/// The most lists a reader remembers; past it, it starts over.
-const MAX_WALKS: usize = 256;
+/// The most counts a reader remembers; past it, it starts over.
+const MAX_COUNTS: usize = 256;
 
-/// The most page ends remembered of one list (4,096 pages of 1,000 rows); past it, the
-/// list's are forgotten.
-const MAX_MARKS: usize = 4096;
+/// The most page ends a reader remembers, of all lists together (about 40 bytes each):
+/// enough for a few walks of a million users at 1,000 a page, and a caller who asks for
+/// many lists cannot make a reader hold more. Past it, it starts over.
+const MAX_MARKS: usize = 16_384;
 
 /// A reader connection's memory of the walks it serves.
 #[derive(Debug, Default)]
@@ -31,6 +32,8 @@ pub struct Walks {
     counts: HashMap<String, usize>,
     /// By list: the offset of a row and its `seq`, for the rows that ended a page.
     marks: HashMap<String, BTreeMap<usize, i64>>,
+    /// How many page ends `marks` holds in all.
+    marked: usize,
 }
 
 impl Walks {
@@ -39,7 +42,7 @@ impl Walks {
         let version = data_version(conn)?;
         if self.version != Some(version) {
             self.counts.clear();
-            self.marks.clear();
+            self.forget_marks();
             self.version = Some(version);
         }
         Ok(())
@@ -60,7 +63,7 @@ impl Walks {
         }
         let count: i64 = conn.query_row(sql, rusqlite::params_from_iter(args), |row| row.get(0))?;
         let count = usize::try_from(count).unwrap_or(0);
-        if self.counts.len() >= MAX_WALKS {
+        if self.counts.len() >= MAX_COUNTS {
             self.counts.clear();
         }
         self.counts.insert(key, count);
@@ -87,14 +90,23 @@ impl Walks {
     /// [`unchanged`](Self::unchanged) said the page it ended was read at the version
     /// remembered.
     pub fn mark(&mut self, list: &str, offset: usize, seq: i64) {
-        if !self.marks.contains_key(list) && self.marks.len() >= MAX_WALKS {
-            self.marks.clear();
+        if let Some(known) = self.marks.get_mut(list).and_then(|m| m.get_mut(&offset)) {
+            *known = seq;
+            return;
         }
-        let marks = self.marks.entry(list.to_owned()).or_default();
-        if marks.len() >= MAX_MARKS {
-            marks.clear();
+        if self.marked >= MAX_MARKS {
+            self.forget_marks();
         }
-        marks.insert(offset, seq);
+        self.marks
+            .entry(list.to_owned())
+            .or_default()
+            .insert(offset, seq);
+        self.marked += 1;
+    }
+
+    fn forget_marks(&mut self) {
+        self.marks.clear();
+        self.marked = 0;
     }
 }
 
@@ -149,13 +161,30 @@ mod tests {
         let (_dir, _writer, reader) = two_connections();
         let mut walks = Walks::default();
         walks.unchanged(&reader).unwrap();
-        for offset in 0..=MAX_MARKS {
+        for offset in 0..MAX_MARKS {
             walks.mark("t", offset, offset as i64);
         }
-        assert_eq!(walks.marks["t"].len(), 1, "a full list starts over");
-        for list in 0..=MAX_WALKS {
+        walks.mark("t", 0, 0);
+        assert_eq!(
+            walks.marked, MAX_MARKS,
+            "marking a known row again adds nothing"
+        );
+        walks.mark("u", 0, 0);
+        assert_eq!(
+            (walks.marked, walks.marks.len()),
+            (1, 1),
+            "a full reader starts over"
+        );
+        // Many lists of one page each count the same as one long list.
+        for list in 0..MAX_MARKS + 10 {
             walks.mark(&list.to_string(), 0, 0);
         }
-        assert!(walks.marks.len() <= MAX_WALKS);
+        assert!(walks.marked <= MAX_MARKS && walks.marks.len() <= MAX_MARKS);
+        for count in 0..MAX_COUNTS + 10 {
+            walks
+                .count(&reader, &format!("SELECT count(*) + {count} FROM t"), &[])
+                .unwrap();
+        }
+        assert!(walks.counts.len() <= MAX_COUNTS);
     }
 }
