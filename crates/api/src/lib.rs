@@ -13,3 +13,10 @@ pub mod responsibilities;
 pub mod tokens;
 
 pub use clock::Clock;
+
+/// Whether `name`, trimmed, is 1 to `max` characters: the rule of every name both sides
+/// check before a request.
+fn is_name(name: &str, max: usize) -> bool {
+    let name = name.trim();
+    !name.is_empty() && name.chars().count() <= max
+}

@@ -20,8 +20,7 @@ pub fn is_org_id(id: &str) -> bool {
 
 /// Whether `name` (trimmed) is an organisation name: 1 to [`MAX_NAME`] characters.
 pub fn is_org_name(name: &str) -> bool {
-    let name = name.trim();
-    !name.is_empty() && name.chars().count() <= MAX_NAME
+    crate::is_name(name, MAX_NAME)
 }
 
 /// Whether an organisation may be used.

@@ -17,8 +17,7 @@ pub const MAX_DAYS: u32 = 365;
 
 /// Whether `name` (trimmed) is a token's name: 1 to [`MAX_NAME`] characters.
 pub fn is_token_name(name: &str) -> bool {
-    let name = name.trim();
-    !name.is_empty() && name.chars().count() <= MAX_NAME
+    crate::is_name(name, MAX_NAME)
 }
 
 /// What an API token may do.
