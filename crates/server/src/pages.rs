@@ -75,16 +75,27 @@ fn kind_of_path(kind: &str) -> Option<LinkKind> {
         .find(|known| known.as_str() == kind)
 }
 
-/// `GET /links/{kind}?token=…`: the link's page.
+/// `GET /links/{kind}?token=…`: the link's page (for a sign-in link only a button, so
+/// that a mail scanner fetching it does not use it up), or why it cannot be used.
 async fn link_form(
     State(state): State<AppState>,
     Path(kind): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    match kind_of_path(&kind) {
-        Some(LinkKind::Magic) => magic_form(&state, query).await,
-        Some(kind) => password_form(&state, kind, query).await,
-        None => StatusCode::NOT_FOUND.into_response(),
+    let Some(kind) = kind_of_path(&kind) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let token = token_of_query(query.as_deref());
+    let now = state.clock.now();
+    let found = state
+        .db
+        .read(move |conn| load(conn, &token, kind, now).map(|h| h.map(|h| (h, token))))
+        .await;
+    match found {
+        Ok(Ok((holder, token))) if kind == LinkKind::Magic => magic_page(&holder, &token),
+        Ok(Ok((holder, token))) => password_page(kind, &holder, &token, &[], StatusCode::OK),
+        Ok(Err(refusal)) => refusal_page(kind, &refusal),
+        Err(error) => failure_page(&error),
     }
 }
 
@@ -96,37 +107,20 @@ async fn link_submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match kind_of_path(&kind) {
-        Some(LinkKind::Magic) => magic_submit(&state, client, &headers, &body).await,
-        Some(kind) => password_submit(&state, kind, client, &headers, &body).await,
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-async fn magic_form(state: &AppState, query: Option<String>) -> Response {
-    let token = token_of_query(query.as_deref());
-    let now = state.clock.now();
-    let found = state
-        .db
-        .read(move |conn| load(conn, &token, LinkKind::Magic, now).map(|h| h.map(|h| (h, token))))
-        .await;
-    match found {
-        Ok(Ok((holder, token))) => magic_page(&holder, &token),
-        Ok(Err(refusal)) => refusal_page(LinkKind::Magic, &refusal),
-        Err(error) => failure_page(&error),
-    }
-}
-
-async fn magic_submit(
-    state: &AppState,
-    client: Option<IpAddr>,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Response {
-    let form = match Form::read(headers, body) {
+    let Some(kind) = kind_of_path(&kind) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let form = match Form::read(&headers, &body) {
         Ok(form) => form,
         Err(problem) => return problem.page(),
     };
+    match kind {
+        LinkKind::Magic => magic_submit(&state, client, &form).await,
+        kind => password_submit(&state, kind, client, &form).await,
+    }
+}
+
+async fn magic_submit(state: &AppState, client: Option<IpAddr>, form: &Form) -> Response {
     let token = form.get("token").to_owned();
     let now = state.clock.now();
     let used = state
@@ -257,31 +251,12 @@ fn primary_email(doc: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
-async fn password_form(state: &AppState, kind: LinkKind, query: Option<String>) -> Response {
-    let token = token_of_query(query.as_deref());
-    let now = state.clock.now();
-    let found = state
-        .db
-        .read(move |conn| load(conn, &token, kind, now).map(|h| h.map(|h| (h, token))))
-        .await;
-    match found {
-        Ok(Ok((holder, token))) => password_page(kind, &holder, &token, &[], StatusCode::OK),
-        Ok(Err(refusal)) => refusal_page(kind, &refusal),
-        Err(error) => failure_page(&error),
-    }
-}
-
 async fn password_submit(
     state: &AppState,
     kind: LinkKind,
     client: Option<IpAddr>,
-    headers: &HeaderMap,
-    body: &[u8],
+    form: &Form,
 ) -> Response {
-    let form = match Form::read(headers, body) {
-        Ok(form) => form,
-        Err(problem) => return problem.page(),
-    };
     let (token, password) = (
         form.get("token").to_owned(),
         form.get("password").to_owned(),
