@@ -11,7 +11,7 @@ use rusqlite::{Connection, OpenFlags, Transaction};
 use crate::error::{AppError, AppResult};
 use crate::sealed::ServerKey;
 
-mod walks;
+pub(crate) mod walks;
 
 pub use walks::Walks;
 

@@ -9,19 +9,34 @@
 //! readers never write: when it moves, everything remembered is forgotten. A page read
 //! from a remembered row is kept only if the version is still the same after it was read
 //! ([`Walks::unchanged`]), so a commit in between can never make it skip or repeat a row.
+//!
+//! A list is remembered by the SHA-256 of its SQL and arguments, which can be as long as a
+//! filter a caller sends: what a reader holds is bounded by the number of entries alone.
 
 use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::Connection;
 use rusqlite::types::Value;
+use sha2::{Digest, Sha256};
 
 /// The most counts a reader remembers; past it, it starts over.
 const MAX_COUNTS: usize = 256;
 
-/// The most page ends a reader remembers, of all lists together (about 40 bytes each):
-/// enough for a few walks of a million users at 1,000 a page, and a caller who asks for
-/// many lists cannot make a reader hold more. Past it, it starts over.
+/// The most lists whose page ends a reader remembers; past it, it starts over.
+const MAX_LISTS: usize = 256;
+
+/// The most page ends a reader remembers, of all lists together: enough for a few walks
+/// of a million users at 1,000 a page. With [`MAX_LISTS`], a reader holds at most about
+/// 350 KB of them, whatever lists a caller asks for. Past it, it starts over.
 const MAX_MARKS: usize = 16_384;
+
+/// What a list or a count is remembered by.
+pub type Key = [u8; 32];
+
+/// The key of `text`.
+pub fn key_of(text: &str) -> Key {
+    Sha256::digest(text.as_bytes()).into()
+}
 
 /// A reader connection's memory of the walks it serves.
 #[derive(Debug, Default)]
@@ -29,9 +44,9 @@ pub struct Walks {
     /// The `data_version` everything below was made at.
     version: Option<i64>,
     /// `count(*)` by its SQL and arguments.
-    counts: HashMap<String, usize>,
+    counts: HashMap<Key, usize>,
     /// By list: the offset of a row and its `seq`, for the rows that ended a page.
-    marks: HashMap<String, BTreeMap<usize, i64>>,
+    marks: HashMap<Key, BTreeMap<usize, i64>>,
     /// How many page ends `marks` holds in all.
     marked: usize,
 }
@@ -57,7 +72,7 @@ impl Walks {
         args: &[Value],
     ) -> rusqlite::Result<usize> {
         self.refresh(conn)?;
-        let key = format!("{sql}\u{1f}{args:?}");
+        let key = key_of(&format!("{sql}\u{1f}{args:?}"));
         if let Some(count) = self.counts.get(&key) {
             return Ok(*count);
         }
@@ -73,7 +88,7 @@ impl Walks {
     /// The nearest row before `offset` in `list` whose `seq` is known: its offset and
     /// `seq`. Valid as of the last [`count`](Self::count) or
     /// [`unchanged`](Self::unchanged) on this connection.
-    pub fn mark_before(&self, list: &str, offset: usize) -> Option<(usize, i64)> {
+    pub fn mark_before(&self, list: &Key, offset: usize) -> Option<(usize, i64)> {
         let (at, seq) = self.marks.get(list)?.range(..offset).next_back()?;
         Some((*at, *seq))
     }
@@ -89,18 +104,16 @@ impl Walks {
     /// Remembers that the row at `offset` of `list` has `seq`. Call it only after
     /// [`unchanged`](Self::unchanged) said the page it ended was read at the version
     /// remembered.
-    pub fn mark(&mut self, list: &str, offset: usize, seq: i64) {
+    pub fn mark(&mut self, list: &Key, offset: usize, seq: i64) {
         if let Some(known) = self.marks.get_mut(list).and_then(|m| m.get_mut(&offset)) {
             *known = seq;
             return;
         }
-        if self.marked >= MAX_MARKS {
+        let new_list = !self.marks.contains_key(list);
+        if self.marked >= MAX_MARKS || new_list && self.marks.len() >= MAX_LISTS {
             self.forget_marks();
         }
-        self.marks
-            .entry(list.to_owned())
-            .or_default()
-            .insert(offset, seq);
+        self.marks.entry(*list).or_default().insert(offset, seq);
         self.marked += 1;
     }
 
@@ -137,21 +150,21 @@ mod tests {
         let mut walks = Walks::default();
         let sql = "SELECT count(*) FROM t";
         assert_eq!(walks.count(&reader, sql, &[]).unwrap(), 3);
-        walks.mark("t", 0, 1);
-        walks.mark("t", 1, 2);
+        walks.mark(&key_of("t"), 0, 1);
+        walks.mark(&key_of("t"), 1, 2);
         assert!(walks.unchanged(&reader).unwrap());
-        assert_eq!(walks.mark_before("t", 2), Some((1, 2)));
+        assert_eq!(walks.mark_before(&key_of("t"), 2), Some((1, 2)));
         assert_eq!(
-            walks.mark_before("t", 1),
+            walks.mark_before(&key_of("t"), 1),
             Some((0, 1)),
             "only rows before the offset"
         );
-        assert_eq!(walks.mark_before("t", 0), None);
-        assert_eq!(walks.mark_before("other", 5), None);
+        assert_eq!(walks.mark_before(&key_of("t"), 0), None);
+        assert_eq!(walks.mark_before(&key_of("other"), 5), None);
 
         writer.execute("INSERT INTO t VALUES (4)", []).unwrap();
         assert!(!walks.unchanged(&reader).unwrap(), "the commit is seen");
-        assert_eq!(walks.mark_before("t", 2), None, "and forgotten");
+        assert_eq!(walks.mark_before(&key_of("t"), 2), None, "and forgotten");
         assert_eq!(walks.count(&reader, sql, &[]).unwrap(), 4, "counted again");
         assert!(walks.unchanged(&reader).unwrap());
     }
@@ -162,24 +175,24 @@ mod tests {
         let mut walks = Walks::default();
         walks.unchanged(&reader).unwrap();
         for offset in 0..MAX_MARKS {
-            walks.mark("t", offset, offset as i64);
+            walks.mark(&key_of("t"), offset, offset as i64);
         }
-        walks.mark("t", 0, 0);
+        walks.mark(&key_of("t"), 0, 0);
         assert_eq!(
             walks.marked, MAX_MARKS,
             "marking a known row again adds nothing"
         );
-        walks.mark("u", 0, 0);
+        walks.mark(&key_of("u"), 0, 0);
         assert_eq!(
             (walks.marked, walks.marks.len()),
             (1, 1),
             "a full reader starts over"
         );
-        // Many lists of one page each count the same as one long list.
-        for list in 0..MAX_MARKS + 10 {
-            walks.mark(&list.to_string(), 0, 0);
+        // Many lists of one page each: no more lists than MAX_LISTS.
+        for list in 0..MAX_LISTS * 3 {
+            walks.mark(&key_of(&list.to_string()), 0, 0);
         }
-        assert!(walks.marked <= MAX_MARKS && walks.marks.len() <= MAX_MARKS);
+        assert!(walks.marked <= MAX_MARKS && walks.marks.len() <= MAX_LISTS);
         for count in 0..MAX_COUNTS + 10 {
             walks
                 .count(&reader, &format!("SELECT count(*) + {count} FROM t"), &[])

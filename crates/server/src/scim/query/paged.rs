@@ -7,7 +7,7 @@ use rusqlite::types::Value as SqlValue;
 use serde_json::{Value, json};
 
 use super::{ListRun, Page, Sql};
-use crate::db::Walks;
+use crate::db::{Walks, walks};
 use crate::error::AppResult;
 use crate::scim::store::{Row, row_columns, row_from_sql};
 
@@ -51,10 +51,9 @@ pub(super) fn run_sql(
         offset,
     };
     // Only creation order can start after a known row: `seq` alone orders it.
-    let walk = (sort_column == "seq").then(|| format!("{matching} ORDER BY {order}\u{1f}{args:?}"));
-    let start = walk
-        .as_deref()
-        .and_then(|walk| walks.mark_before(walk, offset));
+    let walk = (sort_column == "seq")
+        .then(|| walks::key_of(&format!("{matching} ORDER BY {order}\u{1f}{args:?}")));
+    let start = walk.and_then(|walk| walks.mark_before(&walk, offset));
     let (mut resources, mut last) = page.read(start)?;
     if !walks.unchanged(conn)? {
         // Something was committed meanwhile: the known row may have moved.
