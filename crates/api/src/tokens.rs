@@ -135,6 +135,27 @@ mod tests {
     }
 
     #[test]
+    fn a_listed_token_is_written_with_what_it_has_only() {
+        let token = ApiToken {
+            id: "t1".into(),
+            name: "Payroll".into(),
+            user_id: "u1".into(),
+            scope: TokenScope::Provision,
+            created_at: "2026-01-01T00:00:00Z".into(),
+            created_by: None,
+            expires_at: Some("2026-04-01T00:00:00Z".into()),
+            last_used_at: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&token).unwrap(),
+            serde_json::json!({
+                "id": "t1", "name": "Payroll", "userId": "u1", "scope": "provision",
+                "createdAt": "2026-01-01T00:00:00Z", "expiresAt": "2026-04-01T00:00:00Z"
+            })
+        );
+    }
+
+    #[test]
     fn names_are_one_to_a_hundred_characters() {
         assert!(is_token_name("Payroll sync"));
         assert!(!is_token_name(" "));

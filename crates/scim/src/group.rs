@@ -34,7 +34,11 @@ pub struct Group {
     )]
     pub members: Vec<Member>,
     /// Resource metadata.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_object",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub meta: Option<Meta>,
     /// Attributes this crate does not model, including extensions.
     #[serde(flatten, serialize_with = "serialize_extra")]

@@ -164,7 +164,11 @@ pub struct User {
     )]
     pub shop: Option<ShopUser>,
     /// Resource metadata.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::option_object",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub meta: Option<Meta>,
     /// Attributes this crate does not model, including unknown extensions; kept so that
     /// a read-modify-write round trip loses nothing.

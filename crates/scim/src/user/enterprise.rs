@@ -24,7 +24,11 @@ pub struct EnterpriseUser {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
     /// Manager. A bare string from the provider is read as the manager's `value`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option_object",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub manager: Option<Manager>,
     /// Attributes this crate does not model.
     #[serde(flatten)]

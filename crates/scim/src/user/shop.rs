@@ -67,10 +67,18 @@ pub struct ShopUser {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<UserStatus>,
     /// Latest invitation (read-only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option_object",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub invitation: Option<Invitation>,
     /// Most recent sign-in (read-only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::lenient::option_object",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_sign_in: Option<LastSignIn>,
     /// Whether two-factor authentication is set up (read-only).
     #[serde(

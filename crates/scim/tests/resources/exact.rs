@@ -75,6 +75,12 @@ fn odd_input_reads_the_same_either_way() {
         json!({"userName": "ada", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"manager": {"Value": "m1"}}}),
         json!({"userName": "ada", "meta": {"LastModified": "2026-01-01T00:00:00Z", "resourceType": "User"}}),
         json!({"userName": "ada", "meta": {"resourceType": "User", "unheard": 1}}),
+        // A struct's array form, which serde's derive alone would read.
+        json!({"userName": "ada", "meta": []}),
+        json!({"userName": "ada", "meta": ["User"]}),
+        json!({"userName": "ada", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"manager": ["m1"]}}),
+        json!({"userName": "ada", "urn:muster:params:scim:schemas:extension:shop:2.0:User": {"invitation": []}}),
+        json!({"userName": "ada", "urn:muster:params:scim:schemas:extension:shop:2.0:User": {"lastSignIn": ["2026-01-01T00:00:00Z"]}}),
         // Values the lenient reading coerces.
         json!({"userName": "ada", "active": "False"}),
         json!({"userName": "ada", "active": "maybe"}),

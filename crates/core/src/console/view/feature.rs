@@ -70,11 +70,11 @@ impl From<ProviderFeature> for FeatureName {
 
 impl FeatureName {
     /// Every feature, in the order the status lists them: the provider's, then the
-    /// account actions.
+    /// account actions in the order a Muster server lists them.
     pub fn all() -> impl Iterator<Item = Self> {
-        let actions = UserAction::ALL
+        let actions = crate::actions::Action::NAMES
             .into_iter()
-            .filter(|a| *a != UserAction::Edit);
+            .filter_map(UserAction::from_name);
         (ProviderFeature::ALL.into_iter().map(Self::Provider)).chain(actions.map(Self::Action))
     }
 
@@ -132,6 +132,45 @@ mod tests {
             );
         }
         assert_eq!(FeatureName::all().count(), 9 + Action::NAMES.len());
+    }
+
+    #[test]
+    fn the_status_lists_the_features_in_their_order() {
+        let names: Vec<String> = FeatureName::all()
+            .map(|f| {
+                serde_json::to_value(f)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "patch",
+                "etag",
+                "groups",
+                "bulk",
+                "shop",
+                "audit",
+                "api-tokens",
+                "settings",
+                "organisations",
+                "send-welcome",
+                "send-password-reset",
+                "send-magic-link",
+                "set-password",
+                "suspend",
+                "unsuspend",
+                "revoke-sessions",
+                "reset-mfa",
+                "deactivate",
+                "reactivate",
+                "delete",
+                "restore",
+            ]
+        );
     }
 
     #[test]
