@@ -388,6 +388,47 @@ fn writes_show_in_the_offline_list_without_a_sync() {
 }
 
 #[test]
+fn a_bulk_job_shows_in_the_offline_list_without_a_sync() {
+    let server = Server::start();
+    let (muster, _, before) = cached_muster_for(&server, "bulk");
+    let ids = technicians(&server, 3);
+    for id in &ids {
+        assert_ne!(find(&before, id).unwrap()[SHOP]["licence"], "timesheet");
+    }
+    let summary = muster
+        .run(&[
+            "bulk",
+            "set-licence",
+            "--ids",
+            &ids.join(","),
+            "--licence",
+            "timesheet",
+            "--yes",
+            "--json",
+        ])
+        .success()
+        .json();
+    assert_eq!(summary["done"], ids.len(), "{summary}");
+
+    drop(server);
+    let offline = muster.run(&["users", "list", "--all", "--json"]).success();
+    assert!(offline.stderr.contains("Offline: showing the snapshot"));
+    let users = offline.json();
+    for id in &ids {
+        assert_eq!(
+            find(&users, id).unwrap()[SHOP]["licence"],
+            "timesheet",
+            "{id}"
+        );
+    }
+    assert_eq!(
+        users.as_array().unwrap().len(),
+        before.as_array().unwrap().len(),
+        "nobody added or lost"
+    );
+}
+
+#[test]
 fn a_write_does_not_hide_earlier_changes_from_the_next_sync() {
     let server = Server::start();
     let (muster, _, _) = cached_muster_for(&server, "mark");
