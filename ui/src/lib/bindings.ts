@@ -2382,7 +2382,10 @@ export type SyncProgressView = SyncProgressView_Serialize | SyncProgressView_Des
 
 /**  How far a sync has got. */
 export type SyncProgressView_Deserialize = {
-	/**  users, groups, changes or ids. */
+	/**
+	 *  users, groups, changes, ids, or saving (the new copy is on show, its file being
+	 *  written).
+	 */
 	phase: string,
 	/**  Fetched so far in this phase. */
 	fetched: number,
@@ -2392,7 +2395,10 @@ export type SyncProgressView_Deserialize = {
 
 /**  How far a sync has got. */
 export type SyncProgressView_Serialize = {
-	/**  users, groups, changes or ids. */
+	/**
+	 *  users, groups, changes, ids, or saving (the new copy is on show, its file being
+	 *  written).
+	 */
 	phase: string,
 	/**  Fetched so far in this phase. */
 	fetched: number,

@@ -154,7 +154,11 @@ class AppState {
     this.syncing = true;
     this.progress = null;
     const channel = new Channel<SyncProgressView>();
-    channel.onmessage = (p) => (this.progress = p);
+    channel.onmessage = (p) => {
+      this.progress = p;
+      // The new copy is on show while its file is written: the table can read it now.
+      if (p.phase === "saving") this.changed();
+    };
     try {
       this.setStatus(await call(commands.sync(channel)));
       this.dataVersion++;

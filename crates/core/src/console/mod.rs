@@ -111,20 +111,25 @@ impl Data {
         Arc::new(Self { snapshot, index })
     }
 
-    /// The data of `snapshot`, a working copy of `before`'s snapshot, and the result of
-    /// saving it to `store` with the same index: `before`'s brought up to date when only
-    /// a few users changed (a write, a quiet sync), else built afresh; once, for the
-    /// console and the file.
+    /// The data of `snapshot`, a working copy of `before`'s snapshot, with its index:
+    /// `before`'s brought up to date when only a few users changed (a write, a quiet
+    /// sync), else built afresh; once, for the console and the file.
+    fn indexed(before: &Data, snapshot: Snapshot) -> Arc<Self> {
+        let index = before
+            .index
+            .updated(&before.snapshot.users, &snapshot.users)
+            .unwrap_or_else(|| Index::build(&snapshot.users));
+        Arc::new(Self { snapshot, index })
+    }
+
+    /// [`indexed`](Self::indexed), and the result of saving it to `store` with the same
+    /// index.
     fn saved(
         before: &Data,
         snapshot: Snapshot,
         store: Option<&Store>,
     ) -> (Arc<Self>, Option<Result<(), Error>>) {
-        let index = before
-            .index
-            .updated(&before.snapshot.users, &snapshot.users)
-            .unwrap_or_else(|| Index::build(&snapshot.users));
-        let data = Arc::new(Self { snapshot, index });
+        let data = Self::indexed(before, snapshot);
         let saved = store.map(|store| store.save_indexed(&data.snapshot, &data.index));
         (data, saved)
     }

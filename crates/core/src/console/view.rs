@@ -615,7 +615,8 @@ pub struct OrgView {
 #[cfg_attr(feature = "specta", derive(Type))]
 #[serde(rename_all = "camelCase")]
 pub struct SyncProgressView {
-    /// users, groups, changes or ids.
+    /// users, groups, changes, ids, or saving (the new copy is on show, its file being
+    /// written).
     pub phase: String,
     /// Fetched so far in this phase.
     pub fetched: u32,

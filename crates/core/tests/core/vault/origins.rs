@@ -91,6 +91,34 @@ async fn a_first_sync_into_a_new_copy_lists_every_user() {
 }
 
 #[tokio::test]
+async fn a_sync_puts_its_copy_on_show_then_saves_it() {
+    let server = Muster::start("show-then-save", 12).await;
+    let home = Home::new("show-then-save");
+    let console = admin_console(&server, &home).await;
+    let mut phases = Vec::new();
+    let status = console
+        .sync(|p| phases.push((p.phase, p.fetched)))
+        .await
+        .unwrap();
+    assert_eq!(
+        phases.last(),
+        Some(&("saving".to_owned(), status.user_count)),
+        "the last step is the file's save, of every user: {phases:?}"
+    );
+    drop(console);
+    // What was saved is what a restart reads.
+    let console = home.console(fail_fast());
+    console.open_profile(PROFILE).await.unwrap();
+    let found = console
+        .search(&SearchQuery {
+            limit: 100,
+            ..SearchQuery::default()
+        })
+        .await;
+    assert_eq!(found.total, status.user_count);
+}
+
+#[tokio::test]
 async fn a_reused_profile_name_never_sends_the_first_servers_token() {
     let server = Muster::start("origin-one", 5).await;
     let home = Home::new("origin");
