@@ -17,7 +17,7 @@ pub use walks::Walks;
 
 /// The schema, applied in order; `PRAGMA user_version` records how many have run. Each
 /// migration is a list of SQL batches, so modules can own the tables they define.
-fn migrations() -> [&'static [&'static str]; 7] {
+fn migrations() -> [&'static [&'static str]; 8] {
     [
         &[BASE],
         &[
@@ -37,6 +37,7 @@ fn migrations() -> [&'static [&'static str]; 7] {
             crate::outbox::CHANNEL_SCHEMA,
         ],
         &[crate::scim::photo::SCHEMA],
+        &[crate::scim::store::EXTENSIONS_SCHEMA],
     ]
 }
 

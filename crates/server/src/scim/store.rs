@@ -156,8 +156,8 @@ pub fn insert(
         Kind::User => {
             tx.execute(
                 "INSERT INTO users (org, id, doc, version, created, modified, user_name, \
-                 external_id, family_name, given_name, display_name, role, password_hash) \
-                 VALUES (?1, ?2, ?3, 1, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 external_id, family_name, given_name, display_name, role, password_hash, \
+                 extensions) VALUES (?1, ?2, ?3, 1, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 params![
                     org,
                     id,
@@ -169,7 +169,8 @@ pub fn insert(
                     cols.given_name,
                     cols.display_name,
                     cols.role,
-                    hash
+                    hash,
+                    extensions_of(kind, doc)
                 ],
             )?;
             tx.last_insert_rowid()
@@ -214,7 +215,7 @@ pub fn update(
             tx.execute(
                 "UPDATE users SET doc = ?2, version = version + 1, modified = ?3, user_name = ?4, \
                  external_id = ?5, family_name = ?6, given_name = ?7, display_name = ?8, \
-                 role = ?9 WHERE seq = ?1",
+                 role = ?9, extensions = ?10 WHERE seq = ?1",
                 params![
                     old.seq,
                     text,
@@ -224,7 +225,8 @@ pub fn update(
                     cols.family_name,
                     cols.given_name,
                     cols.display_name,
-                    cols.role
+                    cols.role,
+                    extensions_of(kind, doc)
                 ],
             )?;
             if let PasswordChange::Set(hash) = password {
@@ -312,6 +314,34 @@ pub fn remove_from_groups(
         )?;
     }
     Ok(())
+}
+
+/// A user's `extensions` column: which of the user schema's extensions the document has
+/// (bit `i` for the `i`th, enterprise then shop, as `schemas` lists them), so that a page
+/// of ids names each user's schemas without reading the document. Filled for the users
+/// stored before the column (an extension present: an object that is not empty).
+pub const EXTENSIONS_SCHEMA: &str = r#"
+ALTER TABLE users ADD COLUMN extensions INTEGER NOT NULL DEFAULT 0;
+UPDATE users SET extensions =
+    ifnull(json_type(doc, '$."urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"') = 'object'
+        AND json_extract(doc, '$."urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"') <> '{}', 0)
+    | (ifnull(json_type(doc, '$."urn:muster:params:scim:schemas:extension:shop:2.0:User"') = 'object'
+        AND json_extract(doc, '$."urn:muster:params:scim:schemas:extension:shop:2.0:User"') <> '{}', 0) << 1);
+"#;
+
+/// Which of `kind`'s schema extensions `doc` has, as the `extensions` column keeps it.
+pub fn extensions_of(kind: Kind, doc: &Value) -> i64 {
+    let present = |urn: &str| {
+        doc.get(urn)
+            .and_then(Value::as_object)
+            .is_some_and(|o| !o.is_empty())
+    };
+    kind.schema()
+        .extensions
+        .iter()
+        .enumerate()
+        .filter(|(_, (extension, _))| present(&extension.id))
+        .fold(0, |bits, (index, _)| bits | 1 << index)
 }
 
 /// The values a resource's indexed columns hold.
@@ -537,4 +567,55 @@ pub fn groups_of_users(
             .push((group, display.unwrap_or_default()));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_extensions_column_is_filled_as_writes_fill_it() {
+        let enterprise = muster_scim::urn::ENTERPRISE_USER;
+        let shop = muster_scim::urn::SHOP_USER;
+        let docs = [
+            json!({"userName": "a"}),
+            json!({"userName": "b", enterprise: {"department": "Ops"}}),
+            json!({"userName": "c", shop: {"role": "admin"}}),
+            json!({"userName": "d", enterprise: {"department": "Ops"}, shop: {"role": "admin"}}),
+            json!({"userName": "e", enterprise: {}, shop: null}),
+            json!({"userName": "f", shop: "admin"}),
+        ];
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE users (seq INTEGER PRIMARY KEY, doc TEXT NOT NULL)")
+            .unwrap();
+        for doc in &docs {
+            conn.execute("INSERT INTO users (doc) VALUES (?1)", [doc.to_string()])
+                .unwrap();
+        }
+        conn.execute_batch(EXTENSIONS_SCHEMA).unwrap();
+        let stored: Vec<i64> = conn
+            .prepare("SELECT extensions FROM users ORDER BY seq")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let written: Vec<i64> = docs
+            .iter()
+            .map(|doc| extensions_of(Kind::User, doc))
+            .collect();
+        assert_eq!(written, [0, 1, 2, 3, 0, 0]);
+        assert_eq!(
+            stored, written,
+            "the migration fills the column as a write would"
+        );
+        assert_eq!(
+            extensions_of(Kind::Group, &docs[3]),
+            0,
+            "groups have no extensions"
+        );
+    }
 }

@@ -170,8 +170,8 @@ pub fn seed_user(server: &TestServer, org: &str, new: NewUser<'_>) -> User {
     server.write(|tx| {
         tx.execute(
             "INSERT INTO users (org, id, doc, version, created, modified, user_name, display_name,
-                                role, password_hash, status)
-             VALUES (?1, ?2, ?3, 1, ?4, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                role, password_hash, status, extensions)
+             VALUES (?1, ?2, ?3, 1, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 org,
                 id,
@@ -182,6 +182,10 @@ pub fn seed_user(server: &TestServer, org: &str, new: NewUser<'_>) -> User {
                 new.role.to_lowercase(),
                 password_hash(),
                 if new.active { "active" } else { "deactivated" },
+                muster_server::scim::store::extensions_of(
+                    muster_server::scim::kind::Kind::User,
+                    &doc
+                ),
             ],
         )
         .unwrap();

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::{ListRun, Page, Sql};
 use crate::db::{Walks, walks};
 use crate::error::AppResult;
+use crate::scim::kind::Kind;
 use crate::scim::store::{Row, row_columns, row_from_sql};
 
 /// Counting, sorting and paging all done by SQLite.
@@ -129,40 +130,30 @@ impl PageSpec<'_> {
 }
 
 /// A page of `schemas` and `id` only (`attributes=id`): read without parsing, rendering
-/// or projecting any document. Which extensions a resource has (its `schemas`, as
-/// [`render::resource`](crate::scim::render::resource) lists them) is read by SQLite from
-/// the stored JSON.
+/// or projecting any document. Which extensions a user has (its `schemas`, as
+/// [`render::resource`](crate::scim::render::resource) lists them) is its `extensions`
+/// column; groups have none.
 fn ids_page(
     list: &ListRun<'_>,
     range: &str,
     args: &[SqlValue],
 ) -> AppResult<(Vec<Value>, Option<i64>)> {
     let schema = list.kind.schema();
-    let extensions: Vec<&str> = schema
-        .extensions
-        .iter()
-        .map(|(ext, _)| ext.id.as_str())
-        .collect();
-    let flags: String = extensions
-        .iter()
-        .map(|urn| {
-            // A URN is the schema's own constant; quoted for the JSON path all the same.
-            let path = format!("$.\"{}\"", urn.replace('"', ""));
-            format!(
-                ", ifnull(json_type(t.doc, '{path}') = 'object' AND json_extract(t.doc, '{path}') <> '{{}}', 0)"
-            )
-        })
-        .collect();
+    let bits = match list.kind {
+        Kind::User => "t.extensions",
+        Kind::Group => "0",
+    };
     let mut stmt = list
         .conn
-        .prepare(&format!("SELECT t.seq, t.id{flags} FROM {range}"))?;
+        .prepare(&format!("SELECT t.seq, t.id, {bits} FROM {range}"))?;
     let core = Value::String(schema.core.id.clone());
     let mut last = None;
     let rows = stmt.query_map(rusqlite::params_from_iter(args), |row| {
+        let bits: i64 = row.get(2)?;
         let mut schemas = vec![core.clone()];
-        for (index, urn) in extensions.iter().enumerate() {
-            if row.get::<_, bool>(index + 2)? {
-                schemas.push(Value::String((*urn).to_owned()));
+        for (index, (extension, _)) in schema.extensions.iter().enumerate() {
+            if bits & 1 << index != 0 {
+                schemas.push(Value::String(extension.id.clone()));
             }
         }
         last = Some(row.get::<_, i64>(0)?);
