@@ -170,7 +170,7 @@ pub fn insert(
                     cols.display_name,
                     cols.role,
                     hash,
-                    extensions_of(kind, doc)
+                    cols.extensions
                 ],
             )?;
             tx.last_insert_rowid()
@@ -226,7 +226,7 @@ pub fn update(
                     cols.given_name,
                     cols.display_name,
                     cols.role,
-                    extensions_of(kind, doc)
+                    cols.extensions
                 ],
             )?;
             if let PasswordChange::Set(hash) = password {
@@ -353,6 +353,8 @@ struct IndexedValues {
     given_name: Option<String>,
     display_name: Option<String>,
     role: Option<String>,
+    /// See [`extensions_of`].
+    extensions: i64,
 }
 
 impl IndexedValues {
@@ -369,6 +371,7 @@ impl IndexedValues {
                 given_name: folded(name.and_then(|name| name.get("givenName"))),
                 display_name: folded(doc.get("displayName")),
                 role: folded(shop.and_then(|shop| shop.get("role"))),
+                extensions: extensions_of(kind, doc),
             },
             Kind::Group => Self {
                 external_id: text(doc.get("externalId")),
