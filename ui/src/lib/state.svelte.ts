@@ -154,14 +154,19 @@ class AppState {
     this.syncing = true;
     this.progress = null;
     const channel = new Channel<SyncProgressView>();
+    let shown = false;
     channel.onmessage = (p) => {
       this.progress = p;
       // The new copy is on show while its file is written: the table can read it now.
-      if (p.phase === "saving") this.changed();
+      if (p.phase === "saving") {
+        shown = true;
+        this.changed();
+      }
     };
     try {
       this.setStatus(await call(commands.sync(channel)));
-      this.dataVersion++;
+      // The table and the chips read the copy again once, not again after its save.
+      if (!shown) this.dataVersion++;
       // A photo may have changed on the server: the engine knows from the new copy.
       photos.refresh();
     } catch (error) {
