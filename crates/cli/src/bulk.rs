@@ -5,17 +5,17 @@
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::sync::Arc;
 
 use clap::{ArgGroup, Args, ValueEnum};
 use muster_core::bulk::{
     Cancel, Context, Job, Operation, Options, Outcome, Report, Summary, Targets,
 };
+use muster_core::cache::PackedUser;
 use muster_core::query::ListQuery;
 use muster_core::search::{Index, SearchQuery};
 use muster_core::users::clean_list;
 use muster_scim::filter::Filter;
-use muster_scim::user::{Licence, Role, User};
+use muster_scim::user::{Licence, Role};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
@@ -295,7 +295,7 @@ fn operation_of(args: &BulkArgs) -> Result<Operation, Failure> {
 }
 
 /// Every user the filter (or --all) names, fresh from the server.
-async fn fetch(args: &BulkArgs, client: &muster_core::Client) -> Result<Vec<Arc<User>>, Failure> {
+async fn fetch(args: &BulkArgs, client: &muster_core::Client) -> Result<Vec<PackedUser>, Failure> {
     let query = ListQuery {
         filter: args.filter.clone(),
         ..ListQuery::default()
@@ -306,15 +306,16 @@ async fn fetch(args: &BulkArgs, client: &muster_core::Client) -> Result<Vec<Arc<
         .list_all(&query, |p| progress.update(p.fetched, p.total))
         .await?;
     progress.finish();
-    Ok(users.into_iter().map(Arc::new).collect())
+    Ok(users.into_iter().map(PackedUser::from).collect())
 }
 
 /// The ids of `users` whose text holds `search` (all of them without one).
-fn matching(users: &[Arc<User>], search: Option<&str>) -> Vec<String> {
+fn matching(users: &[PackedUser], search: Option<&str>) -> Vec<String> {
+    let id = |user: &PackedUser| user.id().map(str::to_owned);
     let Some(text) = search.filter(|t| !t.trim().is_empty()) else {
-        return users.iter().filter_map(|u| u.id.clone()).collect();
+        return users.iter().filter_map(id).collect();
     };
-    let index = Index::build(users);
+    let index = Index::of_packed(users);
     let found = index.search(
         &SearchQuery {
             text: text.to_owned(),
@@ -326,7 +327,7 @@ fn matching(users: &[Arc<User>], search: Option<&str>) -> Vec<String> {
     found
         .rows
         .into_iter()
-        .filter_map(|row| users.get(row)?.id.clone())
+        .filter_map(|row| id(users.get(row)?))
         .collect()
 }
 

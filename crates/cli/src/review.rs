@@ -4,6 +4,7 @@
 //! the server, or the offline copy when it cannot be reached or with `--offline`).
 
 use clap::Args;
+use muster_core::cache::PackedUser;
 use muster_core::console::{DEFAULT_DORMANT_DAYS, ReviewCount, ReviewOptions, ReviewView};
 use time::OffsetDateTime;
 
@@ -31,7 +32,12 @@ pub async fn run(args: ReviewArgs, target: &Target, out: &Output) -> Result<(), 
     options.check()?;
     let users = org_users(target, args.offline, true).await?;
     let now = OffsetDateTime::now_utc();
-    let review = ReviewView::of(&users, Some(now), options.dormant_days, now);
+    let review = ReviewView::of(
+        users.iter().map(PackedUser::user),
+        Some(now),
+        options.dormant_days,
+        now,
+    );
     if out.json {
         return out.json(&review);
     }

@@ -9,11 +9,11 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use clap::Args;
 use muster_core::Error;
+use muster_core::cache::PackedUser;
 use muster_core::csv::export::{self, ExportOptions};
 use muster_core::csv::import::{
     self, Field, ImportOptions, ImportReport, Known, MappingOverride, Outcome, Plan, Severity,
@@ -24,7 +24,6 @@ use muster_core::search::{Index, SearchQuery, SortKey};
 use muster_core::sync;
 use muster_scim::filter::{Filter, matches};
 use muster_scim::schema::ResourceSchema;
-use muster_scim::user::User;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
@@ -212,7 +211,7 @@ pub async fn export(args: ExportArgs, target: &Target, out: &Output) -> Result<(
     if let Some(filter) = &args.filter {
         users = filtered(users, filter);
     }
-    let index = Index::build(&users);
+    let index = Index::of_packed(&users);
     let query = SearchQuery {
         text: args.search.unwrap_or_default(),
         roles: args.role,
@@ -230,6 +229,7 @@ pub async fn export(args: ExportArgs, target: &Target, out: &Output) -> Result<(
     };
     let options = ExportOptions { bom: args.bom };
     let now = OffsetDateTime::now_utc();
+    let row_of = |row: usize| users.get(row).map(PackedUser::user);
     match args
         .output
         .as_deref()
@@ -238,7 +238,7 @@ pub async fn export(args: ExportArgs, target: &Target, out: &Output) -> Result<(
         Some(path) => {
             let file = export::create_private(path)?;
             let summary =
-                export::export_view(file, &users, &index, &query, &columns, &options, now)
+                export::export_view(file, row_of, &index, &query, &columns, &options, now)
                     .inspect_err(|_| {
                         let _ = std::fs::remove_file(path);
                     })?;
@@ -255,19 +255,20 @@ pub async fn export(args: ExportArgs, target: &Target, out: &Output) -> Result<(
         }
         None => {
             let stdout = UntilClosed::new(std::io::stdout().lock());
-            export::export_view(stdout, &users, &index, &query, &columns, &options, now)?;
+            export::export_view(stdout, row_of, &index, &query, &columns, &options, now)?;
             Ok(())
         }
     }
 }
 
 /// The users `filter` matches, by the SCIM reference semantics (as a server decides).
-fn filtered(users: Vec<Arc<User>>, filter: &Filter) -> Vec<Arc<User>> {
+fn filtered(users: Vec<PackedUser>, filter: &Filter) -> Vec<PackedUser> {
     let schema = ResourceSchema::user();
     users
         .into_iter()
         .filter(|user| {
-            user.to_json()
+            user.user()
+                .to_json()
                 .is_ok_and(|document| matches(filter, &document, &schema))
         })
         .collect()
@@ -282,7 +283,7 @@ pub async fn import(args: ImportArgs, target: &Target, out: &Output) -> Result<(
         send_welcome: !args.no_welcome,
     };
     let users = org_users(target, false, args.dry_run).await?;
-    let known = Known::from_users(&users);
+    let known = Known::from_users(users.iter().map(PackedUser::user));
     drop(users);
     let plan = import::plan(&table, &args.map, &known, &options)?;
     let preview = plan.preview();
@@ -532,7 +533,7 @@ pub(crate) async fn org_users(
     target: &Target,
     offline_only: bool,
     copy_if_offline: bool,
-) -> Result<Vec<Arc<User>>, Failure> {
+) -> Result<Vec<PackedUser>, Failure> {
     if !offline_only {
         match fetch_users(target).await {
             Err(Failure::Core(explained))
@@ -577,7 +578,7 @@ pub(crate) async fn org_users(
 
 /// Every user, from the server: through the offline copy (synced, then saved) when the
 /// keychain holds or takes its key, else by listing them all.
-async fn fetch_users(target: &Target) -> Result<Vec<Arc<User>>, Failure> {
+async fn fetch_users(target: &Target) -> Result<Vec<PackedUser>, Failure> {
     let client = target.client().await?;
     let mut progress = Progress::on_terminal();
     let store = offline::store(&target.vault, &target.profile.name, true)
@@ -606,7 +607,7 @@ async fn fetch_users(target: &Target) -> Result<Vec<Arc<User>>, Failure> {
             })
             .await?
             .into_iter()
-            .map(Arc::new)
+            .map(PackedUser::from)
             .collect(),
     };
     progress.finish();

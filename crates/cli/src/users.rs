@@ -4,9 +4,9 @@
 
 use clap::{Args, Subcommand};
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use muster_core::Error;
+use muster_core::cache::PackedUser;
 use muster_core::client::Client;
 use muster_core::query::{ListQuery, attr};
 use muster_core::search::{SearchQuery, SortKey};
@@ -427,12 +427,7 @@ async fn list(args: ListArgs, target: &Target, out: &Output) -> Result<(), Failu
                 "Offline: showing the snapshot from {}.",
                 offline::age_words(cached.age)
             );
-            let mut users: Vec<User> = cached
-                .snapshot
-                .users
-                .into_iter()
-                .map(Arc::unwrap_or_clone)
-                .collect();
+            let mut users: Vec<User> = cached.snapshot.users.iter().map(PackedUser::user).collect();
             if all || narrowing.is_some() {
                 (users, None)
             } else {

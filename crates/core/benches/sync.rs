@@ -77,10 +77,13 @@ fn main() {
     let changed: Vec<String> = base
         .users
         .iter()
-        .filter(|u| !u.user_name.starts_with("admin@"))
+        .filter(|u| {
+            u.addresses()
+                .is_some_and(|a| !a.user_name.starts_with("admin@"))
+        })
         .step_by(base.users.len() / CHANGES)
         .take(CHANGES)
-        .filter_map(|u| u.id.clone())
+        .filter_map(|u| u.id().map(str::to_owned))
         .collect();
     runtime.block_on(async {
         for (i, id) in changed.iter().enumerate() {

@@ -33,9 +33,7 @@
 //! Opening: [`Store::open_indexed`](crate::cache::Store::open_indexed) returns the snapshot with its search [`Index`](crate::search::Index), stored
 //! in the cache file, so the first window of the user table needs no index build.
 
-use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 use muster_scim::filter::Filter;
 use muster_scim::group::Group;
@@ -43,7 +41,7 @@ use muster_scim::user::User;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use crate::cache::Snapshot;
+use crate::cache::{PackedUser, Snapshot};
 use crate::client::Client;
 use crate::error::Error;
 use crate::query::{DEFAULT_PAGE_SIZE, ListQuery, Page, attr};
@@ -249,8 +247,9 @@ async fn fetch_full(
 impl Full {
     fn apply(self, snapshot: &mut Snapshot, now: OffsetDateTime) -> SyncReport {
         let fetched = self.users.len() + self.groups.len();
-        let high_water = newest(&self.users, &self.groups);
-        snapshot.users = shared(self.users);
+        let modified = self.users.iter().map(|u| u.meta.as_ref()?.last_modified);
+        let high_water = newest(modified, &self.groups);
+        snapshot.users = packed(self.users);
         snapshot.groups = self.groups;
         // A full list is its own reconciliation; the mark restarts from what is there now
         // (the old one may be ahead of the server's clock after a restore).
@@ -271,7 +270,7 @@ impl Full {
 
 /// Everything an incremental sync fetched, not yet applied.
 struct Changes {
-    users: Vec<Arc<User>>,
+    users: Vec<PackedUser>,
     groups: Vec<Group>,
     /// How each merges into the snapshot it was fetched for.
     user_survey: Survey,
@@ -328,7 +327,7 @@ async fn fetch_changes(
         users.page(&count_only),
         groups.page(&count_only),
     );
-    let (mut changed_users, mut changed_groups) = (shared(changed_users?), changed_groups?);
+    let (mut changed_users, mut changed_groups) = (packed(changed_users?), changed_groups?);
     let (user_total, group_total) = (user_total?.total, group_total?.total);
 
     let window = Window {
@@ -389,7 +388,7 @@ struct Window {
 async fn surveys(
     client: &Client,
     snapshot: &Snapshot,
-    (changed_users, changed_groups): (&mut Vec<Arc<User>>, &mut Vec<Group>),
+    (changed_users, changed_groups): (&mut Vec<PackedUser>, &mut Vec<Group>),
     window: Window,
     options: &SyncOptions,
 ) -> Result<(Survey, Survey, usize), Error> {
@@ -404,7 +403,7 @@ async fn surveys(
         window.users,
         start_time,
         user_keys,
-        || async { users.list_all(&query, |_| {}).await.map(shared) },
+        || async { users.list_all(&query, |_| {}).await.map(packed) },
     )
     .await?;
     let (group_survey, group_stragglers) = survey_with_stragglers(
@@ -479,12 +478,8 @@ fn count_if_supported<T>(page: Result<Page<T>, Error>) -> Result<Option<u64>, Er
     }
 }
 
-fn user_keys<U: Borrow<User>>(user: &U) -> (Option<&str>, Option<OffsetDateTime>) {
-    let user = user.borrow();
-    (
-        user.id.as_deref(),
-        user.meta.as_ref().and_then(|m| m.last_modified),
-    )
+fn user_keys(user: &PackedUser) -> (Option<&str>, Option<OffsetDateTime>) {
+    (user.id(), user.modified())
 }
 
 fn group_keys(group: &Group) -> (Option<&str>, Option<OffsetDateTime>) {
@@ -595,15 +590,15 @@ async fn fetch_ids(
 impl Changes {
     fn apply(self, snapshot: &mut Snapshot, now: OffsetDateTime) -> SyncReport {
         let fetched = self.users.len() + self.groups.len();
-        let newest_seen = newest(&self.users, &self.groups);
+        let newest_seen = newest(self.users.iter().map(PackedUser::modified), &self.groups);
         self.user_survey
-            .merge(&mut snapshot.users, self.users, |u| u.id.as_deref());
+            .merge(&mut snapshot.users, self.users, PackedUser::id);
         self.group_survey
             .merge(&mut snapshot.groups, self.groups, |g| g.id.as_deref());
         let mut removed = 0;
         let id_pass = self.ids.is_some();
         if let Some((user_ids, group_ids)) = self.ids {
-            removed += retain_known(&mut snapshot.users, &user_ids, |u| u.id.as_deref());
+            removed += retain_known(&mut snapshot.users, &user_ids, PackedUser::id);
             removed += retain_known(&mut snapshot.groups, &group_ids, |g| g.id.as_deref());
             snapshot.sync.last_id_pass = Some(now);
             snapshot.sync.syncs_since_id_pass = 0;
@@ -630,16 +625,18 @@ impl Changes {
 /// last sync; raising the mark past their changes would hide them from every later sync).
 /// The next sync fetches this user again, and the merge by id makes that harmless.
 pub fn apply_user(snapshot: &mut Snapshot, user: User) {
-    merge(&mut snapshot.users, vec![Arc::new(user)], |u| {
-        u.id.as_deref()
-    });
+    merge(
+        &mut snapshot.users,
+        vec![PackedUser::pack(&user)],
+        PackedUser::id,
+    );
 }
 
 /// Drops the user with `id` from the snapshot (after the server deleted it); `true` when
 /// it was there.
 pub fn remove_user(snapshot: &mut Snapshot, id: &str) -> bool {
     let before = snapshot.users.len();
-    snapshot.users.retain(|u| u.id.as_deref() != Some(id));
+    snapshot.users.retain(|u| u.id() != Some(id));
     snapshot.users.len() != before
 }
 
@@ -705,18 +702,19 @@ fn retain_known<T>(
     before - cached.len()
 }
 
-/// Users as the snapshot holds them, each shared.
-fn shared(users: Vec<User>) -> Vec<Arc<User>> {
-    users.into_iter().map(Arc::new).collect()
+/// Users as the snapshot holds them: packed, each shared. Each typed user is let go as
+/// soon as it is packed.
+fn packed(users: Vec<User>) -> Vec<PackedUser> {
+    users.into_iter().map(PackedUser::from).collect()
 }
 
-/// The newest `meta.lastModified` among users and groups.
-fn newest<U: Borrow<User>>(users: &[U], groups: &[Group]) -> Option<OffsetDateTime> {
-    let users = users
-        .iter()
-        .filter_map(|u| u.borrow().meta.as_ref()?.last_modified);
-    let groups = groups.iter().filter_map(|g| g.meta.as_ref()?.last_modified);
-    users.chain(groups).max()
+/// The newest `meta.lastModified` among users (theirs, given) and groups.
+fn newest(
+    users: impl Iterator<Item = Option<OffsetDateTime>>,
+    groups: &[Group],
+) -> Option<OffsetDateTime> {
+    let groups = groups.iter().map(|g| g.meta.as_ref()?.last_modified);
+    users.chain(groups).flatten().max()
 }
 
 /// Moves the high-water mark to `seen` if that is newer; it never goes back.

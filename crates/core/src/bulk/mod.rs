@@ -52,6 +52,7 @@ use tokio::task::JoinSet;
 pub use control::Cancel;
 
 use crate::actions::Reassign;
+use crate::cache::PackedUser;
 use crate::client::Client;
 use crate::discovery::{Capabilities, Feature};
 use crate::error::{Code, Error};
@@ -202,7 +203,7 @@ pub struct Job {
 #[derive(Debug, Clone, Default)]
 pub struct Context<'a> {
     /// Known users (the offline copy, or a list just fetched).
-    pub users: &'a [Arc<User>],
+    pub users: &'a [PackedUser],
     /// A search index over `users`, if one is built (else one is built when needed).
     pub index: Option<&'a Index>,
     /// Whether `users` was read from the server just now (then a skip needs no fresh read).
@@ -534,10 +535,10 @@ impl Job {
 
     /// The targets as work items, each with the record the caller has for it.
     fn items(&self, context: &Context<'_>) -> Result<Vec<Item>, Error> {
-        let by_id: HashMap<&str, &User> = context
+        let by_id: HashMap<&str, &PackedUser> = context
             .users
             .iter()
-            .filter_map(|u| u.id.as_deref().map(|id| (id, &**u)))
+            .filter_map(|u| u.id().map(|id| (id, u)))
             .collect();
         let existing = |ids: Vec<String>| {
             let mut seen = HashSet::new();
@@ -547,7 +548,7 @@ impl Job {
                 .enumerate()
                 .map(|(index, id)| Item {
                     index,
-                    record: by_id.get(id.as_str()).map(|u| (*u).clone()),
+                    record: by_id.get(id.as_str()).map(|u| u.user()),
                     fresh: context.fresh,
                     subject: Subject::Existing(id),
                     uncertain: false,
@@ -561,7 +562,7 @@ impl Job {
                 let index = match context.index {
                     Some(index) => index,
                     None => {
-                        built = Index::build(context.users);
+                        built = Index::of_packed(context.users);
                         &built
                     }
                 };
@@ -569,7 +570,7 @@ impl Job {
                 let rows = index.search(&all, OffsetDateTime::now_utc()).rows;
                 existing(
                     rows.into_iter()
-                        .filter_map(|row| context.users.get(row)?.id.clone())
+                        .filter_map(|row| Some(context.users.get(row)?.id()?.to_owned()))
                         .collect(),
                 )
             }

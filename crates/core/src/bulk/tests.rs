@@ -83,7 +83,7 @@ fn ids_are_deduplicated_and_matched_to_records() {
     );
     let items = job
         .items(&Context {
-            users: &users.map(Arc::new),
+            users: &users.map(PackedUser::from),
             ..Context::default()
         })
         .unwrap();

@@ -1,7 +1,5 @@
 //! Users and groups in the binary form of [`wire`](super::wire).
 
-use std::sync::Arc;
-
 use muster_scim::group::{Group, Member, MemberType};
 use muster_scim::meta::Meta;
 use muster_scim::user::{
@@ -9,22 +7,33 @@ use muster_scim::user::{
     Name, Password, Role, ShopUser, SignInMethod, User, UserStatus,
 };
 
-use super::CacheError;
-
 use super::wire::{In, Out, Read, bad};
+use super::{CacheError, PackedUser};
 
-/// Decodes a segment of `count` users written by [`segment`](super::wire::segment), each
-/// in its own allocation (the snapshot shares them).
-pub(super) fn read_users(bytes: &[u8], count: usize) -> Read<Vec<Arc<User>>> {
-    let mut input = In::new(bytes)?;
+/// A segment of users: their count, then each one's compact form (its length, then its
+/// bytes), as the snapshot holds it.
+pub(super) fn users_segment(users: &[PackedUser]) -> Vec<u8> {
+    let total: usize = users.iter().map(|user| user.bytes().len() + 3).sum();
+    let mut out = Out::with_capacity(total + 5);
+    out.len(users.len());
+    for user in users {
+        out.len(user.bytes().len());
+        out.bytes.extend_from_slice(user.bytes());
+    }
+    out.bytes
+}
+
+/// The `count` users of a segment written by [`users_segment`], each in its own shared
+/// allocation; they are read into a `User` only when used.
+pub(super) fn read_users(bytes: &[u8], count: usize) -> Read<Vec<PackedUser>> {
+    let mut input = In::inline(bytes);
     if input.len()? != count {
         return Err(bad("user count"));
     }
     let mut users = Vec::with_capacity(count);
     for _ in 0..count {
-        let mut user = Arc::new(User::default());
-        read_user(&mut input, Arc::make_mut(&mut user))?;
-        users.push(user);
+        let len = input.len()?;
+        users.push(PackedUser::from_bytes(input.take(len)?));
     }
     input.end()?;
     Ok(users)

@@ -341,8 +341,7 @@ pub(super) fn encode(snapshot: &Snapshot, built: Option<&Index>) -> Result<Vec<P
     let mut tasks: Vec<Task<'_>> = Vec::new();
     for chunk in snapshot.users.chunks(SEGMENT_ITEMS) {
         tasks.push(Box::new(move || {
-            wire::segment(chunk, |out, user| codec::user(out, user))
-                .map(|bytes| (Kind::Users, chunk.len(), bytes))
+            Ok((Kind::Users, chunk.len(), codec::users_segment(chunk)))
         }));
     }
     for chunk in snapshot.groups.chunks(SEGMENT_ITEMS) {
@@ -354,7 +353,7 @@ pub(super) fn encode(snapshot: &Snapshot, built: Option<&Index>) -> Result<Vec<P
     let (parts, encoded) = std::thread::scope(|scope| {
         let parts = scope.spawn(|| match built {
             Some(index) => index.to_parts(),
-            None => Index::build(&snapshot.users).into_parts(),
+            None => Index::of_packed(&snapshot.users).into_parts(),
         });
         let encoded = parallel(tasks, || (), |(), task| task());
         let parts = parts

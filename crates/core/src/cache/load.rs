@@ -3,20 +3,19 @@
 use std::fs::File;
 use std::io;
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
 use chacha20poly1305::XChaCha20Poly1305;
 use chacha20poly1305::aead::KeyInit;
 use muster_scim::group::Group;
-use muster_scim::user::User;
 
 use super::codec;
 use super::file::{Entry, Sealed, malformed, read_header};
 use super::index_codec;
 use super::wire;
 use super::{
-    CacheError, ClassifyText, FORMAT, Head, Kind, NONCE_LEN, Snapshot, StoredCapabilities,
-    SyncState, Unusable,
+    CacheError, ClassifyText, FORMAT, Head, Kind, NONCE_LEN, PackedUser, Snapshot,
+    StoredCapabilities, SyncState, Unusable,
 };
 use crate::search::{self, Index};
 
@@ -38,7 +37,7 @@ pub(super) enum Part {
 
 /// A decrypted and decoded segment: users, or another part with its number in the file.
 pub(super) enum Done {
-    Users(usize, Vec<Arc<User>>),
+    Users(usize, Vec<PackedUser>),
     Part(usize, Part),
 }
 
@@ -119,7 +118,7 @@ fn decode_segments(
     entries: &[Entry],
     user_count: usize,
     want_index: bool,
-) -> Result<(Vec<Arc<User>>, Vec<Part>), CacheError> {
+) -> Result<(Vec<PackedUser>, Vec<Part>), CacheError> {
     let mut jobs: Vec<Entry> = entries[1..].to_vec();
     jobs.sort_by_key(|entry| std::cmp::Reverse(entry.len));
     let work = |buffer: &mut Vec<u8>, entry: Entry| run_job(sealed, want_index, buffer, entry);

@@ -20,9 +20,11 @@
 //! or the lengths no longer adding up; a file is used only when every segment
 //! authenticates. The 256-bit key lives in the OS keychain; this module only receives it.
 //!
-//! The segments: a head (JSON: times, capabilities, sync state, counts); the users and the
-//! groups in a compact binary form, a few thousand a segment; and the search index built
-//! from those users, in its own segments (text, facets, one per sort order).
+//! The segments: a head (JSON: times, capabilities, sync state, counts); the users, each in
+//! the packed form the snapshot holds in memory ([`PackedUser`]: a segment is their bytes,
+//! each after its length, so opening the file reads no user), and the groups in a compact
+//! binary form, a few thousand a segment; and the search index built from those users, in
+//! its own segments (text, facets, one per sort order).
 //!
 //! [`write()`] is atomic (temp file in the same directory, fsync, rename, fsync of the
 //! directory), so a crash leaves the old snapshot or the new one, never a mix. [`open`]
@@ -33,17 +35,16 @@ mod codec;
 mod file;
 mod index_codec;
 mod load;
+mod packed;
 mod store;
 mod wire;
 
 use std::fs::{self};
 use std::io;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use muster_scim::group::Group;
-use muster_scim::user::User;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -53,6 +54,7 @@ use crate::search::Index;
 use file::malformed;
 use file::{encode, parent_dir, remove_stale_temps, seal, sync_dir, temp_path, write_temp};
 use load::load;
+pub use packed::{Addresses, PackedUser};
 pub use store::{Offline, OpenOutcome, Store, offline_read};
 
 /// The current file and snapshot format version. Files of any other version are
@@ -60,12 +62,13 @@ pub use store::{Offline, OpenOutcome, Store, offline_read};
 ///
 /// 1: one sealed JSON document. 2: sealed segments, binary users and groups, the search
 /// index stored. 3: the index keeps invitation expiries (pending or expired is decided
-/// at each search) and an invitation sort order.
+/// at each search) and an invitation sort order. 4: each user in its own compact form
+/// ([`PackedUser`]), as the snapshot holds it in memory.
 ///
 /// Bump it for any change to the layout, to the binary form, or to what
 /// [`Index::build`] produces (text folding, facets, sort orders): a stored index must
 /// answer exactly as a fresh build would.
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
 
 const MAGIC: &[u8; 4] = b"MSTC";
 const NONCE_LEN: usize = 24;
@@ -88,10 +91,11 @@ pub struct Snapshot {
     /// When the data was last brought up to date with the server.
     #[serde(with = "time::serde::rfc3339")]
     pub synced_at: OffsetDateTime,
-    /// The cached users, each shared: a copy of the snapshot (a sync's or a write's
-    /// working copy) shares every user it does not change, instead of copying them all.
+    /// The cached users in their compact form, each shared: a copy of the snapshot (a
+    /// sync's or a write's working copy) shares every user it does not change, instead
+    /// of copying them all.
     #[serde(with = "strict_users")]
-    pub users: Vec<Arc<User>>,
+    pub users: Vec<PackedUser>,
     /// The cached groups.
     pub groups: Vec<Group>,
     /// What the provider supported when last asked; `None` before the first sync.
@@ -302,7 +306,7 @@ pub fn remove(path: &Path) -> Result<(), CacheError> {
 enum Kind {
     /// JSON [`Head`].
     Head = 0,
-    /// Users, binary.
+    /// Users, packed ([`PackedUser`]), each after its length.
     Users = 1,
     /// Groups, binary.
     Groups = 2,
@@ -364,16 +368,16 @@ struct Head<C, S> {
 /// reading that providers' answers need normalises every user through a
 /// `serde_json::Value`, which is several times slower.
 mod strict_users {
-    use std::sync::Arc;
-
     use muster_scim::user::User;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    struct Out<'a>(&'a User);
+    use super::PackedUser;
 
-    impl Serialize for Out<'_> {
+    struct Out(User);
+
+    impl Serialize for Out {
         fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            User::serialize(self.0, serializer)
+            User::serialize(&self.0, serializer)
         }
     }
 
@@ -386,17 +390,17 @@ mod strict_users {
     }
 
     pub(super) fn serialize<S: Serializer>(
-        users: &[Arc<User>],
+        users: &[PackedUser],
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(users.iter().map(|user| Out(user)))
+        serializer.collect_seq(users.iter().map(|user| Out(user.user())))
     }
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
-    ) -> Result<Vec<Arc<User>>, D::Error> {
+    ) -> Result<Vec<PackedUser>, D::Error> {
         let users = Vec::<In>::deserialize(deserializer)?;
-        Ok(users.into_iter().map(|user| Arc::new(user.0)).collect())
+        Ok(users.iter().map(|user| PackedUser::pack(&user.0)).collect())
     }
 }
 

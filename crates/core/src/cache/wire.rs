@@ -9,6 +9,10 @@
 //! nanoseconds and offset. Attributes this crate does not model (`extra`) are kept as
 //! JSON text.
 //!
+//! A user on its own ([`PackedUser`](super::PackedUser)) is written the same way but
+//! with every string where it stands (its length, then its bytes; options: length + 1,
+//! 0 for none), so that it can be read with no segment around it.
+//!
 //! Encoders destructure every struct without `..`, so a field added to `muster-scim`
 //! fails to compile here rather than being silently dropped from the cache.
 
@@ -50,6 +54,8 @@ pub(super) struct Out<'a> {
     /// Distinct strings, in order of first use.
     pub(super) strings: Vec<&'a str>,
     pub(super) numbers: HashMap<&'a str, u64, BuildHasherDefault<Fnv>>,
+    /// Strings written where they stand rather than numbered (a user on its own).
+    pub(super) inline: bool,
 }
 
 impl<'a> Out<'a> {
@@ -57,6 +63,14 @@ impl<'a> Out<'a> {
         Self {
             bytes: Vec::with_capacity(capacity),
             ..Self::default()
+        }
+    }
+
+    /// An item on its own: no string table, every string where it stands.
+    pub(super) fn inline(capacity: usize) -> Self {
+        Self {
+            inline: true,
+            ..Self::with_capacity(capacity)
         }
     }
 
@@ -105,6 +119,10 @@ impl<'a> Out<'a> {
     }
 
     pub(super) fn str(&mut self, text: &'a str) {
+        if self.inline {
+            self.inline_str(text);
+            return;
+        }
         let number = self.number(text);
         self.varint(number);
     }
@@ -112,6 +130,10 @@ impl<'a> Out<'a> {
     pub(super) fn opt_str(&mut self, text: Option<&'a str>) {
         match text {
             None => self.byte(0),
+            Some(text) if self.inline => {
+                self.len(text.len() + 1);
+                self.bytes.extend_from_slice(text.as_bytes());
+            }
             Some(text) => {
                 let number = self.number(text);
                 self.varint(number + 1);
@@ -210,6 +232,8 @@ impl<'a> Out<'a> {
 pub(super) struct In<'a> {
     pub(super) bytes: &'a [u8],
     pub(super) strings: Vec<&'a str>,
+    /// Strings stand where they are used (see [`Out::inline`]).
+    pub(super) inline: bool,
 }
 
 pub(super) type Read<T> = Result<T, Unusable>;
@@ -224,6 +248,7 @@ impl<'a> In<'a> {
         let mut input = In {
             bytes,
             strings: Vec::new(),
+            inline: false,
         };
         let count = input.len()?;
         let mut lens = Vec::with_capacity(count);
@@ -244,6 +269,15 @@ impl<'a> In<'a> {
             at = end;
         }
         Ok(input)
+    }
+
+    /// An item written by [`Out::inline`].
+    pub(super) fn inline(bytes: &'a [u8]) -> Self {
+        In {
+            bytes,
+            strings: Vec::new(),
+            inline: true,
+        }
     }
 
     pub(super) fn take(&mut self, len: usize) -> Read<&'a [u8]> {
@@ -296,8 +330,17 @@ impl<'a> In<'a> {
     }
 
     pub(super) fn str(&mut self) -> Read<&'a str> {
+        if self.inline {
+            let len = self.len()?;
+            return self.text(len);
+        }
         let number = self.varint()?;
         self.numbered(number)
+    }
+
+    /// The next `len` bytes, as text.
+    fn text(&mut self, len: usize) -> Read<&'a str> {
+        std::str::from_utf8(self.take(len)?).map_err(|_| bad("text"))
     }
 
     pub(super) fn string(&mut self) -> Read<String> {
@@ -307,6 +350,10 @@ impl<'a> In<'a> {
     pub(super) fn opt_str(&mut self) -> Read<Option<&'a str>> {
         match self.varint()? {
             0 => Ok(None),
+            len if self.inline => {
+                let len = usize::try_from(len - 1).map_err(|_| bad("length"))?;
+                self.text(len).map(Some)
+            }
             number => self.numbered(number - 1).map(Some),
         }
     }
@@ -317,10 +364,7 @@ impl<'a> In<'a> {
 
     pub(super) fn inline_string(&mut self) -> Read<String> {
         let len = self.len()?;
-        let bytes = self.take(len)?;
-        std::str::from_utf8(bytes)
-            .map(str::to_owned)
-            .map_err(|_| bad("text"))
+        self.text(len).map(str::to_owned)
     }
 
     pub(super) fn opt_bool(&mut self) -> Read<Option<bool>> {
@@ -379,12 +423,30 @@ impl<'a> In<'a> {
     }
 
     pub(super) fn extra(&mut self) -> Read<Extra> {
-        match self.len()? {
-            0 => Ok(Extra::default()),
-            len => serde_json::from_slice::<Map<String, Value>>(self.take(len - 1)?)
+        match self.extra_json()? {
+            None => Ok(Extra::default()),
+            Some(json) => serde_json::from_slice::<Map<String, Value>>(json)
                 .map(Extra::from)
                 .map_err(|_| bad("attributes")),
         }
+    }
+
+    /// The JSON text of unmodelled attributes (written as its length + 1, 0 for none:
+    /// the text can end the bytes, so the length is not held to [`len`](Self::len)'s
+    /// bound).
+    fn extra_json(&mut self) -> Read<Option<&'a [u8]>> {
+        match self.varint()? {
+            0 => Ok(None),
+            len => {
+                let len = usize::try_from(len - 1).map_err(|_| bad("length"))?;
+                self.take(len).map(Some)
+            }
+        }
+    }
+
+    /// Passes over unmodelled attributes without reading their JSON.
+    pub(super) fn skip_extra(&mut self) -> Read<()> {
+        self.extra_json().map(drop)
     }
 
     pub(super) fn u32s(&mut self) -> Read<Vec<u32>> {

@@ -408,7 +408,7 @@ fn selected_ids(data: &Data, selection: &BulkSelection, now: OffsetDateTime) -> 
         BulkSelection::View { query } => {
             let rows = data.index.search(&query.every_match(), now).rows;
             rows.into_iter()
-                .filter_map(|row| data.snapshot.users.get(row)?.id.clone())
+                .filter_map(|row| Some(data.snapshot.users.get(row)?.id()?.to_owned()))
                 .collect()
         }
     }

@@ -11,6 +11,7 @@ use serde_json::json;
 use specta::Type;
 
 use super::Console;
+use crate::cache::PackedUser;
 use crate::discovery::Feature;
 use crate::error::Error;
 use crate::sync;
@@ -243,9 +244,11 @@ impl Console {
                     .snapshot
                     .users
                     .iter()
-                    .find(|user| user.id.as_deref() == Some(id.as_str()));
+                    .find(|user| user.id() == Some(id.as_str()))
+                    .map(PackedUser::user);
                 Some(GroupMemberView {
                     name: known
+                        .as_ref()
                         .map(|user| user.display_name().into_owned())
                         .or_else(|| member.display.clone())
                         .unwrap_or_else(|| id.clone()),

@@ -107,7 +107,7 @@ struct Data {
 
 impl Data {
     fn new(snapshot: Snapshot) -> Arc<Self> {
-        let index = Index::build(&snapshot.users);
+        let index = Index::of_packed(&snapshot.users);
         Arc::new(Self { snapshot, index })
     }
 
@@ -118,7 +118,7 @@ impl Data {
         let index = before
             .index
             .updated(&before.snapshot.users, &snapshot.users)
-            .unwrap_or_else(|| Index::build(&snapshot.users));
+            .unwrap_or_else(|| Index::of_packed(&snapshot.users));
         Arc::new(Self { snapshot, index })
     }
 

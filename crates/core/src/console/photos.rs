@@ -176,10 +176,10 @@ impl Console {
         let mut known = Vec::new();
         let mut urls: Vec<(String, String)> = Vec::new();
         for user in &data.snapshot.users {
-            let Some(id) = user.id.as_deref().filter(|id| wanted.contains(id)) else {
+            let Some(id) = user.id().filter(|id| wanted.contains(id)) else {
                 continue;
             };
-            match photo_url(user) {
+            match photo_url(&user.user()) {
                 Some(url) => urls.push((id.to_owned(), url.to_owned())),
                 None => known.push(PhotoView {
                     id: id.to_owned(),

@@ -11,6 +11,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::actions::Invite;
+use crate::cache::PackedUser;
 use crate::error::Error;
 use crate::rules::{self, Offer};
 use crate::search::SearchQuery;
@@ -135,7 +136,7 @@ impl Console {
                 .rows
                 .iter()
                 .filter_map(|&i| data.snapshot.users.get(i))
-                .map(|user| UserRow::of(user, now))
+                .map(|user| UserRow::of(&user.user(), now))
                 .collect(),
         }
     }
@@ -143,7 +144,11 @@ impl Console {
     /// The values the filter chips offer, with counts.
     pub async fn facets(&self) -> Facets {
         let data = self.data().await;
-        facets_of(&data.snapshot.users, self.clock.now())
+        // One user read at a time: the counts need every user, the memory only one.
+        facets_of(
+            data.snapshot.users.iter().map(PackedUser::user),
+            self.clock.now(),
+        )
     }
 
     /// One user: fresh from the server when it answers, else from the offline copy.
@@ -174,11 +179,12 @@ impl Console {
             .snapshot
             .users
             .iter()
-            .find(|u| u.id.as_deref() == Some(id))
+            .find(|u| u.id() == Some(id))
+            .map(PackedUser::user)
             .ok_or_else(|| Error::NotFound {
                 message: "That user is not in the offline copy.".to_owned(),
             })?;
-        Ok(self.detail(cached, None, true).await)
+        Ok(self.detail(&cached, None, true).await)
     }
 
     /// What the create form should say about an email address: its shape, whether a
@@ -197,13 +203,11 @@ impl Console {
         let data = self.data().await;
         let taken = |address: &str| {
             data.snapshot.users.iter().find(|u| {
-                u.id.as_deref() != except
-                    && (u.user_name.eq_ignore_ascii_case(address)
-                        || u.emails.iter().any(|e| {
-                            e.value
-                                .as_deref()
-                                .is_some_and(|v| v.eq_ignore_ascii_case(address))
-                        }))
+                u.id() != except
+                    && u.addresses().is_some_and(|known| {
+                        known.user_name.eq_ignore_ascii_case(address)
+                            || known.emails.iter().any(|e| e.eq_ignore_ascii_case(address))
+                    })
             })
         };
         match taken(email) {
@@ -227,7 +231,7 @@ impl Console {
                         "This address is in use. Someone with two roles needs a second address."
                             .to_owned(),
                     ),
-                    taken_by: Some(user.display_name().into_owned()),
+                    taken_by: Some(user.user().display_name().into_owned()),
                     suggestion,
                 }
             }
@@ -251,10 +255,11 @@ impl Console {
             data.snapshot
                 .users
                 .iter()
-                .find(|u| u.id.as_deref() == Some(id))
+                .find(|u| u.id() == Some(id))
+                .map(PackedUser::user)
         });
-        let shop = edited.and_then(|u| u.shop.as_ref());
-        let held = edited.map(|_| {
+        let shop = edited.as_ref().and_then(|u| u.shop.as_ref());
+        let held = edited.as_ref().map(|_| {
             (
                 shop.and_then(|s| s.licence.as_ref()).map(|l| l.as_str()),
                 shop.and_then(|s| s.role.as_ref()).map(|r| r.as_str()),
@@ -273,13 +278,13 @@ impl Console {
             .snapshot
             .users
             .iter()
-            .filter(|u| u.id.as_deref() != except)
-            .filter(|u| {
-                u.user_name
-                    .get(..base.len())
+            .filter(|u| u.id() != except)
+            .filter_map(|u| Some(u.addresses()?.user_name))
+            .filter(|name| {
+                name.get(..base.len())
                     .is_some_and(|start| start.eq_ignore_ascii_case(&base))
             })
-            .map(|u| u.user_name.to_ascii_lowercase())
+            .map(str::to_ascii_lowercase)
             .collect();
         InputCheck {
             fields,
@@ -432,7 +437,10 @@ pub(super) fn windowed(query: &SearchQuery) -> SearchQuery {
     }
 }
 
-pub(super) fn facets_of<U: Borrow<User>>(users: &[U], now: OffsetDateTime) -> Facets {
+pub(super) fn facets_of<U: Borrow<User>>(
+    users: impl IntoIterator<Item = U>,
+    now: OffsetDateTime,
+) -> Facets {
     let mut counts: [BTreeMap<String, u32>; 9] = Default::default();
     let mut add = |slot: usize, value: &str| {
         let value = value.trim();

@@ -27,6 +27,7 @@ use specta::Type;
 
 use super::Console;
 use super::view;
+use crate::cache::PackedUser;
 use crate::error::Error;
 use crate::search::SearchQuery;
 
@@ -140,7 +141,7 @@ impl Console {
         let data = self.data().await;
         let synced_at = data.has_data().then_some(data.snapshot.synced_at);
         Ok(ReviewView::of(
-            &data.snapshot.users,
+            data.snapshot.users.iter().map(PackedUser::user),
             synced_at,
             options.dormant_days,
             self.clock.now(),
@@ -153,7 +154,7 @@ impl ReviewView {
     /// with [`ReviewOptions::check`] first: a query with an out-of-range threshold is
     /// no use to the users table). One pass over `users`.
     pub fn of<U: Borrow<User>>(
-        users: &[U],
+        users: impl IntoIterator<Item = U>,
         synced_at: Option<OffsetDateTime>,
         dormant_days: u32,
         now: OffsetDateTime,
@@ -163,10 +164,12 @@ impl ReviewView {
             .checked_sub(time::Duration::days(i64::from(dormant_days)))
             .map_or(i64::MIN, OffsetDateTime::unix_timestamp);
         let mut tally = Tally::new();
+        let mut count = 0;
         for user in users {
             tally.add(user.borrow(), cutoff, now);
+            count += 1;
         }
-        tally.into_view(users.len(), synced_at, dormant_days, now)
+        tally.into_view(count, synced_at, dormant_days, now)
     }
 }
 

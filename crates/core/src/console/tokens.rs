@@ -13,6 +13,7 @@ use specta::Type;
 use super::status::{capabilities_of, feature_view};
 use super::view::{Choice, ProviderFeature};
 use super::{Console, active, not_signed_in};
+use crate::cache::PackedUser;
 use crate::client::Client;
 use crate::error::Error;
 use crate::tokens::{self, ApiToken, NewApiToken, TokenScope};
@@ -133,6 +134,7 @@ impl Console {
             .snapshot
             .users
             .iter()
+            .map(PackedUser::user)
             .filter(|user| {
                 user.status() == muster_scim::user::UserStatus::Active
                     && user.id.is_some()
@@ -260,8 +262,11 @@ impl Console {
                     .snapshot
                     .users
                     .iter()
-                    .find(|user| user.id.as_deref() == Some(token.user_id.as_str()))
-                    .map_or_else(|| token.user_id.clone(), |u| u.display_name().into_owned());
+                    .find(|user| user.id() == Some(token.user_id.as_str()))
+                    .map_or_else(
+                        || token.user_id.clone(),
+                        |u| u.user().display_name().into_owned(),
+                    );
                 ApiTokenRow {
                     expired: token.expired(now),
                     id: token.id,

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
 use super::Console;
+use crate::cache::PackedUser;
 use crate::csv::columns::{self, ColumnView};
 use crate::csv::export::{self, ExportOptions, ExportSummary};
 use crate::csv::import::{
@@ -50,7 +51,7 @@ impl Console {
         tokio::task::spawn_blocking(move || {
             export::export_view(
                 out,
-                &data.snapshot.users,
+                |row| data.snapshot.users.get(row).map(PackedUser::user),
                 &data.index,
                 &search,
                 &columns,
@@ -180,7 +181,7 @@ impl Console {
         let (path, overrides, options) = (path.to_owned(), overrides.to_vec(), options.clone());
         tokio::task::spawn_blocking(move || {
             let table = read_file(&path, &Limits::default())?;
-            let known = Known::from_users(&data.snapshot.users);
+            let known = Known::from_users(data.snapshot.users.iter().map(PackedUser::user));
             import::plan(&table, &overrides, &known, &options)
         })
         .await

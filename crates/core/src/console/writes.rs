@@ -244,8 +244,8 @@ impl Console {
                 .snapshot
                 .users
                 .iter()
-                .find(|u| u.id.as_deref() == Some(id))
-                .map(|u| u.display_name().into_owned());
+                .find(|u| u.id() == Some(id))
+                .map(|u| u.user().display_name().into_owned());
             self.note_and_save_session(client.users().delete(id, None).await)
                 .await?;
             OutcomeView {

@@ -44,9 +44,9 @@ pub struct ExportSummary {
 /// # Errors
 ///
 /// [`Error::Storage`] when `out` refuses a write.
-pub fn write_users<'a, W: Write>(
+pub fn write_users<W: Write, U: Borrow<User>>(
     out: W,
-    users: impl IntoIterator<Item = &'a User>,
+    users: impl IntoIterator<Item = U>,
     columns: &[Column],
     options: &ExportOptions,
     now: OffsetDateTime,
@@ -64,6 +64,7 @@ pub fn write_users<'a, W: Write>(
     let mut cells: Vec<String> = Vec::with_capacity(columns.len());
     for user in users {
         cells.clear();
+        let user = user.borrow();
         cells.extend(columns.iter().map(|c| c.of(user, now)));
         csv.record(&cells).map_err(failed)?;
         rows = rows.saturating_add(1);
@@ -75,9 +76,9 @@ pub fn write_users<'a, W: Write>(
     })
 }
 
-/// Writes every user of `users` matching `query`, in the query's sort order (its window,
-/// `offset` and `limit`, is ignored: an export holds every matching row). `index` must be
-/// the index built from `users`; `now` anchors [`SearchQuery::no_sign_in_for_days`] and
+/// Writes every user matching `query`, in the query's sort order (its window, `offset`
+/// and `limit`, is ignored: an export holds every matching row), `user` giving the user
+/// of each row, read one at a time. `index` must be the index built from those users; `now` anchors [`SearchQuery::no_sign_in_for_days`] and
 /// the columns that depend on time.
 ///
 /// # Errors
@@ -85,7 +86,7 @@ pub fn write_users<'a, W: Write>(
 /// [`Error::Storage`] when `out` refuses a write.
 pub fn export_view<W: Write, U: Borrow<User>>(
     out: W,
-    users: &[U],
+    user: impl Fn(usize) -> Option<U>,
     index: &Index,
     query: &SearchQuery,
     columns: &[Column],
@@ -96,9 +97,7 @@ pub fn export_view<W: Write, U: Borrow<User>>(
     let rows = index.search(&every, now).rows;
     write_users(
         out,
-        rows.iter()
-            .filter_map(|&row| users.get(row))
-            .map(Borrow::borrow),
+        rows.iter().filter_map(|&row| user(row)),
         columns,
         options,
         now,
@@ -166,7 +165,7 @@ mod tests {
         let mut out = Vec::new();
         let summary = export_view(
             &mut out,
-            &users,
+            |row| users.get(row),
             &index,
             &query,
             &columns,
@@ -189,7 +188,7 @@ mod tests {
         };
         let summary = export_view(
             &mut out,
-            &users,
+            |row| users.get(row),
             &index,
             &all,
             &columns,

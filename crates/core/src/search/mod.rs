@@ -25,6 +25,7 @@ mod build;
 mod parts;
 mod update;
 
+use crate::cache::PackedUser;
 use bits::Bits;
 use build::{build_facets, build_orders, build_text, last_sign_in, open_invitation_expires};
 pub(crate) use parts::Parts;
@@ -223,7 +224,14 @@ struct Order {
 }
 
 impl Index {
-    /// Indexes `users` (as the snapshot holds them, or plain).
+    /// Indexes the snapshot's users, each read from its compact form for it.
+    pub fn of_packed(users: &[PackedUser]) -> Self {
+        let runs = PackedUser::unpack_all(users);
+        let users: Vec<&User> = runs.iter().flatten().collect();
+        Self::build(&users)
+    }
+
+    /// Indexes `users`.
     pub fn build<U: Borrow<User>>(users: &[U]) -> Self {
         let users: Vec<&User> = users.iter().map(Borrow::borrow).collect();
         let users = users.as_slice();

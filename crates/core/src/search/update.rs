@@ -1,7 +1,7 @@
 //! Bringing an index up to date after a few users changed, instead of building it again.
 //!
-//! The snapshot shares its users (`Arc<User>`), so a working copy that replaced a user
-//! holds a new `Arc` in that row and the very same `Arc` in every other: the rows that
+//! The snapshot shares its users ([`PackedUser`]), so a working copy that replaced a user
+//! holds a new one in that row and the very same one in every other: the rows that
 //! changed are the ones whose pointers differ. When only a few did (a write the server
 //! answered, a quiet incremental sync), each part of the index is mended for those rows;
 //! the result is exactly what [`Index::build`] would give (a test holds the two equal
@@ -11,7 +11,6 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::ops::Range;
-use std::sync::Arc;
 
 use muster_scim::user::User;
 
@@ -20,6 +19,7 @@ use super::build::{
     sort_time,
 };
 use super::{Bits, FACETS, Index, Order, SortKey, fold};
+use crate::cache::PackedUser;
 
 /// More changed rows than this, and building afresh is as quick.
 const MOST_MENDED: usize = 256;
@@ -30,7 +30,7 @@ impl Index {
     /// `None` when a fresh build is the way: users removed (every row after them moves),
     /// more than a few rows changed, `old` not as long as this index, or this index not a
     /// built one (the empty `Index::default()` of a copy that was missing).
-    pub fn updated(&self, old: &[Arc<User>], new: &[Arc<User>]) -> Option<Self> {
+    pub fn updated(&self, old: &[PackedUser], new: &[PackedUser]) -> Option<Self> {
         let built = self.orders.len() == SortKey::ALL.len()
             && self.facets.len() == FACETS.len()
             && self.starts.len() == self.len + 1;
@@ -39,7 +39,7 @@ impl Index {
         }
         let mut changed: Vec<usize> = Vec::new();
         for (row, (before, after)) in old.iter().zip(new).enumerate() {
-            if !Arc::ptr_eq(before, after) {
+            if !before.same(after) {
                 if changed.len() == MOST_MENDED {
                     return None;
                 }
@@ -51,7 +51,9 @@ impl Index {
             return None;
         }
         let rows: Vec<usize> = changed.iter().copied().chain(appended).collect();
-        let users = |row: usize| &*new[row];
+        let decoded: HashMap<usize, User> =
+            rows.iter().map(|&row| (row, new[row].user())).collect();
+        let users = |row: usize| &decoded[&row];
         let (text, starts) = self.mended_text(&rows, new.len(), users);
         let mut last_sign_in = self.last_sign_in.clone();
         let mut invitation_expires = self.invitation_expires.clone();
@@ -64,7 +66,17 @@ impl Index {
         let orders = SortKey::ALL
             .iter()
             .zip(&self.orders)
-            .map(|(key, order)| mended_order(order, *key, &rows, new.len(), users))
+            .map(|(key, order)| {
+                // Rows not mended are read for their value as the search compares them.
+                let value = |row: u32| {
+                    let row = row as usize;
+                    match decoded.get(&row) {
+                        Some(user) => owned(value_of(user, *key)),
+                        None => owned(value_of(&new[row].user(), *key)),
+                    }
+                };
+                mended_order(order, &rows, new.len(), value)
+            })
             .collect();
         Some(Self {
             len: new.len(),
@@ -159,6 +171,14 @@ enum Value<'u> {
     Time(i128),
 }
 
+/// A value that outlives the user it was read from.
+fn owned(value: Option<Value<'_>>) -> Option<Value<'static>> {
+    value.map(|value| match value {
+        Value::Text(text) => Value::Text(std::borrow::Cow::Owned(text.into_owned())),
+        Value::Time(time) => Value::Time(time),
+    })
+}
+
 fn value_of(user: &User, key: SortKey) -> Option<Value<'_>> {
     match key {
         SortKey::LastSignIn | SortKey::Created | SortKey::LastModified | SortKey::Invitation => {
@@ -171,19 +191,17 @@ fn value_of(user: &User, key: SortKey) -> Option<Value<'_>> {
 /// `order` with each row in `rows` taken out and put back where its value now sorts:
 /// ascending by value, then row; descending by value, then row; users without a value
 /// last in row order, both ways.
-fn mended_order<'u>(
+fn mended_order(
     order: &Order,
-    key: SortKey,
     rows: &[usize],
     len: usize,
-    users: impl Fn(usize) -> &'u User,
+    value: impl Fn(u32) -> Option<Value<'static>>,
 ) -> Order {
     let moved = {
         let mut moved = Bits::none(len);
         rows.iter().for_each(|&row| moved.set(row));
         moved
     };
-    let value = |row: u32| value_of(users(row as usize), key);
     let mut mended = [&order.ascending, &order.descending].map(|permutation| {
         let mut kept = Vec::with_capacity(len);
         kept.extend(permutation.iter().filter(|&&row| !moved.get(row as usize)));

@@ -35,7 +35,11 @@ fn writes_update_the_snapshot_but_not_the_mark() {
         user("a", "anne", datetime!(2030-01-03 0:00:00.1234 UTC)),
     );
     assert_eq!(snapshot.users.len(), 2);
-    assert_eq!(snapshot.users[0].user_name, "anne", "replaced in place");
+    assert_eq!(
+        snapshot.users[0].user().user_name,
+        "anne",
+        "replaced in place"
+    );
     assert_eq!(
         snapshot.sync.last_modified_high_water.as_deref(),
         Some("2030-01-01T00:00:00.000Z"),
@@ -66,25 +70,27 @@ fn the_mark_only_rises_and_is_cut_to_the_millisecond() {
 fn merging_counts_new_ids_once() {
     let t = datetime!(2030-01-01 0:00 UTC);
     let later = datetime!(2030-01-02 0:00 UTC);
-    let cached = vec![user("a", "a", t), user("b", "b", t)];
-    let fresh = vec![
+    let packed = |users: Vec<User>| -> Vec<PackedUser> { packed(users) };
+    let cached = packed(vec![user("a", "a", t), user("b", "b", t)]);
+    let fresh = packed(vec![
         user("b", "b2", later),
         user("c", "c", later),
         user("c", "c2", later),
-    ];
+    ]);
+    let names = |users: &[PackedUser]| -> Vec<String> {
+        users.iter().map(|u| u.user().user_name).collect()
+    };
     let survey = Survey::new(&cached, &fresh, later, user_keys);
     assert_eq!(survey.replace, [(1, 0)]);
     assert_eq!(survey.append, [2], "the last copy of a new id, once");
     assert_eq!(survey.in_window, 2, "b2 and c2; a is older");
     let mut merged = cached.clone();
-    survey.merge(&mut merged, fresh.clone(), |u| u.id.as_deref());
-    let names: Vec<_> = merged.iter().map(|u| u.user_name.as_str()).collect();
-    assert_eq!(names, ["a", "b2", "c2"]);
+    survey.merge(&mut merged, fresh.clone(), PackedUser::id);
+    assert_eq!(names(&merged), ["a", "b2", "c2"]);
 
     // The slow way, should the cache have changed since the survey, agrees.
     let survey = Survey::new(&cached, &fresh, later, user_keys);
-    let mut changed = vec![user("b", "b", t), user("a", "a", t)];
-    survey.merge(&mut changed, fresh, |u| u.id.as_deref());
-    let names: Vec<_> = changed.iter().map(|u| u.user_name.as_str()).collect();
-    assert_eq!(names, ["b2", "a", "c2"]);
+    let mut changed = packed(vec![user("b", "b", t), user("a", "a", t)]);
+    survey.merge(&mut changed, fresh, PackedUser::id);
+    assert_eq!(names(&changed), ["b2", "a", "c2"]);
 }

@@ -3,9 +3,7 @@
 //! filter and sort of the search itself is in `search.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-
-use muster_core::cache::{self, Opened, Snapshot, SyncState};
+use muster_core::cache::{self, Opened, PackedUser, Snapshot, SyncState};
 use muster_core::discovery::Capabilities;
 use muster_scim::user::User;
 use muster_test_support::TempDir;
@@ -32,7 +30,7 @@ pub(crate) fn user(index: usize, shop: serde_json::Value) -> User {
 fn snapshot(users: usize, generation: u64) -> Snapshot {
     Snapshot {
         users: (0..users)
-            .map(|i| Arc::new(user(i, json!({"role": "technician", "zones": ["North"]}))))
+            .map(|i| PackedUser::from(user(i, json!({"role": "technician", "zones": ["North"]}))))
             .collect(),
         capabilities: Some(Capabilities {
             filter: true,
@@ -101,7 +99,7 @@ mod file {
         cache::write(&path, &original, &KEY).unwrap();
         let read = cache::read(&path, &KEY).unwrap().unwrap();
         let ids = |s: &Snapshot| -> Vec<Option<String>> {
-            s.users.iter().map(|u| u.id.clone()).collect()
+            s.users.iter().map(|u| u.id().map(str::to_owned)).collect()
         };
         assert_eq!(read.users.len(), 2 * 4096 + 1);
         assert_eq!(ids(&read), ids(&original));
@@ -240,7 +238,7 @@ mod file {
         let dir = TempDir::new("plaintext");
         let path = dir.join("p.cache");
         let mut data = snapshot(2, 1);
-        data.users[0] = Arc::new(
+        data.users[0] = PackedUser::from(
             User::from_json(json!({
                 "userName": "zebulon.quixote",
                 "displayName": "Zebulon Quixote",
@@ -413,7 +411,7 @@ mod stored_index {
         let path = dir.join("p.cache");
         let built = Index::build(&users);
         let data = Snapshot {
-            users: users.into_iter().map(Arc::new).collect(),
+            users: users.into_iter().map(PackedUser::from).collect(),
             ..Snapshot::empty(NOW)
         };
         cache::write(&path, &data, &KEY).unwrap();

@@ -3,8 +3,6 @@
 //! to lapse, as of a fixed clock.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-
 use muster_scim::user::User;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -12,6 +10,7 @@ use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 
 use crate::cache::{NOW, user};
+use muster_core::cache::PackedUser;
 use muster_core::search::{Index, SearchQuery, SortKey};
 
 /// Five users with distinct shop data; index = position.
@@ -360,7 +359,7 @@ fn windows_carry_the_total() {
 
 /// Someone with values drawn from short lists, so that many share a value (ties keep
 /// row order), some lack one (they sort last), and names differ in case and accents.
-fn someone(rng: &mut StdRng, row: usize) -> Arc<User> {
+fn someone(rng: &mut StdRng, row: usize) -> PackedUser {
     let mut pick = |options: &[&'static str]| options[rng.random_range(0..options.len())];
     let name = pick(&["Ann Lopez", "ann lopez", "Émile Zola", "Bob", "", "Zoë"]);
     let role = pick(&["technician", "admin", "viewer", ""]);
@@ -384,14 +383,14 @@ fn someone(rng: &mut StdRng, row: usize) -> Arc<User> {
     }
     let mut user = user(row, shop);
     user.display_name = (!name.is_empty()).then(|| name.to_owned());
-    Arc::new(user)
+    PackedUser::pack(&user)
 }
 
 #[test]
 fn an_index_mended_for_a_few_changed_or_added_users_is_the_one_built_afresh() {
     let mut rng = StdRng::seed_from_u64(7);
-    let mut users: Vec<Arc<User>> = (0..300).map(|row| someone(&mut rng, row)).collect();
-    let mut index = Index::build(&users);
+    let mut users: Vec<PackedUser> = (0..300).map(|row| someone(&mut rng, row)).collect();
+    let mut index = Index::of_packed(&users);
     for round in 0..40 {
         let mut next = users.clone();
         for _ in 0..rng.random_range(0..6) {
@@ -404,7 +403,7 @@ fn an_index_mended_for_a_few_changed_or_added_users_is_the_one_built_afresh() {
         let mended = index
             .updated(&users, &next)
             .expect("a few changed users are mended");
-        assert_eq!(mended, Index::build(&next), "round {round}");
+        assert_eq!(mended, Index::of_packed(&next), "round {round}");
         (users, index) = (next, mended);
     }
 
@@ -413,15 +412,15 @@ fn an_index_mended_for_a_few_changed_or_added_users_is_the_one_built_afresh() {
     let mut fewer = users.clone();
     fewer.remove(3);
     assert!(index.updated(&users, &fewer).is_none());
-    let copied: Vec<Arc<User>> = users.iter().map(|u| Arc::new(User::clone(u))).collect();
+    let copied: Vec<PackedUser> = users.iter().map(|u| PackedUser::pack(&u.user())).collect();
     assert!(index.updated(&users, &copied).is_none());
     assert!(index.updated(&copied[..10], &copied[..10]).is_none());
 
     // The empty index of a missing copy has nothing to mend: the first sync builds.
     let few = &users[..50];
     let first = Index::default().updated(&[], few);
-    assert!(first.is_none_or(|first| first == Index::build(few)));
-    let empty: [Arc<User>; 0] = [];
-    let mended = Index::build(&empty).updated(&[], few).unwrap();
-    assert_eq!(mended, Index::build(few), "from a built empty index");
+    assert!(first.is_none_or(|first| first == Index::of_packed(few)));
+    let empty: [PackedUser; 0] = [];
+    let mended = Index::of_packed(&empty).updated(&[], few).unwrap();
+    assert_eq!(mended, Index::of_packed(few), "from a built empty index");
 }

@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use muster_core::cache::Snapshot;
 use muster_core::cache::{OpenOutcome, Store, offline_read};
+use muster_core::cache::{PackedUser, Snapshot};
 use muster_core::connection::Connection;
 use muster_core::query::ListQuery;
 use muster_core::sync::{self, Phase, Progress, SyncOptions, apply_user, remove_user};
@@ -83,11 +83,7 @@ impl Gate {
 }
 
 fn ids(snapshot: &Snapshot) -> Vec<&str> {
-    snapshot
-        .users
-        .iter()
-        .filter_map(|u| u.id.as_deref())
-        .collect()
+    snapshot.users.iter().filter_map(PackedUser::id).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -171,8 +167,9 @@ async fn first_sync_fetches_all_then_only_changes_and_deletions() {
         let user = snapshot
             .users
             .iter()
-            .find(|u| u.id.as_deref() == Some(id))
-            .expect("still cached");
+            .find(|u| u.id() == Some(id))
+            .expect("still cached")
+            .user();
         assert_eq!(user.title.as_deref(), Some("Synced Title"));
     }
     let second_mark = snapshot
@@ -349,7 +346,7 @@ async fn a_write_applied_locally_does_not_hide_changes_made_by_others() {
         .await
         .expect("patch");
     apply_user(&mut snapshot, mine.value);
-    assert_eq!(title_of(&snapshot, &ids[6]), Some("Mine"));
+    assert_eq!(title_of(&snapshot, &ids[6]).as_deref(), Some("Mine"));
     // No straggler window: only the mark decides what is fetched.
     let exact = SyncOptions {
         straggler_window: time::Duration::ZERO,
@@ -359,8 +356,11 @@ async fn a_write_applied_locally_does_not_hide_changes_made_by_others() {
         .await
         .expect("a sync");
     assert!(!report.full, "{report:?}");
-    assert_eq!(title_of(&snapshot, &ids[5]), Some("By someone else"));
-    assert_eq!(title_of(&snapshot, &ids[6]), Some("Mine"));
+    assert_eq!(
+        title_of(&snapshot, &ids[5]).as_deref(),
+        Some("By someone else")
+    );
+    assert_eq!(title_of(&snapshot, &ids[6]).as_deref(), Some("Mine"));
     assert_eq!(
         report.fetched, 2,
         "both changes, the applied one again: {report:?}"
@@ -419,12 +419,12 @@ fn shifted(mark: &str, by: time::Duration) -> String {
     .expect("formatted")
 }
 
-fn title_of<'a>(snapshot: &'a Snapshot, id: &str) -> Option<&'a str> {
+fn title_of(snapshot: &Snapshot, id: &str) -> Option<String> {
     snapshot
         .users
         .iter()
-        .find(|u| u.id.as_deref() == Some(id))
-        .and_then(|u| u.title.as_deref())
+        .find(|u| u.id() == Some(id))
+        .and_then(|u| u.user().title)
 }
 
 /// A change stamped in the very millisecond of the high-water mark, or shortly before it,
@@ -474,9 +474,12 @@ async fn changes_committed_after_the_read_but_stamped_before_the_mark_are_not_mi
         .expect("a sync");
     assert!(!report.full, "{report:?}");
     assert!(report.stragglers >= 2, "{report:?}");
-    assert_eq!(title_of(&snapshot, &ids[1]), Some("Same millisecond"));
     assert_eq!(
-        title_of(&snapshot, &ids[2]),
+        title_of(&snapshot, &ids[1]).as_deref(),
+        Some("Same millisecond")
+    );
+    assert_eq!(
+        title_of(&snapshot, &ids[2]).as_deref(),
         Some("Queued behind the writer")
     );
     assert_eq!(
@@ -506,7 +509,10 @@ async fn changes_committed_after_the_read_but_stamped_before_the_mark_are_not_mi
         .await
         .expect("a sync");
     assert!(report.stragglers >= 1, "{report:?}");
-    assert_eq!(title_of(&snapshot, &ids[3]), Some("At the mark again"));
+    assert_eq!(
+        title_of(&snapshot, &ids[3]).as_deref(),
+        Some("At the mark again")
+    );
 }
 
 /// Besides a disagreeing count and a day's age, the id-only pass runs every

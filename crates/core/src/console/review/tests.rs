@@ -237,7 +237,7 @@ fn counts_follow_the_definitions() {
 
 #[test]
 fn an_empty_copy_reviews_to_zeros_and_bad_thresholds_are_refused() {
-    let review = ReviewView::of::<User>(&[], None, 90, NOW);
+    let review = ReviewView::of::<User>([], None, 90, NOW);
     assert_eq!(
         (review.total, review.active, review.dormant.count),
         (0, 0, 0)
@@ -259,7 +259,7 @@ fn an_empty_copy_reviews_to_zeros_and_bad_thresholds_are_refused() {
     );
     assert!(ReviewOptions::default().check().is_ok());
     // Far past the range `time` handles: no panic, nobody is idle that long.
-    let far = ReviewView::of(&users(), Some(NOW), u32::MAX, NOW);
+    let far = ReviewView::of(users(), Some(NOW), u32::MAX, NOW);
     assert_eq!(
         far.dormant.count, 1,
         "only 11, which has a method and no time"

@@ -35,11 +35,8 @@ impl Known {
     /// Known values from the server's schema (licences and roles) and from `users`, the
     /// organisation's users (the offline copy, or a fresh list): their addresses, user
     /// names, and the branches, zones, security and service groups they hold.
-    pub fn from_users<U: Borrow<User>>(users: &[U]) -> Self {
-        let mut known = Known {
-            user_count: users.len(),
-            ..Known::default()
-        };
+    pub fn from_users<U: Borrow<User>>(users: impl IntoIterator<Item = U>) -> Self {
+        let mut known = Known::default();
         let shop = Schema::shop_user();
         for (field, attribute) in [(Field::Licence, "licence"), (Field::Role, "role")] {
             for value in shop
@@ -51,6 +48,7 @@ impl Known {
             }
         }
         for user in users {
+            known.user_count += 1;
             let user = user.borrow();
             let existing = Existing {
                 name: user.display_name().into_owned(),
@@ -539,7 +537,7 @@ mod tests {
 
     fn plan_of(text: &str, options: &ImportOptions) -> Plan {
         let table = parse(text.as_bytes(), &Limits::default()).unwrap();
-        plan(&table, &[], &Known::from_users(&existing()), options).unwrap()
+        plan(&table, &[], &Known::from_users(existing()), options).unwrap()
     }
 
     fn problems(plan: &Plan, row: u32) -> Vec<(ProblemKind, Option<&'static str>)> {

@@ -20,6 +20,7 @@ use axum::response::Response;
 use muster_core::Client;
 use muster_core::actions::Reassign;
 use muster_core::bulk::{Cancel, Context, Job, Operation, Options, Outcome, Summary, Targets};
+use muster_core::cache::PackedUser;
 use muster_core::console::bulk::{BulkAction, BulkOutcome, BulkRequest, BulkSelection};
 use muster_core::search::SearchQuery;
 use muster_core::transport::TransportConfig;
@@ -212,8 +213,8 @@ fn licence(user: &User) -> Option<Licence> {
 }
 
 /// Users as the offline copy holds them (what `Context::users` takes).
-fn shared(users: &[User]) -> Vec<Arc<User>> {
-    users.iter().cloned().map(Arc::new).collect()
+fn shared(users: &[User]) -> Vec<PackedUser> {
+    users.iter().map(PackedUser::pack).collect()
 }
 
 fn ids(users: &[User]) -> Vec<String> {

@@ -12,9 +12,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
-use muster_core::cache::{self, Snapshot, SyncState};
+use muster_core::cache::{self, PackedUser, Snapshot, SyncState};
 use muster_core::csv::import::{ImportOptions, Known, plan};
 use muster_core::csv::{Limits, parse};
 use muster_scim::discovery::{ResourceType, ServiceProviderConfig};
@@ -300,7 +300,7 @@ fn snapshot() -> Snapshot {
             }))
             .unwrap()
         })
-        .map(Arc::new)
+        .map(PackedUser::from)
         .collect();
     Snapshot {
         users,
