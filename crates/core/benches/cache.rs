@@ -50,8 +50,18 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("muster-cache-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("profile.cache");
+    let started = Instant::now();
+    let packed: Vec<PackedUser> = users.iter().map(PackedUser::pack).collect();
+    println!("packing the users: {:?}", started.elapsed());
+    let started = Instant::now();
+    let read: usize = packed.iter().map(|user| user.user().emails.len()).sum();
+    println!(
+        "reading them all back, one at a time: {:?} ({read} emails)",
+        started.elapsed()
+    );
+    drop(users);
     let snapshot = Snapshot {
-        users: users.into_iter().map(PackedUser::from).collect(),
+        users: packed,
         groups,
         sync: SyncState {
             last_modified_high_water: Some("2026-01-01T00:00:00.000Z".into()),

@@ -45,6 +45,7 @@ use crate::cache::{PackedUser, Snapshot};
 use crate::client::Client;
 use crate::error::Error;
 use crate::query::{DEFAULT_PAGE_SIZE, ListQuery, Page, attr};
+use crate::search::{Builder, Index};
 
 /// The attribute incremental syncs filter on.
 const LAST_MODIFIED: &str = "meta.lastModified";
@@ -162,8 +163,37 @@ pub async fn sync_with(
     snapshot: &mut Snapshot,
     now: OffsetDateTime,
     options: &SyncOptions,
-    mut progress: impl FnMut(Progress),
+    progress: impl FnMut(Progress),
 ) -> Result<SyncReport, Error> {
+    let synced = synced(client, snapshot, now, options, false, progress).await?;
+    Ok(synced.0)
+}
+
+/// [`sync_with`], and for a full sync the search index of the new snapshot's users, built
+/// as each page came (so that no user has to be read again for it); `None` after an
+/// incremental sync, whose few changes mend the index the caller has.
+///
+/// # Errors
+///
+/// As [`sync_with`].
+pub async fn sync_indexed(
+    client: &Client,
+    snapshot: &mut Snapshot,
+    now: OffsetDateTime,
+    options: &SyncOptions,
+    progress: impl FnMut(Progress),
+) -> Result<(SyncReport, Option<Index>), Error> {
+    synced(client, snapshot, now, options, true, progress).await
+}
+
+async fn synced(
+    client: &Client,
+    snapshot: &mut Snapshot,
+    now: OffsetDateTime,
+    options: &SyncOptions,
+    index: bool,
+    mut progress: impl FnMut(Progress),
+) -> Result<(SyncReport, Option<Index>), Error> {
     let mut capabilities = None;
     if snapshot.capabilities.is_none() {
         capabilities = Some(client.discover().await?);
@@ -190,19 +220,20 @@ pub async fn sync_with(
                 if let Some(capabilities) = capabilities {
                     snapshot.capabilities = Some(capabilities);
                 }
-                return Ok(changes.apply(snapshot, now));
+                return Ok((changes.apply(snapshot, now), None));
             }
         }
         _ => {}
     }
-    let full = fetch_full(client, options, &mut progress).await?;
+    let mut full = fetch_full(client, options, index, &mut progress).await?;
     if capabilities.is_none() && !options.discovered {
         capabilities = Some(client.discover().await?);
     }
     if capabilities.is_some() {
         snapshot.capabilities = capabilities;
     }
-    Ok(full.apply(snapshot, now))
+    let index = full.index.take().map(Builder::finish);
+    Ok((full.apply(snapshot, now), index))
 }
 
 /// A page-progress callback that reports each page to `progress` as part of `phase`.
@@ -221,35 +252,58 @@ fn in_phase(
 
 /// Everything a full sync fetched, not yet applied.
 struct Full {
-    users: Vec<User>,
+    /// Packed as each page came: the typed users of a page are let go once it is read.
+    users: Vec<PackedUser>,
+    /// The newest `meta.lastModified` among them.
+    newest_user: Option<OffsetDateTime>,
     groups: Vec<Group>,
+    /// The users indexed as they came, when asked for.
+    index: Option<Builder>,
 }
 
 async fn fetch_full(
     client: &Client,
     options: &SyncOptions,
+    index: bool,
     progress: &mut impl FnMut(Progress),
 ) -> Result<Full, Error> {
     let query = ListQuery::default()
         .with_count(options.page_size.max(1))
         .including_deleted(options.include_deleted);
-    let users = client
+    let mut full = Full {
+        users: Vec::new(),
+        newest_user: None,
+        groups: Vec::new(),
+        index: index.then(Builder::new),
+    };
+    client
         .users()
-        .list_all(&query, in_phase(Phase::Users, progress))
+        .for_each_page(&query, in_phase(Phase::Users, progress), |page| {
+            full.users.reserve(page.len());
+            for user in page {
+                let modified = user.meta.as_ref().and_then(|meta| meta.last_modified);
+                full.newest_user = full.newest_user.max(modified);
+                if let Some(index) = full.index.as_mut() {
+                    index.push(&user);
+                }
+                full.users.push(PackedUser::pack(&user));
+            }
+            Ok(())
+        })
         .await?;
-    let groups = client
+    full.users.shrink_to_fit();
+    full.groups = client
         .groups()
         .list_all(&query, in_phase(Phase::Groups, progress))
         .await?;
-    Ok(Full { users, groups })
+    Ok(full)
 }
 
 impl Full {
     fn apply(self, snapshot: &mut Snapshot, now: OffsetDateTime) -> SyncReport {
         let fetched = self.users.len() + self.groups.len();
-        let modified = self.users.iter().map(|u| u.meta.as_ref()?.last_modified);
-        let high_water = newest(modified, &self.groups);
-        snapshot.users = packed(self.users);
+        let high_water = newest(std::iter::once(self.newest_user), &self.groups);
+        snapshot.users = self.users;
         snapshot.groups = self.groups;
         // A full list is its own reconciliation; the mark restarts from what is there now
         // (the old one may be ahead of the server's clock after a restore).

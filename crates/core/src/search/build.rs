@@ -1,13 +1,192 @@
 //! Building an index: the searchable text, the facets' bit sets and the pre-sorted
-//! orders, from the users.
+//! orders, from the users, one user at a time ([`Builder`]): so the users need not all be
+//! held at once (a sync indexes each page as it comes; the copy's packed users are read
+//! one by one), and the work splits over the cores by rows.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::Deref;
 
 use muster_scim::user::{InvitationState, User};
 use time::OffsetDateTime;
 
-use super::{Bits, FACETS, Facet, Order, SortKey, fold};
+use super::{Bits, FACETS, Facet, Index, Order, SortKey, fold};
+
+/// An index being built: what it needs of each user pushed so far, row by row.
+#[derive(Debug)]
+pub struct Builder {
+    text: Vec<u8>,
+    /// Where each row's text starts.
+    starts: Vec<usize>,
+    /// Per facet: each value as users hold it → the rows holding it (folded at the end,
+    /// so that values differing only in case are one).
+    facets: Vec<HashMap<String, Vec<u32>>>,
+    last_sign_in: Vec<Option<i64>>,
+    invitation_expires: Vec<Option<i64>>,
+    /// Per sort key (in [`SortKey::ALL`] order), each row's value.
+    keys: Vec<Keyed>,
+}
+
+/// The values of one sort key, by row.
+#[derive(Debug)]
+enum Keyed {
+    Time(Vec<Option<i128>>),
+    Text(Vec<Option<Box<str>>>),
+}
+
+impl Builder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self {
+            text: Vec::new(),
+            starts: Vec::new(),
+            last_sign_in: Vec::new(),
+            invitation_expires: Vec::new(),
+            facets: FACETS.iter().map(|_| HashMap::new()).collect(),
+            keys: SortKey::ALL
+                .iter()
+                .map(|key| {
+                    if is_time(*key) {
+                        Keyed::Time(Vec::new())
+                    } else {
+                        Keyed::Text(Vec::new())
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// How many users were pushed.
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// Whether none were.
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    /// Indexes `user` as the next row.
+    pub fn push(&mut self, user: &User) {
+        let row = self.starts.len() as u32;
+        self.starts.push(self.text.len());
+        push_user_text(user, &mut self.text);
+        for (facet, values) in FACETS.iter().zip(&mut self.facets) {
+            let many = facet_values_of(user, *facet).iter().map(String::as_str);
+            for value in facet_value(user, *facet).into_iter().chain(many) {
+                match values.get_mut(value) {
+                    Some(rows) => rows.push(row),
+                    None => {
+                        values.insert(value.to_owned(), vec![row]);
+                    }
+                }
+            }
+        }
+        self.last_sign_in.push(last_sign_in(user));
+        self.invitation_expires.push(open_invitation_expires(user));
+        for (key, values) in SortKey::ALL.iter().zip(&mut self.keys) {
+            match values {
+                Keyed::Time(values) => values.push(sort_time(user, *key)),
+                Keyed::Text(values) => values.push(sort_text(user, *key).map(Box::from)),
+            }
+        }
+    }
+
+    /// Adds the rows of `later` after this builder's.
+    pub fn append(&mut self, later: Builder) {
+        let (offset, base) = (self.starts.len() as u32, self.text.len());
+        self.starts
+            .extend(later.starts.iter().map(|start| start + base));
+        self.text.extend_from_slice(&later.text);
+        for (values, more) in self.facets.iter_mut().zip(later.facets) {
+            for (value, rows) in more {
+                values
+                    .entry(value)
+                    .or_default()
+                    .extend(rows.iter().map(|row| row + offset));
+            }
+        }
+        self.last_sign_in.extend(later.last_sign_in);
+        self.invitation_expires.extend(later.invitation_expires);
+        for (values, more) in self.keys.iter_mut().zip(later.keys) {
+            match (values, more) {
+                (Keyed::Time(values), Keyed::Time(more)) => values.extend(more),
+                (Keyed::Text(values), Keyed::Text(more)) => values.extend(more),
+                // Both builders were made by `new`, so a key holds one kind in both.
+                _ => {}
+            }
+        }
+    }
+
+    /// The index: the facets folded, each sort order sorted (on two threads).
+    pub fn finish(self) -> Index {
+        let Builder {
+            text,
+            mut starts,
+            facets,
+            last_sign_in,
+            invitation_expires,
+            mut keys,
+        } = self;
+        let len = starts.len();
+        starts.push(text.len());
+        let later = keys.split_off(keys.len() / 2);
+        let (first, later, facets) = std::thread::scope(|scope| {
+            let sorter = scope.spawn(move || keys.into_iter().map(sorted).collect::<Vec<_>>());
+            let later: Vec<Order> = later.into_iter().map(sorted).collect();
+            let facets = facets
+                .into_iter()
+                .map(|values| folded(values, len))
+                .collect();
+            let first = sorter
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (first, later, facets)
+        });
+        Index {
+            len,
+            text,
+            starts,
+            facets,
+            last_sign_in,
+            invitation_expires,
+            orders: first.into_iter().chain(later).collect(),
+        }
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Whether `key` sorts by a time (else by text).
+fn is_time(key: SortKey) -> bool {
+    matches!(
+        key,
+        SortKey::LastSignIn | SortKey::Created | SortKey::LastModified | SortKey::Invitation
+    )
+}
+
+fn sorted(values: Keyed) -> Order {
+    match values {
+        Keyed::Time(values) => order_by(values),
+        Keyed::Text(values) => order_by_text(values),
+    }
+}
+
+/// One facet's values folded, each with the bit set of its rows.
+fn folded(values: HashMap<String, Vec<u32>>, len: usize) -> HashMap<String, Bits> {
+    let mut folded: HashMap<String, Bits> = HashMap::with_capacity(values.len());
+    for (value, rows) in values {
+        let bits = folded
+            .entry(fold(&value))
+            .or_insert_with(|| Bits::none(len));
+        rows.iter().for_each(|row| bits.set(*row as usize));
+    }
+    folded
+}
 
 /// The single value `user` holds for `facet` (for branches: the home branch).
 pub(super) fn facet_value(user: &User, facet: Facet) -> Option<&str> {
@@ -60,49 +239,6 @@ pub(super) fn last_sign_in(user: &User) -> Option<i64> {
         .and_then(|s| s.last_sign_in.as_ref())
         .and_then(|l| l.at)
         .map(OffsetDateTime::unix_timestamp)
-}
-
-pub(super) fn build_facets(users: &[&User]) -> Vec<HashMap<String, Bits>> {
-    FACETS
-        .iter()
-        .map(|facet| {
-            // Keyed by the value as given (no allocation per user), folded at the end.
-            let mut exact: HashMap<&str, Bits> = HashMap::new();
-            for (row, user) in users.iter().enumerate() {
-                let many = facet_values_of(user, *facet).iter().map(String::as_str);
-                for value in facet_value(user, *facet).into_iter().chain(many) {
-                    exact
-                        .entry(value)
-                        .or_insert_with(|| Bits::none(users.len()))
-                        .set(row);
-                }
-            }
-            let mut folded: HashMap<String, Bits> = HashMap::new();
-            for (value, bits) in exact {
-                match folded.entry(fold(value)) {
-                    std::collections::hash_map::Entry::Occupied(mut entry) => {
-                        entry.get_mut().or(&bits)
-                    }
-                    std::collections::hash_map::Entry::Vacant(entry) => {
-                        entry.insert(bits);
-                    }
-                }
-            }
-            folded
-        })
-        .collect()
-}
-
-/// The searchable text of all users, and where each starts.
-pub(super) fn build_text(users: &[&User]) -> (Vec<u8>, Vec<usize>) {
-    let mut text = Vec::with_capacity(users.len() * 128);
-    let mut starts = Vec::with_capacity(users.len() + 1);
-    for user in users {
-        starts.push(text.len());
-        push_user_text(user, &mut text);
-    }
-    starts.push(text.len());
-    (text, starts)
 }
 
 pub(super) fn push_user_text(user: &User, text: &mut Vec<u8>) {
@@ -193,21 +329,9 @@ pub(super) fn sort_time(user: &User, key: SortKey) -> Option<i128> {
     at.map(OffsetDateTime::unix_timestamp_nanos)
 }
 
-pub(super) fn build_orders(users: &[&User], keys: &[SortKey]) -> Vec<Order> {
-    keys.iter()
-        .map(|key| match key {
-            SortKey::LastSignIn
-            | SortKey::Created
-            | SortKey::LastModified
-            | SortKey::Invitation => order_by(users.iter().map(|u| sort_time(u, *key)).collect()),
-            _ => order_by_text(users.iter().map(|u| sort_text(u, *key)).collect()),
-        })
-        .collect()
-}
-
 /// Orders by text: first by an 8-byte prefix (cheap to sort), then runs sharing a prefix
 /// by the whole text.
-pub(super) fn order_by_text(values: Vec<Option<Cow<'_, str>>>) -> Order {
+pub(super) fn order_by_text<S: Deref<Target = str>>(values: Vec<Option<S>>) -> Order {
     let mut present: Vec<(u64, u32)> = values
         .iter()
         .enumerate()

@@ -27,7 +27,7 @@ mod update;
 
 use crate::cache::PackedUser;
 use bits::Bits;
-use build::{build_facets, build_orders, build_text, last_sign_in, open_invitation_expires};
+pub use build::Builder;
 pub(crate) use parts::Parts;
 
 /// A column the results can be sorted by. Users without a value sort last either way;
@@ -196,6 +196,39 @@ const FACETS: [Facet; 8] = [
     Facet::InvitationState,
 ];
 
+/// The index of `items`, each pushed by `push`: the rows split over the cores, each
+/// share built on its own, then joined in order.
+fn built<T: Sync>(items: &[T], push: impl Fn(&mut Builder, &T) + Sync) -> Index {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let share = items.len().div_ceil(threads).max(4096);
+    let build = |chunk: &[T]| {
+        let mut builder = Builder::new();
+        chunk.iter().for_each(|item| push(&mut builder, item));
+        builder
+    };
+    if items.len() <= share {
+        return build(items).finish();
+    }
+    let mut shares = std::thread::scope(|scope| {
+        let helpers: Vec<_> = items
+            .chunks(share)
+            .map(|chunk| scope.spawn(move || build(chunk)))
+            .collect();
+        helpers
+            .into_iter()
+            .map(|helper| {
+                helper
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+    });
+    let mut all = shares.next().unwrap_or_else(Builder::new);
+    shares.for_each(|share| all.append(share));
+    all.finish()
+}
+
 /// A search index over a slice of users. Rebuild it when the users change, or bring it
 /// up to date with [`Index::updated`] when a few did.
 #[derive(Debug, Default, PartialEq)]
@@ -224,48 +257,15 @@ struct Order {
 }
 
 impl Index {
-    /// Indexes the snapshot's users, each read from its compact form for it.
+    /// Indexes the snapshot's users, each read from its compact form in turn (never all
+    /// of them at once), on all cores.
     pub fn of_packed(users: &[PackedUser]) -> Self {
-        let runs = PackedUser::unpack_all(users);
-        let users: Vec<&User> = runs.iter().flatten().collect();
-        Self::build(&users)
+        built(users, |builder, user| builder.push(&user.user()))
     }
 
-    /// Indexes `users`.
-    pub fn build<U: Borrow<User>>(users: &[U]) -> Self {
-        let users: Vec<&User> = users.iter().map(Borrow::borrow).collect();
-        let users = users.as_slice();
-        // Two threads of about equal work: facets and four sort orders, the rest.
-        let ((facets, first), (later, (text, starts), (last_sign_in, invitation_expires))) =
-            std::thread::scope(|scope| {
-                let sorter =
-                    scope.spawn(|| (build_facets(users), build_orders(users, &SortKey::ALL[..4])));
-                let rest = (
-                    build_orders(users, &SortKey::ALL[4..]),
-                    build_text(users),
-                    (
-                        users.iter().map(|u| last_sign_in(u)).collect::<Vec<_>>(),
-                        users
-                            .iter()
-                            .map(|u| open_invitation_expires(u))
-                            .collect::<Vec<_>>(),
-                    ),
-                );
-                let facets = sorter
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                (facets, rest)
-            });
-        let orders = first.into_iter().chain(later).collect();
-        Self {
-            len: users.len(),
-            text,
-            starts,
-            facets,
-            last_sign_in,
-            invitation_expires,
-            orders,
-        }
+    /// Indexes `users`, on all cores.
+    pub fn build<U: Borrow<User> + Sync>(users: &[U]) -> Self {
+        built(users, |builder, user| builder.push(user.borrow()))
     }
 
     /// How many users are indexed.
