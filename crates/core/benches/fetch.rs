@@ -3,7 +3,8 @@
 //!
 //! - **muster-core**: `client.users().list_all(count 1000)`, each user parsed into a typed
 //!   `User`, in a fresh process (this binary re-run as a child) so its peak RSS is the
-//!   client's alone;
+//!   client's alone; and the same walk as a full sync makes it
+//!   (`for_each_page`, each page's users packed as they come and let go typed);
 //! - **curl**, the floor: the same pages, in one curl process over one connection, into
 //!   /dev/null (no parsing at all);
 //! - **scim2-client** (python-scim, PyPI) over httpx2: the same pages, parsed into
@@ -29,6 +30,7 @@ use std::time::Instant;
 
 use muster_core::Client;
 use muster_core::auth::Tokens;
+use muster_core::cache::PackedUser;
 use muster_core::connection::Connection;
 use muster_core::query::ListQuery;
 use muster_core::secret::Secret;
@@ -59,7 +61,7 @@ fn main() {
     let scim = format!("{}/o/{ORG}/scim/v2", server.root());
 
     // Warm the server (SQLite page cache, connection set-up) once; not counted.
-    let warm = run_client(&server);
+    let warm = run_client(&server, Mode::Typed);
     let total = warm.users;
     println!(
         "users: {} in {} pages of {PAGE}",
@@ -70,13 +72,19 @@ fn main() {
     // Client and curl runs alternate, so a noisy moment on the machine hits both alike.
     let config = curl_config(&server, &scim, total);
     let mut client = Vec::new();
+    let mut packed = Vec::new();
+    let mut packed_peak = 0;
     let mut curl = Vec::new();
     let mut curl_parallel = Vec::new();
     let mut peak = 0;
     let mut baseline = 0;
     let mut bytes = 0;
     for _ in 0..runs {
-        let run = run_client(&server);
+        let run = run_client(&server, Mode::Packed);
+        assert_eq!(run.users, total, "every run fetches every user");
+        packed.push(run.seconds);
+        packed_peak = packed_peak.max(run.peak_kib);
+        let run = run_client(&server, Mode::Typed);
         assert_eq!(run.users, total, "every run fetches every user");
         client.push(run.seconds);
         peak = peak.max(run.peak_kib);
@@ -89,6 +97,7 @@ fn main() {
     let _ = std::fs::remove_file(&config);
 
     let client_s = median(&mut client);
+    let packed_s = median(&mut packed);
     let curl_s = median(&mut curl);
     let curl_parallel_s = median(&mut curl_parallel);
     println!("JSON fetched per walk: {:.1} MB", bytes as f64 / 1e6);
@@ -113,6 +122,15 @@ fn main() {
         "client peak RSS       {:>8.1} MiB (process; {:.1} MiB before the fetch)",
         peak as f64 / 1024.0,
         baseline as f64 / 1024.0
+    );
+    println!(
+        "muster-core packed    {packed_s:>8.3} s  (median of {runs}; best {:.3} s; as a full sync walks)",
+        packed[0]
+    );
+    println!("  packed / curl-3     {:>8.2}x", packed_s / curl_parallel_s);
+    println!(
+        "packed peak RSS       {:>8.1} MiB (process)",
+        packed_peak as f64 / 1024.0
     );
 
     if std::env::var("BENCH_SKIP_PEER").is_ok() {
@@ -147,10 +165,26 @@ struct ClientRun {
     baseline_kib: u64,
 }
 
+/// How the client child keeps what it fetched.
+#[derive(Clone, Copy)]
+enum Mode {
+    /// `list_all`: every user typed, all kept.
+    Typed,
+    /// `for_each_page`: each page's users packed, the typed ones let go.
+    Packed,
+}
+
 /// Runs this binary as the client child and reads its figures.
-fn run_client(server: &BenchServer) -> ClientRun {
+fn run_client(server: &BenchServer, mode: Mode) -> ClientRun {
     let output = Command::new(std::env::current_exe().unwrap())
         .env("BENCH_CLIENT_ROOT", server.root())
+        .env(
+            "BENCH_CLIENT_MODE",
+            match mode {
+                Mode::Typed => "typed",
+                Mode::Packed => "packed",
+            },
+        )
         .env("BENCH_TOKEN", &server.token)
         .stderr(Stdio::inherit())
         .output()
@@ -184,18 +218,39 @@ fn client_child(root: &str) {
         count: Some(PAGE),
         ..ListQuery::default()
     };
+    let packed = std::env::var("BENCH_CLIENT_MODE").is_ok_and(|mode| mode == "packed");
     let started = Instant::now();
-    let users = runtime
-        .block_on(client.users().list_all(&query, |_| {}))
-        .unwrap();
+    let count = if packed {
+        let mut users = Vec::new();
+        runtime
+            .block_on(client.users().for_each_page(
+                &query,
+                |_| {},
+                |page| {
+                    users.extend(page.iter().map(PackedUser::pack));
+                    Ok(())
+                },
+            ))
+            .unwrap();
+        assert!(
+            users.iter().all(|u| u.id().is_some()),
+            "packed users with ids"
+        );
+        users.len()
+    } else {
+        let users = runtime
+            .block_on(client.users().list_all(&query, |_| {}))
+            .unwrap();
+        assert!(users.iter().all(|u| u.id.is_some()), "typed users with ids");
+        users.len()
+    };
     let seconds = started.elapsed().as_secs_f64();
     let peak = proc_status_kib("VmHWM");
-    assert!(users.iter().all(|u| u.id.is_some()), "typed users with ids");
     println!(
         "{}",
         serde_json::json!({
             "seconds": seconds,
-            "users": users.len(),
+            "users": count,
             "peakKib": peak,
             "baselineKib": baseline,
         })

@@ -458,10 +458,11 @@ pub(crate) async fn for_each_page<T: Listed>(
     endpoint: &'static str,
     query: &ListQuery,
     progress: &mut impl FnMut(Progress),
-    mut page: impl FnMut(Vec<T>) -> Result<(), Error>,
+    mut page: impl FnMut(Vec<T>, Vec<(usize, T)>) -> Result<(), Error>,
 ) -> Result<(), Error> {
     walk(client, endpoint, query, progress, |walk| {
-        page(walk.hand_on())
+        let late = std::mem::take(&mut walk.late);
+        page(walk.hand_on(), late)
     })
     .await?;
     Ok(())
@@ -634,6 +635,8 @@ struct Walk<T> {
     handed_on: usize,
     /// Place of each id seen, counting those handed on.
     seen: HashMap<String, usize>,
+    /// Later copies of ids whose first copy was handed on already, with its place.
+    late: Vec<(usize, T)>,
     /// The page size to expect: what was asked, or less once the provider showed a cap.
     step: u64,
     /// The largest page the provider has returned.
@@ -649,6 +652,7 @@ impl<T: Listed> Walk<T> {
             resources: Vec::new(),
             handed_on: 0,
             seen: HashMap::new(),
+            late: Vec::new(),
             step: asked,
             largest: 0,
             total: None,
@@ -657,15 +661,12 @@ impl<T: Listed> Walk<T> {
         }
     }
 
-    /// How many pages to have requested ahead of the one being read: a few when the total
-    /// is known (the server renders pages in parallel; the walk stays in order), one when
-    /// the end can only be seen by reaching it.
+    /// How many pages to have requested ahead of the one being read: [`IN_FLIGHT`] when
+    /// the total is known (the server renders pages in parallel; the walk stays in
+    /// order), one when the end can only be seen by reaching it. The one being read has
+    /// come in already, so these are the requests in flight meanwhile.
     fn window(&self) -> usize {
-        if self.total.is_some() {
-            IN_FLIGHT - 1
-        } else {
-            1
-        }
+        if self.total.is_some() { IN_FLIGHT } else { 1 }
     }
 
     /// Whether the page after the one starting at `start` probably exists, judged before
@@ -716,8 +717,8 @@ impl<T: Listed> Walk<T> {
         for resource in resources {
             let slot = resource.id().and_then(|id| self.seen.get(id).copied());
             match slot {
-                // Its first copy was handed on already: that one stands.
-                Some(index) if index < self.handed_on => {}
+                // Its first copy was handed on already: the caller is told.
+                Some(index) if index < self.handed_on => self.late.push((index, resource)),
                 Some(index) => self.resources[index - self.handed_on] = resource,
                 None => {
                     if let Some(id) = resource.id() {

@@ -77,8 +77,25 @@ impl<T: Resource> Collection<'_, T> {
     pub async fn for_each_page(
         &self,
         query: &ListQuery,
+        progress: impl FnMut(Progress),
+        mut page: impl FnMut(Vec<T>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.for_each_page_with_later(query, progress, |fresh, _| page(fresh))
+            .await
+    }
+
+    /// [`Collection::for_each_page`], with each page's later copies of resources handed on
+    /// before (data shifted between pages), each with the place its first copy had among
+    /// all those handed on: what [`Collection::list_all`] keeps in their place.
+    ///
+    /// # Errors
+    ///
+    /// As [`Collection::for_each_page`].
+    pub async fn for_each_page_with_later(
+        &self,
+        query: &ListQuery,
         mut progress: impl FnMut(Progress),
-        page: impl FnMut(Vec<T>) -> Result<(), Error>,
+        page: impl FnMut(Vec<T>, Vec<(usize, T)>) -> Result<(), Error>,
     ) -> Result<(), Error> {
         query::for_each_page(self.client, T::ENDPOINT, query, &mut progress, page).await
     }

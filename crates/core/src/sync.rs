@@ -276,21 +276,30 @@ async fn fetch_full(
         groups: Vec::new(),
         index: index.then(Builder::new),
     };
-    client
-        .users()
-        .for_each_page(&query, in_phase(Phase::Users, progress), |page| {
+    let users = client.users();
+    let walk =
+        users.for_each_page_with_later(&query, in_phase(Phase::Users, progress), |page, later| {
             full.users.reserve(page.len());
             for user in page {
-                let modified = user.meta.as_ref().and_then(|meta| meta.last_modified);
-                full.newest_user = full.newest_user.max(modified);
+                full.newest_user = full.newest_user.max(modified(&user));
                 if let Some(index) = full.index.as_mut() {
                     index.push(&user);
                 }
                 full.users.push(PackedUser::pack(&user));
             }
+            // A user changed while the walk went on: the later copy, in the first one's
+            // place (as `list_all` keeps it). The index already holds the first, so the
+            // caller indexes the users afresh.
+            for (place, user) in later {
+                full.newest_user = full.newest_user.max(modified(&user));
+                if let Some(slot) = full.users.get_mut(place) {
+                    *slot = PackedUser::pack(&user);
+                    full.index = None;
+                }
+            }
             Ok(())
-        })
-        .await?;
+        });
+    walk.await?;
     full.users.shrink_to_fit();
     full.groups = client
         .groups()
@@ -754,6 +763,10 @@ fn retain_known<T>(
     let before = cached.len();
     cached.retain(|item| id(item).is_some_and(|id| ids.contains(id)));
     before - cached.len()
+}
+
+fn modified(user: &User) -> Option<OffsetDateTime> {
+    user.meta.as_ref().and_then(|meta| meta.last_modified)
 }
 
 /// Users as the snapshot holds them: packed, each shared. Each typed user is let go as

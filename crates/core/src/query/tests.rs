@@ -149,6 +149,10 @@ fn pages_handed_on_as_read_keep_the_first_copy_of_an_id_and_count_in_progress() 
     let second = walk.hand_on();
     assert_eq!(ids(&second), ["c"], "b was handed on already; c once");
     assert_eq!(second[0].display_name.as_deref(), Some("second c"));
+    let late = std::mem::take(&mut walk.late);
+    assert_eq!(late.len(), 1, "b's later copy, for a caller that keeps it");
+    assert_eq!(late[0].0, 1, "at b's place among those handed on");
+    assert_eq!(late[0].1.display_name.as_deref(), Some("changed"));
     assert_eq!(walk.progress().fetched, 3);
     assert!(walk.hand_on().is_empty());
 }
