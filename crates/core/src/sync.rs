@@ -45,7 +45,6 @@ use crate::cache::{PackedUser, Snapshot};
 use crate::client::Client;
 use crate::error::Error;
 use crate::query::{DEFAULT_PAGE_SIZE, ListQuery, Page, attr};
-use crate::search::{Builder, Index};
 
 /// The attribute incremental syncs filter on.
 const LAST_MODIFIED: &str = "meta.lastModified";
@@ -163,37 +162,8 @@ pub async fn sync_with(
     snapshot: &mut Snapshot,
     now: OffsetDateTime,
     options: &SyncOptions,
-    progress: impl FnMut(Progress),
-) -> Result<SyncReport, Error> {
-    let synced = synced(client, snapshot, now, options, false, progress).await?;
-    Ok(synced.0)
-}
-
-/// [`sync_with`], and for a full sync the search index of the new snapshot's users, built
-/// as each page came (so that no user has to be read again for it); `None` after an
-/// incremental sync, whose few changes mend the index the caller has.
-///
-/// # Errors
-///
-/// As [`sync_with`].
-pub async fn sync_indexed(
-    client: &Client,
-    snapshot: &mut Snapshot,
-    now: OffsetDateTime,
-    options: &SyncOptions,
-    progress: impl FnMut(Progress),
-) -> Result<(SyncReport, Option<Index>), Error> {
-    synced(client, snapshot, now, options, true, progress).await
-}
-
-async fn synced(
-    client: &Client,
-    snapshot: &mut Snapshot,
-    now: OffsetDateTime,
-    options: &SyncOptions,
-    index: bool,
     mut progress: impl FnMut(Progress),
-) -> Result<(SyncReport, Option<Index>), Error> {
+) -> Result<SyncReport, Error> {
     let mut capabilities = None;
     if snapshot.capabilities.is_none() {
         capabilities = Some(client.discover().await?);
@@ -220,20 +190,19 @@ async fn synced(
                 if let Some(capabilities) = capabilities {
                     snapshot.capabilities = Some(capabilities);
                 }
-                return Ok((changes.apply(snapshot, now), None));
+                return Ok(changes.apply(snapshot, now));
             }
         }
         _ => {}
     }
-    let mut full = fetch_full(client, options, index, &mut progress).await?;
+    let full = fetch_full(client, options, &mut progress).await?;
     if capabilities.is_none() && !options.discovered {
         capabilities = Some(client.discover().await?);
     }
     if capabilities.is_some() {
         snapshot.capabilities = capabilities;
     }
-    let index = full.index.take().map(Builder::finish);
-    Ok((full.apply(snapshot, now), index))
+    Ok(full.apply(snapshot, now))
 }
 
 /// A page-progress callback that reports each page to `progress` as part of `phase`.
@@ -257,14 +226,11 @@ struct Full {
     /// The newest `meta.lastModified` among them.
     newest_user: Option<OffsetDateTime>,
     groups: Vec<Group>,
-    /// The users indexed as they came, when asked for.
-    index: Option<Builder>,
 }
 
 async fn fetch_full(
     client: &Client,
     options: &SyncOptions,
-    index: bool,
     progress: &mut impl FnMut(Progress),
 ) -> Result<Full, Error> {
     let query = ListQuery::default()
@@ -274,7 +240,6 @@ async fn fetch_full(
         users: Vec::new(),
         newest_user: None,
         groups: Vec::new(),
-        index: index.then(Builder::new),
     };
     let users = client.users();
     let walk =
@@ -282,19 +247,14 @@ async fn fetch_full(
             full.users.reserve(page.len());
             for user in page {
                 full.newest_user = full.newest_user.max(modified(&user));
-                if let Some(index) = full.index.as_mut() {
-                    index.push(&user);
-                }
                 full.users.push(PackedUser::pack(&user));
             }
             // A user changed while the walk went on: the later copy, in the first one's
-            // place (as `list_all` keeps it). The index already holds the first, so the
-            // caller indexes the users afresh.
+            // place (as `list_all` keeps it).
             for (place, user) in later {
                 full.newest_user = full.newest_user.max(modified(&user));
                 if let Some(slot) = full.users.get_mut(place) {
                     *slot = PackedUser::pack(&user);
-                    full.index = None;
                 }
             }
             Ok(())

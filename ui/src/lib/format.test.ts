@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ago, label, plural } from "./format";
+import { ago, grouped, label, plural, when } from "./format";
 
 const now = new Date("2026-11-23T12:00:00Z");
 
@@ -17,6 +17,19 @@ describe("format", () => {
     expect(label(null)).toBe("—");
     expect(plural(1, "user")).toBe("1 user");
     expect(plural(20000, "user")).toBe("20,000 users");
+  });
+
+  it("writes times and counts as toLocaleString does, with formatters made once", () => {
+    for (const iso of ["2026-11-23T11:57:00Z", "1999-01-02T03:04:05.678+05:30"]) {
+      expect(when(iso)).toBe(new Date(iso).toLocaleString());
+    }
+    expect(when(null)).toBe("—");
+    expect(when("garbage")).toBe("—");
+    for (const n of [0, 7, 1234, 100000, 12345678]) {
+      expect(grouped(n)).toBe(n.toLocaleString("en-US"));
+      expect(plural(n, "user").split(" ")[0]).toBe(n.toLocaleString());
+    }
+    expect(grouped(100000)).toBe("100,000");
   });
 
 });

@@ -1,5 +1,24 @@
 // Small formatting helpers shared by the screens (pure, unit-tested).
 
+// Formatters made once: `Date.prototype.toLocaleString` and `Number.prototype.toLocaleString`
+// build a new one at every call, which the users table did for each row it drew at every
+// keystroke. These give the very same text (the defaults those calls use).
+const DATE_TIME = new Intl.DateTimeFormat(undefined, {
+  year: "numeric",
+  month: "numeric",
+  day: "numeric",
+  hour: "numeric",
+  minute: "numeric",
+  second: "numeric",
+});
+const NUMBER = new Intl.NumberFormat();
+const NUMBER_EN = new Intl.NumberFormat("en-US");
+
+/** A count with its thousands grouped, as `toLocaleString("en-US")` writes it: 12,345. */
+export function grouped(count: number): string {
+  return NUMBER_EN.format(count);
+}
+
 /** "3 minutes ago", "2 days ago", "just now" for an RFC 3339 time before `now`. */
 export function ago(iso: string | null | undefined, now: Date = new Date()): string {
   if (!iso) return "never";
@@ -31,11 +50,11 @@ export function label(value: string | null | undefined): string {
 export function when(iso: string | null | undefined): string {
   if (!iso) return "—";
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? "—" : date.toLocaleString();
+  return Number.isNaN(date.getTime()) ? "—" : DATE_TIME.format(date);
 }
 
 export function plural(count: number, word: string): string {
-  return `${count.toLocaleString()} ${word}${count === 1 ? "" : "s"}`;
+  return `${NUMBER.format(count)} ${word}${count === 1 ? "" : "s"}`;
 }
 
 /** 0–100, for a progress bar. */

@@ -1,7 +1,7 @@
 //! Building an index: the searchable text, the facets' bit sets and the pre-sorted
 //! orders, from the users, one user at a time ([`Builder`]): so the users need not all be
-//! held at once (a sync indexes each page as it comes; the copy's packed users are read
-//! one by one), and the work splits over the cores by rows.
+//! held at once (the copy's packed users are read one by one for it), and the work splits
+//! over the cores by rows.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -54,16 +54,6 @@ impl Builder {
                 })
                 .collect(),
         }
-    }
-
-    /// How many users were pushed.
-    pub fn len(&self) -> usize {
-        self.starts.len()
-    }
-
-    /// Whether none were.
-    pub fn is_empty(&self) -> bool {
-        self.starts.is_empty()
     }
 
     /// Indexes `user` as the next row.

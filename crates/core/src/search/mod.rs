@@ -27,7 +27,7 @@ mod update;
 
 use crate::cache::PackedUser;
 use bits::Bits;
-pub use build::Builder;
+use build::Builder;
 pub(crate) use parts::Parts;
 
 /// A column the results can be sorted by. Users without a value sort last either way;

@@ -10,7 +10,6 @@ use muster_core::cache::{OpenOutcome, Store, offline_read};
 use muster_core::cache::{PackedUser, Snapshot};
 use muster_core::connection::Connection;
 use muster_core::query::ListQuery;
-use muster_core::search::Index;
 use muster_core::sync::{self, Phase, SyncOptions, apply_user, remove_user};
 use muster_core::{Client, Error};
 use muster_scim::message::PatchOperation;
@@ -102,18 +101,12 @@ async fn first_sync_fetches_all_then_only_changes_and_deletions() {
 
     let mut snapshot = Snapshot::empty(now());
     let mut phases = Vec::new();
-    let options = SyncOptions::default();
-    let (report, index) = sync::sync_indexed(&client, &mut snapshot, now(), &options, |p| {
+    let report = sync::sync(&client, &mut snapshot, now(), |p| {
         phases.push(p.phase);
     })
     .await
     .expect("the first sync");
     assert!(report.full, "no high-water mark: a full sync");
-    assert_eq!(
-        index.expect("a full sync indexes its users as they come"),
-        Index::of_packed(&snapshot.users),
-        "as the snapshot's users indexed afresh"
-    );
     assert_eq!(snapshot.users.len() as u64, total);
     assert_eq!(report.fetched, snapshot.users.len() + snapshot.groups.len());
     assert!(!snapshot.groups.is_empty(), "the seeded groups are synced");
@@ -130,10 +123,9 @@ async fn first_sync_fetches_all_then_only_changes_and_deletions() {
         .expect("a high-water mark");
 
     // Nothing changed: (almost) nothing fetched.
-    let (quiet, index) = sync::sync_indexed(&client, &mut snapshot, now(), &options, |_| {})
+    let quiet = sync::sync(&client, &mut snapshot, now(), |_| {})
         .await
         .expect("a quiet sync");
-    assert!(index.is_none(), "changes mend the caller's index");
     assert!(!quiet.full);
     assert!(quiet.fetched < 10, "a quiet sync fetched {}", quiet.fetched);
     assert_eq!(quiet.removed, 0);

@@ -2,6 +2,7 @@
 // `searchUsers` and the count's words. Pure, unit-tested.
 import type { commands, Facets, FacetValue, SearchQuery_Serialize as SearchQuery } from "../../lib/bindings";
 import type { Sort as SortOrder } from "./columns";
+import { grouped } from "../../lib/format";
 
 /** What a command gives back when it works. */
 export type Data<F extends (...args: never[]) => Promise<unknown>> = Extract<Awaited<ReturnType<F>>, { status: "ok" }> extends { data: infer D } ? D : never;
@@ -163,6 +164,6 @@ export function queryKey(filters: Filters, order: SortOrder): string {
 /** "20,000 users", or "12 of 20,000 users" when filtered. */
 export function countText(total: number, all: number | null, filtered: boolean): string {
   const word = (n: number) => `user${n === 1 ? "" : "s"}`;
-  if (filtered && all !== null && all >= total) return `${total.toLocaleString("en-US")} of ${all.toLocaleString("en-US")} ${word(all)}`;
-  return `${total.toLocaleString("en-US")} ${word(total)}`;
+  if (filtered && all !== null && all >= total) return `${grouped(total)} of ${grouped(all)} ${word(all)}`;
+  return `${grouped(total)} ${word(total)}`;
 }
