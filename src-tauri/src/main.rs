@@ -157,6 +157,25 @@ fn main() -> std::process::ExitCode {
 
 fn run(args: Args, began: std::time::Instant) -> Result<(), Box<dyn std::error::Error>> {
     let builder = specta_builder();
+    // Outside the demo, the default profile starts opening before the window is made: the
+    // first keychain call (the copy's key) mostly waits on D-Bus, about 130 ms that the
+    // making of the window now overlaps. Its outcome is logged once logging is set up.
+    let early = if args.demo {
+        None
+    } else {
+        let dirs = Dirs::from_os()?;
+        let console = Arc::new(Console::new(
+            dirs.clone(),
+            Vault::new(),
+            TransportConfig::default(),
+        )?);
+        let (opened, startup) = tokio::sync::watch::channel(false);
+        let opening = {
+            let console = console.clone();
+            tauri::async_runtime::spawn(async move { open_default(&console, opened).await })
+        };
+        Some((dirs, console, startup, opening))
+    };
     tauri::Builder::default()
         // Dialogs open from Rust only: the capability grants the webview none of its commands.
         .plugin(tauri_plugin_dialog::init())
@@ -168,24 +187,37 @@ fn run(args: Args, began: std::time::Instant) -> Result<(), Box<dyn std::error::
             if rendering::compositing_disabled() {
                 tracing::info!("WebKit paints without GPU compositing (see rendering.rs)");
             }
-            let (dirs, vault, demo_data) = if args.demo {
-                let base = match args.demo_data.clone() {
-                    Some(dir) => dir,
-                    None => app.path().app_local_data_dir()?.join("demo"),
-                };
-                let dirs = Dirs {
-                    config: base.join("config"),
-                    cache: base.join("cache"),
-                };
-                (dirs, Vault::with_service(demo::VAULT_SERVICE), Some(base))
-            } else {
-                (Dirs::from_os()?, Vault::new(), None)
+            let (dirs, console, startup) = match early {
+                Some((dirs, console, startup, opening)) => {
+                    tauri::async_runtime::spawn(async move {
+                        if let Ok(Err(error)) = opening.await {
+                            tracing::warn!(%error, "could not open the default profile");
+                        }
+                    });
+                    (dirs, console, startup)
+                }
+                None => {
+                    let base = match args.demo_data.clone() {
+                        Some(dir) => dir,
+                        None => app.path().app_local_data_dir()?.join("demo"),
+                    };
+                    let dirs = Dirs {
+                        config: base.join("config"),
+                        cache: base.join("cache"),
+                    };
+                    let vault = Vault::with_service(demo::VAULT_SERVICE);
+                    let console = Arc::new(Console::new(
+                        dirs.clone(),
+                        vault,
+                        TransportConfig::default(),
+                    )?);
+                    let (opened, startup) = tokio::sync::watch::channel(false);
+                    // The demo's console polls its status until the demo signs in.
+                    let _ = opened.send(true);
+                    demo::start(app.handle().clone(), console.clone(), base);
+                    (dirs, console, startup)
+                }
             };
-            let console = Arc::new(Console::new(
-                dirs.clone(),
-                vault,
-                TransportConfig::default(),
-            )?);
             app.manage(console.clone());
             app.manage(commands::RunInfo(commands::AppInfo {
                 version: app.package_info().version.to_string(),
@@ -193,24 +225,9 @@ fn run(args: Args, began: std::time::Instant) -> Result<(), Box<dyn std::error::
                 log_dir: log_dir.map(|d| d.display().to_string()),
             }));
             window_state::restore(app.handle(), &dirs.config);
-            let (opened, startup) = tokio::sync::watch::channel(false);
             app.manage(commands::Startup(startup));
-            match demo_data {
-                Some(base) => {
-                    // The demo's console polls its status until the demo signs in.
-                    let _ = opened.send(true);
-                    demo::start(app.handle().clone(), console, base);
-                }
-                None => {
-                    tauri::async_runtime::spawn(async move {
-                        if let Err(error) = open_default(&console, opened).await {
-                            tracing::warn!(%error, "could not open the default profile");
-                        }
-                    });
-                }
-            }
-            // How long the window and the webview took to make (the default profile starts
-            // opening now).
+            // How long the window and the webview took to make (the default profile has
+            // been opening meanwhile).
             let setup_ms = began.elapsed().as_millis();
             tracing::info!(demo = args.demo, setup_ms, "Muster started");
             Ok(())
