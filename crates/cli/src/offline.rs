@@ -61,10 +61,9 @@ pub async fn refresh(
     let Some(store) = store(vault, profile, true)? else {
         return Err(Failure::Local("No cache key.".to_owned()));
     };
-    let now = OffsetDateTime::now_utc();
-    let (mut snapshot, _) = store.open(now);
-    let report = sync::sync(client, &mut snapshot, now, |_| {}).await?;
-    store.save(&snapshot)?;
+    let (report, _, saved) =
+        sync::sync_store(client, &store, OffsetDateTime::now_utc(), |_| {}).await?;
+    saved?;
     Ok(report)
 }
 

@@ -587,12 +587,10 @@ async fn fetch_users(target: &Target) -> Result<Vec<PackedUser>, Failure> {
     let users = match store {
         Some(store) => {
             let now = OffsetDateTime::now_utc();
-            let (mut snapshot, _) = store.open(now);
-            sync::sync(client, &mut snapshot, now, |p| {
-                progress.update(p.fetched, p.total)
-            })
-            .await?;
-            if let Err(error) = store.save(&snapshot) {
+            let (_, snapshot, saved) =
+                sync::sync_store(client, &store, now, |p| progress.update(p.fetched, p.total))
+                    .await?;
+            if let Err(error) = saved {
                 eprintln!(
                     "Warning: the offline copy was not updated: {}.",
                     error.clause()

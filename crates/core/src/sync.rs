@@ -41,10 +41,11 @@ use muster_scim::user::User;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use crate::cache::{PackedUser, Snapshot};
+use crate::cache::{PackedUser, Snapshot, Store};
 use crate::client::Client;
 use crate::error::Error;
 use crate::query::{DEFAULT_PAGE_SIZE, ListQuery, Page, attr};
+use crate::search::Index;
 
 /// The attribute incremental syncs filter on.
 const LAST_MODIFIED: &str = "meta.lastModified";
@@ -638,6 +639,38 @@ impl Changes {
             stragglers: self.stragglers,
         }
     }
+}
+
+/// Brings the copy in `store` up to date with the server and saves it, with the index it
+/// stores mended for the users that changed rather than built again (a command's refresh
+/// of the copy). Returns the report, the snapshot, and how the save went, for the caller
+/// to decide whether a copy left unsaved fails its command.
+///
+/// # Errors
+///
+/// As [`sync_with`]; the copy on disk is then unchanged.
+pub async fn sync_store(
+    client: &Client,
+    store: &Store,
+    now: OffsetDateTime,
+    progress: impl FnMut(Progress),
+) -> Result<(SyncReport, Snapshot, Result<(), Error>), Error> {
+    let (mut snapshot, index, _) = store.open_indexed(now);
+    let before = snapshot.users.clone();
+    let report = sync_with(
+        client,
+        &mut snapshot,
+        now,
+        &SyncOptions::default(),
+        progress,
+    )
+    .await?;
+    let index = index
+        .updated(&before, &snapshot.users)
+        .unwrap_or_else(|| Index::of_packed(&snapshot.users));
+    drop(before);
+    let saved = store.save_indexed(&snapshot, &index);
+    Ok((report, snapshot, saved))
 }
 
 /// Puts `user`, as the server answered a create, replace or patch, into the snapshot:

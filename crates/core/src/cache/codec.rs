@@ -23,6 +23,17 @@ pub(super) fn users_segment(users: &[PackedUser]) -> Vec<u8> {
     out.bytes
 }
 
+/// The length of [`users_segment`] of `users`, known without writing it (the file's
+/// header gives it before the segment is written).
+pub(super) fn users_segment_len(users: &[PackedUser]) -> usize {
+    let varint = |value: usize| (usize::BITS - value.max(1).leading_zeros()).div_ceil(7) as usize;
+    varint(users.len())
+        + users
+            .iter()
+            .map(|user| varint(user.bytes().len()) + user.bytes().len())
+            .sum::<usize>()
+}
+
 /// The `count` users of a segment written by [`users_segment`], each in its own shared
 /// allocation; they are read into a `User` only when used.
 pub(super) fn read_users(bytes: &[u8], count: usize) -> Read<Vec<PackedUser>> {

@@ -15,8 +15,8 @@ use super::index_codec;
 use super::load::parallel;
 use super::wire;
 use super::{
-    CacheError, ENTRY_LEN, FIXED_HEADER_LEN, FORMAT, Head, Kind, MAGIC, NONCE_LEN, SEGMENT_ITEMS,
-    Snapshot, TAG_LEN, Unusable,
+    CacheError, ENTRY_LEN, FIXED_HEADER_LEN, FORMAT, Head, Kind, MAGIC, NONCE_LEN, PackedUser,
+    SEGMENT_ITEMS, Snapshot, TAG_LEN, Unusable,
 };
 use crate::search::Index;
 
@@ -198,44 +198,78 @@ pub(super) fn segment_nonce(nonce: &[u8; NONCE_LEN], number: usize) -> XNonce {
 /// A plaintext segment: what it holds, how many users or groups, its bytes.
 pub(super) type Plain = (Kind, usize, Vec<u8>);
 
-/// The header, and every segment encrypted in place with its tag appended.
-pub(super) fn seal(
-    segments: Vec<Plain>,
-    key: &[u8; 32],
-) -> Result<(Vec<u8>, Vec<Vec<u8>>), CacheError> {
-    let mut nonce = [0u8; NONCE_LEN];
-    rand::rngs::OsRng
-        .try_fill_bytes(&mut nonce)
-        .map_err(|e| CacheError::Random(e.to_string()))?;
-    let count = u32::try_from(segments.len())
-        .map_err(|_| CacheError::Encode("too many segments".to_owned()))?;
-    let mut header = Vec::with_capacity(FIXED_HEADER_LEN + ENTRY_LEN * segments.len());
-    header.extend_from_slice(MAGIC);
-    header.extend_from_slice(&FORMAT.to_le_bytes());
-    header.extend_from_slice(&nonce);
-    header.extend_from_slice(&count.to_le_bytes());
-    for (kind, items, plain) in &segments {
-        let items = u32::try_from(*items)
-            .map_err(|_| CacheError::Encode("too many items in a segment".to_owned()))?;
-        header.push(*kind as u8);
-        header.extend_from_slice(&items.to_le_bytes());
-        header.extend_from_slice(&(plain.len() as u64).to_le_bytes());
+/// A file being sealed: its header, which every segment's tag covers, and the cipher.
+pub(super) struct Sealer {
+    header: Vec<u8>,
+    nonce: [u8; NONCE_LEN],
+    cipher: XChaCha20Poly1305,
+}
+
+impl Sealer {
+    /// The header of a file of `entries` (kind, items, plaintext length, in file order)
+    /// under a fresh random nonce.
+    pub(super) fn new(
+        entries: &[(Kind, usize, usize)],
+        key: &[u8; 32],
+    ) -> Result<Self, CacheError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rngs::OsRng
+            .try_fill_bytes(&mut nonce)
+            .map_err(|e| CacheError::Random(e.to_string()))?;
+        let count = u32::try_from(entries.len())
+            .map_err(|_| CacheError::Encode("too many segments".to_owned()))?;
+        let mut header = Vec::with_capacity(FIXED_HEADER_LEN + ENTRY_LEN * entries.len());
+        header.extend_from_slice(MAGIC);
+        header.extend_from_slice(&FORMAT.to_le_bytes());
+        header.extend_from_slice(&nonce);
+        header.extend_from_slice(&count.to_le_bytes());
+        for (kind, items, len) in entries {
+            let items = u32::try_from(*items)
+                .map_err(|_| CacheError::Encode("too many items in a segment".to_owned()))?;
+            header.push(*kind as u8);
+            header.extend_from_slice(&items.to_le_bytes());
+            header.extend_from_slice(&(*len as u64).to_le_bytes());
+        }
+        Ok(Self {
+            header,
+            nonce,
+            cipher: XChaCha20Poly1305::new(key.into()),
+        })
     }
-    let cipher = XChaCha20Poly1305::new(key.into());
-    let tasks: Vec<_> = segments.into_iter().enumerate().collect();
-    let sealed = parallel(
-        tasks,
-        || (),
-        |(), (number, (_, _, mut plain))| {
-            let tag = cipher
-                .encrypt_in_place_detached(&segment_nonce(&nonce, number), &header, &mut plain)
-                .map_err(|_| CacheError::Encode("encryption failed".to_owned()))?;
-            plain.extend_from_slice(&tag);
-            Ok::<_, CacheError>(plain)
-        },
-    );
-    let sealed = sealed.into_iter().collect::<Result<Vec<_>, _>>()?;
-    Ok((header, sealed))
+
+    pub(super) fn header(&self) -> &[u8] {
+        &self.header
+    }
+
+    /// Segment `number`, encrypted in place with its tag appended.
+    pub(super) fn seal(&self, number: usize, mut plain: Vec<u8>) -> Result<Vec<u8>, CacheError> {
+        let tag = self
+            .cipher
+            .encrypt_in_place_detached(
+                &segment_nonce(&self.nonce, number),
+                &self.header,
+                &mut plain,
+            )
+            .map_err(|_| CacheError::Encode("encryption failed".to_owned()))?;
+        plain.extend_from_slice(&tag);
+        Ok(plain)
+    }
+
+    /// Each of `segments` sealed on all cores, numbered from `first`.
+    pub(super) fn seal_all(
+        &self,
+        first: usize,
+        segments: Vec<Vec<u8>>,
+    ) -> Result<Vec<Vec<u8>>, CacheError> {
+        let tasks: Vec<_> = segments
+            .into_iter()
+            .enumerate()
+            .map(|(i, plain)| (first + i, plain))
+            .collect();
+        parallel(tasks, || (), |(), (number, plain)| self.seal(number, plain))
+            .into_iter()
+            .collect()
+    }
 }
 
 pub(super) fn parent_dir(path: &Path) -> PathBuf {
@@ -268,7 +302,11 @@ pub(super) fn file_name(path: &Path) -> Result<String, CacheError> {
 }
 
 /// Writes `header` and `segments` to a new owner-only file and flushes it to disk.
-pub(super) fn write_temp(temp: &Path, header: &[u8], segments: &[Vec<u8>]) -> io::Result<()> {
+/// Creates `temp` (private to its owner), lets `write` fill it, and flushes it to disk.
+pub(super) fn write_temp(
+    temp: &Path,
+    write: impl FnOnce(&mut File) -> Result<(), CacheError>,
+) -> Result<(), CacheError> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -277,11 +315,41 @@ pub(super) fn write_temp(temp: &Path, header: &[u8], segments: &[Vec<u8>]) -> io
         options.mode(0o600);
     }
     let mut file = options.open(temp)?;
-    file.write_all(header)?;
-    for segment in segments {
-        file.write_all(segment)?;
+    write(&mut file)?;
+    Ok(file.sync_all()?)
+}
+
+/// Writes the whole file to `file`: the header, the `sealed` segments, then the users
+/// (numbered after them), encoded and sealed a core's worth of segments at a time and
+/// let go once written, so that the file's largest part is never all in memory.
+pub(super) fn write_segments(
+    file: &mut File,
+    sealer: &Sealer,
+    sealed: Vec<Vec<u8>>,
+    users: &[&[PackedUser]],
+) -> Result<(), CacheError> {
+    file.write_all(sealer.header())?;
+    let first = sealed.len();
+    for segment in sealed {
+        file.write_all(&segment)?;
     }
-    file.sync_all()
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    for (batch, chunks) in users.chunks(threads).enumerate() {
+        let tasks: Vec<_> = chunks
+            .iter()
+            .enumerate()
+            .map(|(i, chunk)| (first + batch * threads + i, *chunk))
+            .collect();
+        let done = parallel(
+            tasks,
+            || (),
+            |(), (number, chunk)| sealer.seal(number, codec::users_segment(chunk)),
+        );
+        for segment in done {
+            file.write_all(&segment?)?;
+        }
+    }
+    Ok(())
 }
 
 /// Makes a rename in `dir` durable (a no-op where directories cannot be opened).
@@ -324,9 +392,10 @@ pub(super) fn remove_stale_temps(path: &Path, older_than: Duration) {
     }
 }
 
-/// The plaintext segments of `snapshot` and of its index, in file order; `built` is the
-/// snapshot's index when the caller has it already (else it is built here, while the
-/// users are encoded).
+/// The plaintext segments of `snapshot` but its users, and of its index, in file order;
+/// `built` is the snapshot's index when the caller has it already (else it is built
+/// here, while the groups are encoded). The users follow them in the file, encoded as
+/// they are written ([`write_segments`]).
 pub(super) fn encode(snapshot: &Snapshot, built: Option<&Index>) -> Result<Vec<Plain>, CacheError> {
     let head = Head {
         format: snapshot.format,
@@ -339,17 +408,12 @@ pub(super) fn encode(snapshot: &Snapshot, built: Option<&Index>) -> Result<Vec<P
     let head = serde_json::to_vec(&head).map_err(|e| CacheError::Encode(e.to_string()))?;
     type Task<'a> = Box<dyn FnOnce() -> Result<Plain, CacheError> + Send + 'a>;
     let mut tasks: Vec<Task<'_>> = Vec::new();
-    for chunk in snapshot.users.chunks(SEGMENT_ITEMS) {
-        tasks.push(Box::new(move || {
-            Ok((Kind::Users, chunk.len(), codec::users_segment(chunk)))
-        }));
-    }
     for chunk in snapshot.groups.chunks(SEGMENT_ITEMS) {
         tasks.push(Box::new(move || {
             wire::segment(chunk, codec::group).map(|bytes| (Kind::Groups, chunk.len(), bytes))
         }));
     }
-    // The index is built (on its own threads) while the users are encoded, unless given.
+    // The index is built (on its own threads) while the groups are encoded, unless given.
     let (parts, encoded) = std::thread::scope(|scope| {
         let parts = scope.spawn(|| match built {
             Some(index) => index.to_parts(),

@@ -52,7 +52,9 @@ use crate::discovery::Capabilities;
 use crate::search::Index;
 
 use file::malformed;
-use file::{encode, parent_dir, remove_stale_temps, seal, sync_dir, temp_path, write_temp};
+use file::{
+    Sealer, encode, parent_dir, remove_stale_temps, sync_dir, temp_path, write_segments, write_temp,
+};
 use load::load;
 pub use packed::{Addresses, PackedUser};
 pub use store::{Offline, OpenOutcome, Store, offline_read};
@@ -226,15 +228,26 @@ fn write_with(
     key: &[u8; 32],
 ) -> Result<(), CacheError> {
     let segments = encode(snapshot, index)?;
-    let (header, segments) = seal(segments, key)?;
+    let users: Vec<&[PackedUser]> = snapshot.users.chunks(SEGMENT_ITEMS).collect();
+    let entries: Vec<(Kind, usize, usize)> = segments
+        .iter()
+        .map(|(kind, items, plain)| (*kind, *items, plain.len()))
+        .chain(
+            users
+                .iter()
+                .map(|chunk| (Kind::Users, chunk.len(), codec::users_segment_len(chunk))),
+        )
+        .collect();
+    let sealer = Sealer::new(&entries, key)?;
+    let sealed = sealer.seal_all(0, segments.into_iter().map(|(_, _, plain)| plain).collect())?;
     let dir = parent_dir(path);
     fs::create_dir_all(&dir)?;
     let temp = temp_path(path)?;
-    let result = write_temp(&temp, &header, &segments).and_then(|()| fs::rename(&temp, path));
-    drop(segments);
+    let result = write_temp(&temp, |file| write_segments(file, &sealer, sealed, &users))
+        .and_then(|()| Ok(fs::rename(&temp, path)?));
     if let Err(error) = result {
         let _ = fs::remove_file(&temp);
-        return Err(error.into());
+        return Err(error);
     }
     sync_dir(&dir)?;
     remove_stale_temps(path, STALE_TEMP);

@@ -91,6 +91,28 @@ fn unusable(path: &Path) -> Unusable {
     }
 }
 
+/// The header gives a users segment's length before the segment is written: the length
+/// worked out must be the length written, for any count and user size (each varint
+/// crossing its one- and two-byte bounds).
+#[test]
+fn a_users_segment_is_as_long_as_the_header_says() {
+    let users: Vec<PackedUser> = (0..300)
+        .map(|i| {
+            let mut user = User::new(format!("user {i}"));
+            user.display_name = Some("x".repeat(i * 60));
+            PackedUser::from(user)
+        })
+        .collect();
+    for count in [0, 1, 2, 127, 128, 129, 300] {
+        let chunk = &users[..count];
+        assert_eq!(
+            super::codec::users_segment_len(chunk),
+            super::codec::users_segment(chunk).len(),
+            "{count} users"
+        );
+    }
+}
+
 /// Unmodelled attributes are written last in a user and in a group, so they end a
 /// user's bytes and, for the last group, the segment: their length (written + 1) is then
 /// more than the bytes left, which once made such a file unreadable.
