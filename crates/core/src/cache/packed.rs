@@ -75,31 +75,6 @@ impl PackedUser {
         user
     }
 
-    /// Every user of `users`, read from their compact form on all cores: in order, in
-    /// one run per core (not copied into one vector: at 100,000 users that copy and the
-    /// fresh memory it needs cost as much as the reading).
-    pub fn unpack_all(users: &[PackedUser]) -> Vec<Vec<User>> {
-        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        let share = users.len().div_ceil(threads).max(1024);
-        if users.len() <= share {
-            return vec![users.iter().map(Self::user).collect()];
-        }
-        std::thread::scope(|scope| {
-            let helpers: Vec<_> = users
-                .chunks(share)
-                .map(|chunk| scope.spawn(move || chunk.iter().map(Self::user).collect::<Vec<_>>()))
-                .collect();
-            helpers
-                .into_iter()
-                .map(|helper| {
-                    helper
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
-        })
-    }
-
     /// The user's id, read without reading the rest.
     pub fn id(&self) -> Option<&str> {
         let mut input = In::inline(&self.0);
