@@ -301,7 +301,6 @@ pub(super) fn file_name(path: &Path) -> Result<String, CacheError> {
         })
 }
 
-/// Writes `header` and `segments` to a new owner-only file and flushes it to disk.
 /// Creates `temp` (private to its owner), lets `write` fill it, and flushes it to disk.
 pub(super) fn write_temp(
     temp: &Path,
