@@ -3,6 +3,8 @@
 //! to the provider first and put into the copy from its answer. Groups are standard SCIM,
 //! so this works with any provider that serves `/Groups`.
 
+use std::collections::HashMap;
+
 use muster_scim::group::{Group, Member};
 use muster_scim::message::PatchOperation;
 use serde::{Deserialize, Serialize};
@@ -235,17 +237,19 @@ impl Console {
         from_cache: bool,
     ) -> GroupDetail {
         let data = self.data().await;
+        // Each cached user by id, once: a group can hold most of the organisation.
+        let by_id: HashMap<&str, &PackedUser> = data
+            .snapshot
+            .users
+            .iter()
+            .filter_map(|user| Some((user.id()?, user)))
+            .collect();
         let members = group
             .members
             .iter()
             .filter_map(|member| {
                 let id = member.value.clone()?;
-                let known = data
-                    .snapshot
-                    .users
-                    .iter()
-                    .find(|user| user.id() == Some(id.as_str()))
-                    .map(PackedUser::user);
+                let known = by_id.get(id.as_str()).map(|user| user.user());
                 Some(GroupMemberView {
                     name: known
                         .as_ref()
