@@ -66,7 +66,8 @@ pub fn app_info(run: State<'_, RunInfo>) -> AppInfo {
 
 /// Set once start-up has opened the default profile (or found none to open): until then
 /// `status` waits, so the console never shows the connections screen for a moment and
-/// then misses the profile opening behind it (a 100,000-user copy takes a second to load).
+/// then misses the profile opening behind it (the keychain's first answer can take a
+/// while).
 pub struct Startup(pub tokio::sync::watch::Receiver<bool>);
 
 #[tauri::command]

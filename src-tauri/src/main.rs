@@ -172,7 +172,7 @@ fn run(args: Args, began: std::time::Instant) -> Result<(), Box<dyn std::error::
         let (opened, startup) = tokio::sync::watch::channel(false);
         let opening = {
             let console = console.clone();
-            tauri::async_runtime::spawn(async move { open_default(&console, opened).await })
+            tauri::async_runtime::spawn(async move { open_default(&console, opened, began).await })
         };
         Some((dirs, console, startup, opening))
     };
@@ -190,8 +190,14 @@ fn run(args: Args, began: std::time::Instant) -> Result<(), Box<dyn std::error::
             let (dirs, console, startup) = match early {
                 Some((dirs, console, startup, opening)) => {
                     tauri::async_runtime::spawn(async move {
-                        if let Ok(Err(error)) = opening.await {
-                            tracing::warn!(%error, "could not open the default profile");
+                        match opening.await {
+                            Ok(Ok(Some(opened_ms))) => {
+                                tracing::info!(opened_ms, "the default profile is open");
+                            }
+                            Ok(Err(error)) => {
+                                tracing::warn!(%error, "could not open the default profile");
+                            }
+                            _ => {}
                         }
                     });
                     (dirs, console, startup)
@@ -238,11 +244,13 @@ fn run(args: Args, began: std::time::Instant) -> Result<(), Box<dyn std::error::
 }
 
 /// Opens the default profile (or the only one), says so through `opened` (the console's
-/// first `status` waits for it), then checks its stored session with the server.
+/// first `status` waits for it), then checks its stored session with the server. The
+/// milliseconds from `began` to the profile being open, when there was one to open.
 async fn open_default(
     console: &Console,
     opened: tokio::sync::watch::Sender<bool>,
-) -> Result<(), muster_core::Error> {
+    began: std::time::Instant,
+) -> Result<Option<u128>, muster_core::Error> {
     let profiles = console.profiles().await;
     let chosen = profiles
         .iter()
@@ -250,13 +258,14 @@ async fn open_default(
         .or_else(|| (profiles.len() == 1).then(|| &profiles[0]));
     let Some(profile) = chosen else {
         let _ = opened.send(true);
-        return Ok(());
+        return Ok(None);
     };
     let open = console.open_profile(&profile.name).await;
+    let opened_ms = began.elapsed().as_millis();
     let _ = opened.send(true);
     open?;
     console.refresh().await?;
-    Ok(())
+    Ok(Some(opened_ms))
 }
 
 #[cfg(test)]
