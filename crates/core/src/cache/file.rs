@@ -198,6 +198,9 @@ pub(super) fn segment_nonce(nonce: &[u8; NONCE_LEN], number: usize) -> XNonce {
 /// A plaintext segment: what it holds, how many users or groups, its bytes.
 pub(super) type Plain = (Kind, usize, Vec<u8>);
 
+/// A sealed segment: its ciphertext and its tag.
+pub(super) type SealedSegment = (Vec<u8>, Tag);
+
 /// A file being sealed: its header, which every segment's tag covers, and the cipher.
 pub(super) struct Sealer {
     header: Vec<u8>,
@@ -241,8 +244,13 @@ impl Sealer {
         &self.header
     }
 
-    /// Segment `number`, encrypted in place with its tag appended.
-    pub(super) fn seal(&self, number: usize, mut plain: Vec<u8>) -> Result<Vec<u8>, CacheError> {
+    /// Segment `number`, encrypted in place, and its tag (written after it; kept apart so
+    /// that a full buffer is not grown, and so copied, for 16 more bytes).
+    pub(super) fn seal(
+        &self,
+        number: usize,
+        mut plain: Vec<u8>,
+    ) -> Result<SealedSegment, CacheError> {
         let tag = self
             .cipher
             .encrypt_in_place_detached(
@@ -251,8 +259,7 @@ impl Sealer {
                 &mut plain,
             )
             .map_err(|_| CacheError::Encode("encryption failed".to_owned()))?;
-        plain.extend_from_slice(&tag);
-        Ok(plain)
+        Ok((plain, tag))
     }
 
     /// Each of `segments` sealed on all cores, numbered from `first`.
@@ -260,7 +267,7 @@ impl Sealer {
         &self,
         first: usize,
         segments: Vec<Vec<u8>>,
-    ) -> Result<Vec<Vec<u8>>, CacheError> {
+    ) -> Result<Vec<SealedSegment>, CacheError> {
         let tasks: Vec<_> = segments
             .into_iter()
             .enumerate()
@@ -324,13 +331,14 @@ pub(super) fn write_temp(
 pub(super) fn write_segments(
     file: &mut File,
     sealer: &Sealer,
-    sealed: Vec<Vec<u8>>,
+    sealed: Vec<SealedSegment>,
     users: &[&[PackedUser]],
 ) -> Result<(), CacheError> {
     file.write_all(sealer.header())?;
     let first = sealed.len();
-    for segment in sealed {
-        file.write_all(&segment)?;
+    for (ciphertext, tag) in sealed {
+        file.write_all(&ciphertext)?;
+        file.write_all(&tag)?;
     }
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     for (batch, chunks) in users.chunks(threads).enumerate() {
@@ -345,7 +353,9 @@ pub(super) fn write_segments(
             |(), (number, chunk)| sealer.seal(number, codec::users_segment(chunk)),
         );
         for segment in done {
-            file.write_all(&segment?)?;
+            let (ciphertext, tag) = segment?;
+            file.write_all(&ciphertext)?;
+            file.write_all(&tag)?;
         }
     }
     Ok(())
@@ -413,21 +423,23 @@ pub(super) fn encode(snapshot: &Snapshot, built: Option<&Index>) -> Result<Vec<P
         }));
     }
     // The index is built (on its own threads) while the groups are encoded, unless given.
-    let (parts, encoded) = std::thread::scope(|scope| {
-        let parts = scope.spawn(|| match built {
-            Some(index) => index.to_parts(),
-            None => Index::of_packed(&snapshot.users).into_parts(),
-        });
+    let (mut built_here, encoded) = std::thread::scope(|scope| {
+        let index = scope.spawn(|| built.is_none().then(|| Index::of_packed(&snapshot.users)));
         let encoded = parallel(tasks, || (), |(), task| task());
-        let parts = parts
+        let index = index
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (parts, encoded)
+        (index, encoded)
     });
     let mut segments = vec![(Kind::Head, 0, head)];
     for segment in encoded {
         segments.push(segment?);
     }
-    segments.extend(index_codec::index(parts));
+    let index = match built {
+        Some(index) => index,
+        // Built above when not given.
+        None => built_here.get_or_insert_with(|| Index::of_packed(&snapshot.users)),
+    };
+    segments.extend(index_codec::index(index.parts()));
     Ok(segments)
 }

@@ -8,8 +8,8 @@ use super::file::Plain;
 use super::wire::{In, Out, Read, bad};
 
 /// The segments of an index: text, facets, then one per sort order.
-pub(super) fn index(parts: search::Parts) -> Vec<Plain> {
-    let search::Parts {
+pub(super) fn index(parts: search::PartsRef<'_>) -> Vec<Plain> {
+    let search::PartsRef {
         len,
         text,
         starts,
@@ -20,7 +20,7 @@ pub(super) fn index(parts: search::Parts) -> Vec<Plain> {
     } = parts;
     let mut segments = Vec::with_capacity(2 + orders.len());
     // The text as it is, so that it is read straight into its place.
-    segments.push((Kind::IndexText, 0, text));
+    segments.push((Kind::IndexText, 0, text.to_vec()));
     let mut out = Out::with_capacity(starts.len() * 8 + last_sign_in.len() * 16 + 4096);
     out.len(len);
     out.u64s(starts.iter().map(|start| *start as u64));

@@ -28,7 +28,7 @@ mod update;
 use crate::cache::PackedUser;
 use bits::Bits;
 use build::Builder;
-pub(crate) use parts::Parts;
+pub(crate) use parts::{Parts, PartsRef};
 
 /// A column the results can be sorted by. Users without a value sort last either way;
 /// ties keep the order of the users given to [`Index::build`].

@@ -5,7 +5,20 @@ use std::collections::HashMap;
 
 use super::{Bits, FACETS, Index, Order, SortKey};
 
-/// An [`Index`] taken apart, for storing it with the snapshot it was built from.
+/// An [`Index`] as stored, borrowed from it ([`Index::parts`]).
+#[derive(Debug)]
+pub(crate) struct PartsRef<'a> {
+    pub len: usize,
+    pub text: &'a [u8],
+    pub starts: &'a [usize],
+    /// Per facet: each folded value and its bit set's words, values in order.
+    pub facets: Vec<Vec<(&'a str, &'a [u64])>>,
+    pub last_sign_in: &'a [Option<i64>],
+    pub invitation_expires: &'a [Option<i64>],
+    pub orders: Vec<(&'a [u32], &'a [u32])>,
+}
+
+/// An [`Index`] taken apart, as read back from the cache file.
 #[derive(Debug, Default)]
 pub(crate) struct Parts {
     /// How many users.
@@ -25,60 +38,33 @@ pub(crate) struct Parts {
 }
 
 impl Index {
-    /// A copy of the index's contents, for storing an index kept in use (a copy is a few
-    /// milliseconds; building it again over every user is a few hundred).
-    pub(crate) fn to_parts(&self) -> Parts {
-        Parts {
+    /// The index's contents as they are, for the cache file to store (see
+    /// [`crate::cache`]): borrowed, so that storing an index kept in use copies nothing
+    /// but what the file's encoding writes.
+    pub(crate) fn parts(&self) -> PartsRef<'_> {
+        PartsRef {
             len: self.len,
-            text: self.text.clone(),
-            starts: self.starts.clone(),
+            text: &self.text,
+            starts: &self.starts,
             facets: self
                 .facets
                 .iter()
                 .map(|facet| {
-                    let mut values: Vec<(String, Vec<u64>)> = facet
+                    let mut values: Vec<(&str, &[u64])> = facet
                         .iter()
-                        .map(|(value, bits)| (value.clone(), bits.words.clone()))
-                        .collect();
-                    values.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-                    values
-                })
-                .collect(),
-            last_sign_in: self.last_sign_in.clone(),
-            invitation_expires: self.invitation_expires.clone(),
-            orders: self
-                .orders
-                .iter()
-                .map(|order| (order.ascending.clone(), order.descending.clone()))
-                .collect(),
-        }
-    }
-
-    /// The index's contents, for the cache file to store (see [`crate::cache`]).
-    pub(crate) fn into_parts(self) -> Parts {
-        Parts {
-            len: self.len,
-            text: self.text,
-            starts: self.starts,
-            facets: self
-                .facets
-                .into_iter()
-                .map(|facet| {
-                    let mut values: Vec<(String, Vec<u64>)> = facet
-                        .into_iter()
-                        .map(|(value, bits)| (value, bits.words))
+                        .map(|(value, bits)| (value.as_str(), bits.words.as_slice()))
                         .collect();
                     // Deterministic output: the same users give the same bytes.
-                    values.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                    values.sort_unstable_by(|a, b| a.0.cmp(b.0));
                     values
                 })
                 .collect(),
-            last_sign_in: self.last_sign_in,
-            invitation_expires: self.invitation_expires,
+            last_sign_in: &self.last_sign_in,
+            invitation_expires: &self.invitation_expires,
             orders: self
                 .orders
-                .into_iter()
-                .map(|order| (order.ascending, order.descending))
+                .iter()
+                .map(|order| (order.ascending.as_slice(), order.descending.as_slice()))
                 .collect(),
         }
     }
