@@ -33,7 +33,7 @@
 //! Opening: [`Store::open_indexed`](crate::cache::Store::open_indexed) returns the snapshot with its search [`Index`](crate::search::Index), stored
 //! in the cache file, so the first window of the user table needs no index build.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use muster_scim::filter::Filter;
 use muster_scim::group::Group;
@@ -46,6 +46,8 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::query::{DEFAULT_PAGE_SIZE, ListQuery, Page, attr};
 use crate::search::Index;
+use merge::{Survey, group_keys, retain_known, user_keys};
+pub use merge::{apply_group, apply_user, remove_group, remove_user};
 
 /// The attribute incremental syncs filter on.
 const LAST_MODIFIED: &str = "meta.lastModified";
@@ -502,98 +504,6 @@ fn count_if_supported<T>(page: Result<Page<T>, Error>) -> Result<Option<u64>, Er
     }
 }
 
-fn user_keys(user: &PackedUser) -> (Option<&str>, Option<OffsetDateTime>) {
-    (user.id(), user.modified())
-}
-
-fn group_keys(group: &Group) -> (Option<&str>, Option<OffsetDateTime>) {
-    (
-        group.id.as_deref(),
-        group.meta.as_ref().and_then(|m| m.last_modified),
-    )
-}
-
-/// What merging fresh items into cached ones by id will do, found in one pass over the
-/// cache (which, at 100,000 users, is what a sync of a few changes mostly costs).
-struct Survey {
-    /// Cached positions to replace, each with the fresh item (its last copy) replacing it.
-    replace: Vec<(usize, usize)>,
-    /// Fresh items (their last copy) whose id the cache lacks, in order.
-    append: Vec<usize>,
-    /// Items that, after the merge, were last modified at or after the window start.
-    in_window: usize,
-}
-
-impl Survey {
-    fn new<T>(
-        cached: &[T],
-        fresh: &[T],
-        from: OffsetDateTime,
-        keys: impl Fn(&T) -> (Option<&str>, Option<OffsetDateTime>),
-    ) -> Self {
-        let inside = |modified: Option<OffsetDateTime>| modified.is_some_and(|at| at >= from);
-        let mut last: HashMap<&str, (usize, bool)> = HashMap::with_capacity(fresh.len());
-        for (index, item) in fresh.iter().enumerate() {
-            if let Some(id) = keys(item).0 {
-                last.insert(id, (index, false));
-            }
-        }
-        let mut replace = Vec::new();
-        let mut in_window = 0;
-        for (position, item) in cached.iter().enumerate() {
-            let (id, modified) = keys(item);
-            match id.and_then(|id| last.get_mut(id)) {
-                Some((index, found)) if !*found => {
-                    *found = true;
-                    replace.push((position, *index));
-                }
-                _ => in_window += usize::from(inside(modified)),
-            }
-        }
-        let mut append: Vec<usize> = last
-            .values()
-            .filter(|(_, found)| !found)
-            .map(|(index, _)| *index)
-            .collect();
-        append.sort_unstable();
-        in_window += last
-            .values()
-            .filter(|(index, _)| inside(keys(&fresh[*index]).1))
-            .count();
-        Self {
-            replace,
-            append,
-            in_window,
-        }
-    }
-
-    /// Merges `fresh` into `cached` as surveyed (or, should `cached` have changed since,
-    /// by id the slow way).
-    fn merge<T>(self, cached: &mut Vec<T>, fresh: Vec<T>, id: impl Fn(&T) -> Option<&str>) {
-        let still = self.replace.iter().all(|(position, index)| {
-            cached
-                .get(*position)
-                .zip(fresh.get(*index))
-                .is_some_and(|(old, new)| id(old).is_some() && id(old) == id(new))
-        });
-        if !still {
-            merge(cached, fresh, id);
-            return;
-        }
-        let mut fresh: Vec<Option<T>> = fresh.into_iter().map(Some).collect();
-        for (position, index) in self.replace {
-            if let Some(item) = fresh[index].take() {
-                cached[position] = item;
-            }
-        }
-        cached.extend(
-            self.append
-                .into_iter()
-                .filter_map(|index| fresh[index].take()),
-        );
-    }
-}
-
 /// Every user id and every group id on the server.
 async fn fetch_ids(
     client: &Client,
@@ -673,91 +583,6 @@ pub async fn sync_store(
     Ok((report, snapshot, saved))
 }
 
-/// Puts `user`, as the server answered a create, replace or patch, into the snapshot:
-/// replacing the cached user with its id, or adding it.
-///
-/// The high-water mark is left alone: it says that every change up to it has been
-/// fetched, which one write does not show (others may have changed other users since the
-/// last sync; raising the mark past their changes would hide them from every later sync).
-/// The next sync fetches this user again, and the merge by id makes that harmless.
-pub fn apply_user(snapshot: &mut Snapshot, user: User) {
-    merge(
-        &mut snapshot.users,
-        vec![PackedUser::pack(&user)],
-        PackedUser::id,
-    );
-}
-
-/// Drops the user with `id` from the snapshot (after the server deleted it); `true` when
-/// it was there.
-pub fn remove_user(snapshot: &mut Snapshot, id: &str) -> bool {
-    let before = snapshot.users.len();
-    snapshot.users.retain(|u| u.id() != Some(id));
-    snapshot.users.len() != before
-}
-
-/// Puts `group`, as the server answered a write, into the snapshot (see [`apply_user`]).
-pub fn apply_group(snapshot: &mut Snapshot, group: Group) {
-    merge(&mut snapshot.groups, vec![group], |g| g.id.as_deref());
-}
-
-/// Drops the group with `id` from the snapshot; `true` when it was there.
-pub fn remove_group(snapshot: &mut Snapshot, id: &str) -> bool {
-    let before = snapshot.groups.len();
-    snapshot.groups.retain(|g| g.id.as_deref() != Some(id));
-    snapshot.groups.len() != before
-}
-
-/// Replaces each cached item that has the id of one in `fresh`, and appends the others
-/// (in their order in `fresh`). One pass over the cache with a map of the few fresh ids,
-/// so a handful of changes costs little even against a large cache.
-fn merge<T>(cached: &mut Vec<T>, fresh: Vec<T>, id: impl Fn(&T) -> Option<&str>) {
-    if fresh.is_empty() {
-        return;
-    }
-    let ids: Vec<Option<String>> = fresh
-        .iter()
-        .map(|item| id(item).map(str::to_owned))
-        .collect();
-    let wanted: HashMap<&str, usize> = {
-        let mut last = HashMap::with_capacity(ids.len());
-        for (index, item_id) in ids.iter().enumerate() {
-            if let Some(item_id) = item_id {
-                last.insert(item_id.as_str(), index);
-            }
-        }
-        last
-    };
-    let mut fresh: Vec<Option<T>> = fresh.into_iter().map(Some).collect();
-    for item in cached.iter_mut() {
-        let Some(&index) = id(item).and_then(|item_id| wanted.get(item_id)) else {
-            continue;
-        };
-        if let Some(replacement) = fresh[index].take() {
-            *item = replacement;
-        }
-    }
-    // The rest, once each, in order of their last copy.
-    let mut rest: Vec<usize> = wanted
-        .values()
-        .copied()
-        .filter(|index| fresh[*index].is_some())
-        .collect();
-    rest.sort_unstable();
-    cached.extend(rest.into_iter().filter_map(|index| fresh[index].take()));
-}
-
-/// Keeps the items whose id is in `ids`; how many were dropped.
-fn retain_known<T>(
-    cached: &mut Vec<T>,
-    ids: &HashSet<String>,
-    id: impl Fn(&T) -> Option<&str>,
-) -> usize {
-    let before = cached.len();
-    cached.retain(|item| id(item).is_some_and(|id| ids.contains(id)));
-    before - cached.len()
-}
-
 fn modified(user: &User) -> Option<OffsetDateTime> {
     user.meta.as_ref().and_then(|meta| meta.last_modified)
 }
@@ -805,5 +630,6 @@ fn format_time(at: OffsetDateTime) -> String {
     .unwrap_or_else(|_| utc.to_string())
 }
 
+mod merge;
 #[cfg(test)]
 mod tests;
