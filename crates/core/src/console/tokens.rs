@@ -16,6 +16,7 @@ use super::{Console, active, not_signed_in};
 use crate::cache::PackedUser;
 use crate::client::Client;
 use crate::error::Error;
+use crate::search::SearchQuery;
 use crate::tokens::{self, ApiToken, NewApiToken, TokenScope};
 
 /// One row of the API token list: never the secret.
@@ -130,10 +131,16 @@ impl Console {
     pub async fn api_token_choices(&self) -> ApiTokenChoices {
         let me = self.my_id().await;
         let data = self.data().await;
-        let mut owners: Vec<Choice> = data
-            .snapshot
-            .users
-            .iter()
+        // The index's licence facet holds every API account, so only the users under it
+        // are read from the copy (not all of them); the rule below still decides.
+        let api = SearchQuery {
+            licences: vec![muster_scim::user::Licence::Api.as_str().to_owned()],
+            ..SearchQuery::default()
+        };
+        let rows = data.index.search(&api.every_match(), self.now()).rows;
+        let mut owners: Vec<Choice> = rows
+            .into_iter()
+            .filter_map(|row| data.snapshot.users.get(row))
             .map(PackedUser::user)
             .filter(|user| {
                 user.status() == muster_scim::user::UserStatus::Active
