@@ -143,17 +143,23 @@ pub async fn sync(target: &Target, out: &Output) -> Result<(), Failure> {
     let report = offline::refresh(client, &target.vault, &target.profile.name).await?;
     out.value(
         &json!({"full": report.full, "fetched": report.fetched, "removed": report.removed,
-                "idPass": report.id_pass}),
+                "idPass": report.id_pass, "partlyRead": report.partly_read,
+                "unreadable": report.unreadable}),
         || {
             let kind = if report.full {
                 "Full sync"
             } else {
                 "Synced changes"
             };
-            format!(
+            let mut text = format!(
                 "{kind}: {} fetched, {} removed. The offline copy is up to date.",
                 report.fetched, report.removed
-            )
+            );
+            if let Some(notice) = report.unread_notice() {
+                text.push('\n');
+                text.push_str(&notice.text);
+            }
+            text
         },
     )
 }

@@ -678,6 +678,14 @@ pub fn describe(user: &User) -> String {
     if let Some(version) = user.meta.as_ref().and_then(|m| m.version.clone()) {
         lines.push(("version", version));
     }
+    // Sent by the server, not readable here: named, so the blanks above are not taken
+    // for the server's word.
+    for unread in &user.unread {
+        lines.push((
+            "not read",
+            format!("{}: {}", unread.attribute, unread.reason),
+        ));
+    }
     let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     lines
         .into_iter()
@@ -689,6 +697,20 @@ pub fn describe(user: &User) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_user_read_in_part_names_what_was_not_read() {
+        let text = r#"{"id": "u1", "userName": "ann@example.test", "active": "maybe"}"#;
+        let user = User::from_listed_text(text).unwrap();
+        let shown = describe(&user);
+        assert!(shown.contains("ann@example.test"), "{shown}");
+        assert!(
+            shown.contains("not read") && shown.contains("active: attribute \"active\""),
+            "{shown}"
+        );
+        let whole = User::from_listed_text(r#"{"id": "u1", "userName": "ann"}"#).unwrap();
+        assert!(!describe(&whole).contains("not read"));
+    }
 
     fn update(id: &str) -> UpdateArgs {
         UpdateArgs {

@@ -29,6 +29,7 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::resources::Listed;
 use crate::transport::Answer;
+use serde_json::Value;
 use serde_json::value::RawValue;
 
 /// The page size [`list_all`](crate::users::Users::list_all) asks for when the query
@@ -155,8 +156,11 @@ pub struct Page<T> {
     /// 1-based index of this page's first resource (the server's word, else what was
     /// asked).
     pub start_index: u64,
-    /// How many resources this page holds.
+    /// How many resources this page holds, counting those left out as unreadable.
     pub items_per_page: u64,
+    /// How many of its resources could not be read at all (not an object, or no id
+    /// among what could be read) and are left out.
+    pub unreadable: u64,
 }
 
 /// How far a walk through every page has got.
@@ -166,6 +170,8 @@ pub struct Progress {
     pub fetched: u64,
     /// How many the server says match, when it says.
     pub total: Option<u64>,
+    /// Resources left out so far because they could not be read at all.
+    pub unreadable: u64,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -406,12 +412,13 @@ pub(crate) async fn search_page<T: Listed>(
     Ok(page_of(parse_page_body(&answer)?, query.start_index.max(1)))
 }
 
-fn page_of<T>(list: ListResponse<T>, asked_start: u64) -> Page<T> {
-    let items = len_u64(list.resources.len());
+fn page_of<T>(read: Read<T>, asked_start: u64) -> Page<T> {
+    let Read { list, unreadable } = read;
     Page {
         total: list.total_results,
         start_index: list.start_index.unwrap_or(asked_start),
-        items_per_page: items,
+        items_per_page: len_u64(list.resources.len()) + unreadable,
+        unreadable,
         resources: list.resources,
     }
 }
@@ -551,7 +558,7 @@ impl Drop for Fetch {
 }
 
 /// Parses a page on the blocking pool, so the next page keeps arriving meanwhile.
-async fn parse_list<T: Listed>(answer: Answer) -> Result<ListResponse<T>, Error> {
+async fn parse_list<T: Listed>(answer: Answer) -> Result<Read<T>, Error> {
     tokio::task::spawn_blocking(move || parse_page_body(&answer))
         .await
         .map_err(|e| Error::protocol(format!("a page could not be parsed: {e}"), b""))?
@@ -601,30 +608,74 @@ impl<T> PlainList<T> {
     }
 }
 
-/// A page's body: the plain reading when it finds a total and resources (each resource
-/// read from its own text where the type says so, [`Listed::BY_TEXT`]), else the lenient
-/// [`ListResponse`] reading (other key case, `null` resources, no total).
-fn parse_page_body<T: Listed>(answer: &Answer) -> Result<ListResponse<T>, Error> {
+/// A page's body as read: its list, and how many of its resources could not be read at
+/// all and were left out.
+struct Read<T> {
+    list: ListResponse<T>,
+    unreadable: u64,
+}
+
+/// A page's body: the plain reading when it finds a total and resources, else the
+/// lenient [`ListResponse`] reading (other key case, `null` resources, no total).
+///
+/// Where the type says so ([`Listed::BY_TEXT`]), each resource is read from its own text
+/// by [`Listed::from_listed_text`]: one that cannot be kept is left out and counted, and
+/// the page's others are kept (a user with a bad attribute is kept without it).
+fn parse_page_body<T: Listed>(answer: &Answer) -> Result<Read<T>, Error> {
     if T::BY_TEXT {
         if let Ok(plain) = serde_json::from_slice::<PlainList<&RawValue>>(&answer.body)
             && plain.is_whole()
         {
-            let read: Result<Vec<T>, _> = plain
-                .resources
-                .iter()
-                .map(|text| T::from_listed_text(text.get()))
-                .collect();
-            if let Ok(resources) = read {
-                return Ok(plain.into_response(resources));
-            }
+            let (resources, unreadable) = read_each(plain.resources.iter().map(|text| text.get()));
+            let list = plain.into_response(resources);
+            return Ok(Read { list, unreadable });
         }
-    } else if let Ok(mut plain) = serde_json::from_slice::<PlainList<T>>(&answer.body)
-        && plain.is_whole()
-    {
-        let resources = std::mem::take(&mut plain.resources);
-        return Ok(plain.into_response(resources));
+        // The any-case reading goes through a JSON tree: each resource is written out
+        // again to be read as the plain ones are (a rare provider's cost, not the usual).
+        let lenient = answer.json::<ListResponse<Value>>()?;
+        let texts: Vec<String> = lenient.resources.iter().map(Value::to_string).collect();
+        let (resources, unreadable) = read_each(texts.iter().map(String::as_str));
+        let list = ListResponse {
+            total_results: lenient.total_results,
+            items_per_page: lenient.items_per_page,
+            start_index: lenient.start_index,
+            resources,
+        };
+        return Ok(Read { list, unreadable });
     }
-    answer.json::<ListResponse<T>>()
+    let list = match serde_json::from_slice::<PlainList<T>>(&answer.body) {
+        Ok(mut plain) if plain.is_whole() => {
+            let resources = std::mem::take(&mut plain.resources);
+            plain.into_response(resources)
+        }
+        _ => answer.json::<ListResponse<T>>()?,
+    };
+    Ok(Read {
+        list,
+        unreadable: 0,
+    })
+}
+
+/// Reads each resource from its text; those that cannot be kept are left out, logged by
+/// their place on the page (their text may hold what must not reach a log) and counted.
+fn read_each<'a, T: Listed>(texts: impl Iterator<Item = &'a str>) -> (Vec<T>, u64) {
+    let mut unreadable = 0;
+    let resources = texts
+        .enumerate()
+        .filter_map(|(place, text)| {
+            let read = T::from_listed_text(text);
+            if read.is_none() {
+                tracing::warn!(
+                    place,
+                    bytes = text.len(),
+                    "a listed resource cannot be read"
+                );
+                unreadable += 1;
+            }
+            read
+        })
+        .collect();
+    (resources, unreadable)
 }
 
 /// The state of a walk through every page.
@@ -642,6 +693,8 @@ struct Walk<T> {
     /// The largest page the provider has returned.
     largest: u64,
     total: Option<u64>,
+    /// Resources left out because they could not be read at all.
+    unreadable: u64,
     pages: u64,
     stalled: u32,
 }
@@ -656,6 +709,7 @@ impl<T: Listed> Walk<T> {
             step: asked,
             largest: 0,
             total: None,
+            unreadable: 0,
             pages: 0,
             stalled: 0,
         }
@@ -681,8 +735,11 @@ impl<T: Listed> Walk<T> {
 
     /// Takes in the page that started at `start`; returns where the next one starts, or
     /// `None` when the walk is over.
-    fn absorb(&mut self, list: ListResponse<T>, start: u64) -> Result<Option<u64>, Error> {
-        let returned = len_u64(list.resources.len());
+    fn absorb(&mut self, read: Read<T>, start: u64) -> Result<Option<u64>, Error> {
+        let Read { list, unreadable } = read;
+        // Those left out took their places on the page all the same.
+        let returned = len_u64(list.resources.len()) + unreadable;
+        self.unreadable += unreadable;
         let short_of_largest = self.pages > 0 && returned < self.largest;
         self.pages += 1;
         self.total = list.total_results;
@@ -737,6 +794,7 @@ impl<T: Listed> Walk<T> {
         Progress {
             fetched: len_u64(self.handed_on + self.resources.len()),
             total: self.total,
+            unreadable: self.unreadable,
         }
     }
 

@@ -246,13 +246,10 @@ pub trait Listed: DeserializeOwned + Send + 'static {
     /// [`from_listed_text`](Self::from_listed_text) rather than by serde in one pass.
     const BY_TEXT: bool = false;
 
-    /// Reads one listed resource from its JSON text.
-    ///
-    /// # Errors
-    ///
-    /// When it is not such a resource.
-    fn from_listed_text(text: &str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(text)
+    /// Reads one listed resource from its JSON text: `None` when it cannot be kept, and
+    /// the page's other resources are read without it.
+    fn from_listed_text(text: &str) -> Option<Self> {
+        serde_json::from_str(text).ok()
     }
 }
 
@@ -281,8 +278,8 @@ macro_rules! scim_resource {
             // it, which is about five times faster than the lenient reading.
             const BY_TEXT: bool = true;
 
-            fn from_listed_text(text: &str) -> Result<Self, serde_json::Error> {
-                <$type>::from_json_text(text)
+            fn from_listed_text(text: &str) -> Option<Self> {
+                <$type>::from_listed_text(text)
             }
         }
 
@@ -351,8 +348,19 @@ pub(crate) fn segment(id: &str) -> String {
 }
 
 /// The resource in an answer, with its version from `ETag` or else `meta.version`.
+///
+/// A resource read from its own text ([`Listed::BY_TEXT`]) keeps what can be read of it,
+/// as a listed one does: a user with one bad attribute is shown without it.
 pub(crate) fn versioned<T: Resource>(answer: &Answer) -> Result<Versioned<T>, Error> {
-    let value: T = answer.json()?;
+    let read = std::str::from_utf8(&answer.body)
+        .ok()
+        .filter(|_| T::BY_TEXT)
+        .and_then(T::from_listed_text);
+    let value: T = match read {
+        Some(value) => value,
+        // Not such a resource: the reading's own error says why.
+        None => answer.json()?,
+    };
     let etag = answer.etag().or_else(|| value.version().map(str::to_owned));
     Ok(Versioned { value, etag })
 }

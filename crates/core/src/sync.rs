@@ -43,7 +43,7 @@ use time::macros::format_description;
 
 use crate::cache::{PackedUser, Snapshot, Store};
 use crate::client::Client;
-use crate::error::Error;
+use crate::error::{Error, Notice};
 use crate::query::{DEFAULT_PAGE_SIZE, ListQuery, Page, attr};
 use crate::search::Index;
 use merge::{Survey, group_keys, retain_known, user_keys};
@@ -132,6 +132,49 @@ pub struct SyncReport {
     /// Users and groups fetched again because the server counted more in the straggler
     /// window than the cache knew (included in `fetched`).
     pub stragglers: usize,
+    /// Users kept without some of their attributes, which could not be read (listed in
+    /// each one's `User::unread`); included in `fetched`.
+    pub partly_read: usize,
+    /// Users and groups the server listed that could not be read at all (not an object,
+    /// or no id among what could be read), left out of the copy.
+    pub unreadable: u64,
+}
+
+impl SyncReport {
+    /// What the sync could not read, in words, if anything: users kept without some
+    /// attributes, and users or groups left out.
+    pub fn unread_notice(&self) -> Option<Notice> {
+        let some = |count: u64, one: &str, many: &str| {
+            format!("{count} {}", if count == 1 { one } else { many })
+        };
+        let partly = u64::try_from(self.partly_read).unwrap_or(u64::MAX);
+        let text = match (partly, self.unreadable) {
+            (0, 0) => return None,
+            (partly, 0) => format!(
+                "The server sent {} with details Muster could not read; they are shown without them.",
+                some(partly, "user", "users")
+            ),
+            (0, left_out) => format!(
+                "The server listed {} Muster could not read at all; they are left out.",
+                some(left_out, "user or group", "users or groups")
+            ),
+            (partly, left_out) => format!(
+                "The server sent {} with details Muster could not read, shown without them, \
+                 and {} it could not read at all, left out.",
+                some(partly, "user", "users"),
+                some(left_out, "user or group", "users or groups")
+            ),
+        };
+        Some(Notice {
+            text,
+            fix: Some(
+                "A user's page names what could not be read. Whoever runs the server can \
+                 correct the data; the next sync reads it again."
+                    .to_owned(),
+            ),
+            detail: None,
+        })
+    }
 }
 
 /// Brings `snapshot` up to date with the server, with [`SyncOptions::default`].
@@ -229,6 +272,25 @@ struct Full {
     /// The newest `meta.lastModified` among them.
     newest_user: Option<OffsetDateTime>,
     groups: Vec<Group>,
+    odd: Odd,
+}
+
+/// What a sync's lists held that could not be read in full.
+#[derive(Debug, Default, Clone, Copy)]
+struct Odd {
+    /// Users kept without the attributes that could not be read.
+    partly_read: usize,
+    /// Users and groups left out, not readable at all.
+    unreadable: u64,
+}
+
+impl Odd {
+    fn count_partly_read<'a>(&mut self, users: impl IntoIterator<Item = &'a User>) {
+        self.partly_read += users
+            .into_iter()
+            .filter(|user| !user.unread.is_empty())
+            .count();
+    }
 }
 
 async fn fetch_full(
@@ -243,11 +305,19 @@ async fn fetch_full(
         users: Vec::new(),
         newest_user: None,
         groups: Vec::new(),
+        odd: Odd::default(),
     };
     let users = client.users();
-    let walk =
-        users.for_each_page_with_later(&query, in_phase(Phase::Users, progress), |page, later| {
+    let (mut users_unreadable, mut groups_unreadable) = (0, 0);
+    {
+        let mut report = in_phase(Phase::Users, progress);
+        let on_page = |page: crate::query::Progress| {
+            users_unreadable = page.unreadable;
+            report(page);
+        };
+        let walk = users.for_each_page_with_later(&query, on_page, |page, later| {
             full.users.reserve(page.len());
+            full.odd.count_partly_read(&page);
             for user in page {
                 full.newest_user = full.newest_user.max(modified(&user));
                 full.users.push(PackedUser::pack(&user));
@@ -262,12 +332,16 @@ async fn fetch_full(
             }
             Ok(())
         });
-    walk.await?;
+        walk.await?;
+    }
     full.users.shrink_to_fit();
-    full.groups = client
-        .groups()
-        .list_all(&query, in_phase(Phase::Groups, progress))
-        .await?;
+    let mut report = in_phase(Phase::Groups, progress);
+    let on_page = |page: crate::query::Progress| {
+        groups_unreadable = page.unreadable;
+        report(page);
+    };
+    full.groups = client.groups().list_all(&query, on_page).await?;
+    full.odd.unreadable = users_unreadable + groups_unreadable;
     Ok(full)
 }
 
@@ -290,6 +364,8 @@ impl Full {
             removed: 0,
             id_pass: false,
             stragglers: 0,
+            partly_read: self.odd.partly_read,
+            unreadable: self.odd.unreadable,
         }
     }
 }
@@ -305,6 +381,7 @@ struct Changes {
     stragglers: usize,
     /// Every id on the server, when the id-only pass ran.
     ids: Option<(HashSet<String>, HashSet<String>)>,
+    odd: Odd,
 }
 
 async fn fetch_changes(
@@ -347,13 +424,20 @@ async fn fetch_changes(
         .with_count(page_size)
         .including_deleted(options.include_deleted);
     let count_only = count_of(None);
+    let (mut users_unreadable, mut groups_unreadable) = (0, 0);
     let (changed_users, changed_groups, user_total, group_total) = tokio::join!(
-        users.list_all(&changed, |_| {}),
-        groups.list_all(&changed, |_| {}),
+        users.list_all(&changed, |page| users_unreadable = page.unreadable),
+        groups.list_all(&changed, |page| groups_unreadable = page.unreadable),
         users.page(&count_only),
         groups.page(&count_only),
     );
-    let (mut changed_users, mut changed_groups) = (packed(changed_users?), changed_groups?);
+    let mut odd = Odd {
+        partly_read: 0,
+        unreadable: users_unreadable + groups_unreadable,
+    };
+    let changed_users = changed_users?;
+    odd.count_partly_read(&changed_users);
+    let (mut changed_users, mut changed_groups) = (packed(changed_users), changed_groups?);
     let (user_total, group_total) = (user_total?.total, group_total?.total);
 
     let window = Window {
@@ -395,6 +479,7 @@ async fn fetch_changes(
         group_survey,
         stragglers,
         ids,
+        odd,
     })
 }
 
@@ -547,6 +632,8 @@ impl Changes {
             removed,
             id_pass,
             stragglers: self.stragglers,
+            partly_read: self.odd.partly_read,
+            unreadable: self.odd.unreadable,
         }
     }
 }

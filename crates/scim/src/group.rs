@@ -59,6 +59,15 @@ impl Group {
         self.members.shrink_to_fit();
     }
 
+    /// Reads a group listed by a provider, as [`from_json_text`](Self::from_json_text)
+    /// does; `None` when it cannot be read or has no id. (A group is kept whole or not at
+    /// all: its members are what it is for.)
+    pub fn from_listed_text(text: &str) -> Option<Self> {
+        Self::from_json_text(text)
+            .ok()
+            .filter(|group| group.id.is_some())
+    }
+
     /// A group with just a display name.
     pub fn new(display_name: impl Into<String>) -> Self {
         Self {

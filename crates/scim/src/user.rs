@@ -13,9 +13,11 @@
 //! RFC 3339.
 
 mod enterprise;
+mod salvage;
 mod shop;
 
 pub use self::enterprise::{EnterpriseUser, Manager};
+pub use self::salvage::{MAX_USER_BYTES, Unread};
 pub use self::shop::{
     Invitation, InvitationState, LastSignIn, Licence, Role, ShopUser, SignInMethod, UserStatus,
     licence_role_conflict,
@@ -174,6 +176,11 @@ pub struct User {
     /// a read-modify-write round trip loses nothing.
     #[serde(flatten, serialize_with = "serialize_extra")]
     pub extra: Extra,
+    /// Attributes the provider sent that could not be read (a value of the wrong type,
+    /// text that is not valid Unicode, or too large to keep), kept as sent and never
+    /// written back; see [`User::salvage`]. Empty for a user read whole.
+    #[serde(skip)]
+    pub unread: Vec<Unread>,
 }
 
 lenient_resource!(User, schema::user_schema(), |this| this.schemas());
@@ -314,6 +321,8 @@ impl User {
     pub fn status_name(&self) -> &str {
         match self.shop.as_ref().and_then(|shop| shop.status.as_ref()) {
             Some(status) => status.as_str(),
+            // What would say it could not be read: nothing can be claimed.
+            None if self.status_unread() => salvage::UNKNOWN_STATUS,
             None if self.active == Some(false) => "deactivated",
             None => "active",
         }

@@ -88,6 +88,16 @@ struct Log {
     /// Faults for the coming requests, in order; when empty, requests pass.
     script: VecDeque<Fault>,
     seen: Vec<Seen>,
+    /// What [`Proxy::rewrite`] spoils in the answers that pass.
+    rewrites: Vec<Rewrite>,
+}
+
+/// See [`Proxy::rewrite`].
+#[derive(Debug, Clone)]
+struct Rewrite {
+    path: String,
+    from: String,
+    to: String,
 }
 
 /// What the proxy's tasks share.
@@ -183,6 +193,23 @@ impl Proxy {
         log.seen.clear();
     }
 
+    /// From now on, in each answer that passes to a request whose path and query hold
+    /// `path`, replaces the first `from` in the body with `to`: the server's real answers,
+    /// with one value spoilt as a faulty provider's would be. Answers without `from` pass
+    /// unchanged. Adds to the rewrites asked for before.
+    pub fn rewrite(&self, path: &str, from: &str, to: &str) {
+        self.lock().rewrites.push(Rewrite {
+            path: path.to_owned(),
+            from: from.to_owned(),
+            to: to.to_owned(),
+        });
+    }
+
+    /// Lets answers pass unchanged again after [`Proxy::rewrite`].
+    pub fn stop_rewriting(&self) {
+        self.lock().rewrites.clear();
+    }
+
     /// How many requests with this method arrived since the last [`Proxy::script`].
     pub fn count(&self, method: &str) -> usize {
         self.lock()
@@ -259,7 +286,14 @@ async fn serve(mut client: TcpStream, shared: Arc<Shared>) -> std::io::Result<()
     };
     match fault {
         Fault::Pass => {
-            let answer = forward(upstream, &request).await?;
+            let mut answer = forward(upstream, &request).await?;
+            let rules = shared.lock().rewrites.clone();
+            for rule in rules
+                .iter()
+                .filter(|rule| request.target.contains(&rule.path))
+            {
+                answer = rewritten(&answer, &rule.from, &rule.to);
+            }
             client.write_all(&answer).await?;
         }
         Fault::Stall => {
@@ -402,6 +436,38 @@ async fn forward(upstream: SocketAddr, request: &Request) -> std::io::Result<Vec
 fn cut_mid_body(answer: &[u8]) -> &[u8] {
     let head = head_end(answer).unwrap_or(answer.len());
     &answer[..head + (answer.len() - head) / 2]
+}
+
+/// `answer` with the first `from` in its body replaced by `to`, and its length told again.
+///
+/// # Panics
+///
+/// When the body is sent in chunks: the test is wrong.
+fn rewritten(answer: &[u8], from: &str, to: &str) -> Vec<u8> {
+    let head = head_end(answer).expect("an answer head");
+    let body = String::from_utf8_lossy(&answer[head..]);
+    if !body.contains(from) {
+        return answer.to_vec();
+    }
+    let body = body.replacen(from, to, 1);
+    let text = String::from_utf8_lossy(&answer[..head]);
+    let mut out = String::new();
+    for line in text.split("\r\n").filter(|line| !line.is_empty()) {
+        let name = line.split(':').next().unwrap_or_default().trim();
+        assert!(
+            !name.eq_ignore_ascii_case("transfer-encoding"),
+            "a chunked answer cannot be rewritten"
+        );
+        if name.eq_ignore_ascii_case("content-length") {
+            out.push_str(&format!("content-length: {}\r\n", body.len()));
+        } else {
+            out.push_str(line);
+            out.push_str("\r\n");
+        }
+    }
+    out.push_str("\r\n");
+    out.push_str(&body);
+    out.into_bytes()
 }
 
 /// Where the head ends (just after the blank line), if it has.

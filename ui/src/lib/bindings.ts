@@ -2316,6 +2316,8 @@ export type StatusView_Deserialize = {
 	 *  reached, or ended by the server), if any.
 	 */
 	sessionNotice?: Notice_Deserialize | null,
+	/**  What the last sync could not read of what the server sent, if anything. */
+	syncNotice?: Notice_Deserialize | null,
 	/**  The server asked the signed-in person to choose a new password. */
 	mustChangePassword: boolean,
 	/**
@@ -2366,6 +2368,8 @@ export type StatusView_Serialize = {
 	 *  reached, or ended by the server), if any.
 	 */
 	sessionNotice: Notice_Serialize | null,
+	/**  What the last sync could not read of what the server sent, if anything. */
+	syncNotice: Notice_Serialize | null,
 	/**  The server asked the signed-in person to choose a new password. */
 	mustChangePassword: boolean,
 	/**
@@ -2404,6 +2408,17 @@ export type SyncProgressView_Serialize = {
 	fetched: number,
 	/**  How many there are, when known. */
 	total: number | null,
+};
+
+/**  An attribute of a user that could not be read. */
+export type UnreadView = {
+	/**  Its name as the server sent it: `active`, or `urn:…:User:status` in an extension. */
+	attribute: string,
+	/**
+	 *  Why, for people: "attribute \"active\" must be a boolean (true or false), got the
+	 *  string \"maybe\"".
+	 */
+	reason: string,
 };
 
 /**  Something that can be done to one user. */
@@ -2514,6 +2529,11 @@ export type UserDetail_Deserialize = {
 	 *  plain read.
 	 */
 	outcome?: OutcomeView_Deserialize | null,
+	/**
+	 *  Attributes the server sent for this user that could not be read, so are not
+	 *  shown (they are kept as sent, and never written back).
+	 */
+	unread: UnreadView[],
 };
 
 /**  Everything the detail screen shows about one user. */
@@ -2592,6 +2612,11 @@ export type UserDetail_Serialize = {
 	 *  plain read.
 	 */
 	outcome: OutcomeView_Serialize | null,
+	/**
+	 *  Attributes the server sent for this user that could not be read, so are not
+	 *  shown (they are kept as sent, and never written back).
+	 */
+	unread: UnreadView[],
 };
 
 /**  The editable fields of a user, for create and edit. */

@@ -4,7 +4,7 @@ use muster_scim::group::{Group, Member, MemberType};
 use muster_scim::meta::Meta;
 use muster_scim::user::{
     Address, EnterpriseUser, Invitation, InvitationState, LastSignIn, Licence, Manager, MultiValue,
-    Name, Password, Role, ShopUser, SignInMethod, User, UserStatus,
+    Name, Password, Role, ShopUser, SignInMethod, Unread, User, UserStatus,
 };
 
 use super::wire::{In, Out, Read, bad};
@@ -79,6 +79,7 @@ pub(super) fn user<'a>(out: &mut Out<'a>, user: &'a User) -> Result<(), CacheErr
         shop,
         meta: user_meta,
         extra,
+        unread,
     } = user;
     out.opt_str(id.as_deref());
     out.opt_str(external_id.as_deref());
@@ -111,6 +112,13 @@ pub(super) fn user<'a>(out: &mut Out<'a>, user: &'a User) -> Result<(), CacheErr
         meta(out, m);
         Ok(())
     })?;
+    out.list(unread, |out, unread| {
+        out.str(&unread.attribute);
+        out.str(&unread.reason);
+        out.str(&unread.raw);
+        Ok(())
+    })?;
+    // Last: its length is bounded by what is left of the user.
     out.extra(extra)
 }
 
@@ -145,6 +153,7 @@ pub(super) fn read_user(input: &mut In<'_>, slot: &mut User) -> Read<()> {
         shop,
         meta,
         extra,
+        unread,
     } = slot;
     *id = input.opt_string()?;
     *external_id = input.opt_string()?;
@@ -174,6 +183,13 @@ pub(super) fn read_user(input: &mut In<'_>, slot: &mut User) -> Read<()> {
     *enterprise = input.opt(read_enterprise)?;
     *shop = input.opt(read_shop)?;
     *meta = input.opt(|input| read_meta(input))?;
+    *unread = input.list(|input| {
+        Ok(Unread {
+            attribute: input.string()?,
+            reason: input.string()?,
+            raw: input.string()?,
+        })
+    })?;
     *extra = input.extra()?;
     Ok(())
 }

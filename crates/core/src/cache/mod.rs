@@ -65,12 +65,13 @@ pub use store::{Offline, OpenOutcome, Store, offline_read};
 /// 1: one sealed JSON document. 2: sealed segments, binary users and groups, the search
 /// index stored. 3: the index keeps invitation expiries (pending or expired is decided
 /// at each search) and an invitation sort order. 4: each user in its own compact form
-/// ([`PackedUser`]), as the snapshot holds it in memory.
+/// ([`PackedUser`]), as the snapshot holds it in memory. 5: a user keeps the attributes
+/// the provider sent that could not be read (`User::unread`).
 ///
 /// Bump it for any change to the layout, to the binary form, or to what
 /// [`Index::build`] produces (text folding, facets, sort orders): a stored index must
 /// answer exactly as a fresh build would.
-pub const FORMAT: u32 = 4;
+pub const FORMAT: u32 = 5;
 
 const MAGIC: &[u8; 4] = b"MSTC";
 const NONCE_LEN: usize = 24;

@@ -67,6 +67,15 @@ fn snapshot() -> Snapshot {
                 } else {
                     Default::default()
                 },
+                unread: if i == 0 {
+                    vec![muster_scim::user::Unread {
+                        attribute: "active".into(),
+                        reason: "attribute \"active\" must be a boolean".into(),
+                        raw: r#""maybe""#.into(),
+                    }]
+                } else {
+                    Vec::new()
+                },
                 ..User::new(format!("user {i}"))
             })
             .map(PackedUser::from)
@@ -141,6 +150,12 @@ fn round_trip_keeps_times_offsets_text_and_unknown_attributes() {
     let (read, index) = read_indexed(&temp.file(), &KEY).unwrap().unwrap();
     assert_eq!(read, original);
     assert_eq!(index.len(), 3);
+    assert_eq!(
+        read.users[0].user().unread,
+        original.users[0].user().unread,
+        "what could not be read is kept as sent"
+    );
+    assert_eq!(read.users[0].user().unread[0].raw, r#""maybe""#);
     for (a, b) in read.users.iter().zip(&original.users) {
         let (a, b) = (a.user().meta.unwrap(), b.user().meta.unwrap());
         assert_eq!(a.created.unwrap().offset(), b.created.unwrap().offset());

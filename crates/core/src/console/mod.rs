@@ -204,6 +204,8 @@ struct Notices {
     cache: Option<Notice>,
     /// About the session: kept for this session only, or ended.
     session: Option<Notice>,
+    /// What the last sync could not read of what the server sent.
+    sync: Option<Notice>,
 }
 
 impl Active {

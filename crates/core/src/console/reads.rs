@@ -77,7 +77,7 @@ impl Console {
             });
         })
         .await;
-        self.note_and_save_session(result).await?;
+        let report = self.note_and_save_session(result).await?;
         let before = data.clone();
         // After the walk, when the server no longer needs the cores: indexing the pages as
         // they came was measured slower, the two sharing both cores.
@@ -97,6 +97,11 @@ impl Console {
                 return Ok(status_of(&state));
             }
             active.data = data.clone();
+            // Users read in part stay so in the copy until read again: an incremental
+            // sync that read none of them does not clear what a full one found.
+            if report.full || report.unread_notice().is_some() {
+                active.notices.sync = report.unread_notice();
+            }
         }
         let Some(store) = store else {
             return Ok(status_of(&*self.state.lock().await));

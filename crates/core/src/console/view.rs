@@ -231,6 +231,8 @@ pub struct StatusView {
     /// A notice about the session (kept for this session only as the keychain cannot be
     /// reached, or ended by the server), if any.
     pub session_notice: Option<Notice>,
+    /// What the last sync could not read of what the server sent, if anything.
+    pub sync_notice: Option<Notice>,
     /// The server asked the signed-in person to choose a new password.
     pub must_change_password: bool,
     /// The organisation requires two-factor for admins, and this one has not set it up:
@@ -426,6 +428,21 @@ pub struct UserDetail {
     /// What the write that gave this detail did, as the server answered; `None` for a
     /// plain read.
     pub outcome: Option<OutcomeView>,
+    /// Attributes the server sent for this user that could not be read, so are not
+    /// shown (they are kept as sent, and never written back).
+    pub unread: Vec<UnreadView>,
+}
+
+/// An attribute of a user that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(Type))]
+#[serde(rename_all = "camelCase")]
+pub struct UnreadView {
+    /// Its name as the server sent it: `active`, or `urn:…:User:status` in an extension.
+    pub attribute: String,
+    /// Why, for people: "attribute \"active\" must be a boolean (true or false), got the
+    /// string \"maybe\"".
+    pub reason: String,
 }
 
 /// What a write did, in words, once the server answered.
@@ -775,6 +792,14 @@ impl UserDetail {
             actions_note: None,
             locked_fields: Vec::new(),
             outcome: None,
+            unread: user
+                .unread
+                .iter()
+                .map(|unread| UnreadView {
+                    attribute: unread.attribute.clone(),
+                    reason: unread.reason.clone(),
+                })
+                .collect(),
         }
     }
 }

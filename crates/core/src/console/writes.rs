@@ -406,6 +406,15 @@ pub(super) async fn scim_act(
     }
     let current = client.users().get(id).await?;
     let mut user = current.value;
+    if !user.unread.is_empty() {
+        // Replacing the whole user would drop at the server what could not be read here.
+        return Err(Error::Unsupported {
+            message: "The server sent details of this user Muster could not read, and it \
+                      can only change a user by replacing all of them: that would lose those \
+                      details, so nothing was changed."
+                .to_owned(),
+        });
+    }
     match action {
         Action::SetPassword { password, .. } => {
             user.password = Some(muster_scim::user::Password::from(password.expose()));

@@ -81,15 +81,18 @@ fn queries_become_parameters() {
     assert_eq!(search["filter"], r#"userName sw "a""#);
 }
 
-fn list(ids: &[&str], total: Option<u64>) -> ListResponse<User> {
-    ListResponse {
-        total_results: total,
-        items_per_page: None,
-        start_index: None,
-        resources: ids
-            .iter()
-            .map(|id| User::from_json(json!({"id": id, "userName": id})).unwrap())
-            .collect(),
+fn list(ids: &[&str], total: Option<u64>) -> Read<User> {
+    Read {
+        list: ListResponse {
+            total_results: total,
+            items_per_page: None,
+            start_index: None,
+            resources: ids
+                .iter()
+                .map(|id| User::from_json(json!({"id": id, "userName": id})).unwrap())
+                .collect(),
+        },
+        unreadable: 0,
     }
 }
 
@@ -123,7 +126,8 @@ fn without_total_a_short_page_ends_the_walk() {
         walk.progress(),
         Progress {
             fetched: 4,
-            total: None
+            total: None,
+            unreadable: 0,
         }
     );
     let mut capped = Walk::<User>::new(10);
@@ -143,8 +147,8 @@ fn pages_handed_on_as_read_keep_the_first_copy_of_an_id_and_count_in_progress() 
     walk.absorb(list(&["a", "b"], Some(5)), 1).unwrap();
     assert_eq!(ids(&walk.hand_on()), ["a", "b"]);
     let mut later = list(&["b", "c", "c"], Some(5));
-    later.resources[0].display_name = Some("changed".into());
-    later.resources[2].display_name = Some("second c".into());
+    later.list.resources[0].display_name = Some("changed".into());
+    later.list.resources[2].display_name = Some("second c".into());
     walk.absorb(later, 3).unwrap();
     let second = walk.hand_on();
     assert_eq!(ids(&second), ["c"], "b was handed on already; c once");
@@ -162,7 +166,7 @@ fn duplicates_keep_the_later_copy_in_the_first_place() {
     let mut walk = Walk::<User>::new(2);
     walk.absorb(list(&["a", "b"], Some(3)), 1).unwrap();
     let mut later = list(&["b", "c"], Some(3));
-    later.resources[0].display_name = Some("changed".into());
+    later.list.resources[0].display_name = Some("changed".into());
     assert_eq!(walk.absorb(later, 3).unwrap(), None);
     let users = walk.into_resources();
     let ids: Vec<_> = users.iter().map(|u| u.id.clone().unwrap()).collect();
@@ -183,10 +187,10 @@ fn answer(body: serde_json::Value) -> Answer {
 fn pages_are_read_in_every_shape_providers_send() {
     let plain = answer(json!({"totalResults": "2", "startIndex": 1,
         "Resources": [{"id": "a", "userName": "a"}, {"id": "b", "userName": "b"}]}));
-    let list = parse_page_body::<User>(&plain).unwrap();
+    let list = parse_page_body::<User>(&plain).unwrap().list;
     assert_eq!((list.total_results, list.resources.len()), (Some(2), 2));
     let odd_case = answer(json!({"TotalResults": 1, "resources": [{"id": "a", "userName": "a"}]}));
-    let list = parse_page_body::<User>(&odd_case).unwrap();
+    let list = parse_page_body::<User>(&odd_case).unwrap().list;
     assert_eq!(
         (list.total_results, list.resources.len()),
         (Some(1), 1),
@@ -194,19 +198,73 @@ fn pages_are_read_in_every_shape_providers_send() {
     );
     let no_total = answer(json!({"Resources": [{"id": "a", "userName": "a"}]}));
     assert_eq!(
-        parse_page_body::<User>(&no_total).unwrap().total_results,
+        parse_page_body::<User>(&no_total)
+            .unwrap()
+            .list
+            .total_results,
         None
     );
     let null = answer(json!({"totalResults": 0, "Resources": null}));
-    assert!(parse_page_body::<User>(&null).unwrap().resources.is_empty());
-    let broken =
-        answer(json!({"totalResults": 1, "Resources": [{"id": "a", "active": "perhaps"}]}));
+    assert!(
+        parse_page_body::<User>(&null)
+            .unwrap()
+            .list
+            .resources
+            .is_empty()
+    );
+    let not_a_list = answer(json!(["a", "b"]));
     assert!(
         matches!(
-            parse_page_body::<User>(&broken),
+            parse_page_body::<User>(&not_a_list),
             Err(Error::Protocol { .. })
         ),
-        "a resource that cannot be read is a protocol error"
+        "a page that is not a list is a protocol error"
+    );
+}
+
+#[test]
+fn a_page_keeps_what_it_can_read_and_counts_what_it_cannot() {
+    let resources = json!([
+        {"id": "a", "userName": "a", "active": "perhaps"},
+        {"userName": "no id"},
+        "not a user",
+        {"id": "d", "userName": "d"},
+    ]);
+    for body in [
+        json!({"totalResults": 4, "Resources": resources}),
+        // The lenient reading (keys in another case) reads each resource alike.
+        json!({"TOTALRESULTS": 4, "resources": resources}),
+    ] {
+        let read = parse_page_body::<User>(&answer(body)).unwrap();
+        assert_eq!(read.unreadable, 2, "no id, and not an object");
+        let users = &read.list.resources;
+        let ids: Vec<_> = users.iter().map(|u| u.id.as_deref().unwrap()).collect();
+        assert_eq!(ids, ["a", "d"]);
+        assert_eq!(users[0].active, None);
+        assert_eq!(users[0].unread.len(), 1);
+        assert_eq!(users[0].unread[0].attribute, "active");
+        assert!(users[1].unread.is_empty());
+    }
+}
+
+#[test]
+fn resources_left_out_keep_their_places_in_the_walk() {
+    let mut walk = Walk::<User>::new(4);
+    let mut page = list(&["a", "b", "c"], Some(8));
+    page.unreadable = 1;
+    assert_eq!(
+        walk.absorb(page, 1).unwrap(),
+        Some(5),
+        "the next page starts after the one left out"
+    );
+    assert_eq!(walk.step, 4, "a page with one left out is not a cap");
+    assert_eq!(
+        walk.progress(),
+        Progress {
+            fetched: 3,
+            total: Some(8),
+            unreadable: 1,
+        }
     );
 }
 

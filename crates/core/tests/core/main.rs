@@ -25,4 +25,5 @@ mod settings;
 mod sync;
 mod tokens;
 mod transfer;
+mod unread;
 mod vault;

@@ -43,7 +43,8 @@ async fn list_all_survives_a_silently_capped_count() {
         reports.last().copied(),
         Some(Progress {
             fetched: 2500,
-            total: Some(2500)
+            total: Some(2500),
+            unreadable: 0,
         })
     );
     assert!(

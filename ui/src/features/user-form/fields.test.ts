@@ -51,6 +51,7 @@ function detail(overrides: Partial<UserDetail> = {}): UserDetail {
     actionsNote: null,
     lockedFields: [],
     outcome: null,
+    unread: [],
     ...overrides,
   };
 }

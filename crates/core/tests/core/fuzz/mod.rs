@@ -282,6 +282,14 @@ proptest! {
         if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) {
             let _ = User::from_json(value);
         }
+        // A listed user is read in part where it does not read whole: what is kept has an
+        // id, and writes out again.
+        if let Ok(text) = std::str::from_utf8(&bytes)
+            && let Some(user) = User::from_listed_text(text)
+        {
+            prop_assert!(user.id.is_some());
+            serde_json::to_vec(&user).expect("what was kept writes out");
+        }
     }
 }
 
