@@ -9,15 +9,18 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use muster_core::connection::Connection;
-use muster_core::console::view::UserDetail;
+use muster_core::console::view::{ProfileInput, ServerKindView, SimpleAction, UserDetail};
 use muster_core::rules::UserAction;
 use muster_core::search::SearchQuery;
 use muster_core::transport::TransportConfig;
+use muster_core::{Error, Secret};
 use muster_scim::urn;
+use muster_scim::user::User;
 
 use muster_test_support::Muster;
-use muster_test_support::console::TestConsole;
+use muster_test_support::console::{Home, TestConsole};
 use muster_test_support::proxy::Proxy;
+use muster_test_support::scim2::Scim2;
 use muster_test_support::server::token_client;
 use reqwest::Method;
 use serde_json::value::RawValue;
@@ -161,4 +164,106 @@ async fn a_listed_user_without_an_id_is_left_out_and_counted() {
         "{}",
         notice.text
     );
+}
+
+/// `raw` with the first `true` after `key` made `false`: the text to find and its
+/// replacement.
+fn made_false(raw: &str, key: &str) -> (String, String) {
+    let start = raw.find(key).unwrap_or_else(|| panic!("{key} in {raw}"));
+    let end = start + raw[start..].find("true").unwrap() + "true".len();
+    let from = raw[start..end].to_owned();
+    let to = format!("{}false", &from[..from.len() - "true".len()]);
+    (from, to)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_can_only_replace_a_user_is_refused_for_one_read_in_part() {
+    let scim2 = Scim2::start().await;
+    let straight = scim2.client();
+    let mut user = User::new("zed.read.in.part");
+    user.active = Some(false);
+    let id = straight
+        .users()
+        .create(&user)
+        .await
+        .unwrap()
+        .value
+        .id
+        .unwrap();
+    let get = async |path: &str| {
+        let answer = straight
+            .send(Method::GET, path, &[], None, None, true)
+            .await
+            .unwrap();
+        String::from_utf8(answer.body.to_vec()).unwrap()
+    };
+    let config = get("/ServiceProviderConfig").await;
+    let alone = get(&format!("/Users/{id}")).await;
+
+    let upstream: SocketAddr = scim2.base["http://".len()..]
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let proxy = Proxy::start(upstream).await;
+    // A provider without PATCH: changing a user means replacing all of it.
+    let (from, to) = made_false(&config, r#""patch""#);
+    proxy.rewrite("/ServiceProviderConfig", &from, &to);
+    let home = Home::new("unread-put-only");
+    let console = home.console(TransportConfig::default());
+    let profile = ProfileInput {
+        name: "scim2".into(),
+        kind: ServerKindView::Scim,
+        url: format!("{}/v2", proxy.base),
+        org: None,
+        make_default: true,
+    };
+    console.save_profile(profile, false).await.unwrap();
+    console.open_profile("scim2").await.unwrap();
+    console
+        .sign_in_with_token(Secret::new(scim2.token.clone()))
+        .await
+        .unwrap();
+
+    // The user comes with a title no schema allows.
+    let user_name = [
+        "\"userName\": \"zed.read.in.part\"",
+        "\"userName\":\"zed.read.in.part\"",
+    ]
+    .into_iter()
+    .find(|name| alone.contains(name))
+    .unwrap_or_else(|| panic!("the user name in {alone}"));
+    proxy.rewrite(
+        &format!("/Users/{id}"),
+        user_name,
+        &format!(r#"{user_name}, "title": {{"not": "a string"}}"#),
+    );
+    let detail = console.user(&id).await.unwrap();
+    assert_eq!(detail.unread.len(), 1, "{:?}", detail.unread);
+    assert_eq!(detail.unread[0].attribute, "title");
+    assert!(
+        available(&detail, UserAction::Reactivate),
+        "`active` was read: reactivating is offered"
+    );
+    proxy.script([]);
+    let refused = console
+        .run_action(&id, SimpleAction::Reactivate)
+        .await
+        .expect_err("replacing the user would drop its title at the server");
+    assert!(
+        matches!(&refused, Error::Unsupported { message } if message.contains("could not read")),
+        "{refused:?}"
+    );
+    assert_eq!(proxy.count("PUT"), 0, "nothing was sent");
+
+    // Read whole, the same action replaces the user.
+    proxy.stop_rewriting();
+    proxy.rewrite("/ServiceProviderConfig", &from, &to);
+    let done = console
+        .run_action(&id, SimpleAction::Reactivate)
+        .await
+        .unwrap();
+    assert_eq!(done.status, "active");
+    assert_eq!(proxy.count("PUT"), 1, "by replacing the user");
 }
