@@ -231,6 +231,9 @@ pub struct Console {
     state: Mutex<State>,
     /// Syncs run one at a time.
     sync_gate: Mutex<()>,
+    /// Held while a sync's copy is put on show and written to its file, so that quitting
+    /// can wait for the write ([`Console::saving`], [`Console::settled`]).
+    save_gate: Mutex<()>,
     /// What "now" is when deciding what depends on time.
     clock: Clock,
 }
@@ -261,6 +264,7 @@ impl Console {
                 active: None,
             }),
             sync_gate: Mutex::new(()),
+            save_gate: Mutex::new(()),
             clock: Clock::system(),
         })
     }

@@ -87,7 +87,9 @@ impl Console {
                 message: "The synced data could not be indexed.".to_owned(),
             })?;
         // The screen reads the new copy at once, while the file is written: a full copy at
-        // 100,000 users takes about half a second to save.
+        // 100,000 users takes about half a second to save. Quitting waits for the write
+        // from the moment the new copy is on show.
+        let _saving = self.save_gate.lock().await;
         {
             let mut state = self.state.lock().await;
             let active = active_mut(&mut state)?;
@@ -127,6 +129,17 @@ impl Console {
             note_save(active, Some(saved));
         }
         Ok(status_of(&state))
+    }
+
+    /// Whether a sync's copy is being written to its file now: quitting then should wait
+    /// for [`settled`](Self::settled), or the sync's copy is not kept.
+    pub fn saving(&self) -> bool {
+        self.save_gate.try_lock().is_err()
+    }
+
+    /// Returns once no sync's copy is being written.
+    pub async fn settled(&self) {
+        drop(self.save_gate.lock().await);
     }
 
     /// A window of the users table from the offline copy.

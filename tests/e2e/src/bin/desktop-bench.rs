@@ -80,6 +80,8 @@ async fn measure(users: usize) {
         "first sign-in and full sync to rows: {:.2} s",
         syncing.elapsed().as_secs_f64()
     );
+    // The rows show while the copy is written; the cold starts below need it written.
+    app.wait_gone("sync-progress").await;
     app.close().await;
 
     // Cold start from the copy: the server is down, so every row comes from the cache.

@@ -96,8 +96,12 @@ async fn a_sync_puts_its_copy_on_show_then_saves_it() {
     let home = Home::new("show-then-save");
     let console = admin_console(&server, &home).await;
     let mut phases = Vec::new();
+    let mut saving = Vec::new();
     let status = console
-        .sync(|p| phases.push((p.phase, p.fetched)))
+        .sync(|p| {
+            saving.push(console.saving());
+            phases.push((p.phase, p.fetched));
+        })
         .await
         .unwrap();
     assert_eq!(
@@ -105,6 +109,16 @@ async fn a_sync_puts_its_copy_on_show_then_saves_it() {
         Some(&("saving".to_owned(), status.user_count)),
         "the last step is the file's save, of every user: {phases:?}"
     );
+    assert_eq!(
+        saving.last(),
+        Some(&true),
+        "while the file is written, quitting is told to wait"
+    );
+    assert!(!saving[0], "not while the pages come");
+    assert!(!console.saving(), "the write is over once the sync is");
+    tokio::time::timeout(std::time::Duration::from_secs(1), console.settled())
+        .await
+        .expect("nothing to wait for");
     drop(console);
     // What was saved is what a restart reads.
     let console = home.console(fail_fast());
