@@ -21,7 +21,9 @@
 //!
 //! `BENCH_USERS` (default 100,000), `BENCH_RUNS` (timed runs of the client and of curl,
 //! default 5; the median is reported), `BENCH_SKIP_PEER=1` (no scim2-client),
-//! `MUSTER_SERVER_BIN` (the server binary, default `target/release/muster-server`).
+//! `MUSTER_SERVER_BIN` (the server binary, default `target/release/muster-server`),
+//! `BENCH_SERVER_CPUS` / `BENCH_CLIENT_CPUS` (`taskset -c` lists: the server on one core,
+//! the client and curl on the other, as with a remote server).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
@@ -35,7 +37,7 @@ use muster_core::connection::Connection;
 use muster_core::query::ListQuery;
 use muster_core::secret::Secret;
 use muster_core::transport::TransportConfig;
-use muster_test_support::bench::{env_number, group, median, proc_status_kib};
+use muster_test_support::bench::{env_number, group, median, pinned, proc_status_kib};
 use muster_test_support::process::{BenchServer, release_server};
 use serde_json::Value;
 
@@ -176,7 +178,7 @@ enum Mode {
 
 /// Runs this binary as the client child and reads its figures.
 fn run_client(server: &BenchServer, mode: Mode) -> ClientRun {
-    let output = Command::new(std::env::current_exe().unwrap())
+    let output = pinned(std::env::current_exe().unwrap(), "BENCH_CLIENT_CPUS")
         .env("BENCH_CLIENT_ROOT", server.root())
         .env(
             "BENCH_CLIENT_MODE",
@@ -295,7 +297,7 @@ fn curl_config(server: &BenchServer, scim: &str, total: u64) -> PathBuf {
 /// One curl process fetching every page: one at a time, or `parallel` at once.
 fn run_curl(config: &Path, parallel: usize) -> (f64, u64) {
     let started = Instant::now();
-    let mut command = Command::new("curl");
+    let mut command = pinned("curl", "BENCH_CLIENT_CPUS");
     if parallel > 1 {
         command.args(["--parallel", "--parallel-max", &parallel.to_string()]);
     }

@@ -1,7 +1,24 @@
-//! What every benchmark needs: its settings from the environment, a median, and the
-//! process's memory as the kernel counts it.
+//! What every benchmark needs: its settings from the environment, a median, the
+//! process's memory as the kernel counts it, and its processes on chosen cores.
 
+use std::ffi::OsStr;
+use std::process::Command;
 use std::time::Duration;
+
+/// A command for `program`, run on the CPUs the environment variable `cpus_var` lists
+/// (`taskset -c 1`) when it is set: the benchmarks' server on one core and its client on
+/// the other, as a remote server's CPU is not the client's (`BENCH_SERVER_CPUS=0
+/// BENCH_CLIENT_CPUS=1`).
+pub fn pinned(program: impl AsRef<OsStr>, cpus_var: &str) -> Command {
+    match std::env::var(cpus_var) {
+        Ok(cpus) if !cpus.trim().is_empty() => {
+            let mut command = Command::new("taskset");
+            command.args(["-c", cpus.trim()]).arg(program);
+            command
+        }
+        _ => Command::new(program),
+    }
+}
 
 /// The number in environment variable `name`, or `default` when it is unset or not a
 /// number.

@@ -138,7 +138,7 @@ impl ServerProcess {
     /// Starts serving again, on the same port once it has one.
     pub fn resume(&mut self) {
         assert!(self.child.is_none(), "the server is running already");
-        let mut child = Command::new(&self.data.bin)
+        let mut child = crate::bench::pinned(&self.data.bin, "BENCH_SERVER_CPUS")
             .arg("--data")
             .arg(&self.data.path)
             .args(["--listen", &format!("127.0.0.1:{}", self.port)])
