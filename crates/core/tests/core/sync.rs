@@ -571,3 +571,61 @@ async fn the_id_pass_also_runs_every_n_incremental_syncs() {
     store.remove().expect("removed");
     let _ = std::fs::remove_dir_all(store.path().parent().expect("a directory"));
 }
+
+/// A command's refresh (`sync_store`) stores the index a fresh build would make, whether
+/// the sync changed nothing (the stored index kept as it is), a few users (mended) or
+/// removed one (built again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_stores_the_index_a_build_would_make() {
+    let server = Muster::start("syncstore", 40).await;
+    let client = server.client();
+    let store = Store::new(temp_cache("store"), KEY);
+    let stored_as_built = |what: &str| {
+        let (snapshot, index, _) = store.open_indexed(now());
+        assert_eq!(
+            index,
+            muster_core::search::Index::of_packed(&snapshot.users),
+            "after {what}"
+        );
+        snapshot.users.len()
+    };
+    let (report, _, saved) = sync::sync_store(&client, &store, now(), |_| {})
+        .await
+        .unwrap();
+    saved.unwrap();
+    assert!(report.full);
+    let all = stored_as_built("the first refresh");
+
+    let (report, _, saved) = sync::sync_store(&client, &store, now(), |_| {})
+        .await
+        .unwrap();
+    saved.unwrap();
+    assert_eq!((report.fetched, report.removed), (0, 0), "{report:?}");
+    assert_eq!(stored_as_built("a refresh that changed nothing"), all);
+
+    let targets = server.users_without_work(2);
+    client
+        .users()
+        .patch(
+            &targets[0],
+            vec![PatchOperation::replace("title", json!("Refreshed Title"))],
+            None,
+        )
+        .await
+        .unwrap();
+    let (report, _, saved) = sync::sync_store(&client, &store, now(), |_| {})
+        .await
+        .unwrap();
+    saved.unwrap();
+    assert!(report.fetched >= 1, "{report:?}");
+    assert_eq!(stored_as_built("a refresh that changed a user"), all);
+
+    // The server's count now differs from the copy's: the id pass finds the deletion.
+    client.users().delete(&targets[1], None).await.unwrap();
+    let (report, _, saved) = sync::sync_store(&client, &store, now(), |_| {})
+        .await
+        .unwrap();
+    saved.unwrap();
+    assert_eq!(report.removed, 1, "{report:?}");
+    assert_eq!(stored_as_built("a refresh that removed a user"), all - 1);
+}
