@@ -27,6 +27,8 @@ export type Toast = { id: number; kind: "info" | "success" | "error"; text: stri
 type Theme = "light" | "dark";
 
 const THEME_KEY = "muster.theme";
+/** How often a sync's progress is drawn at most: five times a second. */
+const PROGRESS_EVERY_MS = 200;
 
 function initialTheme(): Theme {
   const saved = typeof localStorage !== "undefined" ? localStorage.getItem(THEME_KEY) : null;
@@ -155,8 +157,15 @@ class AppState {
     this.progress = null;
     const channel = new Channel<SyncProgressView>();
     let shown = false;
+    let drawn = 0;
     channel.onmessage = (p) => {
-      this.progress = p;
+      // Drawn a few times a second, not at every page: each drawing is a repaint, which
+      // without a GPU takes CPU from the sync (and, on the same machine, the server).
+      const now = performance.now();
+      if (p.phase !== this.progress?.phase || now - drawn >= PROGRESS_EVERY_MS) {
+        this.progress = p;
+        drawn = now;
+      }
       // The new copy is on show while its file is written: the table can read it now.
       if (p.phase === "saving") {
         shown = true;

@@ -63,6 +63,7 @@ impl Console {
             snapshot.capabilities = Some(fresh);
         }
         let now = self.clock.now();
+        let started = std::time::Instant::now();
         let result = sync::sync_with(&client, &mut snapshot, now, &options, |p| {
             progress(SyncProgressView {
                 phase: match p.phase {
@@ -78,6 +79,7 @@ impl Console {
         })
         .await;
         let report = self.note_and_save_session(result).await?;
+        let fetched_ms = started.elapsed().as_millis();
         let before = data.clone();
         // After the walk, when the server no longer needs the cores: indexing the pages as
         // they came was measured slower, the two sharing both cores.
@@ -90,6 +92,13 @@ impl Console {
         // 100,000 users takes about half a second to save. Quitting waits for the write
         // from the moment the new copy is on show.
         let _saving = self.save_gate.lock().await;
+        tracing::info!(
+            full = report.full,
+            fetched = report.fetched,
+            fetched_ms,
+            indexed_ms = started.elapsed().as_millis() - fetched_ms,
+            "synced"
+        );
         {
             let mut state = self.state.lock().await;
             let active = active_mut(&mut state)?;

@@ -67,6 +67,7 @@ async fn measure(users: usize) {
     app.click("profile-open-Bench").await;
     app.fill("signin-email", &format!("admin@{org}.test")).await;
     app.fill("signin-password", PASSWORD).await;
+    let cpu_before = cpu_seconds();
     let syncing = Instant::now();
     app.click("signin-submit").await;
     let total = users.to_string();
@@ -80,6 +81,17 @@ async fn measure(users: usize) {
         "first sign-in and full sync to rows: {:.2} s",
         syncing.elapsed().as_secs_f64()
     );
+    let cpu: Vec<String> = cpu_seconds()
+        .into_iter()
+        .map(|(name, after)| {
+            let before = cpu_before
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or(0.0, |(_, s)| *s);
+            format!("{name} {:.2} s", after - before)
+        })
+        .collect();
+    println!("  CPU meanwhile: {}", cpu.join(", "));
     // The rows show while the copy is written; the cold starts below need it written.
     app.wait_gone("sync-progress").await;
     app.close().await;
@@ -291,6 +303,42 @@ async fn page_marks(app: &App, launched_at: f64) -> (String, Option<f64>) {
         ));
     }
     (text, first_row)
+}
+
+/// CPU time (user + system) so far of the app's processes and the server's, by name,
+/// from /proc.
+fn cpu_seconds() -> Vec<(String, f64)> {
+    // Clock ticks per second: 100 on Linux for every architecture it runs this on.
+    const TICKS: f64 = 100.0;
+    let mut seconds: Vec<(String, f64)> = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let name = head.split_once('(').map_or("", |(_, name)| name);
+        if !(name.starts_with("muster-desktop")
+            || name == "WebKitWebProces"
+            || name == "WebKitNetworkPr"
+            || name == "muster-server")
+        {
+            continue;
+        }
+        // After the name: state is field 3, utime 14 and stime 15.
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| fields.get(i - 3).and_then(|v| v.parse::<f64>().ok());
+        let (Some(user), Some(system)) = (ticks(14), ticks(15)) else {
+            continue;
+        };
+        match seconds.iter_mut().find(|(n, _)| n == name) {
+            Some((_, total)) => *total += (user + system) / TICKS,
+            None => seconds.push((name.to_owned(), (user + system) / TICKS)),
+        }
+    }
+    seconds.sort_by(|a, b| a.0.cmp(&b.0));
+    seconds
 }
 
 /// The resident memory of muster-desktop and WebKit's helper processes, from /proc.
