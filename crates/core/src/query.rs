@@ -743,12 +743,17 @@ impl<T: Listed> Walk<T> {
         let short_of_largest = self.pages > 0 && returned < self.largest;
         self.pages += 1;
         self.total = list.total_results;
+        let readable = list.resources.len();
         let added = self.keep(list.resources);
         let next = start + returned;
         if returned == 0 {
             return Ok(None);
         }
-        self.stalled = if added == 0 { self.stalled + 1 } else { 0 };
+        // A page of nothing readable says nothing of `startIndex` when the total ends the
+        // walk; without a total it counts as a page of nothing new, so it cannot go on
+        // for ever.
+        let nothing_new = added == 0 && (readable > 0 || self.total.is_none());
+        self.stalled = if nothing_new { self.stalled + 1 } else { 0 };
         if self.stalled >= 2 {
             return Err(Error::protocol(
                 "the provider keeps returning the same resources; it seems to ignore startIndex",

@@ -266,6 +266,15 @@ fn resources_left_out_keep_their_places_in_the_walk() {
             unreadable: 1,
         }
     );
+    // Pages of nothing readable, the total known: the walk goes on to the total.
+    for start in [5, 9] {
+        let mut page = list(&[], Some(16));
+        page.unreadable = 4;
+        assert!(
+            walk.absorb(page, start).unwrap().is_some(),
+            "a page of unreadable resources is not a provider ignoring startIndex"
+        );
+    }
 }
 
 #[test]
