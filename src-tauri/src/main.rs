@@ -252,18 +252,29 @@ const SAVE_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 /// copy the admin just synced is not lost. The file is replaced atomically, so a quit
 /// that cannot wait leaves the previous copy.
 fn finish_saving_before_exit(handle: &tauri::AppHandle, event: tauri::RunEvent) {
-    // Set once quitting has waited: the exit it then asks for is not held again.
-    static WAITED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    use std::sync::atomic::{AtomicU8, Ordering};
+    // Whether quitting is waiting for a write (another request meanwhile is held too), or
+    // has waited (the exit it then asks for goes through).
+    const IDLE: u8 = 0;
+    const WAITING: u8 = 1;
+    const WAITED: u8 = 2;
+    static QUITTING: AtomicU8 = AtomicU8::new(IDLE);
     let tauri::RunEvent::ExitRequested { api, code, .. } = event else {
         return;
     };
+    match QUITTING.load(Ordering::SeqCst) {
+        WAITED => return,
+        WAITING => return api.prevent_exit(),
+        _ => {}
+    }
     let Some(console) = handle.try_state::<Arc<Console>>() else {
         return;
     };
-    if !console.saving() || WAITED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+    if !console.saving() {
         return;
     }
     api.prevent_exit();
+    QUITTING.store(WAITING, Ordering::SeqCst);
     let console = console.inner().clone();
     let handle = handle.clone();
     tauri::async_runtime::spawn(async move {
@@ -274,6 +285,7 @@ fn finish_saving_before_exit(handle: &tauri::AppHandle, event: tauri::RunEvent) 
         {
             tracing::warn!("the offline copy was still being written; quitting anyway");
         }
+        QUITTING.store(WAITED, Ordering::SeqCst);
         handle.exit(code.unwrap_or(0));
     });
 }

@@ -589,6 +589,9 @@ async fn update(args: UpdateArgs, target: &Target, out: &Output) -> Result<(), F
     let Versioned { value: user, etag } = client.users().get(&args.id).await?;
     args.shop.check(user.shop.as_ref())?;
     let operations = changes(&user, &args);
+    if let Some(why) = muster_core::rules::unread_refusal(&user, &operations) {
+        return Err(muster_core::Error::Unsupported { message: why }.into());
+    }
     let updated = client
         .users()
         .patch(&args.id, operations, etag.as_deref())

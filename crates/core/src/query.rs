@@ -158,8 +158,8 @@ pub struct Page<T> {
     pub start_index: u64,
     /// How many resources this page holds, counting those left out as unreadable.
     pub items_per_page: u64,
-    /// How many of its resources could not be read at all (not an object, or no id
-    /// among what could be read) and are left out.
+    /// How many of its resources could not be kept (see `Listed::from_listed_text`) and
+    /// are left out.
     pub unreadable: u64,
 }
 
@@ -755,10 +755,12 @@ impl<T: Listed> Walk<T> {
         let nothing_new = added == 0 && (readable > 0 || self.total.is_none());
         self.stalled = if nothing_new { self.stalled + 1 } else { 0 };
         if self.stalled >= 2 {
-            return Err(Error::protocol(
-                "the provider keeps returning the same resources; it seems to ignore startIndex",
-                b"",
-            ));
+            let problem = if readable == 0 {
+                "the provider keeps sending pages with nothing that can be read"
+            } else {
+                "the provider keeps returning the same resources; it seems to ignore startIndex"
+            };
+            return Err(Error::protocol(problem, b""));
         }
         self.largest = self.largest.max(returned);
         if returned < self.step {

@@ -135,8 +135,9 @@ pub struct SyncReport {
     /// Users kept without some of their attributes, which could not be read (listed in
     /// each one's `User::unread`); included in `fetched`.
     pub partly_read: usize,
-    /// Users and groups the server listed that could not be read at all (not an object,
-    /// or no id among what could be read), left out of the copy.
+    /// Users and groups the server listed that could not be kept (a user that is not an
+    /// object or has no id among what could be read; a group that does not read whole),
+    /// left out of the copy.
     pub unreadable: u64,
 }
 

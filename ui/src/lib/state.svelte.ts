@@ -158,13 +158,23 @@ class AppState {
     const channel = new Channel<SyncProgressView>();
     let shown = false;
     let drawn = 0;
+    let pending: ReturnType<typeof setTimeout> | null = null;
+    const draw = (p: SyncProgressView) => {
+      if (pending !== null) clearTimeout(pending);
+      pending = null;
+      this.progress = p;
+      drawn = performance.now();
+    };
     channel.onmessage = (p) => {
       // Drawn a few times a second, not at every page: each drawing is a repaint, which
-      // without a GPU takes CPU from the sync (and, on the same machine, the server).
-      const now = performance.now();
-      if (p.phase !== this.progress?.phase || now - drawn >= PROGRESS_EVERY_MS) {
-        this.progress = p;
-        drawn = now;
+      // without a GPU takes CPU from the sync (and, on the same machine, the server). One
+      // held back is drawn when its turn comes, so the last count of a phase shows.
+      const wait = drawn + PROGRESS_EVERY_MS - performance.now();
+      if (p.phase !== this.progress?.phase || wait <= 0) {
+        draw(p);
+      } else {
+        if (pending !== null) clearTimeout(pending);
+        pending = setTimeout(() => draw(p), wait);
       }
       // The new copy is on show while its file is written: the table can read it now.
       if (p.phase === "saving") {
@@ -181,6 +191,7 @@ class AppState {
     } catch (error) {
       this.fail(error);
     } finally {
+      if (pending !== null) clearTimeout(pending);
       this.syncing = false;
       this.progress = null;
     }

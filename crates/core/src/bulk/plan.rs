@@ -231,7 +231,10 @@ fn edit(operations: Vec<PatchOperation>, user: &User, rules: &Rules<'_>) -> Plan
             reason,
             ..
         }) => skip(reason.as_deref().unwrap_or("Not allowed."), false),
-        _ => patch(operations),
+        _ => match crate::rules::unread_refusal(user, &operations) {
+            Some(why) => skip(&why, false),
+            None => patch(operations),
+        },
     }
 }
 
@@ -448,6 +451,30 @@ mod tests {
             decide(&Operation::SetLicence(Licence::Timesheet), &viewer),
             Plan::Act(_)
         ));
+    }
+
+    #[test]
+    fn a_change_over_what_could_not_be_read_is_skipped_unsent() {
+        let mut partly = user("x", UserStatus::Active);
+        partly.unread = vec![muster_scim::user::Unread {
+            attribute: format!("{SHOP}:zones"),
+            reason: "attribute \"zones\" must be a string".into(),
+            raw: "{}".into(),
+        }];
+        let Plan::Skip { reason, already } =
+            decide(&Operation::SetZones(vec!["North".into()]), &partly)
+        else {
+            panic!("setting zones would replace the ones the server holds");
+        };
+        assert!(reason.contains("could not read"), "{reason}");
+        assert!(!already);
+        assert!(
+            matches!(
+                decide(&Operation::SetLicence(Licence::Desk), &partly),
+                Plan::Act(_)
+            ),
+            "a change elsewhere goes ahead"
+        );
     }
 
     #[test]

@@ -135,6 +135,9 @@ impl Console {
         if operations.is_empty() {
             return Ok(self.detail(&current.value, current.etag, false).await);
         }
+        if let Some(why) = crate::rules::unread_refusal(&current.value, &operations) {
+            return Err(Error::Unsupported { message: why });
+        }
         let etag = version.or(current.etag);
         let saved = self
             .note_and_save_session(client.users().patch(id, operations, etag.as_deref()).await)

@@ -13,6 +13,7 @@
 //! suspended) is not listed. One that applies but that the signed-in account may not use
 //! is listed with `available: false` and the reason, in words for people.
 
+use muster_scim::message::PatchOperation;
 use muster_scim::user::{Role, User, UserStatus};
 use serde::{Deserialize, Serialize};
 #[cfg(feature = "specta")]
@@ -395,6 +396,21 @@ impl From<&crate::auth::Account> for Account {
             system_admin: account.system_admin,
         }
     }
+}
+
+/// Why `operations` may not be sent for `user`, if one writes over (or inside) an
+/// attribute the server sent that could not be read (`User::unread`): the change would
+/// replace what the server holds with what nobody here has seen.
+pub fn unread_refusal(user: &User, operations: &[PatchOperation]) -> Option<String> {
+    let unread = operations
+        .iter()
+        .filter_map(|operation| operation.path.as_deref())
+        .find_map(|path| user.unread_under(path))?;
+    Some(format!(
+        "The server sent this user's '{}' in a form Muster could not read, so it is not \
+         changed here: that would replace what the server holds.",
+        unread.attribute
+    ))
 }
 
 /// A field of the user form that the signed-in account may not change for this user.

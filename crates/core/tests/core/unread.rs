@@ -18,7 +18,7 @@ use muster_scim::urn;
 use muster_scim::user::User;
 
 use muster_test_support::Muster;
-use muster_test_support::console::{Home, TestConsole};
+use muster_test_support::console::{Home, TestConsole, person};
 use muster_test_support::proxy::Proxy;
 use muster_test_support::scim2::Scim2;
 use muster_test_support::server::token_client;
@@ -266,4 +266,38 @@ async fn a_provider_that_can_only_replace_a_user_is_refused_for_one_read_in_part
         .unwrap();
     assert_eq!(done.status, "active");
     assert_eq!(proxy.count("PUT"), 1, "by replacing the user");
+}
+
+#[tokio::test]
+async fn an_edit_over_what_could_not_be_read_is_refused_and_changes_nothing() {
+    let (server, proxy, console, _straight, _) = rig("unread-edit").await;
+    let email = format!("rosa.unread@{}", server.domain);
+    let created = console.create_user(&person(&email), None).await.unwrap();
+    // Read alone, the user's email comes with a `primary` no schema allows.
+    proxy.rewrite(
+        &format!("/Users/{}", created.id),
+        r#""primary":true"#,
+        r#""primary":{"x":1}"#,
+    );
+    let detail = console.user(&created.id).await.unwrap();
+    assert_eq!(detail.email, None, "not shown: it could not be read");
+    assert_eq!(detail.unread[0].attribute, "emails");
+
+    let mut edit = person(&format!("rosa.elsewhere@{}", server.domain));
+    edit.user_name = email.clone();
+    let refused = console
+        .update_user(&created.id, &edit, detail.version.clone())
+        .await
+        .expect_err("writing the email would replace what the server holds");
+    assert!(
+        matches!(&refused, Error::Unsupported { message } if message.contains("'emails'")),
+        "{refused:?}"
+    );
+    proxy.stop_rewriting();
+    let whole = console.user(&created.id).await.unwrap();
+    assert_eq!(
+        whole.email.as_deref(),
+        Some(email.as_str()),
+        "nothing was changed"
+    );
 }

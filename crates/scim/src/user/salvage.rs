@@ -19,6 +19,12 @@ use crate::urn;
 /// one in thousands of groups, a few hundred.
 pub const MAX_USER_BYTES: usize = 1 << 20;
 
+/// The most of an unread attribute's text kept as sent; a longer one is named without it.
+const MAX_RAW_BYTES: usize = 64 * 1024;
+
+/// The most of an attribute's name kept (in characters): a name is the provider's text too.
+const MAX_NAME_CHARS: usize = 200;
+
 /// The status a user is shown with when the attribute that holds it could not be read.
 pub(super) const UNKNOWN_STATUS: &str = "unknown";
 
@@ -56,19 +62,17 @@ impl User {
     pub fn salvage(text: &str) -> Option<Self> {
         let fields: BTreeMap<String, &RawValue> = serde_json::from_str(text).ok()?;
         let mut unread = Vec::new();
-        let too_large = set_aside_for_size(&fields, text.len(), &mut unread);
-        let mut kept = Map::new();
+        let too_large = set_aside_for_size(&fields, &mut unread)?;
+        let mut kept: Vec<(String, Value)> = Vec::new();
         for (key, raw) in &fields {
             if too_large.contains(&key.as_str()) {
                 continue;
             }
             match read_attribute(key, raw) {
-                Ok(value) => {
-                    kept.insert(key.clone(), value);
-                }
-                Err(reason) if is_urn(key) => {
+                Ok(value) => kept.push((key.clone(), value)),
+                Err(reason) if is_extension(key) => {
                     if let Some(extension) = read_extension(key, raw, &mut unread) {
-                        kept.insert(key.clone(), Value::Object(extension));
+                        kept.push((key.clone(), Value::Object(extension)));
                     } else {
                         unread.push(Unread::new(key, reason, raw));
                     }
@@ -76,7 +80,7 @@ impl User {
                 Err(reason) => unread.push(Unread::new(key, reason, raw)),
             }
         }
-        let mut user = User::from_json(Value::Object(kept)).ok()?;
+        let mut user = read_together(kept, &mut unread)?;
         user.id.as_ref()?;
         user.unread = unread;
         Some(user)
@@ -85,37 +89,89 @@ impl User {
     /// Whether what says where the account stands could not be read: `active`, the shop
     /// extension, or its `status`.
     pub(super) fn status_unread(&self) -> bool {
-        let shop_status = format!("{}:status", urn::SHOP_USER);
         self.unread.iter().any(|unread| {
             let name = unread.attribute.as_str();
+            let shop_status = name
+                .get(..urn::SHOP_USER.len())
+                .filter(|head| head.eq_ignore_ascii_case(urn::SHOP_USER))
+                .map(|_| &name[urn::SHOP_USER.len()..]);
             name.eq_ignore_ascii_case("active")
-                || name.eq_ignore_ascii_case(urn::SHOP_USER)
-                || name.eq_ignore_ascii_case(&shop_status)
+                || shop_status.is_some_and(|rest| rest.is_empty() || rest == ":status")
+        })
+    }
+
+    /// The attribute set aside as unread that `path` (a PATCH path: `emails`,
+    /// `name.givenName`, `urn:…:User:zones`) would write over, or write inside of, if any:
+    /// a change there would replace what the server holds with what was not read.
+    pub fn unread_under(&self, path: &str) -> Option<&Unread> {
+        let path = path.to_ascii_lowercase();
+        self.unread.iter().find(|unread| {
+            let name = unread.attribute.to_ascii_lowercase();
+            let within = |outer: &str, inner: &str| {
+                inner
+                    .strip_prefix(outer)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', ':', '[']))
+            };
+            within(&name, &path) || within(&path, &name)
         })
     }
 }
 
 impl Unread {
     fn new(attribute: &str, reason: String, raw: &RawValue) -> Self {
+        let raw = raw.get();
+        let (reason, raw) = if raw.len() > MAX_RAW_BYTES {
+            let size = format!("{} KB, not kept", raw.len().div_ceil(1024));
+            (format!("{reason} ({size})"), String::new())
+        } else {
+            (reason, raw.to_owned())
+        };
         Self {
-            attribute: attribute.to_owned(),
+            attribute: attribute.chars().take(MAX_NAME_CHARS).collect(),
             reason,
-            raw: raw.get().to_owned(),
+            raw,
         }
     }
 }
 
-/// Sets aside the largest attributes, without their text, until the user fits in
-/// [`MAX_USER_BYTES`]; returns their names.
+/// The user of `kept` attributes, each of which reads on its own. Together they almost
+/// always read too; when not (attributes that clash, such as an extension and one of its
+/// attributes sent apart), they are taken one at a time and each that breaks the whole
+/// is set aside.
+fn read_together(kept: Vec<(String, Value)>, unread: &mut Vec<Unread>) -> Option<User> {
+    let object: Map<String, Value> = kept.iter().cloned().collect();
+    if let Ok(user) = User::from_json(Value::Object(object)) {
+        return Some(user);
+    }
+    let mut together = Map::new();
+    for (key, value) in kept {
+        together.insert(key.clone(), value);
+        if let Err(error) = User::from_json(Value::Object(together.clone())) {
+            let value = together.remove(&key).unwrap_or_default();
+            unread.push(Unread {
+                attribute: key.chars().take(MAX_NAME_CHARS).collect(),
+                reason: error.to_string(),
+                raw: Some(value.to_string())
+                    .filter(|raw| raw.len() <= MAX_RAW_BYTES)
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    User::from_json(Value::Object(together)).ok()
+}
+
+/// Sets aside the largest attributes (name and value), without their text, until the user
+/// fits in [`MAX_USER_BYTES`]; returns their names. `None` when the id alone does not fit:
+/// such a user cannot be kept.
 fn set_aside_for_size<'a>(
     fields: &'a BTreeMap<String, &RawValue>,
-    mut size: usize,
     unread: &mut Vec<Unread>,
-) -> Vec<&'a str> {
+) -> Option<Vec<&'a str>> {
     let mut by_size: Vec<(&str, usize)> = fields
         .iter()
-        .map(|(key, raw)| (key.as_str(), raw.get().len()))
+        .map(|(key, raw)| (key.as_str(), key.len() + raw.get().len()))
         .collect();
+    let mut size: usize = by_size.iter().map(|&(_, len)| len).sum();
     by_size.sort_by_key(|&(_, len)| std::cmp::Reverse(len));
     let mut names = Vec::new();
     for (key, len) in by_size {
@@ -124,12 +180,15 @@ fn set_aside_for_size<'a>(
         }
         // The id is what keeps the user.
         if key.eq_ignore_ascii_case("id") {
+            if len > MAX_USER_BYTES {
+                return None;
+            }
             continue;
         }
         size -= len;
         names.push(key);
         unread.push(Unread {
-            attribute: key.to_owned(),
+            attribute: key.chars().take(MAX_NAME_CHARS).collect(),
             reason: format!(
                 "{} KB of JSON, more than Muster keeps of one user ({} KB)",
                 len.div_ceil(1024),
@@ -138,7 +197,7 @@ fn set_aside_for_size<'a>(
             raw: String::new(),
         });
     }
-    names
+    Some(names)
 }
 
 /// An attribute's value when it reads on its own, else why not.
@@ -188,9 +247,12 @@ fn read_extension(
     Some(kept)
 }
 
-fn is_urn(key: &str) -> bool {
-    key.get(..4)
-        .is_some_and(|head| head.eq_ignore_ascii_case("urn:"))
+/// Whether `key` names an extension the user schema knows, whose attributes can be read
+/// one by one (an unknown one is kept whole in `extra`, or not at all).
+fn is_extension(key: &str) -> bool {
+    [urn::ENTERPRISE_USER, urn::SHOP_USER]
+        .iter()
+        .any(|known| key.eq_ignore_ascii_case(known))
 }
 
 #[cfg(test)]
@@ -288,6 +350,97 @@ mod tests {
             "{}",
             user.unread[0].reason
         );
+    }
+
+    #[test]
+    fn the_size_cap_counts_names_and_values_not_spaces() {
+        let padding = " ".repeat(MAX_USER_BYTES + 10);
+        let padded = format!(r#"{{"id": "u1",{padding}"userName": "ann", "active": true}}"#);
+        let user = User::from_listed_text(&padded).expect("it reads");
+        assert!(user.unread.is_empty(), "{:?}", user.unread);
+        assert_eq!(user.user_name, "ann");
+
+        let long_key = "k".repeat(MAX_USER_BYTES + 10);
+        let text = format!(r#"{{"id": "u1", "userName": "ann", "{long_key}": 1}}"#);
+        let user = User::from_listed_text(&text).expect("the rest is read");
+        assert_eq!(user.user_name, "ann");
+        assert_eq!(user.unread.len(), 1);
+        assert_eq!(
+            user.unread[0].attribute.chars().count(),
+            MAX_NAME_CHARS,
+            "a name is kept only in part"
+        );
+
+        let long_id = "i".repeat(MAX_USER_BYTES + 10);
+        let text = format!(r#"{{"id": "{long_id}", "userName": "ann"}}"#);
+        assert_eq!(
+            User::from_listed_text(&text),
+            None,
+            "an id too large to keep"
+        );
+    }
+
+    #[test]
+    fn an_attribute_of_an_extension_sent_apart_is_set_aside_alone() {
+        let text = format!(
+            r#"{{"id": "u1", "userName": "ann", "{}:status": {{"x": 1}}, {}}}"#,
+            urn::SHOP_USER,
+            shop(r#""licence": "timesheet""#)
+        );
+        let user = User::from_listed_text(&text).expect("the rest is read");
+        assert_eq!(user.user_name, "ann");
+        assert_eq!(
+            user.shop
+                .as_ref()
+                .and_then(|s| s.licence.as_ref())
+                .map(|l| l.as_str()),
+            Some("timesheet")
+        );
+        let names: Vec<&str> = user.unread.iter().map(|u| u.attribute.as_str()).collect();
+        assert_eq!(names, [format!("{}:status", urn::SHOP_USER)]);
+        assert_eq!(user.status_name(), "unknown");
+    }
+
+    #[test]
+    fn a_long_unread_value_is_named_without_its_text() {
+        let long = "x".repeat(MAX_RAW_BYTES + 10);
+        let text = format!(r#"{{"id": "u1", "userName": "ann", "active": "{long}"}}"#);
+        let user = User::from_listed_text(&text).expect("the rest is read");
+        assert_eq!(user.unread.len(), 1);
+        assert!(user.unread[0].raw.is_empty());
+        assert!(
+            user.unread[0].reason.contains("not kept"),
+            "{}",
+            user.unread[0].reason
+        );
+    }
+
+    #[test]
+    fn a_change_under_an_unread_attribute_is_found() {
+        let text = format!(
+            r#"{{"id": "u1", "userName": "ann", "emails": 5, {}}}"#,
+            shop(r#""zones": {"a": 1}, "licence": "timesheet""#)
+        );
+        let user = User::from_listed_text(&text).unwrap();
+        assert!(user.unread_under("emails").is_some());
+        assert!(
+            user.unread_under("EMAILS[type eq \"work\"].value")
+                .is_some()
+        );
+        assert!(
+            user.unread_under(&format!("{}:zones", urn::SHOP_USER))
+                .is_some()
+        );
+        assert!(
+            user.unread_under(urn::SHOP_USER).is_some(),
+            "the whole extension"
+        );
+        assert!(
+            user.unread_under(&format!("{}:licence", urn::SHOP_USER))
+                .is_none()
+        );
+        assert!(user.unread_under("name.givenName").is_none());
+        assert!(user.unread_under("emailsx").is_none());
     }
 
     #[test]
