@@ -36,7 +36,8 @@ pub struct Unread {
     pub attribute: String,
     /// Why it could not be read, in words for people.
     pub reason: String,
-    /// Its JSON as sent; empty when it was set aside for its size.
+    /// Its JSON as sent; empty when it was set aside for its size, or is itself over
+    /// 64 KiB (the reason then says how large).
     pub raw: String,
 }
 
