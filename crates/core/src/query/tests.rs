@@ -1,10 +1,14 @@
 #![allow(clippy::unwrap_used)]
 use muster_scim::filter::parse_filter;
+use muster_scim::message::ListResponse;
 use muster_scim::user::User;
 use serde_json::json;
 use time::macros::datetime;
 
+use super::pages::{Read, Walk, parse_page_body};
 use super::*;
+use crate::error::Error;
+use crate::transport::Answer;
 
 #[test]
 fn the_builder_prints_canonical_filters() {
