@@ -252,12 +252,15 @@ pub async fn sync_with(
     Ok(full.apply(snapshot, now))
 }
 
-/// A page-progress callback that reports each page to `progress` as part of `phase`.
-fn in_phase(
+/// A page-progress callback that reports each page to `progress` as part of `phase`, and
+/// keeps in `unreadable` how many resources the walk has left out so far.
+fn in_phase<'a>(
     phase: Phase,
-    progress: &mut impl FnMut(Progress),
-) -> impl FnMut(crate::query::Progress) + '_ {
+    progress: &'a mut impl FnMut(Progress),
+    unreadable: &'a mut u64,
+) -> impl FnMut(crate::query::Progress) + 'a {
     move |page| {
+        *unreadable = page.unreadable;
         progress(Progress {
             phase,
             fetched: page.fetched,
@@ -310,37 +313,27 @@ async fn fetch_full(
     };
     let users = client.users();
     let (mut users_unreadable, mut groups_unreadable) = (0, 0);
-    {
-        let mut report = in_phase(Phase::Users, progress);
-        let on_page = |page: crate::query::Progress| {
-            users_unreadable = page.unreadable;
-            report(page);
-        };
-        let walk = users.for_each_page_with_later(&query, on_page, |page, later| {
-            full.users.reserve(page.len());
-            full.odd.count_partly_read(&page);
-            for user in page {
-                full.newest_user = full.newest_user.max(modified(&user));
-                full.users.push(PackedUser::pack(&user));
+    let on_page = in_phase(Phase::Users, progress, &mut users_unreadable);
+    let walk = users.for_each_page_with_later(&query, on_page, |page, later| {
+        full.users.reserve(page.len());
+        full.odd.count_partly_read(&page);
+        for user in page {
+            full.newest_user = full.newest_user.max(modified(&user));
+            full.users.push(PackedUser::pack(&user));
+        }
+        // A user changed while the walk went on: the later copy, in the first one's
+        // place (as `list_all` keeps it).
+        for (place, user) in later {
+            full.newest_user = full.newest_user.max(modified(&user));
+            if let Some(slot) = full.users.get_mut(place) {
+                *slot = PackedUser::pack(&user);
             }
-            // A user changed while the walk went on: the later copy, in the first one's
-            // place (as `list_all` keeps it).
-            for (place, user) in later {
-                full.newest_user = full.newest_user.max(modified(&user));
-                if let Some(slot) = full.users.get_mut(place) {
-                    *slot = PackedUser::pack(&user);
-                }
-            }
-            Ok(())
-        });
-        walk.await?;
-    }
+        }
+        Ok(())
+    });
+    walk.await?;
     full.users.shrink_to_fit();
-    let mut report = in_phase(Phase::Groups, progress);
-    let on_page = |page: crate::query::Progress| {
-        groups_unreadable = page.unreadable;
-        report(page);
-    };
+    let on_page = in_phase(Phase::Groups, progress, &mut groups_unreadable);
     full.groups = client.groups().list_all(&query, on_page).await?;
     full.odd.unreadable = users_unreadable + groups_unreadable;
     Ok(full)
@@ -601,7 +594,8 @@ async fn fetch_ids(
         .including_deleted(options.include_deleted);
     let users = client
         .users()
-        .list_ids(&query, in_phase(Phase::Ids, progress))
+        // An id-only listing reads ids alone: it leaves nothing out as unreadable.
+        .list_ids(&query, in_phase(Phase::Ids, progress, &mut 0))
         .await?;
     let groups = client.groups().list_ids(&query, |_| {}).await?;
     Ok((users.into_iter().collect(), groups.into_iter().collect()))

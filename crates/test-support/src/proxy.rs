@@ -417,12 +417,10 @@ async fn forward(upstream: SocketAddr, request: &Request) -> std::io::Result<Vec
     let mut answer = Vec::new();
     server.read_to_end(&mut answer).await?;
     let head = head_end(&answer).ok_or_else(|| std::io::Error::other("no answer head"))?;
-    let text = String::from_utf8_lossy(&answer[..head]).into_owned();
     let mut rewritten = String::new();
-    for line in text.split("\r\n").filter(|line| !line.is_empty()) {
-        let name = line.split(':').next().unwrap_or_default().trim();
+    for (name, line) in head_lines(&answer[..head]) {
         if !name.eq_ignore_ascii_case("connection") && !name.eq_ignore_ascii_case("keep-alive") {
-            rewritten.push_str(line);
+            rewritten.push_str(&line);
             rewritten.push_str("\r\n");
         }
     }
@@ -450,10 +448,8 @@ fn rewritten(answer: &[u8], from: &str, to: &str) -> Vec<u8> {
         return answer.to_vec();
     }
     let body = body.replacen(from, to, 1);
-    let text = String::from_utf8_lossy(&answer[..head]);
     let mut out = String::new();
-    for line in text.split("\r\n").filter(|line| !line.is_empty()) {
-        let name = line.split(':').next().unwrap_or_default().trim();
+    for (name, line) in head_lines(&answer[..head]) {
         assert!(
             !name.eq_ignore_ascii_case("transfer-encoding"),
             "a chunked answer cannot be rewritten"
@@ -461,13 +457,25 @@ fn rewritten(answer: &[u8], from: &str, to: &str) -> Vec<u8> {
         if name.eq_ignore_ascii_case("content-length") {
             out.push_str(&format!("content-length: {}\r\n", body.len()));
         } else {
-            out.push_str(line);
+            out.push_str(&line);
             out.push_str("\r\n");
         }
     }
     out.push_str("\r\n");
     out.push_str(&body);
     out.into_bytes()
+}
+
+/// The lines of an answer's head (the status line too), each with its header's name.
+fn head_lines(head: &[u8]) -> Vec<(String, String)> {
+    String::from_utf8_lossy(head)
+        .split("\r\n")
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            let name = line.split(':').next().unwrap_or_default().trim();
+            (name.to_owned(), line.to_owned())
+        })
+        .collect()
 }
 
 /// Where the head ends (just after the blank line), if it has.

@@ -110,8 +110,9 @@ impl Console {
             active.data = data.clone();
             // Users read in part stay so in the copy until read again: an incremental
             // sync that read none of them does not clear what a full one found.
-            if report.full || report.unread_notice().is_some() {
-                active.notices.sync = report.unread_notice();
+            let notice = report.unread_notice();
+            if report.full || notice.is_some() {
+                active.notices.sync = notice;
             }
         }
         let Some(store) = store else {

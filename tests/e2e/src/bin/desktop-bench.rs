@@ -311,52 +311,52 @@ fn cpu_seconds() -> Vec<(String, f64)> {
     // Clock ticks per second: 100 on Linux for every architecture it runs this on.
     const TICKS: f64 = 100.0;
     let mut seconds: Vec<(String, f64)> = Vec::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+    for (name, dir) in processes(true) {
+        let Ok(stat) = std::fs::read_to_string(dir.join("stat")) else {
             continue;
         };
-        let Some((head, rest)) = stat.rsplit_once(')') else {
+        let Some((_, rest)) = stat.rsplit_once(')') else {
             continue;
         };
-        let name = head.split_once('(').map_or("", |(_, name)| name);
-        if !(name.starts_with("muster-desktop")
-            || name == "WebKitWebProces"
-            || name == "WebKitNetworkPr"
-            || name == "muster-server")
-        {
-            continue;
-        }
         // After the name: state is field 3, utime 14 and stime 15.
         let fields: Vec<&str> = rest.split_whitespace().collect();
         let ticks = |i: usize| fields.get(i - 3).and_then(|v| v.parse::<f64>().ok());
         let (Some(user), Some(system)) = (ticks(14), ticks(15)) else {
             continue;
         };
-        match seconds.iter_mut().find(|(n, _)| n == name) {
+        match seconds.iter_mut().find(|(n, _)| *n == name) {
             Some((_, total)) => *total += (user + system) / TICKS,
-            None => seconds.push((name.to_owned(), (user + system) / TICKS)),
+            None => seconds.push((name, (user + system) / TICKS)),
         }
     }
     seconds.sort_by(|a, b| a.0.cmp(&b.0));
     seconds
 }
 
+/// The app's processes (muster-desktop and WebKit's helpers), and the server's when
+/// `server` is set: each one's name and /proc directory.
+fn processes(server: bool) -> impl Iterator<Item = (String, std::path::PathBuf)> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(move |entry| {
+            let comm = std::fs::read_to_string(entry.path().join("comm")).ok()?;
+            let name = comm.trim();
+            let ours = name.starts_with("muster-desktop")
+                || name == "WebKitWebProces"
+                || name == "WebKitNetworkPr"
+                || (server && name == "muster-server");
+            ours.then(|| (name.to_owned(), entry.path()))
+        })
+}
+
 /// The resident memory of muster-desktop and WebKit's helper processes, from /proc.
 fn app_rss() -> (u64, String) {
     let mut total = 0;
     let mut parts = Vec::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(comm) = std::fs::read_to_string(entry.path().join("comm")) else {
-            continue;
-        };
-        let comm = comm.trim().to_owned();
-        if !(comm.starts_with("muster-desktop")
-            || comm == "WebKitWebProces"
-            || comm == "WebKitNetworkPr")
-        {
-            continue;
-        }
-        let status = std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
+    for (comm, dir) in processes(false) {
+        let status = std::fs::read_to_string(dir.join("status")).unwrap_or_default();
         let kb: u64 = status
             .lines()
             .find(|l| l.starts_with("VmRSS:"))
